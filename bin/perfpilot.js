@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry point of the `perfpilot` command. The sources are TypeScript run directly by Node 24's
+// type stripping, so there is no build step between a change and the command.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  console.error(
+    `perfpilot: needs Node.js 24 or newer, but this is ${process.version}.\n` +
+      '  run `npm run setup` (it installs Node 24 into node_modules/.bin) and start perfpilot\n' +
+      '  through npm: `npx perfpilot ...` or `npm run <script>`.',
+  );
+  process.exit(1);
+}
+const { main } = await import('../cli/perfpilot.ts');
+process.exitCode = await main(process.argv);

@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+
+/** The version printed by `perfpilot --version`; kept in step with package.json. */
+export const PERFPILOT_VERSION = '0.1.0';
+
+/**
+ * Builds the `perfpilot` command tree. Each half of the project registers its subcommands here,
+ * so `perfpilot --help` lists everything a user can run.
+ */
+export function buildProgram(): Command {
+  const program = new Command('perfpilot')
+    .description(
+      'Keeps a Redis-cached API on Kubernetes fast without over-provisioning:\n' +
+        'synthesizes its manifests and tunes its DB pool, Redis memory and replica bounds.',
+    )
+    .version(PERFPILOT_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the command line and returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode;
+    }
+    console.error(`perfpilot: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
