@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { synthCommand } from './synth-command.ts';
 
 /** The version printed by `perfpilot --version`; kept in step with package.json. */
 export const PERFPILOT_VERSION = '0.1.0';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version(PERFPILOT_VERSION)
     .showHelpAfterError()
     .exitOverride();
+  program.addCommand(synthCommand());
   return program;
 }
 

@@ -1,0 +1,255 @@
+/**
+ * Turns a values file into validated Values: the seed defaults, overridden by the file, checked
+ * against the schema and the cross-field rules. Every problem names the field, the value and what
+ * is allowed; all problems are reported at once.
+ */
+import { readFile } from 'node:fs/promises';
+import type { TSchema } from 'typebox';
+import Value from 'typebox/value';
+import { parse } from 'yaml';
+import { type Values, ValuesSchema } from './values.ts';
+
+/** ValuesError lists every problem found in a values file. */
+export class ValuesError extends Error {
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[]) {
+    super(`invalid values in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ValuesError';
+    this.problems = problems;
+  }
+}
+
+/** defaultValues are the seed defaults, with nothing overridden. */
+export function defaultValues(): Values {
+  return resolveValues({});
+}
+
+/** loadValuesFile reads a YAML values file and resolves it; a missing path means the defaults. */
+export async function loadValuesFile(path?: string): Promise<Values> {
+  if (path === undefined) return defaultValues();
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read values file ${path}`, { cause: err });
+  }
+  let overrides: unknown;
+  try {
+    overrides = parse(text) ?? {};
+  } catch (err) {
+    throw new ValuesError(path, [`not valid YAML: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return resolveValues(overrides, path);
+}
+
+/**
+ * resolveValues applies the defaults to `overrides` and validates the result.
+ * @throws ValuesError naming every bad field, its value and the allowed range.
+ */
+export function resolveValues(overrides: unknown, source = 'values'): Values {
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw new ValuesError(source, [`the values must be a mapping, got ${describe(overrides)}`]);
+  }
+  const values = Value.Default(ValuesSchema, structuredClone(overrides));
+  const problems = schemaProblems(values);
+  if (problems.length === 0) problems.push(...crossFieldProblems(values as Values));
+  if (problems.length > 0) throw new ValuesError(source, problems);
+  return values as Values;
+}
+
+function schemaProblems(values: unknown): string[] {
+  const byField = new Map<string, string>();
+  for (const error of Value.Errors(ValuesSchema, values)) {
+    if (error.keyword === 'boolean') continue; // reported as additionalProperties on the parent
+    if (error.keyword === 'additionalProperties') {
+      const parent = error.instancePath;
+      const extra = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      const allowed = Object.keys(schemaAt(parent)?.properties ?? {}).join(', ');
+      for (const key of extra) {
+        const field = fieldName(`${parent}/${key}`);
+        byField.set(
+          field,
+          `${field}: unknown field (value ${describe(valueAt(values, `${parent}/${key}`))}); allowed fields: ${allowed}`,
+        );
+      }
+      continue;
+    }
+    const field = fieldName(error.instancePath);
+    if (byField.has(field)) continue;
+    const schema = schemaAt(error.instancePath);
+    byField.set(
+      field,
+      `${field}: ${describe(valueAt(values, error.instancePath))} is invalid; allowed: ${schema ? allowedBy(schema) : error.message}`,
+    );
+  }
+  return [...byField.values()];
+}
+
+/** Rules that span fields, checked once every field is valid on its own. */
+function crossFieldProblems(v: Values): string[] {
+  const problems: string[] = [];
+  const ordered = (lo: string, loValue: number, hi: string, hiValue: number) => {
+    if (loValue > hiValue) {
+      problems.push(`${lo}: ${loValue} is invalid; allowed: at most ${hi} (${hiValue})`);
+    }
+  };
+  ordered('hpa.minReplicas', v.hpa.minReplicas, 'hpa.maxReplicas', v.hpa.maxReplicas);
+  for (const [field, r] of [
+    ['redis.resources', v.redis.resources],
+    ['redis.exporterResources', v.redis.exporterResources],
+    ['api.resources', v.api.resources],
+    ['operator.resources', v.operator.resources],
+  ] as const) {
+    ordered(`${field}.cpuRequestMillis`, r.cpuRequestMillis, `${field}.cpuLimitMillis`, r.cpuLimitMillis);
+    ordered(`${field}.memoryRequestMiB`, r.memoryRequestMiB, `${field}.memoryLimitMiB`, r.memoryLimitMiB);
+  }
+  const maxmemoryCeiling = Math.floor((v.redis.resources.memoryLimitMiB * 3) / 4);
+  if (v.redis.maxmemoryMiB > maxmemoryCeiling) {
+    problems.push(
+      `redis.maxmemoryMiB: ${v.redis.maxmemoryMiB} is invalid; allowed: at most 75% of redis.resources.memoryLimitMiB (${maxmemoryCeiling})`,
+    );
+  }
+  const p = v.operator.profile;
+  ordered('operator.profile.poolSizeMin', p.poolSizeMin, 'operator.profile.poolSizeMax', p.poolSizeMax);
+  ordered(
+    'operator.profile.maxOverflowMin',
+    p.maxOverflowMin,
+    'operator.profile.maxOverflowMax',
+    p.maxOverflowMax,
+  );
+  ordered(
+    'operator.profile.redisMaxmemoryMinMiB',
+    p.redisMaxmemoryMinMiB,
+    'operator.profile.redisMaxmemoryMaxMiB',
+    p.redisMaxmemoryMaxMiB,
+  );
+  if (p.redisMaxmemoryMaxMiB > maxmemoryCeiling) {
+    problems.push(
+      `operator.profile.redisMaxmemoryMaxMiB: ${p.redisMaxmemoryMaxMiB} is invalid; allowed: at most 75% of redis.resources.memoryLimitMiB (${maxmemoryCeiling})`,
+    );
+  }
+  ordered(
+    'operator.profile.replicaFloor',
+    p.replicaFloor,
+    'operator.profile.replicaCeiling',
+    p.replicaCeiling,
+  );
+  ordered(
+    'operator.profile.evaluationIntervalSeconds',
+    p.evaluationIntervalSeconds,
+    'operator.profile.verificationWindowSeconds',
+    p.verificationWindowSeconds,
+  );
+  if (p.cooldownSeconds !== 0) {
+    ordered(
+      'operator.profile.verificationWindowSeconds',
+      p.verificationWindowSeconds,
+      'operator.profile.cooldownSeconds',
+      p.cooldownSeconds,
+    );
+  }
+  const budget = v.database.maxConnections - v.database.reservedConnections;
+  const smallest = p.replicaFloor * (p.poolSizeMin + p.maxOverflowMin);
+  if (smallest > budget) {
+    problems.push(
+      `operator.profile.replicaFloor: ${p.replicaFloor} is invalid; allowed: replicaFloor x (poolSizeMin + maxOverflowMin) = ${smallest} must fit the connection budget database.maxConnections - database.reservedConnections (${budget})`,
+    );
+  }
+  if (v.database.reservedConnections >= v.database.maxConnections) {
+    problems.push(
+      `database.reservedConnections: ${v.database.reservedConnections} is invalid; allowed: less than database.maxConnections (${v.database.maxConnections})`,
+    );
+  }
+  if (v.operator.metricsPort === v.operator.healthPort) {
+    problems.push(
+      `operator.healthPort: ${v.operator.healthPort} is invalid; allowed: any port from 1024 to 65535 other than operator.metricsPort`,
+    );
+  }
+  return problems;
+}
+
+interface SchemaNode {
+  type?: string;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  properties?: Record<string, SchemaNode>;
+  patternProperties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  required?: string[];
+}
+
+function schemaAt(instancePath: string): SchemaNode | undefined {
+  let node: SchemaNode | undefined = ValuesSchema as TSchema as SchemaNode;
+  for (const segment of segments(instancePath)) {
+    if (node === undefined) return undefined;
+    node =
+      node.properties?.[segment] ??
+      (node.patternProperties ? Object.values(node.patternProperties)[0] : undefined) ??
+      node.items;
+  }
+  return node;
+}
+
+function allowedBy(schema: SchemaNode): string {
+  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
+  switch (schema.type) {
+    case 'integer':
+    case 'number': {
+      const kind = schema.type === 'integer' ? 'an integer' : 'a number';
+      return `${kind} from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`;
+    }
+    case 'boolean':
+      return 'true or false';
+    case 'string': {
+      const parts = ['a string'];
+      if (schema.pattern) parts.push(`matching ${schema.pattern}`);
+      if (schema.maxLength !== undefined) parts.push(`of at most ${schema.maxLength} characters`);
+      return parts.join(' ');
+    }
+    case 'array':
+      return `a list${schema.minItems ? ` of at least ${schema.minItems} item(s)` : ''}${schema.items ? ` of ${allowedBy(schema.items)}` : ''}`;
+    case 'object':
+      return schema.properties
+        ? `a mapping with fields ${Object.keys(schema.properties).join(', ')}${schema.required?.length ? ` (required: ${schema.required.join(', ')})` : ''}`
+        : 'a mapping';
+    default:
+      return 'see the values reference';
+  }
+}
+
+function segments(instancePath: string): string[] {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+function fieldName(instancePath: string): string {
+  const parts = segments(instancePath);
+  return parts.length === 0
+    ? '(values)'
+    : parts
+        .map((p) => (/^\d+$/.test(p) ? `[${p}]` : p))
+        .join('.')
+        .replaceAll('.[', '[');
+}
+
+function valueAt(values: unknown, instancePath: string): unknown {
+  let node: unknown = values;
+  for (const segment of segments(instancePath)) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return node;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

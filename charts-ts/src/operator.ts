@@ -1,0 +1,225 @@
+import type {
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1PolicyRule,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { Construct } from 'constructs';
+import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
+import { kubeObject, type NetworkPolicy } from './kube-object.ts';
+import {
+  appLabels,
+  containerResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  selectorLabels,
+} from './pod-security.ts';
+import type { Values } from './values.ts';
+
+const OPERATOR_UID = 10001;
+
+/** Props of Operator. */
+export interface OperatorProps {
+  /** namespace the operator runs in and watches. */
+  readonly namespace: string;
+  /** config is the `operator` section of the values. */
+  readonly config: Values['operator'];
+  /** secretNames are the only Secrets the operator may read (the Redis password). */
+  readonly secretNames: readonly string[];
+  /** monitoringNamespace may scrape /metrics. */
+  readonly monitoringNamespace: string;
+  /**
+   * name of the ServiceAccount, Role, Deployment and Service.
+   * @default 'perfpilot-operator'
+   */
+  readonly name?: string;
+}
+
+/**
+ * Operator is the PerfPilot operator: ServiceAccount, a namespaced Role with only the verbs it
+ * uses (no wildcards), its binding, a Deployment with probes, a metrics port and leader election,
+ * a metrics Service, a PodDisruptionBudget and a NetworkPolicy.
+ */
+export class Operator extends Construct {
+  /** name of the ServiceAccount, Role, Deployment and Service. */
+  readonly name: string;
+  /** podLabels select the operator's pods. */
+  readonly podLabels: Record<string, string>;
+  /** rules are the Role's rules, for tests and docs. */
+  readonly rules: readonly V1PolicyRule[];
+
+  constructor(scope: Construct, id: string, props: OperatorProps) {
+    super(scope, id);
+    const c = props.config;
+    if (c.metricsPort === c.healthPort) {
+      throw new Error(
+        `Operator: config.healthPort must differ from config.metricsPort, got ${c.healthPort} for both`,
+      );
+    }
+    if (c.replicas < 1 || c.replicas > 5) {
+      throw new Error(`Operator: config.replicas must be from 1 to 5, got ${c.replicas}`);
+    }
+    this.name = props.name ?? 'perfpilot-operator';
+    this.podLabels = selectorLabels(this.name);
+    const ns = props.namespace;
+    const labels = appLabels(this.name, 'operator');
+    this.rules = operatorRules(props.secretNames);
+
+    kubeObject<V1ServiceAccount>(this, 'ServiceAccount', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: this.name, namespace: ns, labels },
+    });
+    kubeObject<V1Role>(this, 'Role', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: this.name, namespace: ns, labels },
+      rules: [...this.rules],
+    });
+    kubeObject<V1RoleBinding>(this, 'RoleBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: this.name, namespace: ns, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: ns }],
+    });
+
+    kubeObject<V1Deployment>(this, 'Deployment', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: this.name, namespace: ns, labels },
+      spec: {
+        replicas: c.replicas,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: this.podLabels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: this.name,
+            securityContext: restrictedPodSecurityContext(OPERATOR_UID),
+            // SIGTERM: finish the current reconcile, release the lease, exit within 30 s.
+            terminationGracePeriodSeconds: 40,
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                  {
+                    weight: 100,
+                    podAffinityTerm: {
+                      topologyKey: 'kubernetes.io/hostname',
+                      labelSelector: { matchLabels: this.podLabels },
+                    },
+                  },
+                ],
+              },
+            },
+            containers: [
+              {
+                name: 'operator',
+                image: c.image,
+                imagePullPolicy: 'IfNotPresent',
+                command: [...c.command],
+                ports: [
+                  { name: 'metrics', containerPort: c.metricsPort, protocol: 'TCP' },
+                  { name: 'health', containerPort: c.healthPort, protocol: 'TCP' },
+                ],
+                env: [
+                  { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'LOG_LEVEL', value: c.logLevel },
+                  { name: 'METRICS_PORT', value: String(c.metricsPort) },
+                  { name: 'HEALTH_PORT', value: String(c.healthPort) },
+                  { name: 'LEADER_ELECTION_LEASE', value: this.name },
+                ],
+                resources: containerResources(c.resources),
+                securityContext: restrictedContainerSecurityContext(),
+                readinessProbe: {
+                  httpGet: { path: '/readyz', port: 'health' },
+                  periodSeconds: 10,
+                  timeoutSeconds: 2,
+                },
+                livenessProbe: {
+                  httpGet: { path: '/healthz', port: 'health' },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 20,
+                  timeoutSeconds: 3,
+                  failureThreshold: 3,
+                },
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              },
+            ],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          },
+        },
+      },
+    });
+
+    kubeObject<V1Service>(this, 'MetricsService', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: `${this.name}-metrics`,
+        namespace: ns,
+        labels: { ...labels, 'app.kubernetes.io/component': 'metrics' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        selector: this.podLabels,
+        ports: [{ name: 'metrics', port: c.metricsPort, targetPort: 'metrics', protocol: 'TCP' }],
+      },
+    });
+
+    kubeObject<V1PodDisruptionBudget>(this, 'PodDisruptionBudget', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: this.name, namespace: ns, labels },
+      spec: { maxUnavailable: 1, selector: { matchLabels: this.podLabels } },
+    });
+
+    kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: this.name, namespace: ns, labels },
+      spec: {
+        podSelector: { matchLabels: this.podLabels },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: {
+                  matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace },
+                },
+              },
+            ],
+            ports: [{ protocol: 'TCP', port: c.metricsPort }],
+          },
+        ],
+      },
+    });
+  }
+}
+
+/** operatorRules are the only permissions the operator needs, by verb and resource. */
+export function operatorRules(secretNames: readonly string[]): V1PolicyRule[] {
+  return [
+    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
+    { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
+    {
+      apiGroups: ['autoscaling'],
+      resources: ['horizontalpodautoscalers'],
+      verbs: ['get', 'list', 'watch', 'patch'],
+    },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // patch: the config-hash annotation that rolls the API's pods after a pool change.
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
+    { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames], verbs: ['get'] },
+    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+  ];
+}

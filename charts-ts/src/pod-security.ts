@@ -1,0 +1,58 @@
+/**
+ * Pieces every pod of the stack shares: the Pod Security Standards `restricted` security
+ * contexts, and requests/limits from the values' millicores and MiB.
+ */
+import type {
+  V1PodSecurityContext,
+  V1ResourceRequirements,
+  V1SecurityContext,
+} from '@kubernetes/client-node';
+import type { ContainerResources } from './values.ts';
+
+/** restrictedPodSecurityContext runs every container as `uid`, never root, with RuntimeDefault seccomp. */
+export function restrictedPodSecurityContext(uid: number): V1PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** restrictedContainerSecurityContext: no escalation, no capabilities, read-only root filesystem. */
+export function restrictedContainerSecurityContext(uid?: number): V1SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    ...(uid === undefined ? {} : { runAsUser: uid, runAsGroup: uid }),
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** containerResources renders values' resources as Kubernetes quantities. */
+export function containerResources(r: ContainerResources): V1ResourceRequirements {
+  return {
+    requests: { cpu: `${r.cpuRequestMillis}m`, memory: `${r.memoryRequestMiB}Mi` },
+    limits: { cpu: `${r.cpuLimitMillis}m`, memory: `${r.memoryLimitMiB}Mi` },
+  };
+}
+
+/** appLabels are the recommended `app.kubernetes.io` labels of one component. */
+export function appLabels(name: string, component: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': 'perfpilot',
+    'app.kubernetes.io/managed-by': 'perfpilot-synth',
+  };
+}
+
+/** selectorLabels are the stable subset used in selectors (never changes across upgrades). */
+export function selectorLabels(name: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': name };
+}

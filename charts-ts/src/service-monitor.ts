@@ -1,0 +1,59 @@
+import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { Construct } from 'constructs';
+import { kubeObject } from './kube-object.ts';
+import { appLabels } from './pod-security.ts';
+
+/** Props of ServiceMonitor. */
+export interface ServiceMonitorProps {
+  /** namespace of the ServiceMonitor and of the Service it selects. */
+  readonly namespace: string;
+  /** name of the ServiceMonitor. */
+  readonly name: string;
+  /** selector matches the labels of the Service to scrape. */
+  readonly selector: Record<string, string>;
+  /** port is the Service port's name. */
+  readonly port: string;
+  /**
+   * path of the metrics endpoint.
+   * @default '/metrics'
+   */
+  readonly path?: string;
+  /** intervalSeconds between scrapes (5-300). */
+  readonly intervalSeconds: number;
+  /**
+   * labels Prometheus selects ServiceMonitors by.
+   * @default {}
+   */
+  readonly labels?: Record<string, string>;
+}
+
+/** ServiceMonitor is a Prometheus Operator `monitoring.coreos.com/v1` ServiceMonitor for one Service. */
+export class ServiceMonitor extends Construct {
+  constructor(scope: Construct, id: string, props: ServiceMonitorProps) {
+    super(scope, id);
+    if (props.intervalSeconds < 5 || props.intervalSeconds > 300) {
+      throw new Error(`ServiceMonitor: intervalSeconds must be from 5 to 300, got ${props.intervalSeconds}`);
+    }
+    if (Object.keys(props.selector).length === 0) {
+      throw new Error(
+        'ServiceMonitor: selector must have at least one label, got {} (it would scrape every Service)',
+      );
+    }
+    kubeObject<IServiceMonitor>(this, 'Resource', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: {
+        name: props.name,
+        namespace: props.namespace,
+        labels: { ...appLabels(props.name, 'monitoring'), ...props.labels },
+      },
+      spec: {
+        selector: { matchLabels: props.selector },
+        namespaceSelector: { matchNames: [props.namespace] },
+        endpoints: [
+          { port: props.port, path: props.path ?? '/metrics', interval: `${props.intervalSeconds}s` },
+        ],
+      },
+    });
+  }
+}

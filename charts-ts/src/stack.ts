@@ -1,0 +1,227 @@
+/**
+ * The whole stack as cdk8s charts, one chart per output file: the CRD in crds/, every component
+ * in manifests/. Values come in validated (see load-values.ts); this file only wires them to the
+ * constructs.
+ */
+import { App, Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import {
+  DEFAULT_POLICY,
+  DEFAULT_STALENESS_SECONDS,
+} from '../../operator/src/api/v1alpha1/performance-profile.ts';
+import { GrafanaDashboard } from './grafana-dashboard.ts';
+import { StackNamespace } from './namespace.ts';
+import { Operator } from './operator.ts';
+import { PerformanceProfile } from './performance-profile.ts';
+import { PerformanceProfileCrd } from './performance-profile-crd.ts';
+import { StackAlerts } from './prometheus-rule.ts';
+import { REDIS_PORT, RedisCluster } from './redis-cluster.ts';
+import { RedisClusterBootstrapJob } from './redis-cluster-bootstrap-job.ts';
+import { RiskApi } from './risk-api.ts';
+import { RiskApiAutoscaler } from './risk-api-autoscaler.ts';
+import { ServiceMonitor } from './service-monitor.ts';
+import type { Values } from './values.ts';
+
+/** One output file: its path relative to the output directory and the chart that fills it. */
+export interface StackFile {
+  readonly path: string;
+  readonly chart: Chart;
+}
+
+/** buildStack creates every chart of the stack under a fresh cdk8s App. */
+export function buildStack(values: Values): { app: App; files: StackFile[] } {
+  const app = new App();
+  const files: StackFile[] = [];
+  const chart = (path: string, build: (scope: Construct) => void) => {
+    const c = new Chart(app, path.replaceAll('/', '-').replace(/\.yaml$/, ''), {
+      disableResourceNameHashes: true,
+    });
+    build(c);
+    files.push({ path, chart: c });
+  };
+  const ns = values.namespace;
+  const monitoringNs = values.monitoring.prometheusNamespace;
+  const operatorName = 'perfpilot-operator';
+  const operatorPods = { 'app.kubernetes.io/name': operatorName };
+  const apiPods = { 'app.kubernetes.io/name': values.api.name };
+
+  chart(
+    'crds/performanceprofiles.perfpilot.dev.yaml',
+    (s) => new PerformanceProfileCrd(s, 'PerformanceProfile'),
+  );
+  chart('manifests/namespace.yaml', (s) => new StackNamespace(s, 'Namespace', { name: ns }));
+
+  let redis: RedisCluster | undefined;
+  chart('manifests/redis-cluster.yaml', (s) => {
+    redis = new RedisCluster(s, 'RedisCluster', {
+      namespace: ns,
+      config: values.redis,
+      clusterDomain: values.clusterDomain,
+      clientSelectors: [apiPods, operatorPods],
+      monitoringNamespace: monitoringNs,
+    });
+    new RedisClusterBootstrapJob(s, 'Bootstrap', {
+      namespace: ns,
+      clusterName: redis.name,
+      headlessServiceName: redis.headlessServiceName,
+      clusterDomain: values.clusterDomain,
+      nodes: redis.nodes,
+      replicasPerMaster: values.redis.replicasPerMaster,
+      image: values.redis.image,
+      passwordSecret: values.redis.passwordSecret,
+    });
+  });
+  if (!redis) throw new Error('the Redis chart was not built');
+  const redisCluster = redis;
+
+  let api: RiskApi | undefined;
+  chart('manifests/risk-api.yaml', (s) => {
+    api = new RiskApi(s, 'RiskApi', {
+      namespace: ns,
+      config: values.api,
+      redisHost: `${redisCluster.serviceName}.${ns}.svc.${values.clusterDomain}`,
+      redisPort: REDIS_PORT,
+      redisPasswordSecret: values.redis.passwordSecret,
+      monitoringNamespace: monitoringNs,
+    });
+  });
+  if (!api) throw new Error('the API chart was not built');
+  const riskApi = api;
+
+  chart(
+    'manifests/risk-api-hpa.yaml',
+    (s) =>
+      new RiskApiAutoscaler(s, 'Autoscaler', {
+        namespace: ns,
+        deploymentName: riskApi.name,
+        minReplicas: values.hpa.minReplicas,
+        maxReplicas: values.hpa.maxReplicas,
+        cpuUtilizationPercent: values.hpa.cpuUtilizationPercent,
+        requestsPerSecondPerPod: values.hpa.requestsPerSecondPerPod,
+        scaleUpStabilizationSeconds: values.hpa.scaleUpStabilizationSeconds,
+        scaleDownStabilizationSeconds: values.hpa.scaleDownStabilizationSeconds,
+      }),
+  );
+
+  chart(
+    'manifests/operator.yaml',
+    (s) =>
+      new Operator(s, 'Operator', {
+        namespace: ns,
+        name: operatorName,
+        config: values.operator,
+        secretNames: [values.redis.passwordSecret.name],
+        monitoringNamespace: monitoringNs,
+      }),
+  );
+
+  const p = values.operator.profile;
+  if (p.enabled) {
+    chart(
+      'manifests/performance-profile.yaml',
+      (s) =>
+        new PerformanceProfile(s, 'Profile', {
+          namespace: ns,
+          name: riskApi.name,
+          spec: {
+            targetRef: {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: riskApi.name,
+              hpaName: riskApi.name,
+              configMapName: riskApi.tuningConfigMapName,
+            },
+            mode: p.mode,
+            slo: {
+              p95LatencyMs: values.slo.p95LatencyMs,
+              errorRatePercent: values.slo.errorRatePercent,
+              cacheHitRatePercent: values.slo.cacheHitRatePercent,
+              poolUsagePercent: values.slo.poolUsagePercent,
+              requestsPerReplica: values.hpa.requestsPerSecondPerPod,
+            },
+            metrics: {
+              ...(values.monitoring.enabled
+                ? {
+                    prometheus: {
+                      url: values.monitoring.prometheusUrl,
+                      stalenessSeconds: DEFAULT_STALENESS_SECONDS,
+                    },
+                  }
+                : {}),
+              redis: {
+                endpoints: redisCluster.nodeAddresses(ns, values.clusterDomain),
+                passwordSecretRef: {
+                  name: values.redis.passwordSecret.name,
+                  key: values.redis.passwordSecret.key,
+                },
+              },
+            },
+            knobs: {
+              poolSize: { min: p.poolSizeMin, max: p.poolSizeMax },
+              maxOverflow: { min: p.maxOverflowMin, max: p.maxOverflowMax },
+              redisMaxmemory: {
+                minMiB: p.redisMaxmemoryMinMiB,
+                maxMiB: p.redisMaxmemoryMaxMiB,
+                containerMemoryLimitMiB: values.redis.resources.memoryLimitMiB,
+              },
+              replicas: { floor: p.replicaFloor, ceiling: p.replicaCeiling },
+            },
+            database: {
+              maxConnections: values.database.maxConnections,
+              reservedConnections: values.database.reservedConnections,
+            },
+            policy: {
+              ...DEFAULT_POLICY,
+              evaluationIntervalSeconds: p.evaluationIntervalSeconds,
+              cooldownSeconds: p.cooldownSeconds,
+              verificationWindowSeconds: p.verificationWindowSeconds,
+            },
+          },
+        }),
+    );
+  }
+
+  if (values.monitoring.enabled) {
+    chart('manifests/monitoring.yaml', (s) => {
+      const labels = values.monitoring.ruleLabels;
+      const interval = values.monitoring.scrapeIntervalSeconds;
+      new ServiceMonitor(s, 'ApiMonitor', {
+        namespace: ns,
+        name: riskApi.name,
+        selector: { 'app.kubernetes.io/name': riskApi.name, 'app.kubernetes.io/component': 'api' },
+        port: 'http',
+        path: values.api.metricsPath,
+        intervalSeconds: interval,
+        labels,
+      });
+      new ServiceMonitor(s, 'RedisMonitor', {
+        namespace: ns,
+        name: redisCluster.name,
+        selector: { 'app.kubernetes.io/name': redisCluster.name, 'app.kubernetes.io/component': 'metrics' },
+        port: 'metrics',
+        intervalSeconds: interval,
+        labels,
+      });
+      new ServiceMonitor(s, 'OperatorMonitor', {
+        namespace: ns,
+        name: operatorName,
+        selector: { 'app.kubernetes.io/name': operatorName, 'app.kubernetes.io/component': 'metrics' },
+        port: 'metrics',
+        intervalSeconds: interval,
+        labels,
+      });
+      new StackAlerts(s, 'Alerts', {
+        namespace: ns,
+        apiName: riskApi.name,
+        apiContainer: 'api',
+        thresholds: values.alerts,
+        slo: values.slo,
+        redisMasters: values.redis.masters,
+        poolCapacity: values.api.pool.size + values.api.pool.maxOverflow,
+        labels,
+      });
+      new GrafanaDashboard(s, 'Dashboard', { namespace: ns, apiName: riskApi.name, slo: values.slo });
+    });
+  }
+  return { app, files };
+}
