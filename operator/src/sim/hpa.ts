@@ -1,0 +1,178 @@
+/**
+ * The HorizontalPodAutoscaler's replica calculation as Kubernetes implements it for a CPU
+ * utilization target (pkg/controller/podautoscaler, documented at
+ * https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/):
+ *
+ * - every sync period (15 s): ratio = mean utilization of ready pods / target; no change when
+ *   |ratio − 1| ≤ tolerance (0.1); else desired = ceil(ratio × ready pods). When scaling up with
+ *   pods not yet ready, those count as 0 % and the ratio is recomputed over all pods; if that
+ *   ratio is within tolerance or points the other way, nothing changes;
+ * - stabilization: the recommendation is the max over the scale-down window (300 s by default)
+ *   and the min over the scale-up window (0 s by default) of the recommendations made in it;
+ * - rate limits (default behavior): scale up by at most max(100 %, 4 pods) per 15 s,
+ *   scale down by at most 100 % per 15 s; then clamp to [minReplicas, maxReplicas].
+ */
+
+/** One rate-limit policy of an HPA behavior. */
+export interface HpaScalingPolicy {
+  /** type: Pods adds/removes a fixed number, Percent a share of the replicas at the period start. */
+  readonly type: 'Pods' | 'Percent';
+  /** value: pods or percent. */
+  readonly value: number;
+  /** periodSeconds: the window the limit applies to. */
+  readonly periodSeconds: number;
+}
+
+/** One direction of an HPA `behavior`. */
+export interface HpaScalingRules {
+  /** stabilizationWindowSeconds: recommendations remembered for this long. */
+  readonly stabilizationWindowSeconds: number;
+  /** policies: rate limits; `selectPolicy: Max` picks the one allowing the biggest change. */
+  readonly policies: readonly HpaScalingPolicy[];
+}
+
+/** The HPA's behavior; {@link DEFAULT_HPA_BEHAVIOR} is what Kubernetes applies when none is set. */
+export interface HpaBehavior {
+  /** scaleUp: rules for growing. */
+  readonly scaleUp: HpaScalingRules;
+  /** scaleDown: rules for shrinking. */
+  readonly scaleDown: HpaScalingRules;
+}
+
+/** Kubernetes' default `behavior` (autoscaling/v2). */
+export const DEFAULT_HPA_BEHAVIOR: HpaBehavior = {
+  scaleUp: {
+    stabilizationWindowSeconds: 0,
+    policies: [
+      { type: 'Percent', value: 100, periodSeconds: 15 },
+      { type: 'Pods', value: 4, periodSeconds: 15 },
+    ],
+  },
+  scaleDown: {
+    stabilizationWindowSeconds: 300,
+    policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+  },
+};
+
+/** `--horizontal-pod-autoscaler-tolerance`. */
+export const HPA_TOLERANCE = 0.1;
+/** `--horizontal-pod-autoscaler-sync-period`, in seconds. */
+export const HPA_SYNC_SECONDS = 15;
+
+/** What the HPA remembers between syncs. */
+export interface HpaMemory {
+  /** recommendations: (time, desired replicas) of past syncs, for the stabilization windows. */
+  readonly recommendations: readonly { readonly atSeconds: number; readonly replicas: number }[];
+  /** scaleEvents: (time, signed change) of past scalings, for the rate limits. */
+  readonly scaleEvents: readonly { readonly atSeconds: number; readonly change: number }[];
+}
+
+/** The HPA's memory before its first sync. */
+export const EMPTY_HPA_MEMORY: HpaMemory = { recommendations: [], scaleEvents: [] };
+
+/** What one sync sees. */
+export interface HpaObservation {
+  /** nowSeconds: the sync's time. */
+  readonly nowSeconds: number;
+  /** currentReplicas: the scale target's `spec.replicas`. */
+  readonly currentReplicas: number;
+  /** readyPods: pods that are ready (and report a metric). */
+  readonly readyPods: number;
+  /** unreadyPods: pods that exist but are not ready yet. */
+  readonly unreadyPods: number;
+  /** readyUtilization: mean CPU utilization of the ready pods as a share of their request. */
+  readonly readyUtilization: number;
+  /** targetUtilization: the HPA's `averageUtilization` / 100. */
+  readonly targetUtilization: number;
+  /** minReplicas / maxReplicas: the HPA's bounds. */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+}
+
+/**
+ * The replica count from the metric alone (replica_calculator.go, GetResourceReplicas), before
+ * stabilization and rate limits. Returns currentReplicas when within tolerance.
+ */
+export function metricReplicas(o: HpaObservation): number {
+  if (o.readyPods === 0) return o.currentReplicas;
+  const ratio = o.readyUtilization / o.targetUtilization;
+  if (o.unreadyPods > 0 && ratio > 1) {
+    const total = o.readyPods + o.unreadyPods;
+    const withUnready = (o.readyUtilization * o.readyPods) / total / o.targetUtilization;
+    if (Math.abs(withUnready - 1) <= HPA_TOLERANCE || withUnready < 1) return o.currentReplicas;
+    return Math.ceil(withUnready * total);
+  }
+  if (Math.abs(ratio - 1) <= HPA_TOLERANCE) return o.currentReplicas;
+  return Math.ceil(ratio * o.readyPods);
+}
+
+function limitFor(
+  rules: HpaScalingRules,
+  current: number,
+  events: HpaMemory['scaleEvents'],
+  now: number,
+  up: boolean,
+): number {
+  let best = up ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  for (const policy of rules.policies) {
+    let changedInPeriod = 0;
+    for (const e of events) {
+      if (e.atSeconds > now - policy.periodSeconds && (up ? e.change > 0 : e.change < 0))
+        changedInPeriod += Math.abs(e.change);
+    }
+    const periodStart = up ? current - changedInPeriod : current + changedInPeriod;
+    const limit = up
+      ? policy.type === 'Pods'
+        ? periodStart + policy.value
+        : Math.ceil(periodStart * (1 + policy.value / 100))
+      : policy.type === 'Pods'
+        ? periodStart - policy.value
+        : Math.ceil(periodStart * (1 - policy.value / 100));
+    best = up ? Math.max(best, limit) : Math.min(best, limit);
+  }
+  return best;
+}
+
+/**
+ * One HPA sync: the new `spec.replicas` and the memory to pass to the next sync
+ * (horizontal.go, normalizeDesiredReplicasWithBehaviors).
+ */
+export function hpaSync(
+  o: HpaObservation,
+  memory: HpaMemory,
+  behavior: HpaBehavior = DEFAULT_HPA_BEHAVIOR,
+): { replicas: number; memory: HpaMemory } {
+  const now = o.nowSeconds;
+  const proposed = metricReplicas(o);
+  const longest = Math.max(
+    behavior.scaleUp.stabilizationWindowSeconds,
+    behavior.scaleDown.stabilizationWindowSeconds,
+  );
+  const recommendations = [
+    ...memory.recommendations.filter((r) => r.atSeconds > now - longest),
+    { atSeconds: now, replicas: proposed },
+  ];
+  let upRecommendation = proposed;
+  let downRecommendation = proposed;
+  for (const r of recommendations) {
+    if (r.atSeconds > now - behavior.scaleUp.stabilizationWindowSeconds)
+      upRecommendation = Math.min(upRecommendation, r.replicas);
+    if (r.atSeconds > now - behavior.scaleDown.stabilizationWindowSeconds)
+      downRecommendation = Math.max(downRecommendation, r.replicas);
+  }
+  let desired = o.currentReplicas;
+  if (desired < upRecommendation) desired = upRecommendation;
+  if (desired > downRecommendation) desired = downRecommendation;
+  const events = memory.scaleEvents.filter((e) => e.atSeconds > now - 1800);
+  if (desired > o.currentReplicas) {
+    desired = Math.min(desired, limitFor(behavior.scaleUp, o.currentReplicas, events, now, true));
+  } else if (desired < o.currentReplicas) {
+    desired = Math.max(desired, limitFor(behavior.scaleDown, o.currentReplicas, events, now, false));
+  }
+  desired = Math.min(o.maxReplicas, Math.max(o.minReplicas, desired));
+  const scaleEvents =
+    desired !== o.currentReplicas
+      ? [...events, { atSeconds: now, change: desired - o.currentReplicas }]
+      : events;
+  return { replicas: desired, memory: { recommendations, scaleEvents } };
+}

@@ -1,0 +1,322 @@
+/**
+ * Scenario files: the environment a workload runs in and the load it receives. The format is
+ * documented in bench/scenarios/README.md; this module parses YAML or JSON and validates every
+ * field, throwing errors that name the field and its allowed range.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/** The database. */
+export interface DatabaseEnvironment {
+  /** maxConnections: PostgreSQL `max_connections`. */
+  readonly maxConnections: number;
+  /** reservedConnections: `superuser_reserved_connections` and other clients; the API cannot use them. */
+  readonly reservedConnections: number;
+  /** queryMs: mean query time, for which a pool connection is held. */
+  readonly queryMs: number;
+}
+
+/** One API replica. */
+export interface AppEnvironment {
+  /** cpuCores: CPU request per replica. */
+  readonly cpuCores: number;
+  /** cpuMsPerHit: CPU milliseconds a request answered from Redis costs. */
+  readonly cpuMsPerHit: number;
+  /** cpuMsPerMiss: CPU milliseconds a request that goes to the DB costs. */
+  readonly cpuMsPerMiss: number;
+  /** workers: concurrent workers per replica (`ASYNC_WORKERS`). */
+  readonly workers: number;
+  /** hitLatencyMs: fixed latency of a cache hit besides queueing. */
+  readonly hitLatencyMs: number;
+  /** missLatencyMs: fixed latency of a miss besides queueing and the query. */
+  readonly missLatencyMs: number;
+  /** podStartupSeconds: from pod creation to ready. */
+  readonly podStartupSeconds: number;
+  /** hpaTargetCpuUtilization: the HPA's CPU target (0..1). */
+  readonly hpaTargetCpuUtilization: number;
+  /** replicaCeiling: the highest maxReplicas the engine may set. */
+  readonly replicaCeiling: number;
+}
+
+/** The Redis cache. */
+export interface RedisEnvironment {
+  /** memoryLimitMiB: the Redis container's memory limit. */
+  readonly memoryLimitMiB: number;
+  /** keys: distinct keys the API requests. */
+  readonly keys: number;
+  /** zipfExponent: popularity skew (rank k ∝ k^-s). */
+  readonly zipfExponent: number;
+  /** valueBytes: mean value size; Redis adds per-key overhead. */
+  readonly valueBytes: number;
+  /** ttlSeconds: TTL set at insertion (0: none). */
+  readonly ttlSeconds: number;
+}
+
+/** A point of the load curve. */
+export interface LoadPoint {
+  /** minute: time since the start. */
+  readonly minute: number;
+  /** rps: requests per second at that minute (linear in between). */
+  readonly rps: number;
+}
+
+/** A time range in minutes. */
+export interface MinuteRange {
+  /** fromMinute: start, inclusive. */
+  readonly fromMinute: number;
+  /** toMinute: end, exclusive. */
+  readonly toMinute: number;
+}
+
+/** The load over time. */
+export interface LoadSpec {
+  /** points: the load curve, sorted by minute (from `points` or `csv`). */
+  readonly points: readonly LoadPoint[];
+  /** noise: relative standard deviation of a slowly varying multiplicative noise (0: none). */
+  readonly noise: number;
+}
+
+/** A parsed, validated scenario. */
+export interface Scenario {
+  /** name: short identifier. */
+  readonly name: string;
+  /** description: what it stresses. */
+  readonly description: string;
+  /** durationMinutes: simulated time. */
+  readonly durationMinutes: number;
+  /** seed: the random seed for the noise. */
+  readonly seed: number;
+  /** db / app / redis: the environment. */
+  readonly db: DatabaseEnvironment;
+  readonly app: AppEnvironment;
+  readonly redis: RedisEnvironment;
+  /** load: the arrivals. */
+  readonly load: LoadSpec;
+  /** metricGaps: ranges where the metric pipeline returns nothing (the engine must fail static). */
+  readonly metricGaps: readonly MinuteRange[];
+}
+
+/** Defaults for every optional field; documented in bench/scenarios/README.md. */
+export const SCENARIO_DEFAULTS = {
+  seed: 1,
+  db: { maxConnections: 100, reservedConnections: 3, queryMs: 30 },
+  app: {
+    cpuCores: 1,
+    cpuMsPerHit: 0.4,
+    cpuMsPerMiss: 3.5,
+    workers: 4,
+    hitLatencyMs: 8,
+    missLatencyMs: 40,
+    podStartupSeconds: 60,
+    hpaTargetCpuUtilization: 0.7,
+    replicaCeiling: 20,
+  },
+  redis: { memoryLimitMiB: 4096, keys: 1_000_000, zipfExponent: 0.99, valueBytes: 1024, ttlSeconds: 3600 },
+  noise: 0,
+} as const;
+
+type Raw = Record<string, unknown>;
+
+function isObject(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function numberField(
+  raw: Raw,
+  path: string,
+  key: string,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number {
+  const value = raw[key] ?? fallback;
+  const field = path ? `${path}.${key}` : key;
+  if (value === undefined) throw new RangeError(`${field} is required: a number in [${min}, ${max}]`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new RangeError(`${field} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function section(raw: Raw, key: string): Raw {
+  const value = raw[key] ?? {};
+  if (!isObject(value)) throw new RangeError(`${key} must be a mapping, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function parseCsvLoad(text: string, source: string): LoadPoint[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  const header = lines
+    .shift()
+    ?.split(',')
+    .map((h) => h.trim());
+  if (header?.[0] !== 'minute' || header[1] !== 'rps') {
+    throw new RangeError(`load.csv ${source} must start with the header "minute,rps"`);
+  }
+  return lines.map((line, i) => {
+    const [minute, rps] = line.split(',').map((c) => Number(c.trim()));
+    return { minute: minute ?? Number.NaN, rps: rps ?? Number.NaN, line: i + 2 } as LoadPoint;
+  });
+}
+
+/**
+ * Validates a scenario object (as parsed from YAML or JSON). `baseDir` resolves `load.csv`.
+ * Throws a RangeError naming the field and its allowed range on the first problem.
+ */
+export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
+  if (!isObject(raw)) throw new RangeError('scenario must be a mapping with name, durationMinutes, load');
+  const name = raw.name;
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
+    throw new RangeError(
+      `name must be 1-63 lowercase letters, digits or dashes, got ${JSON.stringify(name)}`,
+    );
+  }
+  const description = typeof raw.description === 'string' ? raw.description : '';
+  const durationMinutes = numberField(raw, '', 'durationMinutes', undefined, 1, 60 * 24 * 14);
+  const seed = numberField(raw, '', 'seed', SCENARIO_DEFAULTS.seed, 0, 2 ** 31);
+  const dbRaw = section(raw, 'db');
+  const maxConnections = numberField(
+    dbRaw,
+    'db',
+    'maxConnections',
+    SCENARIO_DEFAULTS.db.maxConnections,
+    2,
+    100_000,
+  );
+  const db: DatabaseEnvironment = {
+    maxConnections,
+    reservedConnections: numberField(
+      dbRaw,
+      'db',
+      'reservedConnections',
+      SCENARIO_DEFAULTS.db.reservedConnections,
+      0,
+      maxConnections - 1,
+    ),
+    queryMs: numberField(dbRaw, 'db', 'queryMs', SCENARIO_DEFAULTS.db.queryMs, 0.1, 10_000),
+  };
+  const appRaw = section(raw, 'app');
+  const d = SCENARIO_DEFAULTS.app;
+  const app: AppEnvironment = {
+    cpuCores: numberField(appRaw, 'app', 'cpuCores', d.cpuCores, 0.05, 64),
+    cpuMsPerHit: numberField(appRaw, 'app', 'cpuMsPerHit', d.cpuMsPerHit, 0.001, 10_000),
+    cpuMsPerMiss: numberField(appRaw, 'app', 'cpuMsPerMiss', d.cpuMsPerMiss, 0.001, 10_000),
+    workers: numberField(appRaw, 'app', 'workers', d.workers, 1, 1024),
+    hitLatencyMs: numberField(appRaw, 'app', 'hitLatencyMs', d.hitLatencyMs, 0, 60_000),
+    missLatencyMs: numberField(appRaw, 'app', 'missLatencyMs', d.missLatencyMs, 0, 60_000),
+    podStartupSeconds: numberField(appRaw, 'app', 'podStartupSeconds', d.podStartupSeconds, 0, 3600),
+    hpaTargetCpuUtilization: numberField(
+      appRaw,
+      'app',
+      'hpaTargetCpuUtilization',
+      d.hpaTargetCpuUtilization,
+      0.05,
+      1,
+    ),
+    replicaCeiling: numberField(appRaw, 'app', 'replicaCeiling', d.replicaCeiling, 2, 1000),
+  };
+  const redisRaw = section(raw, 'redis');
+  const r = SCENARIO_DEFAULTS.redis;
+  const redis: RedisEnvironment = {
+    memoryLimitMiB: numberField(redisRaw, 'redis', 'memoryLimitMiB', r.memoryLimitMiB, 16, 1_048_576),
+    keys: numberField(redisRaw, 'redis', 'keys', r.keys, 1, 1e9),
+    zipfExponent: numberField(redisRaw, 'redis', 'zipfExponent', r.zipfExponent, 0, 3),
+    valueBytes: numberField(redisRaw, 'redis', 'valueBytes', r.valueBytes, 1, 512 * 1024 * 1024),
+    ttlSeconds: numberField(redisRaw, 'redis', 'ttlSeconds', r.ttlSeconds, 0, 365 * 86_400),
+  };
+  if (!isObject(raw.load)) throw new RangeError('load is required: a mapping with points or csv');
+  const loadRaw = raw.load;
+  let points: LoadPoint[];
+  if (typeof loadRaw.csv === 'string') {
+    const file = resolve(baseDir, loadRaw.csv);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new RangeError(`load.csv: cannot read ${file}`, { cause: err });
+    }
+    points = parseCsvLoad(text, loadRaw.csv);
+  } else if (Array.isArray(loadRaw.points)) {
+    points = loadRaw.points.map((p, i) => {
+      if (!isObject(p)) throw new RangeError(`load.points[${i}] must be a mapping {minute, rps}`);
+      return p as unknown as LoadPoint;
+    });
+  } else {
+    throw new RangeError('load.points (a list of {minute, rps}) or load.csv (a file name) is required');
+  }
+  if (points.length === 0) throw new RangeError('load.points must hold at least one point');
+  points.forEach((p, i) => {
+    const raw = p as unknown as Raw;
+    numberField(
+      raw,
+      `load.points[${i}]`,
+      'minute',
+      undefined,
+      i === 0 ? 0 : (points[i - 1]?.minute ?? 0),
+      durationMinutes,
+    );
+    numberField(raw, `load.points[${i}]`, 'rps', undefined, 0, 10_000_000);
+  });
+  const noise = numberField(loadRaw, 'load', 'noise', SCENARIO_DEFAULTS.noise, 0, 1);
+  const gapsRaw = raw.metricGaps ?? [];
+  if (!Array.isArray(gapsRaw)) throw new RangeError('metricGaps must be a list of {fromMinute, toMinute}');
+  const metricGaps = gapsRaw.map((g, i): MinuteRange => {
+    if (!isObject(g)) throw new RangeError(`metricGaps[${i}] must be a mapping {fromMinute, toMinute}`);
+    const fromMinute = numberField(g, `metricGaps[${i}]`, 'fromMinute', undefined, 0, durationMinutes);
+    return {
+      fromMinute,
+      toMinute: numberField(g, `metricGaps[${i}]`, 'toMinute', undefined, fromMinute, durationMinutes),
+    };
+  });
+  return {
+    name,
+    description,
+    durationMinutes,
+    seed,
+    db,
+    app,
+    redis,
+    load: { points: points.map((p) => ({ minute: p.minute, rps: p.rps })), noise },
+    metricGaps,
+  };
+}
+
+/** Reads and validates a scenario file (YAML or JSON); errors name the file and the field. */
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read scenario ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      cause: err,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new Error(`scenario ${path} is not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return parseScenario(raw, dirname(path));
+  } catch (err) {
+    throw new RangeError(`scenario ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The load at a time, linearly interpolated between points and held after the last. */
+export function loadAt(points: readonly LoadPoint[], minute: number): number {
+  const first = points[0];
+  if (!first) return 0;
+  if (minute <= first.minute) return first.rps;
+  for (let i = 1; i < points.length; i++) {
+    const b = points[i] as LoadPoint;
+    if (minute <= b.minute) {
+      const a = points[i - 1] as LoadPoint;
+      if (b.minute === a.minute) return b.rps;
+      return a.rps + ((b.rps - a.rps) * (minute - a.minute)) / (b.minute - a.minute);
+    }
+  }
+  return (points[points.length - 1] as LoadPoint).rps;
+}

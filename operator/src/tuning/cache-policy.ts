@@ -1,0 +1,122 @@
+import { maxMemoryCeilingMiB } from './tuning-spec.ts';
+import type { AppliedChange, MetricSnapshot, TuningSpec } from './types.ts';
+
+const MIB = 1024 * 1024;
+/** The policy aims this far above the hit-rate target so that noise does not cross it. */
+export const HIT_RATE_MARGIN = 0.02;
+/** Prior exponent of the capacity-miss curve m(M) = m0 · (M0 / M)^b, used until a change lets us fit it. */
+export const PRIOR_MISS_CURVE_EXPONENT = 0.5;
+/** Memory kept above used memory when shrinking an idle cache. */
+const IDLE_HEADROOM = 1.25;
+/** A cache whose evictions cause fewer misses than this share of requests is not memory-bound. */
+const NEGLIGIBLE_CAPACITY_MISSES = 0.002;
+
+/** Hit-rate anatomy of one snapshot. */
+export interface MissBreakdown {
+  /** hitRate: hits / (hits + misses). */
+  readonly hitRate: number;
+  /** capacityMissRatio: share of lookups missed because the key was evicted (memory can cure these). */
+  readonly capacityMissRatio: number;
+  /** otherMissRatio: share missed because the key expired or was never cached (memory cannot). */
+  readonly otherMissRatio: number;
+}
+
+/**
+ * Splits misses by cause. In steady state every miss inserts a key and every inserted key leaves
+ * by eviction or by TTL expiry, so evictions / (evictions + expirations) is the share of misses
+ * that more memory would have turned into hits; the rest are TTL or first-touch misses.
+ */
+export function breakDownMisses(snapshot: MetricSnapshot): MissBreakdown | undefined {
+  const { hitsPerSecond, missesPerSecond, evictedKeysPerSecond, expiredKeysPerSecond } = snapshot.redis;
+  const lookups = hitsPerSecond + missesPerSecond;
+  if (lookups <= 0) return undefined;
+  const missRatio = missesPerSecond / lookups;
+  const leaving = evictedKeysPerSecond + expiredKeysPerSecond;
+  const evictedShare = leaving > 0 ? Math.min(1, evictedKeysPerSecond / leaving) : 0;
+  const capacityMissRatio = missRatio * evictedShare;
+  return { hitRate: 1 - missRatio, capacityMissRatio, otherMissRatio: missRatio - capacityMissRatio };
+}
+
+/**
+ * Fits the exponent b of m(M) = m0 · (M0 / M)^b from the last memory change: the snapshot just
+ * before it and the current one (capacity-miss ratios at two memory sizes). Falls back to the
+ * prior when there is no usable pair; clamped to [0.2, 2] so one noisy pair cannot run away.
+ */
+export function fitMissCurveExponent(
+  lastMemoryChange: AppliedChange | undefined,
+  before: MetricSnapshot | undefined,
+  now: MetricSnapshot,
+): number {
+  if (!lastMemoryChange || !before) return PRIOR_MISS_CURVE_EXPONENT;
+  const a = breakDownMisses(before);
+  const b = breakDownMisses(now);
+  if (!a || !b || a.capacityMissRatio <= 0 || b.capacityMissRatio <= 0) return PRIOR_MISS_CURVE_EXPONENT;
+  const ratio = lastMemoryChange.to / lastMemoryChange.from;
+  if (Math.abs(Math.log(ratio)) < 0.05) return PRIOR_MISS_CURVE_EXPONENT;
+  const fitted = Math.log(a.capacityMissRatio / b.capacityMissRatio) / Math.log(ratio);
+  if (!Number.isFinite(fitted)) return PRIOR_MISS_CURVE_EXPONENT;
+  return Math.min(2, Math.max(0.2, fitted));
+}
+
+/** The wanted `maxmemory` and why; undefined value means "leave it". */
+export interface MemoryNeed {
+  /** valueMiB: the wanted maxmemory, or undefined to keep the current one. */
+  readonly valueMiB: number | undefined;
+  /** reason: the numbers behind it. */
+  readonly reason: string;
+}
+
+/**
+ * Sizes Redis `maxmemory` for the hit-rate target. Memory is grown only for capacity misses
+ * (evictions); when TTL or first-touch misses alone exceed the target's miss budget, memory
+ * cannot reach the target and the policy says so instead of growing. The memory needed comes
+ * from the capacity-miss curve m(M) = m0 · (M0 / M)^b, b fitted from the last change. Memory
+ * shrinks only when it is idle: nothing is evicted and the most memory used
+ * over the remembered history (`peakUsedBytes`) plus headroom is below `maxmemory`. Memory
+ * that serves hits is not released: every hit it gives up becomes a DB query and CPU on a pod.
+ */
+export function recommendMaxMemory(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  currentMiB: number,
+  missCurveExponent: number,
+  peakUsedBytes: number,
+): MemoryNeed {
+  const breakdown = breakDownMisses(snapshot);
+  if (!breakdown) return { valueMiB: undefined, reason: 'no cache lookups in the window' };
+  const { hitRate, capacityMissRatio, otherMissRatio } = breakdown;
+  const aimMissRatio = 1 - Math.min(0.999, spec.slo.cacheHitRate + HIT_RATE_MARGIN);
+  const ceiling = maxMemoryCeilingMiB(spec);
+  const usedMiB = snapshot.redis.usedMemoryBytes / MIB;
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const facts = `hit rate ${pct(hitRate)} (eviction misses ${pct(capacityMissRatio)}, TTL/first misses ${pct(otherMissRatio)})`;
+  const clamp = (v: number) => Math.max(spec.knobs.redisMaxMemoryMiB.min, Math.min(ceiling, Math.round(v)));
+
+  const peakUsedMiB = Math.max(usedMiB, peakUsedBytes / MIB);
+  if (capacityMissRatio < NEGLIGIBLE_CAPACITY_MISSES && peakUsedMiB * IDLE_HEADROOM < currentMiB) {
+    // Nothing is evicted and the keys never filled this much: the memory is idle whatever the
+    // hit rate (TTL misses are not cured by memory), so release it.
+    return {
+      valueMiB: clamp(peakUsedMiB * IDLE_HEADROOM),
+      reason: `${facts}: nothing evicted and at most ${Math.round(peakUsedMiB)} of ${currentMiB} MiB used; shrink to that + 25 %`,
+    };
+  }
+  if (hitRate < spec.slo.cacheHitRate + HIT_RATE_MARGIN) {
+    if (otherMissRatio >= aimMissRatio) {
+      return {
+        valueMiB: undefined,
+        reason: `${facts}: TTL expiry alone exceeds the miss budget ${pct(aimMissRatio)}; memory cannot help`,
+      };
+    }
+    if (capacityMissRatio < NEGLIGIBLE_CAPACITY_MISSES) {
+      return { valueMiB: undefined, reason: `${facts}: almost nothing is evicted; memory is not the limit` };
+    }
+    const allowedCapacityMisses = aimMissRatio - otherMissRatio;
+    const needed = currentMiB * (capacityMissRatio / allowedCapacityMisses) ** (1 / missCurveExponent);
+    return {
+      valueMiB: clamp(needed),
+      reason: `${facts}: curve m ∝ M^-${missCurveExponent.toFixed(2)} needs ${Math.round(needed)} MiB for ${pct(1 - aimMissRatio)}`,
+    };
+  }
+  return { valueMiB: undefined, reason: `${facts}: target holds` };
+}

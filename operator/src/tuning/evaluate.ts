@@ -1,0 +1,138 @@
+import { fitMissCurveExponent, recommendMaxMemory } from './cache-policy.ts';
+import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
+import { recommendReplicaBounds } from './replica-policy.ts';
+import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
+import type {
+  AppliedChange,
+  Evaluation,
+  KnobValues,
+  MetricSnapshot,
+  Proposal,
+  TuningHistory,
+  TuningSpec,
+} from './types.ts';
+import { KNOB_NAMES } from './types.ts';
+
+/** The history a fresh profile starts with. */
+export const EMPTY_HISTORY: TuningHistory = { changes: [], snapshots: [] };
+
+function snapshotBefore(snapshots: readonly MetricSnapshot[], atSeconds: number): MetricSnapshot | undefined {
+  for (let i = snapshots.length - 1; i >= 0; i--) {
+    const s = snapshots[i];
+    if (s && s.takenAtSeconds <= atSeconds) return s;
+  }
+  return undefined;
+}
+
+/**
+ * Every policy's proposal for a usable snapshot: replica bounds from load, the pool from
+ * Little's law and Erlang-C, overflow and the replica ceiling from the DB budget, and
+ * `maxmemory` from the capacity-miss curve.
+ */
+export function proposeKnobs(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  current: KnobValues,
+  history: TuningHistory,
+): Proposal[] {
+  const proposals: Proposal[] = [];
+  const bounds = recommendReplicaBounds(spec, snapshot, history.snapshots);
+  const pool = recommendPoolSize(spec, snapshot, history.snapshots, current.poolSize);
+  const poolSize = pool?.poolSize ?? current.poolSize;
+  const allocation = allocateConnectionBudget(
+    spec,
+    poolSize,
+    bounds.peakReplicas,
+    bounds.minReplicas,
+    pool?.designBusyConnections ?? 0,
+  );
+  proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
+  proposals.push({
+    knob: 'maxReplicas',
+    value: allocation.maxReplicas,
+    reason: `${bounds.reason}; ${allocation.reason}`,
+  });
+  if (pool) {
+    const fitted = allocation.poolSize === pool.poolSize ? '' : `; ${allocation.reason}`;
+    proposals.push({ knob: 'poolSize', value: allocation.poolSize, reason: `${pool.reason}${fitted}` });
+    proposals.push({ knob: 'maxOverflow', value: allocation.maxOverflow, reason: allocation.reason });
+  }
+  const lastMemoryChange = [...history.changes].reverse().find((c) => c.knob === 'redisMaxMemoryMiB');
+  const exponent = fitMissCurveExponent(
+    lastMemoryChange,
+    lastMemoryChange ? snapshotBefore(history.snapshots, lastMemoryChange.atSeconds) : undefined,
+    snapshot,
+  );
+  const peakUsedBytes = history.snapshots.reduce((peak, s) => Math.max(peak, s.redis.usedMemoryBytes), 0);
+  const memory = recommendMaxMemory(spec, snapshot, current.redisMaxMemoryMiB, exponent, peakUsedBytes);
+  if (memory.valueMiB !== undefined) {
+    proposals.push({ knob: 'redisMaxMemoryMiB', value: memory.valueMiB, reason: memory.reason });
+  }
+  return proposals;
+}
+
+/**
+ * The tuning engine's entry point, called by the operator, the offline commands and the
+ * simulator: (spec, snapshot, current values, history, now) → proposals and gated decisions.
+ * Pure: no I/O, no clock; `nowSeconds` is on the same clock as the snapshot's `takenAtSeconds`.
+ */
+export function evaluate(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot | undefined,
+  current: KnobValues,
+  history: TuningHistory,
+  nowSeconds: number,
+): Evaluation {
+  const problem = snapshotProblem(spec, snapshot, nowSeconds);
+  const proposals = !problem && snapshot ? proposeKnobs(spec, snapshot, current, history) : [];
+  const { decisions, next } = gateProposals(spec, snapshot, current, proposals, history, nowSeconds);
+  return { proposals, decisions, next, metricsUsable: problem === undefined };
+}
+
+/** How many snapshots a history keeps: a day at the default one-minute interval. */
+export const HISTORY_SNAPSHOT_LIMIT = 1440;
+/** How many applied changes a history keeps. */
+export const HISTORY_CHANGE_LIMIT = 200;
+
+/**
+ * The history after an evaluation was acted on: appends the usable snapshot and every change
+ * that was applied, trimming both to their limits. Pass `applied = false` in Observe and
+ * Recommend modes, where nothing changed.
+ */
+export function recordEvaluation(
+  spec: TuningSpec,
+  history: TuningHistory,
+  snapshot: MetricSnapshot | undefined,
+  evaluation: Evaluation,
+  nowSeconds: number,
+  applied: boolean,
+): TuningHistory {
+  const snapshots =
+    evaluation.metricsUsable && snapshot
+      ? [...history.snapshots, snapshot].slice(-HISTORY_SNAPSHOT_LIMIT)
+      : history.snapshots;
+  if (!applied) return { changes: history.changes, snapshots };
+  const metBefore = snapshot !== undefined && evaluation.metricsUsable && sloMet(spec, snapshot);
+  const newChanges: AppliedChange[] = evaluation.decisions
+    .filter((d) => d.to !== d.from)
+    .map((d) => ({
+      knob: d.knob,
+      from: d.from,
+      to: d.to,
+      atSeconds: nowSeconds,
+      sloMetBefore: metBefore,
+      requestsPerSecondBefore: snapshot?.requestsPerSecond ?? 0,
+      rollback: d.verdict === 'rollback',
+    }));
+  return {
+    changes: newChanges.length
+      ? [...history.changes, ...newChanges].slice(-HISTORY_CHANGE_LIMIT)
+      : history.changes,
+    snapshots,
+  };
+}
+
+/** True when two knob sets are equal. */
+export function sameKnobs(a: KnobValues, b: KnobValues): boolean {
+  return KNOB_NAMES.every((k) => a[k] === b[k]);
+}

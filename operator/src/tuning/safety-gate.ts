@@ -1,0 +1,286 @@
+import { connectionBudget, maxMemoryCeilingMiB, minReplicasFloor, poolSizeFloor } from './tuning-spec.ts';
+import type {
+  AppliedChange,
+  GatedDecision,
+  KnobName,
+  KnobValues,
+  MetricSnapshot,
+  Proposal,
+  TuningHistory,
+  TuningSpec,
+  Verdict,
+} from './types.ts';
+import { KNOB_NAMES } from './types.ts';
+
+/**
+ * Why a snapshot cannot be trusted, or undefined when it can. Missing, stale (older than
+ * `maxMetricAgeSeconds`), from the future, NaN, infinite or negative values all fail it.
+ */
+export function snapshotProblem(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot | undefined,
+  nowSeconds: number,
+): string | undefined {
+  if (!snapshot) return 'metrics missing';
+  const age = nowSeconds - snapshot.takenAtSeconds;
+  if (!Number.isFinite(age)) return 'metrics timestamp is not a number';
+  if (age > spec.timings.maxMetricAgeSeconds) {
+    return `metrics stale: ${Math.round(age)} s old, limit ${spec.timings.maxMetricAgeSeconds} s`;
+  }
+  if (age < 0) return `metrics from the future: ${Math.round(-age)} s ahead`;
+  const fields: [string, unknown][] = [
+    ['windowSeconds', snapshot.windowSeconds],
+    ['requestsPerSecond', snapshot.requestsPerSecond],
+    ['p95LatencyMs', snapshot.p95LatencyMs],
+    ['errorRate', snapshot.errorRate],
+    ['readyReplicas', snapshot.readyReplicas],
+    ['cpuUtilization', snapshot.cpuUtilization],
+    ['dbQueriesPerSecond', snapshot.dbQueriesPerSecond],
+    ['dbActiveConnections', snapshot.dbActiveConnections],
+    ['poolWaitMs', snapshot.poolWaitMs],
+    ...Object.entries(snapshot.redis ?? {}).map(([k, v]): [string, unknown] => [`redis.${k}`, v]),
+  ];
+  if (!snapshot.redis) return 'metric redis is missing';
+  for (const [name, value] of fields) {
+    if (typeof value !== 'number' || Number.isNaN(value)) return `metric ${name} is not a number`;
+    if (!Number.isFinite(value)) return `metric ${name} is infinite`;
+    if (value < 0) return `metric ${name} is negative (${value})`;
+  }
+  if (snapshot.errorRate > 1) return `metric errorRate is above 1 (${snapshot.errorRate})`;
+  if (snapshot.readyReplicas === 0 && snapshot.requestsPerSecond > 0)
+    return 'metric readyReplicas is 0 under load';
+  return undefined;
+}
+
+/** Whether a snapshot meets the latency and error-rate SLOs (the ones the benchmark counts). */
+export function sloMet(spec: TuningSpec, snapshot: MetricSnapshot): boolean {
+  return snapshot.p95LatencyMs <= spec.slo.p95LatencyMs && snapshot.errorRate <= spec.slo.errorRate;
+}
+
+/** The knob's allowed range after the design invariants that bound a single knob. */
+export function knobLimits(spec: TuningSpec, knob: KnobName): { min: number; max: number } {
+  const { knobs } = spec;
+  switch (knob) {
+    case 'poolSize':
+      return { min: poolSizeFloor(spec), max: knobs.poolSize.max };
+    case 'maxOverflow':
+      return knobs.maxOverflow;
+    case 'redisMaxMemoryMiB':
+      return { min: knobs.redisMaxMemoryMiB.min, max: maxMemoryCeilingMiB(spec) };
+    case 'minReplicas':
+      return { min: minReplicasFloor(spec), max: knobs.replicas.max };
+    case 'maxReplicas':
+      return { min: minReplicasFloor(spec), max: knobs.replicas.max };
+  }
+}
+
+function lastChangeOf(history: TuningHistory, knob: KnobName): AppliedChange | undefined {
+  for (let i = history.changes.length - 1; i >= 0; i--) {
+    const change = history.changes[i];
+    if (change?.knob === knob) return change;
+  }
+  return undefined;
+}
+
+/** Knobs whose growth costs resources; rollbacks undo only their shrinks (see {@link rollbackFor}). */
+function isShrink(change: AppliedChange): boolean {
+  return change.to < change.from;
+}
+
+/** A breach after a change is blamed on load, not on the change, when load grew by more than this. */
+export const ROLLBACK_LOAD_GROWTH_EXCUSE = 0.2;
+
+/**
+ * A rollback for the knob's last change, when that change shrank the knob, the SLO was met
+ * before it, is broken now, load has not grown by more than {@link ROLLBACK_LOAD_GROWTH_EXCUSE}
+ * since (a load surge explains the breach better), and we are still inside the verification
+ * window. Only shrinks are rolled back: a bigger pool, cache or replica range cannot plausibly
+ * make latency or errors worse (the DB budget invariant already guards the one way it could),
+ * while undoing a growth made for rising load would make things worse.
+ */
+export function rollbackFor(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  current: KnobValues,
+  history: TuningHistory,
+  knob: KnobName,
+  nowSeconds: number,
+): AppliedChange | undefined {
+  const last = lastChangeOf(history, knob);
+  if (!last || last.rollback || !isShrink(last) || !last.sloMetBefore) return undefined;
+  if (nowSeconds - last.atSeconds > spec.timings.verificationWindowSeconds) return undefined;
+  if (current[knob] !== last.to || sloMet(spec, snapshot)) return undefined;
+  if (snapshot.requestsPerSecond > last.requestsPerSecondBefore * (1 + ROLLBACK_LOAD_GROWTH_EXCUSE))
+    return undefined;
+  return last;
+}
+
+interface KnobOutcome {
+  to: number;
+  verdict: Verdict;
+  reason: string;
+}
+
+function gateOneKnob(
+  spec: TuningSpec,
+  knob: KnobName,
+  from: number,
+  proposal: Proposal | undefined,
+  history: TuningHistory,
+  nowSeconds: number,
+): KnobOutcome {
+  if (!proposal) return { to: from, verdict: 'hold', reason: 'no proposal' };
+  const { timings } = spec;
+  const limits = knobLimits(spec, knob);
+  let target = Math.round(Math.min(limits.max, Math.max(limits.min, proposal.value)));
+  const prefix = `${proposal.reason}; gate:`;
+  if (target === from) return { to: from, verdict: 'hold', reason: `${prefix} already at ${from}` };
+  const delta = target - from;
+  if (Math.abs(delta) < timings.deadbandFraction * from) {
+    return {
+      to: from,
+      verdict: 'hold',
+      reason: `${prefix} ${from} → ${target} is inside the ${timings.deadbandFraction * 100} % deadband`,
+    };
+  }
+  const last = lastChangeOf(history, knob);
+  if (last && nowSeconds - last.atSeconds < timings.cooldownSeconds) {
+    return {
+      to: from,
+      verdict: 'hold',
+      reason: `${prefix} cooldown, last change ${Math.round(nowSeconds - last.atSeconds)} s ago (cooldown ${timings.cooldownSeconds} s)`,
+    };
+  }
+  if (
+    last &&
+    Math.sign(last.to - last.from) === -Math.sign(delta) &&
+    nowSeconds - last.atSeconds < timings.stabilizationWindowSeconds
+  ) {
+    return {
+      to: from,
+      verdict: 'hold',
+      reason: `${prefix} reversing the change of ${Math.round(nowSeconds - last.atSeconds)} s ago waits out the ${timings.stabilizationWindowSeconds} s stabilization window`,
+    };
+  }
+  const maxStep = Math.max(1, Math.floor(timings.maxStepFraction * from));
+  let note = '';
+  if (Math.abs(delta) > maxStep) {
+    target = from + Math.sign(delta) * maxStep;
+    note = ` (step capped at ${maxStep})`;
+  }
+  return { to: target, verdict: 'apply', reason: `${prefix} ${from} → ${target}${note}` };
+}
+
+/**
+ * Brings a set of knob values inside every invariant of design.md, in the order that costs the
+ * SLO least: bounds and floors first, then the DB budget by cutting overflow, then the replica
+ * ceiling (not below minReplicas), then the pool (not below the deadlock floor), then minReplicas.
+ * Returns the repaired values and a note per knob that moved. A validated spec is always feasible.
+ */
+export function enforceInvariants(
+  spec: TuningSpec,
+  values: KnobValues,
+): { values: KnobValues; notes: Partial<Record<KnobName, string>> } {
+  const v = { ...values };
+  const notes: Partial<Record<KnobName, string>> = {};
+  const note = (knob: KnobName, text: string) => {
+    notes[knob] = notes[knob] ? `${notes[knob]}; ${text}` : text;
+  };
+  for (const knob of KNOB_NAMES) {
+    const { min, max } = knobLimits(spec, knob);
+    const clamped = Math.min(max, Math.max(min, Math.round(v[knob])));
+    if (clamped !== v[knob]) {
+      note(knob, `invariant: ${knob} kept within [${min}, ${max}]`);
+      v[knob] = clamped;
+    }
+  }
+  if (v.maxReplicas < v.minReplicas) {
+    note('maxReplicas', `invariant: maxReplicas raised to minReplicas ${v.minReplicas}`);
+    v.maxReplicas = v.minReplicas;
+  }
+  const budget = connectionBudget(spec);
+  const fits = () => v.maxReplicas * (v.poolSize + v.maxOverflow) <= budget;
+  const budgetText = () => `invariant: maxReplicas × (pool + overflow) ≤ ${budget}`;
+  if (!fits()) {
+    const overflow = Math.max(
+      spec.knobs.maxOverflow.min,
+      Math.min(v.maxOverflow, Math.floor(budget / v.maxReplicas) - v.poolSize),
+    );
+    if (overflow !== v.maxOverflow)
+      note('maxOverflow', `${budgetText()}: overflow ${v.maxOverflow} → ${overflow}`);
+    v.maxOverflow = overflow;
+  }
+  if (!fits()) {
+    const ceiling = Math.max(v.minReplicas, Math.floor(budget / (v.poolSize + v.maxOverflow)));
+    if (ceiling !== v.maxReplicas)
+      note('maxReplicas', `${budgetText()}: maxReplicas ${v.maxReplicas} → ${ceiling}`);
+    v.maxReplicas = ceiling;
+  }
+  if (!fits()) {
+    const pool = Math.max(poolSizeFloor(spec), Math.floor(budget / v.maxReplicas) - v.maxOverflow);
+    if (pool !== v.poolSize) note('poolSize', `${budgetText()}: pool ${v.poolSize} → ${pool}`);
+    v.poolSize = pool;
+  }
+  if (!fits()) {
+    const replicas = Math.max(minReplicasFloor(spec), Math.floor(budget / (v.poolSize + v.maxOverflow)));
+    note('minReplicas', `${budgetText()}: minReplicas ${v.minReplicas} → ${replicas}`);
+    note('maxReplicas', `${budgetText()}: maxReplicas ${v.maxReplicas} → ${replicas}`);
+    v.minReplicas = replicas;
+    v.maxReplicas = replicas;
+  }
+  return { values: v, notes };
+}
+
+/**
+ * The safety gate. Turns proposals into one decision per knob: fail static when the snapshot is
+ * unusable; roll back a recent shrink that broke the SLO; otherwise apply deadband, per-knob
+ * cooldown, the stabilization window before a change of direction and the max step, in that
+ * order; finally repair any invariant the result (or the current state) breaks. Pure.
+ */
+export function gateProposals(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot | undefined,
+  current: KnobValues,
+  proposals: readonly Proposal[],
+  history: TuningHistory,
+  nowSeconds: number,
+): { decisions: GatedDecision[]; next: KnobValues } {
+  const problem = snapshotProblem(spec, snapshot, nowSeconds);
+  const outcomes = {} as Record<KnobName, KnobOutcome>;
+  for (const knob of KNOB_NAMES) {
+    const from = current[knob];
+    if (problem || !snapshot) {
+      outcomes[knob] = { to: from, verdict: 'hold', reason: `fail static: ${problem}` };
+      continue;
+    }
+    const rollback = rollbackFor(spec, snapshot, current, history, knob, nowSeconds);
+    if (rollback) {
+      outcomes[knob] = {
+        to: rollback.from,
+        verdict: 'rollback',
+        reason: `rollback: SLO met before the change ${rollback.from} → ${rollback.to} ${Math.round(nowSeconds - rollback.atSeconds)} s ago and broken now (p95 ${Math.round(snapshot.p95LatencyMs)} ms, errors ${(snapshot.errorRate * 100).toFixed(2)} %)`,
+      };
+      continue;
+    }
+    const proposal = proposals.find((p) => p.knob === knob);
+    outcomes[knob] = gateOneKnob(spec, knob, from, proposal, history, nowSeconds);
+  }
+  const wanted = Object.fromEntries(KNOB_NAMES.map((k) => [k, outcomes[k].to])) as unknown as KnobValues;
+  const { values: next, notes } = enforceInvariants(spec, wanted);
+  const decisions = KNOB_NAMES.map((knob): GatedDecision => {
+    const outcome = outcomes[knob];
+    const repaired = notes[knob];
+    const to = next[knob];
+    let verdict: Verdict = outcome.verdict;
+    if (to === current[knob]) verdict = 'hold';
+    else if (verdict === 'hold') verdict = 'apply';
+    return {
+      knob,
+      from: current[knob],
+      to,
+      verdict,
+      reason: repaired ? `${outcome.reason}; ${repaired}` : outcome.reason,
+    };
+  });
+  return { decisions, next };
+}

@@ -1,0 +1,223 @@
+/**
+ * The tuning engine's own inputs and outputs. They are independent of the PerformanceProfile CRD:
+ * the controller maps the profile's spec onto a {@link TuningSpec} and its metric sources onto a
+ * {@link MetricSnapshot}, so the engine, the offline commands and the simulator share one contract.
+ */
+
+/** Service-level objectives the policies aim for (the seed guide's targets by default). */
+export interface SloTargets {
+  /** p95LatencyMs: 95th-percentile request latency must stay below this, in milliseconds. @default 200 */
+  readonly p95LatencyMs: number;
+  /** errorRate: share of failed requests must stay below this (0..1). @default 0.001 */
+  readonly errorRate: number;
+  /** cacheHitRate: Redis hit rate must stay above this (0..1). @default 0.85 */
+  readonly cacheHitRate: number;
+  /** poolUsage: mean share of the pool's connections checked out must stay below this (0..1). @default 0.8 */
+  readonly poolUsage: number;
+  /** requestsPerReplica: prior for what one replica serves within the SLO, in requests/s. @default 1000 */
+  readonly requestsPerReplica: number;
+}
+
+/** An inclusive integer range for one knob. */
+export interface KnobRange {
+  /** min: smallest value the engine may set. */
+  readonly min: number;
+  /** max: largest value the engine may set. */
+  readonly max: number;
+}
+
+/** Bounds for every knob; policies and the gate never leave them. */
+export interface KnobBounds {
+  /** poolSize: persistent DB connections per replica (`DB_POOL_SIZE`). @default 2..50 */
+  readonly poolSize: KnobRange;
+  /** maxOverflow: extra on-demand DB connections per replica (`DB_MAX_OVERFLOW`). @default 0..30 */
+  readonly maxOverflow: KnobRange;
+  /** redisMaxMemoryMiB: Redis `maxmemory` per node, in MiB. @default 64..(0.75 × limit) */
+  readonly redisMaxMemoryMiB: KnobRange;
+  /** replicas: floor for `minReplicas` and ceiling for `maxReplicas` of the HPA. @default 2..20 */
+  readonly replicas: KnobRange;
+}
+
+/** The database every replica's pool connects to. */
+export interface DatabaseBudget {
+  /** maxConnections: PostgreSQL `max_connections`. @default 100 */
+  readonly maxConnections: number;
+  /** reservedConnections: connections kept free for admins and other clients. @default 3 */
+  readonly reservedConnections: number;
+  /**
+   * connectionsHeldPerRequest: connections one request holds at the same time; above 1 a pool
+   * smaller than `workersPerReplica × (held − 1) + 1` can deadlock. @default 1
+   */
+  readonly connectionsHeldPerRequest: number;
+  /** workersPerReplica: concurrent request workers in one replica (`ASYNC_WORKERS`). @default 4 */
+  readonly workersPerReplica: number;
+}
+
+/** How often and how boldly the engine may change a knob. */
+export interface PolicyTimings {
+  /** evaluationIntervalSeconds: time between two evaluations. @default 60 */
+  readonly evaluationIntervalSeconds: number;
+  /** cooldownSeconds: minimum time between two changes of the same knob. @default 600 */
+  readonly cooldownSeconds: number;
+  /** stabilizationWindowSeconds: a change opposite to the knob's last change waits this long. @default 1800 */
+  readonly stabilizationWindowSeconds: number;
+  /** verificationWindowSeconds: after a change, an SLO that got worse within this time rolls it back. @default 600 */
+  readonly verificationWindowSeconds: number;
+  /** maxMetricAgeSeconds: a snapshot older than this is stale and changes nothing. @default 180 */
+  readonly maxMetricAgeSeconds: number;
+  /** maxStepFraction: one change moves a knob by at most this share of its value (at least 1 unit). @default 0.5 */
+  readonly maxStepFraction: number;
+  /** deadbandFraction: proposals closer than this share of the current value are ignored. @default 0.1 */
+  readonly deadbandFraction: number;
+}
+
+/** Everything the engine needs to know about one tuned workload besides its metrics. */
+export interface TuningSpec {
+  /** slo: the targets. */
+  readonly slo: SloTargets;
+  /** knobs: bounds for each knob. */
+  readonly knobs: KnobBounds;
+  /** database: the connection budget shared by all replicas. */
+  readonly database: DatabaseBudget;
+  /** redisMemoryLimitMiB: the Redis container's memory limit; `maxmemory` stays ≤ 0.75 of it. */
+  readonly redisMemoryLimitMiB: number;
+  /** pdbMinAvailable: the PodDisruptionBudget's `minAvailable`; `minReplicas` never goes below it. @default 1 */
+  readonly pdbMinAvailable: number;
+  /** hpaTargetCpuUtilization: the HPA's CPU target (0..1), used to turn load into replicas. @default 0.7 */
+  readonly hpaTargetCpuUtilization: number;
+  /** timings: evaluation interval, cooldown, step and window settings. */
+  readonly timings: PolicyTimings;
+}
+
+/** Redis signals from `INFO`, summed over the cluster's masters and turned into rates. */
+export interface RedisSignals {
+  /** usedMemoryBytes: `used_memory`. */
+  readonly usedMemoryBytes: number;
+  /** maxMemoryBytes: `maxmemory` as Redis reports it. */
+  readonly maxMemoryBytes: number;
+  /** hitsPerSecond: rate of `keyspace_hits`. */
+  readonly hitsPerSecond: number;
+  /** missesPerSecond: rate of `keyspace_misses`. */
+  readonly missesPerSecond: number;
+  /** evictedKeysPerSecond: rate of `evicted_keys` (misses memory could have prevented). */
+  readonly evictedKeysPerSecond: number;
+  /** expiredKeysPerSecond: rate of `expired_keys` (misses memory cannot prevent). */
+  readonly expiredKeysPerSecond: number;
+}
+
+/** One measurement of the workload, averaged over `windowSeconds` and taken at `takenAtSeconds`. */
+export interface MetricSnapshot {
+  /** takenAtSeconds: when the window ended, in seconds on the caller's clock. */
+  readonly takenAtSeconds: number;
+  /** windowSeconds: the averaging window. */
+  readonly windowSeconds: number;
+  /** requestsPerSecond: API requests per second over all replicas. */
+  readonly requestsPerSecond: number;
+  /** p95LatencyMs: 95th-percentile latency. */
+  readonly p95LatencyMs: number;
+  /** errorRate: share of requests that failed (0..1). */
+  readonly errorRate: number;
+  /** readyReplicas: replicas serving traffic. */
+  readonly readyReplicas: number;
+  /** cpuUtilization: mean CPU use of ready replicas as a share of their request (0..). */
+  readonly cpuUtilization: number;
+  /** dbQueriesPerSecond: queries sent to the database over all replicas. */
+  readonly dbQueriesPerSecond: number;
+  /** dbActiveConnections: connections checked out of the pools (`database_connections_active`), summed. */
+  readonly dbActiveConnections: number;
+  /** poolWaitMs: mean time a request waited for a pool connection. */
+  readonly poolWaitMs: number;
+  /** redis: cache signals. */
+  readonly redis: RedisSignals;
+}
+
+/** The values of the tuned knobs. */
+export interface KnobValues {
+  /** poolSize: `DB_POOL_SIZE` per replica. */
+  readonly poolSize: number;
+  /** maxOverflow: `DB_MAX_OVERFLOW` per replica. */
+  readonly maxOverflow: number;
+  /** redisMaxMemoryMiB: Redis `maxmemory` in MiB. */
+  readonly redisMaxMemoryMiB: number;
+  /** minReplicas: HPA `spec.minReplicas`. */
+  readonly minReplicas: number;
+  /** maxReplicas: HPA `spec.maxReplicas`. */
+  readonly maxReplicas: number;
+}
+
+/** The name of one knob. */
+export type KnobName = keyof KnobValues;
+
+/** Every knob, in the order decisions are reported. */
+export const KNOB_NAMES: readonly KnobName[] = [
+  'poolSize',
+  'maxOverflow',
+  'redisMaxMemoryMiB',
+  'minReplicas',
+  'maxReplicas',
+];
+
+/** What a policy would like one knob to be, and why. */
+export interface Proposal {
+  /** knob: which knob. */
+  readonly knob: KnobName;
+  /** value: the wanted value, before the gate. */
+  readonly value: number;
+  /** reason: one human-readable sentence with the numbers behind it. */
+  readonly reason: string;
+}
+
+/** The gate's verdict on one knob. */
+export type Verdict = 'apply' | 'hold' | 'rollback';
+
+/** One knob after the gate: the value to set and why. */
+export interface GatedDecision {
+  /** knob: which knob. */
+  readonly knob: KnobName;
+  /** from: the current value. */
+  readonly from: number;
+  /** to: the value to set (equal to `from` when held). */
+  readonly to: number;
+  /** verdict: apply a change, hold the current value, or roll back a recent change. */
+  readonly verdict: Verdict;
+  /** reason: the policy's reason followed by what the gate did to it. */
+  readonly reason: string;
+}
+
+/** A change that was applied, kept so the gate can enforce cooldowns, windows and rollbacks. */
+export interface AppliedChange {
+  /** knob: which knob changed. */
+  readonly knob: KnobName;
+  /** from: value before. */
+  readonly from: number;
+  /** to: value after. */
+  readonly to: number;
+  /** atSeconds: when it was applied. */
+  readonly atSeconds: number;
+  /** sloMetBefore: whether p95 and error rate met their targets in the snapshot that led to it. */
+  readonly sloMetBefore: boolean;
+  /** requestsPerSecondBefore: the load in that snapshot, so a breach explained by load is not blamed on the change. */
+  readonly requestsPerSecondBefore: number;
+  /** rollback: whether this change itself undid an earlier one (never rolled back again). */
+  readonly rollback: boolean;
+}
+
+/** What the engine remembers between evaluations; the caller keeps it and passes it back. */
+export interface TuningHistory {
+  /** changes: applied changes, oldest first. */
+  readonly changes: readonly AppliedChange[];
+  /** snapshots: recent valid snapshots, oldest first, for trough and peak estimates. */
+  readonly snapshots: readonly MetricSnapshot[];
+}
+
+/** The engine's answer for one evaluation. */
+export interface Evaluation {
+  /** proposals: what the policies wanted, before the gate. */
+  readonly proposals: readonly Proposal[];
+  /** decisions: one per knob, after the gate. */
+  readonly decisions: readonly GatedDecision[];
+  /** next: the knob values after applying every `apply`/`rollback` decision. */
+  readonly next: KnobValues;
+  /** metricsUsable: false when the snapshot was stale, missing or nonsensical (fail static). */
+  readonly metricsUsable: boolean;
+}
