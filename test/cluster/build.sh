@@ -19,6 +19,13 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 mkdir -p "$dir"
+# One build at a time per version: parallel test workers wait for the first one's result.
+exec 9>"$dir/.lock"
+flock 9
+if [[ -f "$stamp" && "${PERFPILOT_FORCE_BUILD:-0}" != 1 ]]; then
+  echo "$dir"
+  exit 0
+fi
 tmp="$(mktemp -d "$dir/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 echo "perfpilot: building kube-apiserver $version, kubectl $version and etcd $etcd into $dir (first time only; takes minutes)" >&2

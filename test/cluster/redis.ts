@@ -1,0 +1,251 @@
+/**
+ * Real Redis for tests: Debian's redis-server on free loopback ports, password-protected. One node
+ * (startRedis) or a Redis Cluster created with `redis-cli --cluster create` (startRedisCluster),
+ * with a way to stop and restart one node for failover tests.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { freePort, isPortFree, type ManagedProcess, RunDirectory, waitFor } from './processes.ts';
+
+const run = promisify(execFile);
+
+/** Where a Redis node listens. */
+export interface RedisEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One running redis-server. */
+export interface RedisServer extends RedisEndpoint {
+  readonly password: string;
+  /** client opens a new ioredis connection to this node, authenticated. */
+  client(): Redis;
+  /** stop ends the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** A running Redis Cluster. */
+export interface RedisCluster {
+  readonly password: string;
+  /** nodes lists every node, masters and replicas, in the order they were created. */
+  readonly nodes: readonly RedisEndpoint[];
+  /** roles asks each running node whether it is a master or a replica. */
+  roles(): Promise<Map<number, 'master' | 'replica'>>;
+  /** stopNode kills one node (by port) as a crash would: no shutdown save. */
+  stopNode(port: number): Promise<void>;
+  /** startNode starts a stopped node again with its cluster config; it rejoins the cluster. */
+  startNode(port: number): Promise<void>;
+  /** stop ends every node and removes the cluster's directory. */
+  stop(): Promise<void>;
+}
+
+/** Options for startRedis. */
+export interface RedisOptions {
+  /** password is required by the server (`requirepass`). */
+  readonly password: string;
+  /** timeoutMs bounds the wait for the server to answer PING. @default 15000 */
+  readonly timeoutMs?: number;
+}
+
+/** Options for startRedisCluster. */
+export interface RedisClusterOptions extends RedisOptions {
+  /** masters is the number of master nodes (at least 3, as Redis Cluster requires). @default 3 */
+  readonly masters?: number;
+  /** replicasPerMaster is the number of replicas of each master. @default 1 */
+  readonly replicasPerMaster?: number;
+  /** nodeTimeoutMs is `cluster-node-timeout`: how soon a silent master is failed over. @default 2000 */
+  readonly nodeTimeoutMs?: number;
+}
+
+const host = '127.0.0.1';
+
+/** connect opens a one-shot probe connection: no retries, and failures surface as rejections only. */
+function connect(port: number, password: string): Redis {
+  const client = new Redis({
+    host,
+    port,
+    password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  return client;
+}
+
+async function ping(port: number, password: string): Promise<boolean> {
+  const client = connect(port, password);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } finally {
+    client.disconnect();
+  }
+}
+
+function writeConfig(dir: string, port: number, password: string, extra: readonly string[]): string {
+  // The password goes into a config file (mode 0600), never onto a command line.
+  const path = join(dir, `redis-${port}.conf`);
+  const lines = [
+    `port ${port}`,
+    `bind ${host}`,
+    `dir ${dir}`,
+    'daemonize no',
+    'save ""',
+    'appendonly no',
+    'logfile ""',
+    `requirepass ${password}`,
+    `masterauth ${password}`,
+    ...extra,
+  ];
+  writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return path;
+}
+
+/** startRedis starts one password-protected redis-server and waits until it answers PING. */
+export async function startRedis(options: RedisOptions): Promise<RedisServer> {
+  const dir = new RunDirectory('perfpilot-redis');
+  try {
+    const port = await freePort();
+    const server = dir.start('redis', 'redis-server', [writeConfig(dir.path, port, options.password, [])]);
+    await waitFor(
+      `redis-server on ${port}`,
+      async () => ((await ping(port, options.password)) ? true : undefined),
+      {
+        timeoutMs: options.timeoutMs ?? 15_000,
+        process: server,
+      },
+    );
+    return {
+      host,
+      port,
+      password: options.password,
+      client: () => new Redis({ host, port, password: options.password }),
+      stop: async () => await dir.dispose(),
+    };
+  } catch (err) {
+    await dir.dispose();
+    throw err;
+  }
+}
+
+/** clusterPort finds a port whose cluster bus port (port + 10000) is free too. */
+async function clusterPort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 10_000 < 65_536 && !taken.has(port) && (await isPortFree(port + 10_000))) return port;
+  }
+}
+
+/**
+ * startRedisCluster starts masters × (1 + replicasPerMaster) nodes, creates the cluster with
+ * `redis-cli --cluster create`, and waits until every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(options: RedisClusterOptions): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicasPerMaster ?? 1;
+  if (masters < 3) throw new Error(`masters is ${masters}; a Redis Cluster needs at least 3`);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const { password } = options;
+  const dir = new RunDirectory('perfpilot-redis-cluster');
+  try {
+    const taken = new Set<number>();
+    const ports: number[] = [];
+    for (let i = 0; i < masters * (1 + replicas); i++) {
+      const port = await clusterPort(taken);
+      taken.add(port);
+      ports.push(port);
+    }
+    const configs = new Map<number, string>();
+    const processes = new Map<number, ManagedProcess>();
+    const startNode = async (port: number) => {
+      const config = configs.get(port);
+      if (config === undefined) throw new Error(`no cluster node on port ${port}`);
+      const node = dir.start(`redis-${port}`, 'redis-server', [config]);
+      processes.set(port, node);
+      await waitFor(
+        `redis-server on ${port}`,
+        async () => ((await ping(port, password)) ? true : undefined),
+        {
+          timeoutMs,
+          process: node,
+        },
+      );
+    };
+    for (const port of ports) {
+      const nodeDir = join(dir.path, String(port));
+      mkdirSync(nodeDir);
+      configs.set(
+        port,
+        writeConfig(nodeDir, port, password, [
+          'cluster-enabled yes',
+          `cluster-config-file nodes-${port}.conf`,
+          `cluster-node-timeout ${options.nodeTimeoutMs ?? 2000}`,
+        ]),
+      );
+    }
+    await Promise.all(ports.map(startNode));
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `${host}:${p}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
+      { env: { ...process.env, REDISCLI_AUTH: password }, timeout: timeoutMs },
+    );
+    // Ready means the cluster serves every slot and every replica has finished its first sync
+    // (a replica that never synced cannot take over from its master).
+    const nodeReady = async (port: number) => {
+      const client = connect(port, password);
+      try {
+        await client.connect();
+        const replication = await client.info('replication');
+        const synced = /role:master/.test(replication) || /master_link_status:up/.test(replication);
+        return synced && /cluster_state:ok/.test(await client.cluster('INFO'));
+      } finally {
+        client.disconnect();
+      }
+    };
+    await waitFor(
+      'cluster_state:ok and synced replicas on every node',
+      async () => ((await Promise.all(ports.map(nodeReady))).every(Boolean) ? true : undefined),
+      { timeoutMs, intervalMs: 250 },
+    );
+    return {
+      password,
+      nodes: ports.map((port) => ({ host, port })),
+      roles: async () => {
+        const roles = new Map<number, 'master' | 'replica'>();
+        for (const port of ports) {
+          if (!processes.get(port)?.isRunning()) continue;
+          const client = connect(port, password);
+          try {
+            await client.connect();
+            const [role] = (await client.role()) as [string];
+            roles.set(port, role === 'master' ? 'master' : 'replica');
+          } finally {
+            client.disconnect();
+          }
+        }
+        return roles;
+      },
+      stopNode: async (port) => {
+        const node = processes.get(port);
+        if (node === undefined) throw new Error(`no cluster node on port ${port}`);
+        await node.stop(0);
+      },
+      startNode,
+      stop: async () => await dir.dispose(),
+    };
+  } catch (err) {
+    await dir.dispose();
+    throw err;
+  }
+}

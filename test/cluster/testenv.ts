@@ -1,0 +1,218 @@
+/**
+ * `npm run testenv -- up|down|status`: the test control plane (and optionally Redis) for people.
+ * `up` starts a background process that owns everything, writes .testenv/kubeconfig and prints
+ * the `export KUBECONFIG=…` line; `down` stops it; `status` tells what runs.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { controlPlaneBinaries } from './binaries.ts';
+import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from './redis.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const stateDir = join(root, '.testenv');
+const statePath = join(stateDir, 'state.json');
+const kubeconfigPath = join(stateDir, 'kubeconfig');
+const logPath = join(stateDir, 'testenv.log');
+
+/** What a running `testenv serve` process has started, as written to .testenv/state.json. */
+interface TestenvState {
+  pid: number;
+  ready: boolean;
+  server?: string;
+  kubeconfig?: string;
+  redis?: { host: string; port: number; passwordFile: string };
+  redisCluster?: { nodes: string[]; passwordFile: string };
+  error?: string;
+}
+
+function readState(): TestenvState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath, 'utf8')) as TestenvState;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface UpOptions {
+  redis?: boolean;
+  redisCluster?: boolean;
+  timeout: string;
+}
+
+async function up(options: UpOptions): Promise<number> {
+  const state = readState();
+  if (state && isAlive(state.pid)) {
+    console.error(`testenv: already running (pid ${state.pid}); run \`npm run testenv -- down\` first`);
+    return 1;
+  }
+  mkdirSync(stateDir, { recursive: true });
+  rmSync(statePath, { force: true });
+  const args = [fileURLToPath(import.meta.url), 'serve'];
+  if (options.redis) args.push('--redis');
+  if (options.redisCluster) args.push('--redis-cluster');
+  const log = openSync(logPath, 'w');
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  console.error(
+    `testenv: starting (pid ${child.pid}; log in ${logPath}; the first run builds kube-apiserver)`,
+  );
+  const deadline = Date.now() + Number(options.timeout) * 1000;
+  for (;;) {
+    const current = readState();
+    if (current?.error) {
+      console.error(`testenv: failed: ${current.error}`);
+      return 1;
+    }
+    if (current?.ready) break;
+    if (child.pid !== undefined && !isAlive(child.pid)) {
+      console.error(`testenv: the background process exited; see ${logPath}`);
+      return 1;
+    }
+    if (Date.now() > deadline) {
+      console.error(`testenv: not ready after ${options.timeout} s; see ${logPath}`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const ready = readState();
+  console.error(`testenv: kube-apiserver ready at ${ready?.server}`);
+  console.error(`testenv: kubectl from the same release: ${(await controlPlaneBinaries()).kubectl}`);
+  if (ready?.redis)
+    console.error(
+      `testenv: redis at ${ready.redis.host}:${ready.redis.port} (password in ${ready.redis.passwordFile})`,
+    );
+  if (ready?.redisCluster) console.error(`testenv: redis cluster at ${ready.redisCluster.nodes.join(' ')}`);
+  console.log(`export KUBECONFIG=${kubeconfigPath}`);
+  return 0;
+}
+
+async function down(): Promise<number> {
+  const state = readState();
+  if (!state || !isAlive(state.pid)) {
+    console.error('testenv: nothing running');
+    rmSync(statePath, { force: true });
+    return 0;
+  }
+  process.kill(state.pid, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  while (isAlive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+  rmSync(statePath, { force: true });
+  rmSync(kubeconfigPath, { force: true });
+  console.error('testenv: stopped');
+  return 0;
+}
+
+function status(): number {
+  const state = readState();
+  if (!state || !isAlive(state.pid)) {
+    console.log('testenv: not running');
+    return 3;
+  }
+  console.log(`testenv: ${state.ready ? 'running' : 'starting'} (pid ${state.pid})`);
+  if (state.server) console.log(`  kube-apiserver  ${state.server}  (KUBECONFIG=${state.kubeconfig})`);
+  if (state.redis) console.log(`  redis           ${state.redis.host}:${state.redis.port}`);
+  if (state.redisCluster) console.log(`  redis cluster   ${state.redisCluster.nodes.join(' ')}`);
+  return 0;
+}
+
+/** serve runs in the background: starts everything, writes the state file, stops on SIGTERM. */
+async function serve(options: { redis?: boolean; redisCluster?: boolean }): Promise<number> {
+  const state: TestenvState = { pid: process.pid, ready: false };
+  const save = () => writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
+  save();
+  let cp: ControlPlane | undefined;
+  let redis: RedisServer | undefined;
+  let cluster: RedisCluster | undefined;
+  const stopAll = async () => {
+    await Promise.allSettled([cp?.stop(), redis?.stop(), cluster?.stop()]);
+  };
+  const stopped = new Promise<void>((resolveStop) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolveStop());
+  });
+  try {
+    cp = await startControlPlane();
+    copyFileSync(cp.kubeconfigPath, kubeconfigPath);
+    Object.assign(state, { server: cp.server, kubeconfig: kubeconfigPath });
+    const passwordFile = join(stateDir, 'redis-password');
+    if (options.redis || options.redisCluster) {
+      if (!existsSync(passwordFile)) writeFileSync(passwordFile, `${crypto.randomUUID()}\n`, { mode: 0o600 });
+    }
+    const password = options.redis || options.redisCluster ? readFileSync(passwordFile, 'utf8').trim() : '';
+    if (options.redis) {
+      redis = await startRedis({ password });
+      state.redis = { host: redis.host, port: redis.port, passwordFile };
+    }
+    if (options.redisCluster) {
+      cluster = await startRedisCluster({ password });
+      state.redisCluster = { nodes: cluster.nodes.map((n) => `${n.host}:${n.port}`), passwordFile };
+    }
+    state.ready = true;
+    save();
+    console.log(`testenv: ready at ${cp.server}`);
+  } catch (err) {
+    state.error = err instanceof Error ? err.message : String(err);
+    save();
+    await stopAll();
+    return 1;
+  }
+  await stopped;
+  console.log('testenv: stopping');
+  await stopAll();
+  return 0;
+}
+
+function buildProgram(): Command {
+  const program = new Command('testenv')
+    .description('A real Kubernetes control plane (kube-apiserver + etcd) and Redis on loopback, for people.')
+    .exitOverride();
+  program
+    .command('up')
+    .description('start the control plane in the background and print the KUBECONFIG export line')
+    .option('--redis', 'also start a single password-protected redis-server')
+    .option('--redis-cluster', 'also start a 6-node Redis Cluster (3 masters, 3 replicas)')
+    .option('--timeout <seconds>', 'how long to wait for readiness', '900')
+    .action(async (options: UpOptions) => {
+      process.exitCode = await up(options);
+    });
+  program
+    .command('down')
+    .description('stop everything `up` started')
+    .action(async () => {
+      process.exitCode = await down();
+    });
+  program
+    .command('status')
+    .description('tell what is running (exit code 3 when nothing is)')
+    .action(() => {
+      process.exitCode = status();
+    });
+  program
+    .command('serve', { hidden: true })
+    .option('--redis')
+    .option('--redis-cluster')
+    .action(async (options: { redis?: boolean; redisCluster?: boolean }) => {
+      process.exitCode = await serve(options);
+    });
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  process.exitCode = err.exitCode;
+}
