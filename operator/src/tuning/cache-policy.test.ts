@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  breakDownMisses,
+  fitMissCurveExponent,
+  PRIOR_MISS_CURVE_EXPONENT,
+  recommendMaxMemory,
+} from './cache-policy.ts';
+import { healthySnapshot } from './test-fixtures.ts';
+import { DEFAULT_TUNING_SPEC } from './tuning-spec.ts';
+import type { RedisSignals } from './types.ts';
+
+const spec = DEFAULT_TUNING_SPEC;
+const MIB = 1024 * 1024;
+
+function redis(signals: Partial<RedisSignals>) {
+  return healthySnapshot(1000, { redis: signals });
+}
+
+describe('recommendMaxMemory', () => {
+  it.each<[string, Partial<RedisSignals>, number, number | undefined, RegExp]>([
+    [
+      'grows for eviction misses',
+      { hitsPerSecond: 1600, missesPerSecond: 400, evictedKeysPerSecond: 360, expiredKeysPerSecond: 40 },
+      512,
+      1371, // 512 × (18 % eviction misses / 11 % allowed)^(1 / 0.5)
+      /needs 1371 MiB for 87.0 %/,
+    ],
+    [
+      'does not grow for TTL misses',
+      {
+        hitsPerSecond: 1400,
+        missesPerSecond: 600,
+        evictedKeysPerSecond: 50,
+        expiredKeysPerSecond: 550,
+        usedMemoryBytes: 512 * MIB,
+      },
+      512,
+      undefined,
+      /TTL expiry alone exceeds the miss budget/,
+    ],
+    [
+      'shrinks idle memory to the peak used + 25 %',
+      {
+        hitsPerSecond: 1900,
+        missesPerSecond: 100,
+        evictedKeysPerSecond: 0,
+        expiredKeysPerSecond: 100,
+        usedMemoryBytes: 200 * MIB,
+      },
+      1024,
+      250,
+      /nothing evicted and at most 200 of 1024 MiB used/,
+    ],
+    [
+      'shrinks idle memory even when TTL keeps the hit rate below target',
+      {
+        hitsPerSecond: 1200,
+        missesPerSecond: 800,
+        evictedKeysPerSecond: 0,
+        expiredKeysPerSecond: 800,
+        usedMemoryBytes: 50 * MIB,
+      },
+      512,
+      64,
+      /nothing evicted/,
+    ],
+    [
+      'holds memory that serves hits',
+      { hitsPerSecond: 1900, missesPerSecond: 100, evictedKeysPerSecond: 60, expiredKeysPerSecond: 40 },
+      512,
+      undefined,
+      /target holds/,
+    ],
+  ])('%s', (_name, signals, current, expected, reason) => {
+    const need = recommendMaxMemory(spec, redis(signals), current, PRIOR_MISS_CURVE_EXPONENT, 0);
+    expect(need.valueMiB).toBe(expected);
+    expect(need.reason).toMatch(reason);
+  });
+
+  it('asks for more memory the further the hit rate is below target', () => {
+    const wanted = [0.84, 0.8, 0.75].map(
+      (hit) =>
+        recommendMaxMemory(
+          spec,
+          redis({
+            hitsPerSecond: 2000 * hit,
+            missesPerSecond: 2000 * (1 - hit),
+            evictedKeysPerSecond: 90,
+            expiredKeysPerSecond: 10,
+          }),
+          256,
+          1,
+          0,
+        ).valueMiB ?? 0,
+    );
+    expect(wanted[0]).toBeLessThan(wanted[1] ?? 0);
+    expect(wanted[1]).toBeLessThan(wanted[2] ?? 0);
+  });
+});
+
+describe('miss breakdown and curve fit', () => {
+  it('splits misses by what left the cache', () => {
+    const b = breakDownMisses(
+      redis({
+        hitsPerSecond: 800,
+        missesPerSecond: 200,
+        evictedKeysPerSecond: 150,
+        expiredKeysPerSecond: 50,
+      }),
+    );
+    expect(b?.hitRate).toBeCloseTo(0.8);
+    expect(b?.capacityMissRatio).toBeCloseTo(0.15);
+    expect(b?.otherMissRatio).toBeCloseTo(0.05);
+  });
+
+  it('fits the exponent from the last memory change: doubling memory halved eviction misses → 1', () => {
+    const before = redis({
+      hitsPerSecond: 800,
+      missesPerSecond: 200,
+      evictedKeysPerSecond: 200,
+      expiredKeysPerSecond: 0,
+    });
+    const after = redis({
+      hitsPerSecond: 900,
+      missesPerSecond: 100,
+      evictedKeysPerSecond: 100,
+      expiredKeysPerSecond: 0,
+    });
+    const change = {
+      knob: 'redisMaxMemoryMiB' as const,
+      from: 256,
+      to: 512,
+      atSeconds: 0,
+      sloMetBefore: true,
+      rollback: false,
+      requestsPerSecondBefore: 1000,
+    };
+    expect(fitMissCurveExponent(change, before, after)).toBeCloseTo(1);
+    expect(fitMissCurveExponent(undefined, before, after)).toBe(PRIOR_MISS_CURVE_EXPONENT);
+  });
+});

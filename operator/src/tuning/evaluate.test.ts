@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_HISTORY, evaluate, recordEvaluation } from './evaluate.ts';
+import { SEED_STATIC_KNOBS } from './seed-baselines.ts';
+import { healthySnapshot, SAFE_KNOBS } from './test-fixtures.ts';
+import { DEFAULT_TUNING_SPEC, validateTuningSpec } from './tuning-spec.ts';
+import { KNOB_NAMES } from './types.ts';
+
+const spec = DEFAULT_TUNING_SPEC;
+
+describe('evaluate', () => {
+  it('returns one decision per knob, each with a reason', () => {
+    const result = evaluate(spec, healthySnapshot(1000), SAFE_KNOBS, EMPTY_HISTORY, 1000);
+    expect(result.decisions.map((d) => d.knob)).toEqual(KNOB_NAMES);
+    expect(result.decisions.every((d) => d.reason.length > 10)).toBe(true);
+    expect(result.metricsUsable).toBe(true);
+  });
+
+  it('repairs the seed’s DB overcommit (10 replicas × 50 connections > 97) on the first evaluation', () => {
+    const { next, decisions } = evaluate(spec, healthySnapshot(1000), SEED_STATIC_KNOBS, EMPTY_HISTORY, 1000);
+    expect(next.maxReplicas * (next.poolSize + next.maxOverflow)).toBeLessThanOrEqual(97);
+    expect(decisions.find((d) => d.knob === 'maxOverflow')?.reason).toMatch(
+      /invariant: maxReplicas × \(pool \+ overflow\) ≤ 97/,
+    );
+  });
+
+  it('records applied changes and usable snapshots; a change then cools down', () => {
+    const first = evaluate(spec, healthySnapshot(1000), SEED_STATIC_KNOBS, EMPTY_HISTORY, 1000);
+    const history = recordEvaluation(spec, EMPTY_HISTORY, healthySnapshot(1000), first, 1000, true);
+    expect(history.snapshots).toHaveLength(1);
+    expect(history.changes.length).toBeGreaterThan(0);
+    const second = evaluate(spec, healthySnapshot(1060), first.next, history, 1060);
+    const changedAgain = second.decisions.filter(
+      (d) =>
+        d.to !== d.from && history.changes.some((c) => c.knob === d.knob) && !d.reason.includes('invariant'),
+    );
+    expect(changedAgain).toEqual([]);
+  });
+
+  it('records no change in Observe mode', () => {
+    const result = evaluate(spec, healthySnapshot(1000), SEED_STATIC_KNOBS, EMPTY_HISTORY, 1000);
+    expect(recordEvaluation(spec, EMPTY_HISTORY, healthySnapshot(1000), result, 1000, false).changes).toEqual(
+      [],
+    );
+  });
+});
+
+describe('validateTuningSpec', () => {
+  it.each<[string, object, RegExp]>([
+    [
+      'a negative error-rate target',
+      { slo: { ...spec.slo, errorRate: -1 } },
+      /slo.errorRate must be a number in \[0, 1\], got -1/,
+    ],
+    [
+      'a DB budget too small for two replicas',
+      { database: { ...spec.database, maxConnections: 3, reservedConnections: 0 } },
+      /must hold at least 2 replicas × 2 connections/,
+    ],
+    [
+      'an inverted pool range',
+      { knobs: { ...spec.knobs, poolSize: { min: 10, max: 5 } } },
+      /knobs.poolSize.max must be a number in \[10,/,
+    ],
+  ])('rejects %s, naming the field and bound', (_name, overrides, message) => {
+    expect(() => validateTuningSpec({ ...spec, ...overrides })).toThrow(message);
+  });
+
+  it('accepts the defaults', () => {
+    expect(validateTuningSpec(spec)).toBe(spec);
+  });
+});

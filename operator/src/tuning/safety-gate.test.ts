@@ -1,0 +1,310 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
+import { enforceInvariants, gateProposals, snapshotProblem } from './safety-gate.ts';
+import { healthySnapshot, SAFE_KNOBS, specWith } from './test-fixtures.ts';
+import { connectionBudget, DEFAULT_TUNING_SPEC, maxMemoryCeilingMiB } from './tuning-spec.ts';
+import type {
+  AppliedChange,
+  KnobValues,
+  MetricSnapshot,
+  Proposal,
+  TuningHistory,
+  TuningSpec,
+} from './types.ts';
+import { KNOB_NAMES } from './types.ts';
+
+const spec = DEFAULT_TUNING_SPEC;
+const now = 10_000;
+
+function change(
+  partial: Partial<AppliedChange> & Pick<AppliedChange, 'knob' | 'from' | 'to' | 'atSeconds'>,
+): AppliedChange {
+  return { sloMetBefore: true, rollback: false, requestsPerSecondBefore: 2000, ...partial };
+}
+
+function gateOne(
+  proposal: Proposal,
+  history: TuningHistory = EMPTY_HISTORY,
+  snapshot = healthySnapshot(now),
+) {
+  const { decisions } = gateProposals(spec, snapshot, SAFE_KNOBS, [proposal], history, now);
+  const decision = decisions.find((d) => d.knob === proposal.knob);
+  if (!decision) throw new Error('no decision');
+  return decision;
+}
+
+function satisfiesInvariants(s: TuningSpec, v: KnobValues): boolean {
+  return (
+    v.maxReplicas * (v.poolSize + v.maxOverflow) <= connectionBudget(s) &&
+    v.minReplicas >= 2 &&
+    v.minReplicas >= s.pdbMinAvailable &&
+    v.minReplicas <= v.maxReplicas &&
+    v.redisMaxMemoryMiB <= 0.75 * s.redisMemoryLimitMiB &&
+    v.poolSize >= 1 &&
+    KNOB_NAMES.every((k) => Number.isInteger(v[k]))
+  );
+}
+
+describe('snapshotProblem (fail static)', () => {
+  it.each<[string, MetricSnapshot | undefined, RegExp]>([
+    ['missing', undefined, /missing/],
+    ['stale', healthySnapshot(now - 600), /stale: 600 s old, limit 180 s/],
+    ['from the future', healthySnapshot(now + 60), /future/],
+    ['NaN latency', healthySnapshot(now, { p95LatencyMs: Number.NaN }), /p95LatencyMs is not a number/],
+    ['negative rate', healthySnapshot(now, { requestsPerSecond: -1 }), /requestsPerSecond is negative/],
+    [
+      'infinite redis',
+      healthySnapshot(now, { redis: { hitsPerSecond: Number.POSITIVE_INFINITY } }),
+      /redis.hitsPerSecond is infinite/,
+    ],
+    ['error rate above 1', healthySnapshot(now, { errorRate: 2 }), /errorRate is above 1/],
+    ['no replicas under load', healthySnapshot(now, { readyReplicas: 0 }), /readyReplicas is 0/],
+  ])('rejects a %s snapshot', (_name, snapshot, reason) => {
+    expect(snapshotProblem(spec, snapshot, now)).toMatch(reason);
+    const { decisions, next } = gateProposals(
+      spec,
+      snapshot,
+      SAFE_KNOBS,
+      [{ knob: 'poolSize', value: 20, reason: 'wanted' }],
+      EMPTY_HISTORY,
+      now,
+    );
+    expect(next).toEqual(SAFE_KNOBS);
+    expect(decisions.every((d) => d.verdict === 'hold' && d.reason.startsWith('fail static'))).toBe(true);
+  });
+
+  it('accepts a fresh, complete snapshot', () => {
+    expect(snapshotProblem(spec, healthySnapshot(now - 60), now)).toBeUndefined();
+  });
+});
+
+describe('gate rules per knob', () => {
+  it.each<[string, Proposal, TuningHistory, number, RegExp]>([
+    ['applies a modest change', { knob: 'poolSize', value: 10, reason: 'r' }, EMPTY_HISTORY, 10, /8 → 10/],
+    [
+      'holds inside the deadband',
+      { knob: 'redisMaxMemoryMiB', value: 540, reason: 'r' },
+      EMPTY_HISTORY,
+      512,
+      /deadband/,
+    ],
+    [
+      'caps the step at 50 %',
+      { knob: 'redisMaxMemoryMiB', value: 4000, reason: 'r' },
+      EMPTY_HISTORY,
+      768,
+      /step capped at 256/,
+    ],
+    ['moves at least one unit', { knob: 'minReplicas', value: 3, reason: 'r' }, EMPTY_HISTORY, 3, /2 → 3/],
+    [
+      'holds during the cooldown',
+      { knob: 'poolSize', value: 10, reason: 'r' },
+      { changes: [change({ knob: 'poolSize', from: 6, to: 8, atSeconds: now - 300 })], snapshots: [] },
+      8,
+      /cooldown, last change 300 s ago/,
+    ],
+    [
+      'holds a reversal inside the stabilization window',
+      { knob: 'poolSize', value: 6, reason: 'r' },
+      { changes: [change({ knob: 'poolSize', from: 6, to: 8, atSeconds: now - 1000 })], snapshots: [] },
+      8,
+      /stabilization window/,
+    ],
+    [
+      'allows a reversal after the stabilization window',
+      { knob: 'poolSize', value: 10, reason: 'r' },
+      { changes: [change({ knob: 'poolSize', from: 10, to: 8, atSeconds: now - 2000 })], snapshots: [] },
+      10,
+      /8 → 10/,
+    ],
+    [
+      'allows the same direction after the cooldown',
+      { knob: 'poolSize', value: 6, reason: 'r' },
+      { changes: [change({ knob: 'poolSize', from: 10, to: 8, atSeconds: now - 700 })], snapshots: [] },
+      6,
+      /8 → 6/,
+    ],
+    [
+      'clamps to the knob bounds',
+      { knob: 'poolSize', value: 500, reason: 'r' },
+      EMPTY_HISTORY,
+      12,
+      /step capped at 4/,
+    ],
+  ])('%s', (_name, proposal, history, expected, reason) => {
+    const decision = gateOne(proposal, history);
+    expect(decision.to).toBe(expected);
+    expect(decision.reason).toMatch(reason);
+  });
+
+  it('rolls back a shrink when the SLO broke after it', () => {
+    const history = {
+      changes: [change({ knob: 'redisMaxMemoryMiB', from: 768, to: 512, atSeconds: now - 120 })],
+      snapshots: [],
+    };
+    const decision = gateOne(
+      { knob: 'redisMaxMemoryMiB', value: 400, reason: 'r' },
+      history,
+      healthySnapshot(now, { p95LatencyMs: 450 }),
+    );
+    expect(decision).toMatchObject({ verdict: 'rollback', to: 768 });
+    expect(decision.reason).toMatch(/rollback: SLO met before the change 768 → 512/);
+  });
+
+  it.each<[string, Partial<AppliedChange>, Partial<MetricSnapshot>]>([
+    ['the SLO still holds', {}, {}],
+    ['load grew more than 20 % since', { requestsPerSecondBefore: 1000 }, { p95LatencyMs: 450 }],
+    ['the change was a growth', { from: 256, to: 512 }, { p95LatencyMs: 450 }],
+    ['the SLO was already broken before', { sloMetBefore: false }, { p95LatencyMs: 450 }],
+    ['the verification window has passed', { atSeconds: now - 900 }, { p95LatencyMs: 450 }],
+  ])('does not roll back when %s', (_name, changeOverrides, snapshotOverrides) => {
+    const history = {
+      changes: [
+        change({ knob: 'redisMaxMemoryMiB', from: 768, to: 512, atSeconds: now - 120, ...changeOverrides }),
+      ],
+      snapshots: [],
+    };
+    const decision = gateOne(
+      { knob: 'redisMaxMemoryMiB', value: 512, reason: 'r' },
+      history,
+      healthySnapshot(now, snapshotOverrides),
+    );
+    expect(decision.verdict).toBe('hold');
+  });
+});
+
+describe('enforceInvariants', () => {
+  it.each<[string, Partial<KnobValues>, Partial<KnobValues>, RegExp]>([
+    [
+      'cuts overflow first for the DB budget',
+      { poolSize: 20, maxOverflow: 30, maxReplicas: 4 },
+      { maxOverflow: 4 },
+      /overflow 30 → 4/,
+    ],
+    [
+      'then the replica ceiling',
+      { poolSize: 20, maxOverflow: 0, maxReplicas: 10 },
+      { maxReplicas: 4 },
+      /maxReplicas 10 → 4/,
+    ],
+    ['raises minReplicas to 2', { minReplicas: 1 }, { minReplicas: 2 }, /within \[2, 20\]/],
+    [
+      'caps maxmemory at 0.75 × the limit',
+      { redisMaxMemoryMiB: 4000 },
+      { redisMaxMemoryMiB: 3072 },
+      /within \[64, 3072\]/,
+    ],
+  ])('%s', (_name, values, expected, note) => {
+    const { values: repaired, notes } = enforceInvariants(spec, { ...SAFE_KNOBS, ...values });
+    expect(repaired).toMatchObject(expected);
+    expect(Object.values(notes).join(' ')).toMatch(note);
+  });
+
+  it('keeps minReplicas at the PDB minAvailable', () => {
+    const { values } = enforceInvariants(specWith({ pdbMinAvailable: 3 }), SAFE_KNOBS);
+    expect(values.minReplicas).toBe(3);
+  });
+});
+
+const knobValues = fc.record({
+  poolSize: fc.integer({ min: -5, max: 200 }),
+  maxOverflow: fc.integer({ min: -5, max: 200 }),
+  redisMaxMemoryMiB: fc.integer({ min: 0, max: 20_000 }),
+  minReplicas: fc.integer({ min: 0, max: 60 }),
+  maxReplicas: fc.integer({ min: 0, max: 60 }),
+});
+const garbage = fc.oneof(
+  fc.constant(Number.NaN),
+  fc.constant(-1),
+  fc.constant(Number.POSITIVE_INFINITY),
+  fc.double({ max: -1e-9 }),
+);
+const metricNumber = fc.oneof(fc.double({ min: 0, max: 1e5, noNaN: true }), garbage);
+const anySnapshot = fc.option(
+  fc.record({
+    takenAtSeconds: fc.oneof(fc.integer({ min: now - 400, max: now + 10 }), fc.constant(Number.NaN)),
+    windowSeconds: metricNumber,
+    requestsPerSecond: metricNumber,
+    p95LatencyMs: metricNumber,
+    errorRate: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), garbage),
+    readyReplicas: metricNumber,
+    cpuUtilization: metricNumber,
+    dbQueriesPerSecond: metricNumber,
+    dbActiveConnections: metricNumber,
+    poolWaitMs: metricNumber,
+    redis: fc.record({
+      usedMemoryBytes: metricNumber,
+      maxMemoryBytes: metricNumber,
+      hitsPerSecond: metricNumber,
+      missesPerSecond: metricNumber,
+      evictedKeysPerSecond: metricNumber,
+      expiredKeysPerSecond: metricNumber,
+    }),
+  }),
+  { nil: undefined },
+);
+const anySpec = fc
+  .record({
+    maxConnections: fc.integer({ min: 40, max: 1000 }),
+    reserved: fc.integer({ min: 0, max: 10 }),
+    memoryLimit: fc.integer({ min: 256, max: 16_384 }),
+    pdb: fc.integer({ min: 0, max: 4 }),
+  })
+  .map(
+    ({ maxConnections, reserved, memoryLimit, pdb }): TuningSpec =>
+      specWith({
+        database: { ...spec.database, maxConnections, reservedConnections: reserved },
+        redisMemoryLimitMiB: memoryLimit,
+        pdbMinAvailable: pdb,
+        knobs: { ...spec.knobs, redisMaxMemoryMiB: { min: 64, max: Math.floor(0.75 * memoryLimit) } },
+      }),
+  );
+const anyProposals = fc.array(
+  fc.record({
+    knob: fc.constantFrom(...KNOB_NAMES),
+    value: fc.oneof(fc.integer({ min: -100, max: 100_000 }), fc.constant(Number.NaN)),
+    reason: fc.constant('generated'),
+  }),
+  { maxLength: 8 },
+);
+
+describe('gate properties', () => {
+  test.prop([anySpec, knobValues, anySnapshot, anyProposals])(
+    'every output satisfies every invariant of design.md, whatever the inputs',
+    (s, current, snapshot, proposals) => {
+      const { next } = gateProposals(
+        s,
+        snapshot as MetricSnapshot | undefined,
+        current,
+        proposals,
+        EMPTY_HISTORY,
+        now,
+      );
+      expect(satisfiesInvariants(s, next)).toBe(true);
+      expect(next.redisMaxMemoryMiB).toBeLessThanOrEqual(maxMemoryCeilingMiB(s));
+    },
+  );
+
+  test.prop([
+    knobValues,
+    fc.constantFrom(
+      ...(['requestsPerSecond', 'p95LatencyMs', 'errorRate', 'dbQueriesPerSecond', 'readyReplicas'] as const),
+    ),
+    garbage,
+  ])('garbage metrics change nothing for values that already satisfy the invariants', (raw, field, bad) => {
+    const current = enforceInvariants(spec, raw).values;
+    const snapshot = { ...healthySnapshot(now), [field]: bad };
+    const evaluation = evaluate(spec, snapshot, current, EMPTY_HISTORY, now);
+    expect(evaluation.metricsUsable).toBe(false);
+    expect(evaluation.next).toEqual(current);
+  });
+
+  test.prop([knobValues, fc.integer({ min: 181, max: 100_000 })])(
+    'stale metrics change nothing',
+    (raw, age) => {
+      const current = enforceInvariants(spec, raw).values;
+      expect(evaluate(spec, healthySnapshot(now - age), current, EMPTY_HISTORY, now).next).toEqual(current);
+    },
+  );
+});
