@@ -50,11 +50,22 @@ export function resolveValues(overrides: unknown, source = 'values'): Values {
   if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
     throw new ValuesError(source, [`the values must be a mapping, got ${describe(overrides)}`]);
   }
-  const values = Value.Default(ValuesSchema, structuredClone(overrides));
+  const values = mergeOver(Value.Default(ValuesSchema, {}), overrides);
   const problems = schemaProblems(values);
   if (problems.length === 0) problems.push(...crossFieldProblems(values as Values));
   if (problems.length > 0) throw new ValuesError(source, problems);
   return values as Values;
+}
+
+/** mergeOver: mappings merge key by key (as Helm values do); lists and scalars replace. */
+function mergeOver(base: unknown, override: unknown): unknown {
+  const isMapping = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMapping(base) || !isMapping(override))
+    return override === undefined ? base : structuredClone(override);
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) merged[key] = mergeOver(base[key], value);
+  return merged;
 }
 
 function schemaProblems(values: unknown): string[] {
@@ -169,6 +180,8 @@ function crossFieldProblems(v: Values): string[] {
 }
 
 interface SchemaNode {
+  /** x-allowed, when present, says in words what a pattern allows. */
+  'x-allowed'?: string;
   type?: string;
   enum?: unknown[];
   minimum?: number;
@@ -196,6 +209,7 @@ function schemaAt(instancePath: string): SchemaNode | undefined {
 }
 
 function allowedBy(schema: SchemaNode): string {
+  if (schema['x-allowed']) return schema['x-allowed'];
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   switch (schema.type) {
     case 'integer':

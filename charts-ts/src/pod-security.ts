@@ -37,8 +37,13 @@ export function restrictedContainerSecurityContext(uid?: number): V1SecurityCont
 /** containerResources renders values' resources as Kubernetes quantities. */
 export function containerResources(r: ContainerResources): V1ResourceRequirements {
   return {
-    requests: { cpu: `${r.cpuRequestMillis}m`, memory: `${r.memoryRequestMiB}Mi` },
-    limits: { cpu: `${r.cpuLimitMillis}m`, memory: `${r.memoryLimitMiB}Mi` },
+    // Ephemeral storage bounds logs and emptyDirs, so one pod cannot fill a node's disk.
+    requests: {
+      cpu: `${r.cpuRequestMillis}m`,
+      memory: `${r.memoryRequestMiB}Mi`,
+      'ephemeral-storage': '64Mi',
+    },
+    limits: { cpu: `${r.cpuLimitMillis}m`, memory: `${r.memoryLimitMiB}Mi`, 'ephemeral-storage': '512Mi' },
   };
 }
 

@@ -72,7 +72,7 @@ export class RedisClusterBootstrapJob extends Construct {
           spec: {
             restartPolicy: 'OnFailure',
             automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(999),
+            securityContext: restrictedPodSecurityContext(10001),
             containers: [
               {
                 name: 'bootstrap',

@@ -16,8 +16,8 @@ import {
 } from './pod-security.ts';
 import type { Values } from './values.ts';
 
-/** The Redis image's `redis` user; the exporter image runs as its own user. */
-const REDIS_UID = 999;
+/** Non-root UIDs above 10000 (kube-score); Redis needs no user of its image: /data is writable via fsGroup. */
+const REDIS_UID = 10001;
 const EXPORTER_UID = 59000;
 export const REDIS_PORT = 6379;
 export const REDIS_BUS_PORT = 16379;

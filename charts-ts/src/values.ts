@@ -27,10 +27,27 @@ function bool(description: string, def: boolean) {
   return Type.Boolean({ description, default: def });
 }
 function name(description: string, def: string, pattern = DNS_LABEL) {
-  return Type.String({ description, default: def, pattern, minLength: 1, maxLength: 63 });
+  const allowed =
+    pattern === DNS_LABEL
+      ? 'a DNS label: lowercase letters, digits and -, at most 63 characters'
+      : 'a DNS subdomain: lowercase letters, digits, - and ., at most 63 characters';
+  return Type.String({
+    description,
+    default: def,
+    pattern,
+    minLength: 1,
+    maxLength: 63,
+    'x-allowed': allowed,
+  });
 }
 function image(description: string, def: string) {
-  return Type.String({ description, default: def, pattern: PINNED_IMAGE, maxLength: 512 });
+  return Type.String({
+    description,
+    default: def,
+    pattern: PINNED_IMAGE,
+    maxLength: 512,
+    'x-allowed': 'an image reference with a tag or digest, not latest (e.g. registry/name:1.2.3)',
+  });
 }
 function oneOf<T extends string>(description: string, values: readonly T[], def: T) {
   return Type.Unsafe<T>({ type: 'string', enum: [...values], default: def, description });

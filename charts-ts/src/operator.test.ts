@@ -1,0 +1,62 @@
+import { Testing } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { defaultValues } from './load-values.ts';
+import { Operator, type OperatorProps } from './operator.ts';
+
+const values = defaultValues();
+const props: OperatorProps = {
+  namespace: 'perfpilot',
+  config: values.operator,
+  secretNames: ['redis-auth'],
+  monitoringNamespace: 'monitoring',
+};
+
+function synth(overrides: Partial<OperatorProps> = {}) {
+  const chart = Testing.chart();
+  new Operator(chart, 'operator', { ...props, ...overrides });
+  return Testing.synth(chart) as { kind: string; rules?: unknown }[];
+}
+
+describe('Operator', () => {
+  it('synthesizes ServiceAccount, Role, binding, Deployment, metrics Service, PDB and NetworkPolicy', () => {
+    expect(synth()).toMatchSnapshot();
+  });
+
+  it('is granted exactly the verbs it uses, with the Secret by name', () => {
+    expect(synth().find((o) => o.kind === 'Role')?.rules).toEqual([
+      {
+        apiGroups: ['perfpilot.dev'],
+        resources: ['performanceprofiles'],
+        verbs: ['get', 'list', 'watch', 'update', 'patch'],
+      },
+      {
+        apiGroups: ['perfpilot.dev'],
+        resources: ['performanceprofiles/status'],
+        verbs: ['get', 'update', 'patch'],
+      },
+      { apiGroups: ['perfpilot.dev'], resources: ['performanceprofiles/finalizers'], verbs: ['update'] },
+      {
+        apiGroups: ['autoscaling'],
+        resources: ['horizontalpodautoscalers'],
+        verbs: ['get', 'list', 'watch', 'patch'],
+      },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['redis-auth'], verbs: ['get'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]);
+  });
+
+  it('rejects the same port for metrics and health', () => {
+    expect(() => synth({ config: { ...values.operator, healthPort: values.operator.metricsPort } })).toThrow(
+      'Operator: config.healthPort must differ from config.metricsPort, got 8080 for both',
+    );
+  });
+
+  it('rejects more than 5 replicas', () => {
+    expect(() => synth({ config: { ...values.operator, replicas: 9 } })).toThrow(
+      'Operator: config.replicas must be from 1 to 5, got 9',
+    );
+  });
+});
