@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { REQUEST_TIMEOUT_MS, type ReplicaLoad, serveReplica } from './latency-model.ts';
+
+const base: ReplicaLoad = {
+  requestsPerSecond: 600,
+  hitRate: 0.87,
+  cpuMsPerHit: 0.4,
+  cpuMsPerMiss: 3.5,
+  cpuCores: 1,
+  workers: 4,
+  hitLatencyMs: 8,
+  missLatencyMs: 40,
+  queryMs: 30,
+  poolConnections: 20,
+  grantedConnections: 20,
+};
+
+describe('replica latency model', () => {
+  it('p95 grows with load and overload fails requests', () => {
+    const p95s = [200, 600, 1000, 1200].map((rps) => serveReplica({ ...base, requestsPerSecond: rps }).p95Ms);
+    expect(p95s).toEqual([...p95s].sort((a, b) => a - b));
+    const overloaded = serveReplica({ ...base, requestsPerSecond: 3000 });
+    expect(overloaded.cpuUtilization).toBeGreaterThan(1);
+    expect(overloaded.failedShare).toBeGreaterThan(0.3);
+    expect(overloaded.p95Ms).toBe(REQUEST_TIMEOUT_MS);
+  });
+
+  it('busy connections follow Little’s law: misses/s × query time', () => {
+    expect(serveReplica(base).busyConnections).toBeCloseTo(600 * 0.13 * 0.03, 6);
+  });
+
+  it.each<[string, Partial<ReplicaLoad>, (o: ReturnType<typeof serveReplica>) => boolean]>([
+    [
+      'a small pool makes requests wait',
+      { poolConnections: 3, grantedConnections: 3 },
+      (o) => o.meanPoolWaitMs > 5 && o.failedShare === 0,
+    ],
+    [
+      'a saturated pool times requests out',
+      { poolConnections: 2, grantedConnections: 2 },
+      (o) => o.failedShare > 0,
+    ],
+    [
+      'DB refusals fail requests fast',
+      { poolConnections: 20, grantedConnections: 3 },
+      (o) => o.failedShare > 0.01 && o.meanPoolWaitMs === 0,
+    ],
+    [
+      'no granted connection fails every miss',
+      { grantedConnections: 0 },
+      (o) => Math.abs(o.failedShare - 0.13) < 1e-9,
+    ],
+  ])('%s', (_name, overrides, check) => {
+    expect(check(serveReplica({ ...base, ...overrides }))).toBe(true);
+  });
+
+  it('a better hit rate lowers CPU and latency', () => {
+    const low = serveReplica({ ...base, hitRate: 0.7 });
+    const high = serveReplica({ ...base, hitRate: 0.95 });
+    expect(high.cpuUtilization).toBeLessThan(low.cpuUtilization);
+    expect(high.p95Ms).toBeLessThan(low.p95Ms);
+  });
+});

@@ -1,0 +1,93 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadAt, loadScenarioFile, parseScenario } from './scenario.ts';
+
+const scenarioDir = join(import.meta.dirname, '../../../bench/scenarios');
+const minimal = { name: 'x', durationMinutes: 60, load: { points: [{ minute: 0, rps: 100 }] } };
+
+describe('scenario files', () => {
+  it.each(readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml')))(
+    'standard scenario %s parses',
+    (file) => {
+      const scenario = loadScenarioFile(join(scenarioDir, file));
+      expect(scenario.name).toBe(file.replace('.yaml', ''));
+      expect(scenario.load.points.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('ships the eight standard scenarios of the issue', () => {
+    expect(
+      readdirSync(scenarioDir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual([
+      'cache-bound.yaml',
+      'db-constrained.yaml',
+      'diurnal-day.yaml',
+      'flash-spike.yaml',
+      'noisy-week.yaml',
+      'slow-ramp.yaml',
+      'step-up-down.yaml',
+      'ttl-bound.yaml',
+    ]);
+  });
+
+  it.each<[string, object, RegExp]>([
+    ['a bad name', { name: 'Bad Name' }, /name must be 1-63 lowercase/],
+    [
+      'a missing duration',
+      { durationMinutes: undefined },
+      /durationMinutes is required: a number in \[1, 20160\]/,
+    ],
+    [
+      'reserved ≥ max connections',
+      { db: { maxConnections: 10, reservedConnections: 10 } },
+      /db.reservedConnections must be a number in \[0, 9\], got 10/,
+    ],
+    [
+      'a skew out of range',
+      { redis: { zipfExponent: 5 } },
+      /redis.zipfExponent must be a number in \[0, 3\], got 5/,
+    ],
+    [
+      'a negative load',
+      { load: { points: [{ minute: 0, rps: -5 }] } },
+      /load.points\[0\].rps must be a number in \[0, 10000000\], got -5/,
+    ],
+    [
+      'points out of order',
+      {
+        load: {
+          points: [
+            { minute: 10, rps: 1 },
+            { minute: 5, rps: 1 },
+          ],
+        },
+      },
+      /load.points\[1\].minute must be a number in \[10, 60\], got 5/,
+    ],
+    ['no load', { load: {} }, /load.points .* or load.csv .* is required/],
+    [
+      'noise above 1',
+      { load: { points: [{ minute: 0, rps: 1 }], noise: 2 } },
+      /load.noise must be a number in \[0, 1\], got 2/,
+    ],
+    [
+      'a metric gap ending before it starts',
+      { metricGaps: [{ fromMinute: 20, toMinute: 10 }] },
+      /metricGaps\[0\].toMinute must be a number in \[20, 60\]/,
+    ],
+  ])('rejects %s, naming the field and its range', (_name, overrides, message) => {
+    expect(() => parseScenario({ ...minimal, ...overrides })).toThrow(message);
+  });
+
+  it('interpolates load linearly and holds the last point', () => {
+    const points = [
+      { minute: 0, rps: 100 },
+      { minute: 10, rps: 200 },
+    ];
+    expect(loadAt(points, 5)).toBe(150);
+    expect(loadAt(points, 99)).toBe(200);
+  });
+});
