@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { simulateCommand } from './simulate-command.ts';
 import { synthCommand } from './synth-command.ts';
 
 /** The version printed by `perfpilot --version`; kept in step with package.json. */
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(synthCommand());
+  program.addCommand(simulateCommand());
   return program;
 }
 

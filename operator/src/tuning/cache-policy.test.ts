@@ -49,7 +49,7 @@ describe('recommendMaxMemory', () => {
       },
       1024,
       250,
-      /nothing evicted and at most 200 of 1024 MiB used/,
+      /nothing evicted; 200 MiB used, at most 200 MiB at the forecast peak/,
     ],
     [
       'shrinks idle memory even when TTL keeps the hit rate below target',
@@ -72,9 +72,25 @@ describe('recommendMaxMemory', () => {
       /target holds/,
     ],
   ])('%s', (_name, signals, current, expected, reason) => {
-    const need = recommendMaxMemory(spec, redis(signals), current, PRIOR_MISS_CURVE_EXPONENT, 0);
+    const need = recommendMaxMemory(spec, redis(signals), current, PRIOR_MISS_CURVE_EXPONENT, 0, 2000);
     expect(need.valueMiB).toBe(expected);
     expect(need.reason).toMatch(reason);
+  });
+
+  it('keeps idle-looking memory that the forecast peak load would fill', () => {
+    const signals = {
+      hitsPerSecond: 1900,
+      missesPerSecond: 100,
+      evictedKeysPerSecond: 0,
+      expiredKeysPerSecond: 100,
+      usedMemoryBytes: 300 * MIB,
+    };
+    expect(recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 2000).valueMiB).toBe(
+      375,
+    );
+    expect(
+      recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 4000).valueMiB,
+    ).toBeUndefined();
   });
 
   it('asks for more memory the further the hit rate is below target', () => {
@@ -91,6 +107,7 @@ describe('recommendMaxMemory', () => {
           256,
           1,
           0,
+          2000,
         ).valueMiB ?? 0,
     );
     expect(wanted[0]).toBeLessThan(wanted[1] ?? 0);

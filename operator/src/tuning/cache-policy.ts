@@ -71,8 +71,9 @@ export interface MemoryNeed {
  * (evictions); when TTL or first-touch misses alone exceed the target's miss budget, memory
  * cannot reach the target and the policy says so instead of growing. The memory needed comes
  * from the capacity-miss curve m(M) = m0 · (M0 / M)^b, b fitted from the last change. Memory
- * shrinks only when it is idle: nothing is evicted and the most memory used
- * over the remembered history (`peakUsedBytes`) plus headroom is below `maxmemory`. Memory
+ * shrinks only when it is idle: nothing is evicted, and neither the most memory used over the
+ * remembered history (`peakUsedBytes`) nor today's use scaled to `forecastPeakRps` needs it
+ * (plus headroom). Memory
  * that serves hits is not released: every hit it gives up becomes a DB query and CPU on a pod.
  */
 export function recommendMaxMemory(
@@ -81,6 +82,7 @@ export function recommendMaxMemory(
   currentMiB: number,
   missCurveExponent: number,
   peakUsedBytes: number,
+  forecastPeakRps: number,
 ): MemoryNeed {
   const breakdown = breakDownMisses(snapshot);
   if (!breakdown) return { valueMiB: undefined, reason: 'no cache lookups in the window' };
@@ -92,13 +94,16 @@ export function recommendMaxMemory(
   const facts = `hit rate ${pct(hitRate)} (eviction misses ${pct(capacityMissRatio)}, TTL/first misses ${pct(otherMissRatio)})`;
   const clamp = (v: number) => Math.max(spec.knobs.redisMaxMemoryMiB.min, Math.min(ceiling, Math.round(v)));
 
-  const peakUsedMiB = Math.max(usedMiB, peakUsedBytes / MIB);
-  if (capacityMissRatio < NEGLIGIBLE_CAPACITY_MISSES && peakUsedMiB * IDLE_HEADROOM < currentMiB) {
-    // Nothing is evicted and the keys never filled this much: the memory is idle whatever the
-    // hit rate (TTL misses are not cured by memory), so release it.
+  // With a TTL, the keys' footprint grows with the request rate, at most linearly (each key's
+  // resident share λτ / (1 + λτ) is concave in λ), so scale what we saw to the forecast peak.
+  const loadGrowth = Math.max(1, forecastPeakRps / Math.max(snapshot.requestsPerSecond, 1e-9));
+  const footprintMiB = Math.max(usedMiB * loadGrowth, peakUsedBytes / MIB);
+  if (capacityMissRatio < NEGLIGIBLE_CAPACITY_MISSES && footprintMiB * IDLE_HEADROOM < currentMiB) {
+    // Nothing is evicted and the keys would not fill this much even at the forecast peak: the
+    // memory is idle whatever the hit rate (TTL misses are not cured by memory), so release it.
     return {
-      valueMiB: clamp(peakUsedMiB * IDLE_HEADROOM),
-      reason: `${facts}: nothing evicted and at most ${Math.round(peakUsedMiB)} of ${currentMiB} MiB used; shrink to that + 25 %`,
+      valueMiB: clamp(footprintMiB * IDLE_HEADROOM),
+      reason: `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used, at most ${Math.round(footprintMiB)} MiB at the forecast peak of ${Math.round(forecastPeakRps)} rps; shrink to that + 25 %`,
     };
   }
   if (hitRate < spec.slo.cacheHitRate + HIT_RATE_MARGIN) {

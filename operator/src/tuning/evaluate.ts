@@ -1,6 +1,6 @@
 import { fitMissCurveExponent, recommendMaxMemory } from './cache-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
-import { recommendReplicaBounds } from './replica-policy.ts';
+import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
 import type {
   AppliedChange,
@@ -64,7 +64,15 @@ export function proposeKnobs(
     snapshot,
   );
   const peakUsedBytes = history.snapshots.reduce((peak, s) => Math.max(peak, s.redis.usedMemoryBytes), 0);
-  const memory = recommendMaxMemory(spec, snapshot, current.redisMaxMemoryMiB, exponent, peakUsedBytes);
+  const { peakRps } = observedLoadRange(history.snapshots, snapshot);
+  const memory = recommendMaxMemory(
+    spec,
+    snapshot,
+    current.redisMaxMemoryMiB,
+    exponent,
+    peakUsedBytes,
+    PEAK_HEADROOM * peakRps,
+  );
   if (memory.valueMiB !== undefined) {
     proposals.push({ knob: 'redisMaxMemoryMiB', value: memory.valueMiB, reason: memory.reason });
   }
