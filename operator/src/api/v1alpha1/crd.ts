@@ -82,6 +82,15 @@ export function toStructuralSchema(schema: unknown, path = '$'): JsonSchemaProps
       throw new Error(`${path}: keyword ${key} has no place in a Kubernetes structural schema`);
     }
   }
+  // The API server validates a default against the schema's CEL rules without applying nested
+  // defaults first, so an object default of {} is spelled out with its children's defaults.
+  if (isPlainObject(out.default) && out.properties) {
+    const filled: Record<string, unknown> = { ...out.default };
+    for (const [name, child] of Object.entries(out.properties)) {
+      if (filled[name] === undefined && child.default !== undefined) filled[name] = child.default;
+    }
+    out.default = filled;
+  }
   const properties = (source.properties ?? {}) as Record<string, Record<string, unknown>>;
   const required = ((source.required ?? []) as string[]).filter(
     (name) => properties[name]?.default === undefined,
@@ -89,6 +98,10 @@ export function toStructuralSchema(schema: unknown, path = '$'): JsonSchemaProps
   if (required.length > 0) out.required = required;
   if (out.type === undefined) throw new Error(`${path}: every schema needs a type`);
   return inKeyOrder(out);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const KEY_ORDER = ['type', 'description', 'required', 'properties', 'items'];

@@ -44,7 +44,7 @@ function StringEnum<T extends string>(values: readonly T[], options: Record<stri
 function orderedPair(owner: string, lo: string, hi: string): CelRule {
   return {
     rule: `self.${lo} <= self.${hi}`,
-    messageExpression: `'${owner}.${lo} (' + string(self.${lo}) + ') must be less than or equal to ${owner}.${hi} (' + string(self.${hi}) + ')'`,
+    message: `${owner}.${lo} must be less than or equal to ${owner}.${hi}`,
     fieldPath: `.${lo}`,
     reason: 'FieldValueInvalid',
   };
@@ -361,8 +361,8 @@ export const KnobBounds = Type.Object(
           orderedPair('redisMaxmemory', 'minMiB', 'maxMiB'),
           {
             rule: 'self.maxMiB * 4 <= self.containerMemoryLimitMiB * 3',
-            messageExpression:
-              "'redisMaxmemory.maxMiB (' + string(self.maxMiB) + ') must be at most 75% of redisMaxmemory.containerMemoryLimitMiB (' + string(self.containerMemoryLimitMiB) + ')'",
+            message:
+              'redisMaxmemory.maxMiB must be at most 75% of redisMaxmemory.containerMemoryLimitMiB, to leave room for fragmentation, replication buffers and forks',
             fieldPath: '.maxMiB',
             reason: 'FieldValueInvalid',
           },
@@ -418,8 +418,7 @@ export const DatabaseBudget = Type.Object(
     'x-kubernetes-validations': [
       {
         rule: 'self.reservedConnections < self.maxConnections',
-        messageExpression:
-          "'database.reservedConnections (' + string(self.reservedConnections) + ') must be less than database.maxConnections (' + string(self.maxConnections) + ')'",
+        message: 'database.reservedConnections must be less than database.maxConnections',
         fieldPath: '.reservedConnections',
         reason: 'FieldValueInvalid',
       },
@@ -474,15 +473,15 @@ export const Policy = Type.Object(
     'x-kubernetes-validations': [
       {
         rule: 'self.evaluationIntervalSeconds <= self.verificationWindowSeconds',
-        messageExpression:
-          "'policy.evaluationIntervalSeconds (' + string(self.evaluationIntervalSeconds) + ') must be less than or equal to policy.verificationWindowSeconds (' + string(self.verificationWindowSeconds) + '), so a change is evaluated at least once before it is judged'",
+        message:
+          'policy.evaluationIntervalSeconds must be less than or equal to policy.verificationWindowSeconds, so a change is evaluated at least once before it is judged',
         fieldPath: '.evaluationIntervalSeconds',
         reason: 'FieldValueInvalid',
       },
       {
         rule: 'self.verificationWindowSeconds <= self.cooldownSeconds || self.cooldownSeconds == 0',
-        messageExpression:
-          "'policy.verificationWindowSeconds (' + string(self.verificationWindowSeconds) + ') must be less than or equal to policy.cooldownSeconds (' + string(self.cooldownSeconds) + '), so a change is verified before the next one'",
+        message:
+          'policy.verificationWindowSeconds must be less than or equal to policy.cooldownSeconds (unless the cooldown is 0), so a change is verified before the next one',
         fieldPath: '.verificationWindowSeconds',
         reason: 'FieldValueInvalid',
       },
@@ -511,8 +510,8 @@ export const PerformanceProfileSpec = Type.Object(
     'x-kubernetes-validations': [
       {
         rule: 'self.knobs.replicas.floor * (self.knobs.poolSize.min + self.knobs.maxOverflow.min) <= self.database.maxConnections - self.database.reservedConnections',
-        messageExpression:
-          "'knobs: even the smallest configuration, knobs.replicas.floor x (knobs.poolSize.min + knobs.maxOverflow.min) = ' + string(self.knobs.replicas.floor * (self.knobs.poolSize.min + self.knobs.maxOverflow.min)) + ', exceeds the connection budget database.maxConnections - database.reservedConnections = ' + string(self.database.maxConnections - self.database.reservedConnections)",
+        message:
+          'knobs allow no configuration within the connection budget: knobs.replicas.floor x (knobs.poolSize.min + knobs.maxOverflow.min) must be at most database.maxConnections - database.reservedConnections',
         fieldPath: '.knobs',
         reason: 'FieldValueInvalid',
       },
