@@ -1,0 +1,22 @@
+# The operator image: Node.js 24 runs the TypeScript sources directly (type stripping), so the
+# image carries sources and production dependencies only. Build: docker build -t perfpilot/operator .
+# Stage 1: production dependencies, installed from the lock file.
+FROM node:24.21.0-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# Stage 2: runtime, as a non-root numeric user (Pod Security "restricted" needs runAsNonRoot).
+FROM node:24.21.0-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY cli ./cli
+COPY operator/src ./operator/src
+COPY charts-ts/src ./charts-ts/src
+USER 10001:10001
+EXPOSE 8080
+ENTRYPOINT ["node", "bin/perfpilot.js"]
+CMD ["operator"]
