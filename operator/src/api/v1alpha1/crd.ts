@@ -91,6 +91,13 @@ export function toStructuralSchema(schema: unknown, path = '$'): JsonSchemaProps
     }
     out.default = filled;
   }
+  if (out.description && out.type !== 'object' && out.type !== 'array') {
+    const note = boundsNote(out);
+    if (note)
+      out.description = out.description.endsWith('.')
+        ? `${out.description.slice(0, -1)}${note}.`
+        : `${out.description}${note}`;
+  }
   const properties = (source.properties ?? {}) as Record<string, Record<string, unknown>>;
   const required = ((source.required ?? []) as string[]).filter(
     (name) => properties[name]?.default === undefined,
@@ -98,6 +105,18 @@ export function toStructuralSchema(schema: unknown, path = '$'): JsonSchemaProps
   if (required.length > 0) out.required = required;
   if (out.type === undefined) throw new Error(`${path}: every schema needs a type`);
   return inKeyOrder(out);
+}
+
+/** boundsNote appends default and range to a scalar's description, for `kubectl explain`. */
+function boundsNote(schema: JsonSchemaProps): string {
+  const notes: string[] = [];
+  if (schema.default !== undefined) notes.push(`default ${JSON.stringify(schema.default)}`);
+  if (schema.minimum !== undefined && schema.maximum !== undefined) {
+    notes.push(`from ${schema.minimum} to ${schema.maximum}`);
+  } else if (schema.minimum !== undefined) {
+    notes.push(`at least ${schema.minimum}`);
+  }
+  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
