@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultValues, loadValuesFile, resolveValues, ValuesError } from './load-values.ts';
+import { defaultValues, loadValuesFile, resolveValues, ValuesError, valuesNotes } from './load-values.ts';
 
 function problemsOf(overrides: unknown): readonly string[] {
   try {
@@ -195,5 +195,14 @@ describe('values', () => {
     const file = join(dir, 'broken.yaml');
     await writeFile(file, 'redis: [\n');
     await expect(loadValuesFile(file)).rejects.toThrow(/not valid YAML/);
+  });
+
+  it('note that the seed’s static pool at the HPA ceiling overruns the database budget', () => {
+    expect(valuesNotes(defaultValues())).toEqual([
+      'hpa.maxReplicas x (api.pool.size + api.pool.maxOverflow) = 10 x 50 = 500 connections exceeds the database budget of 90 (database.maxConnections - database.reservedConnections); the operator keeps the live values within it in Auto mode, or lower them here',
+    ]);
+    expect(
+      valuesNotes(resolveValues({ hpa: { maxReplicas: 3 }, api: { pool: { size: 10, maxOverflow: 5 } } })),
+    ).toEqual([]);
   });
 });

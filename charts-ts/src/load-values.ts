@@ -179,6 +179,23 @@ function crossFieldProblems(v: Values): string[] {
   return problems;
 }
 
+/**
+ * valuesNotes are facts worth a user's attention that are not errors: the seed's static pool
+ * (20 + 30 per pod) at the HPA's ceiling overruns a default PostgreSQL, which is what the
+ * operator's budget invariant exists for.
+ */
+export function valuesNotes(v: Values): string[] {
+  const notes: string[] = [];
+  const perPod = v.api.pool.size + v.api.pool.maxOverflow;
+  const budget = v.database.maxConnections - v.database.reservedConnections;
+  if (v.hpa.maxReplicas * perPod > budget) {
+    notes.push(
+      `hpa.maxReplicas x (api.pool.size + api.pool.maxOverflow) = ${v.hpa.maxReplicas} x ${perPod} = ${v.hpa.maxReplicas * perPod} connections exceeds the database budget of ${budget} (database.maxConnections - database.reservedConnections); the operator keeps the live values within it in Auto mode, or lower them here`,
+    );
+  }
+  return notes;
+}
+
 interface SchemaNode {
   /** x-allowed, when present, says in words what a pattern allows. */
   'x-allowed'?: string;

@@ -3,7 +3,7 @@
  * cli/synth-command.ts imports this lazily, so other perfpilot commands do not load cdk8s.
  */
 import { resolve } from 'node:path';
-import { loadValuesFile, ValuesError } from './load-values.ts';
+import { loadValuesFile, ValuesError, valuesNotes } from './load-values.ts';
 import { diffAgainstDisk, renderStack, writeRendered } from './synth.ts';
 
 /** Options of `perfpilot synth`. */
@@ -33,6 +33,7 @@ export async function runSynth(
   log(
     `synth: values ${options.values ? `from ${options.values}` : 'defaults'}, namespace ${values.namespace}`,
   );
+  for (const note of valuesNotes(values)) log(`note: ${note}`);
   const rendered = renderStack(values);
   if (options.check) {
     const drift = await diffAgainstDisk(root, rendered);

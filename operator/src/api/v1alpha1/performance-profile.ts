@@ -15,9 +15,11 @@ import {
   type KIND,
   KNOBS,
   type Knob,
+  type LIST_KIND,
   MAX_HISTORY,
   MODES,
   type Mode,
+  PAUSED_ANNOTATION,
   SloState,
 } from './constants.ts';
 
@@ -677,6 +679,19 @@ export interface PerformanceProfile {
   metadata: ObjectMeta;
   spec: PerformanceProfileSpec;
   status?: PerformanceProfileStatus;
+}
+
+/** PerformanceProfileList is what a list or a watch's initial list returns. */
+export interface PerformanceProfileList {
+  apiVersion: typeof API_VERSION;
+  kind: typeof LIST_KIND;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: PerformanceProfile[];
+}
+
+/** isPaused: the profile carries `perfpilot.dev/paused: "true"`; nothing may change while it does. */
+export function isPaused(metadata: Pick<ObjectMeta, 'annotations'>): boolean {
+  return metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
 }
 
 /** The schemas by name, for generators and validators. */

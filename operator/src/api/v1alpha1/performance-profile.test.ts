@@ -1,0 +1,38 @@
+import Value from 'typebox/value';
+import { describe, expect, it } from 'vitest';
+import {
+  configMapNameOf,
+  DEFAULT_KNOB_BOUNDS,
+  DEFAULT_SLO,
+  hpaNameOf,
+  isPaused,
+  PerformanceProfileSpec,
+} from './performance-profile.ts';
+
+describe('PerformanceProfile helpers', () => {
+  it('find the HPA and the tuning ConfigMap by the Deployment’s name unless named', () => {
+    const ref = { apiVersion: 'apps/v1' as const, kind: 'Deployment' as const, name: 'risk-api' };
+    expect([hpaNameOf(ref), configMapNameOf(ref)]).toEqual(['risk-api', 'risk-api-tuning']);
+    expect([hpaNameOf({ ...ref, hpaName: 'h' }), configMapNameOf({ ...ref, configMapName: 'c' })]).toEqual([
+      'h',
+      'c',
+    ]);
+  });
+
+  it('pause only on the annotation value "true"', () => {
+    expect(isPaused({ annotations: { 'perfpilot.dev/paused': 'true' } })).toBe(true);
+    expect(isPaused({ annotations: { 'perfpilot.dev/paused': 'false' } })).toBe(false);
+    expect(isPaused({})).toBe(false);
+  });
+
+  it('defaults a spec offline exactly as the CRD’s defaults do on the server', () => {
+    const spec = Value.Default(PerformanceProfileSpec, {
+      targetRef: { name: 'risk-api' },
+    }) as PerformanceProfileSpec;
+    expect(spec.mode).toBe('Recommend');
+    expect(spec.slo).toEqual(DEFAULT_SLO);
+    expect(spec.knobs).toEqual(DEFAULT_KNOB_BOUNDS);
+    expect(spec.metrics).toEqual({});
+    expect(Value.Check(PerformanceProfileSpec, spec)).toBe(true);
+  });
+});
