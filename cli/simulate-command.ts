@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   comparePolicies,
   formatTable,
+  formatVerdict,
   judgeGoal,
   POLICY_NAMES,
   type PolicyName,
@@ -88,6 +89,11 @@ export function simulateCommand(): Command {
             );
           } else {
             console.log(formatTable(rowsFor(scenario, summaries)));
+            const verdict = judgeGoal(summaries);
+            if (verdict) {
+              console.log(`\nGoal of the tuning engine on this scenario: ${verdict.met ? 'met' : 'missed'}`);
+              console.log(formatVerdict(verdict).join('\n'));
+            }
           }
           if (options.report) {
             const files = await writeReport(resolve(options.report), scenario, summaries);

@@ -270,11 +270,13 @@ export function rowsFor(scenario: Scenario, summaries: readonly PolicySummary[])
       ? {
           note: verdict.met
             ? 'met'
-            : `MISSED: ${verdict.checks
-                .filter((c) => !c.held)
-                .map((c) => `${c.name} (${c.detail})`)
-                .join('; ')}`,
+            : `MISSED ${verdict.checks.filter((c) => !c.held).length} of ${verdict.checks.length}`,
         }
       : {}),
   }));
+}
+
+/** The goal verdict as Markdown list lines: one per check, ✓ or ✗ with its numbers. */
+export function formatVerdict(verdict: GoalVerdict): string[] {
+  return verdict.checks.map((c) => `- ${c.held ? '✓' : '✗'} ${c.name}: ${c.detail}`);
 }

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { formatTable, judgeGoal, type PolicySummary, rowsFor } from './benchmark.ts';
+import { formatTable, formatVerdict, judgeGoal, type PolicySummary, rowsFor } from './benchmark.ts';
 import type { Scenario } from './scenario.ts';
 import type { SeriesPoint } from './simulate.ts';
 
@@ -99,7 +99,7 @@ export async function writeReport(
       ? [
           `Goal of the tuning engine: **${verdict.met ? 'met' : 'missed'}**`,
           '',
-          ...verdict.checks.map((c) => `- ${c.held ? '✓' : '✗'} ${c.name}: ${c.detail}`),
+          ...formatVerdict(verdict),
           '',
         ]
       : []),
