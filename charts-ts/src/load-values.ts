@@ -4,9 +4,8 @@
  * is allowed; all problems are reported at once.
  */
 import { readFile } from 'node:fs/promises';
-import type { TSchema } from 'typebox';
-import Value from 'typebox/value';
 import { parse } from 'yaml';
+import { describe, type SchemaNode, schemaProblems, withDefaults } from './json-schema-check.ts';
 import { type Values, ValuesSchema } from './values.ts';
 
 /** ValuesError lists every problem found in a values file. */
@@ -50,8 +49,9 @@ export function resolveValues(overrides: unknown, source = 'values'): Values {
   if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
     throw new ValuesError(source, [`the values must be a mapping, got ${describe(overrides)}`]);
   }
-  const values = mergeOver(Value.Default(ValuesSchema, {}), overrides);
-  const problems = schemaProblems(values);
+  const schema = ValuesSchema as unknown as SchemaNode;
+  const values = mergeOver(withDefaults(schema, {}), overrides);
+  const problems = schemaProblems(schema, values);
   if (problems.length === 0) problems.push(...crossFieldProblems(values as Values));
   if (problems.length > 0) throw new ValuesError(source, problems);
   return values as Values;
@@ -66,34 +66,6 @@ function mergeOver(base: unknown, override: unknown): unknown {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) merged[key] = mergeOver(base[key], value);
   return merged;
-}
-
-function schemaProblems(values: unknown): string[] {
-  const byField = new Map<string, string>();
-  for (const error of Value.Errors(ValuesSchema, values)) {
-    if (error.keyword === 'boolean') continue; // reported as additionalProperties on the parent
-    if (error.keyword === 'additionalProperties') {
-      const parent = error.instancePath;
-      const extra = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-      const allowed = Object.keys(schemaAt(parent)?.properties ?? {}).join(', ');
-      for (const key of extra) {
-        const field = fieldName(`${parent}/${key}`);
-        byField.set(
-          field,
-          `${field}: unknown field (value ${describe(valueAt(values, `${parent}/${key}`))}); allowed fields: ${allowed}`,
-        );
-      }
-      continue;
-    }
-    const field = fieldName(error.instancePath);
-    if (byField.has(field)) continue;
-    const schema = schemaAt(error.instancePath);
-    byField.set(
-      field,
-      `${field}: ${describe(valueAt(values, error.instancePath))} is invalid; allowed: ${schema ? allowedBy(schema) : error.message}`,
-    );
-  }
-  return [...byField.values()];
 }
 
 /** Rules that span fields, checked once every field is valid on its own. */
@@ -194,93 +166,4 @@ export function valuesNotes(v: Values): string[] {
     );
   }
   return notes;
-}
-
-interface SchemaNode {
-  /** x-allowed, when present, says in words what a pattern allows. */
-  'x-allowed'?: string;
-  type?: string;
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minItems?: number;
-  properties?: Record<string, SchemaNode>;
-  patternProperties?: Record<string, SchemaNode>;
-  items?: SchemaNode;
-  required?: string[];
-}
-
-function schemaAt(instancePath: string): SchemaNode | undefined {
-  let node: SchemaNode | undefined = ValuesSchema as TSchema as SchemaNode;
-  for (const segment of segments(instancePath)) {
-    if (node === undefined) return undefined;
-    node =
-      node.properties?.[segment] ??
-      (node.patternProperties ? Object.values(node.patternProperties)[0] : undefined) ??
-      node.items;
-  }
-  return node;
-}
-
-function allowedBy(schema: SchemaNode): string {
-  if (schema['x-allowed']) return schema['x-allowed'];
-  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
-  switch (schema.type) {
-    case 'integer':
-    case 'number': {
-      const kind = schema.type === 'integer' ? 'an integer' : 'a number';
-      return `${kind} from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`;
-    }
-    case 'boolean':
-      return 'true or false';
-    case 'string': {
-      const parts = ['a string'];
-      if (schema.pattern) parts.push(`matching ${schema.pattern}`);
-      if (schema.maxLength !== undefined) parts.push(`of at most ${schema.maxLength} characters`);
-      return parts.join(' ');
-    }
-    case 'array':
-      return `a list${schema.minItems ? ` of at least ${schema.minItems} item(s)` : ''}${schema.items ? ` of ${allowedBy(schema.items)}` : ''}`;
-    case 'object':
-      return schema.properties
-        ? `a mapping with fields ${Object.keys(schema.properties).join(', ')}${schema.required?.length ? ` (required: ${schema.required.join(', ')})` : ''}`
-        : 'a mapping';
-    default:
-      return 'see the values reference';
-  }
-}
-
-function segments(instancePath: string): string[] {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-}
-
-function fieldName(instancePath: string): string {
-  const parts = segments(instancePath);
-  return parts.length === 0
-    ? '(values)'
-    : parts
-        .map((p) => (/^\d+$/.test(p) ? `[${p}]` : p))
-        .join('.')
-        .replaceAll('.[', '[');
-}
-
-function valueAt(values: unknown, instancePath: string): unknown {
-  let node: unknown = values;
-  for (const segment of segments(instancePath)) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[segment];
-  }
-  return node;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
