@@ -29,8 +29,12 @@ describe('RedisCluster', () => {
 
   it('carries the seed’s redis.conf plus cluster mode and stable hostnames', () => {
     expect(redisConf(values.redis)).toContain(
-      'maxmemory 512mb\nmaxmemory-policy allkeys-lru\ntimeout 300\ntcp-keepalive 300\nhz 10\nhash-max-listpack-entries 512\nmaxclients 1000\n',
+      'include /etc/redis/maxmemory.conf\nmaxmemory-policy allkeys-lru\ntimeout 300\ntcp-keepalive 300\nhz 10\nhash-max-listpack-entries 512\nmaxclients 1000\n',
     );
+    const config = synth().objects.find((o) => o.kind === 'ConfigMap') as unknown as {
+      data: Record<string, string>;
+    };
+    expect(config.data['maxmemory.conf']).toBe('maxmemory 512mb\n');
     expect(redisConf(values.redis)).toContain(
       'cluster-enabled yes\ncluster-config-file /data/nodes.conf\ncluster-node-timeout 5000\n',
     );

@@ -6,6 +6,7 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
+import { REDIS_MAXMEMORY_CONFIG_KEY } from '../../operator/src/api/v1alpha1/constants.ts';
 import { kubeObject, type NetworkPolicy } from './kube-object.ts';
 import {
   appLabels,
@@ -59,6 +60,8 @@ export class RedisCluster extends Construct {
   readonly nodes: number;
   /** podLabels select the Redis pods. */
   readonly podLabels: Record<string, string>;
+  /** configMapName holds redis.conf and, under REDIS_MAXMEMORY_CONFIG_KEY, the tuned maxmemory. */
+  readonly configMapName: string;
 
   constructor(scope: Construct, id: string, props: RedisClusterProps) {
     super(scope, id);
@@ -79,6 +82,7 @@ export class RedisCluster extends Construct {
     this.serviceName = this.name;
     this.nodes = c.masters * (1 + c.replicasPerMaster);
     this.podLabels = selectorLabels(this.name);
+    this.configMapName = `${this.name}-config`;
     const ns = props.namespace;
     const labels = appLabels(this.name, 'cache');
     const fqdnSuffix = `${this.headlessServiceName}.${ns}.svc.${props.clusterDomain}`;
@@ -93,8 +97,12 @@ export class RedisCluster extends Construct {
     kubeObject<V1ConfigMap>(this, 'Config', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: `${this.name}-config`, namespace: ns, labels },
-      data: { 'redis.conf': redisConf(c), 'start.sh': startScript(fqdnSuffix) },
+      metadata: { name: this.configMapName, namespace: ns, labels },
+      data: {
+        'redis.conf': redisConf(c),
+        [REDIS_MAXMEMORY_CONFIG_KEY]: `maxmemory ${c.maxmemoryMiB}mb\n`,
+        'start.sh': startScript(fqdnSuffix),
+      },
     });
 
     const service = (name: string, component: string, spec: V1Service['spec']) =>
@@ -233,7 +241,7 @@ export class RedisCluster extends Construct {
               },
             ],
             volumes: [
-              { name: 'config', configMap: { name: `${this.name}-config` } },
+              { name: 'config', configMap: { name: this.configMapName } },
               { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
               { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
             ],
@@ -310,8 +318,8 @@ export class RedisCluster extends Construct {
 /** redisConf is the seed's redis.conf plus cluster mode; secrets and the hostname come at start. */
 export function redisConf(c: Values['redis']): string {
   return [
-    '# The seed guide’s settings',
-    `maxmemory ${c.maxmemoryMiB}mb`,
+    '# The seed guide’s settings; maxmemory (seed: 512mb) is in maxmemory.conf, which the operator tunes',
+    `include /etc/redis/${REDIS_MAXMEMORY_CONFIG_KEY}`,
     `maxmemory-policy ${c.maxmemoryPolicy}`,
     `timeout ${c.timeoutSeconds}`,
     `tcp-keepalive ${c.tcpKeepaliveSeconds}`,

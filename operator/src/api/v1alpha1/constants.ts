@@ -37,6 +37,12 @@ export const FINALIZER = 'perfpilot.dev/restore-original-knobs';
 export const ORIGINAL_VALUES_ANNOTATION = 'perfpilot.dev/original-values';
 /** CONFIG_HASH_ANNOTATION on the API's pod template rolls its pods when the tuning ConfigMap changes. */
 export const CONFIG_HASH_ANNOTATION = 'perfpilot.dev/config-hash';
+/**
+ * REDIS_MAXMEMORY_CONFIG_KEY is the key of the Redis ConfigMap (spec.metrics.redis.configMapName)
+ * holding the single line `maxmemory <n>mb`; redis.conf includes it, so after `CONFIG SET` the
+ * operator persists the value there and restarted nodes keep it.
+ */
+export const REDIS_MAXMEMORY_CONFIG_KEY = 'maxmemory.conf';
 /** FIELD_MANAGER is the server-side apply field manager of every change the operator makes. */
 export const FIELD_MANAGER = 'perfpilot';
 

@@ -20,6 +20,7 @@ import {
   MODES,
   type Mode,
   PAUSED_ANNOTATION,
+  REDIS_MAXMEMORY_CONFIG_KEY,
   SloState,
 } from './constants.ts';
 
@@ -279,6 +280,14 @@ export const RedisSource = Type.Object(
       },
     ),
     passwordSecretRef: Type.Optional(SecretKeyRef),
+    configMapName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: DNS_SUBDOMAIN,
+        description: `configMapName is the Redis ConfigMap whose "${REDIS_MAXMEMORY_CONFIG_KEY}" key persists maxmemory across restarts; without it a change made with CONFIG SET lasts until a node restarts.`,
+      }),
+    ),
   },
   {
     description: 'redis is the source of memory, eviction and keyspace metrics, and the maxmemory actuator.',
