@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { operatorCommand } from './operator-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { synthCommand } from './synth-command.ts';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(synthCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(operatorCommand());
   return program;
 }
 

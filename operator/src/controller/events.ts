@@ -39,7 +39,7 @@ export function createEventRecorder(
         await events.createNamespacedEvent({
           namespace,
           body: {
-            metadata: { generateName: `${profile.metadata.name}.`, namespace },
+            metadata: { generateName: `${profile.metadata.name}-`, namespace },
             eventTime: new V1MicroTime(),
             reportingController: REPORTING_CONTROLLER,
             reportingInstance,

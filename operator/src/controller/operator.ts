@@ -1,0 +1,215 @@
+/**
+ * The running operator: informers over PerformanceProfiles and their HPAs feed one work queue;
+ * workers reconcile only while this replica holds the lease; every replica keeps warm caches and
+ * serves /healthz, /readyz and /metrics.
+ */
+import type { KubeConfig, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { GROUP, hpaNameOf, type PerformanceProfile, PLURAL, VERSION } from '../api/v1alpha1/index.ts';
+import { runWorkers, type Workers } from '../runtime/controller-loop.ts';
+import { startHttpServer } from '../runtime/http-server.ts';
+import { Informer, objectKey } from '../runtime/informer.ts';
+import { LeaderElector } from '../runtime/leader-election.ts';
+import { WorkQueue } from '../runtime/workqueue.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
+import { classifyError, errorMessage } from './error-policy.ts';
+import { createEventRecorder } from './events.ts';
+import { makeReconcileContext, type ReconcileContext, reconcileProfile } from './reconcile.ts';
+
+/** Leader election settings; see coordination.k8s.io Leases. */
+export interface LeaderElectionOptions {
+  /** namespace of the Lease. */
+  readonly namespace: string;
+  /** name of the Lease. @default "perfpilot-operator" */
+  readonly name?: string;
+  /** leaseDurationMs: how long a lease is valid without renewal. @default 15000 */
+  readonly leaseDurationMs?: number;
+  /** renewDeadlineMs: how long the leader keeps trying to renew before it gives up. @default 10000 */
+  readonly renewDeadlineMs?: number;
+  /** retryPeriodMs: time between attempts to acquire or renew. @default 2000 */
+  readonly retryPeriodMs?: number;
+}
+
+/** Options of startOperator. */
+export interface OperatorOptions {
+  readonly kubeConfig: KubeConfig;
+  /** namespaces to watch; empty means all namespaces (WATCH_NAMESPACE). @default [] */
+  readonly namespaces?: readonly string[];
+  /** identity of this replica in the Lease and in Events (the pod name). */
+  readonly identity: string;
+  /** leaderElection settings, or false to act without a lease (one replica only). */
+  readonly leaderElection: LeaderElectionOptions | false;
+  /** metricsPort serves /healthz, /readyz and /metrics; 0 picks a free port. @default 8080 */
+  readonly metricsPort?: number;
+  /** metricsHost is the address the HTTP server binds. @default "0.0.0.0" */
+  readonly metricsHost?: string;
+  /** concurrency is the number of profiles reconciled at once. @default 4 */
+  readonly concurrency?: number;
+  readonly logger: Logger;
+  /** onLostLeadership is called when this replica loses the lease; main exits the process. */
+  readonly onLostLeadership?: () => void;
+}
+
+/** A started operator. */
+export interface RunningOperator {
+  readonly metrics: OperatorMetrics;
+  /** metricsPort is the port /metrics is served on. */
+  readonly metricsPort: number;
+  readonly profiles: Informer<PerformanceProfile>;
+  isLeader(): boolean;
+  /** stop takes no new work, finishes the reconcile in flight, releases the lease and closes. */
+  stop(): Promise<void>;
+}
+
+/** Changes that need a reconcile: not our own status writes, which only move resourceVersion. */
+function needsReconcile(profile: PerformanceProfile, old: PerformanceProfile | undefined): boolean {
+  if (!old) return true;
+  const m = profile.metadata;
+  const o = old.metadata;
+  return (
+    m.generation !== o.generation ||
+    m.deletionTimestamp !== o.deletionTimestamp ||
+    JSON.stringify(m.annotations ?? {}) !== JSON.stringify(o.annotations ?? {}) ||
+    JSON.stringify(m.finalizers ?? []) !== JSON.stringify(o.finalizers ?? [])
+  );
+}
+
+/** startOperator starts caches, the HTTP server and leader election; workers start with the lease. */
+export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const { kubeConfig, logger } = options;
+  const namespaces = options.namespaces ?? [];
+  const metrics = createOperatorMetrics();
+  const profiles = new Informer<PerformanceProfile>({
+    kubeConfig,
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespaces,
+    metrics,
+    logger: logger.child({ informer: PLURAL }),
+  });
+  const hpas = new Informer<V2HorizontalPodAutoscaler>({
+    kubeConfig,
+    group: 'autoscaling',
+    version: 'v2',
+    plural: 'horizontalpodautoscalers',
+    namespaces,
+    metrics,
+    logger: logger.child({ informer: 'horizontalpodautoscalers' }),
+  });
+  const queue = new WorkQueue({ name: 'performanceprofiles', metrics });
+  profiles.on('add', (p) => queue.add(objectKey(p)));
+  profiles.on('update', (p, old) => {
+    if (needsReconcile(p, old)) queue.add(objectKey(p));
+  });
+  profiles.on('delete', (p) => queue.add(objectKey(p)));
+  // A change of an HPA (someone edits its bounds) re-evaluates the profiles that tune it.
+  const enqueueProfilesOf = (hpa: V2HorizontalPodAutoscaler) => {
+    for (const p of profiles.list()) {
+      if (
+        p.metadata.namespace === hpa.metadata?.namespace &&
+        hpaNameOf(p.spec.targetRef) === hpa.metadata?.name
+      ) {
+        queue.add(objectKey(p));
+      }
+    }
+  };
+  hpas.on('add', enqueueProfilesOf);
+  hpas.on('update', enqueueProfilesOf);
+  hpas.on('delete', enqueueProfilesOf);
+
+  const ctx: ReconcileContext = makeReconcileContext(kubeConfig, {
+    profile: (key) => profiles.get(key),
+    events: createEventRecorder(kubeConfig, options.identity, logger),
+    logger,
+    metrics,
+  });
+  let workers: Workers | undefined;
+  const startWorkers = () => {
+    if (workers) return;
+    logger.info({ concurrency: options.concurrency ?? 4 }, 'starting workers');
+    workers = runWorkers({
+      queue,
+      reconcile: async (key) => await reconcileProfile(ctx, key),
+      errorPolicy: (key, err) => {
+        const cls = classifyError(err);
+        const message = errorMessage(err);
+        if (cls.kind === 'transient') {
+          logger.warn({ profile: key, reason: cls.reason, error: message }, 'reconcile failed: retrying');
+          return { kind: 'retry' };
+        }
+        logger.error({ profile: key, reason: cls.reason, error: message }, 'reconcile failed: not retrying');
+        const profile = profiles.get(key);
+        if (profile) {
+          void ctx.events.record(profile, {
+            type: 'Warning',
+            reason: cls.reason,
+            action: 'Reconcile',
+            note: message,
+          });
+        }
+        return { kind: 'drop' };
+      },
+      concurrency: options.concurrency ?? 4,
+      metrics,
+      logger,
+    });
+  };
+
+  const server = await startHttpServer({
+    port: options.metricsPort ?? 8080,
+    host: options.metricsHost ?? '0.0.0.0',
+    registry: metrics.registry,
+    isReady: () => profiles.hasSynced() && hpas.hasSynced(),
+  });
+  await Promise.all([profiles.start(), hpas.start()]);
+  logger.info(
+    { namespaces: namespaces.length ? namespaces : 'all', metricsPort: server.port },
+    'caches synced',
+  );
+
+  let elector: LeaderElector | undefined;
+  if (options.leaderElection === false) {
+    startWorkers();
+  } else {
+    const le = options.leaderElection;
+    elector = new LeaderElector({
+      kubeConfig,
+      namespace: le.namespace,
+      name: le.name ?? 'perfpilot-operator',
+      identity: options.identity,
+      ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
+      ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+      ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
+      metrics,
+      logger: logger.child({ lease: le.name ?? 'perfpilot-operator' }),
+    });
+    void elector.run({
+      onStartedLeading: () => {
+        logger.info('became leader');
+        startWorkers();
+      },
+      onStoppedLeading: () => {
+        logger.warn('lost leadership');
+        queue.shutDown();
+        options.onLostLeadership?.();
+      },
+    });
+  }
+
+  return {
+    metrics,
+    metricsPort: server.port,
+    profiles,
+    isLeader: () => (elector ? elector.isLeader() : true),
+    stop: async () => {
+      queue.shutDown();
+      await workers?.stop();
+      await elector?.release();
+      profiles.stop();
+      hpas.stop();
+      await server.close();
+      logger.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The operator process: configuration from flags and environment, clients, logger, start, and a
+ * graceful stop on SIGTERM (stop taking work, finish the reconcile in flight, release the lease,
+ * exit within 30 s). Wiring only: the behaviour lives in controller/ and runtime/.
+ */
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startOperator } from './controller/operator.ts';
+import { createLogger } from './telemetry/logger.ts';
+
+/** Settings of one operator process; flags override the environment variables named here. */
+export interface OperatorConfig {
+  /** kubeconfig file; in-cluster or $KUBECONFIG when absent. */
+  readonly kubeconfig?: string;
+  /** watchNamespaces from WATCH_NAMESPACE (comma-separated; empty or "*" = all namespaces). */
+  readonly watchNamespaces: readonly string[];
+  /** metricsPort from METRICS_PORT. @default 8080 */
+  readonly metricsPort: number;
+  /** leaderElect from LEADER_ELECT ("false" turns it off). @default true */
+  readonly leaderElect: boolean;
+  /** leaseNamespace from POD_NAMESPACE, else the first watched namespace, else "default". */
+  readonly leaseNamespace: string;
+  /** identity from POD_NAME, else the host name. */
+  readonly identity: string;
+  /** logLevel from LOG_LEVEL. @default "info" */
+  readonly logLevel: string;
+}
+
+/** parseWatchNamespaces reads WATCH_NAMESPACE: "a,b" → [a, b]; "", "*" or unset → all (empty list). */
+export function parseWatchNamespaces(value: string | undefined): string[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  return names.includes('*') ? [] : [...new Set(names)];
+}
+
+/** configFromEnvironment reads the settings' environment variables. */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const watchNamespaces = parseWatchNamespaces(env.WATCH_NAMESPACE);
+  const port = Number(env.METRICS_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`METRICS_PORT is "${env.METRICS_PORT}"; it must be a port number from 0 to 65535`);
+  }
+  return {
+    ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
+    watchNamespaces,
+    metricsPort: port,
+    leaderElect: env.LEADER_ELECT !== 'false',
+    leaseNamespace: env.POD_NAMESPACE || watchNamespaces[0] || 'default',
+    identity: env.POD_NAME || hostname(),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
+
+/** SHUTDOWN_DEADLINE_MS bounds a graceful stop; Kubernetes' default grace period is 30 s. */
+export const SHUTDOWN_DEADLINE_MS = 28_000;
+
+/** runOperatorProcess starts the operator and resolves with the exit code once it has stopped. */
+export async function runOperatorProcess(config: OperatorConfig): Promise<number> {
+  const logger = createLogger({ level: config.logLevel });
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  logger.info(
+    {
+      server: kubeConfig.getCurrentCluster()?.server,
+      namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all',
+      identity: config.identity,
+      leaderElect: config.leaderElect,
+    },
+    'starting',
+  );
+  let exitCode = 0;
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  const operator = await startOperator({
+    kubeConfig,
+    namespaces: config.watchNamespaces,
+    identity: config.identity,
+    leaderElection: config.leaderElect ? { namespace: config.leaseNamespace } : false,
+    metricsPort: config.metricsPort,
+    logger,
+    onLostLeadership: () => {
+      // A replica that lost its lease may hold stale decisions: exit and let Kubernetes restart it.
+      exitCode = 1;
+      resolveStopped();
+    },
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'stopping');
+      resolveStopped();
+    });
+  }
+  await stopped;
+  const deadline = setTimeout(() => {
+    logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'graceful stop timed out: exiting');
+    process.exit(exitCode || 1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  await operator.stop();
+  clearTimeout(deadline);
+  return exitCode;
+}

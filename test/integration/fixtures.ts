@@ -1,0 +1,206 @@
+/**
+ * Fixtures for the operator's integration tests: the CRD from crds/, and a target stack (the
+ * API Deployment, its HPA and tuning ConfigMap) as the toolkit would deploy it, built with
+ * chainable builders. Used by benchmarks too, so nothing here depends on the test runner.
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  CRD_NAME,
+  GROUP,
+  KIND,
+  type PerformanceProfile,
+  PLURAL,
+  VERSION,
+} from '../../operator/src/api/v1alpha1/index.ts';
+import type { ControlPlane } from '../cluster/control-plane.ts';
+import { waitFor } from '../cluster/processes.ts';
+
+const crdPath = fileURLToPath(new URL('../../crds/performanceprofiles.perfpilot.dev.yaml', import.meta.url));
+
+/**
+ * installCrd applies the committed PerformanceProfile CRD with kubectl and waits until it is
+ * Established. (client-node's typed CRD model would drop the schema's `default` and
+ * `x-kubernetes-*` keys of a plain YAML object, so the file goes through kubectl as it is.)
+ */
+export async function installCrd(cp: ControlPlane): Promise<void> {
+  await cp.kubectl(['apply', '--server-side', '--field-manager=perfpilot-test', '-f', crdPath]);
+  const api = cp.kubeConfig.makeApiClient(ApiextensionsV1Api);
+  await waitFor(
+    `${CRD_NAME} Established`,
+    async () => {
+      const got = await api.readCustomResourceDefinition({ name: CRD_NAME });
+      return got.status?.conditions?.find((c) => c.type === 'Established')?.status === 'True'
+        ? true
+        : undefined;
+    },
+    { timeoutMs: 20_000 },
+  );
+}
+
+/** Knob values of a target stack. */
+export interface StackKnobs {
+  poolSize: number;
+  maxOverflow: number;
+  minReplicas: number;
+  maxReplicas: number;
+}
+
+/** SEED_KNOBS are the toolkit's defaults: pool 20 + 30, HPA 2..10. */
+export const SEED_KNOBS: StackKnobs = { poolSize: 20, maxOverflow: 30, minReplicas: 2, maxReplicas: 10 };
+
+/** createTargetStack creates the API Deployment `name`, its HPA and `<name>-tuning` ConfigMap. */
+export async function createTargetStack(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  knobs: StackKnobs = SEED_KNOBS,
+): Promise<void> {
+  const labels = { 'app.kubernetes.io/name': name };
+  await kubeConfig.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+    namespace,
+    body: {
+      metadata: { name: `${name}-tuning` },
+      data: {
+        DB_POOL_SIZE: String(knobs.poolSize),
+        DB_MAX_OVERFLOW: String(knobs.maxOverflow),
+        ASYNC_WORKERS: '4',
+      },
+    },
+  });
+  await kubeConfig.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name, labels },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 10001,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: 'api',
+                image: 'ghcr.io/perfpilot/risk-api:0.1.0',
+                envFrom: [{ configMapRef: { name: `${name}-tuning` } }],
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ['ALL'] },
+                  readOnlyRootFilesystem: true,
+                },
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  await kubeConfig.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        minReplicas: knobs.minReplicas,
+        maxReplicas: knobs.maxReplicas,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+          },
+        ],
+      },
+    },
+  });
+}
+
+/** readStackKnobs reads the knobs back from the HPA and the tuning ConfigMap. */
+export async function readStackKnobs(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<StackKnobs> {
+  const hpa = await kubeConfig
+    .makeApiClient(AutoscalingV2Api)
+    .readNamespacedHorizontalPodAutoscaler({ namespace, name });
+  const cm = await kubeConfig
+    .makeApiClient(CoreV1Api)
+    .readNamespacedConfigMap({ namespace, name: `${name}-tuning` });
+  return {
+    poolSize: Number(cm.data?.DB_POOL_SIZE),
+    maxOverflow: Number(cm.data?.DB_MAX_OVERFLOW),
+    minReplicas: hpa.spec?.minReplicas ?? 1,
+    maxReplicas: hpa.spec?.maxReplicas ?? 0,
+  };
+}
+
+/** A PerformanceProfile under construction. */
+export class ProfileBuilder {
+  readonly #profile: PerformanceProfile;
+
+  constructor(namespace: string, name: string, target: string) {
+    this.#profile = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { namespace, name },
+      spec: { targetRef: { name: target } } as PerformanceProfile['spec'],
+    };
+  }
+
+  /** mode sets spec.mode. */
+  mode(mode: 'Observe' | 'Recommend' | 'Auto'): this {
+    this.#profile.spec.mode = mode;
+    return this;
+  }
+
+  /** paused sets the pause annotation. */
+  paused(): this {
+    this.#profile.metadata.annotations = {
+      ...this.#profile.metadata.annotations,
+      'perfpilot.dev/paused': 'true',
+    };
+    return this;
+  }
+
+  /** build returns the object to create. */
+  build(): PerformanceProfile {
+    return structuredClone(this.#profile);
+  }
+}
+
+/** profiles wraps CustomObjectsApi for PerformanceProfiles. */
+export function profileApi(kubeConfig: KubeConfig) {
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const base = { group: GROUP, version: VERSION, plural: PLURAL };
+  return {
+    create: async (profile: PerformanceProfile) =>
+      (await custom.createNamespacedCustomObject({
+        ...base,
+        namespace: profile.metadata.namespace ?? 'default',
+        body: profile,
+      })) as PerformanceProfile,
+    get: async (namespace: string, name: string) =>
+      (await custom.getNamespacedCustomObject({ ...base, namespace, name })) as PerformanceProfile,
+    replace: async (profile: PerformanceProfile) =>
+      (await custom.replaceNamespacedCustomObject({
+        ...base,
+        namespace: profile.metadata.namespace ?? 'default',
+        name: profile.metadata.name ?? '',
+        body: profile,
+      })) as PerformanceProfile,
+    delete: async (namespace: string, name: string) =>
+      await custom.deleteNamespacedCustomObject({ ...base, namespace, name }),
+  };
+}
