@@ -1,0 +1,193 @@
+/**
+ * `perfpilot operator` as processes, as in a cluster: with only the generated ServiceAccount's
+ * permissions, and two replicas behind one Lease where exactly one acts and a standby takes over
+ * when the leader dies.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ApiException,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  EventsV1Api,
+  KubeConfig,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FINALIZER } from '../../operator/src/api/v1alpha1/index.ts';
+import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
+import { freePort } from '../cluster/processes.ts';
+import { createTargetStack, installCrd, ProfileBuilder, profileApi } from './fixtures.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin/perfpilot.js');
+const ns = 'perfpilot';
+const leaseName = 'perfpilot-operator';
+let cp: ControlPlane;
+const running = new Set<ChildProcess>();
+
+/** startOperator runs `perfpilot operator` as a child process and waits for /readyz. */
+async function startOperator(identity: string, kubeconfig: string): Promise<ChildProcess> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [bin, 'operator', `--kubeconfig=${kubeconfig}`, `--metrics-port=${port}`, `--identity=${identity}`],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, WATCH_NAMESPACE: ns, POD_NAMESPACE: ns, LOG_LEVEL: 'warn' },
+    },
+  );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  await vi.waitFor(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(res.status).toBe(200);
+    },
+    { timeout: 30_000, interval: 200 },
+  );
+  return child;
+}
+
+async function leaseHolder(): Promise<string | undefined> {
+  try {
+    const lease = await cp.kubeConfig
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace: ns, name: leaseName });
+    return lease.spec?.holderIdentity || undefined;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
+/** tookOverBy lists the reporting instances of the TookOver Events of one profile. */
+async function tookOverBy(profile: string): Promise<string[]> {
+  const list = await cp.kubeConfig.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
+  return list.items
+    .filter((e) => e.regarding?.name === profile && e.reason === 'TookOver')
+    .map((e) => e.reportingInstance ?? '');
+}
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  await installCrd(cp);
+  // The generated namespace and operator objects: ServiceAccount, Role, RoleBinding, Deployment.
+  await cp.kubectl(['apply', '--server-side', '-f', join(root, 'manifests/namespace.yaml')]);
+  await cp.kubectl(['apply', '--server-side', '-f', join(root, 'manifests/operator.yaml')]);
+  await createTargetStack(cp.kubeConfig, ns, 'risk-api');
+});
+
+afterAll(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await cp?.stop();
+});
+
+describe('least privilege', () => {
+  let saKubeconfig: string;
+  let asOperator: KubeConfig;
+
+  beforeAll(async () => {
+    const token = await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+      namespace: ns,
+      name: 'perfpilot-operator',
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const cluster = cp.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('no cluster in kubeconfig');
+    asOperator = new KubeConfig();
+    asOperator.loadFromClusterAndUser(cluster, {
+      name: 'perfpilot-operator',
+      token: token.status?.token ?? '',
+    });
+    saKubeconfig = join(cp.dir, 'operator-sa.kubeconfig');
+    writeFileSync(saKubeconfig, asOperator.exportConfig(), { mode: 0o600 });
+  });
+
+  it('reconciles with only the generated Role', async () => {
+    const operator = await startOperator('sa-operator', saKubeconfig);
+    try {
+      await profileApi(cp.kubeConfig).create(new ProfileBuilder(ns, 'least-privilege', 'risk-api').build());
+      await vi.waitFor(
+        async () => {
+          const p = await profileApi(cp.kubeConfig).get(ns, 'least-privilege');
+          expect(p.status?.observedGeneration).toBe(1);
+          expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+          expect(p.metadata.finalizers).toContain(FINALIZER);
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      expect(await tookOverBy('least-privilege')).toEqual(['sa-operator']);
+      expect(await leaseHolder()).toBe('sa-operator');
+    } finally {
+      operator.kill('SIGTERM');
+      await once(operator, 'exit');
+    }
+    // A graceful stop releases the Lease, so a standby need not wait for it to expire.
+    expect(await leaseHolder()).toBeUndefined();
+  });
+
+  it.each([
+    ['list Secrets', (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: ns })],
+    [
+      'read a Secret other than the Redis password',
+      (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: ns, name: 'other' }),
+    ],
+    [
+      'delete the API Deployment',
+      (kc: KubeConfig) =>
+        kc.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ namespace: ns, name: 'risk-api' }),
+    ],
+    ['list Pods', (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns })],
+    [
+      'read ConfigMaps in another namespace',
+      (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'default' }),
+    ],
+  ])('is denied to %s', async (_what, call) => {
+    const err = await call(asOperator).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiException);
+    expect((err as ApiException<unknown>).code).toBe(403);
+  });
+});
+
+describe('two replicas behind one Lease', () => {
+  it('exactly one acts; when the leader dies the standby takes over within one lease duration', async () => {
+    const a = await startOperator('replica-a', cp.kubeconfigPath);
+    await vi.waitFor(async () => expect(await leaseHolder()).toBe('replica-a'), {
+      timeout: 20_000,
+      interval: 200,
+    });
+    const b = await startOperator('replica-b', cp.kubeconfigPath);
+
+    const profiles = profileApi(cp.kubeConfig);
+    await profiles.create(new ProfileBuilder(ns, 'before-failover', 'risk-api').build());
+    await vi.waitFor(async () => expect(await tookOverBy('before-failover')).toEqual(['replica-a']), {
+      timeout: 20_000,
+      interval: 200,
+    });
+
+    // The leader dies without releasing its Lease: the standby must wait for it to expire.
+    a.kill('SIGKILL');
+    const killedAt = Date.now();
+    await vi.waitFor(async () => expect(await leaseHolder()).toBe('replica-b'), {
+      timeout: 30_000,
+      interval: 250,
+    });
+    const takeoverMs = Date.now() - killedAt;
+    // One lease duration (15 s) plus one retry period (2 s) and polling slack.
+    expect(takeoverMs).toBeLessThan(18_000);
+
+    await profiles.create(new ProfileBuilder(ns, 'after-failover', 'risk-api').build());
+    await vi.waitFor(async () => expect(await tookOverBy('after-failover')).toEqual(['replica-b']), {
+      timeout: 20_000,
+      interval: 200,
+    });
+    // The new leader re-reconciled everything: nothing was taken over twice.
+    expect(await tookOverBy('before-failover')).toEqual(['replica-a']);
+    b.kill('SIGTERM');
+    await once(b, 'exit');
+  }, 90_000);
+});
