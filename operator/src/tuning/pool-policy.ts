@@ -30,8 +30,8 @@ export const POOL_OVERSIZE_TOLERANCE = 0.25;
  * replica capacity, times the measured queries per request. The pool is the fewest connections
  * for which at most {@link POOL_WAIT_TAIL} of queries wait longer than
  * {@link POOL_WAIT_SHARE_OF_P95} of the p95 target and pool usage stays within the SLO, plus one
- * spare; never below the deadlock floor. A pool change rolls every pod, so a current pool that is
- * big enough and at most {@link POOL_OVERSIZE_TOLERANCE} too big is kept.
+ * spare; never below the deadlock floor. A pool change rolls every pod, so a current pool that
+ * meets the Erlang-C minimum and is at most {@link POOL_OVERSIZE_TOLERANCE} too big is kept.
  * Returns undefined when the database saw no queries (nothing to measure).
  */
 export function recommendPoolSize(
@@ -62,13 +62,16 @@ export function recommendPoolSize(
       : 1;
   const needed = Math.min(spec.knobs.poolSize.max, Math.max(poolSizeFloor(spec), servers + 1));
   const tolerated = Math.max(needed + 2, Math.floor(needed * (1 + POOL_OVERSIZE_TOLERANCE)));
-  const keep = currentPoolSize >= needed && currentPoolSize <= tolerated;
+  // The spare connection is the target, the Erlang-C minimum the trigger: growing by the spare
+  // alone is not worth rolling every pod.
+  const sufficient = Math.min(needed, Math.max(poolSizeFloor(spec), servers));
+  const keep = currentPoolSize >= sufficient && currentPoolSize <= tolerated;
   const reason =
     `${designQps.toFixed(1)} queries/s per replica at design load ${Math.round(designRps)} rps × ` +
     `${queriesPerRequest.toFixed(3)} queries/request, hold ${(holdSeconds * 1000).toFixed(1)} ms ` +
     `(Little: ${(designQps * holdSeconds).toFixed(1)} busy); Erlang-C needs ${servers} for ` +
     `P(wait > ${Math.round(waitTargetSeconds * 1000)} ms) ≤ ${POOL_WAIT_TAIL * 100} %, +1 spare = ${needed}` +
-    (keep ? `; current ${currentPoolSize} is within [${needed}, ${tolerated}], keep it` : '');
+    (keep ? `; current ${currentPoolSize} is within [${sufficient}, ${tolerated}], keep it` : '');
   return {
     poolSize: keep ? currentPoolSize : needed,
     designBusyConnections: designQps * holdSeconds,

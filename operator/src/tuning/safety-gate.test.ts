@@ -138,6 +138,53 @@ describe('gate rules per knob', () => {
     expect(decision.reason).toMatch(reason);
   });
 
+  it.each<[string, Proposal, RegExp]>([
+    ['a cache shrink', { knob: 'redisMaxMemoryMiB', value: 300, reason: 'r' }, /removes capacity/],
+    ['a lower replica floor', { knob: 'minReplicas', value: 2, reason: 'r' }, /removes capacity|already at/],
+    ['a pool change, which rolls the pods', { knob: 'poolSize', value: 10, reason: 'r' }, /rolls the pods/],
+  ])('holds %s while the SLO is broken', (_name, proposal, reason) => {
+    const decision = gateOne(proposal, EMPTY_HISTORY, healthySnapshot(now, { p95LatencyMs: 450 }));
+    expect(decision.verdict).toBe('hold');
+    expect(decision.reason).toMatch(reason);
+  });
+
+  it('grows a starving pool even while the SLO is broken', () => {
+    const decision = gateOne(
+      { knob: 'poolSize', value: 10, reason: 'r' },
+      EMPTY_HISTORY,
+      healthySnapshot(now, { p95LatencyMs: 450, poolWaitMs: 40 }),
+    );
+    expect(decision).toMatchObject({ verdict: 'apply', to: 10 });
+  });
+
+  it('lowers a replica ceiling the fleet is not using even while the SLO is broken', () => {
+    const decision = gateOne(
+      { knob: 'maxReplicas', value: 4, reason: 'r' },
+      EMPTY_HISTORY,
+      healthySnapshot(now, { p95LatencyMs: 450 }),
+    );
+    expect(decision).toMatchObject({ verdict: 'apply', to: 4 });
+  });
+
+  it('holds a pool change while pods run above the HPA CPU target', () => {
+    const decision = gateOne(
+      { knob: 'poolSize', value: 10, reason: 'r' },
+      EMPTY_HISTORY,
+      healthySnapshot(now, { cpuUtilization: 0.9 }),
+    );
+    expect(decision.verdict).toBe('hold');
+    expect(decision.reason).toMatch(/pods run at 90 % CPU, above the HPA target of 70 %/);
+  });
+
+  it('still grows memory while the SLO is broken', () => {
+    const decision = gateOne(
+      { knob: 'redisMaxMemoryMiB', value: 700, reason: 'r' },
+      EMPTY_HISTORY,
+      healthySnapshot(now, { errorRate: 0.01 }),
+    );
+    expect(decision).toMatchObject({ verdict: 'apply', to: 700 });
+  });
+
   it('rolls back a shrink when the SLO broke after it', () => {
     const history = {
       changes: [change({ knob: 'redisMaxMemoryMiB', from: 768, to: 512, atSeconds: now - 120 })],
@@ -146,7 +193,7 @@ describe('gate rules per knob', () => {
     const decision = gateOne(
       { knob: 'redisMaxMemoryMiB', value: 400, reason: 'r' },
       history,
-      healthySnapshot(now, { p95LatencyMs: 450 }),
+      healthySnapshot(now, { p95LatencyMs: 450, redis: { hitsPerSecond: 1600, missesPerSecond: 400 } }),
     );
     expect(decision).toMatchObject({ verdict: 'rollback', to: 768 });
     expect(decision.reason).toMatch(/rollback: SLO met before the change 768 → 512/);
@@ -154,6 +201,7 @@ describe('gate rules per knob', () => {
 
   it.each<[string, Partial<AppliedChange>, Partial<MetricSnapshot>]>([
     ['the SLO still holds', {}, {}],
+    ['nothing points at the cache (hit rate above target)', {}, { p95LatencyMs: 450 }],
     ['load grew more than 20 % since', { requestsPerSecondBefore: 1000 }, { p95LatencyMs: 450 }],
     ['the change was a growth', { from: 256, to: 512 }, { p95LatencyMs: 450 }],
     ['the SLO was already broken before', { sloMetBefore: false }, { p95LatencyMs: 450 }],
@@ -183,10 +231,10 @@ describe('enforceInvariants', () => {
       /overflow 30 → 4/,
     ],
     [
-      'then the replica ceiling',
+      'then the pool',
       { poolSize: 20, maxOverflow: 0, maxReplicas: 10 },
-      { maxReplicas: 4 },
-      /maxReplicas 10 → 4/,
+      { poolSize: 9, maxReplicas: 10 },
+      /pool 20 → 9/,
     ],
     ['raises minReplicas to 2', { minReplicas: 1 }, { minReplicas: 2 }, /within \[2, 20\]/],
     [
@@ -199,6 +247,13 @@ describe('enforceInvariants', () => {
     const { values: repaired, notes } = enforceInvariants(spec, { ...SAFE_KNOBS, ...values });
     expect(repaired).toMatchObject(expected);
     expect(Object.values(notes).join(' ')).toMatch(note);
+  });
+
+  it('cuts the replica ceiling once the pool is at its deadlock floor', () => {
+    const tight = specWith({ database: { ...spec.database, maxConnections: 23, reservedConnections: 3 } });
+    const { values, notes } = enforceInvariants(tight, { ...SAFE_KNOBS, poolSize: 4, maxReplicas: 12 });
+    expect(values).toMatchObject({ poolSize: 2, maxReplicas: 10 });
+    expect(notes.maxReplicas).toMatch(/maxReplicas 12 → 10/);
   });
 
   it('keeps minReplicas at the PDB minAvailable', () => {

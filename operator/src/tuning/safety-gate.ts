@@ -87,6 +87,40 @@ function isShrink(change: AppliedChange): boolean {
   return change.to < change.from;
 }
 
+/** Mean pool wait above this share of the p95 target says the pool is a bottleneck. */
+export const POOL_WAIT_BOTTLENECK_SHARE = 0.05;
+
+/**
+ * Whether a shrink of this knob could be what broke the SLO, judged from the snapshot: a smaller
+ * pool shows as pool waits, a smaller cache as a hit rate below target, fewer replicas as CPU
+ * above the HPA target (with the fleet at the new ceiling, for maxReplicas). A breach with no
+ * such sign is not blamed on the change, which keeps rollbacks (themselves changes, and for the
+ * pool a rollout) for the cases they can fix.
+ */
+export function changeCouldExplainBreach(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  change: AppliedChange,
+): boolean {
+  switch (change.knob) {
+    case 'poolSize':
+    case 'maxOverflow':
+      return (
+        snapshot.poolWaitMs > POOL_WAIT_BOTTLENECK_SHARE * spec.slo.p95LatencyMs ||
+        snapshot.errorRate > spec.slo.errorRate
+      );
+    case 'redisMaxMemoryMiB':
+      return (
+        snapshot.redis.hitsPerSecond <
+        spec.slo.cacheHitRate * (snapshot.redis.hitsPerSecond + snapshot.redis.missesPerSecond)
+      );
+    case 'minReplicas':
+      return snapshot.cpuUtilization > spec.hpaTargetCpuUtilization;
+    case 'maxReplicas':
+      return snapshot.cpuUtilization > spec.hpaTargetCpuUtilization && snapshot.readyReplicas >= change.to;
+  }
+}
+
 /** A breach after a change is blamed on load, not on the change, when load grew by more than this. */
 export const ROLLBACK_LOAD_GROWTH_EXCUSE = 0.2;
 
@@ -110,6 +144,7 @@ export function rollbackFor(
   if (!last || last.rollback || !isShrink(last) || !last.sloMetBefore) return undefined;
   if (nowSeconds - last.atSeconds > spec.timings.verificationWindowSeconds) return undefined;
   if (current[knob] !== last.to || sloMet(spec, snapshot)) return undefined;
+  if (!changeCouldExplainBreach(spec, snapshot, last)) return undefined;
   if (snapshot.requestsPerSecond > last.requestsPerSecondBefore * (1 + ROLLBACK_LOAD_GROWTH_EXCUSE))
     return undefined;
   return last;
@@ -121,6 +156,9 @@ interface KnobOutcome {
   reason: string;
 }
 
+/** Knobs whose change rolls every pod of the API (they live in its ConfigMap). */
+export const KNOBS_THAT_ROLL_PODS: readonly KnobName[] = ['poolSize', 'maxOverflow'];
+
 function gateOneKnob(
   spec: TuningSpec,
   knob: KnobName,
@@ -128,7 +166,9 @@ function gateOneKnob(
   proposal: Proposal | undefined,
   history: TuningHistory,
   nowSeconds: number,
+  snapshot: MetricSnapshot,
 ): KnobOutcome {
+  const sloHolds = sloMet(spec, snapshot);
   if (!proposal) return { to: from, verdict: 'hold', reason: 'no proposal' };
   const { timings } = spec;
   const limits = knobLimits(spec, knob);
@@ -136,6 +176,38 @@ function gateOneKnob(
   const prefix = `${proposal.reason}; gate:`;
   if (target === from) return { to: from, verdict: 'hold', reason: `${prefix} already at ${from}` };
   const delta = target - from;
+  const rollsPods = KNOBS_THAT_ROLL_PODS.includes(knob);
+  const poolIsBottleneck = snapshot.poolWaitMs > POOL_WAIT_BOTTLENECK_SHARE * spec.slo.p95LatencyMs;
+  if (rollsPods && !(delta > 0 && poolIsBottleneck)) {
+    // A rollout takes a quarter of the pods away while it runs: only when there is room, unless
+    // the pool itself is what starves requests and growing it is the cure.
+    if (!sloHolds) {
+      return {
+        to: from,
+        verdict: 'hold',
+        reason: `${prefix} ${from} → ${target} waits: the SLO is broken now and this rolls the pods`,
+      };
+    }
+    if (snapshot.cpuUtilization > spec.hpaTargetCpuUtilization) {
+      return {
+        to: from,
+        verdict: 'hold',
+        reason: `${prefix} ${from} → ${target} waits: pods run at ${Math.round(snapshot.cpuUtilization * 100)} % CPU, above the HPA target of ${Math.round(spec.hpaTargetCpuUtilization * 100)} %, and a rollout takes a quarter of them away`,
+      };
+    }
+  }
+  const removesCapacity =
+    delta < 0 &&
+    (knob === 'redisMaxMemoryMiB' ||
+      knob === 'minReplicas' ||
+      (knob === 'maxReplicas' && target < snapshot.readyReplicas));
+  if (!sloHolds && removesCapacity) {
+    return {
+      to: from,
+      verdict: 'hold',
+      reason: `${prefix} ${from} → ${target} waits: the SLO is broken now and this removes capacity`,
+    };
+  }
   if (Math.abs(delta) < timings.deadbandFraction * from) {
     return {
       to: from,
@@ -173,8 +245,9 @@ function gateOneKnob(
 
 /**
  * Brings a set of knob values inside every invariant of design.md, in the order that costs the
- * SLO least: bounds and floors first, then the DB budget by cutting overflow, then the replica
- * ceiling (not below minReplicas), then the pool (not below the deadlock floor), then minReplicas.
+ * SLO least: bounds and floors first, then the DB budget by cutting overflow, then the pool (not
+ * below the deadlock floor; a short pool makes misses wait, while a low replica ceiling starves
+ * every request of CPU), then the replica ceiling (not below minReplicas), then minReplicas.
  * Returns the repaired values and a note per knob that moved. A validated spec is always feasible.
  */
 export function enforceInvariants(
@@ -211,15 +284,15 @@ export function enforceInvariants(
     v.maxOverflow = overflow;
   }
   if (!fits()) {
+    const pool = Math.max(poolSizeFloor(spec), Math.floor(budget / v.maxReplicas) - v.maxOverflow);
+    if (pool !== v.poolSize) note('poolSize', `${budgetText()}: pool ${v.poolSize} → ${pool}`);
+    v.poolSize = pool;
+  }
+  if (!fits()) {
     const ceiling = Math.max(v.minReplicas, Math.floor(budget / (v.poolSize + v.maxOverflow)));
     if (ceiling !== v.maxReplicas)
       note('maxReplicas', `${budgetText()}: maxReplicas ${v.maxReplicas} → ${ceiling}`);
     v.maxReplicas = ceiling;
-  }
-  if (!fits()) {
-    const pool = Math.max(poolSizeFloor(spec), Math.floor(budget / v.maxReplicas) - v.maxOverflow);
-    if (pool !== v.poolSize) note('poolSize', `${budgetText()}: pool ${v.poolSize} → ${pool}`);
-    v.poolSize = pool;
   }
   if (!fits()) {
     const replicas = Math.max(minReplicasFloor(spec), Math.floor(budget / (v.poolSize + v.maxOverflow)));
@@ -231,11 +304,26 @@ export function enforceInvariants(
   return { values: v, notes };
 }
 
+/** Whether knob values satisfy every invariant of design.md under the spec. */
+export function satisfiesInvariants(spec: TuningSpec, values: KnobValues): boolean {
+  for (const knob of KNOB_NAMES) {
+    const { min, max } = knobLimits(spec, knob);
+    if (!Number.isInteger(values[knob]) || values[knob] < min || values[knob] > max) return false;
+  }
+  return (
+    values.minReplicas <= values.maxReplicas &&
+    values.maxReplicas * (values.poolSize + values.maxOverflow) <= connectionBudget(spec)
+  );
+}
+
 /**
  * The safety gate. Turns proposals into one decision per knob: fail static when the snapshot is
- * unusable; roll back a recent shrink that broke the SLO; otherwise apply deadband, per-knob
- * cooldown, the stabilization window before a change of direction and the max step, in that
- * order; finally repair any invariant the result (or the current state) breaks. Pure.
+ * unusable; roll back a recent shrink that broke the SLO; otherwise hold shrinks and pod-rolling
+ * changes while the SLO is broken, and pod-rolling changes while CPU is above the HPA target
+ * (a rollout takes a quarter of the pods away), then apply deadband, per-knob cooldown, the stabilization
+ * window before a change of direction and the max step, in that order. A current state that
+ * breaks an invariant is repaired first; each change then goes only as far as the invariants
+ * allow. Pure.
  */
 export function gateProposals(
   spec: TuningSpec,
@@ -246,14 +334,19 @@ export function gateProposals(
   nowSeconds: number,
 ): { decisions: GatedDecision[]; next: KnobValues } {
   const problem = snapshotProblem(spec, snapshot, nowSeconds);
+  // Repair the current state first (no metric needed); every rule then works from the repaired
+  // values, and each change goes in only as far as the invariants allow, shrinks first since
+  // they free budget: the gate never moves a knob nobody asked to move, except to repair a state
+  // that already breaks an invariant.
+  const { values: repairedCurrent, notes } = enforceInvariants(spec, current);
   const outcomes = {} as Record<KnobName, KnobOutcome>;
   for (const knob of KNOB_NAMES) {
-    const from = current[knob];
+    const from = repairedCurrent[knob];
     if (problem || !snapshot) {
       outcomes[knob] = { to: from, verdict: 'hold', reason: `fail static: ${problem}` };
       continue;
     }
-    const rollback = rollbackFor(spec, snapshot, current, history, knob, nowSeconds);
+    const rollback = rollbackFor(spec, snapshot, repairedCurrent, history, knob, nowSeconds);
     if (rollback) {
       outcomes[knob] = {
         to: rollback.from,
@@ -263,23 +356,43 @@ export function gateProposals(
       continue;
     }
     const proposal = proposals.find((p) => p.knob === knob);
-    outcomes[knob] = gateOneKnob(spec, knob, from, proposal, history, nowSeconds);
+    outcomes[knob] = gateOneKnob(spec, knob, from, proposal, history, nowSeconds, snapshot);
   }
-  const wanted = Object.fromEntries(KNOB_NAMES.map((k) => [k, outcomes[k].to])) as unknown as KnobValues;
-  const { values: next, notes } = enforceInvariants(spec, wanted);
+  let next: KnobValues = repairedCurrent;
+  const limited: Partial<Record<KnobName, string>> = {};
+  const changing = KNOB_NAMES.filter((k) => outcomes[k].to !== repairedCurrent[k]).sort(
+    (a, b) => Math.sign(outcomes[a].to - repairedCurrent[a]) - Math.sign(outcomes[b].to - repairedCurrent[b]),
+  );
+  for (const knob of changing) {
+    const start = next[knob];
+    const goal = outcomes[knob].to;
+    const direction = Math.sign(goal - start);
+    let accepted = start;
+    for (let value = goal; direction !== 0 && Math.sign(value - start) === direction; value -= direction) {
+      if (satisfiesInvariants(spec, { ...next, [knob]: value })) {
+        accepted = value;
+        break;
+      }
+    }
+    if (accepted !== goal) {
+      limited[knob] =
+        `invariant: ${knob} stops at ${accepted} instead of ${goal} (maxReplicas × (pool + overflow) ≤ ${connectionBudget(spec)}, minReplicas ≤ maxReplicas)`;
+    }
+    next = { ...next, [knob]: accepted };
+  }
   const decisions = KNOB_NAMES.map((knob): GatedDecision => {
     const outcome = outcomes[knob];
-    const repaired = notes[knob];
     const to = next[knob];
     let verdict: Verdict = outcome.verdict;
     if (to === current[knob]) verdict = 'hold';
     else if (verdict === 'hold') verdict = 'apply';
+    const notesForKnob = [notes[knob], limited[knob]].filter(Boolean).join('; ');
     return {
       knob,
       from: current[knob],
       to,
       verdict,
-      reason: repaired ? `${outcome.reason}; ${repaired}` : outcome.reason,
+      reason: notesForKnob ? `${outcome.reason}; ${notesForKnob}` : outcome.reason,
     };
   });
   return { decisions, next };

@@ -40,7 +40,7 @@ export const SAFE_KNOBS: KnobValues = {
   maxOverflow: 0,
   redisMaxMemoryMiB: 512,
   minReplicas: 2,
-  maxReplicas: 12,
+  maxReplicas: 6,
 };
 
 /** The default spec with some fields replaced. */
