@@ -248,6 +248,38 @@ describe('deletion', () => {
   });
 });
 
+describe('API server restart under the running operator', () => {
+  it('reconciles the changes made while its watches were down, after the API server comes back', async () => {
+    await profiles.create(new ProfileBuilder(ns, 'outage', 'risk-api').build());
+    await waitForProfile('outage', (p) => expect(p.status?.observedGeneration).toBe(1));
+    const metric = async (name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+      return [
+        ...text.matchAll(
+          new RegExp(`^${name}\\{[^}]*resource="performanceprofiles.perfpilot.dev"[^}]*\\} (\\S+)$`, 'gm'),
+        ),
+      ]
+        .map((m) => Number(m[1]))
+        .reduce((a, b) => a + b, 0);
+    };
+    const restartsBefore = await metric('perfpilot_watch_restarts_total');
+
+    await cp.stopApiServer();
+    // Long enough for the operator to notice and back off.
+    await new Promise((r) => setTimeout(r, 1500));
+    await cp.startApiServer();
+    // Written before the operator's watch is back: only a resumed watch or a relist shows them.
+    const outage = await profiles.get(ns, 'outage');
+    outage.spec.mode = 'Observe';
+    await profiles.replace(outage);
+    await profiles.create(new ProfileBuilder(ns, 'born-in-outage', 'risk-api').build());
+
+    await waitForProfile('outage', (p) => expect(p.status?.observedGeneration).toBe(2), 45_000);
+    await waitForProfile('born-in-outage', (p) => expect(p.status?.observedGeneration).toBe(1), 45_000);
+    expect(await metric('perfpilot_watch_restarts_total')).toBeGreaterThan(restartsBefore);
+  }, 60_000);
+});
+
 describe('metrics endpoint', () => {
   it('serves the knob gauges of each profile', async () => {
     const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
