@@ -5,7 +5,7 @@
  * jittered exponential backoff, re-watches when a watch has been silent for too long, and relists
  * periodically to heal anything else. Handlers that throw are logged; the loop goes on.
  */
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RuntimeMetrics } from '../telemetry/metrics.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
@@ -52,8 +52,18 @@ export type InformerEvent = 'add' | 'update' | 'delete';
 /** InformerHandler receives the object and, for updates, the previous version. */
 export type InformerHandler<T> = (obj: T, old?: T) => void;
 
+/**
+ * InformedObject is what the informer needs of an object. Client-node's KubernetesObject fits,
+ * and so do our own API types, whose timestamps are strings rather than Dates.
+ */
+export interface InformedObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
 /** objectKey is `namespace/name` for namespaced objects and `name` for cluster-scoped ones. */
-export function objectKey(obj: KubernetesObject): string {
+export function objectKey(obj: InformedObject): string {
   const namespace = obj.metadata?.namespace;
   const name = obj.metadata?.name ?? '';
   return namespace ? `${namespace}/${name}` : name;
@@ -70,7 +80,7 @@ interface ObjectList<T> {
 type WatchOutcome = 'closed' | 'gone' | 'idle' | 'relist' | 'stopped' | 'failed';
 
 /** Informer keeps an up-to-date store of one resource and tells handlers what changed. */
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends InformedObject> {
   readonly #options: InformerOptions;
   readonly #resource: string;
   readonly #store = new Map<string, T>();
@@ -143,22 +153,21 @@ export class Informer<T extends KubernetesObject> {
 
   /** A full list replaces the namespace's part of the store; the differences become events. */
   #applyList(namespace: string, items: T[]): void {
-    const listed = new Set<string>();
-    for (const obj of items) {
-      const key = objectKey(obj);
-      listed.add(key);
+    const listed = new Map(items.map((obj) => [objectKey(obj), obj]));
+    // Deletions first, as a watch would most often have shown them: gone, then new.
+    for (const [key, old] of this.#store) {
+      if (listed.has(key)) continue;
+      if (namespace !== '' && old.metadata?.namespace !== namespace) continue;
+      this.#store.delete(key);
+      this.#emit('delete', old);
+    }
+    for (const [key, obj] of listed) {
       const old = this.#store.get(key);
       this.#store.set(key, obj);
       if (old === undefined) this.#emit('add', obj);
       // An unchanged object is not news: periodic relists must not requeue every profile.
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
         this.#emit('update', obj, old);
-    }
-    for (const [key, old] of this.#store) {
-      if (listed.has(key)) continue;
-      if (namespace !== '' && old.metadata?.namespace !== namespace) continue;
-      this.#store.delete(key);
-      this.#emit('delete', old);
     }
   }
 
@@ -203,7 +212,7 @@ interface ReflectorOptions<T> {
 const shortestHealthyWatchMs = 1000;
 
 /** NamespaceReflector runs the list+watch loop of one namespace (or of all, when namespace is ''). */
-class NamespaceReflector<T extends KubernetesObject> {
+class NamespaceReflector<T extends InformedObject> {
   readonly #options: ReflectorOptions<T>;
   readonly #path: string;
   readonly #backoff: Backoff;
