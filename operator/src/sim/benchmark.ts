@@ -178,7 +178,8 @@ export function judgeGoal(summaries: readonly PolicySummary[]): GoalVerdict | un
   const seedRules = get('seed-rules');
   const best = get('best-static');
   if (!ours || !seedStatic || !seedRules || !best) return undefined;
-  const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
+  // Two decimals, so a difference the verdict counts is visible in the numbers it prints.
+  const fmt = (x: number) => (Math.abs(x) >= 1000 ? x.toFixed(1) : x.toFixed(2));
   const checks: { name: string; held: boolean; detail: string }[] = [];
   const bestSeed = Math.min(seedStatic.sloViolationMinutes, seedRules.sloViolationMinutes);
   checks.push({
