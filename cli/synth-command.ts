@@ -1,3 +1,4 @@
+import { enableCompileCache } from 'node:module';
 import { Command, CommanderError } from 'commander';
 
 /** synthCommand is `perfpilot synth`; the work lives in charts-ts/src/synth-run.ts. */
@@ -16,6 +17,9 @@ export function synthCommand(): Command {
       '\nExamples:\n  npm run synth\n  npx perfpilot synth --values prod.yaml --out deploy/\n  npx perfpilot synth --check   # in CI: fail when the committed manifests are stale',
     )
     .action(async (options: { values?: string; out: string; check?: boolean }) => {
+      // Node's on-disk compile cache keeps compiled and type-stripped modules between runs; synth
+      // loads cdk8s, TypeBox, yaml and its own sources after this line, so they all benefit.
+      enableCompileCache();
       const { runSynth } = await import('../charts-ts/src/synth-run.ts');
       const code = await runSynth(options);
       // main() turns a CommanderError into the exit code; the reasons are printed already.
