@@ -72,7 +72,7 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** reconcileProfile brings one profile's target and status in line with its spec. */
 export async function reconcileProfile(ctx: ReconcileContext, key: string): Promise<ReconcileOutcome> {
-  const profile = ctx.profile(key);
+  let profile = ctx.profile(key);
   if (!profile) return {};
   const log = ctx.logger.child({ profile: key });
   if (profile.metadata.deletionTimestamp) {
@@ -84,7 +84,8 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   // 1. observe
   const observed = await observeTarget(ctx.targets, profile);
   if (observed.missing.length === 0 && observed.problems.length === 0) {
-    await ensureTakenOver(ctx, profile, observed, log);
+    // Later writes go against the version the take-over produced, not the cached one.
+    profile = await ensureTakenOver(ctx, profile, observed, log);
   }
   // 2. measure
   const measured = measure(profile);
@@ -118,16 +119,16 @@ export function measure(profile: PerformanceProfile): MeasureOutcome {
   };
 }
 
-/** ensureTakenOver records the knobs' original values and adds the finalizer, once. */
+/** ensureTakenOver records the knobs' original values and adds the finalizer, once; returns the profile as stored. */
 async function ensureTakenOver(
   ctx: ReconcileContext,
   profile: PerformanceProfile,
   observed: ObservedTarget,
   log: Logger,
-): Promise<void> {
-  if (profile.metadata.finalizers?.includes(FINALIZER)) return;
+): Promise<PerformanceProfile> {
+  if (profile.metadata.finalizers?.includes(FINALIZER)) return profile;
   const original = JSON.stringify(observed.current);
-  await ctx.custom.patchNamespacedCustomObject(
+  const updated = (await ctx.custom.patchNamespacedCustomObject(
     {
       group: GROUP,
       version: VERSION,
@@ -143,7 +144,7 @@ async function ensureTakenOver(
       },
     },
     mergePatch,
-  );
+  )) as PerformanceProfile;
   log.info({ original: observed.current }, 'took over target');
   await ctx.events.record(profile, {
     type: 'Normal',
@@ -151,6 +152,7 @@ async function ensureTakenOver(
     action: 'Observe',
     note: `recorded the original knobs (${knobsSummary(observed.current)}); they are restored when this profile is deleted in Auto mode`,
   });
+  return updated;
 }
 
 /** finalize restores the original knobs (Auto mode only) and removes the finalizer. */
