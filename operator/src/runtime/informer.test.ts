@@ -295,4 +295,38 @@ describe('Informer on a real API server', () => {
     );
     informer.stop();
   });
+
+  it('stop() ends a start() that is still waiting on an API server that does not answer', async () => {
+    // Accepts connections and never answers: the TLS handshake hangs, as with a dead load balancer.
+    const sockets = new Set<Socket>();
+    const closed = new Set<Socket>();
+    const blackHole = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => closed.add(socket));
+      // Read and drop the client's bytes, so its hang-up is seen.
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const address = blackHole.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const informer = configMaps({
+      namespaces: ['anything'],
+      kubeConfig: kubeConfigVia(cp.kubeConfig, `https://127.0.0.1:${port}`),
+    });
+    let resolved = false;
+    const starting = informer.start().then(() => {
+      resolved = true;
+    });
+    await vi.waitFor(() => expect(sockets.size).toBeGreaterThan(0), eventually);
+    expect(resolved).toBe(false);
+    informer.stop();
+    await vi.waitFor(() => expect(resolved).toBe(true), { timeout: 2000, interval: 20 });
+    await starting;
+    expect(informer.hasSynced()).toBe(false);
+    // The aborted request let go of its connection.
+    await vi.waitFor(() => expect(closed.size).toBe(sockets.size), { timeout: 2000, interval: 20 });
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => blackHole.close(() => resolve()));
+  });
 });

@@ -222,6 +222,8 @@ class NamespaceReflector<T extends InformedObject> {
   #needsList = true;
   #listed = false;
   #stopped = false;
+  /** Aborts requests still connecting when stop() is called, so none keeps the process alive. */
+  readonly #abort = new AbortController();
   #endWatch: ((outcome: WatchOutcome) => void) | undefined;
   #errorEvent = '';
   #wakeFromSleep: (() => void) | undefined;
@@ -255,6 +257,7 @@ class NamespaceReflector<T extends InformedObject> {
 
   stop(): void {
     this.#stopped = true;
+    this.#abort.abort();
     this.#endWatch?.('stopped');
     this.#wakeFromSleep?.();
     this.#resolveFirstList();
@@ -309,7 +312,13 @@ class NamespaceReflector<T extends InformedObject> {
       };
       let page: ObjectList<T>;
       try {
-        page = await getJson<ObjectList<T>>(informer.kubeConfig, this.#path, query, this.#requestTimeoutMs);
+        page = await getJson<ObjectList<T>>(
+          informer.kubeConfig,
+          this.#path,
+          query,
+          this.#requestTimeoutMs,
+          this.#abort.signal,
+        );
       } catch (err) {
         // A continue token expires with compaction: start the list again from the first page.
         if (continueToken !== undefined && err instanceof KubeHttpError && err.statusCode === 410) {
@@ -373,6 +382,7 @@ class NamespaceReflector<T extends InformedObject> {
           feedWatchdog();
           this.#handleEvent(type, object, end);
         },
+        this.#abort.signal,
       );
       if (outcome !== undefined) stream.close();
       feedWatchdog();
@@ -399,8 +409,7 @@ class NamespaceReflector<T extends InformedObject> {
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED': {
-        const { kind, apiVersion } = obj;
-        this.#options.applyEvent(type, kind && apiVersion ? obj : { ...obj, kind, apiVersion });
+        this.#options.applyEvent(type, obj);
         if (resourceVersion) this.#resourceVersion = resourceVersion;
         return;
       }

@@ -30,14 +30,18 @@ export class KubeHttpError extends Error {
 /** Query parameters; undefined values are left out. */
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 
-/** getJson GETs `path` and parses the JSON body; any status but 200 throws a KubeHttpError. */
+/**
+ * getJson GETs `path` and parses the JSON body; any status but 200 throws a KubeHttpError.
+ * `signal` aborts the request.
+ */
 export async function getJson<T>(
   kubeConfig: KubeConfig,
   path: string,
   query: Query,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<T> {
-  const response = await send(kubeConfig, path, query, timeoutMs);
+  const response = await send(kubeConfig, path, query, timeoutMs, signal);
   const body = await readBody(response);
   if (response.statusCode !== 200) throw httpError(response, body);
   try {
@@ -57,7 +61,8 @@ export interface WatchStream {
 
 /**
  * openWatch starts a watch request and calls `onEvent` for each line (type, object). It resolves
- * once the server answered 200; any other status rejects with a KubeHttpError.
+ * once the server answered 200; any other status rejects with a KubeHttpError. `signal` aborts
+ * the request while it connects; afterwards, close() ends the stream.
  */
 export async function openWatch(
   kubeConfig: KubeConfig,
@@ -65,8 +70,9 @@ export async function openWatch(
   query: Query,
   connectTimeoutMs: number,
   onEvent: (type: string, object: unknown) => void,
+  signal?: AbortSignal,
 ): Promise<WatchStream> {
-  const response = await send(kubeConfig, path, { ...query, watch: true }, connectTimeoutMs);
+  const response = await send(kubeConfig, path, { ...query, watch: true }, connectTimeoutMs, signal);
   if (response.statusCode !== 200) throw httpError(response, await readBody(response));
   // The connect timeout is over: a healthy watch may stay silent for minutes.
   response.socket?.setTimeout(0);
@@ -107,7 +113,13 @@ export async function openWatch(
   };
 }
 
-async function send(kubeConfig: KubeConfig, path: string, query: Query, timeoutMs: number) {
+async function send(
+  kubeConfig: KubeConfig,
+  path: string,
+  query: Query,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const url = new URL(cluster.server + path);
@@ -118,6 +130,7 @@ async function send(kubeConfig: KubeConfig, path: string, query: Query, timeoutM
   await kubeConfig.applyToHTTPSOptions(options);
   options.method = 'GET';
   options.headers = { ...options.headers, Accept: 'application/json' };
+  if (signal) options.signal = signal;
   const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return await new Promise<IncomingMessage>((resolve, reject) => {
     let req: ClientRequest;
