@@ -10,13 +10,17 @@ export function synthCommand(): Command {
     .option('-f, --values <file>', 'YAML values file overriding the seed defaults')
     .option('-o, --out <dir>', 'directory to write crds/ and manifests/ into', '.')
     .option('--check', 'write nothing; exit 1 and list the files that differ from the synth output')
+    .option(
+      '--print-values',
+      'write nothing; print the effective values as commented YAML (a start for a values file)',
+    )
     .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run synth\n  npx perfpilot synth --values prod.yaml --out deploy/\n  npx perfpilot synth --check   # in CI: fail when the committed manifests are stale',
+      '\nExamples:\n  npm run synth\n  npx perfpilot synth --values prod.yaml --out deploy/\n  npx perfpilot synth --check   # in CI: fail when the committed manifests are stale\n  npx perfpilot synth --print-values > my-values.yaml',
     )
-    .action(async (options: { values?: string; out: string; check?: boolean }) => {
+    .action(async (options: { values?: string; out: string; check?: boolean; printValues?: boolean }) => {
       // Node's on-disk compile cache keeps compiled and type-stripped modules between runs; synth
       // loads cdk8s, TypeBox, yaml and its own sources after this line, so they all benefit.
       enableCompileCache();

@@ -154,6 +154,7 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
                   name: values.redis.passwordSecret.name,
                   key: values.redis.passwordSecret.key,
                 },
+                configMapName: redisCluster.configMapName,
               },
             },
             knobs: {

@@ -5,12 +5,14 @@
 import { resolve } from 'node:path';
 import { loadValuesFile, ValuesError, valuesNotes } from './load-values.ts';
 import { diffAgainstDisk, renderStack, writeRendered } from './synth.ts';
+import { valuesYaml } from './values-yaml.ts';
 
 /** Options of `perfpilot synth`. */
 export interface SynthOptions {
   readonly values?: string;
   readonly out: string;
   readonly check?: boolean;
+  readonly printValues?: boolean;
 }
 
 /** runSynth renders the stack and writes it, or checks it; returns the exit code. */
@@ -29,6 +31,10 @@ export async function runSynth(
       return 2;
     }
     throw err;
+  }
+  if (options.printValues) {
+    process.stdout.write(valuesYaml(values));
+    return 0;
   }
   log(
     `synth: values ${options.values ? `from ${options.values}` : 'defaults'}, namespace ${values.namespace}`,

@@ -91,6 +91,21 @@ describe('synth', () => {
     await rm(dir, { recursive: true });
   });
 
+  it('--print-values prints commented values and writes nothing', async () => {
+    const dir = await tempDir();
+    const chunks: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => chunks.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      expect(await runSynth({ out: dir, printValues: true }, quiet)).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(chunks.join('')).toContain('# DB_POOL_SIZE: base connections per pod (seed: 20).');
+    expect(await readdir(dir)).toEqual([]);
+    await rm(dir, { recursive: true });
+  });
+
   it('the committed crds/ and manifests/ are exactly the synth output', async () => {
     expect(await diffAgainstDisk(root, renderStack(defaultValues()))).toEqual([]);
   });
