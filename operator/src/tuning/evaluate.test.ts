@@ -19,7 +19,7 @@ describe('evaluate', () => {
     const { next, decisions } = evaluate(spec, healthySnapshot(1000), SEED_STATIC_KNOBS, EMPTY_HISTORY, 1000);
     expect(next.maxReplicas * (next.poolSize + next.maxOverflow)).toBeLessThanOrEqual(97);
     expect(decisions.find((d) => d.knob === 'maxOverflow')?.reason).toMatch(
-      /invariant: maxReplicas × \(pool \+ overflow\) ≤ 97/,
+      /invariant: 10 × \(20 \+ 30\) > 97 connections, repaired at once/,
     );
   });
 

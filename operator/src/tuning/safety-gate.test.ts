@@ -256,6 +256,27 @@ describe('enforceInvariants', () => {
     expect(notes.maxReplicas).toMatch(/maxReplicas 12 → 10/);
   });
 
+  it('repairs a broken DB budget with the policy’s values when it has them, in one change', () => {
+    const seed = { ...SAFE_KNOBS, poolSize: 20, maxOverflow: 30, maxReplicas: 10 };
+    const proposals: Proposal[] = [
+      { knob: 'poolSize', value: 7, reason: 'erlang' },
+      { knob: 'maxOverflow', value: 0, reason: 'budget' },
+      { knob: 'maxReplicas', value: 13, reason: 'budget' },
+    ];
+    const { next, decisions } = gateProposals(
+      spec,
+      healthySnapshot(now),
+      seed,
+      proposals,
+      EMPTY_HISTORY,
+      now,
+    );
+    expect(next).toMatchObject({ poolSize: 7, maxOverflow: 0, maxReplicas: 13 });
+    expect(decisions.find((d) => d.knob === 'poolSize')?.reason).toMatch(
+      /repaired at once with the policy's poolSize 7/,
+    );
+  });
+
   it('keeps minReplicas at the PDB minAvailable', () => {
     const { values } = enforceInvariants(specWith({ pdbMinAvailable: 3 }), SAFE_KNOBS);
     expect(values.minReplicas).toBe(3);

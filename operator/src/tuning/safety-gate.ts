@@ -304,6 +304,46 @@ export function enforceInvariants(
   return { values: v, notes };
 }
 
+/** The knobs the DB budget invariant ties together. */
+const DB_BUDGET_KNOBS: readonly KnobName[] = ['poolSize', 'maxOverflow', 'maxReplicas'];
+
+/**
+ * Repairs a current state that breaks an invariant. When the DB budget is broken and the
+ * policies have proposed (metrics usable), the repair takes their pool, overflow and replica
+ * ceiling, which fit the budget by construction and come from the measured load, so one change
+ * (one rollout) fixes it; otherwise, and for whatever is still broken, {@link enforceInvariants}
+ * cuts blindly. Step caps and cooldowns do not apply: a broken invariant is fixed at once.
+ */
+export function repairCurrentState(
+  spec: TuningSpec,
+  current: KnobValues,
+  proposals: readonly Proposal[],
+): { values: KnobValues; notes: Partial<Record<KnobName, string>> } {
+  const budget = connectionBudget(spec);
+  const budgetBroken = current.maxReplicas * (current.poolSize + current.maxOverflow) > budget;
+  const informed = { ...current };
+  const informedNotes: Partial<Record<KnobName, string>> = {};
+  if (budgetBroken) {
+    for (const knob of DB_BUDGET_KNOBS) {
+      const proposal = proposals.find((p) => p.knob === knob);
+      if (!proposal || !Number.isFinite(proposal.value)) continue;
+      const { min, max } = knobLimits(spec, knob);
+      const value = Math.min(max, Math.max(min, Math.round(proposal.value)));
+      if (value !== current[knob]) {
+        informed[knob] = value;
+        informedNotes[knob] =
+          `invariant: ${current.maxReplicas} × (${current.poolSize} + ${current.maxOverflow}) > ${budget} connections, repaired at once with the policy's ${knob} ${value}`;
+      }
+    }
+  }
+  const { values, notes } = enforceInvariants(spec, informed);
+  for (const knob of KNOB_NAMES) {
+    const texts = [informedNotes[knob], notes[knob]].filter(Boolean);
+    if (texts.length) notes[knob] = texts.join('; ');
+  }
+  return { values, notes };
+}
+
 /** Whether knob values satisfy every invariant of design.md under the spec. */
 export function satisfiesInvariants(spec: TuningSpec, values: KnobValues): boolean {
   for (const knob of KNOB_NAMES) {
@@ -338,7 +378,7 @@ export function gateProposals(
   // values, and each change goes in only as far as the invariants allow, shrinks first since
   // they free budget: the gate never moves a knob nobody asked to move, except to repair a state
   // that already breaks an invariant.
-  const { values: repairedCurrent, notes } = enforceInvariants(spec, current);
+  const { values: repairedCurrent, notes } = repairCurrentState(spec, current, problem ? [] : proposals);
   const outcomes = {} as Record<KnobName, KnobOutcome>;
   for (const knob of KNOB_NAMES) {
     const from = repairedCurrent[knob];
