@@ -179,4 +179,37 @@ describe('runWorkers', () => {
     await vi.waitFor(() => expect(calls).toBe(2), { timeout: 2000 });
     await workers.stop();
   });
+
+  it('backs a poison key off without starving the others', async () => {
+    const clock = new ManualClock();
+    const queue = new WorkQueue({ clock });
+    let poisonAttempts = 0;
+    const reconciled: string[] = [];
+    const workers = runWorkers({
+      queue,
+      concurrency: 1,
+      reconcile: async (key) => {
+        if (key === 'poison') {
+          poisonAttempts++;
+          throw new Error('cannot parse this object');
+        }
+        reconciled.push(key);
+        return {};
+      },
+      errorPolicy: () => ({ kind: 'retry' }),
+    });
+    queue.add('poison');
+    // Ten simulated seconds, with a healthy key arriving every 100 ms.
+    for (let step = 0; step < 100; step++) {
+      queue.add(`healthy-${step}`);
+      await vi.waitFor(() => expect(reconciled).toContain(`healthy-${step}`), { timeout: 2000, interval: 1 });
+      clock.advance(100);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await workers.stop();
+    expect(reconciled).toHaveLength(100);
+    // 5 ms doubling: attempts at 0, 5, 15, 35, … ms; about 11 fit in 10 s, not one per step.
+    expect(poisonAttempts).toBeGreaterThanOrEqual(9);
+    expect(poisonAttempts).toBeLessThanOrEqual(12);
+  });
 });

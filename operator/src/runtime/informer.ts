@@ -278,7 +278,8 @@ class NamespaceReflector<T extends InformedObject> {
           logger?.info({ resourceVersion: this.#resourceVersion }, 'watch expired (410 Gone); relisting');
           this.#needsList = true;
         } else if (outcome === 'idle') {
-          logger?.warn({ watchdogMs: this.#watchdogMs }, 'watch silent too long; watching again');
+          // Often just a quiet resource on a server without bookmarks; a dead connection looks the same.
+          logger?.info({ watchdogMs: this.#watchdogMs }, 'watch silent too long; watching again');
         }
       } catch (err) {
         if (this.#stopped) break;

@@ -74,8 +74,10 @@ export async function openWatch(
 ): Promise<WatchStream> {
   const response = await send(kubeConfig, path, { ...query, watch: true }, connectTimeoutMs, signal);
   if (response.statusCode !== 200) throw httpError(response, await readBody(response));
-  // The connect timeout is over: a healthy watch may stay silent for minutes.
+  // The connect timeout is over: a healthy watch may stay silent for minutes. TCP keepalive
+  // still notices a peer that vanished without closing the connection.
   response.socket?.setTimeout(0);
+  response.socket?.setKeepAlive(true, 30_000);
   let closedHere = false;
   const ended = new Promise<void>((resolve, reject) => {
     let pending = '';
