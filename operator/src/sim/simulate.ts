@@ -66,24 +66,36 @@ export function engineController(scenario: Scenario): KnobController {
 
 /** One minute of a run, for charts. */
 export interface SeriesPoint {
+  /** minute: time since the start. */
   readonly minute: number;
+  /** rps: requests per second arriving. */
   readonly rps: number;
+  /** replicas: ready pods. */
   readonly replicas: number;
+  /** p95Ms: 95th-percentile latency in that tick. */
   readonly p95Ms: number;
+  /** errorRate: share of requests that failed. */
   readonly errorRate: number;
+  /** hitRate: Redis hit rate. */
   readonly hitRate: number;
+  /** poolSize / maxOverflow: the pool knobs in force. */
   readonly poolSize: number;
   readonly maxOverflow: number;
+  /** maxMemoryMiB: Redis maxmemory in force. */
   readonly maxMemoryMiB: number;
+  /** dbConnections: connections open to the database. */
   readonly dbConnections: number;
 }
 
 /** One knob change made during a run. */
 export interface KnobChange {
+  /** atSeconds: when it was applied. */
   readonly atSeconds: number;
+  /** knob / from / to: what changed. */
   readonly knob: KnobName;
   readonly from: number;
   readonly to: number;
+  /** reason: the policy's and the gate's explanation. */
   readonly reason: string;
 }
 
@@ -113,11 +125,15 @@ export interface RunTotals {
 
 /** A finished run. */
 export interface RunResult {
+  /** scenario / policy / seed: what ran. */
   readonly scenario: string;
   readonly policy: string;
   readonly seed: number;
+  /** totals: the run's accounting. */
   readonly totals: RunTotals;
+  /** series: one point per minute, for charts. */
   readonly series: readonly SeriesPoint[];
+  /** changes: every knob change, in order. */
   readonly changes: readonly KnobChange[];
 }
 
