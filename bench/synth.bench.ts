@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -37,6 +37,8 @@ export async function run_(): Promise<void> {
     console.log(`| perfpilot synth, whole process, median of ${RUNS} | ${m.toFixed(0)} ms |`);
     console.log(`| min / max | ${Math.min(...times).toFixed(0)} ms / ${Math.max(...times).toFixed(0)} ms |`);
     console.log(`| goal | < ${GOAL_MS} ms: ${m < GOAL_MS ? 'met' : 'NOT met'} |`);
+    // Other work on the machine slows every run alike; say how busy it was.
+    console.log(`| load average (1 min) / cores | ${loadavg()[0]?.toFixed(1)} / ${availableParallelism()} |`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
