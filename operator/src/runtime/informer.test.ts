@@ -3,74 +3,15 @@
  * what a resuming watch meets). A TCP proxy in front of the API server cuts the informer off
  * while the test keeps writing through its own connection: a real network partition.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { createServer, type Socket } from 'node:net';
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../test/cluster/control-plane.ts';
 import { createNamespace } from '../../../test/cluster/kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
 import { Informer, type InformerOptions, objectKey } from './informer.ts';
-
-/** A TCP proxy to the API server that can drop every connection and refuse new ones. */
-class PartitionableProxy {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  #partitioned = false;
-  port = 0;
-
-  constructor(targetPort: number) {
-    this.#server = createServer((client) => {
-      if (this.#partitioned) {
-        client.destroy();
-        return;
-      }
-      const upstream = connect(targetPort, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    const address = this.#server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-  }
-
-  partition(): void {
-    this.#partitioned = true;
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  heal(): void {
-    this.#partitioned = false;
-  }
-
-  async close(): Promise<void> {
-    this.partition();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
-function kubeConfigVia(base: KubeConfig, server: string): KubeConfig {
-  const cluster = base.getCurrentCluster();
-  if (!cluster) throw new Error('no cluster');
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ ...cluster, server }],
-    users: base.users,
-    contexts: base.contexts,
-    currentContext: base.currentContext,
-  });
-  return kubeConfig;
-}
+import { kubeConfigVia, PartitionableProxy } from './partitionable-proxy.ts';
 
 /** Recorder collects an informer's events as short strings, e.g. "add ns/a". */
 function record(informer: Informer<V1ConfigMap>) {

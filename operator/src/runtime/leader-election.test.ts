@@ -6,6 +6,7 @@ import { type ControlPlane, startControlPlane } from '../../../test/cluster/cont
 import { createNamespace } from '../../../test/cluster/kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
 import { LeaderElector } from './leader-election.ts';
+import { kubeConfigVia, PartitionableProxy } from './partitionable-proxy.ts';
 
 const leaseDurationMs = 3000;
 const renewDeadlineMs = 2000;
@@ -40,10 +41,10 @@ describe('LeaderElector on a real API server', () => {
     await cp?.stop();
   });
 
-  function candidate(name: string, identity: string): Candidate {
+  function candidate(name: string, identity: string, kubeConfig = cp.kubeConfig): Candidate {
     const metrics = createOperatorMetrics(new Registry());
     const elector = new LeaderElector({
-      kubeConfig: cp.kubeConfig,
+      kubeConfig,
       namespace,
       name,
       identity,
@@ -163,6 +164,32 @@ describe('LeaderElector on a real API server', () => {
     expect(only.elector.isLeader()).toBe(false);
     expect(await gauge(only)).toBe(0);
     expect(await holderOf(name)).toBe('usurper');
+  });
+
+  it.each([
+    { mode: 'refuse' as const, what: 'refuses connections' },
+    { mode: 'blackhole' as const, what: 'never answers' },
+  ])('gives the lease up within the renew deadline when the API server $what', async ({ mode }) => {
+    const proxy = new PartitionableProxy(Number(new URL(cp.server).port));
+    await proxy.listen();
+    try {
+      const name = `operator-${++leaseCounter}`;
+      const only = candidate(
+        name,
+        `${name}-a`,
+        kubeConfigVia(cp.kubeConfig, `https://127.0.0.1:${proxy.port}`),
+      );
+      await vi.waitFor(() => expect(only.elector.isLeader()).toBe(true), { timeout: 10_000, interval: 50 });
+      const cutAt = performance.now();
+      proxy.partition(mode);
+      await vi.waitFor(() => expect(only.stoppedLeading).toBe(true), { timeout: 15_000, interval: 50 });
+      // The last renewal was at most a retry period before the cut; hanging requests are cut short.
+      expect(performance.now() - cutAt).toBeLessThan(renewDeadlineMs + retryPeriodMs + marginMs);
+      await only.done;
+      expect(only.elector.isLeader()).toBe(false);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('rejects timings that cannot work', () => {
