@@ -303,21 +303,48 @@ describe.each(Object.entries(stacks))('policy over the synthesized %s stack', (_
       expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     });
 
-    it('dangling-horizontalpodautoscaler, dangling-networkpolicy, dangling-service (see kube-score)', () => {
-      const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget');
-      for (const pdb of pdbs) {
+    it('pdb-max-unavailable: every PDB selects a pod and allows a disruption', () => {
+      for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
         expect(
           pods.some((p) => matches(pdb.spec.selector.matchLabels, p.template.metadata.labels)),
           id(pdb),
         ).toBe(true);
+        expect(pdb.spec.maxUnavailable, id(pdb)).toBeGreaterThanOrEqual(1);
+      }
+    });
+
+    it('dangling-networkpolicypeer-podselector: every peer pod selector matches a pod', () => {
+      for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+        for (const rule of policy.spec.ingress) {
+          for (const peer of rule.from ?? []) {
+            if (!peer.podSelector) continue;
+            const matched = pods.some((p) =>
+              matches(peer.podSelector.matchLabels, p.template.metadata.labels),
+            );
+            expect(matched, `${id(policy)} ${JSON.stringify(peer.podSelector)}`).toBe(true);
+          }
+        }
       }
     });
   });
 
   describe('Polaris', () => {
-    it('hostIPCSet, hostPIDSet, hostNetworkSet, runAsRootAllowed, privilegeEscalationAllowed (see restricted)', () => {
+    it('hostIPCSet, hostPIDSet, hostNetworkSet: no pod shares a host namespace', () => {
       for (const pod of pods) {
-        expect(pod.template.spec.hostNetwork ?? false).toBe(false);
+        const spec = pod.template.spec;
+        expect(
+          [spec.hostIPC ?? false, spec.hostPID ?? false, spec.hostNetwork ?? false],
+          id(pod.owner),
+        ).toEqual([false, false, false]);
+      }
+    });
+
+    it('pullPolicyNotAlways is acceptable here: every image is pinned, so IfNotPresent is deterministic', () => {
+      for (const pod of pods) {
+        for (const c of containersOf(pod)) {
+          expect(c.imagePullPolicy, `${id(pod.owner)} ${c.name}`).toBe('IfNotPresent');
+          expect(c.image, `${id(pod.owner)} ${c.name}`).toMatch(/:[\w][\w.-]*$|@sha256:/);
+        }
       }
     });
 
@@ -327,11 +354,13 @@ describe.each(Object.entries(stacks))('policy over the synthesized %s stack', (_
       }
     });
 
-    it('missingPodDisruptionBudget and missingNetworkPolicy are covered; topologySpreadConstraint on the cache', () => {
+    it('topologySpreadConstraint: the cache nodes spread across hosts', () => {
       const redis = objects.find((o) => o.kind === 'StatefulSet');
-      expect(redis?.spec.template.spec.topologySpreadConstraints?.[0]?.topologyKey).toBe(
-        'kubernetes.io/hostname',
-      );
+      expect(redis?.spec.template.spec.topologySpreadConstraints?.[0]).toMatchObject({
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'DoNotSchedule',
+      });
     });
   });
 
