@@ -226,6 +226,7 @@ class NamespaceReflector<T extends InformedObject> {
   readonly #abort = new AbortController();
   #endWatch: ((outcome: WatchOutcome) => void) | undefined;
   #errorEvent = '';
+  #listedAt = Number.NEGATIVE_INFINITY;
   #wakeFromSleep: (() => void) | undefined;
   #resolveFirstList!: () => void;
   /** firstList resolves after the first list is in the store, or on stop(). */
@@ -276,7 +277,7 @@ class NamespaceReflector<T extends InformedObject> {
         informer.metrics?.watchRestarts.inc({ resource });
         if (outcome === 'gone') {
           logger?.info({ resourceVersion: this.#resourceVersion }, 'watch expired (410 Gone); relisting');
-          this.#needsList = true;
+          await this.#relistAfterGone();
         } else if (outcome === 'idle') {
           // Often just a quiet resource on a server without bookmarks; a dead connection looks the same.
           logger?.info({ watchdogMs: this.#watchdogMs }, 'watch silent too long; watching again');
@@ -286,7 +287,7 @@ class NamespaceReflector<T extends InformedObject> {
         if (watching) informer.metrics?.watchRestarts.inc({ resource });
         if (err instanceof KubeHttpError && err.statusCode === 410) {
           logger?.info({ err: err.message }, 'resource version expired (410 Gone); relisting');
-          this.#needsList = true;
+          await this.#relistAfterGone();
           continue;
         }
         const backoffMs = this.#backoff.nextDelayMs();
@@ -298,6 +299,16 @@ class NamespaceReflector<T extends InformedObject> {
         await this.#sleep(delayMs);
       }
     }
+  }
+
+  /**
+   * A 410 right after a fresh list means the server cannot serve that version yet (a watch cache
+   * still filling, say): relisting at once would spin, so it waits like any other failure.
+   */
+  async #relistAfterGone(): Promise<void> {
+    this.#needsList = true;
+    if (performance.now() - this.#listedAt < shortestHealthyWatchMs)
+      await this.#sleep(this.#backoff.nextDelayMs());
   }
 
   async #list(): Promise<void> {
@@ -338,6 +349,7 @@ class NamespaceReflector<T extends InformedObject> {
     if (this.#stopped) return;
     if (this.#listed) informer.metrics?.relists.inc({ resource: this.#options.resource });
     this.#options.applyList(items);
+    this.#listedAt = performance.now();
     this.#resourceVersion = resourceVersion;
     this.#needsList = false;
     if (!this.#listed) {
