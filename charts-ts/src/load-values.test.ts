@@ -159,12 +159,6 @@ describe('values', () => {
     ]);
   });
 
-  it('reject the same port for metrics and health', () => {
-    expect(problemsOf({ operator: { metricsPort: 9000, healthPort: 9000 } })).toEqual([
-      'operator.healthPort: 9000 is invalid; allowed: any port from 1024 to 65535 other than operator.metricsPort',
-    ]);
-  });
-
   it('reject a verification window longer than the cooldown', () => {
     expect(problemsOf({ operator: { profile: { cooldownSeconds: 120 } } })).toEqual([
       'operator.profile.verificationWindowSeconds: 300 is invalid; allowed: at most operator.profile.cooldownSeconds (120)',

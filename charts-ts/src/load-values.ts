@@ -143,11 +143,6 @@ function crossFieldProblems(v: Values): string[] {
       `database.reservedConnections: ${v.database.reservedConnections} is invalid; allowed: less than database.maxConnections (${v.database.maxConnections})`,
     );
   }
-  if (v.operator.metricsPort === v.operator.healthPort) {
-    problems.push(
-      `operator.healthPort: ${v.operator.healthPort} is invalid; allowed: any port from 1024 to 65535 other than operator.metricsPort`,
-    );
-  }
   return problems;
 }
 

@@ -48,9 +48,9 @@ describe('Operator', () => {
     ]);
   });
 
-  it('rejects the same port for metrics and health', () => {
-    expect(() => synth({ config: { ...values.operator, healthPort: values.operator.metricsPort } })).toThrow(
-      'Operator: config.healthPort must differ from config.metricsPort, got 8080 for both',
+  it('rejects a metrics port below 1024', () => {
+    expect(() => synth({ config: { ...values.operator, metricsPort: 80 } })).toThrow(
+      'Operator: config.metricsPort must be an integer from 1024 to 65535, got 80',
     );
   });
 

@@ -54,9 +54,9 @@ export class Operator extends Construct {
   constructor(scope: Construct, id: string, props: OperatorProps) {
     super(scope, id);
     const c = props.config;
-    if (c.metricsPort === c.healthPort) {
+    if (!Number.isInteger(c.metricsPort) || c.metricsPort < 1024 || c.metricsPort > 65535) {
       throw new Error(
-        `Operator: config.healthPort must differ from config.metricsPort, got ${c.healthPort} for both`,
+        `Operator: config.metricsPort must be an integer from 1024 to 65535, got ${c.metricsPort}`,
       );
     }
     if (c.replicas < 1 || c.replicas > 5) {
@@ -122,28 +122,23 @@ export class Operator extends Construct {
                 image: c.image,
                 imagePullPolicy: 'IfNotPresent',
                 command: [...c.command],
-                ports: [
-                  { name: 'metrics', containerPort: c.metricsPort, protocol: 'TCP' },
-                  { name: 'health', containerPort: c.healthPort, protocol: 'TCP' },
-                ],
+                ports: [{ name: 'metrics', containerPort: c.metricsPort, protocol: 'TCP' }],
                 env: [
                   { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'LOG_LEVEL', value: c.logLevel },
                   { name: 'METRICS_PORT', value: String(c.metricsPort) },
-                  { name: 'HEALTH_PORT', value: String(c.healthPort) },
-                  { name: 'LEADER_ELECTION_LEASE', value: this.name },
                 ],
                 resources: containerResources(c.resources),
                 securityContext: restrictedContainerSecurityContext(),
                 readinessProbe: {
-                  httpGet: { path: '/readyz', port: 'health' },
+                  httpGet: { path: '/readyz', port: 'metrics' },
                   periodSeconds: 10,
                   timeoutSeconds: 2,
                 },
                 livenessProbe: {
-                  httpGet: { path: '/healthz', port: 'health' },
+                  httpGet: { path: '/healthz', port: 'metrics' },
                   initialDelaySeconds: 10,
                   periodSeconds: 20,
                   timeoutSeconds: 3,

@@ -376,8 +376,7 @@ export const ValuesSchema = Type.Object(
           minItems: 1,
         }),
         replicas: int('Operator replicas; one leads through a Lease, the others stand by.', 2, 1, 5),
-        metricsPort: int('Port of /metrics.', 8080, 1024, 65535),
-        healthPort: int('Port of /healthz and /readyz.', 8081, 1024, 65535),
+        metricsPort: int('Port of /metrics, /healthz and /readyz (one HTTP server).', 8080, 1024, 65535),
         logLevel: oneOf('Log level.', ['debug', 'info', 'warn', 'error'], 'info'),
         resources: resources({
           cpuRequestMillis: 100,
