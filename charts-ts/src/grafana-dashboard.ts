@@ -2,7 +2,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { OperatorMetric } from '../../operator/src/api/v1alpha1/constants.ts';
 import { kubeObject } from './kube-object.ts';
-import { appLabels } from './pod-security.ts';
+import { appLabels } from './labels.ts';
 
 /** Props of GrafanaDashboard. */
 export interface GrafanaDashboardProps {

@@ -10,12 +10,11 @@ import type {
 import { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
 import { kubeObject, type NetworkPolicy } from './kube-object.ts';
+import { appLabels, selectorLabels } from './labels.ts';
 import {
-  appLabels,
   containerResources,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-  selectorLabels,
 } from './pod-security.ts';
 import type { Values } from './values.ts';
 

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { API_VERSION, KIND } from '../../operator/src/api/v1alpha1/constants.ts';
 import type { PerformanceProfileSpec } from '../../operator/src/api/v1alpha1/performance-profile.ts';
 import { kubeObject } from './kube-object.ts';
-import { appLabels } from './pod-security.ts';
+import { appLabels } from './labels.ts';
 
 /** Props of PerformanceProfile. */
 export interface PerformanceProfileProps {

@@ -46,18 +46,3 @@ export function containerResources(r: ContainerResources): V1ResourceRequirement
     limits: { cpu: `${r.cpuLimitMillis}m`, memory: `${r.memoryLimitMiB}Mi`, 'ephemeral-storage': '512Mi' },
   };
 }
-
-/** appLabels are the recommended `app.kubernetes.io` labels of one component. */
-export function appLabels(name: string, component: string): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': name,
-    'app.kubernetes.io/component': component,
-    'app.kubernetes.io/part-of': 'perfpilot',
-    'app.kubernetes.io/managed-by': 'perfpilot-synth',
-  };
-}
-
-/** selectorLabels are the stable subset used in selectors (never changes across upgrades). */
-export function selectorLabels(name: string): Record<string, string> {
-  return { 'app.kubernetes.io/name': name };
-}

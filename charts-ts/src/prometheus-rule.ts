@@ -2,7 +2,7 @@ import type { IPrometheusRule, IRule } from '@kubernetes-models/prometheus-opera
 import { Construct } from 'constructs';
 import { Knob, OperatorMetric } from '../../operator/src/api/v1alpha1/constants.ts';
 import { kubeObject } from './kube-object.ts';
-import { appLabels } from './pod-security.ts';
+import { appLabels } from './labels.ts';
 import type { Values } from './values.ts';
 
 /** Props of StackAlerts. */

@@ -1,12 +1,11 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { kubeObject, type NetworkPolicy } from './kube-object.ts';
+import { appLabels, selectorLabels } from './labels.ts';
 import {
-  appLabels,
   containerResources,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-  selectorLabels,
 } from './pod-security.ts';
 import { REDIS_PORT } from './redis-cluster.ts';
 

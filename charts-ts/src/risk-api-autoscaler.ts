@@ -1,7 +1,7 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { kubeObject } from './kube-object.ts';
-import { appLabels } from './pod-security.ts';
+import { appLabels } from './labels.ts';
 
 /** Props of RiskApiAutoscaler. */
 export interface RiskApiAutoscalerProps {

@@ -1,7 +1,7 @@
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Construct } from 'constructs';
 import { kubeObject } from './kube-object.ts';
-import { appLabels } from './pod-security.ts';
+import { appLabels } from './labels.ts';
 
 /** Props of ServiceMonitor. */
 export interface ServiceMonitorProps {
