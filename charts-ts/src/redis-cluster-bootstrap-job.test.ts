@@ -29,7 +29,7 @@ describe('RedisClusterBootstrapJob', () => {
   });
 
   it('creates the cluster only when no node knows another, and otherwise re-meets every node', () => {
-    const script = bootstrapScript('redis-cluster', 'h.svc', 6, 1);
+    const script = bootstrapScript(['redis-cluster-0.h.svc:6379', 'redis-cluster-1.h.svc:6379'], 1);
     expect(script).toContain(':-1}" -gt 1 ]; then');
     expect(script).toContain('cluster meet');
     expect(script).toContain('redis-cli --cluster create $ADDRS --cluster-replicas 1 --cluster-yes');

@@ -80,7 +80,13 @@ export class RedisClusterBootstrapJob extends Construct {
                 command: [
                   'sh',
                   '-c',
-                  bootstrapScript(props.clusterName, suffix, props.nodes, props.replicasPerMaster),
+                  bootstrapScript(
+                    Array.from(
+                      { length: props.nodes },
+                      (_, i) => `${props.clusterName}-${i}.${suffix}:${REDIS_PORT}`,
+                    ),
+                    props.replicasPerMaster,
+                  ),
                 ],
                 env: [
                   {
@@ -118,25 +124,29 @@ export class RedisClusterBootstrapJob extends Construct {
   }
 }
 
-/** bootstrapScript waits for every node, then creates the cluster or re-meets the nodes. */
-export function bootstrapScript(cluster: string, suffix: string, nodes: number, replicas: number): string {
-  const hosts = Array.from({ length: nodes }, (_, i) => `${cluster}-${i}.${suffix}`).join(' ');
+/**
+ * bootstrapScript waits for every node (`host:port`), then creates the cluster, or, when the
+ * first node already knows others, re-introduces every node at its current address.
+ */
+export function bootstrapScript(endpoints: readonly string[], replicas: number): string {
   return `set -eu
-HOSTS="${hosts}"
+NODES="${endpoints.join(' ')}"
 ip_of() { getent hosts "$1" | awk '{print $1; exit}'; }
 ADDRS=""
-for h in $HOSTS; do
-  until [ -n "$(ip_of "$h")" ] && redis-cli -h "$h" -p ${REDIS_PORT} ping | grep -q PONG; do
-    echo "waiting for $h"; sleep 2
+for n in $NODES; do
+  h=\${n%:*}; p=\${n##*:}
+  until [ -n "$(ip_of "$h")" ] && redis-cli -h "$h" -p "$p" ping | grep -q PONG; do
+    echo "waiting for $n"; sleep 2
   done
-  ADDRS="$ADDRS $(ip_of "$h"):${REDIS_PORT}"
+  ADDRS="$ADDRS $(ip_of "$h"):$p"
 done
-FIRST=${cluster}-0.${suffix}
-KNOWN=$(redis-cli -h "$FIRST" -p ${REDIS_PORT} cluster info | tr -d '\\r' | sed -n 's/^cluster_known_nodes://p')
+FIRST=\${NODES%% *}
+FH=\${FIRST%:*}; FP=\${FIRST##*:}
+KNOWN=$(redis-cli -h "$FH" -p "$FP" cluster info | tr -d '\\r' | sed -n 's/^cluster_known_nodes://p')
 if [ "\${KNOWN:-1}" -gt 1 ]; then
   echo "cluster exists ($KNOWN nodes known): re-introducing every node at its current address"
-  for a in $ADDRS; do redis-cli -h "$FIRST" -p ${REDIS_PORT} cluster meet "\${a%:*}" ${REDIS_PORT} >/dev/null; done
-  redis-cli --cluster check "$FIRST:${REDIS_PORT}"
+  for a in $ADDRS; do redis-cli -h "$FH" -p "$FP" cluster meet "\${a%:*}" "\${a##*:}" >/dev/null; done
+  redis-cli --cluster check "$FH:$FP"
   exit 0
 fi
 echo "creating the cluster:$ADDRS"
