@@ -130,7 +130,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       );
     };
     const stopApiServer = async () => {
-      await apiServer?.stop();
+      // A short grace: tests stop the API server to break clients, not to watch it drain.
+      await apiServer?.stop(2000);
       apiServer = undefined;
     };
     await startApiServer();
