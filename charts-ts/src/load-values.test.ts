@@ -1,7 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { defaultValues, loadValuesFile, resolveValues, ValuesError, valuesNotes } from './load-values.ts';
 
 function problemsOf(overrides: unknown): readonly string[] {
@@ -198,5 +199,17 @@ describe('values', () => {
     expect(
       valuesNotes(resolveValues({ hpa: { maxReplicas: 3 }, api: { pool: { size: 10, maxOverflow: 5 } } })),
     ).toEqual([]);
+  });
+
+  it('from the README example are valid', async () => {
+    const readme = await readFile(join(import.meta.dirname, '../README.md'), 'utf8');
+    const example = /```yaml\n# prod\.yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const values = resolveValues(parse(example ?? ''));
+    expect([values.namespace, values.hpa.maxReplicas, values.operator.profile.mode]).toEqual([
+      'risk-prod',
+      12,
+      'Observe',
+    ]);
   });
 });
