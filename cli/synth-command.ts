@@ -18,7 +18,7 @@ export function synthCommand(): Command {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run synth\n  npx perfpilot synth --values prod.yaml --out deploy/\n  npx perfpilot synth --check   # in CI: fail when the committed manifests are stale\n  npx perfpilot synth --print-values > my-values.yaml',
+      '\nExamples:\n  npm run synth\n  npx perfpilot synth --values prod.yaml --out deploy/\n  npx perfpilot synth --check   # in CI: fail when the committed manifests are stale\n  npx perfpilot synth --print-values > my-values.yaml\n\nExit status: 0 done, 1 --check found stale files, 2 invalid values (nothing written).',
     )
     .action(async (options: { values?: string; out: string; check?: boolean; printValues?: boolean }) => {
       // Node's on-disk compile cache keeps compiled and type-stripped modules between runs; synth
