@@ -653,8 +653,18 @@ export const PerformanceProfileStatus = Type.Object(
         description: 'lastDecision summarizes the newest history entry in one line, for kubectl get.',
       }),
     ),
-    current: Type.Optional(KnobValues),
-    recommended: Type.Optional(KnobValues),
+    current: Type.Optional(
+      Type.Object(KnobValues.properties, {
+        description:
+          'current holds the knob values as last read from the target; a missing field is unknown.',
+      }),
+    ),
+    recommended: Type.Optional(
+      Type.Object(KnobValues.properties, {
+        description:
+          'recommended holds the values the tuning engine proposes, after the safety gate; equal to current when nothing should change.',
+      }),
+    ),
     lastSnapshot: Type.Optional(MetricSnapshotStatus),
     history: Type.Optional(
       Type.Array(Decision, {
