@@ -120,7 +120,8 @@ export class Operator extends Construct {
                 name: 'operator',
                 image: c.image,
                 imagePullPolicy: 'IfNotPresent',
-                command: [...c.command],
+                // The image's entrypoint runs the perfpilot CLI; args pick the subcommand.
+                args: [...c.args],
                 ports: [{ name: 'metrics', containerPort: c.metricsPort, protocol: 'TCP' }],
                 env: [
                   { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },

@@ -370,9 +370,10 @@ export const ValuesSchema = Type.Object(
     operator: Type.Object(
       {
         image: image('Operator image.', 'ghcr.io/perfpilot/operator:0.1.0'),
-        command: Type.Array(Type.String({ minLength: 1 }), {
-          description: 'Operator container command.',
-          default: ['node', 'dist/cli/perfpilot.js', 'operator'],
+        args: Type.Array(Type.String({ minLength: 1 }), {
+          description:
+            'Arguments to the image’s entrypoint (`node bin/perfpilot.js`, see the Dockerfile): the operator subcommand and its flags.',
+          default: ['operator'],
           minItems: 1,
         }),
         replicas: int('Operator replicas; one leads through a Lease, the others stand by.', 2, 1, 5),
