@@ -1,7 +1,8 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
+import { configHash } from '../../operator/src/api/v1alpha1/config-hash.ts';
 import { defaultValues } from './load-values.ts';
-import { configHash, RiskApi, type RiskApiProps, tuningEnvironment } from './risk-api.ts';
+import { RiskApi, type RiskApiProps, tuningEnvironment } from './risk-api.ts';
 
 const values = defaultValues();
 const props: RiskApiProps = {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   V1ConfigMap,
   V1Deployment,
@@ -7,6 +6,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
+import { configHash } from '../../operator/src/api/v1alpha1/config-hash.ts';
 import { CONFIG_HASH_ANNOTATION } from '../../operator/src/api/v1alpha1/constants.ts';
 import { kubeObject, type NetworkPolicy } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
@@ -228,14 +228,4 @@ export function tuningEnvironment(
     REDIS_PORT: String(redisPort),
     REDIS_CLUSTER: 'true',
   };
-}
-
-/** configHash is a short, stable digest of ConfigMap data; a change rolls the pods. */
-export function configHash(data: Record<string, string>): string {
-  const canonical = JSON.stringify(
-    Object.keys(data)
-      .sort()
-      .map((k) => [k, data[k]]),
-  );
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }

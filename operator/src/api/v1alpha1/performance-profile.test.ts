@@ -1,5 +1,6 @@
 import Value from 'typebox/value';
 import { describe, expect, it } from 'vitest';
+import { configHash } from './config-hash.ts';
 import {
   configMapNameOf,
   DEFAULT_KNOB_BOUNDS,
@@ -34,5 +35,13 @@ describe('PerformanceProfile helpers', () => {
     expect(spec.knobs).toEqual(DEFAULT_KNOB_BOUNDS);
     expect(spec.metrics).toEqual({});
     expect(Value.Check(PerformanceProfileSpec, spec)).toBe(true);
+  });
+});
+
+describe('configHash', () => {
+  it('depends on the data, not on the order of its keys', () => {
+    expect(configHash({ A: '1', B: '2' })).toBe(configHash({ B: '2', A: '1' }));
+    expect(configHash({ A: '1', B: '2' })).not.toBe(configHash({ A: '1', B: '3' }));
+    expect(configHash({ DB_POOL_SIZE: '20' })).toMatch(/^[0-9a-f]{16}$/);
   });
 });
