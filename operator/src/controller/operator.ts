@@ -9,6 +9,7 @@ import { runWorkers, type Workers } from '../runtime/controller-loop.ts';
 import { startHttpServer } from '../runtime/http-server.ts';
 import { Informer, objectKey } from '../runtime/informer.ts';
 import { LeaderElector } from '../runtime/leader-election.ts';
+import { pooled } from '../runtime/pooled-kube-config.ts';
 import { WorkQueue } from '../runtime/workqueue.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
@@ -76,7 +77,9 @@ function needsReconcile(profile: PerformanceProfile, old: PerformanceProfile | u
 
 /** startOperator starts caches, the HTTP server and leader election; workers start with the lease. */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { kubeConfig, logger } = options;
+  const { logger } = options;
+  // One connection pool for all API clients (client-node 2.0 alone opens one per request).
+  const kubeConfig = pooled(options.kubeConfig);
   const namespaces = options.namespaces ?? [];
   const metrics = createOperatorMetrics();
   const profiles = new Informer<PerformanceProfile>({
@@ -209,6 +212,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       profiles.stop();
       hpas.stop();
       await server.close();
+      await kubeConfig.close();
       logger.info('stopped');
     },
   };
