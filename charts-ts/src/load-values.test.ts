@@ -148,6 +148,18 @@ describe('values', () => {
     ]);
   });
 
+  it('reject profile bounds in the wrong order', () => {
+    expect(problemsOf({ operator: { profile: { poolSizeMin: 40, poolSizeMax: 30 } } })).toEqual([
+      'operator.profile.poolSizeMin: 40 is invalid; allowed: at most operator.profile.poolSizeMax (30)',
+    ]);
+  });
+
+  it('reject a profile maxmemory ceiling above 75% of the Redis memory limit', () => {
+    expect(problemsOf({ operator: { profile: { redisMaxmemoryMaxMiB: 1000 } } })).toEqual([
+      'operator.profile.redisMaxmemoryMaxMiB: 1000 is invalid; allowed: at most 75% of redis.resources.memoryLimitMiB (768)',
+    ]);
+  });
+
   it('reject reserved connections that leave no budget', () => {
     expect(problemsOf({ database: { maxConnections: 10, reservedConnections: 10 } })).toContain(
       'database.reservedConnections: 10 is invalid; allowed: less than database.maxConnections (10)',
