@@ -17,24 +17,40 @@ export class PooledKubeConfig extends KubeConfig {
   readonly #dispatchers = new Map<string, Dispatcher>();
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const fresh = context.getDispatcher();
-    if (!fresh) return;
-    // Keyed by the TLS material itself, so rotated client certificates get a new pool.
-    const tls: RequestOptions = {};
-    await this.applyToHTTPSOptions(tls);
+    // applyToHTTPSOptions runs the kubeconfig's authenticators (tokens, exec plugins) and loads
+    // the TLS material; keyed by that material, rotated client certificates get a new pool.
+    const options: RequestOptions = {};
+    await this.applyToHTTPSOptions(options);
     const key = createHash('sha256')
       .update(
-        `${this.getCurrentCluster()?.server ?? ''}\0${String(tls.ca ?? '')}\0${String(tls.cert ?? '')}\0${String(tls.key ?? '')}`,
+        [
+          this.getCurrentCluster()?.server ?? '',
+          String(options.ca ?? ''),
+          String(options.cert ?? ''),
+          String(options.key ?? ''),
+          String(options.rejectUnauthorized ?? ''),
+          String(options.servername ?? ''),
+        ].join('\0'),
       )
       .digest('hex');
-    const pooled = this.#dispatchers.get(key);
-    if (pooled) {
-      context.setDispatcher(pooled);
-      void fresh.close();
-    } else {
-      this.#dispatchers.set(key, fresh);
+    const dispatcher = this.#dispatchers.get(key);
+    if (!dispatcher) {
+      await super.applySecurityAuthentication(context);
+      const created = context.getDispatcher();
+      if (created) this.#dispatchers.set(key, created);
+      return;
     }
+    // What the base class does besides building an Agent: basic auth and the authenticators' headers.
+    const user = this.getCurrentUser();
+    if (user?.username) {
+      context.setHeaderParam(
+        'Authorization',
+        `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`,
+      );
+    }
+    for (const [name, value] of Object.entries(options.headers ?? {}))
+      context.setHeaderParam(name, `${value}`);
+    context.setDispatcher(dispatcher);
   }
 
   /** close ends the pooled connections. */
