@@ -32,12 +32,13 @@ export interface StackFile {
 export function buildStack(values: Values): { app: App; files: StackFile[] } {
   const app = new App();
   const files: StackFile[] = [];
-  const chart = (path: string, build: (scope: Construct) => void) => {
+  /** chart starts the chart that becomes the file at `path`. */
+  const chart = (path: string): Construct => {
     const c = new Chart(app, path.replaceAll('/', '-').replace(/\.yaml$/, ''), {
       disableResourceNameHashes: true,
     });
-    build(c);
     files.push({ path, chart: c });
+    return c;
   };
   const ns = values.namespace;
   const monitoringNs = values.monitoring.prometheusNamespace;
@@ -45,184 +46,159 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
   const operatorPods = { 'app.kubernetes.io/name': operatorName };
   const apiPods = { 'app.kubernetes.io/name': values.api.name };
 
-  chart(
-    'crds/performanceprofiles.perfpilot.dev.yaml',
-    (s) => new PerformanceProfileCrd(s, 'PerformanceProfile'),
-  );
-  chart('manifests/namespace.yaml', (s) => new StackNamespace(s, 'Namespace', { name: ns }));
+  new PerformanceProfileCrd(chart('crds/performanceprofiles.perfpilot.dev.yaml'), 'PerformanceProfile');
+  new StackNamespace(chart('manifests/namespace.yaml'), 'Namespace', { name: ns });
 
-  let redis: RedisCluster | undefined;
-  chart('manifests/redis-cluster.yaml', (s) => {
-    redis = new RedisCluster(s, 'RedisCluster', {
-      namespace: ns,
-      config: values.redis,
-      clusterDomain: values.clusterDomain,
-      clientSelectors: [apiPods, operatorPods],
-      monitoringNamespace: monitoringNs,
-    });
-    new RedisClusterBootstrapJob(s, 'Bootstrap', {
-      namespace: ns,
-      clusterName: redis.name,
-      headlessServiceName: redis.headlessServiceName,
-      clusterDomain: values.clusterDomain,
-      nodes: redis.nodes,
-      replicasPerMaster: values.redis.replicasPerMaster,
-      image: values.redis.image,
-      passwordSecret: values.redis.passwordSecret,
-    });
+  const redisChart = chart('manifests/redis-cluster.yaml');
+  const redis = new RedisCluster(redisChart, 'RedisCluster', {
+    namespace: ns,
+    config: values.redis,
+    clusterDomain: values.clusterDomain,
+    clientSelectors: [apiPods, operatorPods],
+    monitoringNamespace: monitoringNs,
   });
-  if (!redis) throw new Error('the Redis chart was not built');
-  const redisCluster = redis;
-
-  let api: RiskApi | undefined;
-  chart('manifests/risk-api.yaml', (s) => {
-    api = new RiskApi(s, 'RiskApi', {
-      namespace: ns,
-      config: values.api,
-      redisHost: `${redisCluster.serviceName}.${ns}.svc.${values.clusterDomain}`,
-      redisPort: REDIS_PORT,
-      redisPasswordSecret: values.redis.passwordSecret,
-      monitoringNamespace: monitoringNs,
-    });
+  new RedisClusterBootstrapJob(redisChart, 'Bootstrap', {
+    namespace: ns,
+    clusterName: redis.name,
+    headlessServiceName: redis.headlessServiceName,
+    clusterDomain: values.clusterDomain,
+    nodes: redis.nodes,
+    replicasPerMaster: values.redis.replicasPerMaster,
+    image: values.redis.image,
+    passwordSecret: values.redis.passwordSecret,
   });
-  if (!api) throw new Error('the API chart was not built');
-  const riskApi = api;
 
-  chart(
-    'manifests/risk-api-hpa.yaml',
-    (s) =>
-      new RiskApiAutoscaler(s, 'Autoscaler', {
-        namespace: ns,
-        deploymentName: riskApi.name,
-        minReplicas: values.hpa.minReplicas,
-        maxReplicas: values.hpa.maxReplicas,
-        cpuUtilizationPercent: values.hpa.cpuUtilizationPercent,
-        requestsPerSecondPerPod: values.hpa.requestsPerSecondPerPod,
-        scaleUpStabilizationSeconds: values.hpa.scaleUpStabilizationSeconds,
-        scaleDownStabilizationSeconds: values.hpa.scaleDownStabilizationSeconds,
-      }),
-  );
+  const riskApi = new RiskApi(chart('manifests/risk-api.yaml'), 'RiskApi', {
+    namespace: ns,
+    config: values.api,
+    redisHost: `${redis.serviceName}.${ns}.svc.${values.clusterDomain}`,
+    redisPort: REDIS_PORT,
+    redisPasswordSecret: values.redis.passwordSecret,
+    monitoringNamespace: monitoringNs,
+  });
 
-  chart(
-    'manifests/operator.yaml',
-    (s) =>
-      new Operator(s, 'Operator', {
-        namespace: ns,
-        name: operatorName,
-        config: values.operator,
-        secretNames: [values.redis.passwordSecret.name],
-        monitoringNamespace: monitoringNs,
-      }),
-  );
+  new RiskApiAutoscaler(chart('manifests/risk-api-hpa.yaml'), 'Autoscaler', {
+    namespace: ns,
+    deploymentName: riskApi.name,
+    minReplicas: values.hpa.minReplicas,
+    maxReplicas: values.hpa.maxReplicas,
+    cpuUtilizationPercent: values.hpa.cpuUtilizationPercent,
+    requestsPerSecondPerPod: values.hpa.requestsPerSecondPerPod,
+    scaleUpStabilizationSeconds: values.hpa.scaleUpStabilizationSeconds,
+    scaleDownStabilizationSeconds: values.hpa.scaleDownStabilizationSeconds,
+  });
+
+  new Operator(chart('manifests/operator.yaml'), 'Operator', {
+    namespace: ns,
+    name: operatorName,
+    config: values.operator,
+    secretNames: [values.redis.passwordSecret.name],
+    monitoringNamespace: monitoringNs,
+  });
 
   const p = values.operator.profile;
   if (p.enabled) {
-    chart(
-      'manifests/performance-profile.yaml',
-      (s) =>
-        new PerformanceProfile(s, 'Profile', {
-          namespace: ns,
+    new PerformanceProfile(chart('manifests/performance-profile.yaml'), 'Profile', {
+      namespace: ns,
+      name: riskApi.name,
+      spec: {
+        targetRef: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
           name: riskApi.name,
-          spec: {
-            targetRef: {
-              apiVersion: 'apps/v1',
-              kind: 'Deployment',
-              name: riskApi.name,
-              hpaName: riskApi.name,
-              configMapName: riskApi.tuningConfigMapName,
-            },
-            mode: p.mode,
-            slo: {
-              p95LatencyMs: values.slo.p95LatencyMs,
-              errorRatePercent: values.slo.errorRatePercent,
-              cacheHitRatePercent: values.slo.cacheHitRatePercent,
-              poolUsagePercent: values.slo.poolUsagePercent,
-              requestsPerReplica: values.hpa.requestsPerSecondPerPod,
-            },
-            metrics: {
-              ...(values.monitoring.enabled
-                ? {
-                    prometheus: {
-                      url: values.monitoring.prometheusUrl,
-                      stalenessSeconds: DEFAULT_STALENESS_SECONDS,
-                    },
-                  }
-                : {}),
-              redis: {
-                endpoints: redisCluster.nodeAddresses(ns, values.clusterDomain),
-                passwordSecretRef: {
-                  name: values.redis.passwordSecret.name,
-                  key: values.redis.passwordSecret.key,
+          hpaName: riskApi.name,
+          configMapName: riskApi.tuningConfigMapName,
+        },
+        mode: p.mode,
+        slo: {
+          p95LatencyMs: values.slo.p95LatencyMs,
+          errorRatePercent: values.slo.errorRatePercent,
+          cacheHitRatePercent: values.slo.cacheHitRatePercent,
+          poolUsagePercent: values.slo.poolUsagePercent,
+          requestsPerReplica: values.hpa.requestsPerSecondPerPod,
+        },
+        metrics: {
+          ...(values.monitoring.enabled
+            ? {
+                prometheus: {
+                  url: values.monitoring.prometheusUrl,
+                  stalenessSeconds: DEFAULT_STALENESS_SECONDS,
                 },
-                configMapName: redisCluster.configMapName,
-              },
+              }
+            : {}),
+          redis: {
+            endpoints: redis.nodeAddresses(ns, values.clusterDomain),
+            passwordSecretRef: {
+              name: values.redis.passwordSecret.name,
+              key: values.redis.passwordSecret.key,
             },
-            knobs: {
-              poolSize: { min: p.poolSizeMin, max: p.poolSizeMax },
-              maxOverflow: { min: p.maxOverflowMin, max: p.maxOverflowMax },
-              redisMaxmemory: {
-                minMiB: p.redisMaxmemoryMinMiB,
-                maxMiB: p.redisMaxmemoryMaxMiB,
-                containerMemoryLimitMiB: values.redis.resources.memoryLimitMiB,
-              },
-              replicas: { floor: p.replicaFloor, ceiling: p.replicaCeiling },
-            },
-            database: {
-              maxConnections: values.database.maxConnections,
-              reservedConnections: values.database.reservedConnections,
-            },
-            policy: {
-              ...DEFAULT_POLICY,
-              evaluationIntervalSeconds: p.evaluationIntervalSeconds,
-              cooldownSeconds: p.cooldownSeconds,
-              verificationWindowSeconds: p.verificationWindowSeconds,
-            },
+            configMapName: redis.configMapName,
           },
-        }),
-    );
+        },
+        knobs: {
+          poolSize: { min: p.poolSizeMin, max: p.poolSizeMax },
+          maxOverflow: { min: p.maxOverflowMin, max: p.maxOverflowMax },
+          redisMaxmemory: {
+            minMiB: p.redisMaxmemoryMinMiB,
+            maxMiB: p.redisMaxmemoryMaxMiB,
+            containerMemoryLimitMiB: values.redis.resources.memoryLimitMiB,
+          },
+          replicas: { floor: p.replicaFloor, ceiling: p.replicaCeiling },
+        },
+        database: {
+          maxConnections: values.database.maxConnections,
+          reservedConnections: values.database.reservedConnections,
+        },
+        policy: {
+          ...DEFAULT_POLICY,
+          evaluationIntervalSeconds: p.evaluationIntervalSeconds,
+          cooldownSeconds: p.cooldownSeconds,
+          verificationWindowSeconds: p.verificationWindowSeconds,
+        },
+      },
+    });
   }
 
   if (values.monitoring.enabled) {
-    chart('manifests/monitoring.yaml', (s) => {
-      const labels = values.monitoring.ruleLabels;
-      const interval = values.monitoring.scrapeIntervalSeconds;
-      new ServiceMonitor(s, 'ApiMonitor', {
-        namespace: ns,
-        name: riskApi.name,
-        selector: { 'app.kubernetes.io/name': riskApi.name, 'app.kubernetes.io/component': 'api' },
-        port: 'http',
-        path: values.api.metricsPath,
-        intervalSeconds: interval,
-        labels,
-      });
-      new ServiceMonitor(s, 'RedisMonitor', {
-        namespace: ns,
-        name: redisCluster.name,
-        selector: { 'app.kubernetes.io/name': redisCluster.name, 'app.kubernetes.io/component': 'metrics' },
-        port: 'metrics',
-        intervalSeconds: interval,
-        labels,
-      });
-      new ServiceMonitor(s, 'OperatorMonitor', {
-        namespace: ns,
-        name: operatorName,
-        selector: { 'app.kubernetes.io/name': operatorName, 'app.kubernetes.io/component': 'metrics' },
-        port: 'metrics',
-        intervalSeconds: interval,
-        labels,
-      });
-      new StackAlerts(s, 'Alerts', {
-        namespace: ns,
-        apiName: riskApi.name,
-        apiContainer: 'api',
-        thresholds: values.alerts,
-        slo: values.slo,
-        redisMasters: values.redis.masters,
-        poolCapacity: values.api.pool.size + values.api.pool.maxOverflow,
-        labels,
-      });
-      new GrafanaDashboard(s, 'Dashboard', { namespace: ns, apiName: riskApi.name, slo: values.slo });
+    const s = chart('manifests/monitoring.yaml');
+    const labels = values.monitoring.ruleLabels;
+    const interval = values.monitoring.scrapeIntervalSeconds;
+    new ServiceMonitor(s, 'ApiMonitor', {
+      namespace: ns,
+      name: riskApi.name,
+      selector: { 'app.kubernetes.io/name': riskApi.name, 'app.kubernetes.io/component': 'api' },
+      port: 'http',
+      path: values.api.metricsPath,
+      intervalSeconds: interval,
+      labels,
     });
+    new ServiceMonitor(s, 'RedisMonitor', {
+      namespace: ns,
+      name: redis.name,
+      selector: { 'app.kubernetes.io/name': redis.name, 'app.kubernetes.io/component': 'metrics' },
+      port: 'metrics',
+      intervalSeconds: interval,
+      labels,
+    });
+    new ServiceMonitor(s, 'OperatorMonitor', {
+      namespace: ns,
+      name: operatorName,
+      selector: { 'app.kubernetes.io/name': operatorName, 'app.kubernetes.io/component': 'metrics' },
+      port: 'metrics',
+      intervalSeconds: interval,
+      labels,
+    });
+    new StackAlerts(s, 'Alerts', {
+      namespace: ns,
+      apiName: riskApi.name,
+      apiContainer: 'api',
+      thresholds: values.alerts,
+      slo: values.slo,
+      redisMasters: values.redis.masters,
+      poolCapacity: values.api.pool.size + values.api.pool.maxOverflow,
+      labels,
+    });
+    new GrafanaDashboard(s, 'Dashboard', { namespace: ns, apiName: riskApi.name, slo: values.slo });
   }
   return { app, files };
 }
