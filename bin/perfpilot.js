@@ -10,5 +10,8 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Reuse V8's compiled code across runs (kept in the OS temp directory): start-up is most of a short command.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 const { main } = await import('../cli/perfpilot.ts');
 process.exitCode = await main(process.argv);

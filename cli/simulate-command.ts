@@ -10,7 +10,6 @@ import {
   rowsFor,
   seedsFor,
 } from '../operator/src/sim/benchmark.ts';
-import { writeReport } from '../operator/src/sim/report.ts';
 import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
 
 const POLICY_CHOICES = [...POLICY_NAMES, 'all'] as const;
@@ -96,6 +95,8 @@ export function simulateCommand(): Command {
             }
           }
           if (options.report) {
+            // Loaded on use: the chart renderer (Vega) is large, and only --report needs it.
+            const { writeReport } = await import('../operator/src/sim/report.ts');
             const files = await writeReport(resolve(options.report), scenario, summaries);
             console.error(`wrote ${files.length} files to ${resolve(options.report)}`);
           }

@@ -4,7 +4,6 @@
  * them is server-side apply with field manager `perfpilot`, and a ConfigMap change rolls the
  * API's pods through the config-hash annotation on the Deployment's pod template.
  */
-import { createHash } from 'node:crypto';
 import {
   ApiException,
   AppsV1Api,
@@ -20,6 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import {
   CONFIG_HASH_ANNOTATION,
+  configHash,
   configMapNameOf,
   FIELD_MANAGER,
   hpaNameOf,
@@ -114,19 +114,6 @@ export async function observeTarget(
     }
   }
   return { deployment, hpa, configMap, missing, problems, current };
-}
-
-/**
- * configHash is a short, stable digest of ConfigMap data: the pod-template annotation that rolls
- * the API's pods when their configuration changes.
- */
-export function configHash(data: Readonly<Record<string, string>>): string {
-  const canonical = JSON.stringify(
-    Object.keys(data)
-      .sort()
-      .map((k) => [k, data[k]]),
-  );
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
 async function serverSideApply(clients: TargetClients, object: KubernetesObject): Promise<void> {
