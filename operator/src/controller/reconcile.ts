@@ -128,23 +128,10 @@ async function ensureTakenOver(
 ): Promise<PerformanceProfile> {
   if (profile.metadata.finalizers?.includes(FINALIZER)) return profile;
   const original = JSON.stringify(observed.current);
-  const updated = (await ctx.custom.patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      namespace: profile.metadata.namespace ?? 'default',
-      plural: PLURAL,
-      name: profile.metadata.name ?? '',
-      body: {
-        metadata: {
-          resourceVersion: profile.metadata.resourceVersion,
-          finalizers: [...(profile.metadata.finalizers ?? []), FINALIZER],
-          annotations: { [ORIGINAL_VALUES_ANNOTATION]: original },
-        },
-      },
-    },
-    mergePatch,
-  )) as PerformanceProfile;
+  const updated = await patchMetadata(ctx, profile, {
+    finalizers: [...(profile.metadata.finalizers ?? []), FINALIZER],
+    annotations: { [ORIGINAL_VALUES_ANNOTATION]: original },
+  });
   log.info({ original: observed.current }, 'took over target');
   await ctx.events.record(profile, {
     type: 'Normal',
@@ -186,24 +173,33 @@ async function finalize(ctx: ReconcileContext, profile: PerformanceProfile, log:
       });
     }
   }
-  await ctx.custom.patchNamespacedCustomObject(
+  await patchMetadata(ctx, profile, {
+    finalizers: (profile.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+  });
+  ctx.metrics?.knobValue.remove({ namespace: profile.metadata.namespace, profile: profile.metadata.name });
+  log.info('finalized');
+}
+
+/**
+ * patchMetadata merge-patches a profile's metadata, conditional on the cached resourceVersion so
+ * a change made meanwhile is never overwritten; returns the profile as stored.
+ */
+async function patchMetadata(
+  ctx: ReconcileContext,
+  profile: PerformanceProfile,
+  metadata: Pick<PerformanceProfile['metadata'], 'finalizers' | 'annotations'>,
+): Promise<PerformanceProfile> {
+  return (await ctx.custom.patchNamespacedCustomObject(
     {
       group: GROUP,
       version: VERSION,
       namespace: profile.metadata.namespace ?? 'default',
       plural: PLURAL,
       name: profile.metadata.name ?? '',
-      body: {
-        metadata: {
-          resourceVersion: profile.metadata.resourceVersion,
-          finalizers: (profile.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
-        },
-      },
+      body: { metadata: { resourceVersion: profile.metadata.resourceVersion, ...metadata } },
     },
     mergePatch,
-  );
-  ctx.metrics?.knobValue.remove({ namespace: profile.metadata.namespace, profile: profile.metadata.name });
-  log.info('finalized');
+  )) as PerformanceProfile;
 }
 
 /** parseKnobValues reads the original-values annotation, keeping only whole numbers ≥ 0. */
