@@ -265,7 +265,7 @@ async function writeStatus(
   }
 }
 
-/** recordTransitions emits one Event per condition whose status changed. */
+/** recordTransitions emits one Event per condition whose status changed, and one for trouble on first contact. */
 async function recordTransitions(
   ctx: ReconcileContext,
   profile: PerformanceProfile,
@@ -275,17 +275,12 @@ async function recordTransitions(
   for (const condition of after.conditions ?? []) {
     const previous = before?.conditions?.find((c) => c.type === condition.type);
     if (previous?.status === condition.status) continue;
-    // Absent conditions that start out fine are not news.
-    if (
-      !previous &&
-      ['Degraded', 'Paused', 'Progressing'].includes(condition.type) &&
-      condition.status === 'False'
-    ) {
-      continue;
-    }
     const bad =
       (condition.type === 'Degraded' && condition.status === 'True') ||
       (condition.type === 'Ready' && condition.status === 'False');
+    // A profile's first status is in its conditions already; only trouble is worth an Event then.
+    // With many profiles, an Event per first condition would be most of the operator's writes.
+    if (!previous && !bad) continue;
     await ctx.events.record(profile, {
       type: bad ? 'Warning' : 'Normal',
       reason: condition.reason,
