@@ -134,7 +134,7 @@ async function eventToStatusLatency(cp: ControlPlane, namespace: string): Promis
           namespace,
           plural: PLURAL,
           name: 'latency',
-          body: [{ op: 'replace', path: '/spec/policy/evaluationIntervalSeconds', value: 60 + (i % 2) * 60 }],
+          body: [{ op: 'replace', path: '/spec/policy/evaluationIntervalSeconds', value: 61 + i }],
         },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       )) as PerformanceProfile;

@@ -7,7 +7,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 version="$(cat "$here/KUBERNETES_VERSION")"
 etcd="$(awk '{for (i = 1; i < NF; i++) if ($i == "go.etcd.io/etcd/server/v3") print $(i + 1)}' "$here/go.mod")"
-dir="${PERFPILOT_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/perfpilot/$version-etcd$etcd}"
+# The cache key covers what the binaries are built from, so a change to any of it rebuilds them.
+sources=$(cat "$here/go.mod" "$here/go.sum" "$here/cmd/etcd/main.go" "$here/build.sh" | sha256sum | cut -c1-12)
+dir="${PERFPILOT_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/perfpilot/$version-etcd$etcd-$sources}"
 stamp="$dir/.complete"
 if [[ -f "$stamp" && "${PERFPILOT_FORCE_BUILD:-0}" != 1 ]]; then
   echo "$dir"
