@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test control plane (kube-apiserver, kubectl, embedded etcd) from the Go modules
 # pinned in go.mod, once per version, into a cache outside the repository:
-#   ${XDG_CACHE_HOME:-~/.cache}/perfpilot/<kubernetes version>/{kube-apiserver,kubectl,etcd}
+#   ${XDG_CACHE_HOME:-~/.cache}/perfpilot/<kubernetes version>-etcd<version>-<sources hash>/{kube-apiserver,kubectl,etcd}
 # Prints the cache directory on stdout. Set PERFPILOT_FORCE_BUILD=1 to rebuild.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
