@@ -290,8 +290,11 @@ class NamespaceReflector<T extends InformedObject> {
           await this.#relistAfterGone();
           continue;
         }
-        const backoffMs = this.#backoff.nextDelayMs();
-        const delayMs = Math.max(backoffMs, err instanceof KubeHttpError ? (err.retryAfterMs ?? 0) : 0);
+        // 429 with Retry-After (a watch cache still initializing, say) is the server naming the
+        // time to come back, not a broken connection: wait that long without growing the backoff.
+        const retryAfterMs =
+          err instanceof KubeHttpError && err.statusCode === 429 ? err.retryAfterMs : undefined;
+        const delayMs = retryAfterMs ?? this.#backoff.nextDelayMs();
         logger?.warn(
           { err: errorSummary(err), delayMs: Math.round(delayMs) },
           watching ? 'watch failed' : 'list failed',
