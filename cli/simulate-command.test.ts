@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from './perfpilot.ts';
 
 const scenarioYaml = `name: tiny
@@ -35,8 +35,20 @@ afterEach(() => {
   process.stderr.write = originalErr;
 });
 
+/** Temporary directories made by these tests, removed when they end. */
+const tempDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
 async function scenarioFile(text = scenarioYaml): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'perfpilot-sim-'));
+  const dir = await tempDir('perfpilot-sim-');
   const file = join(dir, 'scenario.yaml');
   await writeFile(file, text);
   return file;
@@ -69,7 +81,7 @@ describe('perfpilot simulate', () => {
 
   it('writes SVG charts and a summary with --report', async () => {
     const file = await scenarioFile();
-    const dir = await mkdtemp(join(tmpdir(), 'perfpilot-report-'));
+    const dir = await tempDir('perfpilot-report-');
     expect(
       await main(['node', 'perfpilot', 'simulate', '--scenario', file, '--policy', 'ours', '--report', dir]),
     ).toBe(0);

@@ -1,9 +1,21 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultValues, loadValuesFile, resolveValues, ValuesError, valuesNotes } from './load-values.ts';
+
+/** Temporary directories made by these tests, removed when they end. */
+const tempDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'perfpilot-values-'));
+  tempDirs.push(dir);
+  return dir;
+}
 
 function problemsOf(overrides: unknown): readonly string[] {
   try {
@@ -183,7 +195,7 @@ describe('values', () => {
   });
 
   it('from a YAML file report every bad field at once, with the file name', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'perfpilot-values-'));
+    const dir = await tempDir();
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'redis:\n  masters: 2\n  hz: 1000\nhpa:\n  minReplicas: 1\nnamespace: Bad_NS\n');
     const err = await loadValuesFile(file).catch((e: unknown) => e);
@@ -198,7 +210,7 @@ describe('values', () => {
   });
 
   it('from a file that is not YAML fail with the parser’s message', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'perfpilot-values-'));
+    const dir = await tempDir();
     const file = join(dir, 'broken.yaml');
     await writeFile(file, 'redis: [\n');
     await expect(loadValuesFile(file)).rejects.toThrow(/not valid YAML/);
