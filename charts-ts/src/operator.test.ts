@@ -27,23 +27,18 @@ describe('Operator', () => {
       {
         apiGroups: ['perfpilot.dev'],
         resources: ['performanceprofiles'],
-        verbs: ['get', 'list', 'watch', 'update', 'patch'],
+        verbs: ['get', 'list', 'watch', 'patch'],
       },
-      {
-        apiGroups: ['perfpilot.dev'],
-        resources: ['performanceprofiles/status'],
-        verbs: ['get', 'update', 'patch'],
-      },
-      { apiGroups: ['perfpilot.dev'], resources: ['performanceprofiles/finalizers'], verbs: ['update'] },
+      { apiGroups: ['perfpilot.dev'], resources: ['performanceprofiles/status'], verbs: ['patch'] },
       {
         apiGroups: ['autoscaling'],
         resources: ['horizontalpodautoscalers'],
         verbs: ['get', 'list', 'watch', 'patch'],
       },
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['redis-auth'], verbs: ['get'] },
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
     ]);
   });

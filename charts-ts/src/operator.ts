@@ -202,19 +202,21 @@ export class Operator extends Construct {
 /** operatorRules are the only permissions the operator needs, by verb and resource. */
 export function operatorRules(secretNames: readonly string[]): V1PolicyRule[] {
   return [
-    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
-    { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
+    // patch: the finalizer and the original-values annotation (merge patches on metadata).
+    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch'] },
+    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch'] },
     {
       apiGroups: ['autoscaling'],
       resources: ['horizontalpodautoscalers'],
       verbs: ['get', 'list', 'watch', 'patch'],
     },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // The tuning ConfigMap is read when reconciling, not watched.
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
     // patch: the config-hash annotation that rolls the API's pods after a pool change.
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    // The Redis password named by the profile (spec.metrics.redis.passwordSecretRef), by name only.
     { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames], verbs: ['get'] },
-    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
   ];
 }
