@@ -5,6 +5,8 @@
  * publishNotReadyAddresses, HPA Pods metrics with explicit behavior) and its import alone costs
  * about a fifth of the one-second synth budget.
  */
+
+import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 
@@ -23,6 +25,23 @@ export type Manifest<T> = T & {
 /** kubeObject adds one Kubernetes object to the tree; the body is emitted as given. */
 export function kubeObject<T extends object>(scope: Construct, id: string, body: Manifest<T>): ApiObject {
   return new ApiObject(scope, id, body as unknown as ConstructorParameters<typeof ApiObject>[2]);
+}
+
+/**
+ * podDisruptionBudget lets one pod of a workload go at a time: every workload of the stack has
+ * one, so a node drain never takes a whole component down.
+ */
+export function podDisruptionBudget(
+  scope: Construct,
+  metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> },
+  podLabels: Record<string, string>,
+): ApiObject {
+  return kubeObject<V1PodDisruptionBudget>(scope, 'PodDisruptionBudget', {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { ...metadata },
+    spec: { maxUnavailable: 1, selector: { matchLabels: podLabels } },
+  });
 }
 
 /** A NetworkPolicy peer: client-node names the field `_from`, so NetworkPolicies are typed here. */

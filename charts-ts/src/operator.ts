@@ -1,6 +1,5 @@
 import type {
   V1Deployment,
-  V1PodDisruptionBudget,
   V1PolicyRule,
   V1Role,
   V1RoleBinding,
@@ -9,7 +8,7 @@ import type {
 } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
-import { kubeObject, type NetworkPolicy } from './kube-object.ts';
+import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
   containerResources,
@@ -168,12 +167,7 @@ export class Operator extends Construct {
       },
     });
 
-    kubeObject<V1PodDisruptionBudget>(this, 'PodDisruptionBudget', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: { name: this.name, namespace: ns, labels },
-      spec: { maxUnavailable: 1, selector: { matchLabels: this.podLabels } },
-    });
+    podDisruptionBudget(this, { name: this.name, namespace: ns, labels }, this.podLabels);
 
     kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
       apiVersion: 'networking.k8s.io/v1',

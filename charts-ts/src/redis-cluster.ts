@@ -1,13 +1,7 @@
-import type {
-  V1ConfigMap,
-  V1PodDisruptionBudget,
-  V1Service,
-  V1ServiceAccount,
-  V1StatefulSet,
-} from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Service, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { REDIS_MAXMEMORY_CONFIG_KEY } from '../../operator/src/api/v1alpha1/constants.ts';
-import { kubeObject, type NetworkPolicy } from './kube-object.ts';
+import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
   containerResources,
@@ -261,12 +255,7 @@ export class RedisCluster extends Construct {
       },
     });
 
-    kubeObject<V1PodDisruptionBudget>(this, 'PodDisruptionBudget', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: { name: this.name, namespace: ns, labels },
-      spec: { maxUnavailable: 1, selector: { matchLabels: this.podLabels } },
-    });
+    podDisruptionBudget(this, { name: this.name, namespace: ns, labels }, this.podLabels);
 
     kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
       apiVersion: 'networking.k8s.io/v1',

@@ -1,14 +1,8 @@
-import type {
-  V1ConfigMap,
-  V1Deployment,
-  V1PodDisruptionBudget,
-  V1Service,
-  V1ServiceAccount,
-} from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { configHash } from '../../operator/src/api/v1alpha1/config-hash.ts';
 import { CONFIG_HASH_ANNOTATION } from '../../operator/src/api/v1alpha1/constants.ts';
-import { kubeObject, type NetworkPolicy } from './kube-object.ts';
+import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
   containerResources,
@@ -175,12 +169,7 @@ export class RiskApi extends Construct {
       },
     });
 
-    kubeObject<V1PodDisruptionBudget>(this, 'PodDisruptionBudget', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: { name: c.name, namespace: ns, labels },
-      spec: { maxUnavailable: 1, selector: { matchLabels: this.podLabels } },
-    });
+    podDisruptionBudget(this, { name: c.name, namespace: ns, labels }, this.podLabels);
 
     kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
       apiVersion: 'networking.k8s.io/v1',
