@@ -1,16 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { RunDirectory } from './processes.ts';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive, RunDirectory } from './processes.ts';
 
 describe('RunDirectory', () => {
   it('dispose() stops its processes and removes the directory', async () => {

@@ -106,6 +106,16 @@ function tailOf(path: string, lines: number): string {
   }
 }
 
+/** isAlive tells whether a process with `pid` exists (signal 0 probes without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** freePort asks the kernel for a TCP port that is free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { controlPlaneBinaries } from './binaries.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { isAlive } from './processes.ts';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from './redis.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,15 +35,6 @@ function readState(): TestenvState | undefined {
     return JSON.parse(readFileSync(statePath, 'utf8')) as TestenvState;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
