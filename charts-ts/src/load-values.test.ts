@@ -132,8 +132,12 @@ describe('values', () => {
 
   it('reject an unknown field, listing the allowed fields', () => {
     expect(problemsOf({ hpa: { minReplica: 3 } })).toEqual([
-      'hpa.minReplica: unknown field (value 3); allowed fields: minReplicas, maxReplicas, cpuUtilizationPercent, requestsPerSecondPerPod, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds',
+      'hpa.minReplica: unknown field (value 3); allowed fields: minReplicas, maxReplicas, cpuMetric, cpuUtilizationPercent, requestRateMetric, requestsPerSecondPerPod, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds',
     ]);
+  });
+
+  it('reject a request-rate metric shape other than Pods or External', () => {
+    expect(problemsOf({ hpa: { requestRateMetric: 'Object' } })[0]).toMatch(/^hpa\.requestRateMetric: "Object"/);
   });
 
   it('reject an image tagged latest', () => {

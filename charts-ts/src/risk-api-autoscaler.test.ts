@@ -70,6 +70,19 @@ describe('RiskApiAutoscaler', () => {
     ]);
   });
 
+  it('reads the request rate as an External total with an AverageValue target, without CPU', () => {
+    const [hpa] = synth({ requestRateMetric: 'External', cpuUtilizationPercent: undefined });
+    expect(hpa.spec.metrics).toEqual([
+      {
+        type: 'External',
+        external: {
+          metric: { name: 'requests_per_second' },
+          target: { type: 'AverageValue', averageValue: '1000' },
+        },
+      },
+    ]);
+  });
+
   it('rejects minReplicas below 2', () => {
     expect(() => synth({ minReplicas: 1 })).toThrow(
       'RiskApiAutoscaler: minReplicas must be an integer of at least 2, got 1',

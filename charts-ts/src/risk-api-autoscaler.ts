@@ -1,7 +1,8 @@
-import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { kubeObject } from './kube-object.ts';
 import { appLabels } from './labels.ts';
+import { type RequestRateMetricType, requestRateMetricName } from './request-rate-metric.ts';
 
 /** Props of RiskApiAutoscaler. */
 export interface RiskApiAutoscalerProps {
@@ -13,9 +14,18 @@ export interface RiskApiAutoscalerProps {
   readonly minReplicas: number;
   /** maxReplicas; at least minReplicas. */
   readonly maxReplicas: number;
-  /** cpuUtilizationPercent is the target average CPU utilization (1-100). */
-  readonly cpuUtilizationPercent: number;
-  /** requestsPerSecondPerPod is the target average of the `requests_per_second` Pods metric. */
+  /**
+   * cpuUtilizationPercent is the target average CPU utilization (1-100).
+   * @default undefined: no CPU metric (a cluster without the resource metrics API)
+   */
+  readonly cpuUtilizationPercent?: number;
+  /**
+   * requestRateMetric is how `requests_per_second` is read: a `Pods` metric averaged over the
+   * pods, or an `External` total with an `AverageValue` target (see request-rate-metric.ts).
+   * @default 'Pods'
+   */
+  readonly requestRateMetric?: RequestRateMetricType;
+  /** requestsPerSecondPerPod is the target requests per second per pod. */
   readonly requestsPerSecondPerPod: number;
   /**
    * scaleUpStabilizationSeconds: react to load at once.
@@ -50,10 +60,9 @@ export class RiskApiAutoscaler extends Construct {
         `RiskApiAutoscaler: maxReplicas must be an integer of at least minReplicas (${props.minReplicas}), got ${props.maxReplicas}`,
       );
     }
-    if (props.cpuUtilizationPercent < 1 || props.cpuUtilizationPercent > 100) {
-      throw new Error(
-        `RiskApiAutoscaler: cpuUtilizationPercent must be from 1 to 100, got ${props.cpuUtilizationPercent}`,
-      );
+    const cpu = props.cpuUtilizationPercent;
+    if (cpu !== undefined && (cpu < 1 || cpu > 100)) {
+      throw new Error(`RiskApiAutoscaler: cpuUtilizationPercent must be from 1 to 100, got ${cpu}`);
     }
     if (props.requestsPerSecondPerPod < 1) {
       throw new Error(
@@ -70,20 +79,15 @@ export class RiskApiAutoscaler extends Construct {
         minReplicas: props.minReplicas,
         maxReplicas: props.maxReplicas,
         metrics: [
-          {
-            type: 'Resource',
-            resource: {
-              name: 'cpu',
-              target: { type: 'Utilization', averageUtilization: props.cpuUtilizationPercent },
-            },
-          },
-          {
-            type: 'Pods',
-            pods: {
-              metric: { name: 'requests_per_second' },
-              target: { type: 'AverageValue', averageValue: String(props.requestsPerSecondPerPod) },
-            },
-          },
+          ...(cpu === undefined
+            ? []
+            : [
+                {
+                  type: 'Resource',
+                  resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } },
+                },
+              ]),
+          requestRateMetricSpec(props.requestRateMetric ?? 'Pods', props.requestsPerSecondPerPod),
         ],
         behavior: {
           scaleUp: {
@@ -103,4 +107,12 @@ export class RiskApiAutoscaler extends Construct {
       },
     });
   }
+}
+
+/** The HPA metric for the request rate, in the shape the metrics adapter serves it. */
+function requestRateMetricSpec(type: RequestRateMetricType, perPod: number): V2MetricSpec {
+  const target = { type: 'AverageValue', averageValue: String(perPod) };
+  return type === 'Pods'
+    ? { type: 'Pods', pods: { metric: { name: requestRateMetricName }, target } }
+    : { type: 'External', external: { metric: { name: requestRateMetricName }, target } };
 }

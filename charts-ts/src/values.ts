@@ -11,6 +11,7 @@ import {
   DEFAULT_POLICY,
   DEFAULT_SLO,
 } from '../../operator/src/api/v1alpha1/performance-profile.ts';
+import { requestRateMetricTypes } from './request-rate-metric.ts';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -247,11 +248,20 @@ export const ValuesSchema = Type.Object(
       {
         minReplicas: int('minReplicas; at least 2 so one disruption never takes the API down.', 2, 2, 1000),
         maxReplicas: int('maxReplicas.', 10, 2, 1000),
+        cpuMetric: bool(
+          'Scale on CPU utilization too (needs the resource metrics API, e.g. metrics-server).',
+          true,
+        ),
         cpuUtilizationPercent: int(
           'Target average CPU utilization; below the seed’s 80% CPU alert, so scaling starts before alerting.',
           70,
           10,
           100,
+        ),
+        requestRateMetric: oneOf(
+          'How the HPA reads requests_per_second: Pods (a per-pod series, averaged) or External (the namespace total with an AverageValue target: desired = ceil(rate / target)).',
+          requestRateMetricTypes,
+          'Pods',
         ),
         requestsPerSecondPerPod: int(
           'Target requests_per_second per pod (the seed’s 1000 RPS per instance).',
