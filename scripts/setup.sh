@@ -3,7 +3,8 @@
 #  1. Debian packages the tests run for real (redis-server, ...), via apt-get when root.
 #  2. npm dependencies, including Node.js 24 from the npm registry's `node` package, which npm
 #     scripts then find first on PATH (node_modules/.bin/node).
-#  3. The test control plane (kube-apiserver, kubectl, etcd) built from Go modules, cached
+#  3. The test cluster (kube-apiserver, controllers, scheduler, kubectl, etcd, kwok,
+#     prometheus-adapter) built from Go modules, cached
 #     outside the repository (test/cluster/build.sh).
 # Used by `npm test` (pretest) and by .ci/run. Stops with the exact command to run when
 # something cannot be installed.
@@ -53,4 +54,4 @@ if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
   export PATH="/usr/local/go/bin:$PATH"
 fi
 bin_dir=$(bash test/cluster/build.sh)
-say "ready: node $($node24 --version), control plane in $bin_dir"
+say "ready: node $($node24 --version), test cluster binaries in $bin_dir"

@@ -137,7 +137,9 @@ describe('values', () => {
   });
 
   it('reject a request-rate metric shape other than Pods or External', () => {
-    expect(problemsOf({ hpa: { requestRateMetric: 'Object' } })[0]).toMatch(/^hpa\.requestRateMetric: "Object"/);
+    expect(problemsOf({ hpa: { requestRateMetric: 'Object' } })[0]).toMatch(
+      /^hpa\.requestRateMetric: "Object"/,
+    );
   });
 
   it('reject an image tagged latest', () => {

@@ -9,12 +9,18 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Paths of the binaries built from k8s.io/kubernetes and go.etcd.io/etcd. */
+/** Paths of the binaries built from k8s.io/kubernetes, go.etcd.io/etcd, kwok and prometheus-adapter. */
 export interface ControlPlaneBinaries {
   readonly dir: string;
   readonly kubeApiServer: string;
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
   readonly kubectl: string;
   readonly etcd: string;
+  readonly kwok: string;
+  /** kwokStages is kwok's own node and pod stages (YAML), copied from its module. */
+  readonly kwokStages: string;
+  readonly prometheusAdapter: string;
 }
 
 let cached: Promise<ControlPlaneBinaries> | undefined;
@@ -28,8 +34,13 @@ export function controlPlaneBinaries(): Promise<ControlPlaneBinaries> {
     return {
       dir,
       kubeApiServer: join(dir, 'kube-apiserver'),
+      kubeControllerManager: join(dir, 'kube-controller-manager'),
+      kubeScheduler: join(dir, 'kube-scheduler'),
       kubectl: join(dir, 'kubectl'),
       etcd: join(dir, 'etcd'),
+      kwok: join(dir, 'kwok'),
+      kwokStages: join(dir, 'kwok-stages.yaml'),
+      prometheusAdapter: join(dir, 'prometheus-adapter'),
     };
   })();
   return cached;

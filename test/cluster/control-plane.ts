@@ -2,17 +2,20 @@
  * A real Kubernetes control plane for tests, benchmarks and demos: etcd (embedded, built from
  * go.etcd.io/etcd/server/v3) and kube-apiserver (built from k8s.io/kubernetes) on free loopback
  * ports, with TLS, an admin client certificate in system:masters, RBAC authorization, Pod
- * Security admission and service-account token signing.
+ * Security admission, service-account token signing and the aggregation layer. On request it
+ * also runs the controllers (controllers.ts: kube-controller-manager, kube-scheduler, kwok with
+ * one fake Node) and a real metrics API for the HPA (metrics-adapter.ts: prometheus-adapter).
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { controlPlaneBinaries } from './binaries.ts';
-import { generatePki } from './certs.ts';
-import { freePort, isPortFree, type ManagedProcess, RunDirectory, waitFor } from './processes.ts';
+import { frontProxyClientName, generatePki } from './certs.ts';
+import { type ControllersOptions, startControllers } from './controllers.ts';
+import { type MetricsAdapter, type MetricsAdapterOptions, startMetricsAdapter } from './metrics-adapter.ts';
+import { freePort, httpsOk, isPortFree, type ManagedProcess, RunDirectory, waitFor } from './processes.ts';
 
 const run = promisify(execFile);
 
@@ -22,6 +25,13 @@ export interface ControlPlaneOptions {
   readonly startTimeoutMs?: number;
   /** apiServerArgs are extra kube-apiserver flags, e.g. `--watch-cache=false`. @default [] */
   readonly apiServerArgs?: readonly string[];
+  /**
+   * controllers starts kube-controller-manager, kube-scheduler and kwok with one fake Node, so
+   * Deployments get Pods that become Running and the HPA controller acts. `true` takes the
+   * defaults of ControllersOptions.
+   * @default false (an API server and etcd only)
+   */
+  readonly controllers?: boolean | ControllersOptions;
 }
 
 /** A running control plane. */
@@ -32,6 +42,8 @@ export interface ControlPlane {
   readonly kubeConfig: KubeConfig;
   /** server is the API server's URL, e.g. https://127.0.0.1:43211. */
   readonly server: string;
+  /** nodeName is the fake Node kwok manages, when the controllers run. */
+  readonly nodeName?: string;
   /** etcdUrl is etcd's client URL (its JSON gateway is on the same port). */
   readonly etcdUrl: string;
   /** dir is the run directory holding certificates, data and logs; removed by stop(). */
@@ -46,6 +58,11 @@ export interface ControlPlane {
   restart(): Promise<void>;
   /** compactEtcd compacts etcd's history up to its current revision, so older watches get 410 Gone. */
   compactEtcd(): Promise<number>;
+  /**
+   * startMetricsAdapter starts prometheus-adapter against a Prometheus and registers the metrics
+   * API its rules serve (external metrics by default); it is stopped by stop().
+   */
+  startMetricsAdapter(options: MetricsAdapterOptions): Promise<MetricsAdapter>;
   /** stop ends every process and removes the run directory. */
   stop(): Promise<void>;
 }
@@ -68,6 +85,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       servingKey: file('apiserver.key', pki.servingKey),
       saKey: file('sa.key', pki.serviceAccountKey),
       saPub: file('sa.pub', pki.serviceAccountPublicKey),
+      frontProxyCa: file('front-proxy-ca.crt', pki.frontProxyCaCert),
+      frontProxyClientCert: file('front-proxy-client.crt', pki.frontProxyClientCert),
+      frontProxyClientKey: file('front-proxy-client.key', pki.frontProxyClientKey),
+      aggregatedCert: file('metrics-adapter.crt', pki.aggregatedServingCert),
+      aggregatedKey: file('metrics-adapter.key', pki.aggregatedServingKey),
     };
     const [etcdPort, etcdPeerPort, apiPort] = await distinctFreePorts();
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
@@ -103,6 +125,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--service-cluster-ip-range=10.96.0.0/16',
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
+      // The aggregation layer, for the metrics adapter: the API server proxies as front-proxy-client.
+      `--requestheader-client-ca-file=${paths.frontProxyCa}`,
+      `--requestheader-allowed-names=${frontProxyClientName}`,
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${paths.frontProxyClientCert}`,
+      `--proxy-client-key-file=${paths.frontProxyClientKey}`,
       ...(options.apiServerArgs ?? []),
     ];
     const adminCert = file('admin.crt', pki.adminCert);
@@ -141,11 +171,23 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kubeconfigPath = file('kubeconfig', kubeconfigYaml(server, paths.ca, adminCert, adminKey));
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
+    const controllers = options.controllers
+      ? await startControllers({
+          dir,
+          bin,
+          kubeconfigPath,
+          kubeConfig,
+          apiPort,
+          timeoutMs,
+          options: options.controllers === true ? {} : options.controllers,
+        })
+      : undefined;
     return {
       kubeconfigPath,
       kubeConfig,
       server,
       etcdUrl,
+      nodeName: controllers?.nodeName,
       dir: dir.path,
       kubectl: async (args) => await run(bin.kubectl, [`--kubeconfig=${kubeconfigPath}`, ...args]),
       stopApiServer,
@@ -155,6 +197,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         await startApiServer();
       },
       compactEtcd: async () => await compactEtcd(etcdUrl),
+      startMetricsAdapter: async (adapterOptions) =>
+        await startMetricsAdapter({
+          dir,
+          bin,
+          kubeconfigPath,
+          kubeConfig,
+          caCert: pki.caCert,
+          servingCertPath: paths.aggregatedCert,
+          servingKeyPath: paths.aggregatedKey,
+          options: adapterOptions,
+        }),
       stop: async () => await dir.dispose(),
     };
   } catch (err) {
@@ -213,16 +266,4 @@ async function compactEtcd(etcdUrl: string): Promise<number> {
   if (!Number.isFinite(revision) || revision <= 0) throw new Error('etcd returned no revision');
   await post('/v3/kv/compaction', { revision: String(revision), physical: true });
   return revision;
-}
-
-async function httpsOk(url: string, tls: { ca: string; cert: string; key: string }): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const req = request(url, { ...tls, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
 }

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 version="${1:-$(cat KUBERNETES_VERSION)}"
+# kwok runs the test cluster's fake Node. It compiles against this release's modules, so it lives
+# here and shares their compiled packages; its requirements move one indirect module
+# (github.com/go-errors/errors v1.4.2 -> v1.5.1, used by kubectl's kustomize), nothing Kubernetes pins.
+kwok=v0.8.0
 staging="v0.${version#v1.}"
 proxy="${GOPROXY:-https://proxy.golang.org}"
 proxy="${proxy%%,*}"
@@ -23,6 +27,7 @@ echo "$version" >KUBERNETES_VERSION
   echo "require ("
   echo "	k8s.io/kubernetes $version"
   echo "	go.etcd.io/etcd/server/v3 $etcd"
+  echo "	sigs.k8s.io/kwok $kwok"
   echo ")"
   echo
   echo "replace ("
@@ -34,7 +39,10 @@ echo "$version" >KUBERNETES_VERSION
   echo "tool ("
   echo "	k8s.io/kubernetes/cmd/kube-apiserver"
   echo "	k8s.io/kubernetes/cmd/kubectl"
+  echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+  echo "	k8s.io/kubernetes/cmd/kube-scheduler"
+  echo "	sigs.k8s.io/kwok/cmd/kwok"
   echo ")"
 } >go.mod
 go mod tidy
-echo "go.mod: k8s.io/kubernetes $version, etcd $etcd, staging modules at $staging"
+echo "go.mod: k8s.io/kubernetes $version, etcd $etcd, kwok $kwok, staging modules at $staging"

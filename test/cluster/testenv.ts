@@ -1,5 +1,7 @@
 /**
- * `npm run testenv -- up|down|status`: the test control plane (and optionally Redis) for people.
+ * `npm run testenv -- up|down|status`: the test cluster (and optionally Redis) for people: the API
+ * server with its controllers, the scheduler and kwok's fake Node, or with `--api-only` the API
+ * server and etcd alone.
  * `up` starts a background process that owns everything, writes .testenv/kubeconfig and prints
  * the `export KUBECONFIG=…` line; `down` stops it; `status` tells what runs.
  */
@@ -25,6 +27,8 @@ interface TestenvState {
   ready: boolean;
   server?: string;
   kubeconfig?: string;
+  /** nodeName is kwok's fake Node, when the controllers run. */
+  nodeName?: string;
   redis?: { host: string; port: number; passwordFile: string };
   redisCluster?: { nodes: string[]; passwordFile: string };
   error?: string;
@@ -39,6 +43,7 @@ function readState(): TestenvState | undefined {
 }
 
 interface UpOptions {
+  apiOnly?: boolean;
   redis?: boolean;
   redisCluster?: boolean;
   timeout: string;
@@ -53,6 +58,7 @@ async function up(options: UpOptions): Promise<number> {
   mkdirSync(stateDir, { recursive: true });
   rmSync(statePath, { force: true });
   const args = [fileURLToPath(import.meta.url), 'serve'];
+  if (options.apiOnly) args.push('--api-only');
   if (options.redis) args.push('--redis');
   if (options.redisCluster) args.push('--redis-cluster');
   const log = openSync(logPath, 'w');
@@ -81,6 +87,10 @@ async function up(options: UpOptions): Promise<number> {
   }
   const ready = readState();
   console.error(`testenv: kube-apiserver ready at ${ready?.server}`);
+  if (ready?.nodeName)
+    console.error(
+      `testenv: kube-controller-manager, kube-scheduler and kwok (fake Node ${ready.nodeName}) running`,
+    );
   console.error(`testenv: kubectl from the same release: ${(await controlPlaneBinaries()).kubectl}`);
   if (ready?.redis)
     console.error(
@@ -116,13 +126,19 @@ function status(): number {
   }
   console.log(`testenv: ${state.ready ? 'running' : 'starting'} (pid ${state.pid})`);
   if (state.server) console.log(`  kube-apiserver  ${state.server}  (KUBECONFIG=${state.kubeconfig})`);
+  if (state.nodeName)
+    console.log(`  controllers     kube-controller-manager, kube-scheduler, kwok (node ${state.nodeName})`);
   if (state.redis) console.log(`  redis           ${state.redis.host}:${state.redis.port}`);
   if (state.redisCluster) console.log(`  redis cluster   ${state.redisCluster.nodes.join(' ')}`);
   return 0;
 }
 
 /** serve runs in the background: starts everything, writes the state file, stops on SIGTERM. */
-async function serve(options: { redis?: boolean; redisCluster?: boolean }): Promise<number> {
+async function serve(options: {
+  apiOnly?: boolean;
+  redis?: boolean;
+  redisCluster?: boolean;
+}): Promise<number> {
   const state: TestenvState = { pid: process.pid, ready: false };
   const save = () => writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
   save();
@@ -136,9 +152,9 @@ async function serve(options: { redis?: boolean; redisCluster?: boolean }): Prom
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolveStop());
   });
   try {
-    cp = await startControlPlane();
+    cp = await startControlPlane({ controllers: !options.apiOnly });
     copyFileSync(cp.kubeconfigPath, kubeconfigPath);
-    Object.assign(state, { server: cp.server, kubeconfig: kubeconfigPath });
+    Object.assign(state, { server: cp.server, kubeconfig: kubeconfigPath, nodeName: cp.nodeName });
     const passwordFile = join(stateDir, 'redis-password');
     if (options.redis || options.redisCluster) {
       if (!existsSync(passwordFile)) writeFileSync(passwordFile, `${crypto.randomUUID()}\n`, { mode: 0o600 });
@@ -169,11 +185,14 @@ async function serve(options: { redis?: boolean; redisCluster?: boolean }): Prom
 
 function buildProgram(): Command {
   const program = new Command('testenv')
-    .description('A real Kubernetes control plane (kube-apiserver + etcd) and Redis on loopback, for people.')
+    .description(
+      'A real Kubernetes cluster without a kubelet (kube-apiserver, etcd, controllers, scheduler, kwok) and Redis on loopback, for people.',
+    )
     .exitOverride();
   program
     .command('up')
-    .description('start the control plane in the background and print the KUBECONFIG export line')
+    .description('start the cluster in the background and print the KUBECONFIG export line')
+    .option('--api-only', 'only kube-apiserver and etcd: no controllers, scheduler or kwok')
     .option('--redis', 'also start a single password-protected redis-server')
     .option('--redis-cluster', 'also start a 6-node Redis Cluster (3 masters, 3 replicas)')
     .option('--timeout <seconds>', 'how long to wait for readiness', '900')
@@ -194,9 +213,10 @@ function buildProgram(): Command {
     });
   program
     .command('serve', { hidden: true })
+    .option('--api-only')
     .option('--redis')
     .option('--redis-cluster')
-    .action(async (options: { redis?: boolean; redisCluster?: boolean }) => {
+    .action(async (options: { apiOnly?: boolean; redis?: boolean; redisCluster?: boolean }) => {
       process.exitCode = await serve(options);
     });
   return program;
