@@ -1,0 +1,163 @@
+/**
+ * Real Prometheus for tests: Debian's `prometheus` binary on a free loopback port, its TSDB in a
+ * run directory, scraping the targets a test names (usually a {@link TestExporter}). Tests read
+ * series through its HTTP API, as the operator does; `promtool` (from the same package) checks
+ * rule files.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { freePort, RunDirectory, waitFor } from './processes.ts';
+
+const run = promisify(execFile);
+const host = '127.0.0.1';
+
+/** A static scrape target: `host:port` and the labels Prometheus attaches to its series. */
+export interface ScrapeTarget {
+  /** address is `host:port` of the /metrics endpoint. */
+  readonly address: string;
+  /** job is the `job` label. @default 'test' */
+  readonly job?: string;
+  /** labels are extra target labels (e.g. `namespace`), added to every series. @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** metricsPath is the path scraped. @default '/metrics' */
+  readonly metricsPath?: string;
+}
+
+/** Options for startPrometheus: static targets, or whole scrape configs, or both. */
+export interface PrometheusOptions {
+  /** scrapeTargets become one scrape config per job (static_configs). @default [] */
+  readonly scrapeTargets?: readonly ScrapeTarget[];
+  /** scrapeConfigs are added as written (Prometheus `scrape_configs` entries). @default [] */
+  readonly scrapeConfigs?: readonly Record<string, unknown>[];
+  /** scrapeIntervalSeconds is the global scrape and evaluation interval. @default 1 */
+  readonly scrapeIntervalSeconds?: number;
+  /** ruleFiles are rule file contents (YAML text), loaded as `rule_files`. @default [] */
+  readonly ruleFiles?: readonly string[];
+  /** timeoutMs bounds the wait for /-/ready. @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+/** A running Prometheus. */
+export interface PrometheusServer {
+  /** url is the base of its HTTP API, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  /** dataDir holds its TSDB (inside the run directory; removed by stop()). */
+  readonly dataDir: string;
+  /**
+   * waitForSeries waits until an instant query returns at least one series, and returns the
+   * first series' value; fails after `timeoutMs` naming the query.
+   */
+  waitForSeries(query: string, timeoutMs?: number): Promise<number>;
+  /** query runs an instant query and returns its raw `data` (resultType and result). */
+  query(query: string): Promise<{ resultType: string; result: unknown[] }>;
+  /** stop ends the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+function scrapeConfigsOf(options: PrometheusOptions): Record<string, unknown>[] {
+  const byJob = new Map<string, ScrapeTarget[]>();
+  for (const target of options.scrapeTargets ?? []) {
+    const job = target.job ?? 'test';
+    byJob.set(job, [...(byJob.get(job) ?? []), target]);
+  }
+  const fromTargets = [...byJob].map(([job, targets]) => ({
+    job_name: job,
+    metrics_path: targets[0]?.metricsPath ?? '/metrics',
+    static_configs: targets.map((t) => ({ targets: [t.address], labels: { ...t.labels } })),
+  }));
+  return [...fromTargets, ...(options.scrapeConfigs ?? [])];
+}
+
+/**
+ * startPrometheus writes a configuration, starts `prometheus` with `--web.enable-lifecycle` and
+ * the admin API on a free loopback port, and waits until `/-/ready` answers 200.
+ */
+export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusServer> {
+  const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
+  const dir = new RunDirectory('perfpilot-prometheus');
+  try {
+    const port = await freePort();
+    const ruleFiles = (options.ruleFiles ?? []).map((text, i) => {
+      const path = join(dir.path, `rules-${i}.yaml`);
+      writeFileSync(path, text);
+      return path;
+    });
+    const configPath = join(dir.path, 'prometheus.yml');
+    writeFileSync(
+      configPath,
+      stringify({
+        global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+        rule_files: ruleFiles,
+        scrape_configs: scrapeConfigsOf(options),
+      }),
+    );
+    const dataDir = join(dir.path, 'data');
+    const url = `http://${host}:${port}`;
+    const server = dir.start('prometheus', 'prometheus', [
+      `--config.file=${configPath}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=${host}:${port}`,
+      '--web.enable-lifecycle',
+      '--web.enable-admin-api',
+      '--storage.tsdb.retention.time=1d',
+      '--log.level=warn',
+    ]);
+    await waitFor(
+      `prometheus ready on ${url}`,
+      async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined),
+      { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 100, process: server },
+    );
+    const query = async (promql: string) => {
+      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data: { resultType: string; result: unknown[] };
+      };
+      if (body.status !== 'success') throw new Error(`query ${promql} failed: ${body.error}`);
+      return body.data;
+    };
+    return {
+      url,
+      port,
+      dataDir,
+      query,
+      waitForSeries: async (promql, timeoutMs = 20_000) =>
+        await waitFor(
+          `a series for ${promql}`,
+          async () => {
+            const data = await query(promql);
+            const first = data.result[0] as { value?: [number, string] } | undefined;
+            return first?.value ? Number(first.value[1]) : undefined;
+          },
+          { timeoutMs, intervalMs: 200, process: server },
+        ),
+      stop: async () => await dir.dispose(),
+    };
+  } catch (err) {
+    await dir.dispose();
+    throw err;
+  }
+}
+
+/** checkRules runs `promtool check rules` on rule file contents; resolves with its output, rejects with it. */
+export async function checkRules(ruleFileText: string): Promise<string> {
+  const dir = new RunDirectory('perfpilot-promtool');
+  try {
+    const path = join(dir.path, 'rules.yaml');
+    writeFileSync(path, ruleFileText);
+    try {
+      const { stdout, stderr } = await run('promtool', ['check', 'rules', path], { timeout: 30_000 });
+      return `${stdout}${stderr}`;
+    } catch (err) {
+      const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+      throw new Error(`promtool check rules failed:\n${stdout}${stderr}`, { cause: err });
+    }
+  } finally {
+    await dir.dispose();
+  }
+}
