@@ -100,9 +100,12 @@ export class PrometheusClient {
     try {
       parsed = JSON.parse(answer.text) as typeof parsed;
     } catch (err) {
+      const excerpt = answer.text.trim().split('\n')[0]?.slice(0, 200) ?? '';
       throw new PrometheusError(
         this.url,
-        `answered HTTP ${answer.status} with a body that is not JSON (is this Prometheus?)`,
+        answer.status === 200
+          ? 'answered with a body that is not JSON (is this the Prometheus HTTP API?)'
+          : `answered HTTP ${answer.status}: ${excerpt}`,
         { cause: err },
       );
     }

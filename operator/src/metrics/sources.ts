@@ -289,8 +289,8 @@ export async function rebuildHistory(
   }
   const step = profile.spec.policy.evaluationIntervalSeconds;
   const lookback = options.lookbackSeconds ?? Math.min(86_400, step * HISTORY_SNAPSHOT_LIMIT);
-  const start = Math.floor((nowSeconds - lookback) / step) * step;
-  const end = Math.floor(nowSeconds / step) * step;
+  const start = nowSeconds - lookback;
+  const end = nowSeconds;
   const vars: QueryVariables = {
     namespace: profile.metadata.namespace ?? 'default',
     deployment: profile.spec.targetRef.name,
