@@ -50,6 +50,8 @@ export class RedisInfoReader {
   readonly #options: RedisEndpointOptions;
   readonly #clients = new Map<string, Redis>();
   readonly #last = new Map<string, NodeReading>();
+  /** The last connection error per node: a refused AUTH shows only there, commands just see a closed connection. */
+  readonly #connectionErrors = new Map<string, string>();
 
   constructor(options: RedisEndpointOptions) {
     this.#options = options;
@@ -72,8 +74,10 @@ export class RedisInfoReader {
         enableOfflineQueue: false,
         retryStrategy: (times) => Math.min(200 * times, 5000),
       });
-      // Failures reach the caller as rejected commands; the event would only crash the process.
-      client.on('error', () => {});
+      // Failures reach the caller as rejected commands (with the last of these named); unhandled,
+      // the event would crash the process.
+      client.on('error', (err: Error) => this.#connectionErrors.set(node, err.message));
+      client.on('ready', () => this.#connectionErrors.delete(node));
       this.#clients.set(node, client);
     }
     return client;
@@ -81,8 +85,14 @@ export class RedisInfoReader {
 
   async #command<T>(node: string, run: (client: Redis) => Promise<T>): Promise<T> {
     const client = this.#client(node);
-    if (client.status === 'wait' || client.status === 'end') await client.connect();
-    return await run(client);
+    try {
+      if (client.status === 'wait' || client.status === 'end') await client.connect();
+      return await run(client);
+    } catch (err) {
+      const cause = this.#connectionErrors.get(node);
+      const message = describe(err);
+      throw cause && !message.includes(cause) ? new Error(`${message} (${cause})`, { cause: err }) : err;
+    }
   }
 
   /** nodes lists every node to read: the cluster's (from the first seed that answers) or the seeds. */
