@@ -16,7 +16,7 @@ import {
   rebuildHistory,
 } from '../../operator/src/metrics/index.ts';
 import { createOperatorMetrics } from '../../operator/src/telemetry/metrics.ts';
-import { startTestExporter, type TestExporter } from '../cluster/exporter.ts';
+import { driveRiskApiSeries, startTestExporter, type TestExporter } from '../cluster/exporter.ts';
 import { freePort } from '../cluster/processes.ts';
 import { type PrometheusServer, startPrometheus } from '../cluster/prometheus.ts';
 import { type RedisServer, startRedis } from '../cluster/redis.ts';
@@ -45,53 +45,6 @@ function profile(url: string, spec: Record<string, unknown> = {}, deployment = A
   };
 }
 
-/**
- * Traffic the exporter reports: 50 requests per 100 ms tick (500 rps) of which 1 in 500 fails,
- * 90 % cache hits, 5 DB queries per tick, 6 active connections over two pods, CPU at half a core
- * of a one-core request per pod.
- */
-function driveTraffic(exporter: TestExporter): () => void {
-  const requests = exporter.histogram(
-    'http_request_duration_seconds',
-    [0.05, 0.1, 0.2, 0.5],
-    ['status_code'],
-  );
-  const hits = exporter.counter('cache_hits_total');
-  const misses = exporter.counter('cache_misses_total');
-  const queries = exporter.histogram('database_query_duration_seconds', [0.01, 0.05]);
-  const wait = exporter.histogram('database_pool_wait_seconds', [0.001, 0.01, 0.1]);
-  const active = exporter.gauge('database_connections_active', ['pod']);
-  const cpu = exporter.counter('container_cpu_usage_seconds_total', ['pod', 'container']);
-  const cpuRequest = exporter.gauge('kube_pod_container_resource_requests', ['pod', 'container', 'resource']);
-  const ready = exporter.gauge('kube_deployment_status_replicas_ready', ['deployment']);
-  const redisGauges = ['redis_memory_used_bytes', 'redis_memory_max_bytes'].map((n) => exporter.gauge(n));
-  const redisCounters = [
-    'redis_keyspace_hits_total',
-    'redis_keyspace_misses_total',
-    'redis_evicted_keys_total',
-    'redis_expired_keys_total',
-  ].map((n) => exporter.counter(n));
-  active.set({ pod: `${API}-a` }, 2);
-  active.set({ pod: `${API}-b` }, 4);
-  ready.set({ deployment: API }, 2);
-  redisGauges[0]?.set(100 * 2 ** 20);
-  redisGauges[1]?.set(512 * 2 ** 20);
-  for (const pod of [`${API}-a`, `${API}-b`]) cpuRequest.set({ pod, container: 'api', resource: 'cpu' }, 1);
-  let tick = 0;
-  const timer = setInterval(() => {
-    tick++;
-    for (let i = 0; i < 50; i++)
-      requests.observe({ status_code: tick % 10 === 0 && i === 0 ? '500' : '200' }, 0.08);
-    hits.inc(45);
-    misses.inc(5);
-    for (let i = 0; i < 5; i++) queries.observe(0.004);
-    for (let i = 0; i < 5; i++) wait.observe(0.002);
-    for (const pod of [`${API}-a`, `${API}-b`]) cpu.inc({ pod, container: 'api' }, 0.05);
-    for (const c of redisCounters) c.inc(3);
-  }, 100);
-  return () => clearInterval(timer);
-}
-
 describe('metric sources through a real Prometheus and Redis', () => {
   let exporter: TestExporter;
   let staleExporter: TestExporter;
@@ -115,7 +68,7 @@ describe('metric sources through a real Prometheus and Redis', () => {
     });
     redis = await startRedis({ password: 'redis-test-password' });
     secrets.set(`${NAMESPACE}/redis-auth/password`, redis.password);
-    stopTraffic = driveTraffic(exporter);
+    stopTraffic = driveRiskApiSeries(exporter, API).stop;
     sources = createMetricSources({
       readSecret: async (ns, ref) => {
         const value = secrets.get(`${ns}/${ref.name}/${ref.key}`);
