@@ -5,8 +5,8 @@
  */
 import { DEFAULT_PROMQL, type PrometheusSource, type Signal } from '../api/v1alpha1/performance-profile.ts';
 
-/** The signals read at every evaluation (the engine's snapshot and the profile's status). */
-export const LIVE_SIGNALS: readonly Signal[] = [
+/** The Prometheus signals of the engine's snapshot, live and in history. */
+const ENGINE_SIGNALS: readonly Signal[] = [
   'requestsPerSecond',
   'p95LatencyMs',
   'errorRatePercent',
@@ -14,20 +14,22 @@ export const LIVE_SIGNALS: readonly Signal[] = [
   'dbQueriesPerSecond',
   'dbActiveConnections',
   'poolWaitSecondsMean',
+];
+
+/** The signals read at every evaluation: the engine's and those the profile's status reports. */
+export const LIVE_SIGNALS: readonly Signal[] = [
+  ...ENGINE_SIGNALS,
   'cacheHitRatePercent',
   'poolUsagePercent',
   'poolWaitSecondsP95',
 ];
 
-/** The signals whose range queries rebuild the engine's history (Redis through redis_exporter). */
+/**
+ * The signals whose range queries rebuild the engine's history: the engine's, ready replicas
+ * (live, the HPA says) and Redis (live, INFO says; in history, redis_exporter's series).
+ */
 export const HISTORY_SIGNALS: readonly Signal[] = [
-  'requestsPerSecond',
-  'p95LatencyMs',
-  'errorRatePercent',
-  'cpuUtilizationPercent',
-  'dbQueriesPerSecond',
-  'dbActiveConnections',
-  'poolWaitSecondsMean',
+  ...ENGINE_SIGNALS,
   'readyReplicas',
   'redisUsedMemoryBytes',
   'redisMaxmemoryBytes',

@@ -64,6 +64,25 @@ export interface MetricSources {
   close(): void;
 }
 
+type SecretRef = { readonly name: string; readonly key: string };
+
+/** readSecretRef reads a Secret key the profile names; a failure names the Secret, the key and what it holds. */
+async function readSecretRef(
+  ctx: MetricSourcesContext,
+  namespace: string,
+  ref: SecretRef | undefined,
+  what: string,
+): Promise<string | undefined> {
+  if (!ref) return undefined;
+  try {
+    return await ctx.readSecret(namespace, ref);
+  } catch (err) {
+    throw new Error(`reading the ${what} from Secret ${namespace}/${ref.name} key ${ref.key}`, {
+      cause: err,
+    });
+  }
+}
+
 /** createMetricSources builds the sources from the operator's context; call once per process. */
 export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
   const readers = new RedisReaders();
@@ -73,15 +92,8 @@ export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
     prometheus: async (profile) => {
       const source = profile.spec.metrics.prometheus;
       if (!source) return undefined;
-      const ns = namespaceOf(profile);
-      const secret = async (ref: { name: string; key: string } | undefined, what: string) => {
-        if (!ref) return undefined;
-        try {
-          return await ctx.readSecret(ns, ref);
-        } catch (err) {
-          throw new Error(`reading the ${what} from Secret ${ns}/${ref.name} key ${ref.key}`, { cause: err });
-        }
-      };
+      const secret = (ref: SecretRef | undefined, what: string) =>
+        readSecretRef(ctx, namespaceOf(profile), ref, what);
       const bearerToken = await secret(source.bearerTokenSecretRef, 'Prometheus bearer token');
       const password = await secret(source.basicAuth?.passwordSecretRef, 'Prometheus password');
       const caBundle = await secret(source.caBundleSecretRef, 'Prometheus CA bundle');
@@ -98,15 +110,8 @@ export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
     redisOptions: async (profile) => {
       const source = profile.spec.metrics.redis;
       if (!source) return undefined;
-      const ns = namespaceOf(profile);
-      const read = async (ref: { name: string; key: string } | undefined, what: string) => {
-        if (!ref) return undefined;
-        try {
-          return await ctx.readSecret(ns, ref);
-        } catch (err) {
-          throw new Error(`reading the ${what} from Secret ${ns}/${ref.name} key ${ref.key}`, { cause: err });
-        }
-      };
+      const read = (ref: SecretRef | undefined, what: string) =>
+        readSecretRef(ctx, namespaceOf(profile), ref, what);
       const password = await read(source.passwordSecretRef, 'Redis password');
       const ca = source.tls ? await read(source.tls.caBundleSecretRef, 'Redis CA bundle') : undefined;
       return {
