@@ -122,11 +122,14 @@ export interface RiskApiTraffic {
   /** hitsPerTick, missesPerTick: `cache_hits_total` and `cache_misses_total` increments. @default 45, 5 */
   hitsPerTick: number;
   missesPerTick: number;
-  /** queriesPerTick: `database_query_duration_seconds` observations (4 ms each). @default 5 */
+  /** queriesPerTick: `database_query_duration_seconds` observations (40 ms each). @default 5 */
   queriesPerTick: number;
   /** poolWaitSeconds: each query's `database_pool_wait_seconds` observation. @default 0.002 */
   poolWaitSeconds: number;
-  /** activeConnections: `database_connections_active` per pod (`<deployment>-a`, `-b`, ...). @default [2, 4] */
+  /**
+   * activeConnections: `database_connections_active` per pod (`<deployment>-a`, `-b`, ...). The
+   * default agrees with the queries by Little's law: 50 queries/s × 40 ms = 2 busy. @default [1, 1]
+   */
   activeConnections: number[];
   /** cpuSecondsPerTick: `container_cpu_usage_seconds_total` per pod per tick, against a one-core request. @default 0.05 */
   cpuSecondsPerTick: number;
@@ -158,7 +161,7 @@ export function driveRiskApiSeries(
     missesPerTick: 5,
     queriesPerTick: 5,
     poolWaitSeconds: 0.002,
-    activeConnections: [2, 4],
+    activeConnections: [1, 1],
     cpuSecondsPerTick: 0.05,
     readyReplicas: 2,
     redisUsedBytes: 100 * 2 ** 20,
@@ -173,7 +176,7 @@ export function driveRiskApiSeries(
   );
   const hits = exporter.counter('cache_hits_total');
   const misses = exporter.counter('cache_misses_total');
-  const queries = exporter.histogram('database_query_duration_seconds', [0.01, 0.05]);
+  const queries = exporter.histogram('database_query_duration_seconds', [0.01, 0.05, 0.1]);
   const wait = exporter.histogram('database_pool_wait_seconds', [0.001, 0.01, 0.1, 1]);
   const active = exporter.gauge('database_connections_active', ['pod']);
   const cpu = exporter.counter('container_cpu_usage_seconds_total', ['pod', 'container']);
@@ -210,7 +213,7 @@ export function driveRiskApiSeries(
     hits.inc(t.hitsPerTick);
     misses.inc(t.missesPerTick);
     for (let i = 0; i < t.queriesPerTick; i++) {
-      queries.observe(0.004);
+      queries.observe(0.04);
       wait.observe(t.poolWaitSeconds);
     }
     for (const pod of pods()) cpu.inc({ pod, container: 'api' }, t.cpuSecondsPerTick);

@@ -122,14 +122,14 @@ describe('metric sources through a real Prometheus and Redis', () => {
     expect(s?.p95LatencyMs).toBeLessThanOrEqual(100);
     expect(s?.errorRate).toBeGreaterThan(0);
     expect(s?.errorRate).toBeLessThan(0.01);
-    expect(s?.dbActiveConnections).toBe(6);
+    expect(s?.dbActiveConnections).toBe(2);
     expect(s?.cpuUtilization).toBeGreaterThan(0);
     expect(s?.cpuUtilization).toBeLessThan(0.6);
     expect(s?.poolWaitMs).toBeGreaterThan(0);
     expect(s?.poolWaitMs).toBeLessThan(10);
     expect(s?.readyReplicas).toBe(3);
     expect(m.prometheus.cacheHitRatePercent).toBeCloseTo(90, 0);
-    expect(m.prometheus.poolUsagePercent).toBe(40);
+    expect(m.prometheus.poolUsagePercent).toBe(10);
     expect(s?.redis.usedMemoryBytes).toBeGreaterThan(0);
     expect(s?.redis.hitsPerSecond).toBeGreaterThanOrEqual(0);
     expect(m.redis?.masters).toBe(1);
@@ -171,7 +171,7 @@ describe('metric sources through a real Prometheus and Redis', () => {
       },
       'dbQueriesPerSecond',
       'negative',
-      /dbQueriesPerSecond: the value is negative \(-6\)/,
+      /dbQueriesPerSecond: the value is negative \(-2\)/,
     ],
     [
       'a query Prometheus rejects',

@@ -87,8 +87,9 @@ describe('the toolkit’s PromQL on a real Prometheus', () => {
     };
     const loaded = body.data.groups.flatMap((g) => g.rules);
     expect(loaded).toHaveLength(groups.reduce((n, g) => n + g.rules.length, 0));
-    // Wait for one evaluation of every group (each rule then has a health other than unknown).
-    const deadline = Date.now() + 20_000;
+    // Wait for one evaluation of every group (each rule then has a health other than unknown); the
+    // SLO recordings run every 30 s, and a group's first evaluation may come a whole interval late.
+    const deadline = Date.now() + 45_000;
     let rules = loaded;
     while (rules.some((r) => r.health === 'unknown') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
