@@ -96,6 +96,34 @@ describe('Redis INFO from one node', () => {
   });
 });
 
+describe('Redis INFO over TLS', () => {
+  it('reads a TLS-only node with the CA bundle, and names the failure without it', async () => {
+    const server = await startRedis({ password, tls: true });
+    const readers = new RedisReaders();
+    try {
+      const base = {
+        endpoints: [`${server.host}:${server.port}`],
+        password,
+        timeoutMs: 2000,
+        secondReadingDelayMs: 100,
+      };
+      const m = await readers.get({ ...base, tls: { ca: server.caCert ?? '' } }).read(now);
+      expect(m.unknown).toEqual([]);
+      expect(m.masters).toBe(1);
+      const untrusted = await readers.get({ ...base, tls: {} }).read(now);
+      expect(untrusted.signals).toBeUndefined();
+      expect(untrusted.unknown[0]?.message).toMatch(
+        new RegExp(`redis 127\\.0\\.0\\.1:${server.port}: unreachable: .*certificate`),
+      );
+      const plain = await readers.get(base).read(now);
+      expect(plain.signals).toBeUndefined();
+    } finally {
+      readers.close();
+      await server.stop();
+    }
+  });
+});
+
 describe('Redis INFO from a 6-node cluster', () => {
   let cluster: RedisCluster;
   const readers = new RedisReaders();
