@@ -245,11 +245,12 @@ function formatRecommendation(
     return lines.join('\n');
   }
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-  const hitRate = s.redis.hitsPerSecond / Math.max(s.redis.hitsPerSecond + s.redis.missesPerSecond, 1e-9);
+  const lookups = s.redis.hitsPerSecond + s.redis.missesPerSecond;
+  const hitRate = lookups > 0 ? `Redis hit rate ${pct(s.redis.hitsPerSecond / lookups)}` : 'no Redis lookups';
   lines.push(
     `measured: ${s.requestsPerSecond.toFixed(1)} rps on ${s.readyReplicas} replicas, p95 ${s.p95LatencyMs.toFixed(0)} ms, ` +
       `errors ${pct(s.errorRate)}, CPU ${pct(s.cpuUtilization)}, ${s.dbActiveConnections.toFixed(1)} DB connections busy, ` +
-      `pool wait ${s.poolWaitMs.toFixed(1)} ms, Redis hit rate ${pct(hitRate)}, ${s.redis.evictedKeysPerSecond.toFixed(1)} evictions/s; ` +
+      `pool wait ${s.poolWaitMs.toFixed(1)} ms, ${hitRate}, ${s.redis.evictedKeysPerSecond.toFixed(1)} evictions/s; ` +
       `history: ${historySnapshots} snapshots`,
   );
   const rows = evaluation.decisions.map((d) => [

@@ -117,7 +117,7 @@ export interface RiskApiTraffic {
   requestsPerTick: number;
   /** latencySeconds: the duration every request is observed with. @default 0.08 */
   latencySeconds: number;
-  /** errorEveryTicks: one request of every this many ticks has status 500. @default 10 */
+  /** errorEveryTicks: one request of every this many ticks has status 500 (0.05 %, inside the seed's 0.1 %). @default 40 */
   errorEveryTicks: number;
   /** hitsPerTick, missesPerTick: `cache_hits_total` and `cache_misses_total` increments. @default 45, 5 */
   hitsPerTick: number;
@@ -156,7 +156,7 @@ export function driveRiskApiSeries(
   const t: RiskApiTraffic = {
     requestsPerTick: 50,
     latencySeconds: 0.08,
-    errorEveryTicks: 10,
+    errorEveryTicks: 40,
     hitsPerTick: 45,
     missesPerTick: 5,
     queriesPerTick: 5,

@@ -48,6 +48,8 @@ function profile(url: string, spec: Record<string, unknown> = {}, deployment = A
 describe('metric sources through a real Prometheus and Redis', () => {
   let exporter: TestExporter;
   let staleExporter: TestExporter;
+  let calmExporter: TestExporter;
+  let stopCalm: () => void;
   let prometheus: PrometheusServer;
   let redis: RedisServer;
   let stopTraffic: () => void;
@@ -58,17 +60,20 @@ describe('metric sources through a real Prometheus and Redis', () => {
   beforeAll(async () => {
     exporter = await startTestExporter();
     staleExporter = await startTestExporter();
+    calmExporter = await startTestExporter();
     const labels = { namespace: NAMESPACE };
     prometheus = await startPrometheus({
       scrapeTargets: [
         { address: exporter.address, job: API, labels },
         { address: staleExporter.address, job: 'stale-api', labels },
+        { address: calmExporter.address, job: 'calm-api', labels },
       ],
       scrapeIntervalSeconds: 1,
     });
     redis = await startRedis({ password: 'redis-test-password' });
     secrets.set(`${NAMESPACE}/redis-auth/password`, redis.password);
     stopTraffic = driveRiskApiSeries(exporter, API).stop;
+    stopCalm = driveRiskApiSeries(calmExporter, 'calm-api', { errorEveryTicks: 0 }).stop;
     sources = createMetricSources({
       readSecret: async (ns, ref) => {
         const value = secrets.get(`${ns}/${ref.name}/${ref.key}`);
@@ -81,19 +86,38 @@ describe('metric sources through a real Prometheus and Redis', () => {
     // Rates over [2m] need two scrapes of moving counters.
     await prometheus.waitForSeries(`rate(http_request_duration_seconds_count{job="${API}"}[2m]) > 0`);
     await prometheus.waitForSeries(`rate(database_pool_wait_seconds_count{job="${API}"}[5m]) > 0`);
+    await prometheus.waitForSeries(
+      `rate(http_request_duration_seconds_count{job="${API}",status_code="500"}[5m]) > 0`,
+    );
   });
 
   afterAll(async () => {
     stopTraffic?.();
+    stopCalm?.();
     sources?.close();
     await prometheus?.stop();
     await exporter?.stop();
     await staleExporter?.stop();
+    await calmExporter?.stop();
     await redis?.stop();
   });
 
   const withRedis = () => ({
     redis: { endpoints: [`${redis.host}:${redis.port}`], passwordSecretRef: { name: 'redis-auth' } },
+  });
+
+  it('counts no 5xx series as no errors while requests are measured, and no requests as unknown', async () => {
+    const calm = await measureSnapshot(profile(prometheus.url, {}, 'calm-api'), sources, now, {
+      poolCapacity: 10,
+      hpa,
+    });
+    expect(calm.prometheus.errorRatePercent).toBe(0);
+    expect(calm.unknown.find((u) => u.signal === 'errorRatePercent')).toBeUndefined();
+    const idle = await measureSnapshot(profile(prometheus.url, {}, 'stale-api'), sources, now, {
+      poolCapacity: 10,
+      hpa,
+    });
+    expect(idle.unknown.find((u) => u.signal === 'errorRatePercent')?.reason).toBe('empty');
   });
 
   it('measures the snapshot the engine gets, every signal known', async () => {

@@ -12,7 +12,7 @@ import {
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
 import type { MetricSnapshot } from '../tuning/types.ts';
 import type { HpaStatus } from './hpa-status.ts';
-import { PrometheusClient } from './prometheus-client.ts';
+import { PrometheusClient, type QueryData } from './prometheus-client.ts';
 import {
   checkFreshness,
   type Reading,
@@ -164,20 +164,34 @@ function count(sources: MetricSources, unknowns: readonly UnknownSignal[]): void
   }
 }
 
+/** An instant query at one time, each distinct query sent once (signals share age queries). */
+type Ask = (promql: string) => Promise<QueryData>;
+
+function askOnce(client: PrometheusClient, timeSeconds: number): Ask {
+  const asked = new Map<string, Promise<QueryData>>();
+  return (promql) => {
+    let answer = asked.get(promql);
+    if (!answer) {
+      answer = client.query(promql, timeSeconds);
+      asked.set(promql, answer);
+    }
+    return answer;
+  };
+}
+
 async function readSignal(
-  client: PrometheusClient,
+  ask: Ask,
   signal: Signal,
   profile: PerformanceProfile,
   vars: QueryVariables,
-  timeSeconds: number,
 ): Promise<Reading> {
   const built = signalQuery(profile.spec.metrics.prometheus, signal, vars);
   if ('problem' in built) return unknown(signal, UnknownReason.NotQueried, built.problem);
   try {
     const [value, age] = await Promise.all([
-      client.query(built.query, timeSeconds).then((data) => readInstantValue(signal, data)),
+      ask(built.query).then((data) => readInstantValue(signal, data)),
       built.ageQuery
-        ? client.query(built.ageQuery, timeSeconds).then((data) => readInstantValue(signal, data))
+        ? ask(built.ageQuery).then((data) => readInstantValue(signal, data))
         : Promise.resolve(undefined),
     ]);
     const staleness = profile.spec.metrics.prometheus?.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS;
@@ -212,7 +226,10 @@ export async function measureSnapshot(
   const time = nowSeconds();
   const [readings, redis] = await Promise.all([
     client
-      ? Promise.all(LIVE_SIGNALS.map((signal) => readSignal(client, signal, profile, vars, time)))
+      ? (() => {
+          const ask = askOnce(client, time);
+          return Promise.all(LIVE_SIGNALS.map((signal) => readSignal(ask, signal, profile, vars)));
+        })()
       : Promise.resolve(
           LIVE_SIGNALS.map((signal) =>
             unknown(signal, UnknownReason.NotQueried, 'spec.metrics.prometheus is not set'),

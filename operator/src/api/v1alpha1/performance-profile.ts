@@ -122,7 +122,9 @@ const API_SERIES = 'namespace="$namespace",job="$deployment"';
 export const DEFAULT_PROMQL = {
   requestsPerSecond: `sum(rate(http_request_duration_seconds_count{${API_SERIES}}[2m]))`,
   p95LatencyMs: `1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${API_SERIES}}[5m])))`,
-  errorRatePercent: `100 * sum(rate(http_request_duration_seconds_count{${API_SERIES},status_code=~"5.."}[5m])) / sum(rate(http_request_duration_seconds_count{${API_SERIES}}[5m]))`,
+  // A 5xx series exists only once a request has failed: no such series is zero errors, as long as
+  // the request rate it is divided by exists (no requests measured is still unknown, not zero).
+  errorRatePercent: `100 * (sum(rate(http_request_duration_seconds_count{${API_SERIES},status_code=~"5.."}[5m])) or vector(0)) / sum(rate(http_request_duration_seconds_count{${API_SERIES}}[5m]))`,
   cacheHitRatePercent: `100 * sum(rate(cache_hits_total{${API_SERIES}}[5m])) / (sum(rate(cache_hits_total{${API_SERIES}}[5m])) + sum(rate(cache_misses_total{${API_SERIES}}[5m])))`,
   poolUsagePercent: `100 * max(database_connections_active{${API_SERIES}}) / $poolCapacity`,
   poolWaitSecondsP95: `histogram_quantile(0.95, sum by (le) (rate(database_pool_wait_seconds_bucket{${API_SERIES}}[5m])))`,
