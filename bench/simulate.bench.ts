@@ -42,7 +42,7 @@ export async function run(): Promise<void> {
               .join('; ')}`
           : '') +
         (best
-          ? `. best-static: pool ${best.poolSize}+${best.maxOverflow}, maxmemory ${best.redisMaxMemoryMiB} MiB, replicas ${best.minReplicas}..${best.maxReplicas}`
+          ? `. best-static: pool ${best.poolSize}+${best.maxOverflow}, maxmemory ${best.redisMaxmemoryMiB} MiB, replicas ${best.minReplicas}..${best.maxReplicas}`
           : ''),
     );
     if (verdict?.met) met++;

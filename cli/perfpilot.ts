@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { operatorCommand } from './operator-command.ts';
+import { recommendCommand } from './recommend-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { synthCommand } from './synth-command.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(synthCommand());
   program.addCommand(simulateCommand());
   program.addCommand(operatorCommand());
+  program.addCommand(recommendCommand());
   return program;
 }
 

@@ -192,7 +192,7 @@ describe('values', () => {
 
   it('reject a verification window longer than the cooldown', () => {
     expect(problemsOf({ operator: { profile: { cooldownSeconds: 120 } } })).toEqual([
-      'operator.profile.verificationWindowSeconds: 300 is invalid; allowed: at most operator.profile.cooldownSeconds (120)',
+      'operator.profile.verificationWindowSeconds: 600 is invalid; allowed: at most operator.profile.cooldownSeconds (120)',
     ]);
   });
 

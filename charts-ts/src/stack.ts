@@ -7,6 +7,7 @@ import { App, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
   DEFAULT_POLICY,
+  DEFAULT_PROMETHEUS_TIMEOUT_SECONDS,
   DEFAULT_STALENESS_SECONDS,
 } from '../../operator/src/api/v1alpha1/performance-profile.ts';
 import { GrafanaDashboard } from './grafana-dashboard.ts';
@@ -124,6 +125,7 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
                 prometheus: {
                   url: values.monitoring.prometheusUrl,
                   stalenessSeconds: DEFAULT_STALENESS_SECONDS,
+                  timeoutSeconds: DEFAULT_PROMETHEUS_TIMEOUT_SECONDS,
                 },
               }
             : {}),

@@ -6,9 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { generatePki } from './certs.ts';
 import { freePort, RunDirectory, waitFor } from './processes.ts';
 
 const run = promisify(execFile);
@@ -38,6 +41,10 @@ export interface PrometheusOptions {
   readonly ruleFiles?: readonly string[];
   /** timeoutMs bounds the wait for /-/ready. @default 30000 */
   readonly timeoutMs?: number;
+  /** basicAuth makes every endpoint require this user and password (web config, bcrypt). @default none */
+  readonly basicAuth?: { readonly username: string; readonly password: string };
+  /** tls serves https with a fresh test CA's certificate for 127.0.0.1 (see `caCert`). @default false */
+  readonly tls?: boolean;
 }
 
 /** A running Prometheus. */
@@ -47,6 +54,8 @@ export interface PrometheusServer {
   readonly port: number;
   /** dataDir holds its TSDB (inside the run directory; removed by stop()). */
   readonly dataDir: string;
+  /** caCert is the PEM CA that signed the serving certificate, with `tls`. */
+  readonly caCert?: string;
   /**
    * waitForSeries waits until an instant query returns at least one series, and returns the
    * first series' value; fails after `timeoutMs` naming the query.
@@ -96,8 +105,29 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       }),
     );
     const dataDir = join(dir.path, 'data');
-    const url = `http://${host}:${port}`;
+    const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
+    const web: Record<string, unknown> = {};
+    let caCert: string | undefined;
+    if (options.tls) {
+      const pki = await generatePki();
+      caCert = pki.caCert;
+      writeFileSync(join(dir.path, 'tls.crt'), pki.servingCert);
+      writeFileSync(join(dir.path, 'tls.key'), pki.servingKey, { mode: 0o600 });
+      web.tls_server_config = { cert_file: join(dir.path, 'tls.crt'), key_file: join(dir.path, 'tls.key') };
+    }
+    if (options.basicAuth) {
+      web.basic_auth_users = { [options.basicAuth.username]: await bcrypt(options.basicAuth.password) };
+    }
+    const webConfigPath = join(dir.path, 'web.yml');
+    writeFileSync(webConfigPath, stringify(web), { mode: 0o600 });
+    const headers: Record<string, string> = options.basicAuth
+      ? {
+          authorization: `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}`,
+        }
+      : {};
+    const get = async (path: string) => await fetchWith(`${url}${path}`, headers, caCert);
     const server = dir.start('prometheus', 'prometheus', [
+      `--web.config.file=${webConfigPath}`,
       `--config.file=${configPath}`,
       `--storage.tsdb.path=${dataDir}`,
       `--web.listen-address=${host}:${port}`,
@@ -108,12 +138,12 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     ]);
     await waitFor(
       `prometheus ready on ${url}`,
-      async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined),
+      async () => ((await get('/-/ready')).status === 200 ? true : undefined),
       { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 100, process: server },
     );
     const query = async (promql: string) => {
-      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
-      const body = (await response.json()) as {
+      const response = await get(`/api/v1/query?${new URLSearchParams({ query: promql })}`);
+      const body = JSON.parse(response.text) as {
         status: string;
         error?: string;
         data: { resultType: string; result: unknown[] };
@@ -125,6 +155,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       url,
       port,
       dataDir,
+      ...(caCert ? { caCert } : {}),
       query,
       waitForSeries: async (promql, timeoutMs = 20_000) =>
         await waitFor(
@@ -142,6 +173,45 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     await dir.dispose();
     throw err;
   }
+}
+
+/** bcrypt hashes a password as Prometheus's web config wants it (libxcrypt through Python's crypt), at the lowest cost: Prometheus checks it on every request. */
+async function bcrypt(password: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const child = execFile(
+      'python3',
+      [
+        '-W',
+        'ignore',
+        '-c',
+        'import crypt,sys; print(crypt.crypt(sys.stdin.readline().rstrip("\\n"), crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))',
+      ],
+      { timeout: 10_000 },
+      (err, out) => (err ? reject(err) : resolve(out.trim())),
+    );
+    child.stdin?.end(`${password}\n`);
+  });
+}
+
+/** fetchWith GETs a URL over http or https (trusting `ca`), with headers; resolves status and body. */
+async function fetchWith(
+  url: string,
+  headers: Record<string, string>,
+  ca: string | undefined,
+): Promise<{ status: number; text: string }> {
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { headers, ...(ca ? { ca } : {}), signal: AbortSignal.timeout(5000) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** checkRules runs `promtool check rules` on rule file contents; resolves with its output, rejects with it. */

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { generatePki } from './certs.ts';
 import { freePort, isPortFree, type ManagedProcess, RunDirectory, waitFor } from './processes.ts';
 
 const run = promisify(execFile);
@@ -21,6 +22,8 @@ export interface RedisEndpoint {
 /** One running redis-server. */
 export interface RedisServer extends RedisEndpoint {
   readonly password: string;
+  /** caCert is the PEM CA that signed the server's certificate, when started with `tls`. */
+  readonly caCert?: string;
   /** client opens a new ioredis connection to this node, authenticated. */
   client(): Redis;
   /** stop ends the server and removes its directory. */
@@ -50,6 +53,12 @@ export interface RedisOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options for startRedis: one node, optionally serving TLS only. */
+export interface RedisServerOptions extends RedisOptions {
+  /** tls serves TLS only (no plain port), with a fresh test CA's certificate for 127.0.0.1. @default false */
+  readonly tls?: boolean;
+}
+
 /** Options for startRedisCluster. */
 export interface RedisClusterOptions extends RedisOptions {
   /** masters is the number of master nodes (at least 3, as Redis Cluster requires). @default 3 */
@@ -63,11 +72,12 @@ export interface RedisClusterOptions extends RedisOptions {
 const host = '127.0.0.1';
 
 /** connect opens a one-shot probe connection: no retries, and failures surface as rejections only. */
-function connect(port: number, password: string): Redis {
+function connect(port: number, password: string, ca?: string): Redis {
   const client = new Redis({
     host,
     port,
     password,
+    ...(ca ? { tls: { ca } } : {}),
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
@@ -76,8 +86,8 @@ function connect(port: number, password: string): Redis {
   return client;
 }
 
-async function ping(port: number, password: string): Promise<boolean> {
-  const client = connect(port, password);
+async function ping(port: number, password: string, ca?: string): Promise<boolean> {
+  const client = connect(port, password, ca);
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';
@@ -86,11 +96,17 @@ async function ping(port: number, password: string): Promise<boolean> {
   }
 }
 
-function writeConfig(dir: string, port: number, password: string, extra: readonly string[]): string {
+function writeConfig(
+  dir: string,
+  port: number,
+  password: string,
+  extra: readonly string[],
+  tls = false,
+): string {
   // The password goes into a config file (mode 0600), never onto a command line.
   const path = join(dir, `redis-${port}.conf`);
   const lines = [
-    `port ${port}`,
+    ...(tls ? ['port 0', `tls-port ${port}`] : [`port ${port}`]),
     `bind ${host}`,
     `dir ${dir}`,
     'daemonize no',
@@ -106,14 +122,30 @@ function writeConfig(dir: string, port: number, password: string, extra: readonl
 }
 
 /** startRedis starts one password-protected redis-server and waits until it answers PING. */
-export async function startRedis(options: RedisOptions): Promise<RedisServer> {
+export async function startRedis(options: RedisServerOptions): Promise<RedisServer> {
   const dir = new RunDirectory('perfpilot-redis');
   try {
     const port = await freePort();
-    const server = dir.start('redis', 'redis-server', [writeConfig(dir.path, port, options.password, [])]);
+    let caCert: string | undefined;
+    const tlsLines: string[] = [];
+    if (options.tls) {
+      const pki = await generatePki();
+      caCert = pki.caCert;
+      writeFileSync(join(dir.path, 'tls.crt'), pki.servingCert);
+      writeFileSync(join(dir.path, 'tls.key'), pki.servingKey, { mode: 0o600 });
+      writeFileSync(join(dir.path, 'ca.crt'), pki.caCert);
+      tlsLines.push(
+        `tls-cert-file ${join(dir.path, 'tls.crt')}`,
+        `tls-key-file ${join(dir.path, 'tls.key')}`,
+        `tls-ca-cert-file ${join(dir.path, 'ca.crt')}`,
+        'tls-auth-clients no',
+      );
+    }
+    const config = writeConfig(dir.path, port, options.password, tlsLines, options.tls);
+    const server = dir.start('redis', 'redis-server', [config]);
     await waitFor(
       `redis-server on ${port}`,
-      async () => ((await ping(port, options.password)) ? true : undefined),
+      async () => ((await ping(port, options.password, caCert)) ? true : undefined),
       {
         timeoutMs: options.timeoutMs ?? 15_000,
         process: server,
@@ -123,7 +155,9 @@ export async function startRedis(options: RedisOptions): Promise<RedisServer> {
       host,
       port,
       password: options.password,
-      client: () => new Redis({ host, port, password: options.password }),
+      ...(caCert ? { caCert } : {}),
+      client: () =>
+        new Redis({ host, port, password: options.password, ...(caCert ? { tls: { ca: caCert } } : {}) }),
       stop: async () => await dir.dispose(),
     };
   } catch (err) {

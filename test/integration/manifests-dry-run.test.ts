@@ -228,12 +228,20 @@ describe('the sample PerformanceProfiles on a real API server', () => {
       },
       knobs: {
         poolSize: { min: 5, max: 50 },
-        maxOverflow: { min: 0, max: 50 },
+        maxOverflow: { min: 0, max: 30 },
         redisMaxmemory: { minMiB: 128, maxMiB: 768, containerMemoryLimitMiB: 1024 },
         replicas: { floor: 2, ceiling: 10 },
       },
       database: { maxConnections: 100, reservedConnections: 10 },
-      policy: { evaluationIntervalSeconds: 60, cooldownSeconds: 300 },
+      // The engine runs with exactly these (controller/tuning-spec-from-profile.ts).
+      policy: {
+        evaluationIntervalSeconds: 60,
+        cooldownSeconds: 600,
+        maxStepPercent: 50,
+        stabilizationWindowSeconds: 1800,
+        verificationWindowSeconds: 600,
+        deadbandPercent: 10,
+      },
     });
     const listed = await kubectl(['get', 'perfpilot', '-n', namespace]);
     expect(listed.stdout).toMatch(/^NAME\s+MODE\s+READY\s+SLO\s+KNOBS\s+AGE/);

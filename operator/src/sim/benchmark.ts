@@ -25,7 +25,7 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 export const BEST_STATIC_GRID: Readonly<Record<KnobName, readonly number[]>> = {
   poolSize: [5, 10, 20, 30],
   maxOverflow: [0, 10, 30],
-  redisMaxMemoryMiB: [256, 512, 1024, 2048, 3072, 4096, 6144],
+  redisMaxmemoryMiB: [256, 512, 1024, 2048, 3072, 4096, 6144],
   minReplicas: [2, 3, 4, 6, 8],
   maxReplicas: [6, 10, 15, 20],
 };
@@ -77,7 +77,7 @@ export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluat
       for (const knob of Object.keys(BEST_STATIC_GRID) as KnobName[]) {
         for (const value of BEST_STATIC_GRID[knob]) {
           if (value === best[knob]) continue;
-          if (knob === 'redisMaxMemoryMiB' && value > memoryCeiling) continue;
+          if (knob === 'redisMaxmemoryMiB' && value > memoryCeiling) continue;
           const candidate = { ...best, [knob]: value };
           if (candidate.minReplicas > candidate.maxReplicas) continue;
           if (candidate.maxReplicas * (candidate.poolSize + candidate.maxOverflow) > budget) continue;

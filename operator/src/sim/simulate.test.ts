@@ -39,7 +39,7 @@ describe('simulate', () => {
   it('the engine keeps every invariant after every change and changes nothing during a metric outage', () => {
     const spec = tuningSpecFor(scenario);
     const run = simulate(scenario, engineController(scenario));
-    const knobs = { poolSize: 20, maxOverflow: 30, redisMaxMemoryMiB: 512, minReplicas: 2, maxReplicas: 10 };
+    const knobs = { poolSize: 20, maxOverflow: 30, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 10 };
     const byTime = new Map<number, typeof knobs>();
     for (const c of run.changes) {
       Object.assign(knobs, { [c.knob]: c.to });

@@ -4,9 +4,15 @@
  * fixed configuration, or the tuning engine itself through {@link evaluate} (the same function
  * the operator calls). The model is documented in operator/src/sim/README.md.
  */
+import { DEFAULT_KNOB_BOUNDS } from '../api/v1alpha1/performance-profile.ts';
+import {
+  DEFAULT_TARGET_ENVIRONMENT,
+  DEFAULT_TUNING_SPEC,
+  defaultedProfileSpec,
+  tuningSpecFromProfile,
+} from '../controller/tuning-spec-from-profile.ts';
 import { EMPTY_HISTORY, evaluate, recordEvaluation } from '../tuning/evaluate.ts';
 import { SEED_RULE_BASE_POOL_SIZE, SEED_STATIC_KNOBS, seedRulePoolSize } from '../tuning/seed-baselines.ts';
-import { DEFAULT_TUNING_SPEC, validateTuningSpec } from '../tuning/tuning-spec.ts';
 import type { KnobName, KnobValues, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import { CacheModel } from './cache-model.ts';
 import { EMPTY_HPA_MEMORY, HPA_SYNC_SECONDS, type HpaMemory, hpaSync } from './hpa.ts';
@@ -36,25 +42,31 @@ export const SEED_STATIC: KnobController = { kind: 'static', label: 'seed-static
 export const SEED_RULES: KnobController = { kind: 'seed-rules', label: 'seed-rules' };
 
 /**
- * The TuningSpec the operator would run with for a scenario's environment: the seed's SLOs, the
- * scenario's DB budget, Redis limit and HPA target, and the default policy timings.
+ * The TuningSpec the operator runs with for a scenario's environment: a profile that sets only
+ * what the environment dictates (the DB budget, the Redis container limit and its 0.75 ceiling,
+ * the replica ceiling), every other field defaulted by the CRD, mapped by the controller's own
+ * mapper with the scenario's workers and HPA target. So the benchmark measures what ships.
  */
 export function tuningSpecFor(scenario: Scenario): TuningSpec {
   const ceiling = Math.floor(0.75 * scenario.redis.memoryLimitMiB);
-  return validateTuningSpec({
-    ...DEFAULT_TUNING_SPEC,
+  const profile = defaultedProfileSpec({
+    targetRef: { name: scenario.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'risk-api' },
     knobs: {
-      ...DEFAULT_TUNING_SPEC.knobs,
-      redisMaxMemoryMiB: { min: Math.min(64, ceiling), max: ceiling },
-      replicas: { min: 2, max: scenario.app.replicaCeiling },
+      redisMaxmemory: {
+        minMiB: Math.min(DEFAULT_KNOB_BOUNDS.redisMaxmemory.minMiB, ceiling),
+        maxMiB: ceiling,
+        containerMemoryLimitMiB: scenario.redis.memoryLimitMiB,
+      },
+      replicas: { ceiling: scenario.app.replicaCeiling },
     },
     database: {
-      ...DEFAULT_TUNING_SPEC.database,
       maxConnections: scenario.db.maxConnections,
       reservedConnections: scenario.db.reservedConnections,
-      workersPerReplica: scenario.app.workers,
     },
-    redisMemoryLimitMiB: scenario.redis.memoryLimitMiB,
+  });
+  return tuningSpecFromProfile(profile, {
+    ...DEFAULT_TARGET_ENVIRONMENT,
+    workersPerReplica: scenario.app.workers,
     hpaTargetCpuUtilization: scenario.app.hpaTargetCpuUtilization,
   });
 }
@@ -214,7 +226,7 @@ export function simulate(
   let history: TuningHistory = EMPTY_HISTORY;
   const startRps = loadAt(scenario.load.points, 0);
   // Start where the HPA would have settled for the first minute's load.
-  const startHitRate = cache.state(startRps, knobs.redisMaxMemoryMiB * MIB).hitRate;
+  const startHitRate = cache.state(startRps, knobs.redisMaxmemoryMiB * MIB).hitRate;
   const startCpuMs = startHitRate * app.cpuMsPerHit + (1 - startHitRate) * app.cpuMsPerMiss;
   const startReplicas = Math.min(
     knobs.maxReplicas,
@@ -282,7 +294,7 @@ export function simulate(
     const rps = loadAt(scenario.load.points, minute) * Math.exp(noise - (sigma * sigma) / 2);
     const readyPods = pods.filter((readyAt) => readyAt <= now).length;
     const serving = Math.max(0, readyPods - (rollout?.unavailable ?? 0));
-    const cacheState = cache.state(rps, knobs.redisMaxMemoryMiB * MIB);
+    const cacheState = cache.state(rps, knobs.redisMaxmemoryMiB * MIB);
     const poolConnections = knobs.poolSize + knobs.maxOverflow;
     const granted = serving > 0 ? Math.min(poolConnections, Math.floor(connectionsAvailable / serving)) : 0;
     const outcome =
@@ -322,7 +334,7 @@ export function simulate(
     failedRequests += rps * errorRate * TICK_SECONDS;
     requests += rps * TICK_SECONDS;
     podSeconds += (pods.length + (rollout?.surge ?? 0)) * TICK_SECONDS;
-    redisGbSeconds += (knobs.redisMaxMemoryMiB / 1024) * TICK_SECONDS;
+    redisGbSeconds += (knobs.redisMaxmemoryMiB / 1024) * TICK_SECONDS;
     connectionSeconds += dbConnections * TICK_SECONDS;
     const servedShare = 1 - errorRate;
     window.ticks++;
@@ -349,7 +361,7 @@ export function simulate(
         hitRate: cacheState.hitRate,
         poolSize: knobs.poolSize,
         maxOverflow: knobs.maxOverflow,
-        maxMemoryMiB: knobs.redisMaxMemoryMiB,
+        maxMemoryMiB: knobs.redisMaxmemoryMiB,
         dbConnections,
       });
     }
@@ -387,7 +399,7 @@ export function simulate(
             poolWaitMs: w.poolWait / w.ticks,
             redis: {
               usedMemoryBytes: w.usedBytes,
-              maxMemoryBytes: knobs.redisMaxMemoryMiB * MIB,
+              maxMemoryBytes: knobs.redisMaxmemoryMiB * MIB,
               hitsPerSecond: w.hits / w.ticks,
               missesPerSecond: w.misses / w.ticks,
               evictedKeysPerSecond: w.evicted / w.ticks,

@@ -41,6 +41,12 @@ export interface OperatorMetrics extends RuntimeMetrics {
   readonly knobValue: Gauge<'namespace' | 'profile' | 'knob' | 'kind'>;
   /** decisionsTotal counts tuning decisions by namespace, profile, knob and outcome. */
   readonly decisionsTotal: Counter<'namespace' | 'profile' | 'knob' | 'outcome'>;
+  /**
+   * metricUnknownTotal counts signals a source could not measure, by source (prometheus, redis,
+   * kubernetes), signal and reason (empty, multiple_series, nan, infinite, negative, stale,
+   * unanswered, ...; see metrics/prometheus-result.ts): each is unknown, never zero.
+   */
+  readonly metricUnknownTotal: Counter<'source' | 'signal' | 'reason'>;
 }
 
 /** Histogram buckets in seconds, from 1 ms (an in-memory decision) to 60 s (a slow API server). */
@@ -128,6 +134,12 @@ export function createOperatorMetrics(registry: Registry = new Registry()): Oper
       name: OperatorMetric.decisionsTotal,
       help: 'Tuning decisions by knob and outcome.',
       labelNames: ['namespace', 'profile', 'knob', 'outcome'],
+      registers,
+    }),
+    metricUnknownTotal: new Counter({
+      name: OperatorMetric.metricUnknownTotal,
+      help: 'Signals a metric source could not measure (empty, several series, NaN, infinite, negative, stale, unanswered), by source, signal and reason; each is unknown, never zero.',
+      labelNames: ['source', 'signal', 'reason'],
       registers,
     }),
   };

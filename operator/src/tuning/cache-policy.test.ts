@@ -5,11 +5,10 @@ import {
   PRIOR_MISS_CURVE_EXPONENT,
   recommendMaxMemory,
 } from './cache-policy.ts';
-import { healthySnapshot } from './test-fixtures.ts';
-import { DEFAULT_TUNING_SPEC } from './tuning-spec.ts';
+import { healthySnapshot, TEST_SPEC } from './test-fixtures.ts';
 import type { RedisSignals } from './types.ts';
 
-const spec = DEFAULT_TUNING_SPEC;
+const spec = TEST_SPEC;
 const MIB = 1024 * 1024;
 
 function redis(signals: Partial<RedisSignals>) {
@@ -144,7 +143,7 @@ describe('miss breakdown and curve fit', () => {
       expiredKeysPerSecond: 0,
     });
     const change = {
-      knob: 'redisMaxMemoryMiB' as const,
+      knob: 'redisMaxmemoryMiB' as const,
       from: 256,
       to: 512,
       atSeconds: 0,

@@ -92,7 +92,7 @@ export function recommendMaxMemory(
   const usedMiB = snapshot.redis.usedMemoryBytes / MIB;
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const facts = `hit rate ${pct(hitRate)} (eviction misses ${pct(capacityMissRatio)}, TTL/first misses ${pct(otherMissRatio)})`;
-  const clamp = (v: number) => Math.max(spec.knobs.redisMaxMemoryMiB.min, Math.min(ceiling, Math.round(v)));
+  const clamp = (v: number) => Math.max(spec.knobs.redisMaxmemoryMiB.min, Math.min(ceiling, Math.round(v)));
 
   // With a TTL, the keys' footprint grows with the request rate, at most linearly (each key's
   // resident share λτ / (1 + λτ) is concave in λ), so scale what we saw to the forecast peak.

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HISTORY, evaluate, recordEvaluation } from './evaluate.ts';
 import { SEED_STATIC_KNOBS } from './seed-baselines.ts';
-import { healthySnapshot, SAFE_KNOBS } from './test-fixtures.ts';
-import { DEFAULT_TUNING_SPEC, validateTuningSpec } from './tuning-spec.ts';
+import { healthySnapshot, SAFE_KNOBS, TEST_SPEC } from './test-fixtures.ts';
+import { validateTuningSpec } from './tuning-spec.ts';
 import { KNOB_NAMES } from './types.ts';
 
-const spec = DEFAULT_TUNING_SPEC;
+const spec = TEST_SPEC;
 
 describe('evaluate', () => {
   it('returns one decision per knob, each with a reason', () => {

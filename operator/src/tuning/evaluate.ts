@@ -57,7 +57,7 @@ export function proposeKnobs(
     proposals.push({ knob: 'poolSize', value: allocation.poolSize, reason: `${pool.reason}${fitted}` });
     proposals.push({ knob: 'maxOverflow', value: allocation.maxOverflow, reason: allocation.reason });
   }
-  const lastMemoryChange = [...history.changes].reverse().find((c) => c.knob === 'redisMaxMemoryMiB');
+  const lastMemoryChange = [...history.changes].reverse().find((c) => c.knob === 'redisMaxmemoryMiB');
   const exponent = fitMissCurveExponent(
     lastMemoryChange,
     lastMemoryChange ? snapshotBefore(history.snapshots, lastMemoryChange.atSeconds) : undefined,
@@ -68,13 +68,13 @@ export function proposeKnobs(
   const memory = recommendMaxMemory(
     spec,
     snapshot,
-    current.redisMaxMemoryMiB,
+    current.redisMaxmemoryMiB,
     exponent,
     peakUsedBytes,
     PEAK_HEADROOM * peakRps,
   );
   if (memory.valueMiB !== undefined) {
-    proposals.push({ knob: 'redisMaxMemoryMiB', value: memory.valueMiB, reason: memory.reason });
+    proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });
   }
   return proposals;
 }

@@ -6,7 +6,7 @@
 export { EMPTY_HISTORY, evaluate, recordEvaluation } from './evaluate.ts';
 export { gateProposals, satisfiesInvariants, snapshotProblem } from './safety-gate.ts';
 export { SEED_STATIC_KNOBS, seedRulePoolSize } from './seed-baselines.ts';
-export { DEFAULT_TUNING_SPEC, validateTuningSpec } from './tuning-spec.ts';
+export { validateTuningSpec } from './tuning-spec.ts';
 export type {
   AppliedChange,
   Evaluation,

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { probabilityWaitExceeds } from './queueing.ts';
-import { healthySnapshot, specWith } from './test-fixtures.ts';
-import { DEFAULT_TUNING_SPEC } from './tuning-spec.ts';
+import { healthySnapshot, specWith, TEST_SPEC } from './test-fixtures.ts';
 
-const spec = DEFAULT_TUNING_SPEC;
+const spec = TEST_SPEC;
 
 describe('recommendPoolSize', () => {
   it.each<[string, number, number, number]>([

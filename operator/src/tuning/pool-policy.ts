@@ -110,7 +110,7 @@ export function allocateConnectionBudget(
 ): ConnectionAllocation {
   const budget = connectionBudget(spec);
   const { maxOverflow: overflowRange, replicas } = spec.knobs;
-  const perReplicaAtCeiling = Math.floor(budget / replicas.max);
+  const perReplicaAtCeiling = Math.floor(budget / replicas.ceiling);
   const floor = poolSizeFloor(spec);
   let pool = Math.max(floor, Math.min(poolSize, Math.floor(budget / minReplicas) - overflowRange.min));
   let note = pool < poolSize ? `; pool cut from ${poolSize} so ${minReplicas} replicas fit` : '';
@@ -126,10 +126,10 @@ export function allocateConnectionBudget(
   const maxOverflow = Math.min(overflowRange.max, Math.max(overflowRange.min, perReplicaAtCeiling - pool));
   const maxReplicas = Math.max(
     minReplicas,
-    Math.min(replicas.max, Math.floor(budget / (pool + maxOverflow))),
+    Math.min(replicas.ceiling, Math.floor(budget / (pool + maxOverflow))),
   );
   const reason =
-    `budget ${budget} connections, ${Math.max(0, perReplicaAtCeiling)} per replica at the ceiling of ${replicas.max}; ` +
+    `budget ${budget} connections, ${Math.max(0, perReplicaAtCeiling)} per replica at the ceiling of ${replicas.ceiling}; ` +
     `pool ${pool} + overflow ${maxOverflow} fits ${maxReplicas} replicas` +
     (maxReplicas < loadReplicas ? `; DB budget binds: the load needs ${loadReplicas}` : '') +
     note;

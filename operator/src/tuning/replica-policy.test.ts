@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { estimateReplicaCapacity, recommendReplicaBounds } from './replica-policy.ts';
-import { healthySnapshot, specWith } from './test-fixtures.ts';
-import { DEFAULT_TUNING_SPEC } from './tuning-spec.ts';
+import { healthySnapshot, specWith, TEST_SPEC } from './test-fixtures.ts';
 
-const spec = DEFAULT_TUNING_SPEC;
+const spec = TEST_SPEC;
 
 describe('replica bounds', () => {
   it('uses the seed prior of 1000 rps per replica until it has evidence', () => {

@@ -91,7 +91,7 @@ export function recommendReplicaBounds(
   const perReplicaAtTarget = capacity.requestsPerSecondAtFullCpu * spec.hpaTargetCpuUtilization;
   const range = observedLoadRange(history, snapshot);
   const floor = minReplicasFloor(spec);
-  const ceiling = spec.knobs.replicas.max;
+  const ceiling = spec.knobs.replicas.ceiling;
   const minReplicas = Math.min(ceiling, Math.max(floor, Math.ceil(range.troughRps / perReplicaAtTarget)));
   const peakReplicas = Math.max(minReplicas, Math.ceil(range.peakRps / perReplicaAtTarget));
   const maxForPeak = Math.ceil((range.peakRps * PEAK_HEADROOM) / perReplicaAtTarget);

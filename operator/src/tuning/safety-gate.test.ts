@@ -2,8 +2,8 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
 import { enforceInvariants, gateProposals, snapshotProblem } from './safety-gate.ts';
-import { healthySnapshot, SAFE_KNOBS, specWith } from './test-fixtures.ts';
-import { connectionBudget, DEFAULT_TUNING_SPEC, maxMemoryCeilingMiB } from './tuning-spec.ts';
+import { healthySnapshot, SAFE_KNOBS, specWith, TEST_SPEC } from './test-fixtures.ts';
+import { connectionBudget, maxMemoryCeilingMiB } from './tuning-spec.ts';
 import type {
   AppliedChange,
   KnobValues,
@@ -14,7 +14,7 @@ import type {
 } from './types.ts';
 import { KNOB_NAMES } from './types.ts';
 
-const spec = DEFAULT_TUNING_SPEC;
+const spec = TEST_SPEC;
 const now = 10_000;
 
 function change(
@@ -40,7 +40,7 @@ function satisfiesInvariants(s: TuningSpec, v: KnobValues): boolean {
     v.minReplicas >= 2 &&
     v.minReplicas >= s.pdbMinAvailable &&
     v.minReplicas <= v.maxReplicas &&
-    v.redisMaxMemoryMiB <= 0.75 * s.redisMemoryLimitMiB &&
+    v.redisMaxmemoryMiB <= 0.75 * s.redisMemoryLimitMiB &&
     v.poolSize >= 1 &&
     KNOB_NAMES.every((k) => Number.isInteger(v[k]))
   );
@@ -84,14 +84,14 @@ describe('gate rules per knob', () => {
     ['applies a modest change', { knob: 'poolSize', value: 10, reason: 'r' }, EMPTY_HISTORY, 10, /8 → 10/],
     [
       'holds inside the deadband',
-      { knob: 'redisMaxMemoryMiB', value: 540, reason: 'r' },
+      { knob: 'redisMaxmemoryMiB', value: 540, reason: 'r' },
       EMPTY_HISTORY,
       512,
       /deadband/,
     ],
     [
       'caps the step at 50 %',
-      { knob: 'redisMaxMemoryMiB', value: 4000, reason: 'r' },
+      { knob: 'redisMaxmemoryMiB', value: 4000, reason: 'r' },
       EMPTY_HISTORY,
       768,
       /step capped at 256/,
@@ -139,7 +139,7 @@ describe('gate rules per knob', () => {
   });
 
   it.each<[string, Proposal, RegExp]>([
-    ['a cache shrink', { knob: 'redisMaxMemoryMiB', value: 300, reason: 'r' }, /removes capacity/],
+    ['a cache shrink', { knob: 'redisMaxmemoryMiB', value: 300, reason: 'r' }, /removes capacity/],
     ['a lower replica floor', { knob: 'minReplicas', value: 2, reason: 'r' }, /removes capacity|already at/],
     ['a pool change, which rolls the pods', { knob: 'poolSize', value: 10, reason: 'r' }, /rolls the pods/],
   ])('holds %s while the SLO is broken', (_name, proposal, reason) => {
@@ -178,7 +178,7 @@ describe('gate rules per knob', () => {
 
   it('still grows memory while the SLO is broken', () => {
     const decision = gateOne(
-      { knob: 'redisMaxMemoryMiB', value: 700, reason: 'r' },
+      { knob: 'redisMaxmemoryMiB', value: 700, reason: 'r' },
       EMPTY_HISTORY,
       healthySnapshot(now, { errorRate: 0.01 }),
     );
@@ -187,11 +187,11 @@ describe('gate rules per knob', () => {
 
   it('rolls back a shrink when the SLO broke after it', () => {
     const history = {
-      changes: [change({ knob: 'redisMaxMemoryMiB', from: 768, to: 512, atSeconds: now - 120 })],
+      changes: [change({ knob: 'redisMaxmemoryMiB', from: 768, to: 512, atSeconds: now - 120 })],
       snapshots: [],
     };
     const decision = gateOne(
-      { knob: 'redisMaxMemoryMiB', value: 400, reason: 'r' },
+      { knob: 'redisMaxmemoryMiB', value: 400, reason: 'r' },
       history,
       healthySnapshot(now, { p95LatencyMs: 450, redis: { hitsPerSecond: 1600, missesPerSecond: 400 } }),
     );
@@ -209,12 +209,12 @@ describe('gate rules per knob', () => {
   ])('does not roll back when %s', (_name, changeOverrides, snapshotOverrides) => {
     const history = {
       changes: [
-        change({ knob: 'redisMaxMemoryMiB', from: 768, to: 512, atSeconds: now - 120, ...changeOverrides }),
+        change({ knob: 'redisMaxmemoryMiB', from: 768, to: 512, atSeconds: now - 120, ...changeOverrides }),
       ],
       snapshots: [],
     };
     const decision = gateOne(
-      { knob: 'redisMaxMemoryMiB', value: 512, reason: 'r' },
+      { knob: 'redisMaxmemoryMiB', value: 512, reason: 'r' },
       history,
       healthySnapshot(now, snapshotOverrides),
     );
@@ -239,8 +239,8 @@ describe('enforceInvariants', () => {
     ['raises minReplicas to 2', { minReplicas: 1 }, { minReplicas: 2 }, /within \[2, 20\]/],
     [
       'caps maxmemory at 0.75 × the limit',
-      { redisMaxMemoryMiB: 4000 },
-      { redisMaxMemoryMiB: 3072 },
+      { redisMaxmemoryMiB: 4000 },
+      { redisMaxmemoryMiB: 3072 },
       /within \[64, 3072\]/,
     ],
   ])('%s', (_name, values, expected, note) => {
@@ -286,7 +286,7 @@ describe('enforceInvariants', () => {
 const knobValues = fc.record({
   poolSize: fc.integer({ min: -5, max: 200 }),
   maxOverflow: fc.integer({ min: -5, max: 200 }),
-  redisMaxMemoryMiB: fc.integer({ min: 0, max: 20_000 }),
+  redisMaxmemoryMiB: fc.integer({ min: 0, max: 20_000 }),
   minReplicas: fc.integer({ min: 0, max: 60 }),
   maxReplicas: fc.integer({ min: 0, max: 60 }),
 });
@@ -333,7 +333,7 @@ const anySpec = fc
         database: { ...spec.database, maxConnections, reservedConnections: reserved },
         redisMemoryLimitMiB: memoryLimit,
         pdbMinAvailable: pdb,
-        knobs: { ...spec.knobs, redisMaxMemoryMiB: { min: 64, max: Math.floor(0.75 * memoryLimit) } },
+        knobs: { ...spec.knobs, redisMaxmemoryMiB: { min: 64, max: Math.floor(0.75 * memoryLimit) } },
       }),
   );
 const anyProposals = fc.array(
@@ -358,7 +358,7 @@ describe('gate properties', () => {
         now,
       );
       expect(satisfiesInvariants(s, next)).toBe(true);
-      expect(next.redisMaxMemoryMiB).toBeLessThanOrEqual(maxMemoryCeilingMiB(s));
+      expect(next.redisMaxmemoryMiB).toBeLessThanOrEqual(maxMemoryCeilingMiB(s));
     },
   );
 

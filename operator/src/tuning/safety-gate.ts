@@ -65,12 +65,12 @@ export function knobLimits(spec: TuningSpec, knob: KnobName): { min: number; max
       return { min: poolSizeFloor(spec), max: knobs.poolSize.max };
     case 'maxOverflow':
       return knobs.maxOverflow;
-    case 'redisMaxMemoryMiB':
-      return { min: knobs.redisMaxMemoryMiB.min, max: maxMemoryCeilingMiB(spec) };
+    case 'redisMaxmemoryMiB':
+      return { min: knobs.redisMaxmemoryMiB.min, max: maxMemoryCeilingMiB(spec) };
     case 'minReplicas':
-      return { min: minReplicasFloor(spec), max: knobs.replicas.max };
+      return { min: minReplicasFloor(spec), max: knobs.replicas.ceiling };
     case 'maxReplicas':
-      return { min: minReplicasFloor(spec), max: knobs.replicas.max };
+      return { min: minReplicasFloor(spec), max: knobs.replicas.ceiling };
   }
 }
 
@@ -109,7 +109,7 @@ export function changeCouldExplainBreach(
         snapshot.poolWaitMs > POOL_WAIT_BOTTLENECK_SHARE * spec.slo.p95LatencyMs ||
         snapshot.errorRate > spec.slo.errorRate
       );
-    case 'redisMaxMemoryMiB':
+    case 'redisMaxmemoryMiB':
       return (
         snapshot.redis.hitsPerSecond <
         spec.slo.cacheHitRate * (snapshot.redis.hitsPerSecond + snapshot.redis.missesPerSecond)
@@ -198,7 +198,7 @@ function gateOneKnob(
   }
   const removesCapacity =
     delta < 0 &&
-    (knob === 'redisMaxMemoryMiB' ||
+    (knob === 'redisMaxmemoryMiB' ||
       knob === 'minReplicas' ||
       (knob === 'maxReplicas' && target < snapshot.readyReplicas));
   if (!sloHolds && removesCapacity) {

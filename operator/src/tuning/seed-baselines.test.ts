@@ -15,6 +15,6 @@ describe('seed baselines', () => {
   });
 
   it('seed-static carries the guide values: pool 20 + overflow 30, maxmemory 512mb', () => {
-    expect(SEED_STATIC_KNOBS).toMatchObject({ poolSize: 20, maxOverflow: 30, redisMaxMemoryMiB: 512 });
+    expect(SEED_STATIC_KNOBS).toMatchObject({ poolSize: 20, maxOverflow: 30, redisMaxmemoryMiB: 512 });
   });
 });

@@ -13,7 +13,7 @@ import type { KnobValues } from './types.ts';
 export const SEED_STATIC_KNOBS: KnobValues = {
   poolSize: 20,
   maxOverflow: 30,
-  redisMaxMemoryMiB: 512,
+  redisMaxmemoryMiB: 512,
   minReplicas: 2,
   maxReplicas: 10,
 };

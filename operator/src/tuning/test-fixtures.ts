@@ -1,5 +1,5 @@
-/** Builders for tuning tests: a healthy snapshot, seed-like knobs and an empty history. */
-import { DEFAULT_TUNING_SPEC } from './tuning-spec.ts';
+/** Builders for tuning tests: a roomy spec, a healthy snapshot, seed-like knobs and an empty history. */
+import { defaultedProfileSpec, tuningSpecFromProfile } from '../controller/tuning-spec-from-profile.ts';
 import type { KnobValues, MetricSnapshot, RedisSignals, TuningSpec } from './types.ts';
 
 const MIB = 1024 * 1024;
@@ -34,16 +34,37 @@ export function healthySnapshot(
   };
 }
 
-/** Knob values that satisfy every invariant of the default spec. */
+/**
+ * The spec the engine's unit tests run with: a profile with the CRD's policy and SLO defaults in a
+ * roomy environment (a 4 GiB Redis container, up to 20 replicas, pools from 2, 97 of PostgreSQL's
+ * 100 connections, samples valid for 180 s), so each test exercises one mechanism without the
+ * default bounds getting in its way. The shipped defaults have their own tests
+ * (controller/tuning-spec-from-profile.test.ts).
+ */
+export const TEST_SPEC: TuningSpec = tuningSpecFromProfile(
+  defaultedProfileSpec({
+    targetRef: { name: 'risk-api' },
+    knobs: {
+      poolSize: { min: 2, max: 50 },
+      maxOverflow: { min: 0, max: 30 },
+      redisMaxmemory: { minMiB: 64, maxMiB: 3072, containerMemoryLimitMiB: 4096 },
+      replicas: { floor: 2, ceiling: 20 },
+    },
+    database: { maxConnections: 100, reservedConnections: 3 },
+    metrics: { prometheus: { url: 'http://prometheus.test:9090', stalenessSeconds: 180 } },
+  }),
+);
+
+/** Knob values that satisfy every invariant of {@link TEST_SPEC}. */
 export const SAFE_KNOBS: KnobValues = {
   poolSize: 8,
   maxOverflow: 0,
-  redisMaxMemoryMiB: 512,
+  redisMaxmemoryMiB: 512,
   minReplicas: 2,
   maxReplicas: 6,
 };
 
-/** The default spec with some fields replaced. */
+/** {@link TEST_SPEC} with some fields replaced. */
 export function specWith(overrides: Partial<TuningSpec> = {}): TuningSpec {
-  return { ...DEFAULT_TUNING_SPEC, ...overrides };
+  return { ...TEST_SPEC, ...overrides };
 }

@@ -1,33 +1,9 @@
+/**
+ * Derived limits of a {@link TuningSpec} and its validation. The spec itself comes from a
+ * PerformanceProfile through the one mapper, controller/tuning-spec-from-profile.ts, which also
+ * holds the default spec (the CRD's defaults).
+ */
 import type { TuningSpec } from './types.ts';
-
-/** The seed guide's SLOs and conservative policy timings; every field is documented in types.ts. */
-export const DEFAULT_TUNING_SPEC: TuningSpec = {
-  slo: { p95LatencyMs: 200, errorRate: 0.001, cacheHitRate: 0.85, poolUsage: 0.8, requestsPerReplica: 1000 },
-  knobs: {
-    poolSize: { min: 2, max: 50 },
-    maxOverflow: { min: 0, max: 30 },
-    redisMaxMemoryMiB: { min: 64, max: 3072 },
-    replicas: { min: 2, max: 20 },
-  },
-  database: {
-    maxConnections: 100,
-    reservedConnections: 3,
-    connectionsHeldPerRequest: 1,
-    workersPerReplica: 4,
-  },
-  redisMemoryLimitMiB: 4096,
-  pdbMinAvailable: 1,
-  hpaTargetCpuUtilization: 0.7,
-  timings: {
-    evaluationIntervalSeconds: 60,
-    cooldownSeconds: 600,
-    stabilizationWindowSeconds: 1800,
-    verificationWindowSeconds: 600,
-    maxMetricAgeSeconds: 180,
-    maxStepFraction: 0.5,
-    deadbandFraction: 0.1,
-  },
-};
 
 /** Connections a replica's pool must be able to hand out so that no request can deadlock it. */
 export function poolDeadlockFloor(spec: TuningSpec): number {
@@ -47,12 +23,12 @@ export function connectionBudget(spec: TuningSpec): number {
 
 /** The largest `maxmemory` allowed: 0.75 × the Redis memory limit, and the knob's own max. */
 export function maxMemoryCeilingMiB(spec: TuningSpec): number {
-  return Math.min(spec.knobs.redisMaxMemoryMiB.max, Math.floor(0.75 * spec.redisMemoryLimitMiB));
+  return Math.min(spec.knobs.redisMaxmemoryMiB.max, Math.floor(0.75 * spec.redisMemoryLimitMiB));
 }
 
 /** The smallest `minReplicas` allowed: 2, the PDB's `minAvailable` and the knob floor. */
 export function minReplicasFloor(spec: TuningSpec): number {
-  return Math.max(2, spec.pdbMinAvailable, spec.knobs.replicas.min);
+  return Math.max(2, spec.pdbMinAvailable, spec.knobs.replicas.floor);
 }
 
 function requireRange(field: string, value: number, min: number, max: number): void {
@@ -72,10 +48,11 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('slo.cacheHitRate', slo.cacheHitRate, 0, 1);
   requireRange('slo.poolUsage', slo.poolUsage, 0.05, 1);
   requireRange('slo.requestsPerReplica', slo.requestsPerReplica, 1, 1e7);
-  for (const [name, range] of Object.entries(knobs) as [string, { min: number; max: number }][]) {
-    requireRange(`knobs.${name}.min`, range.min, 0, 1e7);
-    requireRange(`knobs.${name}.max`, range.max, range.min, 1e7);
+  for (const name of ['poolSize', 'maxOverflow', 'redisMaxmemoryMiB'] as const) {
+    requireRange(`knobs.${name}.min`, knobs[name].min, 0, 1e7);
+    requireRange(`knobs.${name}.max`, knobs[name].max, knobs[name].min, 1e7);
   }
+  requireRange('knobs.replicas.floor', knobs.replicas.floor, 0, 1e7);
   requireRange('knobs.poolSize.min', knobs.poolSize.min, 1, knobs.poolSize.max);
   requireRange('database.maxConnections', database.maxConnections, 1, 1e6);
   requireRange('database.reservedConnections', database.reservedConnections, 0, database.maxConnections - 1);
@@ -92,8 +69,8 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('timings.maxStepFraction', timings.maxStepFraction, 0.01, 10);
   requireRange('timings.deadbandFraction', timings.deadbandFraction, 0, 0.9);
   const floor = minReplicasFloor(spec);
-  requireRange('knobs.replicas.max', knobs.replicas.max, floor, 1e7);
-  requireRange('knobs.redisMaxMemoryMiB.min', knobs.redisMaxMemoryMiB.min, 0, maxMemoryCeilingMiB(spec));
+  requireRange('knobs.replicas.ceiling', knobs.replicas.ceiling, floor, 1e7);
+  requireRange('knobs.redisMaxmemoryMiB.min', knobs.redisMaxmemoryMiB.min, 0, maxMemoryCeilingMiB(spec));
   const perReplicaFloor = poolSizeFloor(spec) + knobs.maxOverflow.min;
   const budget = connectionBudget(spec);
   if (floor * perReplicaFloor > budget) {

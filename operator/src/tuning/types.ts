@@ -4,17 +4,17 @@
  * {@link MetricSnapshot}, so the engine, the offline commands and the simulator share one contract.
  */
 
-/** Service-level objectives the policies aim for (the seed guide's targets by default). */
+/** Service-level objectives the policies aim for (`spec.slo` of the profile, as fractions). */
 export interface SloTargets {
-  /** p95LatencyMs: 95th-percentile request latency must stay below this, in milliseconds. @default 200 */
+  /** p95LatencyMs: 95th-percentile request latency must stay below this, in milliseconds. */
   readonly p95LatencyMs: number;
-  /** errorRate: share of failed requests must stay below this (0..1). @default 0.001 */
+  /** errorRate: share of failed requests must stay below this (0..1). */
   readonly errorRate: number;
-  /** cacheHitRate: Redis hit rate must stay above this (0..1). @default 0.85 */
+  /** cacheHitRate: Redis hit rate must stay above this (0..1). */
   readonly cacheHitRate: number;
-  /** poolUsage: mean share of the pool's connections checked out must stay below this (0..1). @default 0.8 */
+  /** poolUsage: mean share of the pool's connections checked out must stay below this (0..1). */
   readonly poolUsage: number;
-  /** requestsPerReplica: prior for what one replica serves within the SLO, in requests/s. @default 1000 */
+  /** requestsPerReplica: prior for what one replica serves within the SLO, in requests/s. */
   readonly requestsPerReplica: number;
 }
 
@@ -26,48 +26,59 @@ export interface KnobRange {
   readonly max: number;
 }
 
-/** Bounds for every knob; policies and the gate never leave them. */
+/** The range of the HPA's replica bounds: `floor ≤ minReplicas ≤ maxReplicas ≤ ceiling`. */
+export interface ReplicaRange {
+  /** floor: the lowest `minReplicas` the engine may set. */
+  readonly floor: number;
+  /** ceiling: the highest `maxReplicas` the engine may set. */
+  readonly ceiling: number;
+}
+
+/**
+ * Bounds for every knob; policies and the gate never leave them. Names follow the
+ * PerformanceProfile's `spec.knobs`; the defaults are the CRD's (controller/tuning-spec-from-profile.ts).
+ */
 export interface KnobBounds {
-  /** poolSize: persistent DB connections per replica (`DB_POOL_SIZE`). @default 2..50 */
+  /** poolSize: persistent DB connections per replica (`DB_POOL_SIZE`). */
   readonly poolSize: KnobRange;
-  /** maxOverflow: extra on-demand DB connections per replica (`DB_MAX_OVERFLOW`). @default 0..30 */
+  /** maxOverflow: extra on-demand DB connections per replica (`DB_MAX_OVERFLOW`). */
   readonly maxOverflow: KnobRange;
-  /** redisMaxMemoryMiB: Redis `maxmemory` per node, in MiB. @default 64..(0.75 × limit) */
-  readonly redisMaxMemoryMiB: KnobRange;
-  /** replicas: floor for `minReplicas` and ceiling for `maxReplicas` of the HPA. @default 2..20 */
-  readonly replicas: KnobRange;
+  /** redisMaxmemoryMiB: Redis `maxmemory` per node, in MiB (also capped at 0.75 × the memory limit). */
+  readonly redisMaxmemoryMiB: KnobRange;
+  /** replicas: floor for `minReplicas` and ceiling for `maxReplicas` of the HPA. */
+  readonly replicas: ReplicaRange;
 }
 
 /** The database every replica's pool connects to. */
 export interface DatabaseBudget {
-  /** maxConnections: PostgreSQL `max_connections`. @default 100 */
+  /** maxConnections: PostgreSQL `max_connections`. */
   readonly maxConnections: number;
-  /** reservedConnections: connections kept free for admins and other clients. @default 3 */
+  /** reservedConnections: connections kept free for admins and other clients. */
   readonly reservedConnections: number;
   /**
    * connectionsHeldPerRequest: connections one request holds at the same time; above 1 a pool
-   * smaller than `workersPerReplica × (held − 1) + 1` can deadlock. @default 1
+   * smaller than `workersPerReplica × (held − 1) + 1` can deadlock. Observed from the target.
    */
   readonly connectionsHeldPerRequest: number;
-  /** workersPerReplica: concurrent request workers in one replica (`ASYNC_WORKERS`). @default 4 */
+  /** workersPerReplica: concurrent request workers in one replica (`ASYNC_WORKERS`). Observed from the target. */
   readonly workersPerReplica: number;
 }
 
 /** How often and how boldly the engine may change a knob. */
 export interface PolicyTimings {
-  /** evaluationIntervalSeconds: time between two evaluations. @default 60 */
+  /** evaluationIntervalSeconds: time between two evaluations. */
   readonly evaluationIntervalSeconds: number;
-  /** cooldownSeconds: minimum time between two changes of the same knob. @default 600 */
+  /** cooldownSeconds: minimum time between two changes of the same knob. */
   readonly cooldownSeconds: number;
-  /** stabilizationWindowSeconds: a change opposite to the knob's last change waits this long. @default 1800 */
+  /** stabilizationWindowSeconds: a change opposite to the knob's last change waits this long. */
   readonly stabilizationWindowSeconds: number;
-  /** verificationWindowSeconds: after a change, an SLO that got worse within this time rolls it back. @default 600 */
+  /** verificationWindowSeconds: after a change, an SLO that got worse within this time rolls it back. */
   readonly verificationWindowSeconds: number;
-  /** maxMetricAgeSeconds: a snapshot older than this is stale and changes nothing. @default 180 */
+  /** maxMetricAgeSeconds: a snapshot older than this is stale and changes nothing. */
   readonly maxMetricAgeSeconds: number;
-  /** maxStepFraction: one change moves a knob by at most this share of its value (at least 1 unit). @default 0.5 */
+  /** maxStepFraction: one change moves a knob by at most this share of its value (at least 1 unit). */
   readonly maxStepFraction: number;
-  /** deadbandFraction: proposals closer than this share of the current value are ignored. @default 0.1 */
+  /** deadbandFraction: proposals closer than this share of the current value are ignored. */
   readonly deadbandFraction: number;
 }
 
@@ -81,9 +92,9 @@ export interface TuningSpec {
   readonly database: DatabaseBudget;
   /** redisMemoryLimitMiB: the Redis container's memory limit; `maxmemory` stays ≤ 0.75 of it. */
   readonly redisMemoryLimitMiB: number;
-  /** pdbMinAvailable: the PodDisruptionBudget's `minAvailable`; `minReplicas` never goes below it. @default 1 */
+  /** pdbMinAvailable: the PodDisruptionBudget's `minAvailable`; `minReplicas` never goes below it. Observed from the target. */
   readonly pdbMinAvailable: number;
-  /** hpaTargetCpuUtilization: the HPA's CPU target (0..1), used to turn load into replicas. @default 0.7 */
+  /** hpaTargetCpuUtilization: the HPA's CPU target (0..1), used to turn load into replicas. Observed from the target. */
   readonly hpaTargetCpuUtilization: number;
   /** timings: evaluation interval, cooldown, step and window settings. */
   readonly timings: PolicyTimings;
@@ -137,8 +148,8 @@ export interface KnobValues {
   readonly poolSize: number;
   /** maxOverflow: `DB_MAX_OVERFLOW` per replica. */
   readonly maxOverflow: number;
-  /** redisMaxMemoryMiB: Redis `maxmemory` in MiB. */
-  readonly redisMaxMemoryMiB: number;
+  /** redisMaxmemoryMiB: Redis `maxmemory` in MiB. */
+  readonly redisMaxmemoryMiB: number;
   /** minReplicas: HPA `spec.minReplicas`. */
   readonly minReplicas: number;
   /** maxReplicas: HPA `spec.maxReplicas`. */
@@ -152,7 +163,7 @@ export type KnobName = keyof KnobValues;
 export const KNOB_NAMES: readonly KnobName[] = [
   'poolSize',
   'maxOverflow',
-  'redisMaxMemoryMiB',
+  'redisMaxmemoryMiB',
   'minReplicas',
   'maxReplicas',
 ];

@@ -172,4 +172,6 @@ export const OperatorMetric = {
   reconcileTotal: 'perfpilot_reconcile_total',
   /** Gauge, 1 on the replica holding the lease. */
   leader: 'perfpilot_leader',
+  /** Counter, labels source ("prometheus" | "redis" | "kubernetes"), signal, reason: answers that left a signal unknown. */
+  metricUnknownTotal: 'perfpilot_metric_unknown_total',
 } as const;

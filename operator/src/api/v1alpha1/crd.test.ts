@@ -99,7 +99,7 @@ describe('PerformanceProfile CRD', () => {
     expect(schema.properties?.spec?.properties?.targetRef?.required).toEqual(['name']);
   });
 
-  it('has a CEL rule for every min/max pair and for the connection budget', () => {
+  it('has a CEL rule for every min/max pair, the connection budget and exclusive Prometheus auth', () => {
     const rules = new Map<string, string[]>();
     walk(schema, '', (node, path) => {
       const v = node['x-kubernetes-validations'] as { rule: string }[] | undefined;
@@ -121,6 +121,7 @@ describe('PerformanceProfile CRD', () => {
       ],
       '.spec.knobs.replicas': ['self.floor <= self.ceiling'],
       '.spec.database': ['self.reservedConnections < self.maxConnections'],
+      '.spec.metrics.prometheus': ['!(has(self.bearerTokenSecretRef) && has(self.basicAuth))'],
       '.spec.policy': [
         'self.evaluationIntervalSeconds <= self.verificationWindowSeconds',
         'self.verificationWindowSeconds <= self.cooldownSeconds || self.cooldownSeconds == 0',

@@ -64,62 +64,121 @@ export const DEFAULT_SLO = {
   requestsPerReplica: 1000,
 } as const;
 
-/** Default knob bounds: around the seed's pool 20/30 and `maxmemory 512mb`, replicas from 2. */
+/**
+ * Default knob bounds. Pool 5..50 is the range of the seed's own `DynamicConnectionPool`
+ * (`max(base // 2, 5)` .. `max_pool_size = 50`); overflow 0..30 tops out at the seed's
+ * `DB_MAX_OVERFLOW=30`; maxmemory 128..768 MiB brackets the seed's `maxmemory 512mb` under a 1 GiB
+ * container (768 = 0.75 × 1024); replicas 2..10 are the seed HPA's bounds.
+ */
 export const DEFAULT_KNOB_BOUNDS = {
   poolSize: { min: 5, max: 50 },
-  maxOverflow: { min: 0, max: 50 },
+  maxOverflow: { min: 0, max: 30 },
   redisMaxmemory: { minMiB: 128, maxMiB: 768, containerMemoryLimitMiB: 1024 },
   replicas: { floor: 2, ceiling: 10 },
 } as const;
 
-/** Default database budget: PostgreSQL's default `max_connections` and a margin for admins and jobs. */
+/**
+ * Default database budget: PostgreSQL's default `max_connections` of 100, of which 10 are kept
+ * free: PostgreSQL itself reserves 3 for superusers (`superuser_reserved_connections`), and
+ * migrations, backups, an exporter and an administrator's psql need the rest.
+ */
 export const DEFAULT_DATABASE = { maxConnections: 100, reservedConnections: 10 } as const;
 
-/** Default control-loop timing and safety settings. */
+/**
+ * Default control-loop timing and safety settings, the ones the tuning engine is tested and
+ * benchmarked with (operator/src/sim/README.md): a pool change rolls every pod, so one change per
+ * knob per 10 minutes (cooldown), each verified for as long; a reversal waits 30 minutes, six
+ * times the HPA's own 5-minute scale-down stabilization, so the operator never fights the HPA;
+ * one step moves a knob by at most half its value (the seed's rule doubles and halves the pool in
+ * one step); changes under 10 % are not worth a rollout.
+ */
 export const DEFAULT_POLICY = {
   evaluationIntervalSeconds: 60,
-  cooldownSeconds: 300,
-  maxStepPercent: 25,
-  stabilizationWindowSeconds: 600,
-  verificationWindowSeconds: 300,
-  deadbandPercent: 5,
+  cooldownSeconds: 600,
+  maxStepPercent: 50,
+  stabilizationWindowSeconds: 1800,
+  verificationWindowSeconds: 600,
+  deadbandPercent: 10,
 } as const;
 
-/** Default staleness limit of metric samples, in seconds. */
+/** Default staleness limit of metric samples, in seconds: two evaluations at the default interval. */
 export const DEFAULT_STALENESS_SECONDS = 120;
 
+/** Default timeout of one request to Prometheus, in seconds: well inside one evaluation interval. */
+export const DEFAULT_PROMETHEUS_TIMEOUT_SECONDS = 5;
+
+/** Label matchers of the API's own series: the target's namespace and its scrape job. */
+const API_SERIES = 'namespace="$namespace",job="$deployment"';
+
 /**
- * Default PromQL per signal. Before a query runs, `$namespace` and `$deployment` are replaced with
- * the target's namespace and Deployment name (the scrape job of the API's Service, which has the
- * Deployment's name), and `$poolCapacity` with the current DB_POOL_SIZE + DB_MAX_OVERFLOW;
- * `spec.metrics.prometheus.queries` overrides any of them.
+ * Default PromQL per signal, on the seed guide's metric names (and, for Redis history and CPU,
+ * redis_exporter's, cAdvisor's and kube-state-metrics' standard names). Before a query runs,
+ * `$namespace` and `$deployment` are replaced with the target's namespace and Deployment name (the
+ * scrape job of the API's Service, which has the Deployment's name), and `$poolCapacity` with the
+ * current DB_POOL_SIZE + DB_MAX_OVERFLOW; `spec.metrics.prometheus.queries` overrides any of them.
+ * Each query must return one series: an empty result, several series, NaN, ±Inf or a negative
+ * value makes the signal unknown, never zero.
  */
 export const DEFAULT_PROMQL = {
-  requestsPerSecond:
-    'sum(rate(http_request_duration_seconds_count{namespace="$namespace",job="$deployment"}[2m]))',
-  p95LatencyMs:
-    '1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="$namespace",job="$deployment"}[5m])))',
-  errorRatePercent:
-    '100 * sum(rate(http_request_duration_seconds_count{namespace="$namespace",job="$deployment",status_code=~"5.."}[5m])) / sum(rate(http_request_duration_seconds_count{namespace="$namespace",job="$deployment"}[5m]))',
-  cacheHitRatePercent:
-    '100 * sum(rate(cache_hits_total{namespace="$namespace",job="$deployment"}[5m])) / (sum(rate(cache_hits_total{namespace="$namespace",job="$deployment"}[5m])) + sum(rate(cache_misses_total{namespace="$namespace",job="$deployment"}[5m])))',
-  poolUsagePercent:
-    '100 * max(database_connections_active{namespace="$namespace",job="$deployment"}) / $poolCapacity',
-  poolWaitSecondsP95:
-    'histogram_quantile(0.95, sum by (le) (rate(database_pool_wait_seconds_bucket{namespace="$namespace",job="$deployment"}[5m])))',
+  requestsPerSecond: `sum(rate(http_request_duration_seconds_count{${API_SERIES}}[2m]))`,
+  p95LatencyMs: `1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${API_SERIES}}[5m])))`,
+  // A 5xx series exists only once a request has failed: no such series is zero errors, as long as
+  // the request rate it is divided by exists (no requests measured is still unknown, not zero).
+  errorRatePercent: `100 * (sum(rate(http_request_duration_seconds_count{${API_SERIES},status_code=~"5.."}[5m])) or vector(0)) / sum(rate(http_request_duration_seconds_count{${API_SERIES}}[5m]))`,
+  cacheHitRatePercent: `100 * sum(rate(cache_hits_total{${API_SERIES}}[5m])) / (sum(rate(cache_hits_total{${API_SERIES}}[5m])) + sum(rate(cache_misses_total{${API_SERIES}}[5m])))`,
+  poolUsagePercent: `100 * max(database_connections_active{${API_SERIES}}) / $poolCapacity`,
+  poolWaitSecondsP95: `histogram_quantile(0.95, sum by (le) (rate(database_pool_wait_seconds_bucket{${API_SERIES}}[5m])))`,
+  poolWaitSecondsMean: `sum(rate(database_pool_wait_seconds_sum{${API_SERIES}}[5m])) / sum(rate(database_pool_wait_seconds_count{${API_SERIES}}[5m]))`,
+  dbQueriesPerSecond: `sum(rate(database_query_duration_seconds_count{${API_SERIES}}[2m]))`,
+  dbActiveConnections: `sum(database_connections_active{${API_SERIES}})`,
+  cpuUtilizationPercent:
+    '100 * sum(rate(container_cpu_usage_seconds_total{namespace="$namespace",pod=~"$deployment-.+",container!="",container!="POD"}[2m])) / sum(kube_pod_container_resource_requests{namespace="$namespace",pod=~"$deployment-.+",resource="cpu"})',
+  readyReplicas:
+    'sum(kube_deployment_status_replicas_ready{namespace="$namespace",deployment="$deployment"})',
+  redisUsedMemoryBytes: 'max(redis_memory_used_bytes{namespace="$namespace"})',
+  redisMaxmemoryBytes: 'min(redis_memory_max_bytes{namespace="$namespace"})',
+  redisHitsPerSecond: 'sum(rate(redis_keyspace_hits_total{namespace="$namespace"}[5m]))',
+  redisMissesPerSecond: 'sum(rate(redis_keyspace_misses_total{namespace="$namespace"}[5m]))',
+  redisEvictedKeysPerSecond: 'sum(rate(redis_evicted_keys_total{namespace="$namespace"}[5m]))',
+  redisExpiredKeysPerSecond: 'sum(rate(redis_expired_keys_total{namespace="$namespace"}[5m]))',
 } as const;
+
+/** What each signal measures, for the CRD's descriptions. */
+const SIGNAL_MEANING: Record<keyof typeof DEFAULT_PROMQL, string> = {
+  requestsPerSecond: 'the request rate (requests per second)',
+  p95LatencyMs: 'the 95th percentile latency (milliseconds)',
+  errorRatePercent: 'the error rate (percent)',
+  cacheHitRatePercent: 'the cache hit rate (percent)',
+  poolUsagePercent: 'the DB pool usage (percent)',
+  poolWaitSecondsP95: 'the 95th percentile pool wait (seconds)',
+  poolWaitSecondsMean: 'the mean pool wait (seconds)',
+  dbQueriesPerSecond: 'the DB query rate over all pods (queries per second)',
+  dbActiveConnections: 'the DB connections checked out, summed over pods',
+  cpuUtilizationPercent: 'the API pods’ CPU use, in percent of their CPU request',
+  readyReplicas: 'the ready API pods (used to rebuild history; live, the HPA’s status says)',
+  redisUsedMemoryBytes:
+    'the fullest Redis node’s used memory, in bytes (history only; live, Redis INFO says)',
+  redisMaxmemoryBytes: 'the Redis maxmemory, in bytes (history only)',
+  redisHitsPerSecond: 'the Redis keyspace hit rate (history only)',
+  redisMissesPerSecond: 'the Redis keyspace miss rate (history only)',
+  redisEvictedKeysPerSecond: 'the Redis eviction rate (history only)',
+  redisExpiredKeysPerSecond: 'the Redis expiry rate (history only)',
+};
 
 /** Signal is a measured signal with an overridable query. */
 export type Signal = keyof typeof DEFAULT_PROMQL;
 
-const queryOverride = (signal: Signal, what: string) =>
+const queryOverride = (signal: Signal) =>
   Type.Optional(
     Type.String({
       minLength: 1,
       maxLength: 4096,
-      description: `${signal} overrides the PromQL for ${what}. Default: ${DEFAULT_PROMQL[signal]}`,
+      description: `${signal} overrides the PromQL for ${SIGNAL_MEANING[signal]}. Default: ${DEFAULT_PROMQL[signal]}`,
     }),
   );
+
+/** SIGNALS lists every signal with an overridable query. */
+export const SIGNALS = Object.keys(DEFAULT_PROMQL) as Signal[];
 
 /** TargetRef names the API Deployment; its HPA and tuning ConfigMap are found by name. */
 export const TargetRef = Type.Object(
@@ -204,25 +263,30 @@ export const Slo = Type.Object(
 );
 export type Slo = Static<typeof Slo>;
 
-/** SecretKeyRef names one key of a Secret in the profile's namespace. */
-export const SecretKeyRef = Type.Object(
-  {
-    name: Type.String({
-      minLength: 1,
-      maxLength: 253,
-      pattern: DNS_SUBDOMAIN,
-      description: 'name of the Secret in the profile’s namespace.',
-    }),
-    key: Type.String({
-      minLength: 1,
-      maxLength: 253,
-      pattern: '^[-._a-zA-Z0-9]+$',
-      default: 'password',
-      description: 'key of the Secret holding the value.',
-    }),
-  },
-  { description: 'A key of a Secret in the profile’s namespace.' },
-);
+/** A reference to one key of a Secret in the profile's namespace, its key defaulting to `defaultKey`. */
+function secretKeyRef(defaultKey: string, description: string) {
+  return Type.Object(
+    {
+      name: Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: DNS_SUBDOMAIN,
+        description: 'name of the Secret in the profile’s namespace.',
+      }),
+      key: Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: '^[-._a-zA-Z0-9]+$',
+        default: defaultKey,
+        description: 'key of the Secret holding the value.',
+      }),
+    },
+    { description },
+  );
+}
+
+/** SecretKeyRef names one key of a Secret in the profile's namespace (a password by default). */
+export const SecretKeyRef = secretKeyRef('password', 'A key of a Secret in the profile’s namespace.');
 export type SecretKeyRef = Static<typeof SecretKeyRef>;
 
 /** PrometheusSource says where and how request, cache and pool metrics are read. */
@@ -241,24 +305,57 @@ export const PrometheusSource = Type.Object(
       description:
         'stalenessSeconds is the age beyond which a sample counts as stale; on stale metrics the operator changes nothing.',
     }),
-    queries: Type.Optional(
+    timeoutSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 60,
+      default: DEFAULT_PROMETHEUS_TIMEOUT_SECONDS,
+      description:
+        'timeoutSeconds bounds every request to Prometheus; a query that takes longer makes its signal unknown.',
+    }),
+    bearerTokenSecretRef: Type.Optional(
+      secretKeyRef(
+        'token',
+        'bearerTokenSecretRef names the Secret key holding a bearer token sent as `Authorization: Bearer`.',
+      ),
+    ),
+    basicAuth: Type.Optional(
       Type.Object(
         {
-          requestsPerSecond: queryOverride('requestsPerSecond', 'the request rate (requests per second)'),
-          p95LatencyMs: queryOverride('p95LatencyMs', 'the 95th percentile latency (milliseconds)'),
-          errorRatePercent: queryOverride('errorRatePercent', 'the error rate (percent)'),
-          cacheHitRatePercent: queryOverride('cacheHitRatePercent', 'the cache hit rate (percent)'),
-          poolUsagePercent: queryOverride('poolUsagePercent', 'the DB pool usage (percent)'),
-          poolWaitSecondsP95: queryOverride('poolWaitSecondsP95', 'the 95th percentile pool wait (seconds)'),
+          username: Type.String({ minLength: 1, maxLength: 253, description: 'username for basic auth.' }),
+          passwordSecretRef: secretKeyRef(
+            'password',
+            'passwordSecretRef names the Secret key holding the password.',
+          ),
         },
         {
-          description:
-            'queries override the PromQL per signal; $namespace, $deployment and $poolCapacity (pool size + overflow) are replaced before a query runs.',
+          description: 'basicAuth sends a username and a password from a Secret (HTTP basic authentication).',
         },
       ),
     ),
+    caBundleSecretRef: Type.Optional(
+      secretKeyRef(
+        'ca.crt',
+        'caBundleSecretRef names the Secret key holding the PEM CA bundle that verifies an https url; without it the system CAs do.',
+      ),
+    ),
+    queries: Type.Optional(
+      Type.Object(Object.fromEntries(SIGNALS.map((signal) => [signal, queryOverride(signal)])), {
+        description:
+          'queries override the PromQL per signal; $namespace, $deployment and $poolCapacity (pool size + overflow) are replaced before a query runs. A default query’s samples must also be younger than stalenessSeconds; an overridden one is trusted to Prometheus’s own staleness handling.',
+      }),
+    ),
   },
-  { description: 'prometheus is the source of request, latency, error, cache and pool metrics.' },
+  {
+    description: 'prometheus is the source of request, latency, error, cache and pool metrics.',
+    'x-kubernetes-validations': [
+      {
+        rule: '!(has(self.bearerTokenSecretRef) && has(self.basicAuth))',
+        message: 'prometheus.bearerTokenSecretRef and prometheus.basicAuth are exclusive: choose one',
+        fieldPath: '.basicAuth',
+        reason: 'FieldValueForbidden',
+      },
+    ],
+  },
 );
 export type PrometheusSource = Static<typeof PrometheusSource>;
 
@@ -280,6 +377,19 @@ export const RedisSource = Type.Object(
       },
     ),
     passwordSecretRef: Type.Optional(SecretKeyRef),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caBundleSecretRef: Type.Optional(
+            secretKeyRef(
+              'ca.crt',
+              'caBundleSecretRef names the Secret key holding the PEM CA bundle that verifies the nodes; without it the system CAs do.',
+            ),
+          ),
+        },
+        { description: 'tls, when present, connects to every Redis node over TLS.' },
+      ),
+    ),
     configMapName: Type.Optional(
       Type.String({
         minLength: 1,

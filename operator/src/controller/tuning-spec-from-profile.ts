@@ -1,0 +1,97 @@
+/**
+ * The one contract between the PerformanceProfile CRD and the tuning engine: a profile's spec,
+ * with the API server's defaults applied, becomes the engine's {@link TuningSpec}. Every default
+ * lives once, in the CRD's schema (api/v1alpha1/performance-profile.ts); the simulator, the
+ * benchmark and `perfpilot recommend` run the engine with {@link DEFAULT_TUNING_SPEC}, which is
+ * this mapper applied to a profile that sets nothing but its target.
+ */
+import Value from 'typebox/value';
+import { DEFAULT_STALENESS_SECONDS, PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
+import { validateTuningSpec } from '../tuning/tuning-spec.ts';
+import type { TuningSpec } from '../tuning/types.ts';
+
+/**
+ * What the engine needs to know about the target that the profile does not say, because the
+ * target's own objects do: its workers per pod (`ASYNC_WORKERS`), how many connections one request
+ * holds at once, the PodDisruptionBudget's `minAvailable` and the HPA's CPU target.
+ */
+export interface TargetEnvironment {
+  /** workersPerReplica: concurrent request workers per pod (`ASYNC_WORKERS`). */
+  readonly workersPerReplica: number;
+  /** connectionsHeldPerRequest: DB connections one request holds at the same time. */
+  readonly connectionsHeldPerRequest: number;
+  /** pdbMinAvailable: the PodDisruptionBudget's `minAvailable` (pods). */
+  readonly pdbMinAvailable: number;
+  /** hpaTargetCpuUtilization: the HPA's average CPU utilization target, as a fraction (0..1). */
+  readonly hpaTargetCpuUtilization: number;
+}
+
+/**
+ * The environment the toolkit's stack has, used until the target's objects say otherwise: the
+ * seed's `ASYNC_WORKERS=4`, one connection per request, a PDB keeping one pod (the toolkit's
+ * `maxUnavailable: 1` with two replicas), and the toolkit HPA's 70 % CPU target.
+ */
+export const DEFAULT_TARGET_ENVIRONMENT: TargetEnvironment = {
+  workersPerReplica: 4,
+  connectionsHeldPerRequest: 1,
+  pdbMinAvailable: 1,
+  hpaTargetCpuUtilization: 0.7,
+};
+
+/** A profile spec as the API server stores it: every omitted field defaulted from the CRD schema. */
+export function defaultedProfileSpec(spec: unknown): PerformanceProfileSpec {
+  return Value.Default(PerformanceProfileSpec, structuredClone(spec)) as PerformanceProfileSpec;
+}
+
+/**
+ * tuningSpecFromProfile maps a (defaulted) profile spec and its target's environment onto the
+ * engine's spec: percentages become fractions, `knobs.redisMaxmemory.{minMiB,maxMiB}` the
+ * `redisMaxmemoryMiB` range and `containerMemoryLimitMiB` the memory limit, the Prometheus
+ * staleness bound the engine's maximum snapshot age. The result is validated; a RangeError names
+ * the engine field and its bound.
+ */
+export function tuningSpecFromProfile(
+  spec: PerformanceProfileSpec,
+  environment: TargetEnvironment = DEFAULT_TARGET_ENVIRONMENT,
+): TuningSpec {
+  const { slo, knobs, database, policy } = spec;
+  return validateTuningSpec({
+    slo: {
+      p95LatencyMs: slo.p95LatencyMs,
+      errorRate: slo.errorRatePercent / 100,
+      cacheHitRate: slo.cacheHitRatePercent / 100,
+      poolUsage: slo.poolUsagePercent / 100,
+      requestsPerReplica: slo.requestsPerReplica,
+    },
+    knobs: {
+      poolSize: { min: knobs.poolSize.min, max: knobs.poolSize.max },
+      maxOverflow: { min: knobs.maxOverflow.min, max: knobs.maxOverflow.max },
+      redisMaxmemoryMiB: { min: knobs.redisMaxmemory.minMiB, max: knobs.redisMaxmemory.maxMiB },
+      replicas: { floor: knobs.replicas.floor, ceiling: knobs.replicas.ceiling },
+    },
+    database: {
+      maxConnections: database.maxConnections,
+      reservedConnections: database.reservedConnections,
+      connectionsHeldPerRequest: environment.connectionsHeldPerRequest,
+      workersPerReplica: environment.workersPerReplica,
+    },
+    redisMemoryLimitMiB: knobs.redisMaxmemory.containerMemoryLimitMiB,
+    pdbMinAvailable: environment.pdbMinAvailable,
+    hpaTargetCpuUtilization: environment.hpaTargetCpuUtilization,
+    timings: {
+      evaluationIntervalSeconds: policy.evaluationIntervalSeconds,
+      cooldownSeconds: policy.cooldownSeconds,
+      stabilizationWindowSeconds: policy.stabilizationWindowSeconds,
+      verificationWindowSeconds: policy.verificationWindowSeconds,
+      maxMetricAgeSeconds: spec.metrics.prometheus?.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS,
+      maxStepFraction: policy.maxStepPercent / 100,
+      deadbandFraction: policy.deadbandPercent / 100,
+    },
+  });
+}
+
+/** The target name of the profile behind {@link DEFAULT_TUNING_SPEC}; it does not affect the spec. */
+const DEFAULT_TARGET = { targetRef: { name: 'risk-api' } };
+
+/** The engine spec a profile gets when it sets nothing but its target, in the toolkit's environment. */
+export const DEFAULT_TUNING_SPEC: TuningSpec = tuningSpecFromProfile(defaultedProfileSpec(DEFAULT_TARGET));

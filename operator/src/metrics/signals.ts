@@ -1,0 +1,113 @@
+/**
+ * Which PromQL the metric sources run for a profile: the default query of each signal or the
+ * profile's override, with `$namespace`, `$deployment` and `$poolCapacity` filled in, and for a
+ * default query the raw series whose newest sample tells how fresh the signal is. Pure.
+ */
+import { DEFAULT_PROMQL, type PrometheusSource, type Signal } from '../api/v1alpha1/performance-profile.ts';
+
+/** The Prometheus signals of the engine's snapshot, live and in history. */
+const ENGINE_SIGNALS: readonly Signal[] = [
+  'requestsPerSecond',
+  'p95LatencyMs',
+  'errorRatePercent',
+  'cpuUtilizationPercent',
+  'dbQueriesPerSecond',
+  'dbActiveConnections',
+  'poolWaitSecondsMean',
+];
+
+/** The signals read at every evaluation: the engine's and those the profile's status reports. */
+export const LIVE_SIGNALS: readonly Signal[] = [
+  ...ENGINE_SIGNALS,
+  'cacheHitRatePercent',
+  'poolUsagePercent',
+  'poolWaitSecondsP95',
+];
+
+/**
+ * The signals whose range queries rebuild the engine's history: the engine's, ready replicas
+ * (live, the HPA says) and Redis (live, INFO says; in history, redis_exporter's series).
+ */
+export const HISTORY_SIGNALS: readonly Signal[] = [
+  ...ENGINE_SIGNALS,
+  'readyReplicas',
+  'redisUsedMemoryBytes',
+  'redisMaxmemoryBytes',
+  'redisHitsPerSecond',
+  'redisMissesPerSecond',
+  'redisEvictedKeysPerSecond',
+  'redisExpiredKeysPerSecond',
+];
+
+const API_SERIES = 'namespace="$namespace",job="$deployment"';
+
+/**
+ * The raw series each default query reads; the age of its newest sample is the signal's age. A
+ * signal whose query the profile overrides has no entry: Prometheus's own staleness handling
+ * (stale markers, lookback) is all that judges it.
+ */
+export const FRESHNESS_SERIES: Partial<Record<Signal, string>> = {
+  requestsPerSecond: `http_request_duration_seconds_count{${API_SERIES}}`,
+  p95LatencyMs: `http_request_duration_seconds_count{${API_SERIES}}`,
+  errorRatePercent: `http_request_duration_seconds_count{${API_SERIES}}`,
+  cacheHitRatePercent: `cache_hits_total{${API_SERIES}}`,
+  poolUsagePercent: `database_connections_active{${API_SERIES}}`,
+  dbActiveConnections: `database_connections_active{${API_SERIES}}`,
+  poolWaitSecondsP95: `database_pool_wait_seconds_count{${API_SERIES}}`,
+  poolWaitSecondsMean: `database_pool_wait_seconds_count{${API_SERIES}}`,
+  dbQueriesPerSecond: `database_query_duration_seconds_count{${API_SERIES}}`,
+  cpuUtilizationPercent:
+    'container_cpu_usage_seconds_total{namespace="$namespace",pod=~"$deployment-.+",container!="",container!="POD"}',
+};
+
+/** What the placeholders of a query stand for. */
+export interface QueryVariables {
+  /** namespace of the target. */
+  readonly namespace: string;
+  /** deployment is the target Deployment's name (the API's scrape job). */
+  readonly deployment: string;
+  /** poolCapacity is DB_POOL_SIZE + DB_MAX_OVERFLOW; unknown when the tuning ConfigMap could not be read. */
+  readonly poolCapacity?: number;
+}
+
+/** One signal's queries: the value, and (for a default query) the age of its newest raw sample. */
+export interface SignalQuery {
+  readonly signal: Signal;
+  /** query is the PromQL that yields the signal's value. */
+  readonly query: string;
+  /** ageQuery yields the age in seconds of the newest sample the default query reads. */
+  readonly ageQuery?: string;
+  /** overridden is true when the profile replaced the default query. */
+  readonly overridden: boolean;
+}
+
+/**
+ * renderQuery fills in `$namespace`, `$deployment` and `$poolCapacity`; returns undefined when the
+ * query needs a pool capacity that is not known.
+ */
+export function renderQuery(template: string, vars: QueryVariables): string | undefined {
+  if (template.includes('$poolCapacity') && vars.poolCapacity === undefined) return undefined;
+  return template
+    .replaceAll('$namespace', vars.namespace)
+    .replaceAll('$deployment', vars.deployment)
+    .replaceAll('$poolCapacity', String(vars.poolCapacity ?? ''));
+}
+
+/**
+ * signalQuery is the PromQL for one signal under a profile's Prometheus source, or a reason why it
+ * cannot be built (a `$poolCapacity` query without a known pool).
+ */
+export function signalQuery(
+  source: Pick<PrometheusSource, 'queries'> | undefined,
+  signal: Signal,
+  vars: QueryVariables,
+): SignalQuery | { readonly signal: Signal; readonly problem: string } {
+  const override = (source?.queries as Partial<Record<Signal, string>> | undefined)?.[signal];
+  const query = renderQuery(override ?? DEFAULT_PROMQL[signal], vars);
+  if (query === undefined) {
+    return { signal, problem: 'its query needs $poolCapacity, and the pool size is not known' };
+  }
+  const freshness = override === undefined ? FRESHNESS_SERIES[signal] : undefined;
+  const ageQuery = freshness ? `time() - max(timestamp(${renderQuery(freshness, vars)}))` : undefined;
+  return { signal, query, overridden: override !== undefined, ...(ageQuery ? { ageQuery } : {}) };
+}

@@ -1,0 +1,353 @@
+/**
+ * The metric sources of a profile, and the two calls the reconcile makes of them:
+ * {@link measureSnapshot} at every evaluation (instant queries, Redis INFO, the HPA's status) and
+ * {@link rebuildHistory} when a replica starts or takes the lease (range queries). Secrets are
+ * read through an injected function, so the operator reads them by name and tests bring their own.
+ */
+import {
+  DEFAULT_STALENESS_SECONDS,
+  type PerformanceProfile,
+  type Signal,
+} from '../api/v1alpha1/performance-profile.ts';
+import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
+import type { MetricSnapshot } from '../tuning/types.ts';
+import type { HpaStatus } from './hpa-status.ts';
+import { PrometheusClient, type QueryData } from './prometheus-client.ts';
+import {
+  checkFreshness,
+  type Reading,
+  readInstantValue,
+  readRangeSeries,
+  UnknownReason,
+  type UnknownSignal,
+  unknown,
+} from './prometheus-result.ts';
+import type { RedisMeasurement } from './redis-info.ts';
+import { type RedisEndpointOptions, RedisReaders } from './redis-source.ts';
+import { HISTORY_SIGNALS, LIVE_SIGNALS, type QueryVariables, signalQuery } from './signals.ts';
+import { assembleSnapshot, type HistoryPoints, historySnapshots } from './snapshot.ts';
+
+/** readSecret returns one key of a Secret in `namespace`; it throws when the Secret or key is missing. */
+export type ReadSecret = (
+  namespace: string,
+  ref: { readonly name: string; readonly key: string },
+) => Promise<string>;
+
+/** The counter the sources count unknown answers in (see telemetry/metrics.ts). */
+export interface UnknownCounter {
+  inc(labels: { source: string; signal: string; reason: string }): void;
+}
+
+/** What the metric sources need from the operator. */
+export interface MetricSourcesContext {
+  /** readSecret reads a Secret key (Redis password, Prometheus token or password, CA bundles). */
+  readonly readSecret: ReadSecret;
+  /** unknownAnswers counts every unknown signal by source, signal and reason. */
+  readonly unknownAnswers?: UnknownCounter;
+  /** redisTimeoutMs bounds each Redis connect and command. @default 3000 */
+  readonly redisTimeoutMs?: number;
+  /** redisSecondReadingDelayMs: the gap between two INFO readings when there is no earlier one. @default 1000 */
+  readonly redisSecondReadingDelayMs?: number;
+}
+
+/** The sources of every profile, sharing Redis connections per endpoint set. */
+export interface MetricSources {
+  /** prometheus is the client for the profile's Prometheus, credentials resolved; undefined without a source. */
+  prometheus(profile: PerformanceProfile): Promise<PrometheusClient | undefined>;
+  /** redisOptions resolves the profile's Redis endpoints and credentials; undefined without a source. */
+  redisOptions(profile: PerformanceProfile): Promise<RedisEndpointOptions | undefined>;
+  /** redis reads INFO from every node behind the profile's endpoints, on the shared connections. */
+  readRedis(options: RedisEndpointOptions, nowSeconds: () => number): Promise<RedisMeasurement>;
+  /** unknownAnswers counts unknown signals (may be undefined). */
+  readonly unknownAnswers?: UnknownCounter;
+  /** close ends every Redis connection. */
+  close(): void;
+}
+
+type SecretRef = { readonly name: string; readonly key: string };
+
+/** readSecretRef reads a Secret key the profile names; a failure names the Secret, the key and what it holds. */
+async function readSecretRef(
+  ctx: MetricSourcesContext,
+  namespace: string,
+  ref: SecretRef | undefined,
+  what: string,
+): Promise<string | undefined> {
+  if (!ref) return undefined;
+  try {
+    return await ctx.readSecret(namespace, ref);
+  } catch (err) {
+    throw new Error(`reading the ${what} from Secret ${namespace}/${ref.name} key ${ref.key}`, {
+      cause: err,
+    });
+  }
+}
+
+/** createMetricSources builds the sources from the operator's context; call once per process. */
+export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
+  const readers = new RedisReaders();
+  const namespaceOf = (profile: PerformanceProfile) => profile.metadata.namespace ?? 'default';
+  return {
+    unknownAnswers: ctx.unknownAnswers,
+    prometheus: async (profile) => {
+      const source = profile.spec.metrics.prometheus;
+      if (!source) return undefined;
+      const secret = (ref: SecretRef | undefined, what: string) =>
+        readSecretRef(ctx, namespaceOf(profile), ref, what);
+      const bearerToken = await secret(source.bearerTokenSecretRef, 'Prometheus bearer token');
+      const password = await secret(source.basicAuth?.passwordSecretRef, 'Prometheus password');
+      const caBundle = await secret(source.caBundleSecretRef, 'Prometheus CA bundle');
+      return new PrometheusClient({
+        url: source.url,
+        timeoutMs: source.timeoutSeconds * 1000,
+        ...(bearerToken !== undefined ? { bearerToken } : {}),
+        ...(source.basicAuth && password !== undefined
+          ? { basicAuth: { username: source.basicAuth.username, password } }
+          : {}),
+        ...(caBundle !== undefined ? { caBundle } : {}),
+      });
+    },
+    redisOptions: async (profile) => {
+      const source = profile.spec.metrics.redis;
+      if (!source) return undefined;
+      const read = (ref: SecretRef | undefined, what: string) =>
+        readSecretRef(ctx, namespaceOf(profile), ref, what);
+      const password = await read(source.passwordSecretRef, 'Redis password');
+      const ca = source.tls ? await read(source.tls.caBundleSecretRef, 'Redis CA bundle') : undefined;
+      return {
+        endpoints: source.endpoints,
+        timeoutMs: ctx.redisTimeoutMs ?? 3000,
+        secondReadingDelayMs: ctx.redisSecondReadingDelayMs ?? 1000,
+        ...(password !== undefined ? { password } : {}),
+        ...(source.tls ? { tls: ca !== undefined ? { ca } : {} } : {}),
+      };
+    },
+    readRedis: async (options, nowSeconds) => await readers.get(options).read(nowSeconds),
+    close: () => readers.close(),
+  };
+}
+
+/** What the reconcile knows of the target when it measures. */
+export interface MeasureContext {
+  /** poolCapacity is DB_POOL_SIZE + DB_MAX_OVERFLOW as observed, for `$poolCapacity`. */
+  readonly poolCapacity?: number;
+  /** hpa is the HPA's status as observed (see hpaStatusOf); its current replicas are the ready replicas. */
+  readonly hpa?: HpaStatus;
+}
+
+/** A measurement: the engine's snapshot when everything it needs is known, and what is not. */
+export interface Measurement {
+  /** snapshot for the engine; undefined when any field it needs is unknown (the engine fails static). */
+  readonly snapshot?: MetricSnapshot;
+  /** unknown names every signal that could not be measured and why; never counted as zero. */
+  readonly unknown: readonly UnknownSignal[];
+  /** prometheus holds every Prometheus signal that was measured (for status). */
+  readonly prometheus: Partial<Record<Signal, number>>;
+  /** redis is the Redis measurement (connected clients, node counts), when a Redis source exists. */
+  readonly redis?: RedisMeasurement;
+  /** takenAtSeconds is when the measurement ended. */
+  readonly takenAtSeconds: number;
+}
+
+/** Redis INFO unknowns are named `redis` or `redis <host:port>`; the rest come from Prometheus or the HPA. */
+function sourceOf(signal: string): string {
+  if (signal === 'redis' || signal.startsWith('redis ')) return 'redis';
+  return signal === 'readyReplicas' ? 'kubernetes' : 'prometheus';
+}
+
+function count(sources: MetricSources, unknowns: readonly UnknownSignal[]): void {
+  for (const u of unknowns) {
+    const source = sourceOf(u.signal);
+    // Redis nodes are named in the message, not in the label: one series per reason, not per node.
+    const signal = source === 'redis' ? 'redis' : u.signal;
+    sources.unknownAnswers?.inc({ source, signal, reason: u.reason });
+  }
+}
+
+/** An instant query at one time, each distinct query sent once (signals share age queries). */
+type Ask = (promql: string) => Promise<QueryData>;
+
+function askOnce(client: PrometheusClient, timeSeconds: number): Ask {
+  const asked = new Map<string, Promise<QueryData>>();
+  return (promql) => {
+    let answer = asked.get(promql);
+    if (!answer) {
+      answer = client.query(promql, timeSeconds);
+      asked.set(promql, answer);
+    }
+    return answer;
+  };
+}
+
+async function readSignal(
+  ask: Ask,
+  signal: Signal,
+  profile: PerformanceProfile,
+  vars: QueryVariables,
+): Promise<Reading> {
+  const built = signalQuery(profile.spec.metrics.prometheus, signal, vars);
+  if ('problem' in built) return unknown(signal, UnknownReason.NotQueried, built.problem);
+  try {
+    const [value, age] = await Promise.all([
+      ask(built.query).then((data) => readInstantValue(signal, data)),
+      built.ageQuery
+        ? ask(built.ageQuery).then((data) => readInstantValue(signal, data))
+        : Promise.resolve(undefined),
+    ]);
+    const staleness = profile.spec.metrics.prometheus?.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS;
+    return age ? checkFreshness(value, age, signal, staleness) : value;
+  } catch (err) {
+    return unknown(signal, UnknownReason.Unanswered, err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * measureSnapshot measures a profile now: every live Prometheus signal (instant queries at
+ * `nowSeconds()`, each with its freshness check), Redis INFO from every node (rates against the
+ * last reading), and the HPA's status passed in. Never throws for a source that fails: its
+ * signals are unknown, named, and counted; a missing Secret throws (a configuration error).
+ */
+export async function measureSnapshot(
+  profile: PerformanceProfile,
+  sources: MetricSources,
+  nowSeconds: () => number,
+  context: MeasureContext = {},
+): Promise<Measurement> {
+  const vars: QueryVariables = {
+    namespace: profile.metadata.namespace ?? 'default',
+    deployment: profile.spec.targetRef.name,
+    ...(context.poolCapacity !== undefined ? { poolCapacity: context.poolCapacity } : {}),
+  };
+  const unknowns: UnknownSignal[] = [];
+  const [client, redisOptions] = await Promise.all([
+    sources.prometheus(profile),
+    sources.redisOptions(profile),
+  ]);
+  const time = nowSeconds();
+  const [readings, redis] = await Promise.all([
+    client
+      ? (() => {
+          const ask = askOnce(client, time);
+          return Promise.all(LIVE_SIGNALS.map((signal) => readSignal(ask, signal, profile, vars)));
+        })()
+      : Promise.resolve(
+          LIVE_SIGNALS.map((signal) =>
+            unknown(signal, UnknownReason.NotQueried, 'spec.metrics.prometheus is not set'),
+          ),
+        ),
+    redisOptions ? sources.readRedis(redisOptions, nowSeconds) : Promise.resolve(undefined),
+  ]);
+  const prometheus: Partial<Record<Signal, number>> = {};
+  readings.forEach((reading, i) => {
+    const signal = LIVE_SIGNALS[i] as Signal;
+    if ('unknown' in reading) unknowns.push(reading.unknown);
+    else prometheus[signal] = reading.value;
+  });
+  if (redis) unknowns.push(...redis.unknown);
+  else unknowns.push(unknown('redis', UnknownReason.NotQueried, 'spec.metrics.redis is not set').unknown);
+  if (context.hpa?.currentReplicas === undefined) {
+    unknowns.push(
+      unknown('readyReplicas', UnknownReason.Empty, 'the HPA reports no current replicas').unknown,
+    );
+  }
+  // CPU falls back to the HPA's own reading; a Prometheus unknown it covers is not an unknown.
+  const cpuCovered =
+    prometheus.cpuUtilizationPercent === undefined && context.hpa?.cpuUtilizationPercent !== undefined;
+  const reported = cpuCovered ? unknowns.filter((u) => u.signal !== 'cpuUtilizationPercent') : unknowns;
+  const takenAtSeconds = nowSeconds();
+  const { snapshot } = assembleSnapshot(
+    {
+      prometheus,
+      ...(redis?.signals ? { redis: redis.signals } : {}),
+      ...(context.hpa ? { hpa: context.hpa } : {}),
+    },
+    takenAtSeconds,
+    profile.spec.policy.evaluationIntervalSeconds,
+  );
+  count(sources, reported);
+  return {
+    ...(snapshot && reported.length === 0 ? { snapshot } : {}),
+    unknown: reported,
+    prometheus,
+    ...(redis ? { redis } : {}),
+    takenAtSeconds,
+  };
+}
+
+/** Options of {@link rebuildHistory}. */
+export interface RebuildOptions {
+  /** lookbackSeconds: how far back to read. @default a day, or what the engine keeps at the profile's interval */
+  readonly lookbackSeconds?: number;
+}
+
+/** The rebuilt history: snapshots oldest first, and the signals that could not be read. */
+export interface RebuiltHistory {
+  readonly snapshots: readonly MetricSnapshot[];
+  readonly unknown: readonly UnknownSignal[];
+  /** rejectedPoints counts NaN, infinite or negative points dropped. */
+  readonly rejectedPoints: number;
+}
+
+/**
+ * rebuildHistory reads the engine's history back from Prometheus with one range query per history
+ * signal, from `nowSeconds − lookback` to `nowSeconds` every evaluation interval, so a restarted
+ * operator or a new leader knows the peak load and past snapshots without state of its own. Times
+ * at which any signal lacks a point are left out. Unknown signals are named, never zero; without
+ * a Prometheus source the history is empty.
+ */
+export async function rebuildHistory(
+  profile: PerformanceProfile,
+  sources: MetricSources,
+  nowSeconds: number,
+  options: RebuildOptions = {},
+): Promise<RebuiltHistory> {
+  const client = await sources.prometheus(profile);
+  if (!client) {
+    return {
+      snapshots: [],
+      unknown: [unknown('history', UnknownReason.NotQueried, 'spec.metrics.prometheus is not set').unknown],
+      rejectedPoints: 0,
+    };
+  }
+  const step = profile.spec.policy.evaluationIntervalSeconds;
+  const lookback = options.lookbackSeconds ?? Math.min(86_400, step * HISTORY_SNAPSHOT_LIMIT);
+  const start = nowSeconds - lookback;
+  const end = nowSeconds;
+  const vars: QueryVariables = {
+    namespace: profile.metadata.namespace ?? 'default',
+    deployment: profile.spec.targetRef.name,
+  };
+  const unknowns: UnknownSignal[] = [];
+  let rejectedPoints = 0;
+  const points: HistoryPoints = {};
+  await Promise.all(
+    HISTORY_SIGNALS.map(async (signal) => {
+      const built = signalQuery(profile.spec.metrics.prometheus, signal, vars);
+      if ('problem' in built) {
+        unknowns.push(unknown(signal, UnknownReason.NotQueried, built.problem).unknown);
+        return;
+      }
+      try {
+        const series = readRangeSeries(signal, await client.queryRange(built.query, start, end, step));
+        if ('unknown' in series) unknowns.push(series.unknown);
+        else {
+          points[signal] = series.points;
+          rejectedPoints += series.rejected;
+          if (series.points.size === 0) {
+            unknowns.push(unknown(signal, UnknownReason.Empty, 'the range query returned no points').unknown);
+          }
+        }
+      } catch (err) {
+        unknowns.push(
+          unknown(signal, UnknownReason.Unanswered, err instanceof Error ? err.message : String(err)).unknown,
+        );
+      }
+    }),
+  );
+  count(sources, unknowns);
+  return {
+    snapshots: historySnapshots(points, step).slice(-HISTORY_SNAPSHOT_LIMIT),
+    unknown: unknowns,
+    rejectedPoints,
+  };
+}
