@@ -4,10 +4,10 @@
  * new values. A roll restarts every API pod, so it happens at most once per cooldown: the time of
  * the last roll is kept on the Deployment itself (CONFIG_ROLLED_AT_ANNOTATION), not in the operator.
  */
-import { ApiException, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../api/v1alpha1/index.ts';
 import type { ActuatorContext } from './context.ts';
-import { type ApplyOptions, applyFields, type FieldConflict } from './server-side-apply.ts';
+import { type ApplyOptions, applyFields, type FieldConflict, readIfExists } from './server-side-apply.ts';
 
 /** POOL_SIZE_KEY is the tuning ConfigMap's key (an environment variable of the API) for the pool size. */
 export const POOL_SIZE_KEY = 'DB_POOL_SIZE';
@@ -121,15 +121,6 @@ export function validatePoolSettings(settings: PoolSettings): void {
   }
 }
 
-async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return undefined;
-    throw err;
-  }
-}
-
 /** parsePoolKnob reads one pool knob of the tuning ConfigMap: a whole number ≥ 0, else undefined. */
 export function parsePoolKnob(raw: string | undefined): number | undefined {
   const value = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
@@ -163,8 +154,8 @@ export async function applyPoolSettings(
   validatePoolSettings(settings);
   const { namespace } = target;
   const [configMap, deployment] = await Promise.all([
-    readOrUndefined(() => ctx.clients.core.readNamespacedConfigMap({ namespace, name: target.configMap })),
-    readOrUndefined(() => ctx.clients.apps.readNamespacedDeployment({ namespace, name: target.deployment })),
+    readIfExists(() => ctx.clients.core.readNamespacedConfigMap({ namespace, name: target.configMap })),
+    readIfExists(() => ctx.clients.apps.readNamespacedDeployment({ namespace, name: target.deployment })),
   ]);
   if (!configMap || !deployment) {
     const missing = [

@@ -6,13 +6,12 @@
  * `maxmemory.conf` (which redis.conf includes), so a restarted node keeps it. A node that is down
  * is named in the result; the next call sets it once it is back, so no node stays divergent.
  */
-import { ApiException } from '@kubernetes/client-node';
 import { REDIS_MAXMEMORY_CONFIG_KEY } from '../api/v1alpha1/index.ts';
 import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import type { ActuatorContext } from './context.ts';
 import type { RedisEndpointSet, RedisNodeFailure, RedisRole, RedisTopology } from './redis-connections.ts';
-import { applyFields, type FieldConflict } from './server-side-apply.ts';
+import { type ApplyConflict, applyFields, readIfExists } from './server-side-apply.ts';
 
 /** BYTES_PER_MIB: Redis reads `<n>mb` in redis.conf as n × 1024 × 1024 bytes. */
 export const BYTES_PER_MIB = 1024 * 1024;
@@ -72,12 +71,7 @@ export type PersistResult =
   | { readonly kind: 'applied' | 'unchanged'; readonly object: string }
   | { readonly kind: 'notConfigured' }
   | { readonly kind: 'notFound'; readonly object: string }
-  | {
-      readonly kind: 'conflict';
-      readonly object: string;
-      readonly conflicts: readonly FieldConflict[];
-      readonly message: string;
-    };
+  | ApplyConflict;
 
 /** What applyRedisMaxMemory did. */
 export type RedisMaxMemoryResult =
@@ -213,15 +207,12 @@ async function persistMaxMemory(
   const name = target.configMapName;
   if (!name) return { kind: 'notConfigured' };
   const object = `ConfigMap ${target.namespace}/${name}`;
-  let data: Record<string, string> | undefined;
-  try {
-    data = (await ctx.clients.core.readNamespacedConfigMap({ namespace: target.namespace, name })).data;
-  } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return { kind: 'notFound', object };
-    throw err;
-  }
+  const configMap = await readIfExists(() =>
+    ctx.clients.core.readNamespacedConfigMap({ namespace: target.namespace, name }),
+  );
+  if (!configMap) return { kind: 'notFound', object };
   const content = maxMemoryConf(mib);
-  if (data?.[REDIS_MAXMEMORY_CONFIG_KEY] === content) return { kind: 'unchanged', object };
+  if (configMap.data?.[REDIS_MAXMEMORY_CONFIG_KEY] === content) return { kind: 'unchanged', object };
   const result = await applyFields(ctx.clients, {
     apiVersion: 'v1',
     kind: 'ConfigMap',

@@ -3,9 +3,8 @@
  * server-side apply as `perfpilot` with a body holding only those two fields, so a GitOps tool
  * or a person keeps every other field of the HPA.
  */
-import { ApiException } from '@kubernetes/client-node';
 import type { ActuatorContext } from './context.ts';
-import { type ApplyOptions, applyFields, type FieldConflict } from './server-side-apply.ts';
+import { type ApplyOptions, applyFields, type FieldConflict, readIfExists } from './server-side-apply.ts';
 
 /** An HPA's replica bounds. */
 export interface ReplicaBounds {
@@ -66,13 +65,10 @@ export async function applyReplicaBounds(
 ): Promise<ReplicaBoundsResult> {
   validateReplicaBounds(bounds);
   const object = `HorizontalPodAutoscaler ${hpa.namespace}/${hpa.name}`;
-  let current: Awaited<ReturnType<typeof ctx.clients.autoscaling.readNamespacedHorizontalPodAutoscaler>>;
-  try {
-    current = await ctx.clients.autoscaling.readNamespacedHorizontalPodAutoscaler(hpa);
-  } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return { kind: 'notFound', object };
-    throw err;
-  }
+  const current = await readIfExists(() =>
+    ctx.clients.autoscaling.readNamespacedHorizontalPodAutoscaler(hpa),
+  );
+  if (!current) return { kind: 'notFound', object };
   // An HPA without minReplicas scales down to 1, the API's documented default.
   const before = { minReplicas: current.spec?.minReplicas ?? 1, maxReplicas: current.spec?.maxReplicas ?? 0 };
   if (before.minReplicas === bounds.minReplicas && before.maxReplicas === bounds.maxReplicas) {

@@ -1,5 +1,5 @@
 /**
- * Server-side apply with field manager `perfpilot`, the one way the operator writes a knob to a
+ * Reads and server-side applies with field manager `perfpilot`, the one way the operator writes a knob to a
  * Kubernetes object. A body holds only the fields the operator owns; when another manager owns one
  * of them with a different value, the API server answers 409 and the apply is reported as a
  * conflict naming that manager and field, never forced (unless a caller asks, see `force`).
@@ -37,6 +37,19 @@ export interface ApplyOptions {
    */
   readonly force?: boolean;
 }
+
+/** readIfExists runs a read and turns 404 Not Found into undefined; other failures are thrown. */
+export async function readIfExists<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
+/** The conflict half of ApplyResult. */
+export type ApplyConflict = Extract<ApplyResult, { kind: 'conflict' }>;
 
 /** objectName renders `Kind namespace/name` for results, logs and Events. */
 export function objectName(object: KubernetesObject): string {

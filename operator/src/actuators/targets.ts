@@ -5,7 +5,6 @@
  * `perfpilot`); applyKnobs composes them for the finalizer's restore.
  */
 import {
-  ApiException,
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
@@ -23,6 +22,7 @@ import {
 } from '../api/v1alpha1/index.ts';
 import { applyPoolSettings, MAX_OVERFLOW_KEY, POOL_SIZE_KEY, parsePoolKnob } from './pool-settings.ts';
 import { applyReplicaBounds } from './replica-bounds.ts';
+import { readIfExists } from './server-side-apply.ts';
 
 /** The clients the actuators need. */
 export interface TargetClients {
@@ -55,15 +55,6 @@ export interface ObservedTarget {
   readonly current: KnobValues;
 }
 
-async function readOrMissing<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return undefined;
-    throw err;
-  }
-}
-
 /** observeTarget reads the Deployment, its HPA and its tuning ConfigMap, and the knobs they hold. */
 export async function observeTarget(
   clients: TargetClients,
@@ -74,11 +65,11 @@ export async function observeTarget(
   const hpaName = hpaNameOf(targetRef);
   const configMapName = configMapNameOf(targetRef);
   const [deployment, hpa, configMap] = await Promise.all([
-    readOrMissing(() => clients.apps.readNamespacedDeployment({ namespace, name: targetRef.name })),
-    readOrMissing(() =>
+    readIfExists(() => clients.apps.readNamespacedDeployment({ namespace, name: targetRef.name })),
+    readIfExists(() =>
       clients.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name: hpaName }),
     ),
-    readOrMissing(() => clients.core.readNamespacedConfigMap({ namespace, name: configMapName })),
+    readIfExists(() => clients.core.readNamespacedConfigMap({ namespace, name: configMapName })),
   ]);
   const missing: string[] = [];
   if (!deployment) missing.push(`Deployment ${targetRef.name}`);
