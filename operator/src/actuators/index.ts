@@ -33,6 +33,7 @@ export {
   type RedisMaxMemoryResult,
   type RedisTarget,
   redisMaxMemoryCeilingMiB,
+  summarizeMaxMemoryResult,
 } from './redis-maxmemory.ts';
 export {
   applyReplicaBounds,

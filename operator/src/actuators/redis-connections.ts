@@ -9,6 +9,7 @@
  * (`AUTH <password>` among them), so callers only ever see messages, with the password removed.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** One Redis deployment as the profile names it. */
@@ -124,7 +125,9 @@ export class RedisConnections {
       if (/^cluster_enabled:1/m.test(info)) {
         try {
           const text = String(await this.command(set, seed, ['CLUSTER', 'NODES']));
-          return { cluster: true, nodes: parseClusterNodes(text, hostOf(seed)), unreachable };
+          const nodes = parseClusterNodes(text, hostOf(seed));
+          this.#prune(set, new Set([...set.endpoints, ...nodes.map((n) => n.address)]));
+          return { cluster: true, nodes, unreachable };
         } catch (err) {
           unreachable.push({ address: seed, error: errorText(err) });
           continue;
@@ -164,6 +167,18 @@ export class RedisConnections {
     );
   }
 
+  /** #prune closes the connections to nodes that left the cluster, so they do not reconnect forever. */
+  #prune(set: RedisEndpointSet, keep: ReadonlySet<string>): void {
+    const entry = this.#entries.get(setKey(set));
+    if (!entry) return;
+    for (const [address, client] of entry.clients) {
+      if (keep.has(address)) continue;
+      client.disconnect();
+      entry.clients.delete(address);
+      entry.lastErrors.delete(address);
+    }
+  }
+
   #entry(set: RedisEndpointSet): Entry {
     if (this.#closed) throw new Error('Redis connections are closed');
     const key = setKey(set);
@@ -187,7 +202,8 @@ export class RedisConnections {
       host,
       port,
       ...(set.password === undefined ? {} : { password: set.password }),
-      ...(set.tls ? { tls: { servername: host } } : {}),
+      // SNI takes a hostname, never an IP address.
+      ...(set.tls ? { tls: isIP(host) ? {} : { servername: host } } : {}),
       lazyConnect: true,
       connectTimeout: this.#connectTimeoutMs,
       commandTimeout: this.#commandTimeoutMs,

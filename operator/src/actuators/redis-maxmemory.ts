@@ -11,7 +11,7 @@ import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import type { ActuatorContext } from './context.ts';
 import type { RedisEndpointSet, RedisNodeFailure, RedisRole, RedisTopology } from './redis-connections.ts';
-import { type ApplyConflict, applyFields, readIfExists } from './server-side-apply.ts';
+import { type ApplyConflict, applyFields, conflictSummary, readIfExists } from './server-side-apply.ts';
 
 /** BYTES_PER_MIB: Redis reads `<n>mb` in redis.conf as n × 1024 × 1024 bytes. */
 export const BYTES_PER_MIB = 1024 * 1024;
@@ -220,6 +220,34 @@ async function persistMaxMemory(
     data: { [REDIS_MAXMEMORY_CONFIG_KEY]: content },
   } as Parameters<typeof applyFields>[1]);
   return result.kind === 'conflict' ? result : { kind: 'applied', object };
+}
+
+/**
+ * summarizeMaxMemoryResult renders a result on one line for a condition message or an Event note:
+ * how many nodes hold the value, which do not and why, and what became of the ConfigMap.
+ */
+export function summarizeMaxMemoryResult(result: RedisMaxMemoryResult): string {
+  if (result.kind === 'refused') return result.message;
+  const total = result.nodes.length + result.failed.length;
+  const head = `maxmemory ${result.requestedMiB} MiB on ${result.nodes.length} of ${total} Redis nodes`;
+  const failed = result.failed.map((f) => `${f.address}${f.role ? ` (${f.role})` : ''}: ${f.error}`);
+  const notSet = failed.length > 0 ? [`not set on ${failed.join('; ')}`] : [];
+  return [head, ...notSet, persistSummary(result.persisted)].join('; ');
+}
+
+function persistSummary(persisted: PersistResult): string {
+  switch (persisted.kind) {
+    case 'applied':
+      return `persisted in ${persisted.object}`;
+    case 'unchanged':
+      return `persisted in ${persisted.object} already`;
+    case 'notConfigured':
+      return 'not persisted: spec.metrics.redis.configMapName is not set, so a restarted node loses it';
+    case 'notFound':
+      return `not persisted: ${persisted.object} not found`;
+    case 'conflict':
+      return `not persisted: in ${persisted.object}, ${conflictSummary(persisted.conflicts)}`;
+  }
 }
 
 /** One node's maxmemory as observed. */
