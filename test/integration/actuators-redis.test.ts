@@ -1,13 +1,18 @@
 /**
  * The maxmemory actuator and observer against real redis-server processes: a 3-master, 3-replica
- * Redis Cluster and a standalone node. CONFIG SET reaches every node, a node that is down is named
+ * Redis Cluster and a standalone node; and its persistence in the toolkit's Redis ConfigMap on a
+ * real kube-apiserver. CONFIG SET reaches every node, a node that is down is named
  * and converged once it is back, connections are shared and closed, and the password shows up in
  * no result, error or log line.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { KubeConfig } from '@kubernetes/client-node';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import type { ActuatorContext } from '../../operator/src/actuators/context.ts';
 import { RedisConnections } from '../../operator/src/actuators/redis-connections.ts';
 import {
@@ -16,10 +21,13 @@ import {
   observeRedisMaxMemory,
   type RedisTarget,
 } from '../../operator/src/actuators/redis-maxmemory.ts';
+import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
 import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
 import { createLogger } from '../../operator/src/telemetry/logger.ts';
 import { DEFAULT_TUNING_SPEC } from '../../operator/src/tuning/tuning-spec.ts';
+import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '../cluster/redis.ts';
+import { handOverToPerfpilot } from './fixtures.ts';
 
 const password = 'pp-actuator-redis-Secret-9f3e';
 /** A ceiling well above the values used: the limit of the seed's Redis containers, 4 GiB. */
@@ -151,6 +159,12 @@ describe('Redis Cluster', () => {
     // Ten calls, six nodes: one connection each.
     expect(own.size).toBe(6);
     expect(await counts()).toEqual(baseline.map((n) => n + 1));
+    // A profile deleted or pointed elsewhere: its endpoint set's connections go.
+    own.release(clusterTarget);
+    expect(own.size).toBe(0);
+    await vi.waitFor(async () => expect(await counts()).toEqual(baseline));
+    await observeRedisMaxMemory(withOwn, clusterTarget);
+    expect(await counts()).toEqual(baseline.map((n) => n + 1));
     await own.close();
     await vi.waitFor(async () => expect(await counts()).toEqual(baseline));
     // Closed is closed: no connection is opened again behind the caller's back.
@@ -281,5 +295,91 @@ describe('the password', () => {
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
+    // Leave every node set, with the restarted one reconnected, for the tests after this one.
+    await vi.waitFor(
+      async () =>
+        expect((await applyRedisMaxMemory(ctx, clusterTarget, 300, ceiling)).kind).toBe('converged'),
+      { timeout: 15_000, interval: 500 },
+    );
   }, 60_000);
+});
+
+describe('persisted in the Redis ConfigMap', () => {
+  let cp: ControlPlane;
+  let kube: Pick<ActuatorContext, 'clients' | 'redis' | 'readSecret'>;
+  const path = () => join(cp.dir, 'redis-config.yaml');
+  const readRedisConfig = () =>
+    cp.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .readNamespacedConfigMap({ namespace: 'perfpilot', name: 'redis-cluster-config' });
+
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    await cp.kubectl(['apply', '-f', join(root, 'manifests/namespace.yaml')]);
+    // The Redis ConfigMap exactly as the toolkit generates it, applied with kubectl.
+    // Its text as generated, not re-serialized: the scripts in it must stay byte for byte.
+    const text = readFileSync(join(root, 'manifests/redis-cluster.yaml'), 'utf8');
+    const doc = parseAllDocuments(text).find((d) => (d.toJSON() as { kind?: string }).kind === 'ConfigMap');
+    if (!doc?.range) throw new Error('no ConfigMap in manifests/redis-cluster.yaml');
+    writeFileSync(path(), text.slice(doc.range[0], doc.range[2]));
+    await cp.kubectl(['apply', '-f', path()]);
+    const clients = makeTargetClients(cp.kubeConfig);
+    await clients.core.createNamespacedSecret({
+      namespace: 'perfpilot',
+      body: { metadata: { name: 'redis-auth' }, stringData: { password } },
+    });
+    // The real Secret reader: the password comes from the API server.
+    kube = { clients, redis, readSecret: kubeSecretReader(clients.core) };
+  });
+
+  afterAll(async () => {
+    await cp?.stop();
+  });
+
+  it('sets all six nodes, and writes maxmemory.conf once the field is handed over to perfpilot', async () => {
+    const target: RedisTarget = { ...clusterTarget, configMapName: 'redis-cluster-config' };
+    const before = await readRedisConfig();
+    expect(before.data?.['maxmemory.conf']).toBe('maxmemory 512mb\n');
+
+    // kubectl apply owns the key: the nodes are set, the ConfigMap is not, and the result says why.
+    const conflicted = await applyRedisMaxMemory(kube, target, 600, ceiling);
+    expect(conflicted.kind).toBe('converged');
+    if (conflicted.kind === 'refused') throw new Error(conflicted.message);
+    expect(conflicted.persisted).toMatchObject({
+      kind: 'conflict',
+      object: 'ConfigMap perfpilot/redis-cluster-config',
+      conflicts: [{ manager: 'kubectl-client-side-apply', field: '.data.maxmemory.conf' }],
+    });
+    expect((await readRedisConfig()).metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+
+    // The README's hand-over of the one key, then the next apply persists it.
+    await handOverToPerfpilot(
+      cp,
+      [path()],
+      [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata: {name: redis-cluster-config, namespace: perfpilot}',
+        'data: {maxmemory.conf: "maxmemory 512mb\\n"}',
+        '',
+      ].join('\n'),
+    );
+    const persisted = await applyRedisMaxMemory(kube, target, 600, ceiling);
+    expect(persisted).toMatchObject({
+      kind: 'converged',
+      persisted: { kind: 'applied', object: 'ConfigMap perfpilot/redis-cluster-config' },
+    });
+    for (const node of cluster.nodes) expect(await maxmemoryOf(node.port)).toBe(600 * BYTES_PER_MIB);
+    const after = await readRedisConfig();
+    expect(after.data?.['maxmemory.conf']).toBe('maxmemory 600mb\n');
+    // redis.conf and start.sh are the toolkit's, untouched.
+    expect(after.data?.['redis.conf']).toBe(before.data?.['redis.conf']);
+    expect(after.data?.['start.sh']).toBe(before.data?.['start.sh']);
+
+    // Nothing left to write on the next cycle.
+    const again = await applyRedisMaxMemory(kube, target, 600, ceiling);
+    expect(again).toMatchObject({ kind: 'converged', persisted: { kind: 'unchanged' } });
+    expect((await readRedisConfig()).metadata?.resourceVersion).toBe(after.metadata?.resourceVersion);
+  });
 });

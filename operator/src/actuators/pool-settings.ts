@@ -194,7 +194,7 @@ export async function applyPoolSettings(
         metadata: { name: target.configMap, namespace },
         data: pool,
       } as Parameters<typeof applyFields>[1],
-      options,
+      { ...options, live: configMap as Parameters<typeof applyFields>[1] },
     );
     if (written.kind === 'conflict') return { ...written, before, configMapWritten: false };
   }
@@ -211,7 +211,7 @@ export async function applyPoolSettings(
       },
       spec: { template: { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: desiredHash } } } },
     } as Parameters<typeof applyFields>[1],
-    options,
+    { ...options, live: deployment as Parameters<typeof applyFields>[1] },
   );
   if (rolled.kind === 'conflict') return { ...rolled, before, configMapWritten: configMapChanged };
   const changed = [

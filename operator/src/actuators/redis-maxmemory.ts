@@ -213,12 +213,16 @@ async function persistMaxMemory(
   if (!configMap) return { kind: 'notFound', object };
   const content = maxMemoryConf(mib);
   if (configMap.data?.[REDIS_MAXMEMORY_CONFIG_KEY] === content) return { kind: 'unchanged', object };
-  const result = await applyFields(ctx.clients, {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name, namespace: target.namespace },
-    data: { [REDIS_MAXMEMORY_CONFIG_KEY]: content },
-  } as Parameters<typeof applyFields>[1]);
+  const result = await applyFields(
+    ctx.clients,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: target.namespace },
+      data: { [REDIS_MAXMEMORY_CONFIG_KEY]: content },
+    } as Parameters<typeof applyFields>[1],
+    { live: configMap as Parameters<typeof applyFields>[1] },
+  );
   return result.kind === 'conflict' ? result : { kind: 'applied', object };
 }
 

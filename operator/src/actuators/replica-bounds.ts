@@ -82,7 +82,7 @@ export async function applyReplicaBounds(
       metadata: { name: hpa.name, namespace: hpa.namespace },
       spec: { minReplicas: bounds.minReplicas, maxReplicas: bounds.maxReplicas },
     } as Parameters<typeof applyFields>[1],
-    options,
+    { ...options, live: current as Parameters<typeof applyFields>[1] },
   );
   if (result.kind === 'conflict') return { ...result, before };
   return { kind: 'applied', object, before, after: { ...bounds } };

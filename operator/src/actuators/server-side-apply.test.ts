@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conflictSummary, parseFieldConflicts } from './server-side-apply.ts';
+import { conflictSummary, parseFieldConflicts, strayOwnedFields } from './server-side-apply.ts';
 
 /** A 409 Status body as kube-apiserver sends it for an apply conflict. */
 const conflictStatus = {
@@ -64,5 +64,84 @@ describe('conflictSummary', () => {
         { manager: 'kubectl', field: '.spec.maxReplicas' },
       ]),
     ).toBe('.spec.minReplicas owned by "argocd-controller", .spec.maxReplicas owned by "kubectl"');
+  });
+});
+
+describe('strayOwnedFields', () => {
+  const hpaBody = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'risk-api', namespace: 'shop' },
+    spec: { minReplicas: 3, maxReplicas: 8 },
+  };
+  const live = (manager: string, operation: string, fieldsV1: object) => ({
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'risk-api', managedFields: [{ manager, operation, fieldsV1 }] },
+  });
+
+  it.each([
+    [
+      'perfpilot owns only the bounds',
+      live('perfpilot', 'Apply', { 'f:spec': { 'f:minReplicas': {}, 'f:maxReplicas': {} } }),
+      [],
+    ],
+    ['perfpilot owns nothing yet', live('kubectl', 'Apply', { 'f:spec': { 'f:metrics': {} } }), []],
+    [
+      'perfpilot owns fields by Update only',
+      live('perfpilot', 'Update', { 'f:spec': { 'f:metrics': {} } }),
+      [],
+    ],
+    [
+      'perfpilot was handed the whole object (kubectl on a client-side-applied object)',
+      live('perfpilot', 'Apply', {
+        'f:metadata': {
+          'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} },
+        },
+        'f:spec': {
+          'f:minReplicas': {},
+          'f:maxReplicas': {},
+          'f:metrics': {},
+          'f:scaleTargetRef': { 'f:apiVersion': {}, 'f:kind': {}, 'f:name': {} },
+        },
+      }),
+      [
+        '.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration',
+        '.spec.metrics',
+        '.spec.scaleTargetRef.apiVersion',
+        '.spec.scaleTargetRef.kind',
+        '.spec.scaleTargetRef.name',
+      ],
+    ],
+  ])('%s', (_name, object, expected) => {
+    expect(strayOwnedFields(object, hpaBody, 'perfpilot')).toEqual(expected);
+  });
+
+  it('counts annotation keys of the body as its own', () => {
+    const body = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', annotations: { 'perfpilot.dev/config-rolled-at': 't' } },
+      spec: { template: { metadata: { annotations: { 'perfpilot.dev/config-hash': 'h' } } } },
+    };
+    const object = {
+      ...body,
+      metadata: {
+        name: 'api',
+        managedFields: [
+          {
+            manager: 'perfpilot',
+            operation: 'Apply',
+            fieldsV1: {
+              'f:metadata': { 'f:annotations': { 'f:perfpilot.dev/config-rolled-at': {} } },
+              'f:spec': {
+                'f:template': { 'f:metadata': { 'f:annotations': { 'f:perfpilot.dev/config-hash': {} } } },
+              },
+            },
+          },
+        ],
+      },
+    };
+    expect(strayOwnedFields(object, body, 'perfpilot')).toEqual([]);
   });
 });

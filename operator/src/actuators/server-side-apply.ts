@@ -31,6 +31,14 @@ export type ApplyResult =
 /** Options of applyFields. */
 export interface ApplyOptions {
   /**
+   * live is the object as just read. When `perfpilot` already owns fields of it that `object`
+   * does not hold, the apply would remove them (server-side apply drops a manager's fields it no
+   * longer applies): that is returned as a conflict and nothing is written. It happens when
+   * `kubectl apply --server-side --field-manager=perfpilot` ran on an object created by
+   * client-side `kubectl apply`: kubectl then hands every field to perfpilot.
+   */
+  readonly live?: KubernetesObject;
+  /**
    * force takes the fields from other managers. Only the finalizer's restore of the original
    * knobs uses it: the profile's owner asked for the operator's changes to be undone.
    * @default false
@@ -65,6 +73,15 @@ export async function applyFields(
   object: KubernetesObject,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
+  const stray = options.live ? strayOwnedFields(options.live, object, FIELD_MANAGER) : [];
+  if (stray.length > 0) {
+    return {
+      kind: 'conflict',
+      object: objectName(object),
+      conflicts: stray.map((field) => ({ manager: FIELD_MANAGER, field })),
+      message: `${FIELD_MANAGER} owns fields it does not tune (${stray.join(', ')}); applying would remove them, so nothing was written. Give them back to their manager, e.g. with kubectl apply --server-side of the manifests`,
+    };
+  }
   try {
     const applied = await clients.objects.patch(
       object,
@@ -117,4 +134,38 @@ export function parseFieldConflicts(
 /** conflictSummary renders conflicts on one line for a condition or an Event note. */
 export function conflictSummary(conflicts: readonly FieldConflict[]): string {
   return conflicts.map((c) => `${c.field} owned by "${c.manager}"`).join(', ');
+}
+
+/** Path segments of every leaf of a managedFields FieldsV1 tree (`{"f:spec": {"f:minReplicas": {}}}`). */
+function ownedLeaves(fields: unknown, prefix: readonly string[] = []): string[][] {
+  if (fields === null || typeof fields !== 'object') return [];
+  const entries = Object.entries(fields as Record<string, unknown>).filter(([key]) => key !== '.');
+  if (entries.length === 0) return prefix.length > 0 ? [[...prefix]] : [];
+  return entries.flatMap(([key, value]) => ownedLeaves(value, [...prefix, key.replace(/^f:/, '')]));
+}
+
+/** Path segments of every leaf of an apply body, leaving out what identifies the object. */
+function bodyLeaves(value: unknown, prefix: readonly string[] = []): string[][] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [[...prefix]];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
+    const path = [...prefix, key];
+    const id = path.join('\0');
+    if (id === 'apiVersion' || id === 'kind' || id === 'metadata\0name' || id === 'metadata\0namespace') {
+      return [];
+    }
+    return bodyLeaves(v, path);
+  });
+}
+
+/**
+ * strayOwnedFields lists the fields `manager` owns by Apply on `live` that `body` does not hold,
+ * as `.spec.metrics`-style paths: the fields an apply of `body` would remove.
+ */
+export function strayOwnedFields(live: KubernetesObject, body: KubernetesObject, manager: string): string[] {
+  const entry = live.metadata?.managedFields?.find((m) => m.manager === manager && m.operation === 'Apply');
+  if (!entry) return [];
+  const applied = new Set(bodyLeaves(body).map((p) => p.join('\0')));
+  return ownedLeaves(entry.fieldsV1)
+    .filter((p) => !applied.has(p.join('\0')))
+    .map((p) => `.${p.join('.')}`);
 }
