@@ -225,23 +225,23 @@ export async function kubectlApplyYaml(
  * only owner.
  */
 export const TUNED_FIELDS_REMOVED = `patches:
-  - target: {kind: HorizontalPodAutoscaler, name: risk-api}
+  - target: { kind: HorizontalPodAutoscaler, name: risk-api }
     patch: |
       - op: remove
         path: /spec/minReplicas
       - op: remove
         path: /spec/maxReplicas
-  - target: {kind: ConfigMap, name: risk-api-tuning}
+  - target: { kind: ConfigMap, name: risk-api-tuning }
     patch: |
       - op: remove
         path: /data/DB_POOL_SIZE
       - op: remove
         path: /data/DB_MAX_OVERFLOW
-  - target: {kind: Deployment, name: risk-api}
+  - target: { kind: Deployment, name: risk-api }
     patch: |
       - op: remove
         path: /spec/template/metadata/annotations/perfpilot.dev~1config-hash
-  - target: {kind: ConfigMap, name: redis-cluster-config}
+  - target: { kind: ConfigMap, name: redis-cluster-config }
     patch: |
       - op: remove
         path: /data/maxmemory.conf
