@@ -10,7 +10,13 @@ import { REDIS_MAXMEMORY_CONFIG_KEY } from '../api/v1alpha1/index.ts';
 import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import type { ActuatorContext } from './context.ts';
-import type { RedisEndpointSet, RedisNodeFailure, RedisRole, RedisTopology } from './redis-connections.ts';
+import type {
+  RedisEndpointSet,
+  RedisNode,
+  RedisNodeFailure,
+  RedisRole,
+  RedisTopology,
+} from './redis-connections.ts';
 import { type ApplyConflict, applyFields, conflictSummary, readIfExists } from './server-side-apply.ts';
 
 /** BYTES_PER_MIB: Redis reads `<n>mb` in redis.conf as n × 1024 × 1024 bytes. */
@@ -130,6 +136,34 @@ function seedFailures(topology: RedisTopology): RedisNodeFailure[] {
   return topology.cluster && topology.nodes.length > 0 ? [] : [...topology.unreachable];
 }
 
+/**
+ * onEveryNode runs `act` on every node of the target at once; a node whose `act` throws is in
+ * `failed` with the error's message (safe to log: see redis-connections.ts). Both lists are sorted
+ * by address.
+ */
+async function onEveryNode<T extends { address: string }>(
+  ctx: Pick<ActuatorContext, 'redis' | 'readSecret'>,
+  target: RedisTarget,
+  act: (set: RedisEndpointSet, node: RedisNode) => Promise<T>,
+): Promise<{ results: T[]; failed: RedisNodeFailure[] }> {
+  const set = await endpointSet(ctx, target);
+  const topology = await ctx.redis.discover(set);
+  const results: T[] = [];
+  const failed = seedFailures(topology);
+  await Promise.all(
+    topology.nodes.map(async (node) => {
+      try {
+        results.push(await act(set, node));
+      } catch (err) {
+        failed.push({ address: node.address, role: node.role, error: (err as Error).message });
+      }
+    }),
+  );
+  results.sort((a, b) => a.address.localeCompare(b.address));
+  failed.sort((a, b) => a.address.localeCompare(b.address));
+  return { results, failed };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -157,36 +191,19 @@ export async function applyRedisMaxMemory(
   }
   const bytes = mib * BYTES_PER_MIB;
   const attempts = options.attempts ?? 3;
-  const set = await endpointSet(ctx, target);
-  const topology = await ctx.redis.discover(set);
-  const nodes: RedisNodeValue[] = [];
-  const failed = seedFailures(topology);
-  await Promise.all(
-    topology.nodes.map(async (node) => {
-      try {
-        const beforeBytes = await readMaxMemory(ctx, set, node.address);
-        let current = beforeBytes;
-        for (let attempt = 1; current !== bytes && attempt <= attempts; attempt++) {
-          if (attempt > 1) await sleep((options.retryDelayMs ?? 200) * (attempt - 1));
-          await ctx.redis.command(set, node.address, ['CONFIG', 'SET', 'maxmemory', String(bytes)]);
-          current = await readMaxMemory(ctx, set, node.address);
-        }
-        if (current !== bytes) {
-          failed.push({
-            address: node.address,
-            role: node.role,
-            error: `maxmemory reads ${current} bytes after ${attempts} attempts to set ${bytes}`,
-          });
-          return;
-        }
-        nodes.push({ address: node.address, role: node.role, beforeBytes, changed: beforeBytes !== bytes });
-      } catch (err) {
-        failed.push({ address: node.address, role: node.role, error: (err as Error).message });
-      }
-    }),
-  );
-  nodes.sort((a, b) => a.address.localeCompare(b.address));
-  failed.sort((a, b) => a.address.localeCompare(b.address));
+  const { results: nodes, failed } = await onEveryNode(ctx, target, async (set, node) => {
+    const beforeBytes = await readMaxMemory(ctx, set, node.address);
+    let current = beforeBytes;
+    for (let attempt = 1; current !== bytes && attempt <= attempts; attempt++) {
+      if (attempt > 1) await sleep((options.retryDelayMs ?? 200) * (attempt - 1));
+      await ctx.redis.command(set, node.address, ['CONFIG', 'SET', 'maxmemory', String(bytes)]);
+      current = await readMaxMemory(ctx, set, node.address);
+    }
+    if (current !== bytes) {
+      throw new Error(`maxmemory reads ${current} bytes after ${attempts} attempts to set ${bytes}`);
+    }
+    return { address: node.address, role: node.role, beforeBytes, changed: beforeBytes !== bytes };
+  });
   const persisted = await persistMaxMemory(ctx, target, mib);
   return {
     kind: failed.length === 0 ? 'converged' : 'partial',
@@ -281,25 +298,11 @@ export async function observeRedisMaxMemory(
   ctx: Pick<ActuatorContext, 'redis' | 'readSecret'>,
   target: RedisTarget,
 ): Promise<RedisMaxMemoryObservation> {
-  const set = await endpointSet(ctx, target);
-  const topology = await ctx.redis.discover(set);
-  const nodes: RedisNodeMaxMemory[] = [];
-  const failed = seedFailures(topology);
-  await Promise.all(
-    topology.nodes.map(async (node) => {
-      try {
-        nodes.push({
-          address: node.address,
-          role: node.role,
-          bytes: await readMaxMemory(ctx, set, node.address),
-        });
-      } catch (err) {
-        failed.push({ address: node.address, role: node.role, error: (err as Error).message });
-      }
-    }),
-  );
-  nodes.sort((a, b) => a.address.localeCompare(b.address));
-  failed.sort((a, b) => a.address.localeCompare(b.address));
+  const { results: nodes, failed } = await onEveryNode(ctx, target, async (set, node) => ({
+    address: node.address,
+    role: node.role,
+    bytes: await readMaxMemory(ctx, set, node.address),
+  }));
   const values = new Set(nodes.map((n) => n.bytes));
   const [only] = values;
   return {
