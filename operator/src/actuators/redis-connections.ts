@@ -97,6 +97,9 @@ export class RedisConnections {
     const client = this.#client(entry, set, address);
     try {
       if (client.status === 'wait') await client.connect();
+      // A node that is down fails at once rather than after the next reconnect attempt (up to
+      // 2 s): a reconcile names it and moves on; the connection keeps retrying in the background.
+      if (client.status === 'reconnecting') throw new Error('not connected');
       return await client.call(...args);
     } catch (err) {
       const last = entry.lastErrors.get(address);
