@@ -4,6 +4,7 @@
  * fields; a field another manager owns is a conflict that changes nothing, until the fields are
  * handed over with the command the README gives; a pool change rolls the pods once per cooldown.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, type V1ManagedFieldsEntry } from '@kubernetes/client-node';
@@ -17,7 +18,7 @@ import { applyReplicaBounds } from '../../operator/src/actuators/replica-bounds.
 import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../../operator/src/api/v1alpha1/index.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
-import { handOverToPerfpilot, kubectlApplyYaml } from './fixtures.ts';
+import { handOverToPerfpilot, kubectlApplyYaml, TUNED_FIELDS_REMOVED } from './fixtures.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ns = 'perfpilot';
@@ -323,5 +324,11 @@ describe('applyPoolSettings', () => {
       await cp.kubeConfig.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: ns })
     ).items.map((c) => c.metadata?.name);
     expect(names).not.toContain('no-such-tuning');
+  });
+});
+
+describe('the README', () => {
+  it('gives the hand-over overlay these tests apply, patch for patch', () => {
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(TUNED_FIELDS_REMOVED);
   });
 });

@@ -205,7 +205,15 @@ describe('Redis Cluster', () => {
     }
     // Restarted from its config file, the node has lost the value set while it was down.
     expect(await maxmemoryOf(masterPort)).toBe(0);
-    expect((await observeRedisMaxMemory(ctx, clusterTarget)).divergent).toBe(true);
+    // Once the shared connection is back (it reconnects within 2 s), the observer sees the divergence.
+    await vi.waitFor(
+      async () => {
+        const observed = await observeRedisMaxMemory(ctx, clusterTarget);
+        expect(observed.failed).toEqual([]);
+        expect(observed.divergent).toBe(true);
+      },
+      { timeout: 15_000, interval: 250 },
+    );
     // The reconcile after it comes back (the shared connection reconnects within 2 s).
     const converged = await vi.waitFor(
       async () => {
