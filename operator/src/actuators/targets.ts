@@ -104,6 +104,8 @@ export async function observeTarget(
  * it restores the original knobs when a profile in Auto mode is deleted, which its owner asked
  * for. HPA bounds, then the pool knobs with a roll of the pods (no cooldown: this is the last
  * change). Knobs left undefined keep their current values. Returns the names of the objects changed.
+ * Forcing takes fields from other managers, but an apply that would remove fields perfpilot owns
+ * by mistake is still refused: that throws, so the finalizer stays until the owner fixes it.
  */
 export async function applyKnobs(
   clients: TargetClients,
@@ -123,6 +125,7 @@ export async function applyKnobs(
   if (minReplicas !== undefined && maxReplicas !== undefined) {
     const hpa = { namespace, name: hpaNameOf(targetRef) };
     const result = await applyReplicaBounds({ clients }, hpa, { minReplicas, maxReplicas }, force);
+    if (result.kind === 'conflict') throw new Error(`restore refused on ${result.object}: ${result.message}`);
     if (result.kind === 'applied') changed.push(result.object);
   }
   const poolSize = values.poolSize ?? current.poolSize;
@@ -136,6 +139,7 @@ export async function applyKnobs(
       { now, cooldownSeconds: 0 },
       force,
     );
+    if (result.kind === 'conflict') throw new Error(`restore refused on ${result.object}: ${result.message}`);
     if (result.kind === 'applied') changed.push(...result.changed);
   }
   return changed;
