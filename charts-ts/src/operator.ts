@@ -193,20 +193,27 @@ export class Operator extends Construct {
   }
 }
 
-/** operatorRules are the only permissions the operator needs, by verb and resource. */
+/**
+ * operatorRules are the only permissions the operator needs, by verb and resource; each comment
+ * names what uses it. Every write is a server-side apply (verb patch) of an object read first, so
+ * nothing is created, updated whole or deleted, and no subresource (scale, status of targets) is touched.
+ */
 export function operatorRules(secretNames: readonly string[]): V1PolicyRule[] {
   return [
     // patch: the finalizer and the original-values annotation (merge patches on metadata).
     { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch'] },
     { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch'] },
+    // list, watch: the HPA informer; get, patch: applyReplicaBounds (minReplicas, maxReplicas).
     {
       apiGroups: ['autoscaling'],
       resources: ['horizontalpodautoscalers'],
       verbs: ['get', 'list', 'watch', 'patch'],
     },
-    // The tuning ConfigMap is read when reconciling, not watched.
+    // Read when reconciling, not watched; patch: applyPoolSettings (the tuning ConfigMap's pool
+    // keys) and applyRedisMaxMemory (the Redis ConfigMap's maxmemory.conf).
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
-    // patch: the config-hash annotation that rolls the API's pods after a pool change.
+    // patch: the config-hash annotation that rolls the API's pods after a pool change, and the
+    // time of that roll (applyPoolSettings).
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
     // The Redis password named by the profile (spec.metrics.redis.passwordSecretRef), by name only.
     { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames], verbs: ['get'] },

@@ -1,5 +1,6 @@
 import type { V1ConfigMap, V1Service, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
+import { maxMemoryConf } from '../../operator/src/actuators/redis-maxmemory.ts';
 import { REDIS_MAXMEMORY_CONFIG_KEY } from '../../operator/src/api/v1alpha1/constants.ts';
 import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
@@ -93,7 +94,8 @@ export class RedisCluster extends Construct {
       metadata: { name: this.configMapName, namespace: ns, labels },
       data: {
         'redis.conf': redisConf(c),
-        [REDIS_MAXMEMORY_CONFIG_KEY]: `maxmemory ${c.maxmemoryMiB}mb\n`,
+        // The operator writes the same line after CONFIG SET, so a GitOps sync sees no drift.
+        [REDIS_MAXMEMORY_CONFIG_KEY]: maxMemoryConf(c.maxmemoryMiB),
         'start.sh': startScript(fqdnSuffix),
       },
     });

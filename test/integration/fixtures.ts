@@ -3,6 +3,8 @@
  * API Deployment, its HPA and tuning ConfigMap) as the toolkit would deploy it, built with
  * chainable builders. Used by benchmarks too, so nothing here depends on the test runner.
  */
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ApiextensionsV1Api,
@@ -203,4 +205,75 @@ export function profileApi(kubeConfig: KubeConfig) {
     delete: async (namespace: string, name: string) =>
       await custom.deleteNamespacedCustomObject({ ...base, namespace, name }),
   };
+}
+
+/** kubectlApplyYaml writes `yaml` to the control plane's run directory and runs `kubectl apply <args> -f` on it. */
+export async function kubectlApplyYaml(
+  cp: ControlPlane,
+  name: string,
+  yaml: string,
+  args: readonly string[] = [],
+): Promise<void> {
+  const path = join(cp.dir, name);
+  writeFileSync(path, yaml);
+  await cp.kubectl(['apply', ...args, '-f', path]);
+}
+
+/**
+ * TUNED_FIELDS_REMOVED are the kustomize patches of the README's overlay: the stack without the
+ * fields perfpilot tunes, so that once perfpilot co-owns them, applying the overlay leaves it the
+ * only owner.
+ */
+export const TUNED_FIELDS_REMOVED = `patches:
+  - target: { kind: HorizontalPodAutoscaler, name: risk-api }
+    patch: |
+      - op: remove
+        path: /spec/minReplicas
+      - op: remove
+        path: /spec/maxReplicas
+  - target: { kind: ConfigMap, name: risk-api-tuning }
+    patch: |
+      - op: remove
+        path: /data/DB_POOL_SIZE
+      - op: remove
+        path: /data/DB_MAX_OVERFLOW
+  - target: { kind: Deployment, name: risk-api }
+    patch: |
+      - op: remove
+        path: /spec/template/metadata/annotations/perfpilot.dev~1config-hash
+  - target: { kind: ConfigMap, name: redis-cluster-config }
+    patch: |
+      - op: remove
+        path: /data/maxmemory.conf
+`;
+
+/**
+ * handOverToPerfpilot runs the README's hand-over for the manifest files given (paths): the files
+ * by server-side apply (kubectl takes what client-side apply owned), `coOwned` (the tuned fields at
+ * their current values) as perfpilot, then the files without the tuned fields, so kubectl lets go
+ * of them and perfpilot is their only manager.
+ */
+export async function handOverToPerfpilot(
+  cp: ControlPlane,
+  files: readonly string[],
+  coOwned: string,
+): Promise<void> {
+  for (const file of files) await cp.kubectl(['apply', '--server-side', '--force-conflicts', '-f', file]);
+  await kubectlApplyYaml(cp, 'co-owned.yaml', coOwned, ['--server-side', '--field-manager=perfpilot']);
+  const base = join(cp.dir, 'handover-base');
+  const overlay = join(cp.dir, 'handover-overlay');
+  rmSync(base, { recursive: true, force: true });
+  mkdirSync(base);
+  mkdirSync(overlay, { recursive: true });
+  const names = files.map((file, i) => {
+    const name = `${i}-${basename(file)}`;
+    copyFileSync(file, join(base, name));
+    return name;
+  });
+  writeFileSync(join(base, 'kustomization.yaml'), `resources:\n${names.map((n) => `  - ${n}`).join('\n')}\n`);
+  writeFileSync(
+    join(overlay, 'kustomization.yaml'),
+    `resources:\n  - ../handover-base\n${TUNED_FIELDS_REMOVED}`,
+  );
+  await cp.kubectl(['apply', '--server-side', '-k', overlay]);
 }

@@ -1,6 +1,6 @@
 /**
  * `perfpilot operator` as processes, as in a cluster: with only the generated ServiceAccount's
- * permissions, and two replicas behind one Lease where exactly one acts and a standby takes over
+ * permissions (enough for every actuator, and nothing next to them), and two replicas behind one Lease where exactly one acts and a standby takes over
  * when the leader dies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,16 +11,30 @@ import { fileURLToPath } from 'node:url';
 import {
   ApiException,
   AppsV1Api,
+  AutoscalingV2Api,
   CoordinationV1Api,
   CoreV1Api,
   EventsV1Api,
   KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { applyPoolSettings } from '../../operator/src/actuators/pool-settings.ts';
+import { applyReplicaBounds } from '../../operator/src/actuators/replica-bounds.ts';
+import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
+import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
 import { FINALIZER } from '../../operator/src/api/v1alpha1/index.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { freePort } from '../cluster/processes.ts';
-import { createTargetStack, installCrd, ProfileBuilder, profileApi } from './fixtures.ts';
+import {
+  createTargetStack,
+  installCrd,
+  kubectlApplyYaml,
+  ProfileBuilder,
+  profileApi,
+  readStackKnobs,
+} from './fixtures.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin/perfpilot.js');
@@ -130,8 +144,134 @@ describe('least privilege', () => {
     expect(await leaseHolder()).toBeUndefined();
   });
 
+  it('may do what the actuators need: apply HPA bounds, pool settings with a roll, and read the Redis password', async () => {
+    const admin = cp.kubeConfig.makeApiClient(CoreV1Api);
+    await admin.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'redis-auth' }, stringData: { password: 'least-privilege-redis' } },
+    });
+    // The tuned fields taken over by perfpilot (by the admin: a forced apply of other values).
+    await kubectlApplyYaml(
+      cp,
+      'take-over.yaml',
+      [
+        'apiVersion: autoscaling/v2',
+        'kind: HorizontalPodAutoscaler',
+        `metadata: {name: risk-api, namespace: ${ns}}`,
+        'spec: {minReplicas: 3, maxReplicas: 9}',
+        '---',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        `metadata: {name: risk-api-tuning, namespace: ${ns}}`,
+        'data: {DB_POOL_SIZE: "8", DB_MAX_OVERFLOW: "4"}',
+        '',
+      ].join('\n'),
+      ['--server-side', '--field-manager=perfpilot', '--force-conflicts'],
+    );
+    const ctx = { clients: makeTargetClients(asOperator) };
+
+    const bounds = await applyReplicaBounds(
+      ctx,
+      { namespace: ns, name: 'risk-api' },
+      { minReplicas: 4, maxReplicas: 10 },
+    );
+    expect(bounds.kind).toBe('applied');
+    const pool = await applyPoolSettings(
+      ctx,
+      { namespace: ns, deployment: 'risk-api', configMap: 'risk-api-tuning' },
+      { poolSize: 9, maxOverflow: 5 },
+      { now: new Date(), cooldownSeconds: 300 },
+    );
+    expect(pool).toMatchObject({
+      kind: 'applied',
+      changed: [`ConfigMap ${ns}/risk-api-tuning`, `Deployment ${ns}/risk-api`],
+    });
+    expect(await readStackKnobs(cp.kubeConfig, ns, 'risk-api')).toEqual({
+      poolSize: 9,
+      maxOverflow: 5,
+      minReplicas: 4,
+      maxReplicas: 10,
+    });
+    expect(
+      await kubeSecretReader(ctx.clients.core)({ namespace: ns, name: 'redis-auth', key: 'password' }),
+    ).toBe('least-privilege-redis');
+  });
+
   it.each([
     ['list Secrets', (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: ns })],
+    [
+      'change the Redis password Secret it may read',
+      (kc: KubeConfig) =>
+        kc
+          .makeApiClient(CoreV1Api)
+          .patchNamespacedSecret(
+            { namespace: ns, name: 'redis-auth', body: { metadata: { labels: { touched: 'yes' } } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+    ],
+    [
+      'replace (update) the HPA instead of patching it',
+      async (kc: KubeConfig) => {
+        const hpa = await cp.kubeConfig
+          .makeApiClient(AutoscalingV2Api)
+          .readNamespacedHorizontalPodAutoscaler({ namespace: ns, name: 'risk-api' });
+        return await kc
+          .makeApiClient(AutoscalingV2Api)
+          .replaceNamespacedHorizontalPodAutoscaler({ namespace: ns, name: 'risk-api', body: hpa });
+      },
+    ],
+    [
+      'patch the HPA status',
+      (kc: KubeConfig) =>
+        kc
+          .makeApiClient(AutoscalingV2Api)
+          .patchNamespacedHorizontalPodAutoscalerStatus(
+            { namespace: ns, name: 'risk-api', body: { status: { currentReplicas: 1 } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+    ],
+    [
+      'scale the API Deployment (the scale subresource)',
+      (kc: KubeConfig) =>
+        kc
+          .makeApiClient(AppsV1Api)
+          .patchNamespacedDeploymentScale(
+            { namespace: ns, name: 'risk-api', body: { spec: { replicas: 5 } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+    ],
+    [
+      'create a ConfigMap',
+      (kc: KubeConfig) =>
+        kc
+          .makeApiClient(CoreV1Api)
+          .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'new' } } }),
+    ],
+    [
+      'delete the tuning ConfigMap',
+      (kc: KubeConfig) =>
+        kc.makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ namespace: ns, name: 'risk-api-tuning' }),
+    ],
+    [
+      'patch a ConfigMap in another namespace',
+      (kc: KubeConfig) =>
+        kc
+          .makeApiClient(CoreV1Api)
+          .patchNamespacedConfigMap(
+            { namespace: 'default', name: 'kube-root-ca.crt', body: { data: { x: 'y' } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+    ],
+    [
+      'patch a StatefulSet (the Redis nodes)',
+      (kc: KubeConfig) =>
+        kc
+          .makeApiClient(AppsV1Api)
+          .patchNamespacedStatefulSet(
+            { namespace: ns, name: 'redis-cluster', body: { spec: { replicas: 1 } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+    ],
     [
       'read a Secret other than the Redis password',
       (kc: KubeConfig) => kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: ns, name: 'other' }),

@@ -1,36 +1,28 @@
 /**
  * The knobs where they live (design.md): DB_POOL_SIZE and DB_MAX_OVERFLOW in the API's tuning
  * ConfigMap, minReplicas and maxReplicas in its HPA. Reading them is the observe step; writing
- * them is server-side apply with field manager `perfpilot`, and a ConfigMap change rolls the
- * API's pods through the config-hash annotation on the Deployment's pod template.
+ * them is replica-bounds.ts and pool-settings.ts (server-side apply with field manager
+ * `perfpilot`); applyKnobs composes them for the finalizer's restore.
  */
 import {
-  ApiException,
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
   type KubeConfig,
-  type KubernetesObject,
   KubernetesObjectApi,
-  PatchStrategy,
   type V1ConfigMap,
   type V1Deployment,
   type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import {
-  CONFIG_HASH_ANNOTATION,
-  configHash,
   configMapNameOf,
-  FIELD_MANAGER,
   hpaNameOf,
   type KnobValues,
   type PerformanceProfile,
 } from '../api/v1alpha1/index.ts';
-
-/** The environment variables of the tuning ConfigMap that hold pool knobs. */
-export const POOL_SIZE_KEY = 'DB_POOL_SIZE';
-/** The environment variable of the tuning ConfigMap that holds the pool's overflow. */
-export const MAX_OVERFLOW_KEY = 'DB_MAX_OVERFLOW';
+import { applyPoolSettings, MAX_OVERFLOW_KEY, POOL_SIZE_KEY, parsePoolKnob } from './pool-settings.ts';
+import { applyReplicaBounds } from './replica-bounds.ts';
+import { readIfExists } from './server-side-apply.ts';
 
 /** The clients the actuators need. */
 export interface TargetClients {
@@ -63,15 +55,6 @@ export interface ObservedTarget {
   readonly current: KnobValues;
 }
 
-async function readOrMissing<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return undefined;
-    throw err;
-  }
-}
-
 /** observeTarget reads the Deployment, its HPA and its tuning ConfigMap, and the knobs they hold. */
 export async function observeTarget(
   clients: TargetClients,
@@ -82,11 +65,11 @@ export async function observeTarget(
   const hpaName = hpaNameOf(targetRef);
   const configMapName = configMapNameOf(targetRef);
   const [deployment, hpa, configMap] = await Promise.all([
-    readOrMissing(() => clients.apps.readNamespacedDeployment({ namespace, name: targetRef.name })),
-    readOrMissing(() =>
+    readIfExists(() => clients.apps.readNamespacedDeployment({ namespace, name: targetRef.name })),
+    readIfExists(() =>
       clients.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name: hpaName }),
     ),
-    readOrMissing(() => clients.core.readNamespacedConfigMap({ namespace, name: configMapName })),
+    readIfExists(() => clients.core.readNamespacedConfigMap({ namespace, name: configMapName })),
   ]);
   const missing: string[] = [];
   if (!deployment) missing.push(`Deployment ${targetRef.name}`);
@@ -105,8 +88,8 @@ export async function observeTarget(
       [MAX_OVERFLOW_KEY, 'maxOverflow'],
     ] as const) {
       const raw = configMap.data?.[key];
-      const value = raw === undefined ? Number.NaN : Number(raw);
-      if (Number.isInteger(value) && value >= 0) current[knob] = value;
+      const value = parsePoolKnob(raw);
+      if (value !== undefined) current[knob] = value;
       else
         problems.push(
           `ConfigMap ${configMapName} ${key} is ${raw === undefined ? 'missing' : `"${raw}"`}, not a whole number ≥ 0`,
@@ -116,78 +99,48 @@ export async function observeTarget(
   return { deployment, hpa, configMap, missing, problems, current };
 }
 
-async function serverSideApply(clients: TargetClients, object: KubernetesObject): Promise<void> {
-  await clients.objects.patch(
-    object,
-    undefined,
-    undefined,
-    FIELD_MANAGER,
-    true,
-    PatchStrategy.ServerSideApply,
-  );
-}
-
 /**
- * applyKnobs writes the given knobs to the target: HPA bounds, and the pool knobs in the tuning
- * ConfigMap followed by the config-hash annotation that rolls the pods. Knobs left undefined are
- * not touched. Returns the names of the objects changed.
+ * applyKnobs writes the given knobs to the target, forcing the fields back from other managers:
+ * it restores the original knobs when a profile in Auto mode is deleted, which its owner asked
+ * for. HPA bounds, then the pool knobs with a roll of the pods (no cooldown: this is the last
+ * change). Knobs left undefined keep their current values. Returns the names of the objects changed.
+ * Forcing takes fields from other managers, but an apply that would remove fields perfpilot owns
+ * by mistake is still refused: that throws, so the finalizer stays until the owner fixes it.
  */
 export async function applyKnobs(
   clients: TargetClients,
   profile: PerformanceProfile,
-  observed: ObservedTarget,
   values: KnobValues,
+  now: Date,
 ): Promise<string[]> {
   const namespace = profile.metadata.namespace ?? 'default';
   const { targetRef } = profile.spec;
+  const { current } = await observeTarget(clients, profile);
   const changed: string[] = [];
-  const { current } = observed;
+  const force = { force: true };
   // Server-side apply removes fields this manager applied before and omits now, so every apply
   // names all the knobs of its object, changed or not.
   const minReplicas = values.minReplicas ?? current.minReplicas;
   const maxReplicas = values.maxReplicas ?? current.maxReplicas;
-  if (
-    (minReplicas !== current.minReplicas || maxReplicas !== current.maxReplicas) &&
-    minReplicas !== undefined &&
-    maxReplicas !== undefined
-  ) {
-    const name = hpaNameOf(targetRef);
-    await serverSideApply(clients, {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      metadata: { name, namespace },
-      spec: { minReplicas, maxReplicas },
-    } as KubernetesObject);
-    changed.push(`HorizontalPodAutoscaler ${name}`);
+  if (minReplicas !== undefined && maxReplicas !== undefined) {
+    const hpa = { namespace, name: hpaNameOf(targetRef) };
+    const result = await applyReplicaBounds({ clients }, hpa, { minReplicas, maxReplicas }, force);
+    if (result.kind === 'conflict') throw new Error(`restore refused on ${result.object}: ${result.message}`);
+    if (result.kind === 'applied') changed.push(result.object);
   }
   const poolSize = values.poolSize ?? current.poolSize;
   const maxOverflow = values.maxOverflow ?? current.maxOverflow;
-  const pool: Record<string, string> = {};
-  if (
-    (poolSize !== current.poolSize || maxOverflow !== current.maxOverflow) &&
-    poolSize !== undefined &&
-    maxOverflow !== undefined
-  ) {
-    pool[POOL_SIZE_KEY] = String(poolSize);
-    pool[MAX_OVERFLOW_KEY] = String(maxOverflow);
-  }
-  if (Object.keys(pool).length > 0) {
-    const name = configMapNameOf(targetRef);
-    await serverSideApply(clients, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace },
-      data: pool,
-    } as KubernetesObject);
-    changed.push(`ConfigMap ${name}`);
-    const data = { ...(observed.configMap?.data ?? {}), ...pool };
-    await serverSideApply(clients, {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: targetRef.name, namespace },
-      spec: { template: { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: configHash(data) } } } },
-    } as KubernetesObject);
-    changed.push(`Deployment ${targetRef.name}`);
+  if (poolSize !== undefined && maxOverflow !== undefined) {
+    const target = { namespace, deployment: targetRef.name, configMap: configMapNameOf(targetRef) };
+    const result = await applyPoolSettings(
+      { clients },
+      target,
+      { poolSize, maxOverflow },
+      { now, cooldownSeconds: 0 },
+      force,
+    );
+    if (result.kind === 'conflict') throw new Error(`restore refused on ${result.object}: ${result.message}`);
+    if (result.kind === 'applied') changed.push(...result.changed);
   }
   return changed;
 }

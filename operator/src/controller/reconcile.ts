@@ -150,7 +150,7 @@ async function finalize(ctx: ReconcileContext, profile: PerformanceProfile, log:
     const original = parseKnobValues(originalJson);
     const observed = await observeTarget(ctx.targets, profile);
     if (original && observed.missing.length === 0) {
-      const changed = await applyKnobs(ctx.targets, profile, observed, original);
+      const changed = await applyKnobs(ctx.targets, profile, original, ctx.now());
       log.info({ changed, original }, 'restored original knobs');
       await ctx.events.record(profile, {
         type: 'Normal',

@@ -1,0 +1,52 @@
+/**
+ * The actuators (I/O only: decisions stay in tuning/): what reconcile calls to observe and change
+ * the three knobs. Each takes the parts of an ActuatorContext it uses and returns a typed result
+ * (applied, unchanged, deferred, conflict, notFound, partial, refused) instead of throwing for
+ * outcomes reconcile must report; only a failing API server, Redis seed discovery aside, throws.
+ */
+export { type ActuatorContext, makeActuatorContext } from './context.ts';
+export {
+  applyPoolSettings,
+  CONFIG_ROLLED_AT_ANNOTATION,
+  decideRollout,
+  MAX_OVERFLOW_KEY,
+  POOL_SIZE_KEY,
+  type PoolSettings,
+  type PoolSettingsResult,
+  type PoolTarget,
+  type RolloutDecision,
+  type RolloutGuard,
+} from './pool-settings.ts';
+export {
+  type RedisConnectionOptions,
+  RedisConnections,
+  type RedisNodeFailure,
+  type RedisRole,
+} from './redis-connections.ts';
+export {
+  applyRedisMaxMemory,
+  BYTES_PER_MIB,
+  type MaxMemoryCeiling,
+  observeRedisMaxMemory,
+  type PersistResult,
+  type RedisMaxMemoryObservation,
+  type RedisMaxMemoryResult,
+  type RedisTarget,
+  redisMaxMemoryCeilingMiB,
+  summarizeMaxMemoryResult,
+} from './redis-maxmemory.ts';
+export {
+  applyReplicaBounds,
+  type ObjectRef,
+  type ReplicaBounds,
+  type ReplicaBoundsResult,
+} from './replica-bounds.ts';
+export { kubeSecretReader, type SecretReader } from './secrets.ts';
+export { conflictSummary, type FieldConflict } from './server-side-apply.ts';
+export {
+  applyKnobs,
+  makeTargetClients,
+  type ObservedTarget,
+  observeTarget,
+  type TargetClients,
+} from './targets.ts';
