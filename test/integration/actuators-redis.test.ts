@@ -23,8 +23,8 @@ import {
 } from '../../operator/src/actuators/redis-maxmemory.ts';
 import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
 import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
+import { DEFAULT_TUNING_SPEC } from '../../operator/src/controller/tuning-spec-from-profile.ts';
 import { createLogger } from '../../operator/src/telemetry/logger.ts';
-import { DEFAULT_TUNING_SPEC } from '../../operator/src/tuning/tuning-spec.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '../cluster/redis.ts';
 import { handOverToPerfpilot } from './fixtures.ts';

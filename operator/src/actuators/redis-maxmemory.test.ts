@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TUNING_SPEC, maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
+import { DEFAULT_TUNING_SPEC } from '../controller/tuning-spec-from-profile.ts';
+import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import {
   maxMemoryConf,
@@ -11,7 +12,7 @@ import {
 const tuning = (limitMiB: number, knobMaxMiB: number): TuningSpec => ({
   ...DEFAULT_TUNING_SPEC,
   redisMemoryLimitMiB: limitMiB,
-  knobs: { ...DEFAULT_TUNING_SPEC.knobs, redisMaxMemoryMiB: { min: 64, max: knobMaxMiB } },
+  knobs: { ...DEFAULT_TUNING_SPEC.knobs, redisMaxmemoryMiB: { min: 64, max: knobMaxMiB } },
 });
 
 describe('redisMaxMemoryCeilingMiB', () => {

@@ -38,7 +38,7 @@ export interface RedisTarget {
 
 /** The limit maxmemory must stay under. */
 export interface MaxMemoryCeiling {
-  /** tuning is the engine's spec of the profile: knobs.redisMaxMemoryMiB.max and redisMemoryLimitMiB. */
+  /** tuning is the engine's spec of the profile: knobs.redisMaxmemoryMiB.max and redisMemoryLimitMiB. */
   readonly tuning: TuningSpec;
   /**
    * containerMemoryLimitsMiB are the memory limits of the Redis containers, when known; the
@@ -186,7 +186,7 @@ export async function applyRedisMaxMemory(
       kind: 'refused',
       requestedMiB: mib,
       ceilingMiB,
-      message: `maxmemory ${mib} MiB refused: it must be a whole number of MiB from 1 to ${ceilingMiB} (0.75 × the smallest Redis container memory limit, and knobs.redisMaxMemoryMiB.max)`,
+      message: `maxmemory ${mib} MiB refused: it must be a whole number of MiB from 1 to ${ceilingMiB} (0.75 × the smallest Redis container memory limit, and spec.knobs.redisMaxmemory.maxMiB)`,
     };
   }
   const bytes = mib * BYTES_PER_MIB;
