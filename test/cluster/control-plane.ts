@@ -182,6 +182,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           options: options.controllers === true ? {} : options.controllers,
         })
       : undefined;
+    const apiClients: ManagedProcess[] = [...(controllers?.processes ?? [])];
     return {
       kubeconfigPath,
       kubeConfig,
@@ -197,8 +198,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         await startApiServer();
       },
       compactEtcd: async () => await compactEtcd(etcdUrl),
-      startMetricsAdapter: async (adapterOptions) =>
-        await startMetricsAdapter({
+      startMetricsAdapter: async (adapterOptions) => {
+        const adapter = await startMetricsAdapter({
           dir,
           bin,
           kubeconfigPath,
@@ -207,8 +208,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           servingCertPath: paths.aggregatedCert,
           servingKeyPath: paths.aggregatedKey,
           options: adapterOptions,
-        }),
-      stop: async () => await dir.dispose(),
+        });
+        apiClients.push(adapter.process);
+        return adapter;
+      },
+      stop: async () => {
+        // The API server's clients go first: an API server drains their watches before it exits,
+        // and one restarted after them would otherwise be stopped first and wait out its grace.
+        for (const client of apiClients.reverse()) await client.stop();
+        await dir.dispose();
+      },
     };
   } catch (err) {
     await dir.dispose();
