@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { loadtestCommand } from './loadtest-command.ts';
 import { operatorCommand } from './operator-command.ts';
+import { riskApiCommand } from './risk-api-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { synthCommand } from './synth-command.ts';
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(synthCommand());
   program.addCommand(simulateCommand());
   program.addCommand(operatorCommand());
+  program.addCommand(riskApiCommand());
+  program.addCommand(loadtestCommand());
   return program;
 }
 
