@@ -1,5 +1,5 @@
 /**
- * `npm run testenv -- up|down|status`: the test control plane (and optionally Redis) for people.
+ * `npm run testenv -- up|down|status`: the test control plane (and optionally Redis, PostgreSQL) for people.
  * `up` starts a background process that owns everything, writes .testenv/kubeconfig and prints
  * the `export KUBECONFIG=…` line; `down` stops it; `status` tells what runs.
  */
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { controlPlaneBinaries } from './binaries.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { type PostgresServer, startPostgres } from './postgres.ts';
 import { isAlive } from './processes.ts';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from './redis.ts';
 
@@ -27,6 +28,8 @@ interface TestenvState {
   kubeconfig?: string;
   redis?: { host: string; port: number; passwordFile: string };
   redisCluster?: { nodes: string[]; passwordFile: string };
+  /** postgres.urlFile holds DATABASE_URL (with its password), mode 0600. */
+  postgres?: { host: string; port: number; urlFile: string };
   error?: string;
 }
 
@@ -41,6 +44,7 @@ function readState(): TestenvState | undefined {
 interface UpOptions {
   redis?: boolean;
   redisCluster?: boolean;
+  postgres?: boolean;
   timeout: string;
 }
 
@@ -55,6 +59,7 @@ async function up(options: UpOptions): Promise<number> {
   const args = [fileURLToPath(import.meta.url), 'serve'];
   if (options.redis) args.push('--redis');
   if (options.redisCluster) args.push('--redis-cluster');
+  if (options.postgres) args.push('--postgres');
   const log = openSync(logPath, 'w');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
@@ -87,6 +92,10 @@ async function up(options: UpOptions): Promise<number> {
       `testenv: redis at ${ready.redis.host}:${ready.redis.port} (password in ${ready.redis.passwordFile})`,
     );
   if (ready?.redisCluster) console.error(`testenv: redis cluster at ${ready.redisCluster.nodes.join(' ')}`);
+  if (ready?.postgres) {
+    console.error(`testenv: postgres at ${ready.postgres.host}:${ready.postgres.port}`);
+    console.log(`export DATABASE_URL=${readFileSync(ready.postgres.urlFile, 'utf8').trim()}`);
+  }
   console.log(`export KUBECONFIG=${kubeconfigPath}`);
   return 0;
 }
@@ -104,6 +113,7 @@ async function down(): Promise<number> {
   if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
   rmSync(statePath, { force: true });
   rmSync(kubeconfigPath, { force: true });
+  rmSync(join(stateDir, 'database-url'), { force: true });
   console.error('testenv: stopped');
   return 0;
 }
@@ -118,19 +128,21 @@ function status(): number {
   if (state.server) console.log(`  kube-apiserver  ${state.server}  (KUBECONFIG=${state.kubeconfig})`);
   if (state.redis) console.log(`  redis           ${state.redis.host}:${state.redis.port}`);
   if (state.redisCluster) console.log(`  redis cluster   ${state.redisCluster.nodes.join(' ')}`);
+  if (state.postgres) console.log(`  postgres        ${state.postgres.host}:${state.postgres.port}  (DATABASE_URL in ${state.postgres.urlFile})`);
   return 0;
 }
 
 /** serve runs in the background: starts everything, writes the state file, stops on SIGTERM. */
-async function serve(options: { redis?: boolean; redisCluster?: boolean }): Promise<number> {
+async function serve(options: { redis?: boolean; redisCluster?: boolean; postgres?: boolean }): Promise<number> {
   const state: TestenvState = { pid: process.pid, ready: false };
   const save = () => writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
   save();
   let cp: ControlPlane | undefined;
   let redis: RedisServer | undefined;
   let cluster: RedisCluster | undefined;
+  let postgres: PostgresServer | undefined;
   const stopAll = async () => {
-    await Promise.allSettled([cp?.stop(), redis?.stop(), cluster?.stop()]);
+    await Promise.allSettled([cp?.stop(), redis?.stop(), cluster?.stop(), postgres?.stop()]);
   };
   const stopped = new Promise<void>((resolveStop) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolveStop());
@@ -151,6 +163,12 @@ async function serve(options: { redis?: boolean; redisCluster?: boolean }): Prom
     if (options.redisCluster) {
       cluster = await startRedisCluster({ password });
       state.redisCluster = { nodes: cluster.nodes.map((n) => `${n.host}:${n.port}`), passwordFile };
+    }
+    if (options.postgres) {
+      postgres = await startPostgres();
+      const urlFile = join(stateDir, 'database-url');
+      writeFileSync(urlFile, `${postgres.url}\n`, { mode: 0o600 });
+      state.postgres = { host: postgres.host, port: postgres.port, urlFile };
     }
     state.ready = true;
     save();
@@ -176,6 +194,7 @@ function buildProgram(): Command {
     .description('start the control plane in the background and print the KUBECONFIG export line')
     .option('--redis', 'also start a single password-protected redis-server')
     .option('--redis-cluster', 'also start a 6-node Redis Cluster (3 masters, 3 replicas)')
+    .option('--postgres', 'also start PostgreSQL and print its DATABASE_URL export line')
     .option('--timeout <seconds>', 'how long to wait for readiness', '900')
     .action(async (options: UpOptions) => {
       process.exitCode = await up(options);
@@ -196,7 +215,8 @@ function buildProgram(): Command {
     .command('serve', { hidden: true })
     .option('--redis')
     .option('--redis-cluster')
-    .action(async (options: { redis?: boolean; redisCluster?: boolean }) => {
+    .option('--postgres')
+    .action(async (options: { redis?: boolean; redisCluster?: boolean; postgres?: boolean }) => {
       process.exitCode = await serve(options);
     });
   return program;
