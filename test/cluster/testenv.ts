@@ -128,12 +128,19 @@ function status(): number {
   if (state.server) console.log(`  kube-apiserver  ${state.server}  (KUBECONFIG=${state.kubeconfig})`);
   if (state.redis) console.log(`  redis           ${state.redis.host}:${state.redis.port}`);
   if (state.redisCluster) console.log(`  redis cluster   ${state.redisCluster.nodes.join(' ')}`);
-  if (state.postgres) console.log(`  postgres        ${state.postgres.host}:${state.postgres.port}  (DATABASE_URL in ${state.postgres.urlFile})`);
+  if (state.postgres)
+    console.log(
+      `  postgres        ${state.postgres.host}:${state.postgres.port}  (DATABASE_URL in ${state.postgres.urlFile})`,
+    );
   return 0;
 }
 
 /** serve runs in the background: starts everything, writes the state file, stops on SIGTERM. */
-async function serve(options: { redis?: boolean; redisCluster?: boolean; postgres?: boolean }): Promise<number> {
+async function serve(options: {
+  redis?: boolean;
+  redisCluster?: boolean;
+  postgres?: boolean;
+}): Promise<number> {
   const state: TestenvState = { pid: process.pid, ready: false };
   const save = () => writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
   save();
