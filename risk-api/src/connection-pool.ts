@@ -30,7 +30,7 @@ export interface ConnectionPoolOptions extends PoolTuning {
   readonly connectTimeoutMs?: number;
   /** statementTimeoutMs is PostgreSQL's statement_timeout for every query. @default 10000 */
   readonly statementTimeoutMs?: number;
-  /** applicationName is shown in pg_stat_activity. @default 'perfpilot-risk-api' */
+  /** applicationName is shown in pg_stat_activity. @default 'perfpilot-risk-api <pid>' */
   readonly applicationName?: string;
   /** onWait is called with the seconds each checkout waited. */
   readonly onWait?: (seconds: number) => void;
@@ -262,7 +262,7 @@ export class ConnectionPool {
       connectionString: this.#options.connectionString,
       connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 5000,
       statement_timeout: this.#options.statementTimeoutMs ?? 10_000,
-      application_name: this.#options.applicationName ?? 'perfpilot-risk-api',
+      application_name: this.#options.applicationName ?? `perfpilot-risk-api ${process.pid}`,
     });
     const connection: Connection = { client, openedAt: Date.now(), lastUsedAt: Date.now(), broken: false };
     // A server that goes away emits 'error' on idle clients; mark them so they are not reused.

@@ -132,6 +132,8 @@ export async function buildHttpServer(deps: HttpServerDependencies): Promise<Fas
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
   });
+  // JSON only: a text/plain body gets a 415 rather than a string the validators would refuse.
+  app.removeContentTypeParser('text/plain');
   await app.register(compress, { threshold: COMPRESS_THRESHOLD_BYTES, encodings: ['gzip', 'br', 'deflate'] });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,

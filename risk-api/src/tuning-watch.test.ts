@@ -1,36 +1,17 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ConfigMapVolume, configMapVolume } from '../../test/cluster/config-map-volume.ts';
 import type { PoolTuning } from './config.ts';
 import { readPoolTuning, watchPoolTuning } from './tuning-watch.ts';
 
-const dirs: string[] = [];
+const volumes: ConfigMapVolume[] = [];
 afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const v of volumes.splice(0)) v.remove();
 });
 
-/**
- * A directory laid out as the kubelet mounts a ConfigMap: files are symlinks through `..data`,
- * which points at a timestamped directory and is replaced atomically on each update.
- */
-function configMapVolume(data: Record<string, string>): {
-  dir: string;
-  update(next: Record<string, string>): void;
-} {
-  const dir = mkdtempSync(join(tmpdir(), 'perfpilot-tuning-'));
-  dirs.push(dir);
-  let generation = 0;
-  const write = (values: Record<string, string>) => {
-    const version = `..v${generation++}`;
-    mkdirSync(join(dir, version));
-    for (const [k, v] of Object.entries(values)) writeFileSync(join(dir, version, k), v);
-    symlinkSync(version, join(dir, '..data_tmp'));
-    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-  };
-  write(data);
-  for (const key of Object.keys(data)) symlinkSync(join('..data', key), join(dir, key));
-  return { dir, update: write };
+function volumeWith(data: Record<string, string>): ConfigMapVolume {
+  const v = configMapVolume(data);
+  volumes.push(v);
+  return v;
 }
 
 async function eventually(check: () => boolean, what: string): Promise<void> {
@@ -43,12 +24,12 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
 
 describe('readPoolTuning', () => {
   it('reads both files and keeps the current value of a missing one', async () => {
-    const { dir } = configMapVolume({ DB_POOL_SIZE: '12\n' });
+    const { dir } = volumeWith({ DB_POOL_SIZE: '12\n' });
     expect(await readPoolTuning(dir, { size: 1, maxOverflow: 7 })).toEqual({ size: 12, maxOverflow: 7 });
   });
 
   it('names the file with a bad value', async () => {
-    const { dir } = configMapVolume({ DB_POOL_SIZE: 'twenty', DB_MAX_OVERFLOW: '3' });
+    const { dir } = volumeWith({ DB_POOL_SIZE: 'twenty', DB_MAX_OVERFLOW: '3' });
     await expect(readPoolTuning(dir, { size: 1, maxOverflow: 1 })).rejects.toThrow(
       'DB_POOL_SIZE is "twenty"; it must be an integer from 1 to 1000',
     );
@@ -57,7 +38,7 @@ describe('readPoolTuning', () => {
 
 describe('watchPoolTuning', () => {
   it('applies each ConfigMap update, and reports a bad one without applying it', async () => {
-    const volume = configMapVolume({ DB_POOL_SIZE: '20', DB_MAX_OVERFLOW: '30', CACHE_TTL_DEFAULT: '300' });
+    const volume = volumeWith({ DB_POOL_SIZE: '20', DB_MAX_OVERFLOW: '30', CACHE_TTL_DEFAULT: '300' });
     let current: PoolTuning = { size: 20, maxOverflow: 30 };
     const applied: PoolTuning[] = [];
     const errors: string[] = [];
@@ -88,7 +69,7 @@ describe('watchPoolTuning', () => {
   });
 
   it('does not call apply when the values are those in force', async () => {
-    const volume = configMapVolume({ DB_POOL_SIZE: '4', DB_MAX_OVERFLOW: '2' });
+    const volume = volumeWith({ DB_POOL_SIZE: '4', DB_MAX_OVERFLOW: '2' });
     const applied: PoolTuning[] = [];
     const stop = watchPoolTuning({
       dir: volume.dir,
