@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 
 interface LoadtestFlags {
   rate: string;
@@ -15,11 +15,7 @@ interface LoadtestFlags {
 function positiveInteger(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new CommanderError(
-      2,
-      'perfpilot.loadtest',
-      `${flag} must be an integer from ${min} to ${max}, got "${value}"`,
-    );
+    throw new Error(`${flag} must be an integer from ${min} to ${max}, got "${value}"`);
   }
   return n;
 }
@@ -50,11 +46,7 @@ export function loadtestCommand(): Command {
       try {
         new URL(url);
       } catch {
-        throw new CommanderError(
-          2,
-          'perfpilot.loadtest',
-          `URL "${url}" is not an absolute URL (http://host:port)`,
-        );
+        throw new Error(`URL "${url}" is not an absolute URL (http://host:port)`);
       }
       const phases = flags.phases
         ? parsePhases(await readFile(flags.phases, 'utf8'))
@@ -66,7 +58,7 @@ export function loadtestCommand(): Command {
           ];
       const zipf = Number(flags.zipf);
       if (!Number.isFinite(zipf) || zipf < 0) {
-        throw new CommanderError(2, 'perfpilot.loadtest', `--zipf must be a number ≥ 0, got "${flags.zipf}"`);
+        throw new Error(`--zipf must be a number ≥ 0, got "${flags.zipf}"`);
       }
       const tty = process.stderr.isTTY;
       const result = await runLoadTest({

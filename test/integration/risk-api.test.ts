@@ -478,6 +478,42 @@ describe('risk API', () => {
     },
   );
 
+  it('perfpilot loadtest reports per endpoint and the API’s hit rate and pool usage from its /metrics', async () => {
+    const { stdout, stderr } = await exec(process.execPath, [
+      cli,
+      'loadtest',
+      api.url,
+      '--rate',
+      '100',
+      '--duration',
+      '3',
+      '--connections',
+      '4',
+      '--json',
+    ]);
+    const report = JSON.parse(stdout) as {
+      requests: number;
+      errors: number;
+      endpoints: { endpoint: string; requests: number }[];
+      api: { cacheHitRatePercent: number; poolCapacity: number } | null;
+    };
+    expect(report.requests).toBeGreaterThan(100);
+    expect(report.errors).toBe(0);
+    expect(report.endpoints.map((e) => e.endpoint)).toEqual(
+      expect.arrayContaining(['/api/v1/market-data/:symbol', '/api/v1/risk-analysis']),
+    );
+    expect(report.endpoints.reduce((n, e) => n + e.requests, 0)).toBe(report.requests);
+    expect(report.api?.poolCapacity).toBe(50);
+    expect(report.api?.cacheHitRatePercent).toBeGreaterThan(0);
+    expect(stderr).toMatch(/phase 1\/1 \(100\/s\): \d+\/3 s/);
+    const text = await exec(process.execPath, [cli, 'loadtest', api.url, '--rate', '50', '--duration', '1']);
+    expect(text.stdout).toMatch(/^Load Test Results \(/);
+    expect(text.stdout).toMatch(/\n {2}\/api\/v1\/market-data\/:symbol: [\d.,]+ RPS, 0\.0% errors\n/);
+    expect(text.stdout).toMatch(/Average Response Time: \d+ms\n {2}95th Percentile: \d+ms/);
+    expect(text.stdout).toMatch(/Cache Hit Rate: [\d.]+% \(\d+ hits, \d+ misses\)/);
+    expect(text.stdout).toContain('Connection Pool Usage: peak');
+  });
+
   it('serves without Redis when the cluster is down, says so, and uses the cache again when it is back', async () => {
     for (const node of cluster.nodes) await cluster.stopNode(node.port);
     await waitFor(
