@@ -45,6 +45,8 @@ interface UpOptions {
   redis?: boolean;
   redisCluster?: boolean;
   postgres?: boolean;
+  /** controlPlane is false with --no-control-plane: only the data stores start. */
+  controlPlane: boolean;
   timeout: string;
 }
 
@@ -60,6 +62,7 @@ async function up(options: UpOptions): Promise<number> {
   if (options.redis) args.push('--redis');
   if (options.redisCluster) args.push('--redis-cluster');
   if (options.postgres) args.push('--postgres');
+  if (!options.controlPlane) args.push('--no-control-plane');
   const log = openSync(logPath, 'w');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
@@ -85,8 +88,10 @@ async function up(options: UpOptions): Promise<number> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const ready = readState();
-  console.error(`testenv: kube-apiserver ready at ${ready?.server}`);
-  console.error(`testenv: kubectl from the same release: ${(await controlPlaneBinaries()).kubectl}`);
+  if (ready?.server) {
+    console.error(`testenv: kube-apiserver ready at ${ready.server}`);
+    console.error(`testenv: kubectl from the same release: ${(await controlPlaneBinaries()).kubectl}`);
+  }
   if (ready?.redis)
     console.error(
       `testenv: redis at ${ready.redis.host}:${ready.redis.port} (password in ${ready.redis.passwordFile})`,
@@ -96,7 +101,7 @@ async function up(options: UpOptions): Promise<number> {
     console.error(`testenv: postgres at ${ready.postgres.host}:${ready.postgres.port}`);
     console.log(`export DATABASE_URL=${readFileSync(ready.postgres.urlFile, 'utf8').trim()}`);
   }
-  console.log(`export KUBECONFIG=${kubeconfigPath}`);
+  if (ready?.server) console.log(`export KUBECONFIG=${kubeconfigPath}`);
   return 0;
 }
 
@@ -140,6 +145,7 @@ async function serve(options: {
   redis?: boolean;
   redisCluster?: boolean;
   postgres?: boolean;
+  controlPlane: boolean;
 }): Promise<number> {
   const state: TestenvState = { pid: process.pid, ready: false };
   const save = () => writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
@@ -155,9 +161,11 @@ async function serve(options: {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolveStop());
   });
   try {
-    cp = await startControlPlane();
-    copyFileSync(cp.kubeconfigPath, kubeconfigPath);
-    Object.assign(state, { server: cp.server, kubeconfig: kubeconfigPath });
+    if (options.controlPlane) {
+      cp = await startControlPlane();
+      copyFileSync(cp.kubeconfigPath, kubeconfigPath);
+      Object.assign(state, { server: cp.server, kubeconfig: kubeconfigPath });
+    }
     const passwordFile = join(stateDir, 'redis-password');
     if (options.redis || options.redisCluster) {
       if (!existsSync(passwordFile)) writeFileSync(passwordFile, `${crypto.randomUUID()}\n`, { mode: 0o600 });
@@ -179,7 +187,7 @@ async function serve(options: {
     }
     state.ready = true;
     save();
-    console.log(`testenv: ready at ${cp.server}`);
+    console.log(`testenv: ready${cp ? ` at ${cp.server}` : ''}`);
   } catch (err) {
     state.error = err instanceof Error ? err.message : String(err);
     save();
@@ -202,6 +210,7 @@ function buildProgram(): Command {
     .option('--redis', 'also start a single password-protected redis-server')
     .option('--redis-cluster', 'also start a 6-node Redis Cluster (3 masters, 3 replicas)')
     .option('--postgres', 'also start PostgreSQL and print its DATABASE_URL export line')
+    .option('--no-control-plane', 'start only the data stores asked for (no kube-apiserver)')
     .option('--timeout <seconds>', 'how long to wait for readiness', '900')
     .action(async (options: UpOptions) => {
       process.exitCode = await up(options);
@@ -223,9 +232,17 @@ function buildProgram(): Command {
     .option('--redis')
     .option('--redis-cluster')
     .option('--postgres')
-    .action(async (options: { redis?: boolean; redisCluster?: boolean; postgres?: boolean }) => {
-      process.exitCode = await serve(options);
-    });
+    .option('--no-control-plane')
+    .action(
+      async (options: {
+        redis?: boolean;
+        redisCluster?: boolean;
+        postgres?: boolean;
+        controlPlane: boolean;
+      }) => {
+        process.exitCode = await serve(options);
+      },
+    );
   return program;
 }
 
