@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoadTest } from '../../risk-api/src/load-test.ts';
 import { METRIC } from '../../risk-api/src/metrics.ts';
 import { parsePrometheusText, sumSamples } from '../../risk-api/src/prometheus-text.ts';
+import { SEED_SYMBOLS } from '../../risk-api/src/seed-data.ts';
 import { type ConfigMapVolume, configMapVolume } from '../cluster/config-map-volume.ts';
 import { type PostgresServer, startPostgres } from '../cluster/postgres.ts';
 import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../cluster/processes.ts';
-import { type RedisCluster, startRedisCluster } from '../cluster/redis.ts';
+import { type RedisCluster, startRedis, startRedisCluster } from '../cluster/redis.ts';
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
@@ -161,7 +162,9 @@ describe('risk API', () => {
       'cache warmed and Redis ready in /ready',
       async () => {
         const ready = (await (await fetch(`${api.url}/ready`)).json()) as { status: string };
-        return ready.status === 'ready' && (await redis.exists('market_data:AAPL')) ? true : undefined;
+        if (ready.status !== 'ready') return undefined;
+        const warmed = await Promise.all(SEED_SYMBOLS.map((symbol) => redis.exists(`market_data:${symbol}`)));
+        return warmed.every((n) => n === 1) ? true : undefined;
       },
       { timeoutMs: 30_000 },
     );
@@ -174,7 +177,8 @@ describe('risk API', () => {
   });
 
   it('warms the seed’s popular symbols at start and serves them from the cache', async () => {
-    for (const symbol of ['AAPL', 'GOOGL', 'MSFT', 'TSLA', 'AMZN']) {
+    expect(SEED_SYMBOLS).toEqual(['AAPL', 'GOOGL', 'MSFT', 'TSLA', 'AMZN']);
+    for (const symbol of SEED_SYMBOLS) {
       expect(await redis.ttl(`market_data:${symbol}`), symbol).toBeGreaterThan(0);
     }
     const response = await fetch(`${api.url}/api/v1/market-data/AAPL`);
@@ -560,6 +564,37 @@ describe('risk API', () => {
     expect(sumSamples(await metrics(api.url), METRIC.cacheHits)).toBeGreaterThan(
       sumSamples(during, METRIC.cacheHits),
     );
+  });
+
+  it('finds a standalone Redis node to be one (REDIS_CLUSTER=auto) and caches in it', async () => {
+    const node = await startRedis({ password });
+    const standalone = await startApi(dir, 'risk-api-standalone', {
+      DATABASE_URL: postgres.url,
+      REDIS_HOST: node.host,
+      REDIS_PORT: String(node.port),
+      REDIS_PASSWORD: password,
+    });
+    const client = node.client();
+    try {
+      await waitFor(
+        'standalone Redis in /ready',
+        async () => {
+          const body = (await (await fetch(`${standalone.url}/ready`)).json()) as {
+            status: string;
+            redis: string;
+          };
+          return body.status === 'ready' && body.redis === 'up (standalone)' ? true : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
+      expect((await fetch(`${standalone.url}/api/v1/data/7`)).headers.get('x-cache')).toBe('MISS');
+      expect((await fetch(`${standalone.url}/api/v1/data/7`)).headers.get('x-cache')).toBe('HIT');
+      expect(await client.ttl('data:7')).toBeGreaterThan(290);
+    } finally {
+      client.disconnect();
+      await standalone.process.stop();
+      await node.stop();
+    }
   });
 
   describe('pool resize under load', () => {
