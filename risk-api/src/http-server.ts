@@ -36,6 +36,8 @@ export interface HttpServerDependencies {
   readonly service: RiskService;
   readonly metrics: RiskApiMetrics;
   readonly logger: Logger;
+  /** schemaReady tells whether the migrations have run; until then /api/ answers 503. */
+  readonly schemaReady: () => boolean;
   /** databaseReady probes PostgreSQL for /ready. */
   readonly databaseReady: () => Promise<{ ok: boolean; detail: string }>;
 }
@@ -147,6 +149,12 @@ export async function buildHttpServer(deps: HttpServerDependencies): Promise<Fas
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+  });
+
+  app.addHook('preHandler', async (request) => {
+    if (!deps.schemaReady() && request.url.startsWith('/api/')) {
+      throw new DatabaseUnavailableError('database unavailable: the schema is not migrated yet');
+    }
   });
 
   app.setErrorHandler((err, request, reply) => {

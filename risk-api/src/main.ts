@@ -7,7 +7,7 @@ import pg from 'pg';
 import { createLogger, type Logger } from '../../operator/src/telemetry/logger.ts';
 import { RedisCache } from './cache.ts';
 import type { RiskApiConfig } from './config.ts';
-import { ConnectionPool, DatabaseUnavailableError, PoolTimeoutError } from './connection-pool.ts';
+import { ConnectionPool, PoolTimeoutError } from './connection-pool.ts';
 import { buildHttpServer, READINESS_TIMEOUT_MS } from './http-server.ts';
 import { RiskApiMetrics } from './metrics.ts';
 import { RiskService } from './risk-service.ts';
@@ -129,12 +129,8 @@ export async function startRiskApi(
     service,
     metrics,
     logger,
+    schemaReady: () => migrated,
     databaseReady,
-  });
-  app.addHook('preHandler', async (request) => {
-    if (!migrated && request.url.startsWith('/api/')) {
-      throw new DatabaseUnavailableError('database unavailable: the schema is not migrated yet');
-    }
   });
 
   const migration = (async () => {

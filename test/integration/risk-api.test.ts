@@ -683,6 +683,7 @@ describe('risk API', () => {
   });
 
   it('fails readiness and answers 503 with a message while PostgreSQL is down, and recovers', async () => {
+    let late: ApiProcess | undefined;
     await postgres.stopServer();
     try {
       const ready = await fetch(`${api.url}/ready`);
@@ -697,14 +698,28 @@ describe('risk API', () => {
       expect(response.status).toBe(503);
       expect(((await response.json()) as { message: string }).message).toContain('database unavailable');
       expect((await fetch(`${api.url}/health`)).status).toBe(200);
+      // A replica that starts while the database is down serves /health, is not ready, and waits.
+      late = await startApi(dir, 'risk-api-late', { DATABASE_URL: postgres.url, REDIS_CLUSTER: 'false' });
+      const lateReady = await fetch(`${late.url}/ready`);
+      expect(lateReady.status).toBe(503);
+      expect(((await lateReady.json()) as { database: string }).database).toContain(
+        'schema not migrated yet',
+      );
+      const early = await fetch(`${late.url}/api/v1/data/1`);
+      expect(early.status).toBe(503);
+      expect(((await early.json()) as { message: string }).message).toContain('schema is not migrated yet');
     } finally {
       await postgres.startServer();
     }
-    await waitFor(
-      '/ready after PostgreSQL is back',
-      async () => ((await fetch(`${api.url}/ready`)).status === 200 ? true : undefined),
-      { timeoutMs: 20_000, intervalMs: 200 },
-    );
+    for (const url of [api.url, late?.url ?? api.url]) {
+      await waitFor(
+        `${url}/ready after PostgreSQL is back`,
+        async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined),
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+    }
+    expect((await fetch(`${late?.url}/api/v1/data/1`)).status).toBe(200);
+    await late?.process.stop();
     const response = await post(api.url, '/api/v1/risk-analysis', {
       portfolio_id: 77,
       confidence_level: 0.9,
