@@ -13,6 +13,14 @@
 import pg from 'pg';
 import type { PoolTuning } from './config.ts';
 
+/** applicationNameOf is what pg_stat_activity shows for the connections of process `pid`. */
+export function applicationNameOf(pid: number): string {
+  return `perfpilot-risk-api ${pid}`;
+}
+
+/** After a connection attempt timed out, queued requests get another attempt this much later. */
+const RETRY_SLOW_CONNECT_MS = 100;
+
 /** A connection idle for longer than this is pinged before use (when pre-ping is on). */
 export const PRE_PING_AFTER_IDLE_MS = 1000;
 
@@ -26,11 +34,15 @@ export interface ConnectionPoolOptions extends PoolTuning {
   readonly recycleMs: number;
   /** prePing verifies idle connections before use (DB_POOL_PRE_PING). */
   readonly prePing: boolean;
-  /** connectTimeoutMs bounds one connection attempt. @default 5000 */
+  /**
+   * connectTimeoutMs bounds one connection attempt: opening a connection is part of waiting for
+   * one, so it gets the pool timeout (a refused connection fails at once regardless).
+   * @default timeoutMs
+   */
   readonly connectTimeoutMs?: number;
   /** statementTimeoutMs is PostgreSQL's statement_timeout for every query. @default 10000 */
   readonly statementTimeoutMs?: number;
-  /** applicationName is shown in pg_stat_activity. @default 'perfpilot-risk-api <pid>' */
+  /** applicationName is shown in pg_stat_activity. @default applicationNameOf(process.pid) */
   readonly applicationName?: string;
   /** onWait is called with the seconds each checkout waited. */
   readonly onWait?: (seconds: number) => void;
@@ -260,9 +272,9 @@ export class ConnectionPool {
     this.#opening++;
     const client = new pg.Client({
       connectionString: this.#options.connectionString,
-      connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 5000,
+      connectionTimeoutMillis: this.#options.connectTimeoutMs ?? this.#options.timeoutMs,
       statement_timeout: this.#options.statementTimeoutMs ?? 10_000,
-      application_name: this.#options.applicationName ?? `perfpilot-risk-api ${process.pid}`,
+      application_name: this.#options.applicationName ?? applicationNameOf(process.pid),
     });
     const connection: Connection = { client, openedAt: Date.now(), lastUsedAt: Date.now(), broken: false };
     // A server that goes away emits 'error' on idle clients; mark them so they are not reused.
@@ -292,16 +304,18 @@ export class ConnectionPool {
   #release(connection: Connection): void {
     this.#active.delete(connection);
     connection.lastUsedAt = Date.now();
-    const total = this.#active.size + this.#idle.length + this.#opening;
+    // Open connections besides this one; those still connecting are judged when they land, so
+    // a burst of connects does not make every returned connection look like overflow.
+    const open = this.#active.size + this.#idle.length;
     const expired = Date.now() - connection.openedAt > this.#options.recycleMs;
-    if (this.#closed || connection.broken || expired || total >= this.#limit) {
+    if (this.#closed || connection.broken || expired || open >= this.#limit) {
       void this.#destroy(connection);
     } else if (this.#waiters.length > 0) {
       const waiter = this.#waiters.shift() as Waiter;
       clearTimeout(waiter.timer);
       this.#active.add(connection);
       waiter.resolve(connection);
-    } else if (total >= this.#size) {
+    } else if (open >= this.#size) {
       // An overflow connection: closed when returned, as SQLAlchemy's QueuePool does.
       void this.#destroy(connection);
     } else {
@@ -332,7 +346,12 @@ export class ConnectionPool {
           } else this.#release(connection);
         },
         (err: Error) => {
-          // The database is down: every queued request fails fast rather than waiting it out.
+          if (/timeout/i.test((err.cause as Error | undefined)?.message ?? '')) {
+            // A slow connect is not a refusal: the queued requests keep their pool timeout.
+            setTimeout(() => this.#serveWaiters(), RETRY_SLOW_CONNECT_MS).unref();
+            return;
+          }
+          // The database refused: every queued request fails fast rather than waiting it out.
           for (const waiter of this.#waiters.splice(0)) {
             clearTimeout(waiter.timer);
             waiter.reject(err);

@@ -159,9 +159,8 @@ export async function buildHttpServer(deps: HttpServerDependencies): Promise<Fas
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500 && !(err instanceof DatabaseUnavailableError || err instanceof PoolTimeoutError)) {
-      deps.logger.error({ err, url: request.url }, 'request failed');
-    }
+    if (status === 503) deps.logger.debug({ err: (err as Error).message, url: request.url }, 'unavailable');
+    else if (status >= 500) deps.logger.error({ err, url: request.url }, 'request failed');
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -16,8 +16,9 @@ export const SEED_SYMBOLS = ['AAPL', 'GOOGL', 'MSFT', 'TSLA', 'AMZN'] as const;
 export const SEED_SYMBOL_COUNT = 300;
 /** How many portfolios the demo data has (ids 1..SEED_PORTFOLIO_COUNT). */
 export const SEED_PORTFOLIO_COUNT = 200;
-/** The first and last trading day of the price history. */
+/** The first trading day of the price history. */
 export const SEED_FIRST_DAY = '2023-01-02';
+/** The last trading day of the price history: the `as_of` of every answer. */
 export const SEED_LAST_DAY = '2025-12-31';
 /** Bumped when the generated data changes; a database seeded at this version is not seeded again. */
 export const SEED_VERSION = 1;
