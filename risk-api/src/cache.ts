@@ -6,7 +6,10 @@
  * at all (write-around: only an explicit write fills it).
  *
  * Redis is never required: commands fail fast (no offline queue, a short command timeout), a
- * failed lookup counts as a miss and an error, and the caller computes and serves.
+ * failed lookup counts as a miss and an error, and the caller computes and serves. Redis counts
+ * as unavailable when the client loses its connection or when commands keep failing (a cluster
+ * whose nodes died can leave the client believing it is ready); then lookups skip it, one probe
+ * per PROBE_INTERVAL_MS excepted, until a command succeeds again.
  */
 import { Cluster, Redis } from 'ioredis';
 import type { CacheDataType, CacheStrategy, RedisMode } from './config.ts';
@@ -14,6 +17,11 @@ import type { RiskApiMetrics } from './metrics.ts';
 
 /** A Redis command slower than this counts as failed, so a sick Redis cannot stall requests. */
 export const REDIS_COMMAND_TIMEOUT_MS = 250;
+
+/** After this many failed commands in a row Redis counts as unavailable, whatever the client says. */
+export const FAILURES_BEFORE_UNAVAILABLE = 3;
+/** While unavailable that way, one lookup per interval tries Redis again. */
+export const PROBE_INTERVAL_MS = 1000;
 
 /** Sorted set of symbol request counts, shared by every replica; warming reads its top entries. */
 export const POPULAR_SYMBOLS_KEY = 'stats:market_data_requests';
@@ -40,6 +48,10 @@ export class RedisCache {
   #client: Client | undefined;
   #mode: 'cluster' | 'standalone' | 'unknown' = 'unknown';
   #available = false;
+  /** clientReady: the ioredis client's own view (its ready and close events). */
+  #clientReady = false;
+  #failures = 0;
+  #probeAt = 0;
   #detail = 'connecting';
   #stopped = false;
   #discovery: NodeJS.Timeout | undefined;
@@ -128,10 +140,18 @@ export class RedisCache {
           });
     this.#mode = mode;
     this.#client = client;
-    client.on('ready', () => this.#setState(true, `connected (${mode})`));
-    client.on('error', (err: Error) => this.#setState(false, `Redis error: ${err.message}`));
-    client.on('close', () => this.#setState(false, 'connection closed; reconnecting'));
-    client.on('end', () => this.#setState(false, 'connection ended'));
+    const down = (detail: string) => {
+      this.#clientReady = false;
+      this.#setState(false, detail);
+    };
+    client.on('ready', () => {
+      this.#clientReady = true;
+      this.#failures = 0;
+      this.#setState(true, `connected (${mode})`);
+    });
+    client.on('error', (err: Error) => down(`Redis error: ${err.message}`));
+    client.on('close', () => down('connection closed; reconnecting'));
+    client.on('end', () => down('connection ended'));
   }
 
   #setState(available: boolean, detail: string): void {
@@ -141,20 +161,44 @@ export class RedisCache {
     if (changed) this.#options.onStateChange?.(available, this.#detail);
   }
 
+  /** shouldTry: available, or unavailable by failed commands and due for a probe. */
+  #shouldTry(): boolean {
+    if (!this.#client || !this.#clientReady) return false;
+    if (this.#available) return true;
+    if (Date.now() < this.#probeAt) return false;
+    this.#probeAt = Date.now() + PROBE_INTERVAL_MS;
+    return true;
+  }
+
+  #commandSucceeded(): void {
+    this.#failures = 0;
+    if (!this.#available && this.#clientReady) this.#setState(true, `connected (${this.#mode})`);
+  }
+
+  #commandFailed(operation: string, err: unknown): void {
+    this.#options.metrics.cacheErrors.inc({ operation });
+    this.#failures++;
+    if (this.#available && this.#failures >= FAILURES_BEFORE_UNAVAILABLE) {
+      this.#probeAt = Date.now() + PROBE_INTERVAL_MS;
+      this.#setState(false, `commands failing (${(err as Error).message})`);
+    }
+  }
+
   /** get looks `key` up, counting a hit or a miss for `dataType`; undefined on a miss or an error. */
   async get(dataType: CacheDataType | 'default', key: string): Promise<string | undefined> {
     const m = this.#options.metrics;
     const client = this.#client;
-    if (!client || !this.#available) {
+    if (!client || !this.#shouldTry()) {
       m.recordCacheLookup(dataType, false);
       return undefined;
     }
     try {
       const value = await client.get(key);
+      this.#commandSucceeded();
       m.recordCacheLookup(dataType, value !== null);
       return value ?? undefined;
-    } catch {
-      m.cacheErrors.inc({ operation: 'get' });
+    } catch (err) {
+      this.#commandFailed('get', err);
       m.recordCacheLookup(dataType, false);
       return undefined;
     }
@@ -177,8 +221,8 @@ export class RedisCache {
     if (!client || !this.#available) return;
     try {
       await client.set(key, value, 'EX', this.ttlOf(dataType));
-    } catch {
-      this.#options.metrics.cacheErrors.inc({ operation: 'set' });
+    } catch (err) {
+      this.#commandFailed('set', err);
     }
   }
 
@@ -197,8 +241,8 @@ export class RedisCache {
       const pipeline = client.pipeline();
       for (const [symbol, n] of counts) pipeline.zincrby(POPULAR_SYMBOLS_KEY, n, symbol);
       await pipeline.exec();
-    } catch {
-      this.#options.metrics.cacheErrors.inc({ operation: 'zincrby' });
+    } catch (err) {
+      this.#commandFailed('zincrby', err);
     }
   }
 
@@ -208,8 +252,8 @@ export class RedisCache {
     if (!client || !this.#available) return [];
     try {
       return await client.zrevrange(POPULAR_SYMBOLS_KEY, 0, count - 1);
-    } catch {
-      this.#options.metrics.cacheErrors.inc({ operation: 'zrevrange' });
+    } catch (err) {
+      this.#commandFailed('zrevrange', err);
       return [];
     }
   }

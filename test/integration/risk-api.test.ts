@@ -524,6 +524,7 @@ describe('risk API', () => {
     await waitFor(
       '/ready degraded',
       async () => {
+        await fetch(`${api.url}/api/v1/market-data/GOOGL`); // traffic: failed lookups tell Redis is gone
         const r = await fetch(`${api.url}/ready`);
         const body = (await r.json()) as { status: string; redis: string };
         return r.status === 200 && body.status === 'degraded' ? body : undefined;
@@ -615,6 +616,12 @@ describe('risk API', () => {
         TUNING_CONFIG_DIR: volume.dir,
         LOG_LEVEL: 'debug',
       });
+      // Ready means migrated: the load must not start before (it would get 503s by design).
+      await waitFor(
+        'the resizable API ready',
+        async () => ((await fetch(`${resizable.url}/ready`)).status === 200 ? true : undefined),
+        { timeoutMs: 30_000 },
+      );
     });
 
     afterAll(async () => {
