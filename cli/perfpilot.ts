@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { loadtestCommand } from './loadtest-command.ts';
 import { operatorCommand } from './operator-command.ts';
 import { recommendCommand } from './recommend-command.ts';
+import { riskApiCommand } from './risk-api-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { synthCommand } from './synth-command.ts';
 
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   program.addCommand(simulateCommand());
   program.addCommand(operatorCommand());
   program.addCommand(recommendCommand());
+  program.addCommand(riskApiCommand());
+  program.addCommand(loadtestCommand());
   return program;
 }
 

@@ -19,7 +19,7 @@ type Manifest = {
 
 function objectsOf(values = defaultValues()): Manifest[] {
   return renderStack(values)
-    .filter((f) => f.path !== 'manifests/kustomization.yaml')
+    .filter((f) => !f.path.endsWith('/kustomization.yaml'))
     .flatMap((f) => parseAllDocuments(f.content).map((d) => d.toJS() as Manifest));
 }
 

@@ -1,8 +1,9 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { configHash } from '../../operator/src/api/v1alpha1/config-hash.ts';
+import { configFromEnvironment, RISK_API_ENVIRONMENT } from '../../risk-api/src/config.ts';
 import { defaultValues } from './load-values.ts';
-import { RiskApi, type RiskApiProps, tuningEnvironment } from './risk-api.ts';
+import { RiskApi, type RiskApiProps, TUNING_MOUNT_PATH, tuningEnvironment } from './risk-api.ts';
 
 const values = defaultValues();
 const props: RiskApiProps = {
@@ -43,6 +44,51 @@ describe('RiskApi', () => {
       REDIS_PORT: '6379',
       REDIS_CLUSTER: 'true',
     });
+  });
+
+  it('runs `perfpilot risk-api` with only variables the program reads, and the tuning mounted where it watches', () => {
+    const deployment = synth().find((o) => o.kind === 'Deployment');
+    const pod = deployment?.spec.template.spec;
+    const container = pod.containers[0];
+    expect(container.image).toBe(values.api.image);
+    expect(container.args).toEqual(['risk-api']);
+    const env = Object.fromEntries(
+      (container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value ?? '(secret)']),
+    );
+    expect(env).toEqual({
+      PORT: '8001',
+      TUNING_CONFIG_DIR: TUNING_MOUNT_PATH,
+      DATABASE_URL: '(secret)',
+      REDIS_PASSWORD: '(secret)',
+    });
+    const read = Object.keys(RISK_API_ENVIRONMENT);
+    for (const name of [...Object.keys(env), ...Object.keys(tuningEnvironment(values.api, 'redis', 6379))]) {
+      expect(read, name).toContain(name);
+    }
+    expect(container.volumeMounts).toContainEqual({
+      name: 'tuning',
+      mountPath: TUNING_MOUNT_PATH,
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({ name: 'tuning', configMap: { name: 'risk-api-tuning' } });
+    expect(container.readinessProbe.httpGet.path).toBe('/ready');
+    expect(container.livenessProbe.httpGet.path).toBe('/health');
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8001, protocol: 'TCP' }]);
+  });
+
+  it('the program reads the tuning ConfigMap back to the values it came from', () => {
+    const config = configFromEnvironment(tuningEnvironment(values.api, 'redis', 6379));
+    expect(config.pool).toEqual({
+      size: values.api.pool.size,
+      maxOverflow: values.api.pool.maxOverflow,
+      timeoutSeconds: values.api.pool.timeoutSeconds,
+      recycleSeconds: values.api.pool.recycleSeconds,
+      prePing: values.api.pool.prePing,
+    });
+    expect(config.cacheTtlDefaultSeconds).toBe(values.api.cacheTtlDefaultSeconds);
+    expect(config.cacheStrategies.market_data).toEqual({ ttl: 60, strategy: 'write-through' });
+    expect(config.redisMode).toBe('cluster');
+    expect(config.asyncWorkers).toBe(values.api.asyncWorkers);
   });
 
   it('leaves replicas to the HPA and rolls pods when the tuning changes', () => {

@@ -12,6 +12,11 @@ import {
 import type { Values } from './values.ts';
 
 const API_UID = 10001;
+/**
+ * Where the tuning ConfigMap is mounted; the API watches the files (TUNING_CONFIG_DIR) and resizes
+ * its pool in place when the operator changes DB_POOL_SIZE or DB_MAX_OVERFLOW.
+ */
+export const TUNING_MOUNT_PATH = '/etc/perfpilot/tuning';
 
 /** Props of RiskApi. */
 export interface RiskApiProps {
@@ -35,9 +40,11 @@ export interface RiskApiProps {
 }
 
 /**
- * RiskApi is the Redis-cached API: its tuning ConfigMap (the seed's environment), a Deployment
- * without `replicas` (the HPA owns it) whose pod template carries the ConfigMap's hash so a change
- * rolls the pods, a Service, a PodDisruptionBudget and a NetworkPolicy.
+ * RiskApi is the Redis-cached API (`perfpilot risk-api` in the project's one image): its tuning
+ * ConfigMap (the seed's environment), a Deployment without `replicas` (the HPA owns it) that reads
+ * the ConfigMap as environment and as a watched volume (the pool is resized in place) and whose pod
+ * template carries the ConfigMap's hash so a change also rolls the pods, a Service, a
+ * PodDisruptionBudget and a NetworkPolicy.
  */
 export class RiskApi extends Construct {
   /** name of the Deployment, Service and PDB. */
@@ -111,9 +118,13 @@ export class RiskApi extends Construct {
                 name: 'api',
                 image: c.image,
                 imagePullPolicy: 'IfNotPresent',
+                // The image's entrypoint runs the perfpilot CLI; args pick the subcommand.
+                args: [...c.args],
                 ports: [{ name: 'http', containerPort: c.port, protocol: 'TCP' }],
                 envFrom: [{ configMapRef: { name: this.tuningConfigMapName } }],
                 env: [
+                  { name: 'PORT', value: String(c.port) },
+                  { name: 'TUNING_CONFIG_DIR', value: TUNING_MOUNT_PATH },
                   {
                     name: 'DATABASE_URL',
                     valueFrom: {
@@ -138,7 +149,7 @@ export class RiskApi extends Construct {
                   failureThreshold: 30,
                 },
                 readinessProbe: {
-                  httpGet: { path: c.healthPath, port: 'http' },
+                  httpGet: { path: c.readinessPath, port: 'http' },
                   periodSeconds: 10,
                   timeoutSeconds: 2,
                   failureThreshold: 3,
@@ -149,10 +160,17 @@ export class RiskApi extends Construct {
                   timeoutSeconds: 3,
                   failureThreshold: 5,
                 },
-                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                volumeMounts: [
+                  { name: 'tmp', mountPath: '/tmp' },
+                  { name: 'tuning', mountPath: TUNING_MOUNT_PATH, readOnly: true },
+                ],
               },
             ],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
+            volumes: [
+              // Node's compile cache and any temporary files: the root filesystem is read-only.
+              { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+              { name: 'tuning', configMap: { name: this.tuningConfigMapName } },
+            ],
           },
         },
       },

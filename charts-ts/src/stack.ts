@@ -23,6 +23,9 @@ import { RiskApiAutoscaler } from './risk-api-autoscaler.ts';
 import { ServiceMonitor } from './service-monitor.ts';
 import type { Values } from './values.ts';
 
+/** MONITORING_DIR holds the Prometheus Operator objects (ServiceMonitor, PrometheusRule), a kustomization of their own. */
+export const MONITORING_DIR = 'manifests/monitoring';
+
 /** One output file: its path relative to the output directory and the chart that fills it. */
 export interface StackFile {
   readonly path: string;
@@ -163,7 +166,14 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
   }
 
   if (values.monitoring.enabled) {
-    const s = chart('manifests/monitoring.yaml');
+    // The Grafana dashboard is a plain ConfigMap and goes with the stack; the Prometheus Operator
+    // objects get their own kustomization, so `kubectl apply -k manifests/` works without its CRDs.
+    new GrafanaDashboard(chart('manifests/grafana-dashboard.yaml'), 'Dashboard', {
+      namespace: ns,
+      apiName: riskApi.name,
+      slo: values.slo,
+    });
+    const s = chart(`${MONITORING_DIR}/monitoring.yaml`);
     const labels = values.monitoring.ruleLabels;
     const interval = values.monitoring.scrapeIntervalSeconds;
     new ServiceMonitor(s, 'ApiMonitor', {
@@ -201,7 +211,6 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
       poolCapacity: values.api.pool.size + values.api.pool.maxOverflow,
       labels,
     });
-    new GrafanaDashboard(s, 'Dashboard', { namespace: ns, apiName: riskApi.name, slo: values.slo });
   }
   return { app, files };
 }

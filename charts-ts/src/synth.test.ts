@@ -27,12 +27,19 @@ describe('synth', () => {
       'manifests/risk-api-hpa.yaml',
       'manifests/operator.yaml',
       'manifests/performance-profile.yaml',
-      'manifests/monitoring.yaml',
+      'manifests/grafana-dashboard.yaml',
+      'manifests/monitoring/monitoring.yaml',
       'manifests/kustomization.yaml',
+      'manifests/monitoring/kustomization.yaml',
     ]);
-    const kustomization = files.at(-1)?.content ?? '';
+    const kustomization = files.find((f) => f.path === 'manifests/kustomization.yaml')?.content ?? '';
     expect(kustomization).toContain(
       'kind: Kustomization\nnamespace: perfpilot\nresources:\n  - namespace.yaml\n',
+    );
+    // The Prometheus Operator objects are not in the stack's kustomization: it applies without their CRDs.
+    expect(kustomization).not.toContain('monitoring');
+    expect(files.find((f) => f.path === 'manifests/monitoring/kustomization.yaml')?.content).toContain(
+      'resources:\n  - monitoring.yaml\n',
     );
     for (const f of files) expect(f.content.startsWith(GENERATED_HEADER), f.path).toBe(true);
   });
@@ -41,16 +48,22 @@ describe('synth', () => {
     expect(renderStack(defaultValues())).toEqual(renderStack(defaultValues()));
   });
 
-  it('leaves the monitoring file out when monitoring is off, and removes a stale one', async () => {
+  it('leaves the monitoring files out when monitoring is off, and removes stale ones', async () => {
     const dir = await tempDir();
     await writeRendered(dir, renderStack(defaultValues()));
     const off = renderStack({
       ...defaultValues(),
       monitoring: { ...defaultValues().monitoring, enabled: false },
     });
-    expect(off.map((f) => f.path)).not.toContain('manifests/monitoring.yaml');
-    expect(await writeRendered(dir, off)).toEqual(['manifests/monitoring.yaml']);
-    expect(await readdir(join(dir, 'manifests'))).not.toContain('monitoring.yaml');
+    expect(off.map((f) => f.path).filter((p) => p.includes('monitoring') || p.includes('grafana'))).toEqual(
+      [],
+    );
+    expect((await writeRendered(dir, off)).sort()).toEqual([
+      'manifests/grafana-dashboard.yaml',
+      'manifests/monitoring/kustomization.yaml',
+      'manifests/monitoring/monitoring.yaml',
+    ]);
+    expect(await readdir(join(dir, 'manifests/monitoring'))).toEqual([]);
     await rm(dir, { recursive: true });
   });
 

@@ -1,7 +1,7 @@
 /**
- * `npm run testenv -- up|down|status`: the test cluster (and optionally Redis) for people: the API
- * server with its controllers, the scheduler and kwok's fake Node, or with `--api-only` the API
- * server and etcd alone.
+ * `npm run testenv -- up|down|status`: the test cluster (and optionally Redis, PostgreSQL) for
+ * people: the API server with its controllers, the scheduler and kwok's fake Node; with
+ * `--api-only` the API server and etcd alone; with `--no-control-plane` only the data stores.
  * `up` starts a background process that owns everything, writes .testenv/kubeconfig and prints
  * the `export KUBECONFIG=…` line; `down` stops it; `status` tells what runs.
  */
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { controlPlaneBinaries } from './binaries.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { type PostgresServer, startPostgres } from './postgres.ts';
 import { isAlive } from './processes.ts';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from './redis.ts';
 
@@ -31,6 +32,8 @@ interface TestenvState {
   nodeName?: string;
   redis?: { host: string; port: number; passwordFile: string };
   redisCluster?: { nodes: string[]; passwordFile: string };
+  /** postgres.urlFile holds DATABASE_URL (with its password), mode 0600. */
+  postgres?: { host: string; port: number; urlFile: string };
   error?: string;
 }
 
@@ -46,6 +49,9 @@ interface UpOptions {
   apiOnly?: boolean;
   redis?: boolean;
   redisCluster?: boolean;
+  postgres?: boolean;
+  /** controlPlane is false with --no-control-plane: only the data stores start. */
+  controlPlane: boolean;
   timeout: string;
 }
 
@@ -61,6 +67,8 @@ async function up(options: UpOptions): Promise<number> {
   if (options.apiOnly) args.push('--api-only');
   if (options.redis) args.push('--redis');
   if (options.redisCluster) args.push('--redis-cluster');
+  if (options.postgres) args.push('--postgres');
+  if (!options.controlPlane) args.push('--no-control-plane');
   const log = openSync(logPath, 'w');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
@@ -86,18 +94,24 @@ async function up(options: UpOptions): Promise<number> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const ready = readState();
-  console.error(`testenv: kube-apiserver ready at ${ready?.server}`);
-  if (ready?.nodeName)
-    console.error(
-      `testenv: kube-controller-manager, kube-scheduler and kwok (fake Node ${ready.nodeName}) running`,
-    );
-  console.error(`testenv: kubectl from the same release: ${(await controlPlaneBinaries()).kubectl}`);
+  if (ready?.server) {
+    console.error(`testenv: kube-apiserver ready at ${ready.server}`);
+    if (ready.nodeName)
+      console.error(
+        `testenv: kube-controller-manager, kube-scheduler and kwok (fake Node ${ready.nodeName}) running`,
+      );
+    console.error(`testenv: kubectl from the same release: ${(await controlPlaneBinaries()).kubectl}`);
+  }
   if (ready?.redis)
     console.error(
       `testenv: redis at ${ready.redis.host}:${ready.redis.port} (password in ${ready.redis.passwordFile})`,
     );
   if (ready?.redisCluster) console.error(`testenv: redis cluster at ${ready.redisCluster.nodes.join(' ')}`);
-  console.log(`export KUBECONFIG=${kubeconfigPath}`);
+  if (ready?.postgres) {
+    console.error(`testenv: postgres at ${ready.postgres.host}:${ready.postgres.port}`);
+    console.log(`export DATABASE_URL=${readFileSync(ready.postgres.urlFile, 'utf8').trim()}`);
+  }
+  if (ready?.server) console.log(`export KUBECONFIG=${kubeconfigPath}`);
   return 0;
 }
 
@@ -114,6 +128,7 @@ async function down(): Promise<number> {
   if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
   rmSync(statePath, { force: true });
   rmSync(kubeconfigPath, { force: true });
+  rmSync(join(stateDir, 'database-url'), { force: true });
   console.error('testenv: stopped');
   return 0;
 }
@@ -130,6 +145,10 @@ function status(): number {
     console.log(`  controllers     kube-controller-manager, kube-scheduler, kwok (node ${state.nodeName})`);
   if (state.redis) console.log(`  redis           ${state.redis.host}:${state.redis.port}`);
   if (state.redisCluster) console.log(`  redis cluster   ${state.redisCluster.nodes.join(' ')}`);
+  if (state.postgres)
+    console.log(
+      `  postgres        ${state.postgres.host}:${state.postgres.port}  (DATABASE_URL in ${state.postgres.urlFile})`,
+    );
   return 0;
 }
 
@@ -138,6 +157,8 @@ async function serve(options: {
   apiOnly?: boolean;
   redis?: boolean;
   redisCluster?: boolean;
+  postgres?: boolean;
+  controlPlane: boolean;
 }): Promise<number> {
   const state: TestenvState = { pid: process.pid, ready: false };
   const save = () => writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
@@ -145,16 +166,19 @@ async function serve(options: {
   let cp: ControlPlane | undefined;
   let redis: RedisServer | undefined;
   let cluster: RedisCluster | undefined;
+  let postgres: PostgresServer | undefined;
   const stopAll = async () => {
-    await Promise.allSettled([cp?.stop(), redis?.stop(), cluster?.stop()]);
+    await Promise.allSettled([cp?.stop(), redis?.stop(), cluster?.stop(), postgres?.stop()]);
   };
   const stopped = new Promise<void>((resolveStop) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolveStop());
   });
   try {
-    cp = await startControlPlane({ controllers: !options.apiOnly });
-    copyFileSync(cp.kubeconfigPath, kubeconfigPath);
-    Object.assign(state, { server: cp.server, kubeconfig: kubeconfigPath, nodeName: cp.nodeName });
+    if (options.controlPlane) {
+      cp = await startControlPlane({ controllers: !options.apiOnly });
+      copyFileSync(cp.kubeconfigPath, kubeconfigPath);
+      Object.assign(state, { server: cp.server, kubeconfig: kubeconfigPath, nodeName: cp.nodeName });
+    }
     const passwordFile = join(stateDir, 'redis-password');
     if (options.redis || options.redisCluster) {
       if (!existsSync(passwordFile)) writeFileSync(passwordFile, `${crypto.randomUUID()}\n`, { mode: 0o600 });
@@ -168,9 +192,15 @@ async function serve(options: {
       cluster = await startRedisCluster({ password });
       state.redisCluster = { nodes: cluster.nodes.map((n) => `${n.host}:${n.port}`), passwordFile };
     }
+    if (options.postgres) {
+      postgres = await startPostgres();
+      const urlFile = join(stateDir, 'database-url');
+      writeFileSync(urlFile, `${postgres.url}\n`, { mode: 0o600 });
+      state.postgres = { host: postgres.host, port: postgres.port, urlFile };
+    }
     state.ready = true;
     save();
-    console.log(`testenv: ready at ${cp.server}`);
+    console.log(`testenv: ready${cp ? ` at ${cp.server}` : ''}`);
   } catch (err) {
     state.error = err instanceof Error ? err.message : String(err);
     save();
@@ -195,6 +225,8 @@ function buildProgram(): Command {
     .option('--api-only', 'only kube-apiserver and etcd: no controllers, scheduler or kwok')
     .option('--redis', 'also start a single password-protected redis-server')
     .option('--redis-cluster', 'also start a 6-node Redis Cluster (3 masters, 3 replicas)')
+    .option('--postgres', 'also start PostgreSQL and print its DATABASE_URL export line')
+    .option('--no-control-plane', 'start only the data stores asked for (no kube-apiserver)')
     .option('--timeout <seconds>', 'how long to wait for readiness', '900')
     .action(async (options: UpOptions) => {
       process.exitCode = await up(options);
@@ -216,9 +248,19 @@ function buildProgram(): Command {
     .option('--api-only')
     .option('--redis')
     .option('--redis-cluster')
-    .action(async (options: { apiOnly?: boolean; redis?: boolean; redisCluster?: boolean }) => {
-      process.exitCode = await serve(options);
-    });
+    .option('--postgres')
+    .option('--no-control-plane')
+    .action(
+      async (options: {
+        apiOnly?: boolean;
+        redis?: boolean;
+        redisCluster?: boolean;
+        postgres?: boolean;
+        controlPlane: boolean;
+      }) => {
+        process.exitCode = await serve(options);
+      },
+    );
   return program;
 }
 

@@ -179,7 +179,7 @@ describe('the synthesized manifests on a real API server', () => {
   });
 
   it('monitoring objects validate against the Prometheus Operator schemas', async () => {
-    const monitoring = (await manifestsIn('manifests'))
+    const monitoring = (await manifestsIn('manifests/monitoring'))
       .flatMap((f) => f.objects)
       .filter((o) => OFFLINE_KINDS.has(o.kind));
     expect(monitoring.map((o) => o.kind).sort()).toEqual([
@@ -193,6 +193,29 @@ describe('the synthesized manifests on a real API server', () => {
       const model = o.kind === 'PrometheusRule' ? new PrometheusRule(o as any) : new ServiceMonitor(o as any);
       expect(() => model.validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
     }
+  });
+
+  it('kubectl apply -k manifests/ works without the Prometheus Operator CRDs; manifests/monitoring/ needs them', async () => {
+    const stack = await kubectl([
+      'apply',
+      '-k',
+      join(root, 'manifests'),
+      '--server-side',
+      '--dry-run=server',
+      '--field-manager=perfpilot-synth',
+    ]);
+    expect(stack.code, stack.stderr).toBe(0);
+    expect(stack.stdout).toContain('deployment.apps/risk-api serverside-applied (server dry run)');
+    const monitoring = await kubectl([
+      'apply',
+      '-k',
+      join(root, 'manifests/monitoring'),
+      '--server-side',
+      '--dry-run=server',
+      '--field-manager=perfpilot-synth',
+    ]);
+    expect(monitoring.code).not.toBe(0);
+    expect(monitoring.stderr).toMatch(/ServiceMonitor|monitoring\.coreos\.com/);
   });
 
   it('kubectl kustomize renders manifests/ with every component', async () => {

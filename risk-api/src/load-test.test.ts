@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MIX,
+  formatReport,
+  type LoadTestResult,
+  parseMix,
+  parsePhases,
+  percentile,
+} from './load-test.ts';
+
+describe('parsePhases', () => {
+  it('reads YAML and JSON lists of {duration, rate}', () => {
+    expect(parsePhases('- {duration: 10, rate: 100}\n- {duration: 5, rate: 0}\n')).toEqual([
+      { durationSeconds: 10, rate: 100 },
+      { durationSeconds: 5, rate: 0 },
+    ]);
+    expect(parsePhases('{"phases": [{"duration": 1, "rate": 5}]}')).toEqual([
+      { durationSeconds: 1, rate: 5 },
+    ]);
+  });
+
+  it.each([
+    ['[]', 'phases: expected a list of {duration, rate}'],
+    ['- {rate: 1}', 'phases[0].duration must be a whole number of seconds, at least 1'],
+    ['- {duration: 1, rate: -5}', 'phases[0].rate must be a whole number of requests per second'],
+    ['- {duration: 3000, rate: 1}\n- {duration: 3000, rate: 1}', 'phases: 6000 s in all; at most 3600'],
+    ['{', 'phases: not YAML or JSON'],
+  ])('rejects %j', (text, message) => {
+    expect(() => parsePhases(text)).toThrow(message);
+  });
+});
+
+describe('parseMix', () => {
+  it('sets the weights given and zero for the rest', () => {
+    expect(parseMix('market-data=3, health=1')).toEqual({
+      health: 1,
+      'market-data': 3,
+      data: 0,
+      'risk-analysis': 0,
+      'batch-risk-analysis': 0,
+    });
+    expect(Object.keys(DEFAULT_MIX).sort()).toEqual(Object.keys(parseMix('health=1')).sort());
+  });
+
+  it.each([
+    ['quotes=1', 'mix: unknown endpoint "quotes"'],
+    ['health=-1', 'mix: weight of health must be a number ≥ 0'],
+    ['health=0', 'mix: every weight is 0'],
+  ])('rejects %s', (text, message) => {
+    expect(() => parseMix(text)).toThrow(message);
+  });
+});
+
+describe('percentile', () => {
+  it.each([
+    [[], 95, 0],
+    [[7], 50, 7],
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50, 5],
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95, 10],
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90, 9],
+  ])('%j p%s = %s', (values, p, expected) => {
+    expect(percentile(values, p)).toBe(expected);
+  });
+});
+
+describe('formatReport', () => {
+  it('prints the seed’s lines and the API’s metrics', () => {
+    const latency = { mean: 245.4, p50: 200, p95: 450.2, p99: 600 };
+    const result: LoadTestResult = {
+      url: 'http://127.0.0.1:8001',
+      durationSeconds: 10,
+      connections: 4,
+      phases: [{ durationSeconds: 10, rate: 100 }],
+      requests: 1000,
+      rps: 100,
+      errors: 2,
+      errorPercent: 0.2,
+      latencyMs: latency,
+      endpoints: [
+        {
+          endpoint: '/health',
+          requests: 500,
+          rps: 2450.5,
+          errors: 0,
+          errorPercent: 0,
+          statusCounts: { 200: 500 },
+          latencyMs: latency,
+        },
+        {
+          endpoint: '/api/v1/risk-analysis',
+          requests: 500,
+          rps: 145.2,
+          errors: 2,
+          errorPercent: 0.2,
+          statusCounts: { 200: 498, 503: 2 },
+          latencyMs: latency,
+        },
+      ],
+      api: {
+        cacheHits: 852,
+        cacheMisses: 148,
+        cacheHitRatePercent: 85.2,
+        poolCapacity: 50,
+        poolActivePeak: 12,
+        poolUsagePeakPercent: 24,
+        poolUsageMeanPercent: 8,
+        poolWaitMeanMs: 0.12,
+      },
+    };
+    const text = formatReport(result);
+    expect(text).toContain(
+      '  /health: 2,450.5 RPS, 0.0% errors\n  /api/v1/risk-analysis: 145.2 RPS, 0.2% errors',
+    );
+    expect(text).toContain('  Average Response Time: 245ms\n  95th Percentile: 450ms');
+    expect(text).toContain('Cache Hit Rate: 85.2% (852 hits, 148 misses)');
+    expect(text).toContain('Connection Pool Usage: peak 12 of 50 (24.0%), mean 8.0%');
+    expect(text).toContain('200×498 503×2');
+    expect(formatReport({ ...result, api: null })).toContain('/metrics not readable');
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * What the endpoints answer, cache first: market data, reference data by id, and portfolio VaR.
+ * Each answer is cached as the JSON text sent to the client, so a hit costs one Redis GET and no
+ * parsing; every query is parameterized.
+ */
+import type { RedisCache } from './cache.ts';
+import type { ConnectionPool } from './connection-pool.ts';
+import { RequestError, type RiskAnalysisRequest } from './request-validation.ts';
+import { dailyLosses, historicalVaR, type Position, portfolioValue } from './value-at-risk.ts';
+
+/** Calendar days of price history behind a VaR: two years, about 520 trading days. */
+export const HISTORY_CALENDAR_DAYS = 730;
+
+/** An answer as JSON text, and whether it came from the cache. */
+export interface CachedAnswer {
+  readonly body: string;
+  readonly cached: boolean;
+}
+
+/** Cache keys, one place: the seed's `market_data:AAPL` and `data:{id}` forms. */
+export const cacheKey = {
+  marketData: (symbol: string) => `market_data:${symbol}`,
+  data: (id: number) => `data:${id}`,
+  portfolio: (id: number) => `static_data:portfolio:${id}`,
+  risk: (r: RiskAnalysisRequest) =>
+    `risk_calculations:${r.portfolio_id}:${r.time_horizon_days}:${r.confidence_levels.join(',')}`,
+};
+
+interface PortfolioPositions {
+  readonly portfolio_id: number;
+  readonly positions: readonly (Position & { symbol_id: number })[];
+}
+
+/** RiskService: see the file comment. */
+export class RiskService {
+  readonly #pool: ConnectionPool;
+  readonly #cache: RedisCache;
+
+  constructor(pool: ConnectionPool, cache: RedisCache) {
+    this.#pool = pool;
+    this.#cache = cache;
+  }
+
+  /** marketData: the latest close of `symbol`, the one before, and the change; 404 when unknown. */
+  async marketData(symbol: string): Promise<CachedAnswer> {
+    this.#cache.countSymbolRequest(symbol);
+    const key = cacheKey.marketData(symbol);
+    const hit = await this.#cache.get('market_data', key);
+    if (hit !== undefined) return { body: hit, cached: true };
+    const body = await this.loadMarketData(symbol);
+    await this.#cache.fill('market_data', key, body);
+    return { body, cached: false };
+  }
+
+  /** loadMarketData reads market data from PostgreSQL, bypassing the cache (warming uses it). */
+  async loadMarketData(symbol: string): Promise<string> {
+    const { rows } = await this.#pool.query<{
+      symbol: string;
+      name: string;
+      sector: string;
+      currency: string;
+      exchange: string;
+      day: string;
+      close: number;
+      volume: string;
+    }>(
+      `SELECT s.symbol, s.name, s.sector, s.currency, s.exchange, to_char(d.day, 'YYYY-MM-DD') AS day,
+              d.close, d.volume
+         FROM symbols s
+         JOIN LATERAL (SELECT day, close, volume FROM daily_prices
+                        WHERE symbol_id = s.id ORDER BY day DESC LIMIT 2) d ON true
+        WHERE s.symbol = $1
+        ORDER BY d.day DESC`,
+      [symbol],
+    );
+    const [last, previous] = rows;
+    if (!last) throw new RequestError(404, 'symbol', `unknown symbol ${symbol}`);
+    const change = previous ? last.close - previous.close : 0;
+    return JSON.stringify({
+      symbol: last.symbol,
+      name: last.name,
+      sector: last.sector,
+      exchange: last.exchange,
+      currency: last.currency,
+      price: last.close,
+      previous_close: previous?.close ?? null,
+      change: round(change, 4),
+      change_percent: previous ? round((100 * change) / previous.close, 4) : null,
+      volume: Number(last.volume),
+      as_of: last.day,
+    });
+  }
+
+  /** warmMarketData loads and stores each symbol's market data; returns how many it warmed. */
+  async warmMarketData(symbols: readonly string[]): Promise<number> {
+    let warmed = 0;
+    for (const symbol of symbols) {
+      try {
+        await this.#cache.put('market_data', cacheKey.marketData(symbol), await this.loadMarketData(symbol));
+        warmed++;
+      } catch {
+        // An unknown or unreadable symbol is not worth failing the start for.
+      }
+    }
+    return warmed;
+  }
+
+  /** data is the seed's cache-aside example: an instrument's reference data by id (CACHE_TTL_DEFAULT). */
+  async data(id: number): Promise<CachedAnswer> {
+    const key = cacheKey.data(id);
+    const hit = await this.#cache.get('default', key);
+    if (hit !== undefined) return { body: hit, cached: true };
+    const { rows } = await this.#pool.query(
+      'SELECT id, symbol, name, sector, currency, exchange FROM symbols WHERE id = $1',
+      [id],
+    );
+    if (rows.length === 0) throw new RequestError(404, 'id', `no data with id ${id}`);
+    const body = JSON.stringify(rows[0]);
+    await this.#cache.fill('default', key, body);
+    return { body, cached: false };
+  }
+
+  /** riskAnalysis: the portfolio's VaR and expected shortfall at each requested confidence level. */
+  async riskAnalysis(request: RiskAnalysisRequest): Promise<CachedAnswer> {
+    const key = cacheKey.risk(request);
+    const hit = await this.#cache.get('risk_calculations', key);
+    if (hit !== undefined) return { body: hit, cached: true };
+    const body = JSON.stringify(await this.computeRisk(request));
+    await this.#cache.fill('risk_calculations', key, body);
+    return { body, cached: false };
+  }
+
+  /** computeRisk reads positions (cached as static data) and price history, then computes VaR. */
+  async computeRisk(request: RiskAnalysisRequest): Promise<Record<string, unknown>> {
+    const { positions } = await this.#positions(request.portfolio_id);
+    if (positions.length === 0) {
+      throw new RequestError(422, 'portfolio_id', `portfolio ${request.portfolio_id} holds no positions`);
+    }
+    const { rows } = await this.#pool.query<{ symbol: string; closes: number[]; last_day: string }>(
+      `WITH days AS (
+         SELECT day FROM daily_prices
+          WHERE symbol_id = ANY($1::int[])
+            AND day > (SELECT max(day) FROM daily_prices WHERE symbol_id = ANY($1::int[])) - $2::int
+          GROUP BY day HAVING count(*) = cardinality($1::int[]))
+       SELECT s.symbol, array_agg(d.close ORDER BY d.day) AS closes,
+              to_char(max(d.day), 'YYYY-MM-DD') AS last_day
+         FROM daily_prices d JOIN days USING (day) JOIN symbols s ON s.id = d.symbol_id
+        WHERE d.symbol_id = ANY($1::int[])
+        GROUP BY s.symbol`,
+      [positions.map((p) => p.symbol_id), HISTORY_CALENDAR_DAYS],
+    );
+    const prices = new Map(rows.map((r) => [r.symbol, r.closes]));
+    const losses = dailyLosses(positions, prices);
+    if (losses.length < 2) {
+      throw new RequestError(
+        422,
+        'portfolio_id',
+        `portfolio ${request.portfolio_id} has too little common price history for a VaR`,
+      );
+    }
+    const value = portfolioValue(positions, prices);
+    return {
+      portfolio_id: request.portfolio_id,
+      method: 'historical-simulation',
+      time_horizon_days: request.time_horizon_days,
+      portfolio_value: round(value, 2),
+      observations: losses.length,
+      as_of: rows[0]?.last_day ?? null,
+      value_at_risk: request.confidence_levels.map((c) =>
+        historicalVaR(losses, value, c, request.time_horizon_days),
+      ),
+    };
+  }
+
+  async #positions(portfolioId: number): Promise<PortfolioPositions> {
+    const key = cacheKey.portfolio(portfolioId);
+    const hit = await this.#cache.get('static_data', key);
+    if (hit !== undefined) return JSON.parse(hit) as PortfolioPositions;
+    const { rows } = await this.#pool.query<{
+      found: boolean;
+      symbol_id: number | null;
+      symbol: string | null;
+      quantity: number | null;
+    }>(
+      `SELECT true AS found, p.symbol_id, s.symbol, p.quantity
+         FROM portfolios f
+         LEFT JOIN portfolio_positions p ON p.portfolio_id = f.id
+         LEFT JOIN symbols s ON s.id = p.symbol_id
+        WHERE f.id = $1
+        ORDER BY s.symbol`,
+      [portfolioId],
+    );
+    if (rows.length === 0) throw new RequestError(404, 'portfolio_id', `no portfolio with id ${portfolioId}`);
+    const positions = rows
+      .filter((r) => r.symbol_id !== null)
+      .map((r) => ({
+        symbol_id: r.symbol_id as number,
+        symbol: r.symbol as string,
+        quantity: r.quantity as number,
+      }));
+    const result = { portfolio_id: portfolioId, positions };
+    await this.#cache.fill('static_data', key, JSON.stringify(result));
+    return result;
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
