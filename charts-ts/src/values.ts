@@ -11,7 +11,6 @@ import {
   DEFAULT_POLICY,
   DEFAULT_SLO,
 } from '../../operator/src/api/v1alpha1/performance-profile.ts';
-import { requestRateMetricTypes } from './request-rate-metric.ts';
 import {
   CACHE_STRATEGY_NAMES,
   type CacheStrategyName,
@@ -19,6 +18,7 @@ import {
   POOL_LIMITS,
   RISK_API_DEFAULTS,
 } from '../../risk-api/src/config.ts';
+import { requestRateMetricTypes } from './request-rate-metric.ts';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
