@@ -30,7 +30,9 @@ function manifests(file: string): KubeObject[] {
   );
 }
 
-const monitoring = manifests('monitoring.yaml');
+// The PrometheusRule has its own kustomization (it needs the Prometheus Operator's CRDs); the
+// dashboard's ConfigMap is applied with the stack.
+const monitoring = [...manifests('monitoring/monitoring.yaml'), ...manifests('grafana-dashboard.yaml')];
 const rule = monitoring.find((o) => o.kind === 'PrometheusRule');
 const groups = rule?.spec?.groups ?? [];
 const ruleFile = stringify({ groups });
