@@ -115,6 +115,21 @@ describe('test cluster with controllers, kwok and a metrics adapter', () => {
     await exporter?.stop();
   });
 
+  /** applyBounds server-side applies the HPA's bounds only, as field manager perfpilot. */
+  const applyBounds = async (minReplicas: number, maxReplicas: number, { force }: { force: boolean }) =>
+    await KubernetesObjectApi.makeApiClient(cp.kubeConfig).patch(
+      {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'api', namespace },
+        spec: { minReplicas, maxReplicas },
+      } as V2HorizontalPodAutoscaler,
+      undefined,
+      undefined,
+      'perfpilot',
+      force,
+      PatchStrategy.ServerSideApply,
+    );
   const hpaStatus = async () =>
     (
       await cp.kubeConfig.makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({
@@ -165,19 +180,7 @@ describe('test cluster with controllers, kwok and a metrics adapter', () => {
       // Server-side apply of the bounds only, as perfpilot. Forced this once: it takes both fields
       // over from their creator (a field applied with an equal value would stay shared, and the
       // creator's claim would make later changes conflict); the next test's change needs no force.
-      await KubernetesObjectApi.makeApiClient(cp.kubeConfig).patch(
-        {
-          apiVersion: 'autoscaling/v2',
-          kind: 'HorizontalPodAutoscaler',
-          metadata: { name: 'api', namespace },
-          spec: { minReplicas: 4, maxReplicas: 6 },
-        } as V2HorizontalPodAutoscaler,
-        undefined,
-        undefined,
-        'perfpilot',
-        true,
-        PatchStrategy.ServerSideApply,
-      );
+      await applyBounds(4, 6, { force: true });
       await waitForReplicas(4, podsReadyMs);
       const status = await hpaStatus();
       expect(status?.currentMetrics?.[0]?.external?.metric.name).toBe(requestRateMetricName);
@@ -195,19 +198,7 @@ describe('test cluster with controllers, kwok and a metrics adapter', () => {
       expect(served).toBeGreaterThan(400);
       expect(served).toBeLessThan(500);
 
-      await KubernetesObjectApi.makeApiClient(cp.kubeConfig).patch(
-        {
-          apiVersion: 'autoscaling/v2',
-          kind: 'HorizontalPodAutoscaler',
-          metadata: { name: 'api', namespace },
-          spec: { minReplicas: 2, maxReplicas: 8 },
-        } as V2HorizontalPodAutoscaler,
-        undefined,
-        undefined,
-        'perfpilot',
-        false,
-        PatchStrategy.ServerSideApply,
-      );
+      await applyBounds(2, 8, { force: false });
       // 250/s: ceil(2.5) = 3, a scale-down the wider bounds now allow. (The HPA keeps its size
       // while rate / (target × replicas) is within its 10 % tolerance; these rates sit far from it.)
       load.setRate(250);
