@@ -23,7 +23,6 @@ describe('Redis INFO from one node', () => {
   const options = () => ({
     endpoints: [`${server.host}:${server.port}`],
     password,
-    timeoutMs: 2000,
     secondReadingDelayMs: 200,
   });
 
@@ -104,7 +103,6 @@ describe('Redis INFO over TLS', () => {
       const base = {
         endpoints: [`${server.host}:${server.port}`],
         password,
-        timeoutMs: 2000,
         secondReadingDelayMs: 100,
       };
       const m = await readers.get({ ...base, tls: { ca: server.caCert ?? '' } }).read(now);
@@ -130,7 +128,6 @@ describe('Redis INFO from a 6-node cluster', () => {
   const options = () => ({
     endpoints: [`${cluster.nodes[0]?.host}:${cluster.nodes[0]?.port}`],
     password,
-    timeoutMs: 2000,
     secondReadingDelayMs: 200,
   });
 

@@ -152,7 +152,7 @@ describe('reconcile', () => {
     });
   });
 
-  it('says that metrics are configured but not read, rather than pretending', async () => {
+  it('says which signals it could not measure from the Prometheus it names, rather than pretending', async () => {
     const profile = new ProfileBuilder(ns, 'with-prometheus', 'risk-api').build();
     profile.spec.metrics = {
       prometheus: { url: 'http://prometheus.monitoring:9090' },
@@ -160,11 +160,14 @@ describe('reconcile', () => {
     await profiles.create(profile);
     const p = await waitForProfile('with-prometheus', (p) =>
       expect(condition(p, 'MetricsAvailable')).toMatchObject({
-        status: 'Unknown',
+        status: 'False',
         reason: 'MetricsUnavailable',
       }),
     );
-    expect(condition(p, 'MetricsAvailable')?.message).toContain('does not read Prometheus');
+    const message = condition(p, 'MetricsAvailable')?.message ?? '';
+    expect(message).toContain('no usable snapshot from Prometheus at http://prometheus.monitoring:9090');
+    expect(message).toMatch(/p95LatencyMs: Prometheus at http:\/\/prometheus\.monitoring:9090/);
+    expect(p.status?.recommended).toBeUndefined();
   });
 
   it('writes nothing while nothing changes', async () => {

@@ -18,8 +18,10 @@ export interface RedisEndpointSet {
   readonly endpoints: readonly string[];
   /** password authenticates to every node (`requirepass`); never logged. */
   readonly password?: string;
-  /** tls connects with TLS, verifying the server against the system's CAs. @default false */
+  /** tls connects with TLS, verifying the server against `ca` when given, else the system's CAs. @default false */
   readonly tls?: boolean;
+  /** ca is the PEM CA bundle that verifies the nodes over TLS (never logged). */
+  readonly ca?: string;
 }
 
 /** A node's role in replication. */
@@ -187,7 +189,7 @@ export class RedisConnections {
     const key = setKey(set);
     // The password is part of the identity, hashed: a rotated password gets new connections.
     const credentials = createHash('sha256')
-      .update(`${set.password ?? ''}\0${set.tls ? 'tls' : ''}`)
+      .update(`${set.password ?? ''}\0${set.tls ? 'tls' : ''}\0${set.ca ?? ''}`)
       .digest('hex');
     const existing = this.#entries.get(key);
     if (existing?.credentials === credentials) return existing;
@@ -206,7 +208,14 @@ export class RedisConnections {
       port,
       ...(set.password === undefined ? {} : { password: set.password }),
       // SNI takes a hostname, never an IP address.
-      ...(set.tls ? { tls: isIP(host) ? {} : { servername: host } } : {}),
+      ...(set.tls
+        ? {
+            tls: {
+              ...(set.ca === undefined ? {} : { ca: set.ca }),
+              ...(isIP(host) ? {} : { servername: host }),
+            },
+          }
+        : {}),
       lazyConnect: true,
       connectTimeout: this.#connectTimeoutMs,
       commandTimeout: this.#commandTimeoutMs,

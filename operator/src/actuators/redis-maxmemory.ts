@@ -34,6 +34,8 @@ export interface RedisTarget {
   readonly configMapName?: string;
   /** tls connects with TLS. @default false */
   readonly tls?: boolean;
+  /** caBundleSecretRef names the Secret key holding the PEM CA that verifies the nodes over TLS. */
+  readonly caBundleSecretRef?: { readonly name: string; readonly key: string };
 }
 
 /** The limit maxmemory must stay under. */
@@ -112,10 +114,14 @@ async function endpointSet(
 ): Promise<RedisEndpointSet> {
   const ref = target.passwordSecretRef;
   const password = ref ? await ctx.readSecret({ namespace: target.namespace, ...ref }) : undefined;
+  const caRef = target.tls ? target.caBundleSecretRef : undefined;
+  // The same CA as the metric sources read, or the shared pool would see two endpoint sets.
+  const ca = caRef ? await ctx.readSecret({ namespace: target.namespace, ...caRef }) : undefined;
   return {
     endpoints: target.endpoints,
     ...(password === undefined ? {} : { password }),
     ...(target.tls ? { tls: true } : {}),
+    ...(ca === undefined ? {} : { ca }),
   };
 }
 

@@ -1,30 +1,101 @@
 /**
- * The error policy: what a failed reconcile means for the work queue. Transient failures (the API
- * server or network unavailable, a write conflict, throttling) retry with backoff; permanent ones
- * (the request itself is wrong or forbidden) stop retrying until the profile changes, and say why.
+ * The error policy: what a failed reconcile means for the work queue. The reconcile says so
+ * explicitly, as kopf's TemporaryError/PermanentError and controller-runtime's TerminalError do:
+ * a {@link TemporaryError} retries (after its delay, else with backoff), a {@link PermanentError}
+ * stops and says why until the profile changes. A RangeError is bad input, permanent. Only an
+ * error nobody classified falls back to what the Kubernetes API answered: throttling, conflicts
+ * and server errors are temporary, a refused request permanent; no answer at all is temporary.
  */
 import { ApiException } from '@kubernetes/client-node';
 
+/** TemporaryError: retry the reconcile, after `retryAfterSeconds` when given, else with backoff. */
+export class TemporaryError extends Error {
+  override readonly name = 'TemporaryError';
+  /** reason is CamelCase, for the log and the retry's metric. */
+  readonly reason: string;
+  /** retryAfterSeconds is the delay before the retry; undefined means the work queue's backoff. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    reason: string,
+    message: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = reason;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/**
+ * PermanentError: retrying cannot help; stop, say why (Degraded and a Warning Event), and wait
+ * for the profile to change. `recheckAfterSeconds` covers what the operator does not watch (a
+ * Secret it may only read by name): it looks again that much later.
+ */
+export class PermanentError extends Error {
+  override readonly name = 'PermanentError';
+  /** reason is CamelCase: the Degraded condition's reason and the Event's. */
+  readonly reason: string;
+  /** recheckAfterSeconds: look again this much later; undefined waits for a change of the profile. */
+  readonly recheckAfterSeconds: number | undefined;
+
+  constructor(
+    reason: string,
+    message: string,
+    options: { recheckAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = reason;
+    this.recheckAfterSeconds = options.recheckAfterSeconds;
+  }
+}
+
 /** How the controller treats one failed reconcile. */
-export type ErrorClass =
-  | { readonly kind: 'transient'; readonly reason: string }
-  | { readonly kind: 'permanent'; readonly reason: string };
+export type ErrorVerdict =
+  | { readonly kind: 'temporary'; readonly reason: string; readonly retryAfterMs?: number }
+  | { readonly kind: 'permanent'; readonly reason: string; readonly recheckAfterMs?: number };
 
-const transientStatus = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
+const temporaryStatus = new Set([408, 409, 425, 429]);
 
-/** classifyError tells transient from permanent errors, with a short reason for logs and Events. */
-export function classifyError(err: unknown): ErrorClass {
-  if (err instanceof ApiException) {
-    const code = err.code;
-    if (transientStatus.has(code) || code >= 500) {
-      return { kind: 'transient', reason: code === 409 ? 'Conflict' : `HTTP${code}` };
+/** causes walks an error and its `cause` chain, outermost first. */
+function* causes(err: unknown): Generator<unknown> {
+  let current = err;
+  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+    yield current;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+}
+
+/**
+ * errorPolicy classifies a reconcile's error. The first TemporaryError, PermanentError or
+ * RangeError in the cause chain decides; otherwise the Kubernetes API's answer does.
+ */
+export function errorPolicy(err: unknown): ErrorVerdict {
+  for (const e of causes(err)) {
+    if (e instanceof TemporaryError) {
+      return e.retryAfterSeconds === undefined
+        ? { kind: 'temporary', reason: e.reason }
+        : { kind: 'temporary', reason: e.reason, retryAfterMs: e.retryAfterSeconds * 1000 };
+    }
+    if (e instanceof PermanentError) {
+      return e.recheckAfterSeconds === undefined
+        ? { kind: 'permanent', reason: e.reason }
+        : { kind: 'permanent', reason: e.reason, recheckAfterMs: e.recheckAfterSeconds * 1000 };
+    }
+    if (e instanceof RangeError) return { kind: 'permanent', reason: 'InvalidInput' };
+  }
+  for (const e of causes(err)) {
+    if (!(e instanceof ApiException)) continue;
+    const code = e.code;
+    if (temporaryStatus.has(code) || code >= 500) {
+      return { kind: 'temporary', reason: code === 409 ? 'Conflict' : `HTTP${code}` };
     }
     if (code === 403) return { kind: 'permanent', reason: 'Forbidden' };
     if (code === 422 || code === 400) return { kind: 'permanent', reason: 'Invalid' };
     return { kind: 'permanent', reason: `HTTP${code}` };
   }
   // Connection refused, reset, timeouts: the API server may be restarting.
-  return { kind: 'transient', reason: 'Unreachable' };
+  return { kind: 'temporary', reason: 'Unreachable' };
 }
 
 /** errorMessage renders an error for a log line or an Event note, without response bodies' noise. */
@@ -40,7 +111,7 @@ export function errorMessage(err: unknown): string {
     return `HTTP ${err.code}: ${message}`.slice(0, 1000);
   }
   if (err instanceof Error) {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    const cause = err.cause === undefined ? '' : `: ${errorMessage(err.cause)}`;
     return `${err.message}${cause}`.slice(0, 1000);
   }
   return String(err).slice(0, 1000);

@@ -4,7 +4,10 @@
  * serves /healthz, /readyz and /metrics.
  */
 import type { KubeConfig, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { kubeSecretReader, RedisConnections } from '../actuators/index.ts';
 import { GROUP, hpaNameOf, type PerformanceProfile, PLURAL, VERSION } from '../api/v1alpha1/index.ts';
+import { createMetricSources } from '../metrics/index.ts';
 import { runWorkers, type Workers } from '../runtime/controller-loop.ts';
 import { startHttpServer } from '../runtime/http-server.ts';
 import { Informer, objectKey } from '../runtime/informer.ts';
@@ -13,9 +16,15 @@ import { pooled } from '../runtime/pooled-kube-config.ts';
 import { WorkQueue } from '../runtime/workqueue.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
-import { classifyError, errorMessage } from './error-policy.ts';
+import { errorMessage, errorPolicy } from './error-policy.ts';
 import { createEventRecorder } from './events.ts';
-import { makeReconcileContext, type ReconcileContext, reconcileProfile } from './reconcile.ts';
+import {
+  classifyingSecretReader,
+  makeReconcileContext,
+  type ReconcileContext,
+  reconcileFailure,
+  reconcileProfile,
+} from './reconcile.ts';
 
 /** Leader election settings; see coordination.k8s.io Leases. */
 export interface LeaderElectionOptions {
@@ -121,37 +130,51 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   hpas.on('update', enqueueProfilesOf);
   hpas.on('delete', enqueueProfilesOf);
 
+  // One Redis connection pool for the metric sources and the maxmemory actuator, closed on stop.
+  const redis = new RedisConnections();
+  const readSecret = classifyingSecretReader(kubeSecretReader(kubeConfig.makeApiClient(CoreV1Api)));
+  const sources = createMetricSources({
+    readSecret: async (namespace, ref) => await readSecret({ namespace, ...ref }),
+    unknownAnswers: metrics.metricUnknownTotal,
+    redis,
+  });
   const ctx: ReconcileContext = makeReconcileContext(kubeConfig, {
     profile: (key) => profiles.get(key),
     events: createEventRecorder(kubeConfig, options.identity, logger),
     logger,
     metrics,
+    sources,
+    redis,
+    readSecret,
   });
   let workers: Workers | undefined;
   const startWorkers = () => {
     if (workers) return;
     logger.info({ concurrency: options.concurrency ?? 4 }, 'starting workers');
+    // A new leader starts from the cluster and Prometheus, never from what it may have kept.
+    ctx.histories.clear();
     workers = runWorkers({
       queue,
       reconcile: async (key) => await reconcileProfile(ctx, key),
       errorPolicy: (key, err) => {
-        const cls = classifyError(err);
+        const verdict = errorPolicy(err);
         const message = errorMessage(err);
-        if (cls.kind === 'transient') {
-          logger.warn({ profile: key, reason: cls.reason, error: message }, 'reconcile failed: retrying');
-          return { kind: 'retry' };
+        if (verdict.kind === 'temporary') {
+          logger.warn({ profile: key, reason: verdict.reason, error: message }, 'reconcile failed: retrying');
+          return verdict.retryAfterMs === undefined
+            ? { kind: 'retry' }
+            : { kind: 'requeueAfter', delayMs: verdict.retryAfterMs };
         }
-        logger.error({ profile: key, reason: cls.reason, error: message }, 'reconcile failed: not retrying');
-        const profile = profiles.get(key);
-        if (profile) {
-          void ctx.events.record(profile, {
-            type: 'Warning',
-            reason: cls.reason,
-            action: 'Reconcile',
-            note: message,
-          });
-        }
-        return { kind: 'drop' };
+        logger.error(
+          { profile: key, reason: verdict.reason, error: message },
+          'reconcile failed: not retrying',
+        );
+        void reconcileFailure(ctx, key, verdict.reason, message).catch((failure: unknown) =>
+          logger.warn({ profile: key, error: errorMessage(failure) }, 'failure not reported in status'),
+        );
+        return verdict.recheckAfterMs === undefined
+          ? { kind: 'drop' }
+          : { kind: 'requeueAfter', delayMs: verdict.recheckAfterMs };
       },
       concurrency: options.concurrency ?? 4,
       metrics,
@@ -212,6 +235,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       profiles.stop();
       hpas.stop();
       await server.close();
+      sources.close();
+      await redis.close();
       await kubeConfig.close();
       logger.info('stopped');
     },

@@ -22,7 +22,7 @@ const found: ReconcileFindings = {
     problems: [],
     current: { poolSize: 20, maxOverflow: 30, minReplicas: 2, maxReplicas: 10 },
   },
-  measured: { available: false, reason: 'NoMetricsSource', message: 'no source' },
+  measured: { status: 'Unknown', reason: 'NoMetricsSource', message: 'no source' },
 };
 
 const byType = (status: ReturnType<typeof desiredStatus>) =>

@@ -7,20 +7,29 @@ import type { ObservedTarget } from '../actuators/targets.ts';
 import {
   ConditionReason,
   ConditionType,
+  type Decision,
   type KnobValues,
+  MAX_HISTORY,
+  type MetricSnapshotStatus,
   type PerformanceProfile,
   type PerformanceProfileStatus,
   SloState,
 } from '../api/v1alpha1/index.ts';
 import { type ConditionUpdate, setCondition } from './conditions.ts';
 
-/** What the measure step could say about metrics. */
+/** What the measure step could say about metrics: MetricsAvailable's status, reason and message. */
 export interface MeasureOutcome {
-  /** available is false when no fresh snapshot could be taken. */
-  readonly available: boolean;
+  /** status is True for a fresh, complete snapshot, False when a source failed, Unknown without a source. */
+  readonly status: 'True' | 'False' | 'Unknown';
   /** reason is a ConditionReason: NoMetricsSource, MetricsUnavailable, MetricsStale, MetricsFresh. */
   readonly reason: string;
-  /** message explains it for humans. */
+  /** message explains it for humans, naming every signal that is unknown. */
+  readonly message: string;
+}
+
+/** A condition's verdict from an earlier step: reason and message. */
+export interface StepVerdict {
+  readonly reason: string;
   readonly message: string;
 }
 
@@ -29,8 +38,18 @@ export interface ReconcileFindings {
   readonly paused: boolean;
   readonly observed: ObservedTarget;
   readonly measured: MeasureOutcome;
-  /** recommended knob values, when the decide step produced any. */
+  /** slo says whether the SLOs held in the snapshot; undefined when there is none. */
+  readonly slo?: { readonly met: boolean; readonly message: string };
+  /** snapshot is the metric snapshot for status.lastSnapshot. */
+  readonly snapshot?: MetricSnapshotStatus;
+  /** recommended knob values, when the decide step produced any (Recommend and Auto modes). */
   readonly recommended?: KnobValues;
+  /** applied are the history entries of the changes this reconcile made, oldest first. */
+  readonly applied?: readonly Decision[];
+  /** progressing is set while a change is in flight (applied and verifying, or deferred). */
+  readonly progressing?: StepVerdict;
+  /** degraded is set when acting failed (a conflict, Redis nodes not converged, a refusal). */
+  readonly degraded?: StepVerdict;
 }
 
 /** knobsSummary renders the knobs on one line for `kubectl get pp`. */
@@ -71,30 +90,41 @@ export function desiredStatus(
         },
     {
       type: ConditionType.MetricsAvailable,
-      status: measured.available ? 'True' : 'Unknown',
+      status: measured.status,
       reason: measured.reason,
       message: measured.message,
     },
-    {
-      type: ConditionType.SLOMet,
-      status: 'Unknown',
-      reason: ConditionReason.SLOUnknown,
-      message: 'no metric snapshot, so the SLOs cannot be judged',
-    },
-    {
-      type: ConditionType.Progressing,
-      status: 'False',
-      reason: ConditionReason.Stable,
-      message: paused ? 'paused: no change is made' : 'no change in flight',
-    },
-    targetFound
-      ? { type: ConditionType.Degraded, status: 'False', reason: ConditionReason.AsExpected, message: '' }
+    findings.slo
+      ? {
+          type: ConditionType.SLOMet,
+          status: findings.slo.met ? 'True' : 'False',
+          reason: findings.slo.met ? ConditionReason.SLOsMet : ConditionReason.SLOViolated,
+          message: findings.slo.message,
+        }
       : {
+          type: ConditionType.SLOMet,
+          status: 'Unknown',
+          reason: ConditionReason.SLOUnknown,
+          message: 'no metric snapshot, so the SLOs cannot be judged',
+        },
+    findings.progressing
+      ? { type: ConditionType.Progressing, status: 'True', ...findings.progressing }
+      : {
+          type: ConditionType.Progressing,
+          status: 'False',
+          reason: ConditionReason.Stable,
+          message: paused ? 'paused: no change is made' : 'no change in flight',
+        },
+    !targetFound
+      ? {
           type: ConditionType.Degraded,
           status: 'True',
           reason: ConditionReason.TargetNotFound,
           message: `cannot tune: ${observed.missing.join(', ')} missing`,
-        },
+        }
+      : findings.degraded
+        ? { type: ConditionType.Degraded, status: 'True', ...findings.degraded }
+        : { type: ConditionType.Degraded, status: 'False', reason: ConditionReason.AsExpected, message: '' },
     paused
       ? {
           type: ConditionType.Paused,
@@ -109,14 +139,27 @@ export function desiredStatus(
   const status: PerformanceProfileStatus = {
     observedGeneration: generation,
     conditions,
-    sloState: SloState.Unknown,
+    sloState: findings.slo ? (findings.slo.met ? SloState.Met : SloState.Violated) : SloState.Unknown,
     knobsSummary: knobsSummary(observed.current),
     current: observed.current,
   };
   if (findings.recommended) status.recommended = findings.recommended;
-  if (previous.history) status.history = previous.history;
-  if (previous.lastDecision) status.lastDecision = previous.lastDecision;
+  const snapshot = findings.snapshot ?? previous.lastSnapshot;
+  if (snapshot) status.lastSnapshot = snapshot;
+  const history = [...(previous.history ?? []), ...(findings.applied ?? [])].slice(-MAX_HISTORY);
+  if (history.length > 0) status.history = history;
+  const newest = findings.applied?.at(-1);
+  if (newest) status.lastDecision = decisionSummary(newest);
+  else if (previous.lastDecision) status.lastDecision = previous.lastDecision;
   return status;
+}
+
+/** decisionSummary renders a history entry on one line for `kubectl get pp` (at most 256 characters). */
+export function decisionSummary(decision: Decision): string {
+  return `${decision.outcome} ${decision.knob} ${decision.from}→${decision.to}: ${decision.reason}`.slice(
+    0,
+    256,
+  );
 }
 
 /** statusDiffers tells whether writing `next` would change what the API server holds. */

@@ -3,7 +3,6 @@ import {
   aggregateRedis,
   type NodeReading,
   nodeRates,
-  parseClusterNodes,
   parseRedisInfo,
   type RedisNodeInfo,
 } from './redis-info.ts';
@@ -163,22 +162,5 @@ describe('aggregateRedis', () => {
     ]);
     expect(m.signals).toBeUndefined();
     expect(m.unknown[0]?.message).toMatch(/no master among 1 nodes read/);
-  });
-});
-
-describe('parseClusterNodes', () => {
-  it('lists masters and replicas, flagging failing nodes', () => {
-    const text = [
-      '07c3 127.0.0.1:30004@40004 slave e7d1 0 1426238317239 4 connected',
-      'e7d1 127.0.0.1:30001@40001,node-0.redis myself,master - 0 0 1 connected 0-5460',
-      '67ed 127.0.0.1:30002@40002 master,fail - 1426238316232 1426238316232 2 disconnected',
-      '6ec2 :0@0 master,noaddr - 0 0 0 disconnected',
-      '',
-    ].join('\n');
-    expect(parseClusterNodes(text)).toEqual([
-      { address: '127.0.0.1:30004', role: 'replica', failing: false },
-      { address: '127.0.0.1:30001', role: 'master', failing: false },
-      { address: '127.0.0.1:30002', role: 'master', failing: true },
-    ]);
   });
 });

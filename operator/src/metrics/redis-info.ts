@@ -180,30 +180,3 @@ export function aggregateRedis(
     unknown: [],
   };
 }
-
-/** One line of `CLUSTER NODES`: a node's address, its role and whether the cluster sees it failing. */
-export interface ClusterNode {
-  /** address is `host:port` (the cluster bus port dropped). */
-  readonly address: string;
-  readonly role: 'master' | 'replica';
-  /** failing is true when the node is flagged `fail`, `fail?`, `noaddr` or `handshake`. */
-  readonly failing: boolean;
-}
-
-/** parseClusterNodes reads `CLUSTER NODES`: `<id> <ip:port@cport[,hostname]> <flags> ...` per line. */
-export function parseClusterNodes(text: string): ClusterNode[] {
-  const nodes: ClusterNode[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const [, endpoint, flagText] = line.trim().split(' ');
-    if (!endpoint || !flagText) continue;
-    const address = endpoint.split('@')[0] ?? '';
-    const flags = new Set(flagText.split(','));
-    if (address === '' || address.startsWith(':')) continue;
-    nodes.push({
-      address,
-      role: flags.has('master') ? 'master' : 'replica',
-      failing: ['fail', 'fail?', 'noaddr', 'handshake'].some((f) => flags.has(f)),
-    });
-  }
-  return nodes;
-}

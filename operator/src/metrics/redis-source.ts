@@ -1,18 +1,12 @@
 /**
  * Redis `INFO` from every node of a standalone server or a Redis Cluster (masters and replicas,
- * discovered with `CLUSTER NODES` from the profile's seed endpoints), over connections kept per
- * endpoint set and reused across reconciles. I/O only: parsing and rates are redis-info.ts's.
+ * discovered with `CLUSTER NODES` from the profile's seed endpoints), over the operator's one
+ * connection pool (actuators/redis-connections.ts), which the maxmemory actuator shares: one
+ * connection per node, whichever of the two asks. I/O only: parsing and rates are redis-info.ts's.
  */
-import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { RedisConnections, type RedisEndpointSet } from '../actuators/redis-connections.ts';
 import { UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';
-import {
-  aggregateRedis,
-  type NodeReading,
-  parseClusterNodes,
-  parseRedisInfo,
-  type RedisMeasurement,
-} from './redis-info.ts';
+import { aggregateRedis, type NodeReading, parseRedisInfo, type RedisMeasurement } from './redis-info.ts';
 
 /** How to reach a set of Redis nodes. */
 export interface RedisEndpointOptions {
@@ -22,8 +16,6 @@ export interface RedisEndpointOptions {
   readonly password?: string;
   /** tls connects over TLS, verifying with `ca` (PEM) when given, else the system CAs. */
   readonly tls?: { readonly ca?: string };
-  /** timeoutMs bounds connecting and each command. */
-  readonly timeoutMs: number;
   /**
    * secondReadingDelayMs: when a node has no earlier reading young enough for a rate, it is read
    * twice this far apart. @default 1000
@@ -33,9 +25,13 @@ export interface RedisEndpointOptions {
   readonly maxReadingAgeSeconds?: number;
 }
 
-function splitEndpoint(endpoint: string): { host: string; port: number } {
-  const colon = endpoint.lastIndexOf(':');
-  return { host: endpoint.slice(0, colon), port: Number(endpoint.slice(colon + 1)) };
+/** endpointSet is the connection pool's name for these options. */
+function endpointSet(options: RedisEndpointOptions): RedisEndpointSet {
+  return {
+    endpoints: options.endpoints,
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.tls ? { tls: true, ...(options.tls.ca !== undefined ? { ca: options.tls.ca } : {}) } : {}),
+  };
 }
 
 function describe(err: unknown): string {
@@ -43,85 +39,37 @@ function describe(err: unknown): string {
 }
 
 /**
- * RedisInfoReader reads INFO from every node behind a set of endpoints, keeping one connection
- * per node and each node's last reading for rates.
+ * RedisInfoReader reads INFO from every node behind a set of endpoints, on the shared
+ * connections, keeping each node's last reading for rates.
  */
 export class RedisInfoReader {
   readonly #options: RedisEndpointOptions;
-  readonly #clients = new Map<string, Redis>();
+  readonly #set: RedisEndpointSet;
+  readonly #connections: RedisConnections;
   readonly #last = new Map<string, NodeReading>();
-  /** The last connection error per node: a refused AUTH shows only there, commands just see a closed connection. */
-  readonly #connectionErrors = new Map<string, string>();
 
-  constructor(options: RedisEndpointOptions) {
+  constructor(options: RedisEndpointOptions, connections: RedisConnections) {
     this.#options = options;
-  }
-
-  #client(node: string): Redis {
-    let client = this.#clients.get(node);
-    if (!client) {
-      const { host, port } = splitEndpoint(node);
-      const { password, tls, timeoutMs } = this.#options;
-      client = new Redis({
-        host,
-        port,
-        ...(password !== undefined ? { password } : {}),
-        ...(tls ? { tls: tls.ca !== undefined ? { ca: tls.ca } : {} } : {}),
-        lazyConnect: true,
-        connectTimeout: timeoutMs,
-        commandTimeout: timeoutMs,
-        maxRetriesPerRequest: 0,
-        enableOfflineQueue: false,
-        retryStrategy: (times) => Math.min(200 * times, 5000),
-      });
-      // Failures reach the caller as rejected commands (with the last of these named); unhandled,
-      // the event would crash the process.
-      client.on('error', (err: Error) => this.#connectionErrors.set(node, err.message));
-      client.on('ready', () => this.#connectionErrors.delete(node));
-      this.#clients.set(node, client);
-    }
-    return client;
-  }
-
-  async #command<T>(node: string, run: (client: Redis) => Promise<T>): Promise<T> {
-    const client = this.#client(node);
-    try {
-      if (client.status === 'wait' || client.status === 'end') await client.connect();
-      return await run(client);
-    } catch (err) {
-      const cause = this.#connectionErrors.get(node);
-      const message = describe(err);
-      throw cause && !message.includes(cause) ? new Error(`${message} (${cause})`, { cause: err }) : err;
-    }
+    this.#set = endpointSet(options);
+    this.#connections = connections;
   }
 
   /** nodes lists every node to read: the cluster's (from the first seed that answers) or the seeds. */
   async #nodes(): Promise<{ nodes: string[]; failing: string[]; errors: UnknownSignal[] }> {
-    const errors: UnknownSignal[] = [];
-    for (const seed of this.#options.endpoints) {
-      try {
-        const info = await this.#command(seed, (c) => c.info('cluster'));
-        if (!/cluster_enabled:1/.test(info))
-          return { nodes: [...this.#options.endpoints], failing: [], errors };
-        const listed = parseClusterNodes(
-          String(await this.#command(seed, (c) => c.call('CLUSTER', 'NODES'))),
-        );
-        return {
-          nodes: listed.filter((n) => !n.failing).map((n) => n.address),
-          failing: listed.filter((n) => n.failing).map((n) => n.address),
-          errors,
-        };
-      } catch (err) {
-        errors.push(
-          unknown(`redis ${seed}`, UnknownReason.Unanswered, `unreachable: ${describe(err)}`).unknown,
-        );
-      }
-    }
-    return { nodes: [], failing: [], errors };
+    const topology = await this.#connections.discover(this.#set);
+    const errors = topology.unreachable.map(
+      (u) => unknown(`redis ${u.address}`, UnknownReason.Unanswered, `unreachable: ${u.error}`).unknown,
+    );
+    return {
+      nodes: topology.nodes.filter((n) => !n.failing).map((n) => n.address),
+      failing: topology.nodes.filter((n) => n.failing).map((n) => n.address),
+      // In a cluster a seed that did not answer is listed (and read) by CLUSTER NODES; standalone, it is a node down.
+      errors: topology.cluster && topology.nodes.length > 0 ? [] : errors,
+    };
   }
 
   async #readNode(node: string, nowSeconds: () => number): Promise<NodeReading> {
-    const text = await this.#command(node, (c) => c.info());
+    const text = String(await this.#connections.command(this.#set, node, ['INFO']));
     return { node, atSeconds: nowSeconds(), info: parseRedisInfo(text) };
   }
 
@@ -132,7 +80,7 @@ export class RedisInfoReader {
    */
   async read(nowSeconds: () => number): Promise<RedisMeasurement> {
     const { nodes, failing, errors } = await this.#nodes();
-    const unknowns: UnknownSignal[] = [...(nodes.length === 0 ? errors : [])];
+    const unknowns: UnknownSignal[] = [...errors];
     for (const node of failing) {
       unknowns.push(
         unknown(`redis ${node}`, UnknownReason.Unanswered, 'the cluster flags it as failing').unknown,
@@ -191,37 +139,39 @@ export class RedisInfoReader {
       : measured;
   }
 
-  /** close ends every connection. */
+  /** close ends this endpoint set's connections. */
   close(): void {
-    for (const client of this.#clients.values()) client.disconnect();
-    this.#clients.clear();
+    this.#connections.release(this.#set);
   }
 }
 
 /** The key of an endpoint set: the same seeds, password and TLS share one reader. */
-export function endpointSetKey(options: RedisEndpointOptions): string {
-  const secret = createHash('sha256')
-    .update(options.password ?? '')
-    .update('\0')
-    .update(options.tls?.ca ?? '')
-    .digest('hex');
-  return `${[...options.endpoints].sort().join(',')}|tls=${options.tls ? 1 : 0}|${secret}`;
+function endpointSetKey(options: RedisEndpointOptions): string {
+  return JSON.stringify([[...options.endpoints].sort(), options.password ?? '', options.tls ?? null]);
 }
 
 /**
  * RedisReaders keeps one {@link RedisInfoReader} per endpoint set for the life of the operator,
  * so reconciles reuse connections; a profile whose password changed gets a new reader, and the
- * one no profile uses any more is closed by {@link RedisReaders.retain}.
+ * one no profile uses any more is closed by {@link RedisReaders.retain}. The connections are the
+ * ones given (the operator's, shared with the actuators), else its own.
  */
 export class RedisReaders {
   readonly #readers = new Map<string, RedisInfoReader>();
+  readonly #connections: RedisConnections;
+  readonly #ownsConnections: boolean;
+
+  constructor(connections?: RedisConnections) {
+    this.#connections = connections ?? new RedisConnections();
+    this.#ownsConnections = connections === undefined;
+  }
 
   /** get returns the reader for this endpoint set, creating it once. */
   get(options: RedisEndpointOptions): RedisInfoReader {
     const key = endpointSetKey(options);
     let reader = this.#readers.get(key);
     if (!reader) {
-      reader = new RedisInfoReader(options);
+      reader = new RedisInfoReader(options, this.#connections);
       this.#readers.set(key, reader);
     }
     return reader;
@@ -243,9 +193,10 @@ export class RedisReaders {
     }
   }
 
-  /** close ends every connection. */
+  /** close ends every reader's connections (all of them, when the connections are its own). */
   close(): void {
     for (const reader of this.#readers.values()) reader.close();
     this.#readers.clear();
+    if (this.#ownsConnections) void this.#connections.close();
   }
 }

@@ -4,6 +4,8 @@
  * {@link rebuildHistory} when a replica starts or takes the lease (range queries). Secrets are
  * read through an injected function, so the operator reads them by name and tests bring their own.
  */
+
+import type { RedisConnections } from '../actuators/redis-connections.ts';
 import {
   DEFAULT_STALENESS_SECONDS,
   type PerformanceProfile,
@@ -44,8 +46,11 @@ export interface MetricSourcesContext {
   readonly readSecret: ReadSecret;
   /** unknownAnswers counts every unknown signal by source, signal and reason. */
   readonly unknownAnswers?: UnknownCounter;
-  /** redisTimeoutMs bounds each Redis connect and command. @default 3000 */
-  readonly redisTimeoutMs?: number;
+  /**
+   * redis is the operator's one Redis connection pool, shared with the maxmemory actuator; its
+   * owner closes it. @default a pool of the sources' own, closed by close()
+   */
+  readonly redis?: RedisConnections;
   /** redisSecondReadingDelayMs: the gap between two INFO readings when there is no earlier one. @default 1000 */
   readonly redisSecondReadingDelayMs?: number;
 }
@@ -60,7 +65,7 @@ export interface MetricSources {
   readRedis(options: RedisEndpointOptions, nowSeconds: () => number): Promise<RedisMeasurement>;
   /** unknownAnswers counts unknown signals (may be undefined). */
   readonly unknownAnswers?: UnknownCounter;
-  /** close ends every Redis connection. */
+  /** close ends the sources' Redis connections (all of them when the pool is the sources' own). */
   close(): void;
 }
 
@@ -85,7 +90,7 @@ async function readSecretRef(
 
 /** createMetricSources builds the sources from the operator's context; call once per process. */
 export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
-  const readers = new RedisReaders();
+  const readers = new RedisReaders(ctx.redis);
   const namespaceOf = (profile: PerformanceProfile) => profile.metadata.namespace ?? 'default';
   return {
     unknownAnswers: ctx.unknownAnswers,
@@ -116,7 +121,6 @@ export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
       const ca = source.tls ? await read(source.tls.caBundleSecretRef, 'Redis CA bundle') : undefined;
       return {
         endpoints: source.endpoints,
-        timeoutMs: ctx.redisTimeoutMs ?? 3000,
         secondReadingDelayMs: ctx.redisSecondReadingDelayMs ?? 1000,
         ...(password !== undefined ? { password } : {}),
         ...(source.tls ? { tls: ca !== undefined ? { ca } : {} } : {}),

@@ -112,6 +112,14 @@ export const ConditionReason = {
   RolledBack: 'RolledBack',
   /** ApplyFailed: the API server or Redis refused a change. */
   ApplyFailed: 'ApplyFailed',
+  /** FieldConflict: another field manager owns a knob's field; nothing was forced, the message names both. */
+  FieldConflict: 'FieldConflict',
+  /** RedisNotConverged: some Redis nodes do not hold the maxmemory set on the others; the message names them. */
+  RedisNotConverged: 'RedisNotConverged',
+  /** RolloutDeferred: a pool change waits for the cooldown since the last roll of the pods; the message says until when. */
+  RolloutDeferred: 'RolloutDeferred',
+  /** SecretUnreadable: a Secret the profile names is missing or lacks the key. */
+  SecretUnreadable: 'SecretUnreadable',
   /** BudgetExceeded: the knobs cannot satisfy the database connection budget. */
   BudgetExceeded: 'BudgetExceeded',
   /** AsExpected: nothing is wrong. */

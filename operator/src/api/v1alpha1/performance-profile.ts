@@ -723,8 +723,19 @@ export const Decision = Type.Object(
       description: `outcome: ${Object.values(DecisionOutcome).join(', ')}.`,
     }),
     reason: Type.String({ maxLength: 1024, description: 'reason explains the decision for humans.' }),
+    sloMetBefore: Type.Optional(
+      Type.Boolean({
+        description:
+          'sloMetBefore tells whether the p95 and error-rate SLOs held in the snapshot the change was based on; a worse SLO after it, within the verification window, rolls it back.',
+      }),
+    ),
+    snapshot: Type.Optional(
+      Type.Object(MetricSnapshotStatus.properties, {
+        description: 'snapshot is the metric snapshot the decision was based on.',
+      }),
+    ),
   },
-  { description: 'A decision on one knob, with its reason.' },
+  { description: 'A decision on one knob, with its reason and the snapshot it was based on.' },
 );
 export type Decision = Static<typeof Decision>;
 

@@ -1,0 +1,177 @@
+/**
+ * Pure helpers of the measure, decide and report steps: what a measurement means for
+ * MetricsAvailable and SLOMet, the snapshot as status shows it, the engine's knobs and target
+ * environment from what was observed, and the engine's applied changes from status history (so
+ * a restarted operator keeps its cooldowns without state of its own).
+ */
+import type { V1ConfigMap, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import {
+  ConditionReason,
+  type Decision,
+  DecisionOutcome,
+  KNOBS,
+  type KnobValues,
+  type MetricSnapshotStatus,
+  type PerformanceProfile,
+} from '../api/v1alpha1/index.ts';
+import type { Measurement } from '../metrics/index.ts';
+import { withoutCredentials } from '../metrics/prometheus-client.ts';
+import type { AppliedChange, KnobValues as EngineKnobs } from '../tuning/types.ts';
+import type { MeasureOutcome } from './status.ts';
+import { DEFAULT_TARGET_ENVIRONMENT, type TargetEnvironment } from './tuning-spec-from-profile.ts';
+
+const MIB = 1024 * 1024;
+/** A condition message stays readable in `kubectl describe`; the rest is in the operator's log. */
+const MAX_MESSAGE = 2000;
+
+/** sourcesNamed names the profile's metric sources for messages: the Prometheus URL and the Redis seeds. */
+export function sourcesNamed(profile: PerformanceProfile): string {
+  const { prometheus, redis } = profile.spec.metrics;
+  return [
+    prometheus ? `Prometheus at ${withoutCredentials(prometheus.url)}` : '',
+    redis ? `Redis at ${redis.endpoints.join(',')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+}
+
+/**
+ * measureOutcome turns a measurement into MetricsAvailable: True with a complete snapshot, False
+ * naming every unknown signal (a stale one makes the reason MetricsStale), Unknown without any
+ * source. An unknown signal is never read as zero: without a snapshot nothing changes.
+ */
+export function measureOutcome(
+  profile: PerformanceProfile,
+  measurement: Measurement | undefined,
+): MeasureOutcome {
+  const { prometheus, redis } = profile.spec.metrics;
+  if (!prometheus && !redis) {
+    return {
+      status: 'Unknown',
+      reason: ConditionReason.NoMetricsSource,
+      message:
+        'spec.metrics names neither Prometheus nor Redis: nothing is measured, so nothing is recommended',
+    };
+  }
+  if (!measurement) {
+    return {
+      status: 'Unknown',
+      reason: ConditionReason.MetricsUnavailable,
+      message: 'not measured: the target is not complete',
+    };
+  }
+  if (measurement.snapshot) {
+    return {
+      status: 'True',
+      reason: ConditionReason.MetricsFresh,
+      message: `every signal measured from ${sourcesNamed(profile)}`,
+    };
+  }
+  const stale = measurement.unknown.some((u) => u.reason === 'stale');
+  const message = `no usable snapshot from ${sourcesNamed(profile)}, so nothing changes: ${measurement.unknown
+    .map((u) => u.message)
+    .join('; ')}`;
+  return {
+    status: 'False',
+    reason: stale ? ConditionReason.MetricsStale : ConditionReason.MetricsUnavailable,
+    message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,
+  };
+}
+
+/** sloVerdict judges the SLOs of spec.slo on a measurement; undefined without a snapshot. */
+export function sloVerdict(
+  profile: PerformanceProfile,
+  measurement: Measurement | undefined,
+): { met: boolean; message: string } | undefined {
+  if (!measurement?.snapshot) return undefined;
+  const { slo } = profile.spec;
+  const p = measurement.prometheus;
+  const checks: [string, number | undefined, '≤' | '≥', number, string][] = [
+    ['p95', p.p95LatencyMs, '≤', slo.p95LatencyMs, 'ms'],
+    ['error rate', p.errorRatePercent, '≤', slo.errorRatePercent, '%'],
+    ['cache hit rate', p.cacheHitRatePercent, '≥', slo.cacheHitRatePercent, '%'],
+    ['pool usage', p.poolUsagePercent, '≤', slo.poolUsagePercent, '%'],
+  ];
+  const round = (v: number) => Math.round(v * 100) / 100;
+  const violated: string[] = [];
+  const held: string[] = [];
+  for (const [name, value, op, target, unit] of checks) {
+    if (value === undefined) continue;
+    const ok = op === '≤' ? value <= target : value >= target;
+    const text = `${name} ${round(value)} ${unit}`;
+    if (ok) held.push(text);
+    else violated.push(`${text} (objective ${op} ${target} ${unit})`);
+  }
+  return violated.length > 0
+    ? { met: false, message: `violated: ${violated.join(', ')}` }
+    : { met: true, message: `met: ${held.join(', ')}` };
+}
+
+/** snapshotStatus is the measurement as status.lastSnapshot shows it; a missing field was not measured. */
+export function snapshotStatus(measurement: Measurement, time: Date): MetricSnapshotStatus {
+  const p = measurement.prometheus;
+  const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 1000) / 1000);
+  const fields: Omit<MetricSnapshotStatus, 'time' | 'stale'> = {
+    requestsPerSecond: round(p.requestsPerSecond),
+    p95LatencyMs: round(p.p95LatencyMs),
+    errorRatePercent: round(p.errorRatePercent),
+    cacheHitRatePercent: round(p.cacheHitRatePercent),
+    poolUsagePercent: round(p.poolUsagePercent),
+    poolWaitSecondsP95: round(p.poolWaitSecondsP95),
+    readyReplicas: measurement.snapshot?.readyReplicas,
+    redisUsedMemoryMiB: round(
+      measurement.redis?.signals ? measurement.redis.signals.usedMemoryBytes / MIB : undefined,
+    ),
+    redisEvictedKeysPerSecond: round(measurement.redis?.signals?.evictedKeysPerSecond),
+  };
+  return {
+    time: time.toISOString(),
+    stale: measurement.unknown.some((u) => u.reason === 'stale'),
+    ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/** completeKnobs returns the engine's knobs when every knob was observed, else the names missing. */
+export function completeKnobs(current: KnobValues): { knobs: EngineKnobs } | { missing: string[] } {
+  const missing = KNOBS.filter((k) => current[k] === undefined);
+  if (missing.length > 0) return { missing };
+  return { knobs: current as EngineKnobs };
+}
+
+/**
+ * targetEnvironment reads what the engine needs from the target's own objects: ASYNC_WORKERS
+ * from the tuning ConfigMap and the HPA's CPU utilization target; the toolkit's values otherwise.
+ */
+export function targetEnvironment(
+  configMap: V1ConfigMap | undefined,
+  hpa: V2HorizontalPodAutoscaler | undefined,
+): TargetEnvironment {
+  const workers = Number(configMap?.data?.ASYNC_WORKERS);
+  const cpu = hpa?.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource
+    ?.target.averageUtilization;
+  return {
+    ...DEFAULT_TARGET_ENVIRONMENT,
+    ...(Number.isInteger(workers) && workers >= 1 ? { workersPerReplica: workers } : {}),
+    ...(cpu !== undefined && cpu > 0 && cpu <= 100 ? { hpaTargetCpuUtilization: cpu / 100 } : {}),
+  };
+}
+
+/**
+ * appliedChangesFromStatus is the engine's list of applied changes, read back from status
+ * history: what cooldowns, stabilization windows and rollbacks count from after a restart or a
+ * new leader. Recommendations and blocked decisions changed nothing and are left out.
+ */
+export function appliedChangesFromStatus(history: readonly Decision[]): AppliedChange[] {
+  return history
+    .filter((d) => d.outcome === DecisionOutcome.Applied || d.outcome === DecisionOutcome.RolledBack)
+    .map((d) => ({
+      knob: d.knob,
+      from: d.from,
+      to: d.to,
+      atSeconds: Date.parse(d.time) / 1000,
+      sloMetBefore: d.sloMetBefore ?? false,
+      requestsPerSecondBefore: d.snapshot?.requestsPerSecond ?? 0,
+      rollback: d.outcome === DecisionOutcome.RolledBack,
+    }))
+    .filter((c) => Number.isFinite(c.atSeconds));
+}

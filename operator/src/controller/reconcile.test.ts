@@ -1,0 +1,435 @@
+/**
+ * reconcileProfile through its injected context: each mode against each outcome of the measure
+ * and act steps, what status, Events and actuator calls come of it, and a restart that must not
+ * apply a change twice. The engine and the safety gate are the real ones.
+ */
+import { describe, expect, it } from 'vitest';
+import type { PoolSettingsResult, RedisMaxMemoryResult, ReplicaBoundsResult } from '../actuators/index.ts';
+import {
+  API_VERSION,
+  FINALIZER,
+  KIND,
+  type Mode,
+  ORIGINAL_VALUES_ANNOTATION,
+  type PerformanceProfile,
+  type PerformanceProfileStatus,
+} from '../api/v1alpha1/index.ts';
+import type { Measurement } from '../metrics/index.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { healthySnapshot } from '../tuning/test-fixtures.ts';
+import type { KnobActuators } from './act.ts';
+import type { ProfileEvent } from './events.ts';
+import { type Observation, type ReconcileContext, reconcileProfile } from './reconcile.ts';
+import { defaultedProfileSpec } from './tuning-spec-from-profile.ts';
+
+const NOW = new Date('2026-12-01T12:00:00Z');
+const nowSeconds = NOW.getTime() / 1000;
+const URL = 'http://prometheus.test:9090';
+const SEED = { poolSize: 20, maxOverflow: 30, minReplicas: 2, maxReplicas: 10, redisMaxmemoryMiB: 512 };
+const MIB = 1024 * 1024;
+
+function profileOf(mode: Mode, status?: PerformanceProfileStatus, paused = false): PerformanceProfile {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      namespace: 'shop',
+      name: 'main',
+      generation: 1,
+      resourceVersion: '7',
+      finalizers: [FINALIZER],
+      annotations: {
+        [ORIGINAL_VALUES_ANNOTATION]: JSON.stringify(SEED),
+        ...(paused ? { 'perfpilot.dev/paused': 'true' } : {}),
+      },
+    },
+    spec: defaultedProfileSpec({
+      targetRef: { name: 'risk-api' },
+      mode,
+      metrics: {
+        prometheus: { url: URL },
+        redis: { endpoints: ['redis-0:6379'], passwordSecretRef: { name: 'redis-auth' } },
+      },
+    }),
+    ...(status ? { status } : {}),
+  };
+}
+
+const healthy: Measurement = {
+  snapshot: healthySnapshot(nowSeconds),
+  unknown: [],
+  prometheus: { requestsPerSecond: 2000, p95LatencyMs: 80, errorRatePercent: 0, poolUsagePercent: 40 },
+  redis: {
+    masters: 3,
+    replicas: 3,
+    unknown: [],
+    signals: healthySnapshot(nowSeconds).redis,
+  },
+  takenAtSeconds: nowSeconds,
+};
+
+const nanSignal: Measurement = {
+  unknown: [{ signal: 'p95LatencyMs', reason: 'nan', message: 'p95LatencyMs: the value is NaN' }],
+  prometheus: { requestsPerSecond: 2000 },
+  takenAtSeconds: nowSeconds,
+};
+
+const redisObserved = {
+  nodes: [{ address: 'redis-0:6379', role: 'master' as const, bytes: 512 * MIB }],
+  failed: [],
+  divergent: false,
+  maxMemoryMiB: 512,
+};
+
+/** What a fake context recorded. */
+interface Recorded {
+  statuses: PerformanceProfileStatus[];
+  events: ProfileEvent[];
+  calls: string[];
+}
+
+/** A context whose I/O is scripted: the observation, the measurement and each actuator's answer. */
+class ContextBuilder {
+  profile: PerformanceProfile = profileOf('Auto');
+  measurement: Measurement = healthy;
+  knobs = { ...SEED };
+  pool: (settings: { poolSize: number; maxOverflow: number }) => PoolSettingsResult = (settings) => ({
+    kind: 'applied',
+    before: { poolSize: 20, maxOverflow: 30 },
+    after: settings,
+    configHash: 'abc',
+    rolledAt: NOW,
+    changed: ['ConfigMap shop/risk-api-tuning', 'Deployment shop/risk-api'],
+  });
+  bounds: (b: { minReplicas: number; maxReplicas: number }) => ReplicaBoundsResult = (b) => ({
+    kind: 'applied',
+    object: 'HorizontalPodAutoscaler shop/risk-api',
+    before: { minReplicas: 2, maxReplicas: 10 },
+    after: b,
+  });
+  redis: (mib: number) => RedisMaxMemoryResult = (mib) => ({
+    kind: 'converged',
+    requestedMiB: mib,
+    bytes: mib * MIB,
+    nodes: [{ address: 'redis-0:6379', role: 'master', beforeBytes: 512 * MIB, changed: true }],
+    failed: [],
+    persisted: { kind: 'applied', object: 'ConfigMap shop/redis' },
+  });
+  redisObservation = redisObserved as Observation['redis'];
+  histories = new Map();
+
+  with(change: (b: this) => void): this {
+    change(this);
+    return this;
+  }
+
+  build(): { ctx: ReconcileContext; recorded: Recorded } {
+    const recorded: Recorded = { statuses: [], events: [], calls: [] };
+    const actuators: KnobActuators = {
+      poolSettings: async (_p, settings) => {
+        recorded.calls.push(`pool ${settings.poolSize}+${settings.maxOverflow}`);
+        return this.pool(settings);
+      },
+      replicaBounds: async (_p, b) => {
+        recorded.calls.push(`bounds ${b.minReplicas}-${b.maxReplicas}`);
+        return this.bounds(b);
+      },
+      redisMaxMemory: async (_p, mib) => {
+        recorded.calls.push(`maxmemory ${mib}`);
+        return this.redis(mib);
+      },
+      restore: async () => {
+        recorded.calls.push('restore');
+        return [];
+      },
+    };
+    const ctx: ReconcileContext = {
+      profile: () => this.profile,
+      store: {
+        get: async () => this.profile,
+        patchMetadata: async (p) => p,
+        writeStatus: async (_p, status) => {
+          recorded.statuses.push(status);
+        },
+      },
+      observe: async () => ({
+        missing: [],
+        problems: [],
+        current: { ...this.knobs },
+        ...(this.redisObservation ? { redis: this.redisObservation } : {}),
+      }),
+      measure: async () => this.measurement,
+      rebuildHistory: async () => ({ snapshots: [], unknown: [], rejectedPoints: 0 }),
+      actuators,
+      histories: this.histories,
+      events: { record: async (_p, event) => void recorded.events.push(event) },
+      logger: createLogger({ level: 'silent' }),
+      now: () => NOW,
+    };
+    return { ctx, recorded };
+  }
+}
+
+const condition = (status: PerformanceProfileStatus | undefined, type: string) =>
+  status?.conditions?.find((c) => c.type === type);
+
+async function run(builder: ContextBuilder) {
+  const { ctx, recorded } = builder.build();
+  const outcome = await reconcileProfile(ctx, 'shop/main');
+  return { outcome, recorded, status: recorded.statuses.at(-1), ctx };
+}
+
+describe('reconcileProfile: mode × measurement', () => {
+  it.each<{
+    name: string;
+    mode: Mode;
+    paused?: boolean;
+    measurement: Measurement;
+    calls: string[];
+    metrics: string;
+    recommended: boolean;
+    history: number;
+    events: string[];
+  }>([
+    {
+      name: 'Observe with a snapshot: snapshot in status only',
+      mode: 'Observe',
+      measurement: healthy,
+      calls: [],
+      metrics: 'True/MetricsFresh',
+      recommended: false,
+      history: 0,
+      events: [],
+    },
+    {
+      name: 'Recommend with a snapshot: recommendations and an Event, nothing applied',
+      mode: 'Recommend',
+      measurement: healthy,
+      calls: [],
+      metrics: 'True/MetricsFresh',
+      recommended: true,
+      history: 0,
+      events: ['Recommended'],
+    },
+    {
+      name: 'Auto with a snapshot: the gated changes applied, each with an Event',
+      mode: 'Auto',
+      measurement: healthy,
+      calls: ['bounds 3-10', 'pool 7+2'],
+      metrics: 'True/MetricsFresh',
+      recommended: true,
+      history: 3,
+      events: ['Applied', 'Applied', 'Applied'],
+    },
+    {
+      name: 'Auto while paused: nothing applied',
+      mode: 'Auto',
+      paused: true,
+      measurement: healthy,
+      calls: [],
+      metrics: 'True/MetricsFresh',
+      recommended: false,
+      history: 0,
+      events: [],
+    },
+    {
+      name: 'Auto with a NaN signal: fail static',
+      mode: 'Auto',
+      measurement: nanSignal,
+      calls: [],
+      metrics: 'False/MetricsUnavailable',
+      recommended: false,
+      history: 0,
+      events: [],
+    },
+    {
+      name: 'Recommend with a NaN signal: nothing recommended',
+      mode: 'Recommend',
+      measurement: nanSignal,
+      calls: [],
+      metrics: 'False/MetricsUnavailable',
+      recommended: false,
+      history: 0,
+      events: [],
+    },
+  ])('$name', async ({ mode, paused, measurement, calls, metrics, recommended, history, events }) => {
+    const { recorded, status, outcome } = await run(
+      new ContextBuilder().with((b) => {
+        b.profile = profileOf(mode, undefined, paused);
+        b.measurement = measurement;
+      }),
+    );
+    expect(recorded.calls).toEqual(calls);
+    const m = condition(status, 'MetricsAvailable');
+    expect(`${m?.status}/${m?.reason}`).toBe(metrics);
+    expect(status?.recommended !== undefined).toBe(recommended);
+    expect(status?.history ?? []).toHaveLength(history);
+    expect(recorded.events.map((e) => e.reason)).toEqual(events);
+    expect(status?.lastSnapshot?.requestsPerSecond).toBe(2000);
+    expect(outcome.requeueAfterMs).toBe(60_000);
+  });
+
+  it('names the signal and the Prometheus URL when a signal is unknown, and never counts it as zero', async () => {
+    const { status } = await run(new ContextBuilder().with((b) => (b.measurement = nanSignal)));
+    const message = condition(status, 'MetricsAvailable')?.message ?? '';
+    expect(message).toContain(`Prometheus at ${URL}`);
+    expect(message).toContain('p95LatencyMs: the value is NaN');
+    expect(status?.lastSnapshot?.p95LatencyMs).toBeUndefined();
+    expect(condition(status, 'SLOMet')?.status).toBe('Unknown');
+  });
+
+  it('records each applied change with reason, from, to and the snapshot it was based on', async () => {
+    const { status, recorded } = await run(new ContextBuilder());
+    const pool = status?.history?.find((d) => d.knob === 'poolSize');
+    expect(pool).toMatchObject({ from: 20, to: 7, outcome: 'Applied', time: NOW.toISOString() });
+    expect(pool?.reason).toMatch(/Erlang-C/);
+    expect(pool?.snapshot?.requestsPerSecond).toBe(2000);
+    expect(status?.current).toMatchObject({ poolSize: 7, maxOverflow: 2, minReplicas: 3 });
+    expect(status?.lastDecision).toMatch(/^Applied /);
+    expect(condition(status, 'Progressing')).toMatchObject({ status: 'True', reason: 'Verifying' });
+    expect(recorded.events.find((e) => e.note.startsWith('poolSize 20 → 7'))?.note).toContain('pods rolled');
+  });
+});
+
+describe('reconcileProfile: actuator results', () => {
+  it.each<{
+    name: string;
+    change: (b: ContextBuilder) => void;
+    type: string;
+    status: string;
+    message: RegExp;
+    event?: string;
+  }>([
+    {
+      name: 'a field owned by another manager is Degraded, naming manager and field, nothing forced',
+      change: (b) => {
+        b.pool = () => ({
+          kind: 'conflict',
+          before: {},
+          object: 'ConfigMap shop/risk-api-tuning',
+          conflicts: [{ manager: 'argocd-controller', field: '.data.DB_POOL_SIZE' }],
+          message: 'Apply failed with 1 conflict',
+          configMapWritten: false,
+        });
+      },
+      type: 'Degraded',
+      status: 'True/FieldConflict',
+      message:
+        /ConfigMap shop\/risk-api-tuning: \.data\.DB_POOL_SIZE owned by "argocd-controller"; nothing was forced/,
+      event: 'FieldConflict',
+    },
+    {
+      name: 'a roll within the cooldown is Progressing with its notBefore',
+      change: (b) => {
+        b.pool = () => ({ kind: 'deferred', before: {}, notBefore: new Date('2026-12-01T12:07:00Z') });
+      },
+      type: 'Progressing',
+      status: 'True/RolloutDeferred',
+      message: /not before 2026-12-01T12:07:00\.000Z/,
+    },
+    {
+      name: 'Redis set on some nodes only is Degraded, naming the node',
+      change: (b) => {
+        b.knobs = {
+          ...SEED,
+          poolSize: 7,
+          maxOverflow: 2,
+          minReplicas: 3,
+          maxReplicas: 10,
+          redisMaxmemoryMiB: 128,
+        };
+        b.measurement = {
+          ...healthy,
+          snapshot: healthySnapshot(nowSeconds, {
+            redis: {
+              maxMemoryBytes: 128 * MIB,
+              usedMemoryBytes: 128 * MIB,
+              hitsPerSecond: 1000,
+              missesPerSecond: 1000,
+              evictedKeysPerSecond: 900,
+              expiredKeysPerSecond: 10,
+            },
+          }),
+        };
+        b.redisObservation = { ...redisObserved, maxMemoryMiB: 128 };
+        b.redis = (mib) => ({
+          kind: 'partial',
+          requestedMiB: mib,
+          bytes: mib * MIB,
+          nodes: [{ address: 'redis-0:6379', role: 'master', beforeBytes: 128 * MIB, changed: true }],
+          failed: [{ address: 'redis-1:6379', role: 'master', error: 'redis-1:6379: not connected' }],
+          persisted: { kind: 'applied', object: 'ConfigMap shop/redis' },
+        });
+      },
+      type: 'Degraded',
+      status: 'True/RedisNotConverged',
+      message: /not set on redis-1:6379 \(master\): redis-1:6379: not connected/,
+      event: 'RedisNotConverged',
+    },
+  ])('$name', async ({ change, type, status: want, message, event }) => {
+    const { status, recorded } = await run(new ContextBuilder().with(change));
+    const c = condition(status, type);
+    expect(`${c?.status}/${c?.reason}`).toBe(want);
+    expect(c?.message).toMatch(message);
+    if (event) expect(recorded.events.map((e) => e.reason)).toContain(event);
+  });
+
+  it('converges a node that missed the last maxmemory before deciding, with an Event', async () => {
+    const applied = {
+      time: '2026-12-01T11:00:00Z',
+      knob: 'redisMaxmemoryMiB' as const,
+      from: 128,
+      to: 192,
+      outcome: 'Applied' as const,
+      reason: 'evictions',
+    };
+    const { recorded, status } = await run(
+      new ContextBuilder().with((b) => {
+        b.profile = profileOf('Auto', { history: [applied] });
+        b.measurement = nanSignal;
+        b.redisObservation = {
+          nodes: [
+            { address: 'redis-0:6379', role: 'master', bytes: 192 * MIB },
+            { address: 'redis-1:6379', role: 'master', bytes: 128 * MIB },
+          ],
+          failed: [],
+          divergent: true,
+        };
+      }),
+    );
+    expect(recorded.calls).toEqual(['maxmemory 192']);
+    expect(recorded.events.map((e) => e.reason)).toContain('Converged');
+    expect(status?.current?.redisMaxmemoryMiB).toBe(192);
+  });
+});
+
+describe('reconcileProfile: a restart', () => {
+  it('applies nothing twice: the new process counts its cooldowns from status history', async () => {
+    const first = await run(new ContextBuilder());
+    expect(first.recorded.calls.length).toBeGreaterThan(0);
+    // A new process: no history in memory; the profile as the first one left it; the knobs as applied.
+    const restarted = await run(
+      new ContextBuilder().with((b) => {
+        b.profile = profileOf('Auto', first.status);
+        b.knobs = { ...SEED, poolSize: 7, maxOverflow: 2, minReplicas: 3 };
+        b.histories = new Map();
+      }),
+    );
+    const again = restarted.recorded.calls.filter((c) => c.startsWith('pool') || c.startsWith('bounds 3'));
+    expect(again).toEqual([]);
+    expect(restarted.status?.history ?? first.status?.history).toHaveLength(3);
+  });
+
+  it('keeps the engine history in memory between reconciles of one process', async () => {
+    const builder = new ContextBuilder();
+    const { ctx } = builder.build();
+    await reconcileProfile(ctx, 'shop/main');
+    expect(
+      ctx.histories
+        .get('shop/main')
+        ?.changes.map((c) => c.knob)
+        .sort(),
+    ).toEqual(['maxOverflow', 'minReplicas', 'poolSize']);
+    expect(ctx.histories.get('shop/main')?.snapshots).toHaveLength(1);
+  });
+});
