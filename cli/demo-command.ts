@@ -91,7 +91,8 @@ export function demoCommand(): Command {
           console.log(JSON.stringify({ phases: p, decisions: slim, report }, null, 2));
         }
       } catch (err) {
-        if (controller.signal.aborted) throw new CommanderError(130, 'perfpilot.demo', 'interrupted');
+        // Everything is stopped by now; the interrupted phase's load generator has nothing left to reach.
+        if (controller.signal.aborted) process.exit(130);
         throw err;
       } finally {
         process.off('SIGINT', interrupt);

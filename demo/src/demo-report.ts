@@ -44,6 +44,13 @@ export interface ReportInput {
   readonly samples: readonly DemoSample[];
   readonly phases: readonly PhaseResult[];
   readonly decisions: readonly DecisionResult[];
+  /** events are the Events about the profile (`kubectl describe pp`). */
+  readonly events: readonly {
+    readonly atSeconds: number;
+    readonly type: string;
+    readonly reason: string;
+    readonly note: string;
+  }[];
   readonly slo: { readonly p95LatencyMs: number; readonly cacheHitRatePercent: number };
   /** notes are lines shown under the title (what ran, what is a kwok object). */
   readonly notes: readonly string[];
@@ -267,6 +274,12 @@ export async function writeDemoReport(dir: string, input: ReportInput): Promise<
       : decisions.map(
           (d) => `- ${d.atSeconds} s: **${d.knob}** ${d.from} → ${d.to} (${d.outcome}): ${d.reason}`,
         )),
+    '',
+    '## Events on the profile',
+    '',
+    ...(input.events.length === 0
+      ? ['None.']
+      : input.events.map((e) => `- ${e.atSeconds} s: ${e.type} **${e.reason}**: ${e.note}`)),
     '',
     '## Charts',
     '',

@@ -3,7 +3,7 @@
  * Prometheus (with the profile's own queries), the HPA and the tuning ConfigMap in the API
  * server, `CONFIG GET maxmemory` on a Redis node, and the profile's status.
  */
-import { AutoscalingV2Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AutoscalingV2Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { GROUP, PLURAL, VERSION } from '../../operator/src/api/v1alpha1/constants.ts';
 import type { Decision, PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
@@ -31,11 +31,21 @@ export interface DemoSample {
   readonly lastDecision: string | null;
 }
 
+/** An Event about the profile. */
+export interface ProfileEventSeen {
+  readonly time: string;
+  readonly type: string;
+  readonly reason: string;
+  readonly note: string;
+}
+
 /** A sampler bound to one stack. */
 export interface DemoSampler {
   sample(atSeconds: number, phase: string): Promise<DemoSample>;
   /** decisions is the profile's status history (oldest first). */
   decisions(): Promise<Decision[]>;
+  /** events are the Events about the profile, as `kubectl describe pp` lists them. */
+  events(): Promise<ProfileEventSeen[]>;
   close(): void;
 }
 
@@ -66,7 +76,7 @@ export function createSampler(stack: DemoStack): DemoSampler {
     maxRetriesPerRequest: 1,
   });
   redis.on('error', () => {});
-  const queries = demoQueries();
+  const queries = demoQueries(stack.values.api.resources.cpuRequestMillis);
   const vars = { namespace: stack.namespace, deployment: stack.name };
   const profile = async () =>
     (await custom.getNamespacedCustomObject({
@@ -133,6 +143,19 @@ export function createSampler(stack: DemoStack): DemoSampler {
     },
     async decisions() {
       return (await profile().catch(() => undefined))?.status?.history ?? [];
+    },
+    async events() {
+      const list = await kube
+        .makeApiClient(EventsV1Api)
+        .listNamespacedEvent({ namespace: stack.namespace, fieldSelector: `regarding.name=${stack.name}` });
+      return list.items
+        .filter((e) => e.regarding?.kind === 'PerformanceProfile')
+        .map((e) => ({
+          time: new Date(e.eventTime ?? e.metadata?.creationTimestamp ?? 0).toISOString(),
+          type: e.type ?? '',
+          reason: e.reason ?? '',
+          note: e.note ?? '',
+        }));
     },
     close() {
       redis.disconnect();

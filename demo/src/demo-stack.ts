@@ -76,7 +76,7 @@ function synthesizedObjects(values: Values, redis: RedisCluster): { crd: KubeObj
     };
     // The Redis nodes and the short query windows are the local run's; Services have no DNS here.
     spec.metrics.redis.endpoints = redis.nodes.map((n) => `${n.host}:${n.port}`);
-    spec.metrics.prometheus.queries = demoQueries();
+    spec.metrics.prometheus.queries = demoQueries(values.api.resources.cpuRequestMillis);
     spec.policy.stabilizationWindowSeconds = DEMO_POLICY.stabilizationWindowSeconds;
     return p;
   });
@@ -222,9 +222,10 @@ function syncTuningVolume(
       await new Promise((r) => setTimeout(r, VOLUME_SYNC_MS));
     }
   })();
+  void loop;
+  // Not awaited: a read in flight against an API server that is going away may take long to fail.
   return async () => {
     stopped = true;
-    await loop;
   };
 }
 

@@ -64,12 +64,20 @@ export function demoValues(prometheusUrl: string): Values {
   );
 }
 
-/** demoQueries are the profile's default PromQL with the demo's rate window. */
-export function demoQueries(): Record<Signal, string> {
-  return Object.fromEntries(
+/**
+ * demoQueries are the profile's default PromQL with the demo's rate window, and CPU from the risk
+ * API process itself: kwok's Pods use no CPU and no cAdvisor runs, so the default query (container
+ * CPU over the Pods' requests) has no series; the process's own `process_cpu_seconds_total` over
+ * the API container's CPU request (`cpuRequestMillis`) is the same ratio for the one process that
+ * serves.
+ */
+export function demoQueries(cpuRequestMillis: number): Record<Signal, string> {
+  const queries = Object.fromEntries(
     Object.entries(DEFAULT_PROMQL).map(([signal, query]) => [
       signal,
       query.replaceAll(/\[(2m|5m)\]/g, `[${DEMO_RATE_WINDOW}]`),
     ]),
   ) as Record<Signal, string>;
+  queries.cpuUtilizationPercent = `100 * sum(rate(process_cpu_seconds_total{namespace="$namespace",job="$deployment"}[${DEMO_RATE_WINDOW}])) / ${cpuRequestMillis / 1000}`;
+  return queries;
 }

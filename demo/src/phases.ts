@@ -28,7 +28,7 @@ export const DEFAULT_DEMO_PHASES: readonly DemoPhase[] = [
     durationSeconds: 80,
     rate: 150,
     connections: 8,
-    mix: parseMix('market-data=30,data=20,risk-analysis=50'),
+    mix: parseMix('market-data=60,data=40'),
     zipf: 0.2,
   },
   {

@@ -1,0 +1,130 @@
+/**
+ * A shortened `npm run demo`, checked as a user would check it: the phases make the initial knobs
+ * wrong, the operator raises the pool and maxmemory when they do, each change has a reason in
+ * status and an Event, the SLOs are met after the change where they were not before, no request
+ * fails because of a change, the report is written, and nothing the demo started is left.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_INITIAL_KNOBS } from '../../demo/src/demo-values.ts';
+import { DEFAULT_DEMO_PHASES, scalePhases } from '../../demo/src/phases.ts';
+import { type DemoResult, runDemo } from '../../demo/src/run-demo.ts';
+import { isAlive } from '../cluster/processes.ts';
+
+/** Seconds of load: the default phases, shortened. */
+const loadSeconds = 150;
+/** Start-up (about 30 s here), the load, the report and the stop. */
+const demoTimeoutMs = (loadSeconds + 240) * 1000;
+
+/** descendants lists every process below `pid`, from ps. */
+function descendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift() as number;
+    for (const [child, ppid] of rows) {
+      if (ppid === parent && !found.includes(child)) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+describe('npm run demo, shortened', () => {
+  const reportDir = mkdtempSync(join(tmpdir(), 'perfpilot-demo-test-report-'));
+  let result: DemoResult;
+  let running: number[] = [];
+  let dirs: string[] = [];
+  const before = new Set(descendants(process.pid));
+
+  beforeAll(async () => {
+    result = await runDemo({
+      phases: scalePhases(DEFAULT_DEMO_PHASES, loadSeconds),
+      reportDir,
+      onStep: () => {},
+      onRow: () => {},
+      beforeStop: async (stack) => {
+        running = descendants(process.pid).filter((pid) => !before.has(pid));
+        dirs = [stack.dir, stack.cp.dir, stack.prometheus.dataDir];
+      },
+    });
+  }, demoTimeoutMs);
+
+  afterAll(() => rmSync(reportDir, { recursive: true, force: true }));
+
+  const phase = (name: string) => {
+    const p = result.phases.find((x) => x.name === name);
+    if (!p) throw new Error(`no phase "${name}" in ${result.phases.map((x) => x.name).join(', ')}`);
+    return p;
+  };
+  const applied = (knob: string) =>
+    result.decisions.filter((d) => d.knob === knob && d.outcome === 'Applied' && d.to > d.from);
+
+  it('the phases make the initial knobs wrong: hit rate or pool usage outside the SLO', () => {
+    const wide = phase('wide working set');
+    const heavy = phase('heavy');
+    expect(wide.knobs.poolSize).toBeGreaterThanOrEqual(DEMO_INITIAL_KNOBS.poolSize);
+    const missed = [
+      (wide.hitRate ?? 100) < 85 ? `hit rate ${wide.hitRate} %` : undefined,
+      (wide.poolUsage ?? 0) > 80 || (heavy.poolUsage ?? 0) > 80 ? 'pool usage above 80 %' : undefined,
+    ].filter(Boolean);
+    expect(missed.length, JSON.stringify(result.phases)).toBeGreaterThan(0);
+  });
+
+  it('the operator raised the pool when the heavy phase called for it, with a reason and an Event', () => {
+    const raised = applied('poolSize');
+    expect(raised.length, JSON.stringify(result.decisions)).toBeGreaterThan(0);
+    for (const d of raised) expect(d.reason.length).toBeGreaterThan(10);
+    expect(result.events.some((e) => /pool|DB_POOL_SIZE/i.test(e.note))).toBe(true);
+  });
+
+  it('the operator raised maxmemory when the working set outgrew it, with a reason and an Event', () => {
+    const raised = applied('redisMaxmemoryMiB');
+    expect(raised.length, JSON.stringify(result.decisions)).toBeGreaterThan(0);
+    for (const d of raised) expect(d.reason.length).toBeGreaterThan(10);
+    expect(result.events.some((e) => /maxmemory/i.test(e.note))).toBe(true);
+  });
+
+  it('p95 and hit rate in the phase after a change meet the SLO where they did not before it', () => {
+    const first = applied('poolSize')[0] ?? applied('redisMaxmemoryMiB')[0];
+    expect(first, 'no knob was raised').toBeDefined();
+    const at = first?.atSeconds ?? 0;
+    const beforeChange = result.samples.filter((s) => s.atSeconds < at);
+    const lastPhase = result.phases.at(-1);
+    expect(beforeChange.some((s) => (s.p95Ms ?? 0) > 200 || (s.hitRatePercent ?? 100) < 85)).toBe(true);
+    expect(lastPhase?.p95Ms).toBeLessThan(200);
+    expect(lastPhase?.hitRate ?? 0).toBeGreaterThanOrEqual(85);
+  });
+
+  it('no request failed: no 5xx and no connection error, knob changes included', () => {
+    expect(result.requests).toBeGreaterThan(1000);
+    const failures = Object.entries(result.statusCounts).filter(([code]) => !code.startsWith('2'));
+    expect(failures).toEqual([]);
+    expect(result.failedRequests).toBe(0);
+  });
+
+  it('the report is written, with its charts', () => {
+    expect(result.report).toBe(join(reportDir, 'report.md'));
+    const md = readFileSync(result.report, 'utf8');
+    for (const chart of ['load.svg', 'p95.svg', 'hit-rate.svg', 'knobs.svg']) {
+      expect(md).toContain(`](${chart})`);
+      expect(readFileSync(join(reportDir, chart), 'utf8')).toMatch(/^<svg /);
+    }
+    expect(md).toContain('| wide working set |');
+  });
+
+  it('nothing the demo started is still running, and its directories are gone', () => {
+    expect(running.length).toBeGreaterThan(10);
+    expect(running.filter(isAlive)).toEqual([]);
+    expect(dirs.filter(existsSync)).toEqual([]);
+  });
+});
