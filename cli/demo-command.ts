@@ -24,11 +24,11 @@ export function demoCommand(): Command {
       'run the whole loop on this machine: cluster, Redis, PostgreSQL, Prometheus, the API under load, the operator',
     )
     .description(
-      'Starts on loopback a Kubernetes control plane with its controllers (Pods are kwok objects), a\n' +
-        '6-node Redis Cluster, PostgreSQL with the seed data, Prometheus and prometheus-adapter, the\n' +
-        'stack synthesized by the toolkit, the risk API process and the operator in Auto mode; drives\n' +
-        'load phases that make the initial knobs wrong, prints a live table, writes a report with\n' +
-        'charts and stops everything (also on Ctrl-C). Missing prerequisites are installed by\n' +
+      'Starts on loopback a Kubernetes control plane with its controllers (Pods are kwok objects), a ' +
+        '6-node Redis Cluster, PostgreSQL with the seed data, Prometheus and prometheus-adapter, the stack ' +
+        'synthesized by the toolkit, the risk API process and the operator in Auto mode; drives load ' +
+        'phases that make the initial knobs wrong, prints a live table, writes a report with charts and ' +
+        'stops everything it started (also on Ctrl-C). Missing prerequisites are installed by ' +
         'scripts/setup.sh first, as for the tests.',
     )
     .option('--duration <seconds>', 'stretch or shrink the phases to this many seconds of load in all')

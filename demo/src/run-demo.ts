@@ -154,10 +154,9 @@ async function drive(
     outcome: d.outcome,
     reason: d.reason,
   }));
-  const events = (await sampler.events()).map((e) => ({
-    ...e,
-    atSeconds: round((Date.parse(e.time) - loadStartedAt) / 1000, 0),
-  }));
+  const events = (await sampler.events())
+    .map((e) => ({ ...e, atSeconds: round((Date.parse(e.time) - loadStartedAt) / 1000, 0) }))
+    .sort((a, b) => a.atSeconds - b.atSeconds);
   await options.beforeStop?.(stack);
   const report = await writeDemoReport(options.reportDir, {
     samples,
