@@ -318,8 +318,6 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
     return {};
   }
   const paused = isPaused(profile.metadata);
-  const now = ctx.now();
-  const nowSeconds = now.getTime() / 1000;
 
   // 1. observe
   const observed = await ctx.observe(profile);
@@ -334,7 +332,10 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   if (measurement && !measurement.snapshot) {
     log.info({ unknown: measurement.unknown.map((u) => u.signal) }, 'skipped: metrics unknown');
   }
-  // 3. decide, with 4. guard: the engine's safety gate runs inside evaluate.
+  // 3. decide, with 4. guard: the engine's safety gate runs inside evaluate. Its clock is read
+  // after measuring: a snapshot taken after `now` would be from the future, and fail static.
+  const now = ctx.now();
+  const nowSeconds = now.getTime() / 1000;
   const spec = tuningSpecFromProfile(profile.spec, targetEnvironment(observed.configMap, observed.hpa));
   const history = await historyOf(ctx, profile, key, nowSeconds, log);
   const auto = profile.spec.mode === Mode.Auto && !paused;
@@ -364,6 +365,16 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
     ctx.histories.set(
       key,
       recordEvaluation(spec, history, decided.snapshot, made, nowSeconds, acted.applied.length > 0),
+    );
+  }
+  if (decided.evaluation) {
+    log.debug(
+      {
+        decisions: decided.evaluation.decisions.map(
+          (d) => `${d.knob} ${d.from}→${d.to} ${d.verdict}: ${d.reason}`,
+        ),
+      },
+      'decided',
     );
   }
   for (const entry of acted.applied)
@@ -633,7 +644,10 @@ async function report(
     }
     log.info({ observedGeneration: status.observedGeneration }, 'status updated');
   }
-  for (const event of events) await ctx.events.record(profile, event);
+  for (const event of events) {
+    if (event.type === 'Warning') log.warn({ reason: event.reason, note: event.note }, 'not applied');
+    await ctx.events.record(profile, event);
+  }
   await recordTransitions(ctx, profile, profile.status, status);
 }
 

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, type Decision, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
+import type { Measurement } from '../metrics/index.ts';
+import { healthySnapshot } from '../tuning/test-fixtures.ts';
+import {
+  appliedChangesFromStatus,
+  completeKnobs,
+  measureOutcome,
+  sloVerdict,
+  targetEnvironment,
+} from './findings.ts';
+import { defaultedProfileSpec } from './tuning-spec-from-profile.ts';
+
+function profile(metrics: object): PerformanceProfile {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { namespace: 'shop', name: 'main' },
+    spec: defaultedProfileSpec({ targetRef: { name: 'risk-api' }, metrics }),
+  };
+}
+
+const withPrometheus = profile({ prometheus: { url: 'https://user:secret@prom.example:9090' } });
+const measured = (m: Partial<Measurement>): Measurement => ({
+  unknown: [],
+  prometheus: {},
+  takenAtSeconds: 0,
+  ...m,
+});
+
+describe('measureOutcome', () => {
+  it.each<[string, PerformanceProfile, Measurement | undefined, string, RegExp]>([
+    ['no source', profile({}), undefined, 'Unknown/NoMetricsSource', /names neither Prometheus nor Redis/],
+    [
+      'a complete snapshot',
+      withPrometheus,
+      measured({ snapshot: healthySnapshot() }),
+      'True/MetricsFresh',
+      /every signal measured from Prometheus at https:\/\/prom\.example:9090/,
+    ],
+    [
+      'a NaN signal, the URL without its credentials',
+      withPrometheus,
+      measured({
+        unknown: [{ signal: 'p95LatencyMs', reason: 'nan', message: 'p95LatencyMs: the value is NaN' }],
+      }),
+      'False/MetricsUnavailable',
+      /^no usable snapshot from Prometheus at https:\/\/prom\.example:9090, so nothing changes: p95LatencyMs: the value is NaN$/,
+    ],
+    [
+      'a stale signal',
+      withPrometheus,
+      measured({
+        unknown: [
+          { signal: 'requestsPerSecond', reason: 'stale', message: 'requestsPerSecond: 300 s old' },
+          { signal: 'p95LatencyMs', reason: 'empty', message: 'p95LatencyMs: the query returned no series' },
+        ],
+      }),
+      'False/MetricsStale',
+      /requestsPerSecond: 300 s old; p95LatencyMs: the query returned no series/,
+    ],
+  ])('%s → %s', (_name, p, m, want, message) => {
+    const outcome = measureOutcome(p, m);
+    expect(`${outcome.status}/${outcome.reason}`).toBe(want);
+    expect(outcome.message).toMatch(message);
+    expect(outcome.message).not.toContain('secret');
+  });
+});
+
+describe('sloVerdict', () => {
+  it.each<[string, Measurement['prometheus'], boolean | undefined, RegExp]>([
+    [
+      'every SLO held',
+      { p95LatencyMs: 80, errorRatePercent: 0.05, poolUsagePercent: 40 },
+      true,
+      /^met: p95 80 ms/,
+    ],
+    [
+      'pool usage above its SLO',
+      { p95LatencyMs: 80, poolUsagePercent: 90 },
+      false,
+      /^violated: pool usage 90 % \(objective ≤ 80 %\)$/,
+    ],
+    ['a low hit rate', { cacheHitRatePercent: 40.123 }, false, /cache hit rate 40.12 % \(objective ≥ 85 %\)/],
+  ])('%s', (_name, prometheus, met, message) => {
+    const verdict = sloVerdict(withPrometheus, measured({ snapshot: healthySnapshot(), prometheus }));
+    expect(verdict?.met).toBe(met);
+    expect(verdict?.message).toMatch(message);
+  });
+
+  it('judges nothing without a snapshot', () => {
+    expect(sloVerdict(withPrometheus, measured({ prometheus: { poolUsagePercent: 99 } }))).toBeUndefined();
+  });
+});
+
+describe('completeKnobs', () => {
+  it.each([
+    [{ poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 4, redisMaxmemoryMiB: 64 }, []],
+    [{ poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 4 }, ['redisMaxmemoryMiB']],
+    [{}, ['poolSize', 'maxOverflow', 'redisMaxmemoryMiB', 'minReplicas', 'maxReplicas']],
+  ])('%o misses %o', (current, missing) => {
+    const result = completeKnobs(current);
+    expect('missing' in result ? result.missing : []).toEqual(missing);
+  });
+});
+
+describe('targetEnvironment', () => {
+  it.each([
+    ['the toolkit’s values without objects', undefined, undefined, 4, 0.7],
+    ['ASYNC_WORKERS and the HPA’s CPU target', { data: { ASYNC_WORKERS: '8' } }, 60, 8, 0.6],
+    ['an unreadable ASYNC_WORKERS', { data: { ASYNC_WORKERS: 'many' } }, undefined, 4, 0.7],
+  ])('%s', (_name, configMap, cpu, workers, target) => {
+    const hpa =
+      cpu === undefined
+        ? undefined
+        : {
+            spec: {
+              scaleTargetRef: { kind: 'Deployment', name: 'x' },
+              maxReplicas: 4,
+              metrics: [
+                {
+                  type: 'Resource',
+                  resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } },
+                },
+              ],
+            },
+          };
+    const env = targetEnvironment(configMap, hpa);
+    expect([env.workersPerReplica, env.hpaTargetCpuUtilization]).toEqual([workers, target]);
+  });
+});
+
+describe('appliedChangesFromStatus', () => {
+  const entry = (outcome: Decision['outcome'], time = '2026-12-01T12:00:00Z'): Decision => ({
+    time,
+    knob: 'poolSize',
+    from: 5,
+    to: 7,
+    outcome,
+    reason: 'r',
+    sloMetBefore: true,
+    snapshot: { time, stale: false, requestsPerSecond: 500 },
+  });
+  it.each([
+    ['an applied change', entry('Applied'), [{ rollback: false, requestsPerSecondBefore: 500 }]],
+    ['a rollback', entry('RolledBack'), [{ rollback: true }]],
+    ['a recommendation, which changed nothing', entry('Recommended'), []],
+    ['a blocked decision', entry('Blocked'), []],
+    ['an unreadable time', entry('Applied', 'yesterday'), []],
+  ])('%s', (_name, decision, want) => {
+    const changes = appliedChangesFromStatus([decision]);
+    expect(changes).toHaveLength(want.length);
+    if (want[0]) {
+      expect(changes[0]).toMatchObject({ knob: 'poolSize', from: 5, to: 7, sloMetBefore: true, ...want[0] });
+      expect(changes[0]?.atSeconds).toBe(Date.parse('2026-12-01T12:00:00Z') / 1000);
+    }
+  });
+});
