@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import type { Decision } from '../../operator/src/api/v1alpha1/index.ts';
 import { renderVegaLiteSvg } from '../../operator/src/sim/report.ts';
 import type { DemoSample } from './demo-sample.ts';
 
@@ -29,15 +30,10 @@ export interface PhaseResult {
   };
 }
 
-/** A decision as the demo's result reports it. */
-export interface DecisionResult {
+/** A decision as the demo's result reports it: the status history's entry, timed from the load's start. */
+export type DecisionResult = Pick<Decision, 'knob' | 'from' | 'to' | 'outcome' | 'reason'> & {
   readonly atSeconds: number;
-  readonly knob: string;
-  readonly from: number;
-  readonly to: number;
-  readonly outcome: string;
-  readonly reason: string;
-}
+};
 
 /** What the report is written from. */
 export interface ReportInput {

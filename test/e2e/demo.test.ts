@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_INITIAL_KNOBS } from '../../demo/src/demo-values.ts';
 import { DEFAULT_DEMO_PHASES, scalePhases } from '../../demo/src/phases.ts';
 import { type DemoResult, runDemo } from '../../demo/src/run-demo.ts';
-import { isAlive } from '../cluster/processes.ts';
+import { waitFor } from '../cluster/processes.ts';
 
 /** Seconds of load: the default phases, shortened. */
 const loadSeconds = 150;
@@ -39,11 +39,50 @@ function descendants(pid: number): number[] {
   return found;
 }
 
+/** The pool size written by hand at the end, as the operator would write it. */
+const resizedPool = DEMO_INITIAL_KNOBS.poolSize + 2;
+/** The kubelet-like copy runs every second and the API watches its directory. */
+const poolFollowsMs = 15_000;
+
+/** timeUntilPoolSize waits until the API's /metrics reports `size` and returns how long it took. */
+async function timeUntilPoolSize(apiUrl: string, size: number): Promise<number> {
+  const start = Date.now();
+  return await waitFor(
+    `database_pool_size ${size}`,
+    async () => {
+      const text = await (await fetch(`${apiUrl}/metrics`)).text();
+      return new RegExp(`^database_pool_size(\\{[^}]*\\})? ${size}$`, 'm').test(text)
+        ? Date.now() - start
+        : undefined;
+    },
+    { timeoutMs: poolFollowsMs, intervalMs: 200 },
+  );
+}
+
+/**
+ * stillRunning keeps the pids that exist and are not zombies: an orphan that has exited waits as a
+ * zombie for pid 1 to reap it, and in a container pid 1 may never do so.
+ */
+function stillRunning(pids: readonly number[]): string[] {
+  return pids.flatMap((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state === 'Z'
+        ? []
+        : [`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`];
+    } catch {
+      return [];
+    }
+  });
+}
+
 describe('npm run demo, shortened', () => {
   const reportDir = mkdtempSync(join(tmpdir(), 'perfpilot-demo-test-report-'));
   let result: DemoResult;
   let running: number[] = [];
   let dirs: string[] = [];
+  let resizedAfterMs = Number.NaN;
   const before = new Set(descendants(process.pid));
 
   beforeAll(async () => {
@@ -53,6 +92,16 @@ describe('npm run demo, shortened', () => {
       onStep: () => {},
       onRow: () => {},
       beforeStop: async (stack) => {
+        // A pool change written to the ConfigMap as the operator writes it reaches the API process.
+        await stack.cp.kubectl([
+          ...['-n', stack.namespace, 'patch', 'configmap', stack.tuningConfigMapName, '--type=merge'],
+          ...[
+            '--field-manager=perfpilot',
+            '-p',
+            JSON.stringify({ data: { DB_POOL_SIZE: String(resizedPool) } }),
+          ],
+        ]);
+        resizedAfterMs = await timeUntilPoolSize(stack.apiUrl, resizedPool);
         running = descendants(process.pid).filter((pid) => !before.has(pid));
         dirs = [stack.dir, stack.cp.dir, stack.prometheus.dataDir];
       },
@@ -119,6 +168,10 @@ describe('npm run demo, shortened', () => {
     expect(result.failedRequests).toBe(0);
   });
 
+  it('a pool size written to the tuning ConfigMap reaches the API process, as through a mounted volume', () => {
+    expect(resizedAfterMs).toBeLessThan(poolFollowsMs);
+  });
+
   it('the report is written, with its charts', () => {
     expect(result.report).toBe(join(reportDir, 'report.md'));
     const md = readFileSync(result.report, 'utf8');
@@ -131,7 +184,7 @@ describe('npm run demo, shortened', () => {
 
   it('nothing the demo started is still running, and its directories are gone', () => {
     expect(running.length).toBeGreaterThan(10);
-    expect(running.filter(isAlive)).toEqual([]);
+    expect(stillRunning(running)).toEqual([]);
     expect(dirs.filter(existsSync)).toEqual([]);
   });
 });
