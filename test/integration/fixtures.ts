@@ -13,6 +13,9 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
 } from '@kubernetes/client-node';
 import {
   API_VERSION,
@@ -276,4 +279,62 @@ export async function handOverToPerfpilot(
     `resources:\n  - ../handover-base\n${TUNED_FIELDS_REMOVED}`,
   );
   await cp.kubectl(['apply', '--server-side', '-k', overlay]);
+}
+
+/**
+ * claimTunedFields makes perfpilot the only manager of the fields it tunes on a target stack
+ * (the HPA's bounds and the tuning ConfigMap's pool keys), as the README's hand-over leaves them.
+ * The stack's creator (a plain create) cannot let go of a field by omitting it, so perfpilot
+ * takes the fields with force at other values (a forced apply of an equal value would leave them
+ * shared with the creator), then applies the stack's values; minReplicas goes down, not up, so
+ * the HPA does not scale the Deployment meanwhile (its scale-down waits 5 minutes).
+ */
+export async function claimTunedFields(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  knobs: StackKnobs,
+): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const apply = (object: object, force: boolean) =>
+    objects.patch(
+      object as KubernetesObject,
+      undefined,
+      undefined,
+      'perfpilot',
+      force,
+      PatchStrategy.ServerSideApply,
+    );
+  for (const [k, force] of [
+    [
+      {
+        ...knobs,
+        minReplicas: Math.max(1, knobs.minReplicas - 1),
+        maxReplicas: knobs.maxReplicas + 1,
+        poolSize: knobs.poolSize + 1,
+        maxOverflow: knobs.maxOverflow + 1,
+      },
+      true,
+    ],
+    [knobs, false],
+  ] as const) {
+    await apply(
+      {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name, namespace },
+        spec: { minReplicas: k.minReplicas, maxReplicas: k.maxReplicas },
+      },
+      force,
+    );
+    await apply(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${name}-tuning`, namespace },
+        data: { DB_POOL_SIZE: String(k.poolSize), DB_MAX_OVERFLOW: String(k.maxOverflow) },
+      },
+      force,
+    );
+  }
 }
