@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { demoCommand } from './demo-command.ts';
 import { loadtestCommand } from './loadtest-command.ts';
 import { operatorCommand } from './operator-command.ts';
 import { recommendCommand } from './recommend-command.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(recommendCommand());
   program.addCommand(riskApiCommand());
   program.addCommand(loadtestCommand());
+  program.addCommand(demoCommand());
   return program;
 }
 

@@ -32,6 +32,14 @@ export const controllerManagerControllers = [
  */
 export const podCidr = '127.64.0.0/16';
 
+/** fakeNodeCapacity is the kwok Node's capacity and allocatable: kwok's defaults plus ephemeral storage. */
+export const fakeNodeCapacity: Readonly<Record<string, string>> = {
+  cpu: '1k',
+  memory: '1Ti',
+  pods: '1M',
+  'ephemeral-storage': '1Ti',
+};
+
 /** Options of the controllers. */
 export interface ControllersOptions {
   /**
@@ -88,9 +96,11 @@ export async function startControllers(params: {
     `--cert-dir=${join(dir.path, 'scheduler-certs')}`,
   ]);
 
-  // The Node object is ours; kwok fills in its status (Ready, addresses, capacity) and heartbeat.
+  // The Node object is ours; kwok fills in its status (Ready, addresses) and heartbeat, and keeps
+  // the capacity we give it: kwok's default has no ephemeral-storage, so Pods that request some
+  // (the toolkit's do) would never be scheduled.
   const nodeName = `kwok-node-${params.apiPort}`;
-  await params.kubeConfig.makeApiClient(CoreV1Api).createNode({
+  const created = await params.kubeConfig.makeApiClient(CoreV1Api).createNode({
     body: {
       metadata: {
         name: nodeName,
@@ -98,6 +108,10 @@ export async function startControllers(params: {
         labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', type: 'kwok' },
       },
     },
+  });
+  await params.kubeConfig.makeApiClient(CoreV1Api).replaceNodeStatus({
+    name: nodeName,
+    body: { ...created, status: { capacity: fakeNodeCapacity, allocatable: fakeNodeCapacity } },
   });
   const kwok = dir.start('kwok', bin.kwok, [
     `--kubeconfig=${kubeconfigPath}`,

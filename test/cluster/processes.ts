@@ -94,7 +94,13 @@ export class RunDirectory {
   async dispose(): Promise<void> {
     // Last started, first stopped: the API server goes before the etcd it talks to.
     for (const child of [...this.#processes].reverse()) await child.stop();
-    this.#guardian.kill('SIGKILL');
+    // The guardian is detached, so it leads its own process group: kill the group, or its
+    // `sleep` would outlive it by up to a second.
+    try {
+      if (this.#guardian.pid !== undefined) process.kill(-this.#guardian.pid, 'SIGKILL');
+    } catch {
+      this.#guardian.kill('SIGKILL');
+    }
     rmSync(this.path, { recursive: true, force: true });
   }
 }

@@ -55,8 +55,13 @@ export async function renderLineChart(
       strokeDash: { field: 'policy', type: 'nominal' },
     },
   };
+  return await renderVegaLiteSvg(spec);
+}
+
+/** Renders a Vega-Lite spec to SVG headless (no browser, no canvas); the demo's report uses it too. */
+export async function renderVegaLiteSvg(spec: vegaLite.TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+  return await view.toSVG();
 }
 
 /** Writes the charts and summary.md for one scenario's policies into `dir`; returns the files written. */
