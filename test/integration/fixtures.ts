@@ -198,13 +198,30 @@ export function profileApi(kubeConfig: KubeConfig) {
       })) as PerformanceProfile,
     get: async (namespace: string, name: string) =>
       (await custom.getNamespacedCustomObject({ ...base, namespace, name })) as PerformanceProfile,
-    replace: async (profile: PerformanceProfile) =>
-      (await custom.replaceNamespacedCustomObject({
-        ...base,
-        namespace: profile.metadata.namespace ?? 'default',
-        name: profile.metadata.name ?? '',
-        body: profile,
-      })) as PerformanceProfile,
+    /**
+     * update reads the profile, changes it and replaces it, again from a fresh read when the
+     * operator wrote in between (409), as `kubectl edit` makes a person do.
+     */
+    update: async (namespace: string, name: string, change: (profile: PerformanceProfile) => void) => {
+      for (let attempt = 1; ; attempt++) {
+        const profile = (await custom.getNamespacedCustomObject({
+          ...base,
+          namespace,
+          name,
+        })) as PerformanceProfile;
+        change(profile);
+        try {
+          return (await custom.replaceNamespacedCustomObject({
+            ...base,
+            namespace,
+            name,
+            body: profile,
+          })) as PerformanceProfile;
+        } catch (err) {
+          if ((err as { code?: number }).code !== 409 || attempt >= 10) throw err;
+        }
+      }
+    },
     delete: async (namespace: string, name: string) =>
       await custom.deleteNamespacedCustomObject({ ...base, namespace, name }),
   };

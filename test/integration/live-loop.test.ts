@@ -7,7 +7,7 @@
  * no target; unknown signals, a restart and a stopped Prometheus change nothing; deleting an
  * Auto profile restores maxmemory; no Secret reaches logs, Events or status.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import {
   AppsV1Api,
@@ -269,6 +269,7 @@ afterAll(async () => {
   await single?.stop();
   console.log(`threshold crossed → knob applied (ms): ${JSON.stringify(timings)}`);
   // The operator's log, for a failure's diagnosis.
+  mkdirSync('.testenv', { recursive: true });
   writeFileSync('.testenv/live-loop-operator.log', logLines.join(''));
   if (describedProfile) console.log(describedProfile);
 });
@@ -482,11 +483,12 @@ describe('faults', () => {
       const name = 'odd-api';
       const existing = await profiles.get(ns, name).catch(() => undefined);
       if (existing) {
-        existing.spec.metrics.prometheus = {
-          ...existing.spec.metrics.prometheus,
-          queries: { ...SHORT_WINDOW_QUERIES, p95LatencyMs: query },
-        } as typeof existing.spec.metrics.prometheus;
-        await profiles.replace(existing);
+        await profiles.update(ns, name, (profile) => {
+          profile.spec.metrics.prometheus = {
+            ...profile.spec.metrics.prometheus,
+            queries: { ...SHORT_WINDOW_QUERIES, p95LatencyMs: query },
+          } as typeof profile.spec.metrics.prometheus;
+        });
       } else {
         await profiles.create(profileFor(name, 'Auto', 'single', { queries: { p95LatencyMs: query } }));
       }

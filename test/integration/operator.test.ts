@@ -98,9 +98,9 @@ describe('reconcile', () => {
   });
 
   it('reconciles again when the spec changes', async () => {
-    const current = await profiles.get(ns, 'main');
-    current.spec.policy.evaluationIntervalSeconds = 120;
-    await profiles.replace(current);
+    await profiles.update(ns, 'main', (current) => {
+      current.spec.policy.evaluationIntervalSeconds = 120;
+    });
     await waitForProfile('main', (p) => {
       expect(p.metadata.generation).toBe(2);
       expect(p.status?.observedGeneration).toBe(2);
@@ -127,15 +127,15 @@ describe('reconcile', () => {
   });
 
   it('reports Paused=True while paused and Paused=False after', async () => {
-    const current = await profiles.get(ns, 'main');
-    current.metadata.annotations = { ...current.metadata.annotations, 'perfpilot.dev/paused': 'true' };
-    await profiles.replace(current);
+    await profiles.update(ns, 'main', (current) => {
+      current.metadata.annotations = { ...current.metadata.annotations, 'perfpilot.dev/paused': 'true' };
+    });
     await waitForProfile('main', (p) =>
       expect(condition(p, 'Paused')).toMatchObject({ status: 'True', reason: 'PausedByAnnotation' }),
     );
-    const paused = await profiles.get(ns, 'main');
-    delete paused.metadata.annotations?.['perfpilot.dev/paused'];
-    await profiles.replace(paused);
+    await profiles.update(ns, 'main', (paused) => {
+      delete paused.metadata.annotations?.['perfpilot.dev/paused'];
+    });
     await waitForProfile('main', (p) => expect(condition(p, 'Paused')).toMatchObject({ status: 'False' }));
   });
 
@@ -272,9 +272,9 @@ describe('API server restart under the running operator', () => {
     await new Promise((r) => setTimeout(r, 1500));
     await cp.startApiServer();
     // Written before the operator's watch is back: only a resumed watch or a relist shows them.
-    const outage = await profiles.get(ns, 'outage');
-    outage.spec.mode = 'Observe';
-    await profiles.replace(outage);
+    await profiles.update(ns, 'outage', (outage) => {
+      outage.spec.mode = 'Observe';
+    });
     await profiles.create(new ProfileBuilder(ns, 'born-in-outage', 'risk-api').build());
 
     await waitForProfile('outage', (p) => expect(p.status?.observedGeneration).toBe(2), 45_000);
