@@ -4,7 +4,7 @@
  * (applied, unchanged, deferred, conflict, notFound, partial, refused) instead of throwing for
  * outcomes reconcile must report; only a failing API server, Redis seed discovery aside, throws.
  */
-export { type ActuatorContext, makeActuatorContext } from './context.ts';
+export type { ActuatorContext } from './context.ts';
 export {
   applyPoolSettings,
   CONFIG_ROLLED_AT_ANNOTATION,
