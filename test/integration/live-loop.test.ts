@@ -8,275 +8,106 @@
  * Auto profile restores maxmemory; no Secret reaches logs, Events or status.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import {
-  AppsV1Api,
-  AutoscalingV2Api,
-  CoreV1Api,
-  EventsV1Api,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-} from '@kubernetes/client-node';
-import { Cluster, Redis } from 'ioredis';
+import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  API_VERSION,
   CONFIG_HASH_ANNOTATION,
-  DEFAULT_PROMQL,
-  KIND,
   type PerformanceProfile,
   REDIS_MAXMEMORY_CONFIG_KEY,
 } from '../../operator/src/api/v1alpha1/index.ts';
-import { type RunningOperator, startOperator } from '../../operator/src/controller/operator.ts';
-import { createLogger } from '../../operator/src/telemetry/logger.ts';
-import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
-import { driveRiskApiSeries, startTestExporter, type TestExporter } from '../cluster/exporter.ts';
+import type { RunningOperator } from '../../operator/src/controller/operator.ts';
 import { waitFor } from '../cluster/processes.ts';
-import { type PrometheusServer, startPrometheus } from '../cluster/prometheus.ts';
-import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '../cluster/redis.ts';
-import { claimTunedFields, createTargetStack, installCrd, profileApi, type StackKnobs } from './fixtures.ts';
+import {
+  BUSY,
+  condition,
+  type LiveEnv,
+  MIB,
+  type RedisChoice,
+  SHORT_WINDOW_QUERIES,
+  START,
+  startLiveEnv,
+} from './live-env.ts';
 
 const ns = 'live';
 const PASSWORD = 'live-loop-redis-password-7f3a';
-const MIB = 1024 * 1024;
 /** Named timeouts: what a user may wait for. */
 const evaluationMs = 10_000;
 const appliedWithinMs = 4 * evaluationMs;
 const podsFollowMs = 60_000;
-/** The stacks' starting knobs: inside the default budget of 90 connections. */
-const START: StackKnobs = { poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 4 };
-/** Busy: 2,000 rps on two pods at 90 % CPU, more than the HPA's bounds of 2..4 plan for. */
-const BUSY = { requestsPerTick: 200, queriesPerTick: 20, cpuSecondsPerTick: 0.09, activeConnections: [1, 1] };
 
-let cp: ControlPlane;
-let prometheus: PrometheusServer;
-let prometheusStopped = false;
-let cluster: RedisCluster;
-let single: RedisServer;
+let env: LiveEnv;
 let operator: RunningOperator;
-let profiles: ReturnType<typeof profileApi>;
-const exporters = new Map<string, TestExporter>();
-const traffic = new Map<string, ReturnType<typeof driveRiskApiSeries>>();
-const logLines: string[] = [];
 const timings: Record<string, number> = {};
 /** `kubectl describe pp` of an Auto profile after its changes, printed at the end for the README. */
 let describedProfile = '';
 
-const clusterSeed = () => `127.0.0.1:${cluster.nodes[0]?.port}`;
-
-/**
- * The default queries on irate() over 20 s instead of rate() over 2 and 5 minutes: this Prometheus
- * has run for a minute when a test starts, and rate() over a window it has only partly scraped
- * reads low (it divides by the whole window); irate() reads the last two scrapes, right at once.
- */
-const SHORT_WINDOW_QUERIES = Object.fromEntries(
-  Object.entries(DEFAULT_PROMQL)
-    .filter(([, q]) => /\[(2|5)m\]/.test(q))
-    .map(([signal, q]) => [signal, q.replaceAll('rate(', 'irate(').replaceAll(/\[(2|5)m\]/g, '[20s]')]),
-);
-
-/** A profile in `mode` for the stack `name`, read from Prometheus and the given Redis. */
-function profileFor(
-  name: string,
-  mode: 'Observe' | 'Recommend' | 'Auto',
-  redis: 'single' | 'cluster',
-  extra: { queries?: Record<string, string> } = {},
-): PerformanceProfile {
-  return {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    metadata: { namespace: ns, name },
-    spec: {
-      targetRef: { name },
-      mode,
-      metrics: {
-        prometheus: {
-          url: prometheus.url,
-          timeoutSeconds: 2,
-          queries: { ...SHORT_WINDOW_QUERIES, ...extra.queries },
-        },
-        redis: {
-          endpoints: [redis === 'single' ? `127.0.0.1:${single.port}` : clusterSeed()],
-          passwordSecretRef: { name: 'redis-auth' },
-          ...(redis === 'cluster' ? { configMapName: 'redis-cluster-config' } : {}),
-        },
-      },
-      // The standalone Redis serves several profiles: its maxmemory is pinned so they cannot pull at it.
-      knobs: {
-        redisMaxmemory:
-          redis === 'single'
-            ? { minMiB: 64, maxMiB: 64, containerMemoryLimitMiB: 128 }
-            : { minMiB: 16, maxMiB: 96, containerMemoryLimitMiB: 128 },
-      },
-      // The CRD's shortest interval; a cooldown long enough that no knob moves twice in a test.
-      policy: { evaluationIntervalSeconds: 10, verificationWindowSeconds: 60, cooldownSeconds: 600 },
-    },
-  } as PerformanceProfile;
-}
-
-async function stack(name: string, series: Parameters<typeof driveRiskApiSeries>[2] = {}, knobs = START) {
-  await createTargetStack(cp.kubeConfig, ns, name, knobs);
-  await claimTunedFields(cp.kubeConfig, ns, name, knobs);
-  const exporter = exporters.get(name);
-  if (!exporter) throw new Error(`no exporter for ${name}`);
-  traffic.set(name, driveRiskApiSeries(exporter, name, series));
-}
-
-const hpaOf = async (name: string) =>
-  (
-    await cp.kubeConfig
-      .makeApiClient(AutoscalingV2Api)
-      .readNamespacedHorizontalPodAutoscaler({ namespace: ns, name })
-  ).spec;
-const poolOf = async (name: string) =>
-  (
-    await cp.kubeConfig
-      .makeApiClient(CoreV1Api)
-      .readNamespacedConfigMap({ namespace: ns, name: `${name}-tuning` })
-  ).data;
-const deploymentOf = async (name: string) =>
-  await cp.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: ns, name });
-const condition = (p: PerformanceProfile, type: string) => p.status?.conditions?.find((c) => c.type === type);
-
-async function eventsOf(name: string) {
-  const list = await cp.kubeConfig.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
-  return list.items
-    .filter((e) => e.regarding?.name === name)
-    .map((e) => ({ reason: e.reason ?? '', note: e.note ?? '' }));
-}
-
-async function clusterMaxmemory(): Promise<number[]> {
-  return await Promise.all(
-    cluster.nodes.map(async (node) => {
-      const client = new Redis({ host: node.host, port: node.port, password: PASSWORD, lazyConnect: true });
-      try {
-        await client.connect();
-        const [, value] = (await client.config('GET', 'maxmemory')) as [string, string];
-        return Number(value);
-      } finally {
-        client.disconnect();
-      }
-    }),
-  );
-}
-
-/** waitForProfile polls the profile until `check` passes; its last failure names what it saw. */
-async function waitForProfile(
+const hpaOf = (name: string) => env.hpaOf(name);
+const poolOf = (name: string) => env.poolOf(name);
+const deploymentOf = (name: string) => env.deploymentOf(name);
+const eventsOf = (name: string) => env.eventsOf(name);
+const clusterMaxmemory = () => env.clusterMaxmemory();
+const waitForProfile = (
   name: string,
   what: string,
   check: (p: PerformanceProfile) => boolean,
   timeoutMs = appliedWithinMs,
-) {
-  return await waitFor(
-    `${name}: ${what}`,
-    async () => {
-      const p = await profiles.get(ns, name);
-      if (check(p)) return p;
-      throw new Error(
-        JSON.stringify(p.status?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`)),
-      );
-    },
-    { timeoutMs, intervalMs: 250 },
-  );
-}
+) => env.waitForProfile(name, what, check, timeoutMs);
 
-const captureLogs = new Writable({
-  write(chunk, _encoding, done) {
-    logLines.push(String(chunk));
-    done();
-  },
-});
-
-async function startTheOperator(identity: string) {
-  return await startOperator({
-    kubeConfig: cp.kubeConfig,
-    namespaces: [ns],
-    identity,
-    leaderElection: false,
-    metricsPort: 0,
-    metricsHost: '127.0.0.1',
-    logger: createLogger({ level: 'debug', destination: captureLogs }),
+/**
+ * A profile for the stack `name`. The standalone Redis (`single`) serves several profiles: its
+ * maxmemory is pinned so they cannot pull at it.
+ */
+function profileFor(
+  name: string,
+  mode: 'Observe' | 'Recommend' | 'Auto',
+  redis: RedisChoice,
+  extra: { queries?: Record<string, string> } = {},
+): PerformanceProfile {
+  return env.profileFor(name, mode, redis, {
+    queries: { ...SHORT_WINDOW_QUERIES, ...extra.queries },
+    ...(redis === 'single'
+      ? { redisMaxmemory: { minMiB: 64, maxMiB: 64, containerMemoryLimitMiB: 128 } }
+      : {}),
   });
 }
 
 beforeAll(async () => {
-  for (const name of ['pool-api', 'busy-api', 'cache-api', 'watch-api', 'observe-api', 'odd-api']) {
-    exporters.set(name, await startTestExporter());
-  }
-  prometheus = await startPrometheus({
-    scrapeTargets: [...exporters].map(([job, e]) => ({ address: e.address, job, labels: { namespace: ns } })),
-  });
-  [cp, cluster, single] = await Promise.all([
-    startControlPlane({ controllers: true }),
-    startRedisCluster({ masters: 3, replicasPerMaster: 1, password: PASSWORD }),
-    startRedis({ password: PASSWORD }),
-  ]);
-  for (const node of cluster.nodes) {
-    const client = new Redis({ host: node.host, port: node.port, password: PASSWORD });
-    await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
-    await client.config('SET', 'maxmemory', String(16 * MIB));
-    client.disconnect();
-  }
-  const singleClient = single.client();
-  await singleClient.config('SET', 'maxmemory', String(64 * MIB));
-  singleClient.disconnect();
-  await installCrd(cp);
-  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: ns } } });
-  await core.createNamespacedSecret({
+  env = await startLiveEnv({
     namespace: ns,
-    body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
+    password: PASSWORD,
+    standalone: { single: 64 },
+    stacks: [
+      // 250 rps per pod at a quarter of a core: the engine's prior of 1,000 rps per replica at full
+      // CPU, for which pool 7 + overflow 2 is what it asks at the seed's traffic (kept, not changed:
+      // a change would roll the pods and start the roll's cooldown before the test).
+      {
+        name: 'pool-api',
+        series: { cpuSecondsPerTick: 0.025 },
+        knobs: { ...START, poolSize: 7, maxOverflow: 2 },
+      },
+      { name: 'busy-api', series: BUSY },
+      { name: 'cache-api' },
+      { name: 'watch-api', series: BUSY },
+      { name: 'observe-api', series: BUSY },
+      { name: 'odd-api', series: BUSY },
+    ],
   });
-  // The toolkit's Redis ConfigMap, its maxmemory.conf handed over to perfpilot.
-  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).patch(
-    {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'redis-cluster-config', namespace: ns },
-      data: { [REDIS_MAXMEMORY_CONFIG_KEY]: 'maxmemory 16mb\n' },
-    } as KubernetesObject,
-    undefined,
-    undefined,
-    'perfpilot',
-    true,
-    PatchStrategy.ServerSideApply,
-  );
-  // 250 rps per pod at a quarter of a core: the engine's prior of 1,000 rps per replica at full
-  // CPU, for which pool 7 + overflow 2 is what it asks at the seed's traffic (kept, not changed:
-  // a change would roll the pods and start the roll's cooldown before the test).
-  await stack('pool-api', { cpuSecondsPerTick: 0.025 }, { ...START, poolSize: 7, maxOverflow: 2 });
-  await stack('busy-api', BUSY);
-  await stack('cache-api');
-  await stack('watch-api', BUSY);
-  await stack('observe-api', BUSY);
-  await stack('odd-api', BUSY);
-  profiles = profileApi(cp.kubeConfig);
-  // Rates over [5m] need two scrapes of moving counters, for every job.
-  for (const job of exporters.keys()) {
-    await prometheus.waitForSeries(`rate(database_pool_wait_seconds_count{job="${job}"}[5m]) > 0`);
-  }
-  operator = await startTheOperator('live-loop-1');
+  operator = await env.startOperator('live-loop-1');
 }, 180_000);
 
 afterAll(async () => {
-  for (const t of traffic.values()) t.stop();
-  await operator?.stop();
-  await cp?.stop();
-  if (!prometheusStopped) await prometheus?.stop();
-  for (const e of exporters.values()) await e.stop();
-  await cluster?.stop();
-  await single?.stop();
+  await env?.stop();
   console.log(`threshold crossed → knob applied (ms): ${JSON.stringify(timings)}`);
   // The operator's log, for a failure's diagnosis.
   mkdirSync('.testenv', { recursive: true });
-  writeFileSync('.testenv/live-loop-operator.log', logLines.join(''));
+  writeFileSync('.testenv/live-loop-operator.log', env?.logLines.join('') ?? '');
   if (describedProfile) console.log(describedProfile);
 });
 
 describe('Auto mode on live signals', () => {
   it('raises the pool in the ConfigMap once pool usage is above its SLO, and rolls the pods once', async () => {
-    await profiles.create(profileFor('pool-api', 'Auto', 'single'));
+    await env.profiles.create(profileFor('pool-api', 'Auto', 'single'));
     await waitForProfile(
       'pool-api',
       'metrics fresh',
@@ -285,7 +116,7 @@ describe('Auto mode on live signals', () => {
     expect((await poolOf('pool-api'))?.DB_POOL_SIZE).toBe('7');
     const crossed = Date.now();
     // 8.1 of 9 connections busy on each pod: 90 % > the 80 % SLO; the same 50 queries/s now hold 324 ms each.
-    traffic.get('pool-api')?.update({ activeConnections: [8.1, 8.1] });
+    env.traffic.get('pool-api')?.update({ activeConnections: [8.1, 8.1] });
     const raised = await waitFor(
       'DB_POOL_SIZE raised',
       async () => {
@@ -321,14 +152,14 @@ describe('Auto mode on live signals', () => {
   }, 120_000);
 
   it('raises maxmemory on all six Redis nodes and persists it when evictions keep the hit rate low', async () => {
-    await profiles.create(profileFor('cache-api', 'Auto', 'cluster'));
+    await env.profiles.create(profileFor('cache-api', 'Auto', 'cluster'));
     await waitForProfile(
       'cache-api',
       'metrics fresh',
       (p) => condition(p, 'MetricsAvailable')?.status === 'True',
     );
     expect(await clusterMaxmemory()).toEqual(Array(6).fill(16 * MIB));
-    const loader = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]?.port ?? 0 }], {
+    const loader = new Cluster([{ host: '127.0.0.1', port: env.cluster.nodes[0]?.port ?? 0 }], {
       redisOptions: { password: PASSWORD },
     });
     loader.on('error', () => {});
@@ -371,7 +202,7 @@ describe('Auto mode on live signals', () => {
       await waitFor(
         `maxmemory ${mib} MiB persisted`,
         async () => {
-          const persisted = await cp.kubeConfig
+          const persisted = await env.cp.kubeConfig
             .makeApiClient(CoreV1Api)
             .readNamespacedConfigMap({ namespace: ns, name: 'redis-cluster-config' });
           return persisted.data?.[REDIS_MAXMEMORY_CONFIG_KEY] === `maxmemory ${mib}mb\n` || undefined;
@@ -399,7 +230,7 @@ describe('Auto mode on live signals', () => {
       { timeoutMs: podsFollowMs, intervalMs: 500 },
     );
     const created = Date.now();
-    await profiles.create(profileFor('busy-api', 'Auto', 'single'));
+    await env.profiles.create(profileFor('busy-api', 'Auto', 'single'));
     const bounds = await waitFor(
       'HPA bounds raised',
       async () => {
@@ -422,7 +253,7 @@ describe('Auto mode on live signals', () => {
       { timeoutMs: podsFollowMs, intervalMs: 500 },
     );
     await waitForProfile('busy-api', 'history written', (p) => (p.status?.history ?? []).length > 0);
-    describedProfile = (await cp.kubectl(['describe', 'pp', '-n', ns, 'busy-api'])).stdout;
+    describedProfile = (await env.cp.kubectl(['describe', 'pp', '-n', ns, 'busy-api'])).stdout;
     const events = await eventsOf('busy-api');
     expect(events.some((e) => e.reason === 'Applied' && e.note.startsWith('minReplicas 2 → '))).toBe(true);
     expect(events.some((e) => e.reason === 'Applied' && e.note.startsWith('maxReplicas 4 → '))).toBe(true);
@@ -431,7 +262,7 @@ describe('Auto mode on live signals', () => {
 
 describe('Recommend and Observe', () => {
   it('Recommend changes nothing but status and Events', async () => {
-    await profiles.create(profileFor('watch-api', 'Recommend', 'single'));
+    await env.profiles.create(profileFor('watch-api', 'Recommend', 'single'));
     const p = await waitForProfile(
       'watch-api',
       'a recommendation',
@@ -448,11 +279,11 @@ describe('Recommend and Observe', () => {
     await new Promise((r) => setTimeout(r, evaluationMs + 2000));
     expect(await hpaOf('watch-api')).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
     expect(await poolOf('watch-api')).toMatchObject({ DB_POOL_SIZE: '5', DB_MAX_OVERFLOW: '0' });
-    expect((await profiles.get(ns, 'watch-api')).status?.history).toBeUndefined();
+    expect((await env.profiles.get(ns, 'watch-api')).status?.history).toBeUndefined();
   }, 60_000);
 
   it('Observe changes nothing but status: a snapshot, no recommendation', async () => {
-    await profiles.create(profileFor('observe-api', 'Observe', 'single'));
+    await env.profiles.create(profileFor('observe-api', 'Observe', 'single'));
     const p = await waitForProfile(
       'observe-api',
       'a snapshot',
@@ -481,22 +312,22 @@ describe('faults', () => {
     '%s changes nothing and names the signal',
     async (_name, query, message) => {
       const name = 'odd-api';
-      const existing = await profiles.get(ns, name).catch(() => undefined);
+      const existing = await env.profiles.get(ns, name).catch(() => undefined);
       if (existing) {
-        await profiles.update(ns, name, (profile) => {
+        await env.profiles.update(ns, name, (profile) => {
           profile.spec.metrics.prometheus = {
             ...profile.spec.metrics.prometheus,
             queries: { ...SHORT_WINDOW_QUERIES, p95LatencyMs: query },
           } as typeof profile.spec.metrics.prometheus;
         });
       } else {
-        await profiles.create(profileFor(name, 'Auto', 'single', { queries: { p95LatencyMs: query } }));
+        await env.profiles.create(profileFor(name, 'Auto', 'single', { queries: { p95LatencyMs: query } }));
       }
       const p = await waitForProfile(name, 'the signal named', (p) =>
         message.test(condition(p, 'MetricsAvailable')?.message ?? ''),
       );
       expect(condition(p, 'MetricsAvailable')).toMatchObject({ status: 'False' });
-      expect(condition(p, 'MetricsAvailable')?.message).toContain(`Prometheus at ${prometheus.url}`);
+      expect(condition(p, 'MetricsAvailable')?.message).toContain(`Prometheus at ${env.prometheus.url}`);
       // The same load made busy-api's bounds grow; here nothing moves.
       expect(await hpaOf(name)).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
       expect(await poolOf(name)).toMatchObject({ DB_POOL_SIZE: '5', DB_MAX_OVERFLOW: '0' });
@@ -506,24 +337,27 @@ describe('faults', () => {
   );
 
   it('a restarted operator applies no change twice', async () => {
-    const before = await Promise.all(['pool-api', 'busy-api', 'cache-api'].map((n) => profiles.get(ns, n)));
+    const before = await Promise.all(
+      ['pool-api', 'busy-api', 'cache-api'].map((n) => env.profiles.get(ns, n)),
+    );
     const knobs = async () => [await hpaOf('busy-api'), await poolOf('pool-api'), await clusterMaxmemory()];
     const knobsBefore = await knobs();
     await operator.stop();
-    operator = await startTheOperator('live-loop-2');
+    operator = await env.startOperator('live-loop-2');
     await new Promise((r) => setTimeout(r, 2 * evaluationMs + 2000));
-    const after = await Promise.all(['pool-api', 'busy-api', 'cache-api'].map((n) => profiles.get(ns, n)));
+    const after = await Promise.all(
+      ['pool-api', 'busy-api', 'cache-api'].map((n) => env.profiles.get(ns, n)),
+    );
     expect(after.map((p) => p.status?.history)).toEqual(before.map((p) => p.status?.history));
     expect(await knobs()).toEqual(knobsBefore);
     expect(
-      logLines.some((l) => l.includes('"rebuilt history"') && l.includes('"profile":"live/pool-api"')),
+      env.logLines.some((l) => l.includes('"rebuilt history"') && l.includes('"profile":"live/pool-api"')),
     ).toBe(true);
   }, 60_000);
 
   it('Prometheus stopped: MetricsAvailable=False naming the URL, and no change', async () => {
     const knobsBefore = [await hpaOf('busy-api'), await poolOf('pool-api')];
-    await prometheus.stop();
-    prometheusStopped = true;
+    await env.stopPrometheus();
     for (const name of ['pool-api', 'busy-api']) {
       const p = await waitForProfile(
         name,
@@ -531,7 +365,7 @@ describe('faults', () => {
         (p) => condition(p, 'MetricsAvailable')?.status === 'False',
       );
       expect(condition(p, 'MetricsAvailable')?.message).toContain(
-        `Prometheus at ${prometheus.url} is unreachable`,
+        `Prometheus at ${env.prometheus.url} is unreachable`,
       );
     }
     expect([await hpaOf('busy-api'), await poolOf('pool-api')]).toEqual(knobsBefore);
@@ -541,10 +375,10 @@ describe('faults', () => {
 describe('deletion and secrets', () => {
   it('deleting an Auto profile restores the original maxmemory on all six nodes', async () => {
     expect((await clusterMaxmemory()).some((v) => v !== 16 * MIB)).toBe(true);
-    await profiles.delete(ns, 'cache-api');
+    await env.profiles.delete(ns, 'cache-api');
     await waitFor(
       'the profile gone',
-      async () => ((await profiles.get(ns, 'cache-api').catch(() => undefined)) ? undefined : true),
+      async () => ((await env.profiles.get(ns, 'cache-api').catch(() => undefined)) ? undefined : true),
       { timeoutMs: 20_000, intervalMs: 250 },
     );
     expect(await clusterMaxmemory()).toEqual(Array(6).fill(16 * MIB));
@@ -556,12 +390,12 @@ describe('deletion and secrets', () => {
   }, 30_000);
 
   it('never writes the Redis password to logs, Events or status', async () => {
-    expect(logLines.length).toBeGreaterThan(10);
-    expect(logLines.join('\n')).not.toContain(PASSWORD);
-    const list = await cp.kubeConfig.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
+    expect(env.logLines.length).toBeGreaterThan(10);
+    expect(env.logLines.join('\n')).not.toContain(PASSWORD);
+    const list = await env.cp.kubeConfig.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
     expect(JSON.stringify(list.items)).not.toContain(PASSWORD);
     for (const name of ['pool-api', 'busy-api', 'watch-api', 'observe-api', 'odd-api']) {
-      expect(JSON.stringify(await profiles.get(ns, name))).not.toContain(PASSWORD);
+      expect(JSON.stringify(await env.profiles.get(ns, name))).not.toContain(PASSWORD);
     }
   });
 });

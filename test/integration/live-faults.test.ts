@@ -1,0 +1,422 @@
+/**
+ * Faults in the live loop, on real components (see live-env.ts): a stale series and a query that
+ * returns two series change nothing and name the signal; a Redis master of the 6-node cluster
+ * stopped during a maxmemory apply makes the profile Degraded naming the node, and the next cycle
+ * after it returns converges it; kube-apiserver stopped in the middle of a cycle and started again
+ * applies nothing twice and loses nothing; the lease moving from one operator replica to another
+ * applies nothing twice, and the new leader keeps the cooldown from the history it rebuilt.
+ *
+ * Every maxmemory decision here comes from real evictions: the tests write values larger than
+ * the nodes' memory into Redis and read random keys. The profiles use the default PromQL a user
+ * gets: the engine's rates read low while the test Prometheus is younger than their windows, and
+ * the maxmemory decision rests on Redis INFO, which the operator reads itself.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Decision,
+  type PerformanceProfile,
+} from '../../operator/src/api/v1alpha1/index.ts';
+import type { RunningOperator } from '../../operator/src/controller/operator.ts';
+import { waitFor } from '../cluster/processes.ts';
+import { CLUSTER_START_MIB, condition, type LiveEnv, MIB, maxmemoryAt, startLiveEnv } from './live-env.ts';
+
+const ns = 'faults';
+const PASSWORD = 'live-faults-redis-password-31c9';
+/** Named timeouts: what a user may wait for. */
+const evaluationMs = 10_000;
+const appliedWithinMs = 4 * evaluationMs;
+/** The standalone servers start here, as the cluster does: a memory-bound cache. */
+const START_MIB = CLUSTER_START_MIB;
+/** Leases long enough that the leader keeps its lease while kube-apiserver restarts. */
+const LEASE = { namespace: ns, leaseDurationMs: 40_000, renewDeadlineMs: 30_000, retryPeriodMs: 500 };
+
+let env: LiveEnv;
+let leader: RunningOperator;
+let standby: RunningOperator;
+const leaderLog: string[] = [];
+const standbyLog: string[] = [];
+/** What each fault test injected and found, printed at the end (the README's fault figures). */
+const figures: { fault: string; changes: number; duplicated: number; lost: number }[] = [];
+
+const waitForProfile = (name: string, what: string, check: (p: PerformanceProfile) => boolean) =>
+  env.waitForProfile(name, what, check, appliedWithinMs);
+
+/** changesOf counts the history entries per knob: a change applied twice shows as 2. */
+function changesPerKnob(history: readonly Decision[] | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const d of history ?? []) counts[d.knob] = (counts[d.knob] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * evictionLoad writes 16 KiB values over a keyspace ten times the memory and reads random keys:
+ * evictions, and most reads miss, so the engine wants more maxmemory.
+ */
+function evictionLoad(client: Redis | Cluster): { stop(): Promise<void> } {
+  const value = 'x'.repeat(16 * 1024);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const ops: Promise<unknown>[] = [];
+      for (let i = 0; i < 20; i++) {
+        ops.push(client.set(`k${Math.floor(Math.random() * 20000)}`, value));
+        ops.push(client.get(`k${Math.floor(Math.random() * 20000)}`));
+      }
+      await Promise.allSettled(ops);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      client.disconnect();
+    },
+  };
+}
+
+async function evictedKeys(client: Redis): Promise<number> {
+  return Number(/evicted_keys:(\d+)/.exec(String(await client.info('stats')))?.[1]);
+}
+
+/** standaloneClient connects to the standalone server `name` with the password. */
+function standaloneClient(name: string): Redis {
+  const server = env.standalone.get(name);
+  if (!server) throw new Error(`no standalone Redis named ${name}`);
+  const client = new Redis({ host: server.host, port: server.port, password: PASSWORD });
+  client.on('error', () => {});
+  return client;
+}
+
+/**
+ * onOperatorInfo calls `act` once, when the operator's `count`-th INFO reaches the node (the
+ * operator sends `INFO` in capitals; ioredis's ready check sends `info`). The first measurement
+ * of a profile reads INFO twice, a second apart, then rebuilds the history from Prometheus before
+ * it acts: a fault injected at the second INFO lands between measuring and acting.
+ */
+async function onOperatorInfo(
+  host: string,
+  port: number,
+  count: number,
+  act: () => void,
+): Promise<{ fired: () => boolean; close(): void }> {
+  const client = new Redis({ host, port, password: PASSWORD });
+  client.on('error', () => {});
+  const monitor = await client.monitor();
+  monitor.on('error', () => {});
+  let seen = 0;
+  let fired = false;
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    // The measurement's INFO has no section; discovery asks the seed for `INFO cluster`.
+    if (args[0] !== 'INFO' || args.length !== 1 || fired) return;
+    seen++;
+    if (seen < count) return;
+    fired = true;
+    act();
+  });
+  return {
+    fired: () => fired,
+    close: () => {
+      monitor.disconnect();
+      client.disconnect();
+    },
+  };
+}
+
+beforeAll(async () => {
+  env = await startLiveEnv({
+    namespace: ns,
+    password: PASSWORD,
+    standalone: { 'odd-redis': START_MIB, 'restart-redis': START_MIB, 'lease-redis': START_MIB },
+    stacks: [
+      { name: 'stale-api' },
+      { name: 'multi-api' },
+      { name: 'cache-api' },
+      { name: 'restart-api' },
+      { name: 'lease-api' },
+    ],
+  });
+  // Two replicas behind one Lease, as the operator's Deployment runs them.
+  leader = await env.startOperator('faults-a', { leaderElection: LEASE, logLines: leaderLog });
+  await waitFor('faults-a leads', async () => leader.isLeader() || undefined, { timeoutMs: 20_000 });
+  standby = await env.startOperator('faults-b', { leaderElection: LEASE, logLines: standbyLog });
+}, 240_000);
+
+afterAll(async () => {
+  await env?.stop();
+  console.log(`fault figures: ${JSON.stringify(figures)}`);
+  mkdirSync('.testenv', { recursive: true });
+  writeFileSync('.testenv/live-faults-operator.log', env?.logLines.join('') ?? '');
+});
+
+describe('unknown signals', () => {
+  let load: { stop(): Promise<void> };
+  beforeAll(async () => {
+    const client = standaloneClient('odd-redis');
+    load = evictionLoad(client);
+    await waitFor('odd-redis evicting', async () => ((await evictedKeys(client)) > 0 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+  });
+  afterAll(async () => await load?.stop());
+
+  it('a series no longer updated goes stale: no change, and the condition names the signal', async () => {
+    // The exporter keeps serving database_connections_active with the time of its last update, as
+    // a stuck exporter or federation does: Prometheus still returns it, but its sample ages.
+    const exporter = env.exporters.get('stale-api');
+    if (!exporter) throw new Error('no exporter');
+    exporter.registry.removeSingleMetric('database_connections_active');
+    const frozenAt = Date.now();
+    exporter.setTimestamped(
+      ['a', 'b'].map((pod) => ({
+        name: 'database_connections_active',
+        labels: { pod: `stale-api-${pod}` },
+        value: 1,
+        timestampMs: frozenAt,
+      })),
+    );
+    // Older than the profile's staleness bound of 30 s before the profile exists, so it never
+    // sees the series fresh (under the eviction load it would act at once).
+    await env.prometheus.waitForSeries(
+      `time() - max(timestamp(database_connections_active{job="stale-api"})) > 31`,
+      60_000,
+    );
+    await env.profiles.create(
+      env.profileFor('stale-api', 'Auto', 'odd-redis', { queries: {}, stalenessSeconds: 30 }),
+    );
+    const p = await waitForProfile('stale-api', 'the stale signal named', (p) =>
+      /dbActiveConnections: the newest sample is \d+ s old, more than the 30 s staleness bound/.test(
+        condition(p, 'MetricsAvailable')?.message ?? '',
+      ),
+    );
+    expect(condition(p, 'MetricsAvailable')).toMatchObject({ status: 'False', reason: 'MetricsStale' });
+    expect(condition(p, 'MetricsAvailable')?.message).toContain('poolUsagePercent: the newest sample is');
+    expect(p.status?.lastSnapshot?.stale).toBe(true);
+    await new Promise((r) => setTimeout(r, evaluationMs + 2000));
+    expect(await env.maxmemoryOf('odd-redis')).toBe(START_MIB * MIB);
+    expect(await env.hpaOf('stale-api')).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    expect((await env.profiles.get(ns, 'stale-api')).status?.history).toBeUndefined();
+    figures.push({ fault: 'stale series', changes: 0, duplicated: 0, lost: 0 });
+  }, 120_000);
+
+  it('two series where one is expected: no change, and the condition names the signal', async () => {
+    // A query without sum(): one series per pod. stale-api goes first, so that only one profile
+    // reads odd-redis at a time.
+    await env.profiles.delete(ns, 'stale-api');
+    await env.profiles.create(
+      env.profileFor('multi-api', 'Auto', 'odd-redis', {
+        queries: {
+          dbActiveConnections: 'database_connections_active{namespace="$namespace",job="$deployment"}',
+        },
+      }),
+    );
+    const p = await waitForProfile('multi-api', 'the multi-series signal named', (p) =>
+      /dbActiveConnections: the query returned 2 series where one is expected/.test(
+        condition(p, 'MetricsAvailable')?.message ?? '',
+      ),
+    );
+    expect(condition(p, 'MetricsAvailable')).toMatchObject({ status: 'False', reason: 'MetricsUnavailable' });
+    expect(condition(p, 'MetricsAvailable')?.message).toContain(`Prometheus at ${env.prometheus.url}`);
+    await new Promise((r) => setTimeout(r, evaluationMs + 2000));
+    expect(await env.maxmemoryOf('odd-redis')).toBe(START_MIB * MIB);
+    expect(await env.hpaOf('multi-api')).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    expect((await env.profiles.get(ns, 'multi-api')).status?.history).toBeUndefined();
+    await env.profiles.delete(ns, 'multi-api');
+    figures.push({ fault: 'two series for one signal', changes: 0, duplicated: 0, lost: 0 });
+  }, 120_000);
+});
+
+describe('a Redis master stopped during a maxmemory apply', () => {
+  it('is Degraded naming the node, loses nothing, and the next cycle after it returns converges it', async () => {
+    const seedPort = env.cluster.nodes[0]?.port;
+    const roles = await env.cluster.roles();
+    const [victim] = [...roles].find(([port, role]) => role === 'master' && port !== seedPort) ?? [];
+    if (victim === undefined) throw new Error('no master besides the seed');
+    const down = `127.0.0.1:${victim}`;
+    const loader = new Cluster([{ host: '127.0.0.1', port: seedPort ?? 0 }], {
+      redisOptions: { password: PASSWORD },
+    });
+    loader.on('error', () => {});
+    const load = evictionLoad(loader);
+    const probe = new Redis({ host: '127.0.0.1', port: seedPort ?? 0, password: PASSWORD });
+    probe.on('error', () => {});
+    let trigger: Awaited<ReturnType<typeof onOperatorInfo>> | undefined;
+    try {
+      await waitFor('the cluster evicting', async () => ((await evictedKeys(probe)) > 0 ? true : undefined), {
+        timeoutMs: 60_000,
+      });
+      // Killed once the operator has measured it, before the operator sets maxmemory on it.
+      trigger = await onOperatorInfo('127.0.0.1', victim, 2, () => void env.cluster.stopNode(victim));
+      await env.profiles.create(env.profileFor('cache-api', 'Auto', 'cluster', { queries: {} }));
+      const degraded = await waitForProfile(
+        'cache-api',
+        'Degraded naming the stopped master',
+        (p) =>
+          condition(p, 'Degraded')?.status === 'True' &&
+          (condition(p, 'Degraded')?.message ?? '').includes(down),
+      );
+      expect(trigger.fired()).toBe(true);
+      expect(condition(degraded, 'Degraded')?.reason).toBe('RedisNotConverged');
+      const entries = (degraded.status?.history ?? []).filter((d) => d.knob === 'redisMaxmemoryMiB');
+      expect(entries).toHaveLength(1);
+      const raised = entries[0]?.to ?? 0;
+      expect(entries[0]).toMatchObject({ from: CLUSTER_START_MIB, outcome: 'Applied' });
+      expect(raised).toBeGreaterThan(CLUSTER_START_MIB);
+      // Set on the five nodes that answered, and persisted for the one that did not.
+      const others = env.cluster.nodes.filter((n) => n.port !== victim);
+      expect(await Promise.all(others.map((n) => maxmemoryAt(n.host, n.port, PASSWORD)))).toEqual(
+        Array(5).fill(raised * MIB),
+      );
+      expect(await env.redisConfigMap()).toBe(`maxmemory ${raised}mb\n`);
+
+      await env.cluster.startNode(victim);
+      const converged = await waitForProfile(
+        'cache-api',
+        'converged after the master returned',
+        (p) => condition(p, 'Degraded')?.status === 'False',
+      );
+      expect(await env.clusterMaxmemory()).toEqual(Array(6).fill(raised * MIB));
+      expect(await env.redisConfigMap()).toBe(`maxmemory ${raised}mb\n`);
+      const events = await env.eventsOf('cache-api');
+      expect(events.some((e) => e.reason === 'Converged' && e.note.includes('on 6 of 6 Redis nodes'))).toBe(
+        true,
+      );
+      // Nothing applied twice: one maxmemory change, and no knob changed more than once.
+      expect(changesPerKnob(converged.status?.history).redisMaxmemoryMiB).toBe(1);
+      expect(Math.max(...Object.values(changesPerKnob(converged.status?.history)))).toBe(1);
+      figures.push({
+        fault: 'Redis master stopped during a maxmemory apply',
+        changes: converged.status?.history?.length ?? 0,
+        duplicated: 0,
+        lost: 0,
+      });
+      await env.profiles.delete(ns, 'cache-api');
+    } finally {
+      trigger?.close();
+      probe.disconnect();
+      await load.stop();
+    }
+  }, 180_000);
+});
+
+describe('kube-apiserver restarted mid-cycle', () => {
+  it('applies no change twice and loses none: the operator resumes and records what it applied', async () => {
+    const client = standaloneClient('restart-redis');
+    const load = evictionLoad(client);
+    const server = env.standalone.get('restart-redis');
+    if (!server) throw new Error('no restart-redis');
+    let trigger: Awaited<ReturnType<typeof onOperatorInfo>> | undefined;
+    let stopped: Promise<void> | undefined;
+    try {
+      const probe = standaloneClient('restart-redis');
+      await waitFor(
+        'restart-redis evicting',
+        async () => ((await evictedKeys(probe)) > 0 ? true : undefined),
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      probe.disconnect();
+      // Stopped at the operator's first INFO: after it observed the target and before it acts
+      // (a second reading follows a second later) and writes status.
+      trigger = await onOperatorInfo(server.host, server.port, 1, () => {
+        stopped = env.cp.stopApiServer();
+      });
+      await env.profiles.create(env.profileFor('restart-api', 'Auto', 'restart-redis', { queries: {} }));
+      await waitFor('the API server stopped mid-cycle', async () => (stopped ? true : undefined), {
+        timeoutMs: appliedWithinMs,
+      });
+      await stopped;
+      // Away for longer than the cycle that was cut: it fails where it next needs the API server.
+      await new Promise((r) => setTimeout(r, 3000));
+      await env.cp.startApiServer();
+      const p = await waitForProfile('restart-api', 'maxmemory raised and recorded', (p) =>
+        (p.status?.history ?? []).some((d) => d.knob === 'redisMaxmemoryMiB'),
+      );
+      const raised = p.status?.history?.find((d) => d.knob === 'redisMaxmemoryMiB')?.to ?? 0;
+      expect(
+        leaderLog.some(
+          (l) => l.includes('"profile":"faults/restart-api"') && l.includes('reconcile failed: retrying'),
+        ),
+      ).toBe(true);
+      expect(p.status?.history?.find((d) => d.knob === 'redisMaxmemoryMiB')).toMatchObject({
+        from: START_MIB,
+        outcome: 'Applied',
+      });
+      expect(raised).toBeGreaterThan(START_MIB);
+      // Two more evaluations under the same evictions: the cooldown holds, nothing moves again.
+      await new Promise((r) => setTimeout(r, 2 * evaluationMs + 2000));
+      const after = await env.profiles.get(ns, 'restart-api');
+      expect(await env.maxmemoryOf('restart-redis')).toBe(raised * MIB);
+      expect(changesPerKnob(after.status?.history).redisMaxmemoryMiB).toBe(1);
+      expect(Math.max(...Object.values(changesPerKnob(after.status?.history)))).toBe(1);
+      expect(leader.isLeader()).toBe(true);
+      figures.push({
+        fault: 'kube-apiserver restarted mid-cycle',
+        changes: after.status?.history?.length ?? 0,
+        duplicated: 0,
+        lost: 0,
+      });
+    } finally {
+      trigger?.close();
+      await stopped;
+      await load.stop();
+    }
+  }, 180_000);
+});
+
+describe('the lease moving to the other replica', () => {
+  it('applies no change twice, and the new leader keeps the cooldown from the history it rebuilt', async () => {
+    const client = standaloneClient('lease-redis');
+    const load = evictionLoad(client);
+    try {
+      await env.profiles.create(env.profileFor('lease-api', 'Auto', 'lease-redis', { queries: {} }));
+      const p = await waitForProfile('lease-api', 'maxmemory raised by faults-a', (p) =>
+        (p.status?.history ?? []).some((d) => d.knob === 'redisMaxmemoryMiB'),
+      );
+      const raised = p.status?.history?.find((d) => d.knob === 'redisMaxmemoryMiB')?.to ?? 0;
+      expect(raised).toBeGreaterThan(START_MIB);
+      const historyBefore = p.status?.history;
+      // faults-a stops (a rollout of the operator): it releases the lease and faults-b takes it.
+      await leader.stop();
+      await waitFor('faults-b leads', async () => standby.isLeader() || undefined, { timeoutMs: 20_000 });
+      await waitFor(
+        'faults-b rebuilt the history of lease-api',
+        async () =>
+          standbyLog.find(
+            (l) => l.includes('"rebuilt history"') && l.includes('"profile":"faults/lease-api"'),
+          ),
+        { timeoutMs: appliedWithinMs },
+      );
+      // Two evaluations by faults-b under the same evictions: it wants more memory, and the
+      // cooldown it counts from the change faults-a made holds it.
+      await new Promise((r) => setTimeout(r, 2 * evaluationMs + 2000));
+      const rebuilt = standbyLog.find(
+        (l) => l.includes('"rebuilt history"') && l.includes('faults/lease-api'),
+      );
+      const parsed = JSON.parse(rebuilt ?? '{}') as { changes?: number; snapshots?: number };
+      expect(parsed.changes).toBe(historyBefore?.length);
+      expect(parsed.snapshots).toBeGreaterThan(0);
+      const held = standbyLog.filter(
+        (l) =>
+          l.includes('"decided"') &&
+          l.includes('faults/lease-api') &&
+          /redisMaxmemoryMiB \d+→\d+ hold: [^"]*cooldown/.test(l),
+      );
+      expect(held.length).toBeGreaterThan(0);
+      const after = await env.profiles.get(ns, 'lease-api');
+      expect(after.status?.history).toEqual(historyBefore);
+      expect(await env.maxmemoryOf('lease-redis')).toBe(raised * MIB);
+      figures.push({
+        fault: 'lease moved to the other replica',
+        changes: after.status?.history?.length ?? 0,
+        duplicated: 0,
+        lost: 0,
+      });
+    } finally {
+      await load.stop();
+    }
+  }, 180_000);
+});
