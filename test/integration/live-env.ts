@@ -100,7 +100,21 @@ export interface ProfileExtras {
   readonly stalenessSeconds?: number;
   /** redisMaxmemory bounds. @default 16..96 MiB of a 128 MiB container */
   readonly redisMaxmemory?: { minMiB: number; maxMiB: number; containerMemoryLimitMiB: number };
+  /** knobs are the other knobs' bounds (spec.knobs). @default the CRD's */
+  readonly knobs?: Record<string, unknown>;
 }
+
+/**
+ * PINNED_EXCEPT_MAXMEMORY bounds the pool and the replicas to the stack's values of
+ * PINNED_STACK_KNOBS, so that maxmemory is the only knob a test's profile may change.
+ */
+export const PINNED_EXCEPT_MAXMEMORY = {
+  poolSize: { min: 5, max: 5 },
+  maxOverflow: { min: 0, max: 0 },
+  replicas: { floor: 2, ceiling: 2 },
+};
+/** PINNED_STACK_KNOBS are a stack's knobs inside PINNED_EXCEPT_MAXMEMORY. */
+export const PINNED_STACK_KNOBS: StackKnobs = { poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 2 };
 
 /** A running live environment. */
 export interface LiveEnv {
@@ -276,6 +290,7 @@ export async function startLiveEnv(options: LiveEnvOptions): Promise<LiveEnv> {
             },
           },
           knobs: {
+            ...extra.knobs,
             redisMaxmemory: extra.redisMaxmemory ?? { minMiB: 16, maxMiB: 96, containerMemoryLimitMiB: 128 },
           },
           // The CRD's shortest interval; a cooldown long enough that no knob moves twice in a test.

@@ -7,7 +7,13 @@
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../api/v1alpha1/index.ts';
 import type { ActuatorContext } from './context.ts';
-import { type ApplyOptions, applyFields, type FieldConflict, readIfExists } from './server-side-apply.ts';
+import {
+  type ApplyOptions,
+  applyFields,
+  type FieldConflict,
+  readIfExists,
+  recordAnnotation,
+} from './server-side-apply.ts';
 
 /** POOL_SIZE_KEY is the tuning ConfigMap's key (an environment variable of the API) for the pool size. */
 export const POOL_SIZE_KEY = 'DB_POOL_SIZE';
@@ -191,7 +197,11 @@ export async function applyPoolSettings(
       {
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name: target.configMap, namespace },
+        metadata: {
+          name: target.configMap,
+          namespace,
+          annotations: recordAnnotation(configMap as Parameters<typeof applyFields>[1], options.record),
+        },
         data: pool,
       } as Parameters<typeof applyFields>[1],
       { ...options, live: configMap as Parameters<typeof applyFields>[1] },
@@ -207,7 +217,10 @@ export async function applyPoolSettings(
       metadata: {
         name: target.deployment,
         namespace,
-        annotations: { [CONFIG_ROLLED_AT_ANNOTATION]: rolledAt.toISOString() },
+        annotations: {
+          [CONFIG_ROLLED_AT_ANNOTATION]: rolledAt.toISOString(),
+          ...recordAnnotation(deployment as Parameters<typeof applyFields>[1], options.record),
+        },
       },
       spec: { template: { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: desiredHash } } } },
     } as Parameters<typeof applyFields>[1],

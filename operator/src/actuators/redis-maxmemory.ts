@@ -6,7 +6,7 @@
  * `maxmemory.conf` (which redis.conf includes), so a restarted node keeps it. A node that is down
  * is named in the result; the next call sets it once it is back, so no node stays divergent.
  */
-import { REDIS_MAXMEMORY_CONFIG_KEY } from '../api/v1alpha1/index.ts';
+import { LAST_CHANGE_ANNOTATION, REDIS_MAXMEMORY_CONFIG_KEY } from '../api/v1alpha1/index.ts';
 import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import type { ActuatorContext } from './context.ts';
@@ -17,7 +17,13 @@ import type {
   RedisRole,
   RedisTopology,
 } from './redis-connections.ts';
-import { type ApplyConflict, applyFields, conflictSummary, readIfExists } from './server-side-apply.ts';
+import {
+  type ApplyConflict,
+  applyFields,
+  conflictSummary,
+  readIfExists,
+  recordAnnotation,
+} from './server-side-apply.ts';
 
 /** BYTES_PER_MIB: Redis reads `<n>mb` in redis.conf as n × 1024 × 1024 bytes. */
 export const BYTES_PER_MIB = 1024 * 1024;
@@ -79,6 +85,8 @@ export type PersistResult =
   | { readonly kind: 'applied' | 'unchanged'; readonly object: string }
   | { readonly kind: 'notConfigured' }
   | { readonly kind: 'notFound'; readonly object: string }
+  /** failed: the API server could not be asked (the nodes hold the value; the next change persists it). */
+  | { readonly kind: 'failed'; readonly object: string; readonly message: string }
   | ApplyConflict;
 
 /** What applyRedisMaxMemory did. */
@@ -106,6 +114,8 @@ export interface ApplyMaxMemoryOptions {
   readonly attempts?: number;
   /** retryDelayMs is the wait before each further attempt. @default 200 */
   readonly retryDelayMs?: number;
+  /** record is the change, for the Redis ConfigMap's LAST_CHANGE_ANNOTATION. @default the one it holds */
+  readonly record?: string;
 }
 
 async function endpointSet(
@@ -210,7 +220,15 @@ export async function applyRedisMaxMemory(
     }
     return { address: node.address, role: node.role, beforeBytes, changed: beforeBytes !== bytes };
   });
-  const persisted = await persistMaxMemory(ctx, target, mib);
+  // The nodes changed whatever the API server answers: a failed persist is reported, not thrown,
+  // so that the change is recorded (see reconcile's unreported changes).
+  const persisted = await persistMaxMemory(ctx, target, mib, options.record).catch(
+    (err: unknown): PersistResult => ({
+      kind: 'failed',
+      object: `ConfigMap ${target.namespace}/${target.configMapName}`,
+      message: err instanceof Error ? err.message : String(err),
+    }),
+  );
   return {
     kind: failed.length === 0 ? 'converged' : 'partial',
     requestedMiB: mib,
@@ -226,6 +244,7 @@ async function persistMaxMemory(
   ctx: Pick<ActuatorContext, 'clients'>,
   target: RedisTarget,
   mib: number,
+  record: string | undefined,
 ): Promise<PersistResult> {
   const name = target.configMapName;
   if (!name) return { kind: 'notConfigured' };
@@ -235,13 +254,20 @@ async function persistMaxMemory(
   );
   if (!configMap) return { kind: 'notFound', object };
   const content = maxMemoryConf(mib);
-  if (configMap.data?.[REDIS_MAXMEMORY_CONFIG_KEY] === content) return { kind: 'unchanged', object };
+  const recorded =
+    record === undefined || configMap.metadata?.annotations?.[LAST_CHANGE_ANNOTATION] === record;
+  if (configMap.data?.[REDIS_MAXMEMORY_CONFIG_KEY] === content && recorded)
+    return { kind: 'unchanged', object };
   const result = await applyFields(
     ctx.clients,
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name, namespace: target.namespace },
+      metadata: {
+        name,
+        namespace: target.namespace,
+        annotations: recordAnnotation(configMap as Parameters<typeof applyFields>[1], record),
+      },
       data: { [REDIS_MAXMEMORY_CONFIG_KEY]: content },
     } as Parameters<typeof applyFields>[1],
     { live: configMap as Parameters<typeof applyFields>[1] },
@@ -272,6 +298,8 @@ function persistSummary(persisted: PersistResult): string {
       return 'not persisted: spec.metrics.redis.configMapName is not set, so a restarted node loses it';
     case 'notFound':
       return `not persisted: ${persisted.object} not found`;
+    case 'failed':
+      return `not persisted in ${persisted.object}: ${persisted.message}`;
     case 'conflict':
       return `not persisted: in ${persisted.object}, ${conflictSummary(persisted.conflicts)}`;
   }

@@ -4,7 +4,13 @@
  * or a person keeps every other field of the HPA.
  */
 import type { ActuatorContext } from './context.ts';
-import { type ApplyOptions, applyFields, type FieldConflict, readIfExists } from './server-side-apply.ts';
+import {
+  type ApplyOptions,
+  applyFields,
+  type FieldConflict,
+  readIfExists,
+  recordAnnotation,
+} from './server-side-apply.ts';
 
 /** An HPA's replica bounds. */
 export interface ReplicaBounds {
@@ -79,7 +85,11 @@ export async function applyReplicaBounds(
     {
       apiVersion: 'autoscaling/v2',
       kind: 'HorizontalPodAutoscaler',
-      metadata: { name: hpa.name, namespace: hpa.namespace },
+      metadata: {
+        name: hpa.name,
+        namespace: hpa.namespace,
+        annotations: recordAnnotation(current as Parameters<typeof applyFields>[1], options.record),
+      },
       spec: { minReplicas: bounds.minReplicas, maxReplicas: bounds.maxReplicas },
     } as Parameters<typeof applyFields>[1],
     { ...options, live: current as Parameters<typeof applyFields>[1] },

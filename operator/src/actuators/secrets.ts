@@ -15,6 +15,11 @@ export interface SecretKeyLocation {
 /** SecretReader returns the decoded value of one Secret key, or throws naming the Secret and key. */
 export type SecretReader = (ref: SecretKeyLocation) => Promise<string>;
 
+/** SecretKeyMissingError: the Secret exists and has no such key (a configuration error, not a transient one). */
+export class SecretKeyMissingError extends Error {
+  override readonly name = 'SecretKeyMissingError';
+}
+
 /**
  * kubeSecretReader reads a Secret by name with `get` (the Role grants it for named Secrets only)
  * and decodes the key; a missing key throws an error naming the Secret and the key.
@@ -24,7 +29,7 @@ export function kubeSecretReader(core: Pick<CoreV1Api, 'readNamespacedSecret'>):
     const secret = await core.readNamespacedSecret({ namespace: ref.namespace, name: ref.name });
     const encoded = secret.data?.[ref.key];
     if (encoded === undefined) {
-      throw new Error(`Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
+      throw new SecretKeyMissingError(`Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
     }
     return Buffer.from(encoded, 'base64').toString('utf8');
   };

@@ -5,7 +5,7 @@
  * conflict naming that manager and field, never forced (unless a caller asks, see `force`).
  */
 import { ApiException, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
-import { FIELD_MANAGER } from '../api/v1alpha1/index.ts';
+import { FIELD_MANAGER, LAST_CHANGE_ANNOTATION } from '../api/v1alpha1/index.ts';
 import type { TargetClients } from './targets.ts';
 
 /** One field another manager owns, from a 409 answer to an apply. */
@@ -44,6 +44,24 @@ export interface ApplyOptions {
    * @default false
    */
   readonly force?: boolean;
+  /**
+   * record is the change being applied, for LAST_CHANGE_ANNOTATION (see reconcile's act step),
+   * written in the same apply as the knob. @default the record the object holds, kept as it is
+   */
+  readonly record?: string;
+}
+
+/**
+ * recordAnnotation is the LAST_CHANGE_ANNOTATION an apply carries: the new record, else the one
+ * `live` holds (an apply that left it out would remove a field perfpilot owns), else none.
+ */
+export function recordAnnotation(
+  live: KubernetesObject | undefined,
+  record: string | undefined,
+): Record<string, string> {
+  const kept = live?.metadata?.annotations?.[LAST_CHANGE_ANNOTATION];
+  const value = record ?? kept;
+  return value === undefined ? {} : { [LAST_CHANGE_ANNOTATION]: value };
 }
 
 /** readIfExists runs a read and turns 404 Not Found into undefined; other failures are thrown. */

@@ -27,20 +27,34 @@ import {
 } from '../api/v1alpha1/index.ts';
 import type { Evaluation, GatedDecision, KnobName, TuningSpec } from '../tuning/types.ts';
 import type { ProfileEvent } from './events.ts';
+import { changeRecord } from './findings.ts';
 import type { StepVerdict } from './status.ts';
 
 /** The actuators as the reconcile calls them, per profile; makeReconcileContext wires the real ones. */
 export interface KnobActuators {
-  /** replicaBounds sets the HPA's minReplicas and maxReplicas. */
-  replicaBounds(profile: PerformanceProfile, bounds: ReplicaBounds): Promise<ReplicaBoundsResult>;
+  /**
+   * replicaBounds sets the HPA's minReplicas and maxReplicas; `record` (see changeRecord) goes
+   * into the same apply, as do the others'.
+   */
+  replicaBounds(
+    profile: PerformanceProfile,
+    bounds: ReplicaBounds,
+    record?: string,
+  ): Promise<ReplicaBoundsResult>;
   /** poolSettings writes DB_POOL_SIZE and DB_MAX_OVERFLOW and rolls the pods, at most once per cooldown. */
   poolSettings(
     profile: PerformanceProfile,
     settings: PoolSettings,
     guard: RolloutGuard,
+    record?: string,
   ): Promise<PoolSettingsResult>;
-  /** redisMaxMemory sets maxmemory on every Redis node and persists it. */
-  redisMaxMemory(profile: PerformanceProfile, mib: number, tuning: TuningSpec): Promise<RedisMaxMemoryResult>;
+  /** redisMaxMemory sets maxmemory on every Redis node and persists it (with `record`, when given). */
+  redisMaxMemory(
+    profile: PerformanceProfile,
+    mib: number,
+    tuning: TuningSpec,
+    record?: string,
+  ): Promise<RedisMaxMemoryResult>;
   /** restore puts the original knobs back (the finalizer); returns one note per object it changed or could not. */
   restore(profile: PerformanceProfile, original: KnobValues, now: Date): Promise<string[]>;
 }
@@ -94,18 +108,22 @@ export async function actOnDecisions(
   const poolChanges = changes.filter((d) => POOL.includes(d.knob));
   const boundsChanges = changes.filter((d) => BOUNDS.includes(d.knob));
   const redisChange = changes.find((d) => d.knob === 'redisMaxmemoryMiB');
+  const entryOf = (d: GatedDecision): Decision => ({
+    time: basis.now.toISOString(),
+    knob: d.knob,
+    from: d.from,
+    to: d.to,
+    outcome: d.verdict === 'rollback' ? DecisionOutcome.RolledBack : DecisionOutcome.Applied,
+    reason: d.reason.slice(0, 1024),
+    sloMetBefore: basis.sloMetBefore,
+    snapshot: basis.snapshot,
+  });
+  // What each apply writes beside its knobs: the history entries it will make, should status
+  // never be written (the operator stopped in between).
+  const recordOf = (decisions: readonly GatedDecision[]) => changeRecord(profile, decisions.map(entryOf));
   const record = (decisions: readonly GatedDecision[], detail: string) => {
     for (const d of decisions) {
-      const entry: Decision = {
-        time: basis.now.toISOString(),
-        knob: d.knob,
-        from: d.from,
-        to: d.to,
-        outcome: d.verdict === 'rollback' ? DecisionOutcome.RolledBack : DecisionOutcome.Applied,
-        reason: d.reason.slice(0, 1024),
-        sloMetBefore: basis.sloMetBefore,
-        snapshot: basis.snapshot,
-      };
+      const entry = entryOf(d);
       outcome.applied.push(entry);
       outcome.appliedKnobs.add(d.knob);
       outcome.events.push({
@@ -123,6 +141,7 @@ export async function actOnDecisions(
       profile,
       { poolSize: next.poolSize, maxOverflow: next.maxOverflow },
       { now: basis.now, cooldownSeconds: profile.spec.policy.cooldownSeconds },
+      recordOf(poolChanges),
     );
     switch (result.kind) {
       case 'applied':
@@ -163,7 +182,11 @@ export async function actOnDecisions(
       );
       return;
     }
-    const result = await actuators.replicaBounds(profile, { minReplicas: next.minReplicas, maxReplicas });
+    const result = await actuators.replicaBounds(
+      profile,
+      { minReplicas: next.minReplicas, maxReplicas },
+      recordOf(boundsChanges),
+    );
     if (result.kind === 'applied') record(boundsChanges, `${result.object} applied`);
     else if (result.kind === 'conflict')
       problem(outcome, ConditionReason.FieldConflict, conflictMessage(result.object, result.conflicts));
@@ -182,7 +205,7 @@ export async function actOnDecisions(
     await applyPool();
   }
   if (redisChange) {
-    const result = await actuators.redisMaxMemory(profile, redisChange.to, spec);
+    const result = await actuators.redisMaxMemory(profile, redisChange.to, spec, recordOf([redisChange]));
     const summary = summarizeMaxMemoryResult(result);
     if (result.kind === 'refused') problem(outcome, ConditionReason.ApplyFailed, summary);
     else {
@@ -190,6 +213,7 @@ export async function actOnDecisions(
       if (result.nodes.length > 0) record([redisChange], summary);
       if (result.kind === 'partial') problem(outcome, ConditionReason.RedisNotConverged, summary);
       else if (result.persisted.kind === 'conflict') problem(outcome, ConditionReason.FieldConflict, summary);
+      else if (result.persisted.kind === 'failed') problem(outcome, ConditionReason.ApplyFailed, summary);
     }
   }
   return outcome;

@@ -4,10 +4,13 @@ import type { Measurement } from '../metrics/index.ts';
 import { healthySnapshot } from '../tuning/test-fixtures.ts';
 import {
   appliedChangesFromStatus,
+  changeRecord,
   completeKnobs,
   measureOutcome,
   sloVerdict,
   targetEnvironment,
+  unrecordedChanges,
+  withChanges,
 } from './findings.ts';
 import { defaultedProfileSpec } from './tuning-spec-from-profile.ts';
 
@@ -154,5 +157,87 @@ describe('appliedChangesFromStatus', () => {
       expect(changes[0]).toMatchObject({ knob: 'poolSize', from: 5, to: 7, sloMetBefore: true, ...want[0] });
       expect(changes[0]?.atSeconds).toBe(Date.parse('2026-12-01T12:00:00Z') / 1000);
     }
+  });
+});
+
+describe('unrecordedChanges: changes whose records the target holds and status history does not', () => {
+  const at = (minute: number) => `2026-12-01T12:${String(minute).padStart(2, '0')}:00.000Z`;
+  const change = (
+    knob: Decision['knob'],
+    minute: number,
+    outcome: Decision['outcome'] = 'Applied',
+  ): Decision => ({
+    time: at(minute),
+    knob,
+    from: 5,
+    to: 7,
+    outcome,
+    reason: 'r',
+  });
+  const owner = (history: Decision[] = []): PerformanceProfile => ({
+    ...withPrometheus,
+    metadata: { ...withPrometheus.metadata, uid: 'uid-now' },
+    ...(history.length > 0 ? { status: { history } } : {}),
+  });
+  const record = (changes: Decision[], uid = 'uid-now') =>
+    changeRecord({ ...withPrometheus, metadata: { uid } }, changes);
+  it.each<{ name: string; history: Decision[]; records: (string | undefined)[]; want: string[] }>([
+    {
+      name: 'a change applied after the last entry',
+      history: [change('poolSize', 1)],
+      records: [record([change('maxReplicas', 2)])],
+      want: ['maxReplicas 12:02'],
+    },
+    {
+      name: 'a change history holds',
+      history: [change('maxReplicas', 2)],
+      records: [record([change('maxReplicas', 2)])],
+      want: [],
+    },
+    {
+      name: 'a change older than the newest entry (recorded, then left the bounded history)',
+      history: [change('poolSize', 5)],
+      records: [record([change('maxReplicas', 2)])],
+      want: [],
+    },
+    {
+      name: 'the pool’s record on the ConfigMap and on the Deployment, once, oldest first',
+      history: [],
+      records: [
+        record([change('poolSize', 3), change('maxOverflow', 3)]),
+        record([change('poolSize', 3), change('maxOverflow', 3)]),
+        record([change('minReplicas', 1)]),
+      ],
+      want: ['minReplicas 12:01', 'poolSize 12:03', 'maxOverflow 12:03'],
+    },
+    {
+      name: 'a record of another profile (deleted, created again)',
+      history: [],
+      records: [record([change('poolSize', 3)], 'uid-before')],
+      want: [],
+    },
+    {
+      name: 'no record, or one that is not JSON',
+      history: [],
+      records: [undefined, '{', '[]', 'null'],
+      want: [],
+    },
+    {
+      name: 'entries that are no applied change',
+      history: [],
+      records: [
+        record([change('poolSize', 3, 'Recommended'), { ...change('maxOverflow', 3), time: 'soon' }]),
+      ],
+      want: [],
+    },
+  ])('$name', ({ history, records, want }) => {
+    const found = unrecordedChanges(owner(history), records);
+    expect(found.map((d) => `${d.knob} ${d.time.slice(11, 16)}`)).toEqual(want);
+  });
+
+  it('adds recovered changes to the engine’s once', () => {
+    const known = appliedChangesFromStatus([change('poolSize', 1)]);
+    const merged = withChanges(known, [change('poolSize', 1), change('maxReplicas', 2)]);
+    expect(merged.map((c) => c.knob)).toEqual(['poolSize', 'maxReplicas']);
   });
 });

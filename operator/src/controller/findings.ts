@@ -175,3 +175,89 @@ export function appliedChangesFromStatus(history: readonly Decision[]): AppliedC
     }))
     .filter((c) => Number.isFinite(c.atSeconds));
 }
+
+/** What LAST_CHANGE_ANNOTATION holds: whose change it was, and its status history entries. */
+interface ChangeRecord {
+  readonly profile: string;
+  readonly changes: readonly Decision[];
+}
+
+/**
+ * changeRecord is the LAST_CHANGE_ANNOTATION value for `changes` applied for `profile`: its uid
+ * (a profile deleted and created again under its name does not inherit the record) and the
+ * entries, as status history will hold them.
+ */
+export function changeRecord(profile: PerformanceProfile, changes: readonly Decision[]): string {
+  const record: ChangeRecord = { profile: profile.metadata.uid ?? '', changes };
+  return JSON.stringify(record);
+}
+
+const RECORDED_OUTCOMES: readonly string[] = [DecisionOutcome.Applied, DecisionOutcome.RolledBack];
+
+/** parseChangeRecord reads a LAST_CHANGE_ANNOTATION value; entries that are not history entries are dropped. */
+export function parseChangeRecord(text: string | undefined): ChangeRecord | undefined {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const { profile, changes } = parsed as { profile?: unknown; changes?: unknown };
+  if (typeof profile !== 'string' || !Array.isArray(changes)) return undefined;
+  const valid = changes.filter(
+    (d): d is Decision =>
+      d !== null &&
+      typeof d === 'object' &&
+      (KNOBS as readonly unknown[]).includes(d.knob) &&
+      Number.isFinite(d.from) &&
+      Number.isFinite(d.to) &&
+      RECORDED_OUTCOMES.includes(d.outcome) &&
+      typeof d.reason === 'string' &&
+      typeof d.time === 'string' &&
+      Number.isFinite(Date.parse(d.time)),
+  );
+  return { profile, changes: valid };
+}
+
+const sameChange = (a: Decision, b: Decision) => a.knob === b.knob && a.time === b.time;
+
+/**
+ * unrecordedChanges are the changes the target's objects say were applied for this profile and
+ * status history does not hold: applied by an operator that stopped (or lost the API server)
+ * before it wrote status. A change is in history when an entry has its knob and time; one older
+ * than the newest entry was recorded and has since left the bounded history. Oldest first, each
+ * once (the pool's record is on both the ConfigMap and the Deployment).
+ */
+export function unrecordedChanges(
+  profile: PerformanceProfile,
+  records: readonly (string | undefined)[],
+): Decision[] {
+  const uid = profile.metadata.uid;
+  if (!uid) return [];
+  const history = profile.status?.history ?? [];
+  const newest = Math.max(...history.map((d) => Date.parse(d.time)).filter(Number.isFinite), -Infinity);
+  const found: Decision[] = [];
+  for (const text of records) {
+    const record = parseChangeRecord(text);
+    if (record?.profile !== uid) continue;
+    for (const change of record.changes) {
+      if (Date.parse(change.time) < newest) continue;
+      if (history.some((d) => sameChange(d, change)) || found.some((d) => sameChange(d, change))) continue;
+      found.push(change);
+    }
+  }
+  return found.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+}
+
+/** withChanges adds the entries' changes to the engine's applied changes, each once (knob and time). */
+export function withChanges(
+  changes: readonly AppliedChange[],
+  entries: readonly Decision[],
+): AppliedChange[] {
+  const added = appliedChangesFromStatus(entries).filter(
+    (c) => !changes.some((k) => k.knob === c.knob && k.atSeconds === c.atSeconds),
+  );
+  return [...changes, ...added].sort((a, b) => a.atSeconds - b.atSeconds);
+}

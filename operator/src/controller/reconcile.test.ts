@@ -3,12 +3,16 @@
  * and act steps, what status, Events and actuator calls come of it, and a restart that must not
  * apply a change twice. The engine and the safety gate are the real ones.
  */
+import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { PoolSettingsResult, RedisMaxMemoryResult, ReplicaBoundsResult } from '../actuators/index.ts';
+import { SecretKeyMissingError } from '../actuators/secrets.ts';
 import {
   API_VERSION,
+  type Decision,
   FINALIZER,
   KIND,
+  LAST_CHANGE_ANNOTATION,
   type Mode,
   ORIGINAL_VALUES_ANNOTATION,
   type PerformanceProfile,
@@ -18,8 +22,14 @@ import type { Measurement } from '../metrics/index.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { healthySnapshot } from '../tuning/test-fixtures.ts';
 import type { KnobActuators } from './act.ts';
+import { PermanentError } from './error-policy.ts';
 import type { ProfileEvent } from './events.ts';
-import { type Observation, type ReconcileContext, reconcileProfile } from './reconcile.ts';
+import {
+  classifyingSecretReader,
+  type Observation,
+  type ReconcileContext,
+  reconcileProfile,
+} from './reconcile.ts';
 import { defaultedProfileSpec } from './tuning-spec-from-profile.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
@@ -35,6 +45,7 @@ function profileOf(mode: Mode, status?: PerformanceProfileStatus, paused = false
     metadata: {
       namespace: 'shop',
       name: 'main',
+      uid: '6f1c2a4e-profile-main',
       generation: 1,
       resourceVersion: '7',
       finalizers: [FINALIZER],
@@ -86,6 +97,8 @@ interface Recorded {
   statuses: PerformanceProfileStatus[];
   events: ProfileEvent[];
   calls: string[];
+  /** records are the change records each actuator call carried (LAST_CHANGE_ANNOTATION). */
+  records: (string | undefined)[];
 }
 
 /** A context whose I/O is scripted: the observation, the measurement and each actuator's answer. */
@@ -117,6 +130,11 @@ class ContextBuilder {
   });
   redisObservation = redisObserved as Observation['redis'];
   histories = new Map();
+  unreported = new Map();
+  /** objects are the target's objects as observed (their annotations hold change records). */
+  objects: Partial<Observation> = {};
+  /** writeStatus answers each status write; the default stores it. */
+  writeStatus: (status: PerformanceProfileStatus) => void = () => {};
 
   with(change: (b: this) => void): this {
     change(this);
@@ -124,18 +142,21 @@ class ContextBuilder {
   }
 
   build(): { ctx: ReconcileContext; recorded: Recorded } {
-    const recorded: Recorded = { statuses: [], events: [], calls: [] };
+    const recorded: Recorded = { statuses: [], events: [], calls: [], records: [] };
     const actuators: KnobActuators = {
-      poolSettings: async (_p, settings) => {
+      poolSettings: async (_p, settings, _guard, record) => {
         recorded.calls.push(`pool ${settings.poolSize}+${settings.maxOverflow}`);
+        recorded.records.push(record);
         return this.pool(settings);
       },
-      replicaBounds: async (_p, b) => {
+      replicaBounds: async (_p, b, record) => {
         recorded.calls.push(`bounds ${b.minReplicas}-${b.maxReplicas}`);
+        recorded.records.push(record);
         return this.bounds(b);
       },
-      redisMaxMemory: async (_p, mib) => {
+      redisMaxMemory: async (_p, mib, _tuning, record) => {
         recorded.calls.push(`maxmemory ${mib}`);
+        recorded.records.push(record);
         return this.redis(mib);
       },
       restore: async () => {
@@ -149,6 +170,7 @@ class ContextBuilder {
         get: async () => this.profile,
         patchMetadata: async (p) => p,
         writeStatus: async (_p, status) => {
+          this.writeStatus(status);
           recorded.statuses.push(status);
         },
       },
@@ -157,11 +179,13 @@ class ContextBuilder {
         problems: [],
         current: { ...this.knobs },
         ...(this.redisObservation ? { redis: this.redisObservation } : {}),
+        ...this.objects,
       }),
       measure: async () => this.measurement,
       rebuildHistory: async () => ({ snapshots: [], unknown: [], rejectedPoints: 0 }),
       actuators,
       histories: this.histories,
+      unreported: this.unreported,
       events: { record: async (_p, event) => void recorded.events.push(event) },
       logger: createLogger({ level: 'silent' }),
       now: () => NOW,
@@ -431,5 +455,154 @@ describe('reconcileProfile: a restart', () => {
         .sort(),
     ).toEqual(['maxOverflow', 'minReplicas', 'poolSize']);
     expect(ctx.histories.get('shop/main')?.snapshots).toHaveLength(1);
+  });
+});
+
+describe('reconcileProfile: the window between an apply and the status write', () => {
+  /** The knobs as the first reconcile of a ContextBuilder leaves them. */
+  const APPLIED = { ...SEED, poolSize: 7, maxOverflow: 2, minReplicas: 3 };
+  /** The target's objects carrying the records of `records`, as the actuators wrote them. */
+  const objectsWith = (records: readonly (string | undefined)[]): Partial<Observation> => {
+    const [bounds, pool] = records;
+    const annotated = (record: string | undefined) => ({
+      metadata: {
+        annotations: record ? { [LAST_CHANGE_ANNOTATION]: record } : ({} as Record<string, string>),
+      },
+    });
+    return {
+      hpa: {
+        ...annotated(bounds),
+        spec: { maxReplicas: 10, scaleTargetRef: { kind: 'Deployment', name: 'risk-api' } },
+      },
+      configMap: annotated(pool),
+      deployment: annotated(pool),
+    };
+  };
+
+  it('writes the record of each change into the apply that makes it', async () => {
+    const { recorded, status } = await run(new ContextBuilder());
+    expect(recorded.calls).toEqual(['bounds 3-10', 'pool 7+2']);
+    const [bounds, pool] = recorded.records.map((r) => JSON.parse(r ?? '{}'));
+    expect(bounds).toMatchObject({ profile: '6f1c2a4e-profile-main' });
+    expect(bounds.changes.map((d: Decision) => d.knob)).toEqual(['minReplicas']);
+    expect(pool.changes.map((d: Decision) => d.knob)).toEqual(['poolSize', 'maxOverflow']);
+    // The records hold the very entries status history holds.
+    expect([...bounds.changes, ...pool.changes]).toEqual(status?.history);
+  });
+
+  it('an operator that stopped before writing status: the next one records the changes and repeats none', async () => {
+    const first = await run(
+      new ContextBuilder().with((b) => {
+        b.writeStatus = () => {
+          throw new Error('the process died here');
+        };
+      }),
+    ).catch(() => undefined);
+    expect(first).toBeUndefined();
+    // What the first process left: its records on the objects; the profile as it was before.
+    const { recorded: records } = await run(new ContextBuilder());
+    const restarted = await run(
+      new ContextBuilder().with((b) => {
+        b.knobs = { ...APPLIED };
+        b.objects = objectsWith(records.records);
+      }),
+    );
+    expect(restarted.recorded.calls).toEqual([]);
+    expect(restarted.status?.history?.map((d) => `${d.knob} ${d.from}→${d.to}`)).toEqual([
+      'minReplicas 2→3',
+      'poolSize 20→7',
+      'maxOverflow 30→2',
+    ]);
+    expect(restarted.recorded.events.filter((e) => e.note.includes('recorded late'))).toHaveLength(3);
+    // The engine counts its cooldowns from them.
+    expect(restarted.ctx.histories.get('shop/main')?.changes.map((c) => c.knob)).toEqual([
+      'minReplicas',
+      'poolSize',
+      'maxOverflow',
+    ]);
+  });
+
+  it.each<{ name: string; records: (p: ContextBuilder, r: (string | undefined)[]) => Partial<Observation> }>([
+    {
+      name: 'records of changes that status history holds',
+      records: (_b, r) => objectsWith(r),
+    },
+    {
+      name: 'records of another profile of the same name',
+      records: (_b, r) => objectsWith(r.map((x) => x?.replace('6f1c2a4e-profile-main', 'an-older-uid'))),
+    },
+    {
+      name: 'a record that is not JSON',
+      records: () => objectsWith(['{not json', 'null']),
+    },
+  ])('recovers nothing from $name', async ({ records }) => {
+    const first = await run(new ContextBuilder());
+    const again = await run(
+      new ContextBuilder().with((b) => {
+        b.profile = profileOf('Auto', first.status);
+        b.knobs = { ...APPLIED };
+        b.objects = records(b, first.recorded.records);
+      }),
+    );
+    expect(again.recorded.calls).toEqual([]);
+    expect(again.status?.history ?? first.status?.history).toHaveLength(3);
+    expect(again.recorded.events.filter((e) => e.note.includes('recorded late'))).toEqual([]);
+  });
+
+  it('a status write that fails keeps the changes and their Events for the next reconcile', async () => {
+    let failing = true;
+    const builder = new ContextBuilder().with((b) => {
+      b.writeStatus = () => {
+        if (failing) throw new Error('connect ECONNREFUSED');
+      };
+    });
+    const { ctx, recorded } = builder.build();
+    await expect(reconcileProfile(ctx, 'shop/main')).rejects.toThrow('ECONNREFUSED');
+    expect(recorded.calls).toEqual(['bounds 3-10', 'pool 7+2']);
+    expect(recorded.events).toEqual([]);
+    // The API server is back; the knobs hold what was applied.
+    failing = false;
+    builder.knobs = { ...APPLIED };
+    await reconcileProfile(ctx, 'shop/main');
+    expect(recorded.calls).toEqual(['bounds 3-10', 'pool 7+2']);
+    expect(recorded.statuses.at(-1)?.history?.map((d) => d.knob)).toEqual([
+      'minReplicas',
+      'poolSize',
+      'maxOverflow',
+    ]);
+    expect(recorded.events.map((e) => e.reason)).toEqual(['Applied', 'Applied', 'Applied']);
+    expect(ctx.unreported.size).toBe(0);
+  });
+});
+
+describe('classifyingSecretReader', () => {
+  const ref = { namespace: 'shop', name: 'redis-auth', key: 'password' };
+  it.each<{ name: string; err: Error; permanent: boolean }>([
+    { name: 'a missing Secret (404)', err: new ApiException(404, 'Not Found', '', {}), permanent: true },
+    {
+      name: 'a Secret the Role does not grant (403)',
+      err: new ApiException(403, 'Forbidden', '', {}),
+      permanent: true,
+    },
+    {
+      name: 'a missing key',
+      err: new SecretKeyMissingError('Secret shop/redis-auth has no key "password"'),
+      permanent: true,
+    },
+    { name: 'an API server that is away', err: new TypeError('fetch failed'), permanent: false },
+    {
+      name: 'an API server that answers 503',
+      err: new ApiException(503, 'Unavailable', '', {}),
+      permanent: false,
+    },
+  ])('$name', async ({ err, permanent }) => {
+    const read = classifyingSecretReader(async () => {
+      throw err;
+    });
+    const thrown = await read(ref).catch((e: unknown) => e);
+    expect(thrown instanceof PermanentError).toBe(permanent);
+    if (permanent)
+      expect((thrown as Error).message).toContain('Secret shop/redis-auth key "password" cannot be read');
+    else expect(thrown).toBe(err);
   });
 });

@@ -10,6 +10,7 @@ import {
   type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type V1ConfigMap,
 } from '@kubernetes/client-node';
 import {
   applyKnobs,
@@ -26,16 +27,20 @@ import {
   type SecretReader,
   summarizeMaxMemoryResult,
 } from '../actuators/index.ts';
+import { SecretKeyMissingError } from '../actuators/secrets.ts';
+import { readIfExists } from '../actuators/server-side-apply.ts';
 import {
   ConditionReason,
   ConditionType,
   configMapNameOf,
+  type Decision,
   FINALIZER,
   GROUP,
   hpaNameOf,
   isPaused,
   KNOBS,
   type KnobValues,
+  LAST_CHANGE_ANNOTATION,
   Mode,
   ORIGINAL_VALUES_ANNOTATION,
   type PerformanceProfile,
@@ -62,11 +67,14 @@ import { PermanentError } from './error-policy.ts';
 import type { EventRecorder, ProfileEvent } from './events.ts';
 import {
   appliedChangesFromStatus,
+  changeRecord,
   completeKnobs,
   measureOutcome,
   sloVerdict,
   snapshotStatus,
   targetEnvironment,
+  unrecordedChanges,
+  withChanges,
 } from './findings.ts';
 import { desiredStatus, knobsSummary, type ReconcileFindings, statusDiffers } from './status.ts';
 import { tuningSpecFromProfile } from './tuning-spec-from-profile.ts';
@@ -75,6 +83,14 @@ import { tuningSpecFromProfile } from './tuning-spec-from-profile.ts';
 export interface Observation extends ObservedTarget {
   /** redis is maxmemory as every Redis node answered; absent without spec.metrics.redis. */
   readonly redis?: RedisMaxMemoryObservation;
+  /** redisConfigMap is spec.metrics.redis.configMapName as read (it holds maxmemory's change record). */
+  readonly redisConfigMap?: V1ConfigMap;
+}
+
+/** Changes made whose status write failed (the API server went away): written by the next reconcile. */
+export interface Unreported {
+  readonly applied: readonly Decision[];
+  readonly events: readonly ProfileEvent[];
 }
 
 /** Reads and writes of PerformanceProfiles. */
@@ -107,6 +123,8 @@ export interface ReconcileContext {
    * history and Prometheus the first time a process (or a new leader) reconciles a profile.
    */
   readonly histories: Map<string, TuningHistory>;
+  /** unreported holds, per profile key, the changes whose status write failed, until one succeeds. */
+  readonly unreported: Map<string, Unreported>;
   readonly events: EventRecorder;
   readonly logger: Logger;
   readonly metrics?: OperatorMetrics;
@@ -133,7 +151,10 @@ export function classifyingSecretReader(read: SecretReader): SecretReader {
     try {
       return await read(ref);
     } catch (err) {
-      const missing = !(err instanceof ApiException) || err.code === 404 || err.code === 403;
+      // An unreachable API server is no missing Secret: that stays temporary, and is retried.
+      const missing =
+        err instanceof SecretKeyMissingError ||
+        (err instanceof ApiException && (err.code === 404 || err.code === 403));
       if (!missing) throw err;
       throw new PermanentError(
         ConditionReason.SecretUnreadable,
@@ -195,6 +216,7 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
     now,
     histories: new Map(),
+    unreported: new Map(),
     store: {
       get: async (namespace, name) => {
         try {
@@ -239,7 +261,15 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
       const target = await observeTarget(clients, profile);
       const redisAt = redisTargetOf(profile);
       if (!redisAt) return target;
-      const redis = await observeRedisMaxMemory(actuatorContext, redisAt);
+      const configMapName = redisAt.configMapName;
+      const [redis, redisConfigMap] = await Promise.all([
+        observeRedisMaxMemory(actuatorContext, redisAt),
+        configMapName
+          ? readIfExists(() =>
+              clients.core.readNamespacedConfigMap({ namespace: redisAt.namespace, name: configMapName }),
+            )
+          : Promise.resolve(undefined),
+      ]);
       const divergent = redis.divergent
         ? [
             `Redis nodes disagree on maxmemory: ${redis.nodes.map((n) => `${n.address}=${n.bytes}`).join(', ')}`,
@@ -253,6 +283,7 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
           ...(redis.maxMemoryMiB !== undefined ? { redisMaxmemoryMiB: redis.maxMemoryMiB } : {}),
         },
         redis,
+        ...(redisConfigMap ? { redisConfigMap } : {}),
       };
     },
     measure: async (profile, observed) =>
@@ -264,13 +295,14 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
       }),
     rebuildHistory: async (profile, nowSeconds) => await rebuildHistory(profile, parts.sources, nowSeconds),
     actuators: {
-      replicaBounds: async (profile, bounds) =>
+      replicaBounds: async (profile, bounds, record) =>
         await applyReplicaBounds(
           actuatorContext,
           { namespace: profile.metadata.namespace ?? 'default', name: hpaNameOf(profile.spec.targetRef) },
           bounds,
+          record === undefined ? {} : { record },
         ),
-      poolSettings: async (profile, settings, guard) =>
+      poolSettings: async (profile, settings, guard, record) =>
         await applyPoolSettings(
           actuatorContext,
           {
@@ -280,9 +312,16 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
           },
           settings,
           guard,
+          record === undefined ? {} : { record },
         ),
-      redisMaxMemory: async (profile, mib, tuning) =>
-        await applyRedisMaxMemory(actuatorContext, redisTarget(profile), mib, { tuning }),
+      redisMaxMemory: async (profile, mib, tuning, record) =>
+        await applyRedisMaxMemory(
+          actuatorContext,
+          redisTarget(profile),
+          mib,
+          { tuning },
+          record === undefined ? {} : { record },
+        ),
       restore: async (profile, original, at) => {
         const notes: string[] = [];
         const changed = await applyKnobs(clients, profile, original, at);
@@ -309,12 +348,14 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   let profile = ctx.profile(key);
   if (!profile) {
     ctx.histories.delete(key);
+    ctx.unreported.delete(key);
     return {};
   }
   const log = ctx.logger.child({ profile: key });
   if (profile.metadata.deletionTimestamp) {
     await finalize(ctx, profile, log);
     ctx.histories.delete(key);
+    ctx.unreported.delete(key);
     return {};
   }
   const paused = isPaused(profile.metadata);
@@ -337,7 +378,11 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   const now = ctx.now();
   const nowSeconds = now.getTime() / 1000;
   const spec = tuningSpecFromProfile(profile.spec, targetEnvironment(observed.configMap, observed.hpa));
-  const history = await historyOf(ctx, profile, key, nowSeconds, log);
+  // Changes made whose status was never written: by this process (its status write failed), or
+  // by one that stopped in between (the record on the objects they were applied to).
+  const unrecorded = recoverUnrecorded(ctx, profile, key, observed, log);
+  const rebuilt = await historyOf(ctx, profile, key, nowSeconds, log);
+  const history = { ...rebuilt, changes: withChanges(rebuilt.changes, unrecorded.applied) };
   const auto = profile.spec.mode === Mode.Auto && !paused;
   // A node that missed the last maxmemory (down during the apply) gets it again before deciding.
   const converged = auto && complete ? await convergeRedis(ctx.actuators, profile, spec, observed.redis) : {};
@@ -388,6 +433,7 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
     ...(slo ? { slo } : {}),
     ...(snapshot ? { snapshot } : {}),
     ...(recommends && decided.evaluation ? { recommended: { ...decided.evaluation.next } } : {}),
+    recovered: unrecorded.applied,
     applied: acted.applied,
     ...progressingOf(profile, acted, now),
     ...degradedOf(
@@ -396,18 +442,59 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
       decided.problem && auto && measurement?.snapshot ? decided.problem : undefined,
     ),
   };
-  const events = [...(converged.event ? [converged.event] : []), ...acted.events];
+  const events = [...unrecorded.events, ...(converged.event ? [converged.event] : []), ...acted.events];
   if (profile.spec.mode === Mode.Recommend && !paused && decided.evaluation) {
     const event = recommendationEvent(profile, decided.evaluation);
     if (event) events.push(event);
   }
-  await report(ctx, profile, findings, events, decided.evaluation, log);
+  const made = [...unrecorded.applied, ...acted.applied];
+  // Kept until status holds them: a failed write leaves them for the next reconcile.
+  if (made.length > 0) ctx.unreported.set(key, { applied: made, events });
+  await report(ctx, profile, findings, events, decided.evaluation, log, () => ctx.unreported.delete(key));
   return { requeueAfterMs: profile.spec.policy.evaluationIntervalSeconds * 1000 };
 }
 
 /** knowsMaxMemory: without a Redis source there is nothing to know; with one, every node answered alike. */
 function knowsMaxMemory(profile: PerformanceProfile, observed: Observation): boolean {
   return !profile.spec.metrics.redis || observed.current.redisMaxmemoryMiB !== undefined;
+}
+
+/**
+ * recoverUnrecorded finds the changes that were made and are missing from status history: those
+ * this process kept after a failed status write (with their Events), and those whose record
+ * (LAST_CHANGE_ANNOTATION) the target's objects hold, from an operator that stopped between the
+ * apply and the status write (with an Event saying so).
+ */
+function recoverUnrecorded(
+  ctx: ReconcileContext,
+  profile: PerformanceProfile,
+  key: string,
+  observed: Observation,
+  log: Logger,
+): Unreported {
+  const pending = ctx.unreported.get(key);
+  const fromObjects = [observed.hpa, observed.configMap, observed.deployment, observed.redisConfigMap].map(
+    (o) => o?.metadata?.annotations?.[LAST_CHANGE_ANNOTATION],
+  );
+  const mine = pending ? unrecordedChanges(profile, [changeRecord(profile, pending.applied)]) : [];
+  const found = unrecordedChanges(profile, fromObjects).filter(
+    (d) => !mine.some((m) => m.knob === d.knob && m.time === d.time),
+  );
+  if (found.length > 0)
+    log.warn({ changes: found.map((d) => `${d.knob} ${d.from}→${d.to} at ${d.time}`) }, 'recovered changes');
+  const applied = [...mine, ...found].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  const events: ProfileEvent[] = [
+    ...(mine.length > 0 && pending ? pending.events : []),
+    ...found.map(
+      (d): ProfileEvent => ({
+        type: 'Normal',
+        reason: d.outcome,
+        action: 'Tune',
+        note: `${d.knob} ${d.from} → ${d.to} at ${d.time}, recorded late (the operator stopped before writing status): ${d.reason}`,
+      }),
+    ),
+  ];
+  return { applied, events };
 }
 
 /** What the decide step produced. */
@@ -613,6 +700,7 @@ async function report(
   events: readonly ProfileEvent[],
   evaluation: Evaluation | undefined,
   log: Logger,
+  onRecorded: () => void,
 ): Promise<void> {
   const labels = { namespace: profile.metadata.namespace ?? '', profile: profile.metadata.name ?? '' };
   for (const [knob, value] of Object.entries(findings.observed.current)) {
@@ -633,8 +721,8 @@ async function report(
     try {
       await ctx.store.writeStatus(profile, status);
     } catch (err) {
-      if (!(err instanceof ApiException && err.code === 409) || (findings.applied ?? []).length === 0)
-        throw err;
+      const made = (findings.applied ?? []).length + (findings.recovered ?? []).length;
+      if (!(err instanceof ApiException && err.code === 409) || made === 0) throw err;
       // Changes were made: their history entries must land, on top of the status as stored now.
       const stored = await ctx.store.get(
         profile.metadata.namespace ?? 'default',
@@ -644,6 +732,7 @@ async function report(
     }
     log.info({ observedGeneration: status.observedGeneration }, 'status updated');
   }
+  onRecorded();
   for (const event of events) {
     if (event.type === 'Warning') log.warn({ reason: event.reason, note: event.note }, 'not applied');
     await ctx.events.record(profile, event);

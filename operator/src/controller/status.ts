@@ -46,6 +46,11 @@ export interface ReconcileFindings {
   readonly recommended?: KnobValues;
   /** applied are the history entries of the changes this reconcile made, oldest first. */
   readonly applied?: readonly Decision[];
+  /**
+   * recovered are entries of changes made earlier whose status write never happened (see
+   * reconcile's recoverUnrecorded), oldest first; they go into history before `applied`.
+   */
+  readonly recovered?: readonly Decision[];
   /** progressing is set while a change is in flight (applied and verifying, or deferred). */
   readonly progressing?: StepVerdict;
   /** degraded is set when acting failed (a conflict, Redis nodes not converged, a refusal). */
@@ -146,9 +151,14 @@ export function desiredStatus(
   if (findings.recommended) status.recommended = findings.recommended;
   const snapshot = findings.snapshot ?? previous.lastSnapshot;
   if (snapshot) status.lastSnapshot = snapshot;
-  const history = [...(previous.history ?? []), ...(findings.applied ?? [])].slice(-MAX_HISTORY);
+  const kept = previous.history ?? [];
+  // An entry already in history (same knob and time) is not added again.
+  const made = [...(findings.recovered ?? []), ...(findings.applied ?? [])].filter(
+    (d) => !kept.some((k) => k.knob === d.knob && k.time === d.time),
+  );
+  const history = [...kept, ...made].slice(-MAX_HISTORY);
   if (history.length > 0) status.history = history;
-  const newest = findings.applied?.at(-1);
+  const newest = made.at(-1);
   if (newest) status.lastDecision = decisionSummary(newest);
   else if (previous.lastDecision) status.lastDecision = previous.lastDecision;
   return status;

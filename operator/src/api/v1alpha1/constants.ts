@@ -35,6 +35,14 @@ export const PAUSED_ANNOTATION = 'perfpilot.dev/paused';
 export const FINALIZER = 'perfpilot.dev/restore-original-knobs';
 /** ORIGINAL_VALUES_ANNOTATION holds, as JSON, the knob values found before the first change. */
 export const ORIGINAL_VALUES_ANNOTATION = 'perfpilot.dev/original-values';
+/**
+ * LAST_CHANGE_ANNOTATION on each object a change is applied to (the HPA, the tuning ConfigMap
+ * and the Deployment it rolls, the Redis ConfigMap) holds, as JSON, the profile's uid and the
+ * status history entries of that change, written in the same server-side apply as the change.
+ * An operator that stopped after applying and before writing status finds them there, so the
+ * change is neither lost from history nor applied a second time.
+ */
+export const LAST_CHANGE_ANNOTATION = 'perfpilot.dev/last-change';
 /** CONFIG_HASH_ANNOTATION on the API's pod template rolls its pods when the tuning ConfigMap changes. */
 export const CONFIG_HASH_ANNOTATION = 'perfpilot.dev/config-hash';
 /**
