@@ -8,6 +8,7 @@ import {
   completeKnobs,
   measureOutcome,
   sloVerdict,
+  snapshotStatus,
   targetEnvironment,
   unrecordedChanges,
   withChanges,
@@ -239,5 +240,44 @@ describe('unrecordedChanges: changes whose records the target holds and status h
     const known = appliedChangesFromStatus([change('poolSize', 1)]);
     const merged = withChanges(known, [change('poolSize', 1), change('maxReplicas', 2)]);
     expect(merged.map((c) => c.knob)).toEqual(['poolSize', 'maxReplicas']);
+  });
+});
+
+describe('snapshotStatus: the signals a profile has, with or without the engine’s snapshot', () => {
+  const time = new Date('2026-12-01T12:00:00Z');
+  it.each<{ name: string; measurement: Measurement; want: Record<string, unknown> }>([
+    {
+      name: 'no Redis source: latency, pool and replicas still shown',
+      measurement: measured({
+        prometheus: { p95LatencyMs: 95.12345, poolUsagePercent: 40, requestsPerSecond: 800 },
+        readyReplicas: 3,
+        unknown: [
+          { signal: 'redis', reason: 'not_queried', message: 'redis: spec.metrics.redis is not set' },
+        ],
+      }),
+      want: {
+        p95LatencyMs: 95.123,
+        poolUsagePercent: 40,
+        requestsPerSecond: 800,
+        readyReplicas: 3,
+        stale: false,
+      },
+    },
+    {
+      name: 'a stale signal: the rest shown, marked stale',
+      measurement: measured({
+        prometheus: { p95LatencyMs: 80 },
+        readyReplicas: 2,
+        unknown: [{ signal: 'dbActiveConnections', reason: 'stale', message: 'old' }],
+      }),
+      want: { p95LatencyMs: 80, readyReplicas: 2, stale: true },
+    },
+    {
+      name: 'no HPA replicas: none shown, never zero',
+      measurement: measured({ prometheus: { p95LatencyMs: 80 } }),
+      want: { p95LatencyMs: 80, stale: false },
+    },
+  ])('$name', ({ measurement, want }) => {
+    expect(snapshotStatus(measurement, time)).toEqual({ time: time.toISOString(), ...want });
   });
 });

@@ -107,7 +107,11 @@ export function sloVerdict(
     : { met: true, message: `met: ${held.join(', ')}` };
 }
 
-/** snapshotStatus is the measurement as status.lastSnapshot shows it; a missing field was not measured. */
+/**
+ * snapshotStatus is the measurement as status.lastSnapshot shows it, whether or not the engine
+ * got a snapshot (a profile without Redis, or with one signal unknown, still shows the signals it
+ * has); a missing field was not measured.
+ */
 export function snapshotStatus(measurement: Measurement, time: Date): MetricSnapshotStatus {
   const p = measurement.prometheus;
   const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 1000) / 1000);
@@ -118,7 +122,7 @@ export function snapshotStatus(measurement: Measurement, time: Date): MetricSnap
     cacheHitRatePercent: round(p.cacheHitRatePercent),
     poolUsagePercent: round(p.poolUsagePercent),
     poolWaitSecondsP95: round(p.poolWaitSecondsP95),
-    readyReplicas: measurement.snapshot?.readyReplicas,
+    readyReplicas: measurement.snapshot?.readyReplicas ?? measurement.readyReplicas,
     redisUsedMemoryMiB: round(
       measurement.redis?.signals ? measurement.redis.signals.usedMemoryBytes / MIB : undefined,
     ),

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { API_VERSION, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { defaultedProfileSpec } from '../controller/tuning-spec-from-profile.ts';
 import { assembleSnapshot, historySnapshots } from './snapshot.ts';
+import { createMetricSources, measureSnapshot } from './sources.ts';
 
 const redis = {
   usedMemoryBytes: 100,
@@ -99,5 +102,22 @@ describe('historySnapshots', () => {
   it('skips a time at which a signal has no point, never filling in zero', () => {
     const points = { ...everySignal(60), redisEvictedKeysPerSecond: new Map<number, number>() };
     expect(historySnapshots(points, 60)).toEqual([]);
+  });
+});
+
+describe('measureSnapshot without Redis', () => {
+  it('reports the HPA’s replicas and names Redis as not measured, with no engine snapshot', async () => {
+    const profile: PerformanceProfile = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { namespace: 'shop', name: 'main' },
+      spec: defaultedProfileSpec({ targetRef: { name: 'risk-api' }, metrics: {} }),
+    };
+    const sources = createMetricSources({ readSecret: async () => '' });
+    const m = await measureSnapshot(profile, sources, () => 1000, { hpa });
+    sources.close();
+    expect(m.snapshot).toBeUndefined();
+    expect(m.readyReplicas).toBe(3);
+    expect(m.unknown.map((u) => u.message)).toContain('redis: spec.metrics.redis is not set');
   });
 });

@@ -149,6 +149,8 @@ export interface Measurement {
   readonly prometheus: Partial<Record<Signal, number>>;
   /** redis is the Redis measurement (connected clients, node counts), when a Redis source exists. */
   readonly redis?: RedisMeasurement;
+  /** readyReplicas is the HPA's current replicas, when it reports them (for status, with or without a snapshot). */
+  readonly readyReplicas?: number;
   /** takenAtSeconds is when the measurement ended. */
   readonly takenAtSeconds: number;
 }
@@ -274,6 +276,7 @@ export async function measureSnapshot(
     unknown: reported,
     prometheus,
     ...(redis ? { redis } : {}),
+    ...(context.hpa?.currentReplicas !== undefined ? { readyReplicas: context.hpa.currentReplicas } : {}),
     takenAtSeconds,
   };
 }
