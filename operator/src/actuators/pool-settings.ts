@@ -13,6 +13,7 @@ import {
   type FieldConflict,
   readIfExists,
   recordAnnotation,
+  recordMetadata,
 } from './server-side-apply.ts';
 
 /** POOL_SIZE_KEY is the tuning ConfigMap's key (an environment variable of the API) for the pool size. */
@@ -200,7 +201,7 @@ export async function applyPoolSettings(
         metadata: {
           name: target.configMap,
           namespace,
-          annotations: recordAnnotation(configMap as Parameters<typeof applyFields>[1], options.record),
+          ...recordMetadata(configMap as Parameters<typeof applyFields>[1], options.record),
         },
         data: pool,
       } as Parameters<typeof applyFields>[1],

@@ -22,7 +22,7 @@ import {
   applyFields,
   conflictSummary,
   readIfExists,
-  recordAnnotation,
+  recordMetadata,
 } from './server-side-apply.ts';
 
 /** BYTES_PER_MIB: Redis reads `<n>mb` in redis.conf as n × 1024 × 1024 bytes. */
@@ -266,7 +266,7 @@ async function persistMaxMemory(
       metadata: {
         name,
         namespace: target.namespace,
-        annotations: recordAnnotation(configMap as Parameters<typeof applyFields>[1], record),
+        ...recordMetadata(configMap as Parameters<typeof applyFields>[1], record),
       },
       data: { [REDIS_MAXMEMORY_CONFIG_KEY]: content },
     } as Parameters<typeof applyFields>[1],

@@ -9,7 +9,7 @@ import {
   applyFields,
   type FieldConflict,
   readIfExists,
-  recordAnnotation,
+  recordMetadata,
 } from './server-side-apply.ts';
 
 /** An HPA's replica bounds. */
@@ -88,7 +88,7 @@ export async function applyReplicaBounds(
       metadata: {
         name: hpa.name,
         namespace: hpa.namespace,
-        annotations: recordAnnotation(current as Parameters<typeof applyFields>[1], options.record),
+        ...recordMetadata(current as Parameters<typeof applyFields>[1], options.record),
       },
       spec: { minReplicas: bounds.minReplicas, maxReplicas: bounds.maxReplicas },
     } as Parameters<typeof applyFields>[1],

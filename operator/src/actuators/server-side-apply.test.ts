@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { conflictSummary, parseFieldConflicts, strayOwnedFields } from './server-side-apply.ts';
+import { LAST_CHANGE_ANNOTATION } from '../api/v1alpha1/index.ts';
+import {
+  conflictSummary,
+  parseFieldConflicts,
+  recordMetadata,
+  strayOwnedFields,
+} from './server-side-apply.ts';
 
 /** A 409 Status body as kube-apiserver sends it for an apply conflict. */
 const conflictStatus = {
@@ -143,5 +149,29 @@ describe('strayOwnedFields', () => {
       },
     };
     expect(strayOwnedFields(object, body, 'perfpilot')).toEqual([]);
+  });
+});
+
+describe('recordMetadata: the change record an apply carries', () => {
+  const live = (record?: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'c',
+      annotations: { other: 'x', ...(record ? { [LAST_CHANGE_ANNOTATION]: record } : {}) },
+    },
+  });
+  it.each<[string, ReturnType<typeof live> | undefined, string | undefined, object]>([
+    ['a new record', live('old'), 'new', { annotations: { [LAST_CHANGE_ANNOTATION]: 'new' } }],
+    [
+      'no new record: the one the object holds, kept',
+      live('old'),
+      undefined,
+      { annotations: { [LAST_CHANGE_ANNOTATION]: 'old' } },
+    ],
+    ['no record anywhere: no annotations at all (an empty map would be owned)', live(), undefined, {}],
+    ['no object read', undefined, undefined, {}],
+  ])('%s', (_name, object, record, want) => {
+    expect(recordMetadata(object, record)).toEqual(want);
   });
 });

@@ -64,6 +64,18 @@ export function recordAnnotation(
   return value === undefined ? {} : { [LAST_CHANGE_ANNOTATION]: value };
 }
 
+/**
+ * recordMetadata is the `metadata.annotations` of an apply body with recordAnnotation, or nothing:
+ * an empty map in a body would make perfpilot own `.metadata.annotations` itself.
+ */
+export function recordMetadata(
+  live: KubernetesObject | undefined,
+  record: string | undefined,
+): { annotations?: Record<string, string> } {
+  const annotations = recordAnnotation(live, record);
+  return Object.keys(annotations).length > 0 ? { annotations } : {};
+}
+
 /** readIfExists runs a read and turns 404 Not Found into undefined; other failures are thrown. */
 export async function readIfExists<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
