@@ -4,19 +4,28 @@
  * stopped during a maxmemory apply makes the profile Degraded naming the node, and the next cycle
  * after it returns converges it; kube-apiserver stopped in the middle of a cycle and started again
  * applies nothing twice and loses nothing; the lease moving from one operator replica to another
- * applies nothing twice, and the new leader keeps the cooldown from the history it rebuilt.
+ * applies nothing twice, and the new leader keeps the cooldown from the history it rebuilt; an
+ * operator process killed after a change and before its status write loses it to no one.
  *
  * Every maxmemory decision here comes from real evictions: the tests write values larger than
  * the nodes' memory into Redis and read random keys. The profiles use the default PromQL a user
  * gets: the engine's rates read low while the test Prometheus is younger than their windows, and
  * the maxmemory decision rests on Redis INFO, which the operator reads itself.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Decision, PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
+import {
+  type Decision,
+  LAST_CHANGE_ANNOTATION,
+  type PerformanceProfile,
+} from '../../operator/src/api/v1alpha1/index.ts';
 import type { RunningOperator } from '../../operator/src/controller/operator.ts';
-import { waitFor } from '../cluster/processes.ts';
+import { freePort, waitFor } from '../cluster/processes.ts';
+import { kubectlApplyYaml } from './fixtures.ts';
 import {
   CLUSTER_START_MIB,
   condition,
@@ -25,6 +34,7 @@ import {
   maxmemoryAt,
   PINNED_EXCEPT_MAXMEMORY,
   PINNED_STACK_KNOBS,
+  REDIS_CLUSTER_CONFIG_MAP,
   startLiveEnv,
 } from './live-env.ts';
 
@@ -143,6 +153,7 @@ beforeAll(async () => {
       { name: 'cache-api' },
       { name: 'restart-api', knobs: PINNED_STACK_KNOBS },
       { name: 'lease-api', knobs: PINNED_STACK_KNOBS },
+      { name: 'crash-api', knobs: PINNED_STACK_KNOBS },
     ],
   });
   // Two replicas behind one Lease, as the operator's Deployment runs them.
@@ -441,6 +452,134 @@ describe('the lease moving to the other replica', () => {
       figures.push({
         fault: 'lease moved to the other replica',
         changes: after.status?.history?.length ?? 0,
+        duplicated: 0,
+        lost: 0,
+      });
+    } finally {
+      await load.stop();
+    }
+  }, 180_000);
+});
+
+/** The admission policy that holds back every status write of crash-api, as a dead process would. */
+const HOLD_STATUS = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: { name: hold-crash-api-status }
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [perfpilot.dev]
+        apiVersions: ['*']
+        operations: [UPDATE]
+        resources: [performanceprofiles/status]
+  matchConditions:
+    - name: crash-api-only
+      expression: "request.name == 'crash-api'"
+  validations:
+    - expression: "false"
+      message: the test holds back status writes of crash-api
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: { name: hold-crash-api-status }
+spec:
+  policyName: hold-crash-api-status
+  validationActions: [Deny]
+`;
+
+describe('an operator process killed between a change and its status write', () => {
+  const bin = fileURLToPath(new URL('../../bin/perfpilot.js', import.meta.url));
+  const children = new Set<ChildProcess>();
+  /** operatorProcess runs `perfpilot operator` on the namespace, its log in .testenv. */
+  async function operatorProcess(identity: string): Promise<ChildProcess> {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'operator',
+        `--kubeconfig=${env.cp.kubeconfigPath}`,
+        `--metrics-port=${port}`,
+        `--identity=${identity}`,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, WATCH_NAMESPACE: ns, POD_NAMESPACE: ns, LOG_LEVEL: 'info' },
+      },
+    );
+    const log = createWriteStream(`.testenv/live-faults-${identity}.log`);
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  }
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it('the next process records the change it finds on the Redis ConfigMap, and makes it not again', async () => {
+    // The in-process replicas step aside: the processes below are the only operators.
+    await standby.stop();
+    await kubectlApplyYaml(env.cp, 'hold-status.yaml', HOLD_STATUS);
+    // The policy takes effect once the API server has loaded it.
+    await new Promise((r) => setTimeout(r, 3000));
+    const seedPort = env.cluster.nodes[0]?.port ?? 0;
+    const loader = new Cluster([{ host: '127.0.0.1', port: seedPort }], {
+      redisOptions: { password: PASSWORD },
+    });
+    loader.on('error', () => {});
+    const load = evictionLoad(loader);
+    try {
+      const first = await operatorProcess('crash-1');
+      const created = await env.profiles.create(
+        env.profileFor('crash-api', 'Auto', 'cluster', { queries: {}, knobs: PINNED_EXCEPT_MAXMEMORY }),
+      );
+      // The change is applied with its record; its status write is refused.
+      const record = await waitFor(
+        'the record of the maxmemory change on the Redis ConfigMap',
+        async () => {
+          const cm = await env.cp.kubeConfig
+            .makeApiClient(CoreV1Api)
+            .readNamespacedConfigMap({ namespace: ns, name: REDIS_CLUSTER_CONFIG_MAP });
+          const text = cm.metadata?.annotations?.[LAST_CHANGE_ANNOTATION];
+          return text?.includes(created.metadata.uid ?? '-') ? text : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      first.kill('SIGKILL');
+      const change = (JSON.parse(record) as { changes: Decision[] }).changes[0];
+      expect(change).toMatchObject({
+        knob: 'redisMaxmemoryMiB',
+        from: CLUSTER_START_MIB,
+        outcome: 'Applied',
+      });
+      const raised = change?.to ?? 0;
+      expect(await env.clusterMaxmemory()).toEqual(Array(6).fill(raised * MIB));
+      expect((await env.profiles.get(ns, 'crash-api')).status?.history).toBeUndefined();
+
+      await env.cp.kubectl(['delete', 'validatingadmissionpolicybinding', 'hold-crash-api-status']);
+      await operatorProcess('crash-2');
+      // crash-2 takes the Lease once crash-1's expires (it was not released).
+      const p = await env.waitForProfile(
+        'crash-api',
+        'the change recorded by crash-2',
+        (p) => (p.status?.history ?? []).length > 0,
+        90_000,
+      );
+      expect(p.status?.history).toEqual([change]);
+      const events = await env.eventsOf('crash-api');
+      expect(events.filter((e) => e.note.includes('recorded late'))).toHaveLength(1);
+      expect(events.find((e) => e.note.includes('recorded late'))?.instance).toBe('crash-2');
+      // Two more evaluations under the same evictions: the cooldown counts from the recorded change.
+      await new Promise((r) => setTimeout(r, 2 * evaluationMs + 2000));
+      const after = await env.profiles.get(ns, 'crash-api');
+      expect(after.status?.history).toEqual([change]);
+      expect(await env.clusterMaxmemory()).toEqual(Array(6).fill(raised * MIB));
+      figures.push({
+        fault: 'operator killed between a change and its status write',
+        changes: 1,
         duplicated: 0,
         lost: 0,
       });
