@@ -78,7 +78,7 @@ export interface OperatorMeasures {
 /** Details behind the measures, for the table. */
 interface OperatorRun extends OperatorMeasures {
   readonly reconciled: number;
-  readonly startupWrites: number;
+  readonly startupWrites: ReadonlyArray<readonly [string, number]>;
   readonly steadyWrites: ReadonlyArray<readonly [string, number]>;
   readonly latencyStatus: PerformanceProfile['status'];
 }
@@ -349,7 +349,7 @@ async function measureContender(cp: ControlPlane, contender: Contender): Promise
       rssMiB: rss,
       steadyWritesPerMinute: steadyWrites.reduce((sum, [, n]) => sum + n, 0) / (steadyWindowMs / 60_000),
       reconciled,
-      startupWrites: writesBetween(writesAtStart, writesReconciled).reduce((sum, [, n]) => sum + n, 0),
+      startupWrites: writesBetween(writesAtStart, writesReconciled),
       steadyWrites,
       latencyStatus,
     };
@@ -439,8 +439,10 @@ function printTable(runs: { ours: OperatorRun; peer: OperatorRun }, prometheus: 
     r.reconciled < profileCount
       ? `${r.reconciled} after ${r.profiles1000Seconds.toFixed(1)} s`
       : `${r.profiles1000Seconds.toFixed(2)} s`;
-  const writesCell = (r: OperatorRun) =>
-    `${r.steadyWritesPerMinute.toFixed(1)}${r.steadyWrites.length ? ` (${r.steadyWrites.map(([res, n]) => `${res} ${n}`).join(', ')})` : ''}`;
+  const total = (writes: OperatorRun['steadyWrites']) => writes.reduce((sum, [, n]) => sum + n, 0);
+  const byResource = (writes: OperatorRun['steadyWrites']) =>
+    writes.length ? ` (${writes.map(([res, n]) => `${res} ${n}`).join(', ')})` : '';
+  const writesCell = (r: OperatorRun) => `${r.steadyWritesPerMinute.toFixed(1)}${byResource(r.steadyWrites)}`;
   const rows: Array<[string, string, string, string, string, string]> = [];
   const add = (label: string, key: keyof OperatorMeasures, cell: (r: OperatorRun) => string) => {
     const o = runs.ours[key];
@@ -461,9 +463,9 @@ function printTable(runs: { ours: OperatorRun; peer: OperatorRun }, prometheus: 
   add(`start → ${profileCount} profiles reconciled`, 'profiles1000Seconds', reconciledCell);
   rows.push([
     `API writes to reconcile ${profileCount} new profiles`,
-    String(runs.ours.startupWrites),
-    String(runs.peer.startupWrites),
-    ratio(runs.ours.startupWrites, runs.peer.startupWrites),
+    `${total(runs.ours.startupWrites)}${byResource(runs.ours.startupWrites)}`,
+    `${total(runs.peer.startupWrites)}${byResource(runs.peer.startupWrites)}`,
+    ratio(total(runs.ours.startupWrites), total(runs.peer.startupWrites)),
     '',
     '',
   ]);
