@@ -36,6 +36,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { GROUP, type PerformanceProfile, PLURAL, VERSION } from '../operator/src/api/v1alpha1/index.ts';
@@ -231,14 +232,25 @@ function writesBetween(
     .filter(([, n]) => n > 0);
 }
 
-/** Time from a spec change to the status that reports its generation, seen through a watch. */
+/** statusTimeoutMs bounds the wait for one status; past it the benchmark fails naming the generation. */
+const statusTimeoutMs = 30_000;
+
+/**
+ * Time from a spec change to the status that reports its generation, seen through a watch. The
+ * status can arrive before the patch's response (the watch is another connection), so the watch
+ * keeps the newest observedGeneration and when it came.
+ */
 async function eventToStatusLatency(cp: ControlPlane, namespace: string): Promise<number[]> {
+  let observed = { generation: 0, at: 0 };
   let waiting: { generation: number; resolve: () => void } | undefined;
   const watch = await new Watch(cp.kubeConfig).watch(
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
     { fieldSelector: 'metadata.name=latency' },
     (_phase, obj: PerformanceProfile) => {
-      if (waiting && (obj.status?.observedGeneration ?? 0) >= waiting.generation) waiting.resolve();
+      const generation = obj.status?.observedGeneration ?? 0;
+      if (generation <= observed.generation) return;
+      observed = { generation, at: performance.now() };
+      if (waiting && generation >= waiting.generation) waiting.resolve();
     },
     () => {},
   );
@@ -246,9 +258,6 @@ async function eventToStatusLatency(cp: ControlPlane, namespace: string): Promis
   try {
     const custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
     for (let i = 0; i < latencySamples; i++) {
-      const seen = new Promise<void>((resolve) => {
-        waiting = { generation: Number.POSITIVE_INFINITY, resolve };
-      });
       const started = performance.now();
       const updated = (await custom.patchNamespacedCustomObject(
         {
@@ -261,9 +270,29 @@ async function eventToStatusLatency(cp: ControlPlane, namespace: string): Promis
         },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       )) as PerformanceProfile;
-      if (waiting) waiting.generation = updated.metadata.generation ?? 0;
-      await seen;
-      samples.push(performance.now() - started);
+      const generation = updated.metadata.generation ?? 0;
+      if (observed.generation < generation) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `bench: no status for generation ${generation} of ${namespace}/latency in ${statusTimeoutMs / 1000} s`,
+                ),
+              ),
+            statusTimeoutMs,
+          );
+          waiting = {
+            generation,
+            resolve: () => {
+              clearTimeout(timer);
+              resolve();
+            },
+          };
+        });
+        waiting = undefined;
+      }
+      samples.push(observed.at - started);
     }
   } finally {
     watch.abort();
@@ -291,29 +320,68 @@ async function createProfiles(
   }
 }
 
-async function countReconciled(cp: ControlPlane, namespace: string): Promise<number> {
+/** A watch over one namespace's profiles that counts those whose status reports their generation. */
+interface ReconciledFollower {
+  /**
+   * until resolves when `count` profiles are reconciled, or after `timeoutMs`, with how many were
+   * and when (performance.now() of the event that made the count).
+   */
+  until(count: number, timeoutMs: number): Promise<{ reconciled: number; at: number }>;
+  stop(): void;
+}
+
+/**
+ * followReconciled lists the namespace's profiles, then watches from that list's resourceVersion:
+ * one stream of events instead of polling lists of N objects, which would load the API server
+ * the operators share, and a time to the event rather than to the next poll.
+ */
+async function followReconciled(cp: ControlPlane, namespace: string): Promise<ReconciledFollower> {
   const list = (await cp.kubeConfig.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
     namespace,
     plural: PLURAL,
-  })) as { items: PerformanceProfile[] };
-  return list.items.filter((p) => p.status?.observedGeneration === p.metadata.generation).length;
-}
-
-/** waitReconciled polls until `count` profiles of the namespace are reconciled, or the timeout. */
-async function waitReconciled(
-  cp: ControlPlane,
-  namespace: string,
-  count: number,
-  since: number,
-): Promise<{ reconciled: number; ms: number }> {
-  let reconciled = 0;
-  while (reconciled < count && performance.now() - since < reconcileTimeoutMs) {
-    await sleep(250);
-    reconciled = await countReconciled(cp, namespace);
-  }
-  return { reconciled, ms: performance.now() - since };
+  })) as { items: PerformanceProfile[]; metadata?: { resourceVersion?: string } };
+  const isReconciled = (p: PerformanceProfile) => p.status?.observedGeneration === p.metadata.generation;
+  const reconciled = new Map(list.items.map((p) => [p.metadata.name ?? '', isReconciled(p)]));
+  let count = [...reconciled.values()].filter(Boolean).length;
+  let waiter: { count: number; resolve: () => void } | undefined;
+  let ended: Error | undefined;
+  let lastAt = performance.now();
+  const watch = await new Watch(cp.kubeConfig).watch(
+    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
+    { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+    (phase, obj: PerformanceProfile) => {
+      if (phase === 'BOOKMARK') return;
+      const name = obj.metadata.name ?? '';
+      const now = phase !== 'DELETED' && isReconciled(obj);
+      count += Number(now) - Number(reconciled.get(name) ?? false);
+      if (phase === 'DELETED') reconciled.delete(name);
+      else reconciled.set(name, now);
+      lastAt = performance.now();
+      if (waiter && count >= waiter.count) waiter.resolve();
+    },
+    (err) => {
+      ended = err instanceof Error ? err : new Error(`watch of ${namespace} ended`);
+      waiter?.resolve();
+    },
+  );
+  return {
+    until: (target, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const settle = () => {
+          clearTimeout(timer);
+          waiter = undefined;
+          if (count < target && ended)
+            reject(new Error(`bench: watch of ${namespace} ended early: ${ended.message}`));
+          else resolve({ reconciled: count, at: count >= target ? lastAt : performance.now() });
+        };
+        const timer = setTimeout(settle, timeoutMs);
+        waiter = { count: target, resolve: settle };
+        if (count >= target) settle();
+      }),
+    stop: () => watch.abort(),
+  };
 }
 
 /** measureContender runs the three phases of one operator on its own namespaces. */
@@ -330,11 +398,14 @@ async function measureContender(cp: ControlPlane, contender: Contender): Promise
   const latencyStatus = (await profileApi(cp.kubeConfig).get(`${name}-latency`, 'latency')).status;
 
   console.error(`bench: ${name}: start → ${profileCount} profiles reconciled`);
+  const follower = await followReconciled(cp, `${name}-fleet`);
   const writesAtStart = await apiWrites(cp);
   const startedAt = performance.now();
   const fleet = await contender.start(cp, `${name}-fleet`);
   try {
-    const { reconciled, ms } = await waitReconciled(cp, `${name}-fleet`, profileCount, startedAt);
+    const { reconciled, at } = await follower.until(profileCount, reconcileTimeoutMs);
+    const ms = at - startedAt;
+    follower.stop();
     const writesReconciled = await apiWrites(cp);
     console.error(`bench: ${name}: steady state, ${steadyWindowMs / 1000} s`);
     await sleep(5000);
@@ -354,6 +425,7 @@ async function measureContender(cp: ControlPlane, contender: Contender): Promise
       latencyStatus,
     };
   } finally {
+    follower.stop();
     await stopProcess(fleet);
   }
 }
@@ -403,9 +475,11 @@ async function prometheusQueriesPerInterval(cp: ControlPlane, count: number): Pr
         evaluationIntervalSeconds: prometheusIntervalSeconds,
       } as PerformanceProfile['spec']['policy'];
     });
+    const follower = await followReconciled(cp, namespace);
     const operator = await ours.start(cp, namespace);
     try {
-      const { reconciled } = await waitReconciled(cp, namespace, count, performance.now());
+      const { reconciled } = await follower.until(count, reconcileTimeoutMs);
+      follower.stop();
       // One more interval, so every profile's first evaluation (history rebuilt) is behind us.
       await sleep(prometheusIntervalSeconds * 1000);
       const reconciles = () => sumSamples(operator.metricsUrl, 'perfpilot_reconcile_duration_seconds_count');
@@ -417,6 +491,7 @@ async function prometheusQueriesPerInterval(cp: ControlPlane, count: number): Pr
         reconciled,
       };
     } finally {
+      follower.stop();
       await stopProcess(operator);
     }
   } finally {
@@ -487,6 +562,10 @@ function printTable(runs: { ours: OperatorRun; peer: OperatorRun }, prometheus: 
   console.log('| measure | ours | peer | ratio ours/peer | goal | met? |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  // Other work on the machine slows both alike; say how busy it was.
+  console.log(
+    `\nload average (1 min) / cores at the end: ${loadavg()[0]?.toFixed(1)} / ${availableParallelism()}`,
+  );
 }
 
 /** run measures ours and the peer; with `json`, returns the `{ours, peer}` object for scripts. */
