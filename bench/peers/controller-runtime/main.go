@@ -39,7 +39,7 @@ func main() {
 	namespace := flag.String("watch-namespace", "", "the one namespace whose PerformanceProfiles are reconciled (required)")
 	metricsPort := flag.Int("metrics-port", 8080, "port of the Prometheus metrics endpoint (/metrics)")
 	healthPort := flag.Int("health-port", 8081, "port of the probes (/healthz, /readyz: ready once the caches are synced)")
-	concurrency := flag.Int("max-concurrent-reconciles", 4, "profiles reconciled at once (the same default as `perfpilot operator`)")
+	concurrency := flag.Int("max-concurrent-reconciles", 4, "profiles reconciled at once (the same default as perfpilot's operator)")
 	zapOptions := zap.Options{}
 	zapOptions.BindFlags(flag.CommandLine)
 	flag.Usage = func() {
