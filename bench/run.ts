@@ -1,25 +1,44 @@
 /**
  * `npm run bench`: runs every benchmark suite in bench/ (files named `*.bench.ts`, each exporting
- * `run(): Promise<void>` that prints its own table of medians and ratios). Pass names to run
- * only some: `npm run bench -- synth simulate`.
+ * `run(options)` that prints its own table of medians and ratios). Pass names to run only some:
+ * `npm run bench -- synth simulate`. With `--json`, every table goes to stderr and stdout gets one
+ * JSON object: the result of the one suite selected, or `{suite: result}` for several; suites
+ * without a JSON result are left out.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-interface BenchSuite {
-  /** run prints the suite's results; it must measure side by side within one run. */
-  run(): Promise<void>;
+/** Options every suite receives. */
+export interface BenchOptions {
+  /** json asks the suite to return its measures as a JSON-ready object. */
+  readonly json?: boolean;
 }
 
+interface BenchSuite {
+  /** run prints the suite's results (it must measure side by side within one run) and may return them. */
+  run(options: BenchOptions): Promise<unknown>;
+}
+
+const usage = `usage: npm run bench [-- SUITE...] [--json]
+
+runs bench/*.bench.ts; SUITE is a file name without .bench.ts
+  --json   print one JSON object with the suites' measures on stdout, tables on stderr
+           (use \`npm run -s bench -- ...\`: npm prints its own banner on stdout otherwise)`;
+
 const here = dirname(fileURLToPath(import.meta.url));
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log(
-    'usage: npm run bench [-- SUITE...]\n\nruns bench/*.bench.ts; SUITE is a file name without .bench.ts',
-  );
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(usage);
   process.exit(0);
 }
+const unknown = args.filter((a) => a.startsWith('-') && a !== '--json');
+if (unknown.length > 0) {
+  console.error(`bench: unknown option ${unknown.join(', ')}\n\n${usage}`);
+  process.exit(2);
+}
+const json = args.includes('--json');
+const wanted = args.filter((a) => !a.startsWith('-'));
 const suites = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
 const selected = suites.filter((f) => wanted.length === 0 || wanted.includes(basename(f, '.bench.ts')));
 if (selected.length === 0) {
@@ -28,8 +47,18 @@ if (selected.length === 0) {
   );
   process.exit(1);
 }
+// With --json, stdout carries only the object: what the suites print goes to stderr.
+const print = json ? console.error : console.log;
+if (json) console.log = console.error;
+const results: Record<string, unknown> = {};
 for (const file of selected) {
-  console.log(`\n## ${basename(file, '.bench.ts')}\n`);
+  const name = basename(file, '.bench.ts');
+  print(`\n## ${name}\n`);
   const suite = (await import(pathToFileURL(join(here, file)).href)) as BenchSuite;
-  await suite.run();
+  const result = await suite.run({ json });
+  if (result !== undefined) results[name] = result;
+}
+if (json) {
+  const only = selected.length === 1 ? results[basename(selected[0] ?? '', '.bench.ts')] : undefined;
+  process.stdout.write(`${JSON.stringify(only ?? results)}\n`);
 }
