@@ -3,6 +3,7 @@
  * goal of the tuning engine and formats the result tables shared by `perfpilot simulate` and
  * `npm run bench`.
  */
+import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
 import { SEED_STATIC_KNOBS } from '../tuning/seed-baselines.ts';
 import type { KnobName, KnobValues } from '../tuning/types.ts';
 import type { Scenario } from './scenario.ts';
@@ -57,7 +58,7 @@ function isBetterStatic(a: RunTotals, b: RunTotals, reference: RunTotals): boole
  */
 export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluated: number } {
   const reference = simulate(scenario, SEED_STATIC).totals;
-  const memoryCeiling = Math.floor(0.75 * scenario.redis.memoryLimitMiB);
+  const memoryCeiling = maxmemoryCeilingForLimitMiB(scenario.redis.memoryLimitMiB);
   const budget = scenario.db.maxConnections - scenario.db.reservedConnections;
   let overall: { knobs: KnobValues; totals: RunTotals } | undefined;
   let evaluated = 1;
