@@ -78,6 +78,11 @@ describe('scenario files', () => {
       { metricGaps: [{ fromMinute: 20, toMinute: 10 }] },
       /metricGaps\[0\].toMinute must be a number in \[20, 60\]/,
     ],
+    [
+      'a negative price',
+      { prices: { redisGbHour: -1 } },
+      /prices.redisGbHour must be a number in \[0, 1000\], got -1/,
+    ],
   ])('rejects %s, naming the field and its range', (_name, overrides, message) => {
     expect(() => parseScenario({ ...minimal, ...overrides })).toThrow(message);
   });

@@ -53,6 +53,19 @@ export interface RedisEnvironment {
   readonly ttlSeconds: number;
 }
 
+/**
+ * What resources cost, to price a run: the verdict compares policies on one figure besides the
+ * resource columns, so trading cheap memory for expensive pods shows as the loss it is.
+ */
+export interface Prices {
+  /** podHourPerVcpu: dollars per hour of an API pod per vCPU of its request, memory included. */
+  readonly podHourPerVcpu: number;
+  /** redisGbHour: dollars per GiB-hour of Redis `maxmemory`. */
+  readonly redisGbHour: number;
+  /** dbConnectionHour: dollars per hour of one open PostgreSQL connection. */
+  readonly dbConnectionHour: number;
+}
+
 /** A point of the load curve. */
 export interface LoadPoint {
   /** minute: time since the start. */
@@ -95,6 +108,8 @@ export interface Scenario {
   readonly load: LoadSpec;
   /** metricGaps: ranges where the metric pipeline returns nothing (the engine must fail static). */
   readonly metricGaps: readonly MinuteRange[];
+  /** prices: what pods, Redis memory and DB connections cost, for the run's priced cost. */
+  readonly prices: Prices;
 }
 
 /** Defaults for every optional field; documented in bench/scenarios/README.md. */
@@ -114,6 +129,12 @@ export const SCENARIO_DEFAULTS = {
   },
   redis: { memoryLimitMiB: 4096, keys: 1_000_000, zipfExponent: 0.99, valueBytes: 1024, ttlSeconds: 3600 },
   noise: 0,
+  /**
+   * Default prices, the ones issue 13 judges the engine at: $0.048 an hour for a pod of 1 vCPU
+   * with its memory (an m6i.large, 2 vCPU and 8 GiB, lists at $0.096 an hour on demand in
+   * us-east-1), $0.006 per GiB-hour of Redis memory, $0.0001 per PostgreSQL connection-hour.
+   */
+  prices: { podHourPerVcpu: 0.048, redisGbHour: 0.006, dbConnectionHour: 0.0001 },
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -269,6 +290,13 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
       toMinute: numberField(g, `metricGaps[${i}]`, 'toMinute', undefined, fromMinute, durationMinutes),
     };
   });
+  const pricesRaw = section(raw, 'prices');
+  const pr = SCENARIO_DEFAULTS.prices;
+  const prices: Prices = {
+    podHourPerVcpu: numberField(pricesRaw, 'prices', 'podHourPerVcpu', pr.podHourPerVcpu, 0, 1000),
+    redisGbHour: numberField(pricesRaw, 'prices', 'redisGbHour', pr.redisGbHour, 0, 1000),
+    dbConnectionHour: numberField(pricesRaw, 'prices', 'dbConnectionHour', pr.dbConnectionHour, 0, 1000),
+  };
   return {
     name,
     description,
@@ -279,6 +307,7 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     redis,
     load: { points: points.map((p) => ({ minute: p.minute, rps: p.rps })), noise },
     metricGaps,
+    prices,
   };
 }
 

@@ -127,6 +127,8 @@ export interface RunTotals {
   readonly redisGbHours: number;
   /** dbConnectionHours: open DB connections times hours. */
   readonly dbConnectionHours: number;
+  /** pricedCost: dollars of pod-hours (per vCPU), Redis GB-hours and connection-hours at the scenario's prices. */
+  readonly pricedCost: number;
   /** knobChanges: applied changes of any knob. */
   readonly knobChanges: number;
   /** reversals: changes opposite in direction to the same knob's previous change. */
@@ -554,17 +556,34 @@ function syncHpa(scenario: Scenario, state: RunState, tick: TickOutcome, now: nu
   }
 }
 
+/** The dollars a run's resources cost at the scenario's prices (a pod is priced per vCPU of its request). */
+export function pricedCost(
+  scenario: Scenario,
+  usage: Pick<RunTotals, 'podHours' | 'redisGbHours' | 'dbConnectionHours'>,
+): number {
+  const { prices } = scenario;
+  return (
+    usage.podHours * scenario.app.cpuCores * prices.podHourPerVcpu +
+    usage.redisGbHours * prices.redisGbHour +
+    usage.dbConnectionHours * prices.dbConnectionHour
+  );
+}
+
 /** The run's totals from its accounting. */
-function totalsOf(state: RunState): RunTotals {
+function totalsOf(scenario: Scenario, state: RunState): RunTotals {
   const a = state.accounts;
   const hours = 1 / 3600;
+  const usage = {
+    podHours: a.podSeconds * hours,
+    redisGbHours: a.redisGbSeconds * hours,
+    dbConnectionHours: a.connectionSeconds * hours,
+  };
   return {
     sloViolationMinutes: (a.violationTicks * TICK_SECONDS) / 60,
     failedRequests: a.failedRequests,
     requests: a.requests,
-    podHours: a.podSeconds * hours,
-    redisGbHours: a.redisGbSeconds * hours,
-    dbConnectionHours: a.connectionSeconds * hours,
+    ...usage,
+    pricedCost: pricedCost(scenario, usage),
     knobChanges: state.changes.length,
     reversals: a.reversals,
     reversalsInWindow: a.reversalsInWindow,
@@ -615,7 +634,7 @@ export function simulate(
     scenario: scenario.name,
     policy: controller.label,
     seed,
-    totals: totalsOf(state),
+    totals: totalsOf(scenario, state),
     series: state.series,
     changes: state.changes,
   };
