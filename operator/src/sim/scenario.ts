@@ -51,6 +51,16 @@ export interface RedisEnvironment {
   readonly valueBytes: number;
   /** ttlSeconds: TTL set at insertion (0: none). */
   readonly ttlSeconds: number;
+  /**
+   * keysLoadExponent: how the number of distinct keys follows the load curve, keys ∝ load^e
+   * (`keys` at the first point's load); 0 keeps it fixed, 1 makes it grow as the load does.
+   */
+  readonly keysLoadExponent: number;
+  /**
+   * universeReplacedAtMinutes: minutes at which every key is replaced by a new one (a new
+   * trading day's instruments, a key-format change): the cache holds only dead keys and warms again.
+   */
+  readonly universeReplacedAtMinutes: readonly number[];
 }
 
 /**
@@ -127,7 +137,15 @@ export const SCENARIO_DEFAULTS = {
     hpaTargetCpuUtilization: 0.7,
     replicaCeiling: 20,
   },
-  redis: { memoryLimitMiB: 4096, keys: 1_000_000, zipfExponent: 0.99, valueBytes: 1024, ttlSeconds: 3600 },
+  redis: {
+    memoryLimitMiB: 4096,
+    keys: 1_000_000,
+    zipfExponent: 0.99,
+    valueBytes: 1024,
+    ttlSeconds: 3600,
+    keysLoadExponent: 0,
+    universeReplacedAtMinutes: [],
+  },
   noise: 0,
   /**
    * Default prices, the ones issue 13 judges the engine at: $0.048 an hour for a pod of 1 vCPU
@@ -164,6 +182,25 @@ function section(raw: Raw, key: string): Raw {
   const value = raw[key] ?? {};
   if (!isObject(value)) throw new RangeError(`${key} must be a mapping, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** An ascending list of minutes within the run, each checked against its bounds. */
+function minuteList(raw: Raw, field: string, fallback: readonly number[], durationMinutes: number): number[] {
+  const key = field.split('.').pop() as string;
+  const value = raw[key] ?? fallback;
+  if (!Array.isArray(value))
+    throw new RangeError(`${field} must be a list of minutes, got ${JSON.stringify(value)}`);
+  const minutes: number[] = [];
+  value.forEach((minute, i) => {
+    const min = minutes[i - 1] ?? 0;
+    if (typeof minute !== 'number' || !Number.isFinite(minute) || minute < min || minute > durationMinutes) {
+      throw new RangeError(
+        `${field}[${i}] must be a number in [${min}, ${durationMinutes}], got ${JSON.stringify(minute)}`,
+      );
+    }
+    minutes.push(minute);
+  });
+  return minutes;
 }
 
 function parseCsvLoad(text: string, source: string): LoadPoint[] {
@@ -245,6 +282,13 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     zipfExponent: numberField(redisRaw, 'redis', 'zipfExponent', r.zipfExponent, 0, 3),
     valueBytes: numberField(redisRaw, 'redis', 'valueBytes', r.valueBytes, 1, 512 * 1024 * 1024),
     ttlSeconds: numberField(redisRaw, 'redis', 'ttlSeconds', r.ttlSeconds, 0, 365 * 86_400),
+    keysLoadExponent: numberField(redisRaw, 'redis', 'keysLoadExponent', r.keysLoadExponent, 0, 2),
+    universeReplacedAtMinutes: minuteList(
+      redisRaw,
+      'redis.universeReplacedAtMinutes',
+      r.universeReplacedAtMinutes,
+      durationMinutes,
+    ),
   };
   if (!isObject(raw.load)) throw new RangeError('load is required: a mapping with points or csv');
   const loadRaw = raw.load;

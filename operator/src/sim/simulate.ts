@@ -16,7 +16,8 @@ import { EMPTY_HISTORY, evaluate, recordEvaluation } from '../tuning/evaluate.ts
 import { KNOBS_THAT_ROLL_PODS } from '../tuning/safety-gate.ts';
 import { SEED_RULE_BASE_POOL_SIZE, SEED_STATIC_KNOBS, seedRulePoolSize } from '../tuning/seed-baselines.ts';
 import type { KnobName, KnobValues, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
-import { CacheModel, type CacheState } from './cache-model.ts';
+import { CacheDynamics } from './cache-dynamics.ts';
+import type { CacheState } from './cache-model.ts';
 import { EMPTY_HPA_MEMORY, HPA_SYNC_SECONDS, type HpaMemory, hpaSync } from './hpa.ts';
 import { REQUEST_TIMEOUT_MS, type ReplicaOutcome, serveReplica } from './latency-model.ts';
 import { loadAt, type Scenario } from './scenario.ts';
@@ -256,11 +257,11 @@ function startingKnobs(controller: KnobController): KnobValues {
 }
 
 /** The state at minute 0: steady, with the replicas the HPA would have settled on for the first load. */
-function initialState(scenario: Scenario, cache: CacheModel, controller: KnobController): RunState {
+function initialState(scenario: Scenario, cache: CacheDynamics, controller: KnobController): RunState {
   const { app } = scenario;
   const knobs = startingKnobs(controller);
   const startRps = loadAt(scenario.load.points, 0);
-  const startHitRate = cache.state(startRps, knobs.redisMaxmemoryMiB * MIB).hitRate;
+  const startHitRate = cache.steadyState(0, startRps, knobs.redisMaxmemoryMiB * MIB).hitRate;
   const startCpuMs = startHitRate * app.cpuMsPerHit + (1 - startHitRate) * app.cpuMsPerMiss;
   const startReplicas = Math.min(
     knobs.maxReplicas,
@@ -323,7 +324,7 @@ const NOTHING_SERVED: ReplicaOutcome = {
  */
 function serveTick(
   scenario: Scenario,
-  cache: CacheModel,
+  cache: CacheDynamics,
   state: RunState,
   now: number,
   rps: number,
@@ -332,7 +333,7 @@ function serveTick(
   const { knobs } = state;
   const readyPods = state.pods.filter((readyAt) => readyAt <= now).length;
   const serving = Math.max(0, readyPods - (state.rollout?.unavailable ?? 0));
-  const cacheState = cache.state(rps, knobs.redisMaxmemoryMiB * MIB);
+  const cacheState = cache.tick(now / 60, TICK_SECONDS, rps, knobs.redisMaxmemoryMiB * MIB);
   const poolConnections = knobs.poolSize + knobs.maxOverflow;
   const connectionsAvailable = db.maxConnections - db.reservedConnections;
   const granted = serving > 0 ? Math.min(poolConnections, Math.floor(connectionsAvailable / serving)) : 0;
@@ -604,12 +605,7 @@ export function simulate(
   const random = seededRandom(seed);
   const reversalWindow =
     options.reversalWindowSeconds ?? DEFAULT_TUNING_SPEC.timings.stabilizationWindowSeconds;
-  const cache = new CacheModel({
-    keys: scenario.redis.keys,
-    zipfExponent: scenario.redis.zipfExponent,
-    bytesPerKey: scenario.redis.valueBytes + REDIS_BYTES_PER_KEY_OVERHEAD,
-    ttlSeconds: scenario.redis.ttlSeconds,
-  });
+  const cache = new CacheDynamics(scenario, scenario.redis.valueBytes + REDIS_BYTES_PER_KEY_OVERHEAD);
   const state = initialState(scenario, cache, controller);
   const evaluationTicks =
     controller.kind === 'engine'
