@@ -14,7 +14,7 @@ import {
 import { EMPTY_HISTORY, evaluate, recordEvaluation } from '../tuning/evaluate.ts';
 import { SEED_RULE_BASE_POOL_SIZE, SEED_STATIC_KNOBS, seedRulePoolSize } from '../tuning/seed-baselines.ts';
 import type { KnobName, KnobValues, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
-import { CacheModel } from './cache-model.ts';
+import { CacheModel, redisBytesPerKey } from './cache-model.ts';
 import { EMPTY_HPA_MEMORY, HPA_SYNC_SECONDS, type HpaMemory, hpaSync } from './hpa.ts';
 import { serveReplica } from './latency-model.ts';
 import { loadAt, type Scenario } from './scenario.ts';
@@ -22,8 +22,6 @@ import { seededRandom } from './seeded-random.ts';
 
 /** Seconds per simulation tick: one HPA sync. */
 export const TICK_SECONDS = HPA_SYNC_SECONDS;
-/** Redis memory per cached key besides its value: key, dict entry, object header, LRU clock. */
-export const REDIS_BYTES_PER_KEY_OVERHEAD = 96;
 /** Correlation time of the load noise: the noise is AR(1) with this time constant. */
 export const NOISE_CORRELATION_SECONDS = 600;
 /** RollingUpdate defaults of a Deployment: 25 % surge (rounded up), 25 % unavailable (rounded down). */
@@ -212,7 +210,10 @@ export function simulate(
   const cache = new CacheModel({
     keys: scenario.redis.keys,
     zipfExponent: scenario.redis.zipfExponent,
-    bytesPerKey: scenario.redis.valueBytes + REDIS_BYTES_PER_KEY_OVERHEAD,
+    bytesPerKey: redisBytesPerKey({
+      valueBytes: scenario.redis.valueBytes,
+      withTtl: scenario.redis.ttlSeconds > 0,
+    }),
     ttlSeconds: scenario.redis.ttlSeconds,
   });
   const { app, db } = scenario;
