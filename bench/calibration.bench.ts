@@ -2,9 +2,20 @@
  * `npm run bench -- calibration`: the simulator's cache model against a real redis-server over the
  * full calibration grid (key counts, skews, value sizes, maxmemory, with and without TTL), each
  * point paced so that a key lives about 8 s after its last use (see bench/calibration/cache-load.ts).
- * Goal (issue 13): hit rate within 1.5 points, used memory within 5 %.
+ * Then the replica model against the real risk API on PostgreSQL and Redis, at several rates,
+ * pool sizes and hit rates per endpoint, its parameters fitted from the lightest run of each setup.
+ * Goals (issue 13): hit rate within 1.5 points, used memory within 5 %; p95 within 15 % below
+ * saturation, the saturation rate within 10 %. `-- calibration --cache` or `--latency` runs one half.
  */
 import { type CacheLoadPoint, calibrateCache, formatCacheCalibration } from './calibration/cache-load.ts';
+import { fitReplica, formatLatencyCalibration } from './calibration/latency-fit.ts';
+import {
+  type ApiSetup,
+  type CalibratedEndpoint,
+  type LatencyRun,
+  measureSetup,
+  startLatencyStack,
+} from './calibration/latency-load.ts';
 
 /** The full grid; the first five rows are issue 13's measured gaps. */
 export const CACHE_GRID: readonly CacheLoadPoint[] = [
@@ -35,10 +46,47 @@ export const CACHE_GRID: readonly CacheLoadPoint[] = [
   },
 ];
 
-/** Runs the grid on one real redis-server and prints the table. */
+/** API setups of the latency grid, and the offered rates each is run at (requests/s). */
+export const LATENCY_GRID: readonly { readonly setup: ApiSetup; readonly rates: readonly number[] }[] = [
+  { setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 1 }, rates: [25, 100, 200, 400, 600] },
+  { setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 3600 }, rates: [25, 100, 200, 400, 600] },
+  { setup: { endpoint: 'data', poolSize: 1, ttlSeconds: 1 }, rates: [25, 100, 200, 400, 600] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 }, rates: [5, 10, 20, 40] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 300 }, rates: [5, 10, 20, 40] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 2, ttlSeconds: 2 }, rates: [5, 10, 20, 40] },
+];
+
+async function runLatency(): Promise<void> {
+  const stack = await startLatencyStack();
+  const runs: LatencyRun[] = [];
+  try {
+    for (const { setup, rates } of LATENCY_GRID) {
+      runs.push(...(await measureSetup(stack, setup, rates)));
+      process.stderr.write(
+        `calibration: ${setup.endpoint} pool ${setup.poolSize} TTL ${setup.ttlSeconds} s done\n`,
+      );
+    }
+  } finally {
+    await stack.stop();
+  }
+  const endpoints: CalibratedEndpoint[] = ['data', 'risk-analysis'];
+  for (const endpoint of endpoints) {
+    const mine = runs.filter((r) => r.setup.endpoint === endpoint);
+    console.log(`\n### ${endpoint}\n\n${formatLatencyCalibration(mine, fitReplica(mine))}`);
+  }
+}
+
+/** Runs both grids and prints their tables. */
 export async function run(): Promise<void> {
-  const results = await calibrateCache(CACHE_GRID, (r) =>
-    process.stderr.write(`calibration: ${r.point.keys} keys × ${r.point.valueBytes} B done\n`),
-  );
-  console.log(formatCacheCalibration(results));
+  const cacheOnly = process.argv.includes('--cache');
+  const latencyOnly = process.argv.includes('--latency');
+  if (!latencyOnly) {
+    const results = await calibrateCache(CACHE_GRID, (r) =>
+      process.stderr.write(`calibration: ${r.point.keys} keys × ${r.point.valueBytes} B done\n`),
+    );
+    console.log(
+      `### Cache (real redis-server, allkeys-lru, maxmemory-samples 5)\n\n${formatCacheCalibration(results)}`,
+    );
+  }
+  if (!cacheOnly) await runLatency();
 }

@@ -143,6 +143,7 @@ function previousModelOf(point: CacheLoadPoint): CacheModel {
     ttlSeconds: point.ttlSeconds,
     hashTables: 0,
     evictionShape: Number.POSITIVE_INFINITY,
+    expiredResidentShare: 0,
   });
 }
 
@@ -179,8 +180,8 @@ function turnoverSeconds(state: CacheState): number {
 }
 
 /**
- * Measures one grid point on the server `client` talks to (flushed first): a fast warm-up of
- * 2 × keys lookups, two turnovers at the paced rate to settle, then the measured window; and asks
+ * Measures one grid point on the server `client` talks to (flushed first): every key filled once
+ * and a fast warm-up of `keys` lookups, two turnovers at the paced rate to settle, then the measured window; and asks
  * the model for the same point at the measured rate with the empty server's memory.
  */
 export async function calibrateCachePoint(
@@ -204,7 +205,10 @@ export async function calibrateCachePoint(
   const random = seededRandom(seed);
   const zipf = zipfSampler(point.keys, point.zipfExponent, random.uniform);
   const value = 'v'.repeat(point.valueBytes);
-  await drive(client, zipf.next, value, point.ttlSeconds, 2 * point.keys, 0);
+  // Every key once, so no run counts first-time misses (the model is steady state), then a fast warm-up.
+  let nextRank = 0;
+  await drive(client, () => nextRank++, value, point.ttlSeconds, point.keys, 0);
+  await drive(client, zipf.next, value, point.ttlSeconds, point.keys, 0);
   const settle = Number.isFinite(turnover)
     ? (point.settleTurnovers ?? 2) * Math.max(turnover, point.ttlSeconds)
     : 0;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CacheModel,
   jemallocSizeClass,
+  REDIS_EXPIRED_RESIDENT_SHARE,
   REDIS_SAMPLED_LRU_SHAPE,
   type RedisKeyShape,
   redisBytesPerKey,
@@ -112,5 +113,23 @@ describe('sampled LRU (eviction age Gamma-distributed around Che’s T)', () => 
     const big = (evictionShape: number) =>
       new CacheModel({ ...population, evictionShape }).state(5000, 4096 * MIB).hitRate;
     expect(big(REDIS_SAMPLED_LRU_SHAPE)).toBe(big(Number.POSITIVE_INFINITY));
+  });
+});
+
+describe('expired keys that linger', () => {
+  it('take memory beside the live keys, and DBSIZE counts them', () => {
+    const base = { keys: 5000, zipfExponent: 0.9, bytesPerKey: 1376, ttlSeconds: 5 };
+    const none = new CacheModel({ ...base, expiredResidentShare: 0 }).state(2000, 64 * MIB);
+    const some = new CacheModel(base).state(2000, 64 * MIB);
+    expect(some.hitRate).toBeCloseTo(none.hitRate, 9);
+    expect(some.residentKeys).toBeCloseTo(none.residentKeys / (1 - REDIS_EXPIRED_RESIDENT_SHARE), 6);
+    expect(some.usedMemoryBytes).toBeGreaterThan(none.usedMemoryBytes);
+  });
+
+  it('leave less room for live keys when memory binds, so the hit rate drops', () => {
+    const base = { keys: 50_000, zipfExponent: 0.99, bytesPerKey: 1376, ttlSeconds: 10 };
+    const none = new CacheModel({ ...base, expiredResidentShare: 0 }).state(8000, 16 * MIB);
+    const some = new CacheModel(base).state(8000, 16 * MIB);
+    expect(some.hitRate).toBeLessThan(none.hitRate);
   });
 });

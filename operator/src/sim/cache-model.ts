@@ -11,7 +11,7 @@
 
 /** What the cache serves at a request rate and memory size. */
 export interface CacheState {
-  /** residentKeys: keys in the cache on average. */
+  /** residentKeys: keys in the cache on average (what DBSIZE counts, expired ones included). */
   readonly residentKeys: number;
   /** hitRate: share of lookups that hit. */
   readonly hitRate: number;
@@ -48,6 +48,11 @@ export interface KeyPopulation {
    * @default REDIS_SAMPLED_LRU_SHAPE
    */
   readonly evictionShape?: number;
+  /**
+   * expiredResidentShare: share of resident keys that have expired and are not yet deleted
+   * (only with a TTL). @default REDIS_EXPIRED_RESIDENT_SHARE
+   */
+  readonly expiredResidentShare?: number;
 }
 
 /**
@@ -55,7 +60,15 @@ export interface KeyPopulation {
  * eviction pool of 16, a 1 s LRU clock). Fitted to a real redis-server: see
  * `operator/src/sim/README.md`, "Calibration", for the command and the table.
  */
-export const REDIS_SAMPLED_LRU_SHAPE = 4;
+export const REDIS_SAMPLED_LRU_SHAPE = 8;
+
+/**
+ * Share of the resident keys with a TTL that have expired but are still in memory: Redis deletes
+ * an expired key when it is next read or when its active expire cycle samples it, and that cycle
+ * stops once about a tenth of a sample is stale, so cold expired keys linger. Measured on a real
+ * redis-server: see `operator/src/sim/README.md`, "Calibration".
+ */
+export const REDIS_EXPIRED_RESIDENT_SHARE = 0.14;
 
 /**
  * The size jemalloc (Redis's allocator) really hands out for a request of `bytes`: 8, then
@@ -175,6 +188,8 @@ export class CacheModel {
   readonly #bins: PopularityBin[];
   readonly #shape: number;
   readonly #hashTables: number;
+  /** Resident keys per live key: expired keys that linger take memory too. */
+  readonly #residentPerLive: number;
   readonly #memo = new Map<string, CacheState>();
 
   /** Builds the popularity bins once; states are computed lazily. */
@@ -183,9 +198,12 @@ export class CacheModel {
     this.#bins = popularityBins(population);
     this.#shape = population.evictionShape ?? REDIS_SAMPLED_LRU_SHAPE;
     this.#hashTables = population.hashTables ?? (population.ttlSeconds > 0 ? 2 : 1);
+    const stale =
+      population.ttlSeconds > 0 ? (population.expiredResidentShare ?? REDIS_EXPIRED_RESIDENT_SHARE) : 0;
+    this.#residentPerLive = 1 / (1 - stale);
   }
 
-  #residentKeys(rps: number, characteristicSeconds: number): number {
+  #liveKeys(rps: number, characteristicSeconds: number): number {
     let resident = 0;
     for (const bin of this.#bins) {
       resident +=
@@ -202,11 +220,12 @@ export class CacheModel {
     return resident;
   }
 
-  #usedBytes(residentKeys: number): number {
+  #usedBytes(liveKeys: number): number {
+    const resident = liveKeys * this.#residentPerLive;
     return (
       (this.#population.fixedBytes ?? 0) +
-      residentKeys * this.#population.bytesPerKey +
-      this.#hashTables * hashTableBytes(residentKeys)
+      resident * this.#population.bytesPerKey +
+      this.#hashTables * hashTableBytes(resident)
     );
   }
 
@@ -230,12 +249,12 @@ export class CacheModel {
     if (known) return known;
     const rps = 1.005 ** step;
     let characteristic = Number.POSITIVE_INFINITY;
-    if (this.#usedBytes(this.#residentKeys(rps, characteristic)) > maxMemoryBytes) {
+    if (this.#usedBytes(this.#liveKeys(rps, characteristic)) > maxMemoryBytes) {
       let lo = Math.log(1e-6);
       let hi = Math.log(1e9);
       for (let i = 0; i < 60; i++) {
         const mid = (lo + hi) / 2;
-        if (this.#usedBytes(this.#residentKeys(rps, Math.exp(mid))) > maxMemoryBytes) hi = mid;
+        if (this.#usedBytes(this.#liveKeys(rps, Math.exp(mid))) > maxMemoryBytes) hi = mid;
         else lo = mid;
       }
       characteristic = Math.exp(lo);
@@ -258,7 +277,7 @@ export class CacheModel {
     }
     const state: CacheState = {
       hitRate: hits / rps,
-      residentKeys: resident,
+      residentKeys: resident * this.#residentPerLive,
       usedMemoryBytes: this.#usedBytes(resident),
       evictedKeysPerSecond: evicted,
       expiredKeysPerSecond: expired,
