@@ -7,7 +7,13 @@
  * Goals (issue 13): hit rate within 1.5 points, used memory within 5 %; p95 within 15 % below
  * saturation, the saturation rate within 10 %. `-- calibration --cache` or `--latency` runs one half.
  */
-import { type CacheLoadPoint, calibrateCache, formatCacheCalibration } from './calibration/cache-load.ts';
+import {
+  type CacheLoadPoint,
+  calibrateCache,
+  evictionShapeFit,
+  expiredResidentShares,
+  formatCacheCalibration,
+} from './calibration/cache-load.ts';
 import { fitReplica, formatLatencyCalibration } from './calibration/latency-fit.ts';
 import {
   type ApiSetup,
@@ -45,6 +51,16 @@ export const CACHE_GRID: readonly CacheLoadPoint[] = [
     requestsPerSecond: 8000,
   },
 ];
+
+/** One point at three turnover times: what Redis's 1 s LRU clock does to short-lived caches. */
+export const CLOCK_GRID: readonly CacheLoadPoint[] = [1, 2, 8].map((turnoverSeconds) => ({
+  keys: 20_000,
+  zipfExponent: 0.99,
+  valueBytes: 1024,
+  maxmemoryMiB: 8,
+  ttlSeconds: 0,
+  turnoverSeconds,
+}));
 
 /** API setups of the latency grid, and the offered rates each is run at (requests/s). */
 export const LATENCY_GRID: readonly { readonly setup: ApiSetup; readonly rates: readonly number[] }[] = [

@@ -6,7 +6,7 @@
  * is set), pipelined from Node through ioredis.
  */
 import type { Redis } from 'ioredis';
-import { CacheModel, type CacheState, redisBytesPerKey } from '../../operator/src/sim/cache-model.ts';
+import { CacheModel, type CacheState, type KeyPopulation, redisBytesPerKey } from '../../operator/src/sim/cache-model.ts';
 import { seededRandom } from '../../operator/src/sim/seeded-random.ts';
 import { zipfSampler } from '../../risk-api/src/zipf.ts';
 import { startRedis } from '../../test/cluster/redis.ts';
@@ -159,7 +159,7 @@ function figuresOf(state: CacheState, rps: number): CacheFigures {
 }
 
 /** The model of a point, with the empty server's memory measured beside it. */
-function modelOf(point: CacheLoadPoint, fixedBytes: number): CacheModel {
+function modelOf(point: CacheLoadPoint, fixedBytes: number, overrides: Partial<KeyPopulation> = {}): CacheModel {
   return new CacheModel({
     keys: point.keys,
     zipfExponent: point.zipfExponent,
@@ -170,6 +170,7 @@ function modelOf(point: CacheLoadPoint, fixedBytes: number): CacheModel {
     }),
     ttlSeconds: point.ttlSeconds,
     fixedBytes,
+    ...overrides,
   });
 }
 
@@ -288,4 +289,42 @@ export function formatCacheCalibration(results: readonly CacheCalibration[]): st
     );
   }
   return lines.join('\n');
+}
+
+/** Eviction shapes tried by the fit: random eviction (1) to exact LRU (∞). */
+export const CANDIDATE_SHAPES = [1, 2, 4, 6, 8, 12, 20, Number.POSITIVE_INFINITY] as const;
+
+/**
+ * The fit of the sampled-LRU shape: root-mean-square hit-rate error (points) of the model with
+ * each candidate shape over the results that evict and have no TTL (where only the shape acts).
+ */
+export function evictionShapeFit(results: readonly CacheCalibration[]): { shape: number; rmsPoints: number }[] {
+  const evicting = results.filter((r) => r.real.evictedPerLookup > 0 && r.point.ttlSeconds === 0);
+  return CANDIDATE_SHAPES.map((shape) => {
+    let squares = 0;
+    for (const r of evicting) {
+      const state = modelOf(r.point, r.fixedBytes, { evictionShape: shape }).state(
+        r.achievedRps,
+        r.point.maxmemoryMiB * MIB,
+      );
+      squares += (100 * (state.hitRate - r.real.hitRate)) ** 2;
+    }
+    return { shape, rmsPoints: Math.sqrt(squares / Math.max(1, evicting.length)) };
+  });
+}
+
+/**
+ * Share of resident keys that had expired, where a TTL binds and nothing is evicted: 1 − the
+ * model's live keys / DBSIZE.
+ */
+export function expiredResidentShares(results: readonly CacheCalibration[]): number[] {
+  return results
+    .filter((r) => r.point.ttlSeconds > 0 && r.real.evictedPerLookup === 0)
+    .map((r) => {
+      const live = modelOf(r.point, r.fixedBytes, { expiredResidentShare: 0 }).state(
+        r.achievedRps,
+        r.point.maxmemoryMiB * MIB,
+      ).residentKeys;
+      return 1 - live / r.real.residentKeys;
+    });
 }
