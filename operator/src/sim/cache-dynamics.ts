@@ -105,6 +105,7 @@ export class CacheDynamics {
     const used = warm.liveBytes + warm.deadBytes;
     this.#lastUsedBytes = used;
     return {
+      residentKeys: used / this.#bytesPerKey,
       hitRate: asIfThisSmall.hitRate,
       usedMemoryBytes: used,
       evictedKeysPerSecond: evictedBytes / this.#bytesPerKey / seconds,

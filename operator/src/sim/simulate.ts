@@ -17,7 +17,7 @@ import { KNOBS_THAT_ROLL_PODS } from '../tuning/safety-gate.ts';
 import { SEED_RULE_BASE_POOL_SIZE, SEED_STATIC_KNOBS, seedRulePoolSize } from '../tuning/seed-baselines.ts';
 import type { KnobName, KnobValues, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import { CacheDynamics } from './cache-dynamics.ts';
-import type { CacheState } from './cache-model.ts';
+import { type CacheState, redisBytesPerKey } from './cache-model.ts';
 import { EMPTY_HPA_MEMORY, HPA_SYNC_SECONDS, type HpaMemory, hpaSync } from './hpa.ts';
 import { REQUEST_TIMEOUT_MS, type ReplicaOutcome, serveReplica } from './latency-model.ts';
 import { loadAt, type Scenario } from './scenario.ts';
@@ -25,8 +25,6 @@ import { type SeededRandom, seededRandom } from './seeded-random.ts';
 
 /** Seconds per simulation tick: one HPA sync. */
 export const TICK_SECONDS = HPA_SYNC_SECONDS;
-/** Redis memory per cached key besides its value: key, dict entry, object header, LRU clock. */
-export const REDIS_BYTES_PER_KEY_OVERHEAD = 96;
 /** Correlation time of the load noise: the noise is AR(1) with this time constant. */
 export const NOISE_CORRELATION_SECONDS = 600;
 /** RollingUpdate defaults of a Deployment: 25 % surge (rounded up), 25 % unavailable (rounded down). */
@@ -605,7 +603,10 @@ export function simulate(
   const random = seededRandom(seed);
   const reversalWindow =
     options.reversalWindowSeconds ?? DEFAULT_TUNING_SPEC.timings.stabilizationWindowSeconds;
-  const cache = new CacheDynamics(scenario, scenario.redis.valueBytes + REDIS_BYTES_PER_KEY_OVERHEAD);
+  const cache = new CacheDynamics(
+    scenario,
+    redisBytesPerKey({ valueBytes: scenario.redis.valueBytes, withTtl: scenario.redis.ttlSeconds > 0 }),
+  );
   const state = initialState(scenario, cache, controller);
   const evaluationTicks =
     controller.kind === 'engine'
