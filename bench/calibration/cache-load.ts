@@ -6,7 +6,12 @@
  * is set), pipelined from Node through ioredis.
  */
 import type { Redis } from 'ioredis';
-import { CacheModel, type CacheState, type KeyPopulation, redisBytesPerKey } from '../../operator/src/sim/cache-model.ts';
+import {
+  CacheModel,
+  type CacheState,
+  type KeyPopulation,
+  redisBytesPerKey,
+} from '../../operator/src/sim/cache-model.ts';
 import { seededRandom } from '../../operator/src/sim/seeded-random.ts';
 import { zipfSampler } from '../../risk-api/src/zipf.ts';
 import { startRedis } from '../../test/cluster/redis.ts';
@@ -159,7 +164,11 @@ function figuresOf(state: CacheState, rps: number): CacheFigures {
 }
 
 /** The model of a point, with the empty server's memory measured beside it. */
-function modelOf(point: CacheLoadPoint, fixedBytes: number, overrides: Partial<KeyPopulation> = {}): CacheModel {
+function modelOf(
+  point: CacheLoadPoint,
+  fixedBytes: number,
+  overrides: Partial<KeyPopulation> = {},
+): CacheModel {
   return new CacheModel({
     keys: point.keys,
     zipfExponent: point.zipfExponent,
@@ -298,7 +307,9 @@ export const CANDIDATE_SHAPES = [1, 2, 4, 6, 8, 12, 20, Number.POSITIVE_INFINITY
  * The fit of the sampled-LRU shape: root-mean-square hit-rate error (points) of the model with
  * each candidate shape over the results that evict and have no TTL (where only the shape acts).
  */
-export function evictionShapeFit(results: readonly CacheCalibration[]): { shape: number; rmsPoints: number }[] {
+export function evictionShapeFit(
+  results: readonly CacheCalibration[],
+): { shape: number; rmsPoints: number }[] {
   const evicting = results.filter((r) => r.real.evictedPerLookup > 0 && r.point.ttlSeconds === 0);
   return CANDIDATE_SHAPES.map((shape) => {
     let squares = 0;
