@@ -57,7 +57,7 @@ describe('fitting the replica model to runs', () => {
     expect(() => fitReplica([modelRun(cold, 20, 0.3)])).toThrow(/two setups/);
   });
 
-  it.each<[string, [number, number, number][], number | undefined]>([
+  it.each<[string, [number, number, number][], ReturnType<typeof measuredSaturation>]>([
     [
       'between the last rate that held and the first that broke',
       [
@@ -81,9 +81,9 @@ describe('fitting the replica model to runs', () => {
         [10, 50, 10],
         [20, 150, 20],
       ],
-      undefined,
+      'not reached',
     ],
-    ['broken from the first rate: not measurable', [[10, 500, 10]], undefined],
+    ['broken from the first rate', [[10, 500, 10]], 'below the lowest rate'],
   ])('saturation: %s', (_name, points, expected) => {
     const setupRuns = points.map(([offered, p95, served]) => ({
       ...modelRun(cold, offered, 0.3),

@@ -83,12 +83,15 @@ export function saturated(run: LatencyRun): boolean {
 
 /**
  * Measured saturation rate of one setup's runs: midway between the highest rate that held and the
- * lowest that broke; undefined when no run broke or none held.
+ * lowest that broke; 'not reached' when none broke, 'below the lowest rate' when the first broke.
  */
-export function measuredSaturation(runs: readonly LatencyRun[]): number | undefined {
+export function measuredSaturation(
+  runs: readonly LatencyRun[],
+): number | 'not reached' | 'below the lowest rate' {
   const sorted = [...runs].sort((a, b) => a.offeredRps - b.offeredRps);
   const broke = sorted.findIndex(saturated);
-  if (broke <= 0) return undefined;
+  if (broke < 0) return 'not reached';
+  if (broke === 0) return 'below the lowest rate';
   return ((sorted[broke - 1] as LatencyRun).offeredRps + (sorted[broke] as LatencyRun).offeredRps) / 2;
 }
 
@@ -150,7 +153,7 @@ export function formatLatencyCalibration(runs: readonly LatencyRun[], params: Fi
     const model = modelSaturation(params, first.setup.poolSize, hitRate);
     lines.push(
       `| ${first.setup.endpoint}, pool ${first.setup.poolSize}, TTL ${first.setup.ttlSeconds} s | ${f(hitRate, 3)} | ` +
-        `${real === undefined ? 'not reached' : f(real, 0)} · ${f(model, 0)}${real === undefined ? '' : ` (${model >= real ? '+' : ''}${f(100 * (model / real - 1))} %)`} |`,
+        `${typeof real === 'number' ? f(real, 0) : real} · ${model < 1 ? 'below 1' : f(model, 0)}${typeof real === 'number' ? ` (${model >= real ? '+' : ''}${f(100 * (model / real - 1))} %)` : ''} |`,
     );
   }
   return lines.join('\n');
