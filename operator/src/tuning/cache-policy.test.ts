@@ -110,6 +110,23 @@ describe('recommendMaxMemory', () => {
     expect(need.reason).toMatch(reason);
   });
 
+  it.each<[string, boolean, number | undefined]>([
+    ['keeps idle memory for the remembered peak while the fleet may need it', false, undefined],
+    ['at its floor with CPU to spare, sizes idle memory for today’s use', true, 375],
+  ])('%s', (_name, atFloor, expected) => {
+    const quietNight = redis({
+      hitsPerSecond: 1700,
+      missesPerSecond: 300,
+      evictedKeysPerSecond: 0,
+      expiredKeysPerSecond: 300,
+      usedMemoryBytes: 300 * MIB,
+    });
+    const need = recommendMaxMemory(spec, quietNight, 1728, PRIOR_MISS_CURVE_EXPONENT, 1700 * MIB, 2000, {
+      atFloor,
+    });
+    expect(need.valueMiB).toBe(expected);
+  });
+
   it('keeps idle-looking memory that the forecast peak load would fill', () => {
     const signals = {
       hitsPerSecond: 1900,

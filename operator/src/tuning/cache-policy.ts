@@ -22,6 +22,12 @@ export const CPU_BOUND_CAPACITY_MISS_AIM = 0.01;
 export interface MemoryContext {
   /** cpuBound: the HPA runs more replicas than the floor, so CPU saved on misses is pods saved. @default false */
   readonly cpuBound?: boolean;
+  /**
+   * atFloor: the fleet runs at its `minReplicas` with CPU below the HPA target, so hits it would
+   * lose cost no pod now; idle memory is then sized for today's use, not kept for the
+   * remembered or forecast peak (it grows back once the fleet is CPU-bound). @default false
+   */
+  readonly atFloor?: boolean;
 }
 
 /** Hit-rate anatomy of one snapshot. */
@@ -150,13 +156,15 @@ export function recommendMaxMemory(
   // With a TTL, the keys' footprint grows with the request rate, at most linearly (each key's
   // resident share λτ / (1 + λτ) is concave in λ), so scale what we saw to the forecast peak.
   const loadGrowth = Math.max(1, forecastPeakRps / Math.max(snapshot.requestsPerSecond, 1e-9));
-  const footprintMiB = Math.max(usedMiB * loadGrowth, peakUsedBytes / MIB);
+  const footprintMiB = context.atFloor ? usedMiB : Math.max(usedMiB * loadGrowth, peakUsedBytes / MIB);
   if (capacityMissRatio < NEGLIGIBLE_CAPACITY_MISSES && footprintMiB * IDLE_HEADROOM < currentMiB) {
     // Nothing is evicted and the keys would not fill this much even at the forecast peak: the
     // memory is idle whatever the hit rate (TTL misses are not cured by memory), so release it.
     return {
       valueMiB: clamp(footprintMiB * IDLE_HEADROOM),
-      reason: `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used, at most ${Math.round(footprintMiB)} MiB at the forecast peak of ${Math.round(forecastPeakRps)} rps; shrink to that + 25 %`,
+      reason: context.atFloor
+        ? `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used and the fleet at its floor with CPU to spare; shrink to that + 25 %`
+        : `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used, at most ${Math.round(footprintMiB)} MiB at the forecast peak of ${Math.round(forecastPeakRps)} rps; shrink to that + 25 %`,
     };
   }
   if (hitRate < spec.slo.cacheHitRate + HIT_RATE_MARGIN) {

@@ -74,7 +74,12 @@ export function proposeKnobs(
     exponent,
     peakUsedBytes,
     PEAK_HEADROOM * peakRps,
-    { cpuBound: snapshot.readyReplicas > current.minReplicas },
+    {
+      cpuBound: snapshot.readyReplicas > current.minReplicas,
+      atFloor:
+        snapshot.readyReplicas <= current.minReplicas &&
+        snapshot.cpuUtilization < spec.hpaTargetCpuUtilization,
+    },
   );
   if (memory.valueMiB !== undefined) {
     proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });
