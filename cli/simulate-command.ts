@@ -3,13 +3,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   comparePolicies,
   formatTable,
-  formatVerdict,
-  judgeGoal,
   POLICY_NAMES,
   type PolicyName,
   rowsFor,
   seedsFor,
-} from '../operator/src/sim/benchmark.ts';
+} from '../bench/sim/benchmark.ts';
+import { formatVerdict, judgeGoal } from '../bench/sim/goal.ts';
 import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
 
 const POLICY_CHOICES = [...POLICY_NAMES, 'all'] as const;
@@ -37,8 +36,9 @@ export function simulateCommand(): Command {
           '  seed-rules   seed-static plus the guide’s DynamicConnectionPool rule\n' +
           '  best-static  the best fixed configuration for this scenario, by grid search in hindsight\n' +
           'and prints per policy: SLO-violation minutes, failed requests, pod-hours, Redis GB-hours,\n' +
-          'DB connection-hours, knob changes and direction reversals. Scenarios with load noise run\n' +
-          'three seeds and report medians.',
+          'DB connection-hours, their priced cost (prices per scenario, see bench/scenarios/README.md),\n' +
+          'knob changes and direction reversals, and whether the engine meets its goal. Scenarios with\n' +
+          'load noise run three seeds and report medians.',
       )
       // addCommand() does not pass the program's settings down; report errors and help the same way.
       .exitOverride()
@@ -69,7 +69,7 @@ export function simulateCommand(): Command {
           const policies = options.policy === 'all' ? POLICY_NAMES : [options.policy];
           const summaries = comparePolicies(scenario, policies);
           if (options.json) {
-            const verdict = judgeGoal(summaries);
+            const verdict = judgeGoal(scenario, summaries);
             console.log(
               JSON.stringify(
                 {
@@ -88,7 +88,7 @@ export function simulateCommand(): Command {
             );
           } else {
             console.log(formatTable(rowsFor(scenario, summaries)));
-            const verdict = judgeGoal(summaries);
+            const verdict = judgeGoal(scenario, summaries);
             if (verdict) {
               console.log(`\nGoal of the tuning engine on this scenario: ${verdict.met ? 'met' : 'missed'}`);
               console.log(formatVerdict(verdict).join('\n'));
@@ -96,7 +96,7 @@ export function simulateCommand(): Command {
           }
           if (options.report) {
             // Loaded on use: the chart renderer (Vega) is large, and only --report needs it.
-            const { writeReport } = await import('../operator/src/sim/report.ts');
+            const { writeReport } = await import('../bench/sim/report.ts');
             const files = await writeReport(resolve(options.report), scenario, summaries);
             console.error(`wrote ${files.length} files to ${resolve(options.report)}`);
           }

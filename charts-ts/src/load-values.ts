@@ -5,6 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import {
+  MAXMEMORY_SHARE_PERCENT,
+  maxmemoryCeilingForLimitMiB,
+} from '../../operator/src/api/v1alpha1/redis-maxmemory-ceiling.ts';
 import { describe, type SchemaNode, schemaProblems, withDefaults } from './json-schema-check.ts';
 import { type Values, ValuesSchema } from './values.ts';
 
@@ -86,10 +90,10 @@ function crossFieldProblems(v: Values): string[] {
     ordered(`${field}.cpuRequestMillis`, r.cpuRequestMillis, `${field}.cpuLimitMillis`, r.cpuLimitMillis);
     ordered(`${field}.memoryRequestMiB`, r.memoryRequestMiB, `${field}.memoryLimitMiB`, r.memoryLimitMiB);
   }
-  const maxmemoryCeiling = Math.floor((v.redis.resources.memoryLimitMiB * 3) / 4);
+  const maxmemoryCeiling = maxmemoryCeilingForLimitMiB(v.redis.resources.memoryLimitMiB);
   if (v.redis.maxmemoryMiB > maxmemoryCeiling) {
     problems.push(
-      `redis.maxmemoryMiB: ${v.redis.maxmemoryMiB} is invalid; allowed: at most 75% of redis.resources.memoryLimitMiB (${maxmemoryCeiling})`,
+      `redis.maxmemoryMiB: ${v.redis.maxmemoryMiB} is invalid; allowed: at most ${MAXMEMORY_SHARE_PERCENT}% of redis.resources.memoryLimitMiB (${maxmemoryCeiling})`,
     );
   }
   const p = v.operator.profile;
@@ -108,7 +112,7 @@ function crossFieldProblems(v: Values): string[] {
   );
   if (p.redisMaxmemoryMaxMiB > maxmemoryCeiling) {
     problems.push(
-      `operator.profile.redisMaxmemoryMaxMiB: ${p.redisMaxmemoryMaxMiB} is invalid; allowed: at most 75% of redis.resources.memoryLimitMiB (${maxmemoryCeiling})`,
+      `operator.profile.redisMaxmemoryMaxMiB: ${p.redisMaxmemoryMaxMiB} is invalid; allowed: at most ${MAXMEMORY_SHARE_PERCENT}% of redis.resources.memoryLimitMiB (${maxmemoryCeiling})`,
     );
   }
   ordered(

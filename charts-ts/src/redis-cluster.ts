@@ -2,6 +2,10 @@ import type { V1ConfigMap, V1Service, V1ServiceAccount, V1StatefulSet } from '@k
 import { Construct } from 'constructs';
 import { maxMemoryConf } from '../../operator/src/actuators/redis-maxmemory.ts';
 import { REDIS_MAXMEMORY_CONFIG_KEY } from '../../operator/src/api/v1alpha1/constants.ts';
+import {
+  MAXMEMORY_SHARE_PERCENT,
+  maxmemoryCeilingForLimitMiB,
+} from '../../operator/src/api/v1alpha1/redis-maxmemory-ceiling.ts';
 import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
@@ -65,10 +69,10 @@ export class RedisCluster extends Construct {
         `RedisCluster: config.masters must be at least 3 (a cluster needs a quorum), got ${c.masters}`,
       );
     }
-    const ceiling = Math.floor((c.resources.memoryLimitMiB * 3) / 4);
+    const ceiling = maxmemoryCeilingForLimitMiB(c.resources.memoryLimitMiB);
     if (c.maxmemoryMiB > ceiling) {
       throw new Error(
-        `RedisCluster: config.maxmemoryMiB must be at most 75% of config.resources.memoryLimitMiB (${ceiling}), got ${c.maxmemoryMiB}`,
+        `RedisCluster: config.maxmemoryMiB must be at most ${MAXMEMORY_SHARE_PERCENT}% of config.resources.memoryLimitMiB (${ceiling}), got ${c.maxmemoryMiB}`,
       );
     }
     this.name = props.name ?? 'redis-cluster';

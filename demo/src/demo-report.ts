@@ -6,8 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import { renderVegaLiteSvg } from '../../bench/sim/report.ts';
 import type { Decision } from '../../operator/src/api/v1alpha1/index.ts';
-import { renderVegaLiteSvg } from '../../operator/src/sim/report.ts';
 import type { DemoSample } from './demo-sample.ts';
 
 /** A phase as the demo's result reports it (the `--json` shape). */

@@ -1,6 +1,13 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { CacheModel } from './cache-model.ts';
+import {
+  CacheModel,
+  jemallocSizeClass,
+  REDIS_EXPIRED_RESIDENT_SHARE,
+  REDIS_SAMPLED_LRU_SHAPE,
+  type RedisKeyShape,
+  redisBytesPerKey,
+} from './cache-model.ts';
 
 const MIB = 1024 * 1024;
 
@@ -36,5 +43,93 @@ describe('cache model (Che approximation with TTL)', () => {
   it('a hot single key under pure LRU is always a hit', () => {
     const one = new CacheModel({ keys: 1, zipfExponent: 1, bytesPerKey: 100, ttlSeconds: 0 });
     expect(one.state(100, MIB).hitRate).toBeCloseTo(1);
+  });
+});
+
+describe('Redis memory per key (jemalloc size classes)', () => {
+  it.each([
+    [1, 8],
+    [8, 8],
+    [9, 16],
+    [24, 32],
+    [128, 128],
+    [129, 160],
+    [518, 640],
+    [1030, 1280],
+    [2054, 2560],
+    [4102, 5120],
+    [16_385, 20_480],
+  ])('a request of %i B takes %i B', (bytes, size) => {
+    expect(jemallocSizeClass(bytes)).toBe(size);
+  });
+
+  // Bytes a key takes beside its hash-table slots; measured on redis-server 7.0 (jemalloc 5.3) as
+  // (used_memory − empty server) / keys − table slots: see `npm run bench -- calibration`.
+  it.each<[string, RedisKeyShape, number]>([
+    ['1 KiB value, short key', { keyBytes: 10, valueBytes: 1024, withTtl: false }, 32 + 16 + 16 + 1280],
+    ['512 B value', { keyBytes: 10, valueBytes: 512, withTtl: false }, 32 + 16 + 16 + 640],
+    ['2 KiB value', { keyBytes: 10, valueBytes: 2048, withTtl: false }, 32 + 16 + 16 + 2560],
+    ['32 B value, stored embstr', { keyBytes: 10, valueBytes: 32, withTtl: false }, 32 + 16 + 64],
+    [
+      '1 KiB value with a TTL: an entry in expires too',
+      { keyBytes: 10, valueBytes: 1024, withTtl: true },
+      1376,
+    ],
+    [
+      'a 40-byte key needs an sdshdr8',
+      { keyBytes: 40, valueBytes: 1024, withTtl: false },
+      32 + 48 + 16 + 1280,
+    ],
+  ])('%s', (_name, shape, bytes) => {
+    expect(redisBytesPerKey(shape)).toBe(bytes);
+  });
+
+  it('used memory counts the empty server and a power-of-two hash table beside the keys', () => {
+    const fits = new CacheModel({
+      keys: 5000,
+      zipfExponent: 0.9,
+      bytesPerKey: 1344,
+      ttlSeconds: 0,
+      fixedBytes: 1_000_000,
+    });
+    const state = fits.state(1000, 64 * MIB);
+    expect(state.residentKeys).toBeCloseTo(5000, 6);
+    expect(state.usedMemoryBytes).toBeCloseTo(1_000_000 + 5000 * 1344 + 8 * 8192, 3);
+  });
+});
+
+describe('sampled LRU (eviction age Gamma-distributed around Che’s T)', () => {
+  const population = { keys: 200_000, zipfExponent: 0.9, bytesPerKey: 1344, ttlSeconds: 0 };
+  const hitRate = (evictionShape: number) =>
+    new CacheModel({ ...population, evictionShape }).state(5000, 64 * MIB).hitRate;
+
+  it('sits between random eviction and exact LRU, closer to LRU as the shape grows', () => {
+    const rates = [1, 2, REDIS_SAMPLED_LRU_SHAPE, 50, Number.POSITIVE_INFINITY].map(hitRate);
+    expect(rates).toEqual([...rates].sort((a, b) => a - b));
+    expect(hitRate(Number.POSITIVE_INFINITY) - hitRate(1)).toBeGreaterThan(0.03);
+  });
+
+  it('changes nothing when every key fits', () => {
+    const big = (evictionShape: number) =>
+      new CacheModel({ ...population, evictionShape }).state(5000, 4096 * MIB).hitRate;
+    expect(big(REDIS_SAMPLED_LRU_SHAPE)).toBe(big(Number.POSITIVE_INFINITY));
+  });
+});
+
+describe('expired keys that linger', () => {
+  it('take memory beside the live keys, and DBSIZE counts them', () => {
+    const base = { keys: 5000, zipfExponent: 0.9, bytesPerKey: 1376, ttlSeconds: 5 };
+    const none = new CacheModel({ ...base, expiredResidentShare: 0 }).state(2000, 64 * MIB);
+    const some = new CacheModel(base).state(2000, 64 * MIB);
+    expect(some.hitRate).toBeCloseTo(none.hitRate, 9);
+    expect(some.residentKeys).toBeCloseTo(none.residentKeys / (1 - REDIS_EXPIRED_RESIDENT_SHARE), 6);
+    expect(some.usedMemoryBytes).toBeGreaterThan(none.usedMemoryBytes);
+  });
+
+  it('leave less room for live keys when memory binds, so the hit rate drops', () => {
+    const base = { keys: 50_000, zipfExponent: 0.99, bytesPerKey: 1376, ttlSeconds: 10 };
+    const none = new CacheModel({ ...base, expiredResidentShare: 0 }).state(8000, 16 * MIB);
+    const some = new CacheModel(base).state(8000, 16 * MIB);
+    expect(some.hitRate).toBeLessThan(none.hitRate);
   });
 });

@@ -16,7 +16,7 @@ describe('scenario files', () => {
     },
   );
 
-  it('ships the eight standard scenarios of the issue', () => {
+  it('ships the standard scenarios: issue 5’s eight and issue 13’s three', () => {
     expect(
       readdirSync(scenarioDir)
         .filter((f) => f.endsWith('.yaml'))
@@ -26,10 +26,13 @@ describe('scenario files', () => {
       'db-constrained.yaml',
       'diurnal-day.yaml',
       'flash-spike.yaml',
+      'growing-working-set.yaml',
       'noisy-week.yaml',
+      'open-close-spikes.yaml',
       'slow-ramp.yaml',
       'step-up-down.yaml',
       'ttl-bound.yaml',
+      'universe-swap.yaml',
     ]);
   });
 
@@ -77,6 +80,26 @@ describe('scenario files', () => {
       'a metric gap ending before it starts',
       { metricGaps: [{ fromMinute: 20, toMinute: 10 }] },
       /metricGaps\[0\].toMinute must be a number in \[20, 60\]/,
+    ],
+    [
+      'a working set growing faster than load squared',
+      { redis: { keysLoadExponent: 3 } },
+      /redis.keysLoadExponent must be a number in \[0, 2\], got 3/,
+    ],
+    [
+      'universe replacements out of order',
+      { redis: { universeReplacedAtMinutes: [30, 20] } },
+      /redis.universeReplacedAtMinutes\[1\] must be a number in \[30, 60\], got 20/,
+    ],
+    [
+      'a universe replacement after the end',
+      { redis: { universeReplacedAtMinutes: [90] } },
+      /redis.universeReplacedAtMinutes\[0\] must be a number in \[0, 60\], got 90/,
+    ],
+    [
+      'a negative price',
+      { prices: { redisGbHour: -1 } },
+      /prices.redisGbHour must be a number in \[0, 1000\], got -1/,
     ],
   ])('rejects %s, naming the field and its range', (_name, overrides, message) => {
     expect(() => parseScenario({ ...minimal, ...overrides })).toThrow(message);

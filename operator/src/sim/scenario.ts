@@ -51,6 +51,29 @@ export interface RedisEnvironment {
   readonly valueBytes: number;
   /** ttlSeconds: TTL set at insertion (0: none). */
   readonly ttlSeconds: number;
+  /**
+   * keysLoadExponent: how the number of distinct keys follows the load curve, keys ∝ load^e
+   * (`keys` at the first point's load); 0 keeps it fixed, 1 makes it grow as the load does.
+   */
+  readonly keysLoadExponent: number;
+  /**
+   * universeReplacedAtMinutes: minutes at which every key is replaced by a new one (a new
+   * trading day's instruments, a key-format change): the cache holds only dead keys and warms again.
+   */
+  readonly universeReplacedAtMinutes: readonly number[];
+}
+
+/**
+ * What resources cost, to price a run: the verdict compares policies on one figure besides the
+ * resource columns, so trading cheap memory for expensive pods shows as the loss it is.
+ */
+export interface Prices {
+  /** podHourPerVcpu: dollars per hour of an API pod per vCPU of its request, memory included. */
+  readonly podHourPerVcpu: number;
+  /** redisGbHour: dollars per GiB-hour of Redis `maxmemory`. */
+  readonly redisGbHour: number;
+  /** dbConnectionHour: dollars per hour of one open PostgreSQL connection. */
+  readonly dbConnectionHour: number;
 }
 
 /** A point of the load curve. */
@@ -95,6 +118,8 @@ export interface Scenario {
   readonly load: LoadSpec;
   /** metricGaps: ranges where the metric pipeline returns nothing (the engine must fail static). */
   readonly metricGaps: readonly MinuteRange[];
+  /** prices: what pods, Redis memory and DB connections cost, for the run's priced cost. */
+  readonly prices: Prices;
 }
 
 /** Defaults for every optional field; documented in bench/scenarios/README.md. */
@@ -112,8 +137,22 @@ export const SCENARIO_DEFAULTS = {
     hpaTargetCpuUtilization: 0.7,
     replicaCeiling: 20,
   },
-  redis: { memoryLimitMiB: 4096, keys: 1_000_000, zipfExponent: 0.99, valueBytes: 1024, ttlSeconds: 3600 },
+  redis: {
+    memoryLimitMiB: 4096,
+    keys: 1_000_000,
+    zipfExponent: 0.99,
+    valueBytes: 1024,
+    ttlSeconds: 3600,
+    keysLoadExponent: 0,
+    universeReplacedAtMinutes: [],
+  },
   noise: 0,
+  /**
+   * Default prices, the ones issue 13 judges the engine at: $0.048 an hour for a pod of 1 vCPU
+   * with its memory (an m6i.large, 2 vCPU and 8 GiB, lists at $0.096 an hour on demand in
+   * us-east-1), $0.006 per GiB-hour of Redis memory, $0.0001 per PostgreSQL connection-hour.
+   */
+  prices: { podHourPerVcpu: 0.048, redisGbHour: 0.006, dbConnectionHour: 0.0001 },
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -143,6 +182,25 @@ function section(raw: Raw, key: string): Raw {
   const value = raw[key] ?? {};
   if (!isObject(value)) throw new RangeError(`${key} must be a mapping, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** An ascending list of minutes within the run, each checked against its bounds. */
+function minuteList(raw: Raw, field: string, fallback: readonly number[], durationMinutes: number): number[] {
+  const key = field.split('.').pop() as string;
+  const value = raw[key] ?? fallback;
+  if (!Array.isArray(value))
+    throw new RangeError(`${field} must be a list of minutes, got ${JSON.stringify(value)}`);
+  const minutes: number[] = [];
+  value.forEach((minute, i) => {
+    const min = minutes[i - 1] ?? 0;
+    if (typeof minute !== 'number' || !Number.isFinite(minute) || minute < min || minute > durationMinutes) {
+      throw new RangeError(
+        `${field}[${i}] must be a number in [${min}, ${durationMinutes}], got ${JSON.stringify(minute)}`,
+      );
+    }
+    minutes.push(minute);
+  });
+  return minutes;
 }
 
 function parseCsvLoad(text: string, source: string): LoadPoint[] {
@@ -224,6 +282,13 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     zipfExponent: numberField(redisRaw, 'redis', 'zipfExponent', r.zipfExponent, 0, 3),
     valueBytes: numberField(redisRaw, 'redis', 'valueBytes', r.valueBytes, 1, 512 * 1024 * 1024),
     ttlSeconds: numberField(redisRaw, 'redis', 'ttlSeconds', r.ttlSeconds, 0, 365 * 86_400),
+    keysLoadExponent: numberField(redisRaw, 'redis', 'keysLoadExponent', r.keysLoadExponent, 0, 2),
+    universeReplacedAtMinutes: minuteList(
+      redisRaw,
+      'redis.universeReplacedAtMinutes',
+      r.universeReplacedAtMinutes,
+      durationMinutes,
+    ),
   };
   if (!isObject(raw.load)) throw new RangeError('load is required: a mapping with points or csv');
   const loadRaw = raw.load;
@@ -269,6 +334,13 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
       toMinute: numberField(g, `metricGaps[${i}]`, 'toMinute', undefined, fromMinute, durationMinutes),
     };
   });
+  const pricesRaw = section(raw, 'prices');
+  const pr = SCENARIO_DEFAULTS.prices;
+  const prices: Prices = {
+    podHourPerVcpu: numberField(pricesRaw, 'prices', 'podHourPerVcpu', pr.podHourPerVcpu, 0, 1000),
+    redisGbHour: numberField(pricesRaw, 'prices', 'redisGbHour', pr.redisGbHour, 0, 1000),
+    dbConnectionHour: numberField(pricesRaw, 'prices', 'dbConnectionHour', pr.dbConnectionHour, 0, 1000),
+  };
   return {
     name,
     description,
@@ -279,6 +351,7 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     redis,
     load: { points: points.map((p) => ({ minute: p.minute, rps: p.rps })), noise },
     metricGaps,
+    prices,
   };
 }
 

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { connectionBudget } from '../tuning/tuning-spec.ts';
-import { judgeGoal, type PolicySummary } from './benchmark.ts';
 import { parseScenario } from './scenario.ts';
-import { engineController, SEED_RULES, SEED_STATIC, simulate, tuningSpecFor } from './simulate.ts';
+import {
+  engineController,
+  pricedCost,
+  SEED_RULES,
+  SEED_STATIC,
+  simulate,
+  tuningSpecFor,
+} from './simulate.ts';
 
 const scenario = parseScenario({
   name: 'short-swell',
@@ -60,33 +66,34 @@ describe('simulate', () => {
     expect(run.totals.redisGbHours).toBeCloseTo(0.5 * 2);
     expect(run.series).toHaveLength(120);
   });
+
+  it('prices a run at the scenario’s prices: pods per vCPU, Redis per GiB-hour, connections per hour', () => {
+    const run = simulate(scenario, SEED_STATIC);
+    const { podHours, redisGbHours, dbConnectionHours } = run.totals;
+    expect(run.totals.pricedCost).toBeCloseTo(
+      podHours * 0.048 + redisGbHours * 0.006 + dbConnectionHours * 0.0001,
+      9,
+    );
+  });
 });
 
-describe('judgeGoal', () => {
-  const totals = (violations: number, pods: number) => ({
-    sloViolationMinutes: violations,
-    failedRequests: 0,
-    requests: 1,
-    podHours: pods,
-    redisGbHours: 1,
-    dbConnectionHours: 1,
-    knobChanges: 0,
-    reversals: 0,
-    reversalsInWindow: 0,
-    peakDbConnections: 1,
-  });
-  const summaries = (ours: number, oursPods: number): PolicySummary[] => [
-    { policy: 'ours', totals: totals(ours, oursPods), runs: [] },
-    { policy: 'seed-static', totals: totals(10, 10), runs: [] },
-    { policy: 'seed-rules', totals: totals(12, 10), runs: [] },
-    { policy: 'best-static', totals: totals(1.9, 10), runs: [] },
-  ];
-
-  it.each<[string, number, number, boolean]>([
-    ['met: 2 min ≤ 20 % of 10 and within 10 % of best-static', 2, 10, true],
-    ['missed: too many violations', 2.5, 10, false],
-    ['missed: more pod-hours than seed-static', 2, 10.5, false],
-  ])('%s', (_name, violations, pods, met) => {
-    expect(judgeGoal(summaries(violations, pods))?.met).toBe(met);
+describe('pricedCost', () => {
+  const usage = { podHours: 10, redisGbHours: 100, dbConnectionHours: 1000 };
+  it.each<[string, Record<string, unknown>, number]>([
+    ['default prices', {}, 10 * 0.048 + 100 * 0.006 + 1000 * 0.0001],
+    ['2-vCPU pods cost twice per pod-hour', { app: { cpuCores: 2 } }, 20 * 0.048 + 0.6 + 0.1],
+    [
+      'a scenario’s own prices',
+      { prices: { podHourPerVcpu: 0.1, redisGbHour: 0, dbConnectionHour: 0.001 } },
+      1 + 1,
+    ],
+  ])('%s', (_name, fields, dollars) => {
+    const priced = parseScenario({
+      name: 'p',
+      durationMinutes: 1,
+      load: { points: [{ minute: 0, rps: 1 }] },
+      ...fields,
+    });
+    expect(pricedCost(priced, usage)).toBeCloseTo(dollars, 9);
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   breakDownMisses,
+  cacheUnsettled,
   fitMissCurveExponent,
   PRIOR_MISS_CURVE_EXPONENT,
   recommendMaxMemory,
 } from './cache-policy.ts';
 import { healthySnapshot, TEST_SPEC } from './test-fixtures.ts';
+import { maxMemoryCeilingMiB } from './tuning-spec.ts';
 import type { RedisSignals } from './types.ts';
 
 const spec = TEST_SPEC;
@@ -74,6 +76,55 @@ describe('recommendMaxMemory', () => {
     const need = recommendMaxMemory(spec, redis(signals), current, PRIOR_MISS_CURVE_EXPONENT, 0, 2000);
     expect(need.valueMiB).toBe(expected);
     expect(need.reason).toMatch(reason);
+  });
+
+  it.each<[string, boolean, Partial<RedisSignals>, number | undefined, RegExp]>([
+    [
+      'a CPU-bound fleet grows memory for eviction misses although the hit-rate target holds',
+      true,
+      { hitsPerSecond: 1840, missesPerSecond: 160, evictedKeysPerSecond: 100, expiredKeysPerSecond: 60 },
+      12800, // 512 × (5 % eviction misses / 1 %)^(1 / 0.5), then the ceiling
+      /fleet runs above its floor, so eviction misses cost pods; .* needs 12800 MiB/,
+    ],
+    [
+      'a fleet at its floor keeps the memory: fewer misses would save no pod',
+      false,
+      { hitsPerSecond: 1840, missesPerSecond: 160, evictedKeysPerSecond: 100, expiredKeysPerSecond: 60 },
+      undefined,
+      /target holds/,
+    ],
+    [
+      'a CPU-bound fleet whose eviction misses are already rare keeps the memory',
+      true,
+      { hitsPerSecond: 1900, missesPerSecond: 100, evictedKeysPerSecond: 15, expiredKeysPerSecond: 85 },
+      undefined,
+      /target holds/,
+    ],
+  ])('%s', (_name, cpuBound, signals, expected, reason) => {
+    const need = recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 2000, {
+      cpuBound,
+    });
+    expect(need.valueMiB).toBe(
+      expected === undefined ? undefined : Math.min(expected, maxMemoryCeilingMiB(spec)),
+    );
+    expect(need.reason).toMatch(reason);
+  });
+
+  it.each<[string, boolean, number | undefined]>([
+    ['keeps idle memory for the remembered peak while the fleet may need it', false, undefined],
+    ['at its floor with CPU to spare, sizes idle memory for today’s use', true, 375],
+  ])('%s', (_name, atFloor, expected) => {
+    const quietNight = redis({
+      hitsPerSecond: 1700,
+      missesPerSecond: 300,
+      evictedKeysPerSecond: 0,
+      expiredKeysPerSecond: 300,
+      usedMemoryBytes: 300 * MIB,
+    });
+    const need = recommendMaxMemory(spec, quietNight, 1728, PRIOR_MISS_CURVE_EXPONENT, 1700 * MIB, 2000, {
+      atFloor,
+    });
+    expect(need.valueMiB).toBe(expected);
   });
 
   it('keeps idle-looking memory that the forecast peak load would fill', () => {
@@ -153,5 +204,44 @@ describe('miss breakdown and curve fit', () => {
     };
     expect(fitMissCurveExponent(change, before, after)).toBeCloseTo(1);
     expect(fitMissCurveExponent(undefined, before, after)).toBe(PRIOR_MISS_CURVE_EXPONENT);
+  });
+});
+
+describe('cacheUnsettled', () => {
+  /** A snapshot at `rps` with hit rate `hit`, at 512 MiB unless `maxMiB` says otherwise. */
+  const at = (rps: number, hit: number, maxMiB = 512) =>
+    healthySnapshot(1000, {
+      requestsPerSecond: rps,
+      redis: {
+        hitsPerSecond: rps * hit,
+        missesPerSecond: rps * (1 - hit),
+        evictedKeysPerSecond: rps * (1 - hit),
+        expiredKeysPerSecond: 0,
+        maxMemoryBytes: maxMiB * MIB,
+      },
+    });
+  const steady = Array.from({ length: 10 }, () => at(1500, 0.92));
+
+  it.each<[string, ReturnType<typeof at>[], ReturnType<typeof at>, RegExp | undefined]>([
+    ['a steady cache is settled', steady, at(1500, 0.91), undefined],
+    [
+      'a collapse at the same memory and load is not',
+      steady,
+      at(1500, 0.5),
+      /hit rate between 50.0 % and 92.0 %/,
+    ],
+    [
+      'nor is the warm-up after it',
+      [...steady.slice(0, 5), at(1500, 0.5), at(1500, 0.7)],
+      at(1500, 0.8),
+      /cache not settled/,
+    ],
+    ['a hit rate that moved with a memory change is settled', steady, at(1500, 0.97, 1024), undefined],
+    ['a hit rate that moved with the load is settled', steady, at(4000, 0.8), undefined],
+    ['it settles once the swing leaves the window', [at(1500, 0.5), ...steady], at(1500, 0.92), undefined],
+  ])('%s', (_name, history, snapshot, reason) => {
+    const problem = cacheUnsettled(history, snapshot);
+    if (reason) expect(problem).toMatch(reason);
+    else expect(problem).toBeUndefined();
   });
 });

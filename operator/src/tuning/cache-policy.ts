@@ -10,6 +10,25 @@ export const PRIOR_MISS_CURVE_EXPONENT = 0.5;
 const IDLE_HEADROOM = 1.25;
 /** A cache whose evictions cause fewer misses than this share of requests is not memory-bound. */
 const NEGLIGIBLE_CAPACITY_MISSES = 0.002;
+/**
+ * While the HPA runs the fleet above its floor, CPU decides how many pods run, and every eviction
+ * miss is a DB query and the CPU of a miss instead of a hit; memory then grows until eviction
+ * misses are at most this share of lookups, even when the hit-rate target already holds. A GiB
+ * of Redis memory costs far less than the CPU those misses take, so this trades memory for pods.
+ */
+export const CPU_BOUND_CAPACITY_MISS_AIM = 0.01;
+
+/** What the memory policy knows of the fleet besides the cache. */
+export interface MemoryContext {
+  /** cpuBound: the HPA runs more replicas than the floor, so CPU saved on misses is pods saved. @default false */
+  readonly cpuBound?: boolean;
+  /**
+   * atFloor: the fleet runs at its `minReplicas` with CPU below the HPA target, so hits it would
+   * lose cost no pod now; idle memory is then sized for today's use, not kept for the
+   * remembered or forecast peak (it grows back once the fleet is CPU-bound). @default false
+   */
+  readonly atFloor?: boolean;
+}
 
 /** Hit-rate anatomy of one snapshot. */
 export interface MissBreakdown {
@@ -58,6 +77,43 @@ export function fitMissCurveExponent(
   return Math.min(2, Math.max(0.2, fitted));
 }
 
+/** Snapshots looked back on to tell whether the cache is in a steady state. */
+export const CACHE_SETTLE_SNAPSHOTS = 10;
+/** A hit rate that moved by more than this at the same maxmemory and load is not a steady state. */
+export const CACHE_UNSETTLED_HIT_RATE_SWING = 0.05;
+/** Snapshots whose load differs by more than this share are not compared. */
+const CACHE_SETTLE_LOAD_BAND = 0.2;
+
+/**
+ * Why the cache is not in a steady state, or undefined when it is. At the same `maxmemory` and
+ * load a cache's hit rate only moves when its content does: a key universe that was replaced (a
+ * new day's keys, a new key format) collapses it and warms it back, while Redis reports evictions
+ * of the dead keys throughout. The memory policy assumes a steady state (its miss curve does), so
+ * it waits while the hit rate swings by more than {@link CACHE_UNSETTLED_HIT_RATE_SWING} between
+ * comparable snapshots of the last {@link CACHE_SETTLE_SNAPSHOTS}.
+ */
+export function cacheUnsettled(
+  history: readonly MetricSnapshot[],
+  snapshot: MetricSnapshot,
+): string | undefined {
+  const now = breakDownMisses(snapshot);
+  if (!now) return undefined;
+  let lowest = now.hitRate;
+  let highest = now.hitRate;
+  for (const s of history.slice(-CACHE_SETTLE_SNAPSHOTS)) {
+    if (s.redis.maxMemoryBytes !== snapshot.redis.maxMemoryBytes) continue;
+    const load = s.requestsPerSecond / Math.max(snapshot.requestsPerSecond, 1e-9);
+    if (Math.abs(load - 1) > CACHE_SETTLE_LOAD_BAND) continue;
+    const hitRate = breakDownMisses(s)?.hitRate;
+    if (hitRate === undefined) continue;
+    lowest = Math.min(lowest, hitRate);
+    highest = Math.max(highest, hitRate);
+  }
+  if (highest - lowest <= CACHE_UNSETTLED_HIT_RATE_SWING) return undefined;
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  return `cache not settled: hit rate between ${pct(lowest)} and ${pct(highest)} over the last ${CACHE_SETTLE_SNAPSHOTS} snapshots at the same maxmemory and load (its content changed); memory waits`;
+}
+
 /** The wanted `maxmemory` and why; undefined value means "leave it". */
 export interface MemoryNeed {
   /** valueMiB: the wanted maxmemory, or undefined to keep the current one. */
@@ -75,6 +131,8 @@ export interface MemoryNeed {
  * remembered history (`peakUsedBytes`) nor today's use scaled to `forecastPeakRps` needs it
  * (plus headroom). Memory
  * that serves hits is not released: every hit it gives up becomes a DB query and CPU on a pod.
+ * While the fleet is CPU-bound (`context.cpuBound`) memory also grows, target met or not, until
+ * eviction misses are at most {@link CPU_BOUND_CAPACITY_MISS_AIM} of lookups.
  */
 export function recommendMaxMemory(
   spec: TuningSpec,
@@ -83,6 +141,7 @@ export function recommendMaxMemory(
   missCurveExponent: number,
   peakUsedBytes: number,
   forecastPeakRps: number,
+  context: MemoryContext = {},
 ): MemoryNeed {
   const breakdown = breakDownMisses(snapshot);
   if (!breakdown) return { valueMiB: undefined, reason: 'no cache lookups in the window' };
@@ -97,13 +156,15 @@ export function recommendMaxMemory(
   // With a TTL, the keys' footprint grows with the request rate, at most linearly (each key's
   // resident share λτ / (1 + λτ) is concave in λ), so scale what we saw to the forecast peak.
   const loadGrowth = Math.max(1, forecastPeakRps / Math.max(snapshot.requestsPerSecond, 1e-9));
-  const footprintMiB = Math.max(usedMiB * loadGrowth, peakUsedBytes / MIB);
+  const footprintMiB = context.atFloor ? usedMiB : Math.max(usedMiB * loadGrowth, peakUsedBytes / MIB);
   if (capacityMissRatio < NEGLIGIBLE_CAPACITY_MISSES && footprintMiB * IDLE_HEADROOM < currentMiB) {
     // Nothing is evicted and the keys would not fill this much even at the forecast peak: the
     // memory is idle whatever the hit rate (TTL misses are not cured by memory), so release it.
     return {
       valueMiB: clamp(footprintMiB * IDLE_HEADROOM),
-      reason: `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used, at most ${Math.round(footprintMiB)} MiB at the forecast peak of ${Math.round(forecastPeakRps)} rps; shrink to that + 25 %`,
+      reason: context.atFloor
+        ? `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used and the fleet at its floor with CPU to spare; shrink to that + 25 %`
+        : `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used, at most ${Math.round(footprintMiB)} MiB at the forecast peak of ${Math.round(forecastPeakRps)} rps; shrink to that + 25 %`,
     };
   }
   if (hitRate < spec.slo.cacheHitRate + HIT_RATE_MARGIN) {
@@ -121,6 +182,13 @@ export function recommendMaxMemory(
     return {
       valueMiB: clamp(needed),
       reason: `${facts}: curve m ∝ M^-${missCurveExponent.toFixed(2)} needs ${Math.round(needed)} MiB for ${pct(1 - aimMissRatio)}`,
+    };
+  }
+  if (context.cpuBound && capacityMissRatio > CPU_BOUND_CAPACITY_MISS_AIM) {
+    const needed = currentMiB * (capacityMissRatio / CPU_BOUND_CAPACITY_MISS_AIM) ** (1 / missCurveExponent);
+    return {
+      valueMiB: clamp(needed),
+      reason: `${facts}: the fleet runs above its floor, so eviction misses cost pods; curve m ∝ M^-${missCurveExponent.toFixed(2)} needs ${Math.round(needed)} MiB for eviction misses ≤ ${pct(CPU_BOUND_CAPACITY_MISS_AIM)}`,
     };
   }
   return { valueMiB: undefined, reason: `${facts}: target holds` };

@@ -1,4 +1,4 @@
-import { fitMissCurveExponent, recommendMaxMemory } from './cache-policy.ts';
+import { cacheUnsettled, fitMissCurveExponent, recommendMaxMemory } from './cache-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
@@ -65,6 +65,8 @@ export function proposeKnobs(
   );
   const peakUsedBytes = history.snapshots.reduce((peak, s) => Math.max(peak, s.redis.usedMemoryBytes), 0);
   const { peakRps } = observedLoadRange(history.snapshots, snapshot);
+  const unsettled = cacheUnsettled(history.snapshots, snapshot);
+  if (unsettled) return proposals;
   const memory = recommendMaxMemory(
     spec,
     snapshot,
@@ -72,6 +74,12 @@ export function proposeKnobs(
     exponent,
     peakUsedBytes,
     PEAK_HEADROOM * peakRps,
+    {
+      cpuBound: snapshot.readyReplicas > current.minReplicas,
+      atFloor:
+        snapshot.readyReplicas <= current.minReplicas &&
+        snapshot.cpuUtilization < spec.hpaTargetCpuUtilization,
+    },
   );
   if (memory.valueMiB !== undefined) {
     proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });

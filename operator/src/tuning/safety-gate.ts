@@ -159,15 +159,37 @@ interface KnobOutcome {
 /** Knobs whose change rolls every pod of the API (they live in its ConfigMap). */
 export const KNOBS_THAT_ROLL_PODS: readonly KnobName[] = ['poolSize', 'maxOverflow'];
 
-function gateOneKnob(
-  spec: TuningSpec,
-  knob: KnobName,
-  from: number,
-  proposal: Proposal | undefined,
-  history: TuningHistory,
-  nowSeconds: number,
-  snapshot: MetricSnapshot,
-): KnobOutcome {
+/** What the gate's rule for one knob looks at. */
+interface KnobGateInput {
+  /** spec: bounds, SLOs and timings. */
+  readonly spec: TuningSpec;
+  /** knob / from: the knob and its current (repaired) value. */
+  readonly knob: KnobName;
+  readonly from: number;
+  /** proposal: what the policy wants for it, if anything. */
+  readonly proposal: Proposal | undefined;
+  /** history: applied changes, for cooldown and the stabilization window. */
+  readonly history: TuningHistory;
+  /** nowSeconds: the evaluation's time. */
+  readonly nowSeconds: number;
+  /** snapshot: the usable snapshot the proposal came from. */
+  readonly snapshot: MetricSnapshot;
+}
+
+/**
+ * The gate's rule for one knob: clamp to its limits, hold pod-rolling changes while the SLO is
+ * broken or CPU is above the HPA target, hold capacity removals while the SLO is broken, then
+ * deadband, cooldown, stabilization window and max step, in that order.
+ */
+function gateOneKnob({
+  spec,
+  knob,
+  from,
+  proposal,
+  history,
+  nowSeconds,
+  snapshot,
+}: KnobGateInput): KnobOutcome {
   const sloHolds = sloMet(spec, snapshot);
   if (!proposal) return { to: from, verdict: 'hold', reason: 'no proposal' };
   const { timings } = spec;
@@ -396,7 +418,7 @@ export function gateProposals(
       continue;
     }
     const proposal = proposals.find((p) => p.knob === knob);
-    outcomes[knob] = gateOneKnob(spec, knob, from, proposal, history, nowSeconds, snapshot);
+    outcomes[knob] = gateOneKnob({ spec, knob, from, proposal, history, nowSeconds, snapshot });
   }
   let next: KnobValues = repairedCurrent;
   const limited: Partial<Record<KnobName, string>> = {};

@@ -3,6 +3,7 @@
  * PerformanceProfile through the one mapper, controller/tuning-spec-from-profile.ts, which also
  * holds the default spec (the CRD's defaults).
  */
+import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
 import type { TuningSpec } from './types.ts';
 
 /** Connections a replica's pool must be able to hand out so that no request can deadlock it. */
@@ -23,7 +24,7 @@ export function connectionBudget(spec: TuningSpec): number {
 
 /** The largest `maxmemory` allowed: 0.75 × the Redis memory limit, and the knob's own max. */
 export function maxMemoryCeilingMiB(spec: TuningSpec): number {
-  return Math.min(spec.knobs.redisMaxmemoryMiB.max, Math.floor(0.75 * spec.redisMemoryLimitMiB));
+  return Math.min(spec.knobs.redisMaxmemoryMiB.max, maxmemoryCeilingForLimitMiB(spec.redisMemoryLimitMiB));
 }
 
 /** The smallest `minReplicas` allowed: 2, the PDB's `minAvailable` and the knob floor. */

@@ -23,6 +23,7 @@ import {
   REDIS_MAXMEMORY_CONFIG_KEY,
   SloState,
 } from './constants.ts';
+import { MAXMEMORY_CEILING_CEL_RULE, MAXMEMORY_SHARE_PERCENT } from './redis-maxmemory-ceiling.ts';
 
 /** A CEL rule in `x-kubernetes-validations`. */
 export interface CelRule {
@@ -68,7 +69,7 @@ export const DEFAULT_SLO = {
  * Default knob bounds. Pool 5..50 is the range of the seed's own `DynamicConnectionPool`
  * (`max(base // 2, 5)` .. `max_pool_size = 50`); overflow 0..30 tops out at the seed's
  * `DB_MAX_OVERFLOW=30`; maxmemory 128..768 MiB brackets the seed's `maxmemory 512mb` under a 1 GiB
- * container (768 = 0.75 × 1024); replicas 2..10 are the seed HPA's bounds.
+ * container (768, the maxmemory ceiling of 1024: see redis-maxmemory-ceiling.ts); replicas 2..10 are the seed HPA's bounds.
  */
 export const DEFAULT_KNOB_BOUNDS = {
   poolSize: { min: 5, max: 50 },
@@ -463,13 +464,13 @@ export const KnobBounds = Type.Object(
           1048576,
         ),
         maxMiB: intBound(
-          'maxMiB is the largest Redis maxmemory the operator may set, in MiB; at most 75% of containerMemoryLimitMiB.',
+          `maxMiB is the largest Redis maxmemory the operator may set, in MiB; at most ${MAXMEMORY_SHARE_PERCENT}% of containerMemoryLimitMiB.`,
           DEFAULT_KNOB_BOUNDS.redisMaxmemory.maxMiB,
           16,
           1048576,
         ),
         containerMemoryLimitMiB: intBound(
-          'containerMemoryLimitMiB is the memory limit of the Redis container, in MiB; maxmemory stays at or below 75% of it to leave room for fragmentation, replication buffers and forks.',
+          `containerMemoryLimitMiB is the memory limit of the Redis container, in MiB; maxmemory stays at or below ${MAXMEMORY_SHARE_PERCENT}% of it to leave room for fragmentation, replication buffers and forks.`,
           DEFAULT_KNOB_BOUNDS.redisMaxmemory.containerMemoryLimitMiB,
           32,
           2097152,
@@ -481,9 +482,8 @@ export const KnobBounds = Type.Object(
         'x-kubernetes-validations': [
           orderedPair('redisMaxmemory', 'minMiB', 'maxMiB'),
           {
-            rule: 'self.maxMiB * 4 <= self.containerMemoryLimitMiB * 3',
-            message:
-              'redisMaxmemory.maxMiB must be at most 75% of redisMaxmemory.containerMemoryLimitMiB, to leave room for fragmentation, replication buffers and forks',
+            rule: MAXMEMORY_CEILING_CEL_RULE,
+            message: `redisMaxmemory.maxMiB must be at most ${MAXMEMORY_SHARE_PERCENT}% of redisMaxmemory.containerMemoryLimitMiB, to leave room for fragmentation, replication buffers and forks`,
             fieldPath: '.maxMiB',
             reason: 'FieldValueInvalid',
           },

@@ -7,9 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { formatTable, formatVerdict, judgeGoal, type PolicySummary, rowsFor } from './benchmark.ts';
-import type { Scenario } from './scenario.ts';
-import type { SeriesPoint } from './simulate.ts';
+import type { Scenario } from '../../operator/src/sim/scenario.ts';
+import type { SeriesPoint } from '../../operator/src/sim/simulate.ts';
+import { formatTable, type PolicySummary, rowsFor } from './benchmark.ts';
+import { formatVerdict, judgeGoal } from './goal.ts';
 
 /** One chart of the report: which series field, its title and unit. */
 interface ChartSpec {
@@ -90,7 +91,7 @@ export async function writeReport(
     await writeFile(file, svg);
     written.push(file);
   }
-  const verdict = judgeGoal(summaries);
+  const verdict = judgeGoal(scenario, summaries);
   const lines = [
     `# Simulation: ${scenario.name}`,
     '',

@@ -1,0 +1,120 @@
+/**
+ * `npm run bench -- calibration`: the simulator's cache model against a real redis-server over the
+ * full calibration grid (key counts, skews, value sizes, maxmemory, with and without TTL), each
+ * point paced so that a key lives about 8 s after its last use (see bench/calibration/cache-load.ts).
+ * Then the replica model against the real risk API on PostgreSQL and Redis, at several rates,
+ * pool sizes and hit rates per endpoint, its parameters fitted from the lightest run of each setup.
+ * Goals (issue 13): hit rate within 1.5 points, used memory within 5 %; p95 within 15 % below
+ * saturation, the saturation rate within 10 %. `-- calibration --cache` or `--latency` runs one half.
+ */
+import {
+  type CacheLoadPoint,
+  calibrateCache,
+  evictionShapeFit,
+  expiredResidentShares,
+  formatCacheCalibration,
+} from './calibration/cache-load.ts';
+import { fitReplica, formatLatencyCalibration } from './calibration/latency-fit.ts';
+import {
+  type ApiSetup,
+  type CalibratedEndpoint,
+  type LatencyRun,
+  measureSetup,
+  startLatencyStack,
+} from './calibration/latency-load.ts';
+
+/** The full grid; the first five rows are issue 13's measured gaps. */
+export const CACHE_GRID: readonly CacheLoadPoint[] = [
+  { keys: 200_000, zipfExponent: 0.99, valueBytes: 1024, maxmemoryMiB: 64, ttlSeconds: 0 },
+  { keys: 200_000, zipfExponent: 0.8, valueBytes: 1024, maxmemoryMiB: 64, ttlSeconds: 0 },
+  { keys: 400_000, zipfExponent: 0.9, valueBytes: 512, maxmemoryMiB: 64, ttlSeconds: 0 },
+  { keys: 100_000, zipfExponent: 1.1, valueBytes: 2048, maxmemoryMiB: 32, ttlSeconds: 0 },
+  { keys: 50_000, zipfExponent: 0.99, valueBytes: 1024, maxmemoryMiB: 16, ttlSeconds: 0 },
+  { keys: 20_000, zipfExponent: 0.7, valueBytes: 4096, maxmemoryMiB: 16, ttlSeconds: 0 },
+  { keys: 100_000, zipfExponent: 0.9, valueBytes: 100, maxmemoryMiB: 8, ttlSeconds: 0 },
+  { keys: 100_000, zipfExponent: 0.9, valueBytes: 32, maxmemoryMiB: 4, ttlSeconds: 0 },
+  { keys: 50_000, zipfExponent: 0.99, valueBytes: 1024, maxmemoryMiB: 128, ttlSeconds: 0 },
+  {
+    keys: 50_000,
+    zipfExponent: 0.99,
+    valueBytes: 1024,
+    maxmemoryMiB: 16,
+    ttlSeconds: 10,
+    requestsPerSecond: 8000,
+  },
+  {
+    keys: 50_000,
+    zipfExponent: 0.99,
+    valueBytes: 1024,
+    maxmemoryMiB: 128,
+    ttlSeconds: 5,
+    requestsPerSecond: 8000,
+  },
+];
+
+/** One point at three turnover times: what Redis's 1 s LRU clock does to short-lived caches. */
+export const CLOCK_GRID: readonly CacheLoadPoint[] = [1, 2, 8].map((turnoverSeconds) => ({
+  keys: 20_000,
+  zipfExponent: 0.99,
+  valueBytes: 1024,
+  maxmemoryMiB: 8,
+  ttlSeconds: 0,
+  turnoverSeconds,
+}));
+
+/** API setups of the latency grid, and the offered rates each is run at (requests/s). */
+export const LATENCY_GRID: readonly { readonly setup: ApiSetup; readonly rates: readonly number[] }[] = [
+  { setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 1 }, rates: [25, 100, 200, 400, 600] },
+  { setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 3600 }, rates: [25, 100, 200, 400, 600] },
+  { setup: { endpoint: 'data', poolSize: 1, ttlSeconds: 1 }, rates: [25, 100, 200, 400, 600] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 }, rates: [5, 10, 20, 40] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 300 }, rates: [5, 10, 20, 40] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 2, ttlSeconds: 2 }, rates: [5, 10, 20, 40] },
+];
+
+async function runLatency(): Promise<void> {
+  const stack = await startLatencyStack();
+  const runs: LatencyRun[] = [];
+  try {
+    for (const { setup, rates } of LATENCY_GRID) {
+      runs.push(...(await measureSetup(stack, setup, rates)));
+      process.stderr.write(
+        `calibration: ${setup.endpoint} pool ${setup.poolSize} TTL ${setup.ttlSeconds} s done\n`,
+      );
+    }
+  } finally {
+    await stack.stop();
+  }
+  const endpoints: CalibratedEndpoint[] = ['data', 'risk-analysis'];
+  for (const endpoint of endpoints) {
+    const mine = runs.filter((r) => r.setup.endpoint === endpoint);
+    console.log(`\n### ${endpoint}\n\n${formatLatencyCalibration(mine, fitReplica(mine))}`);
+  }
+}
+
+/** Runs both grids and prints their tables. */
+export async function run(): Promise<void> {
+  const cacheOnly = process.argv.includes('--cache');
+  const latencyOnly = process.argv.includes('--latency');
+  if (!latencyOnly) {
+    const results = await calibrateCache(CACHE_GRID, (r) =>
+      process.stderr.write(`calibration: ${r.point.keys} keys × ${r.point.valueBytes} B done\n`),
+    );
+    console.log(
+      `### Cache (real redis-server, allkeys-lru, maxmemory-samples 5)\n\n${formatCacheCalibration(results)}`,
+    );
+    const fit = evictionShapeFit(results)
+      .map((f) => `k = ${f.shape}: ${f.rmsPoints.toFixed(2)}`)
+      .join(', ');
+    console.log(
+      `\nSampled-LRU shape, rms hit-rate error in points over the evicting rows without TTL: ${fit}.`,
+    );
+    const stale = expiredResidentShares(results).map((x) => `${(100 * x).toFixed(1)} %`);
+    console.log(`Expired keys still resident, where a TTL binds without eviction: ${stale.join(', ')}.`);
+    const clock = await calibrateCache(CLOCK_GRID);
+    console.log(
+      `\n#### The LRU clock (1 s): the same point at a turnover of 1, 2 and 8 s\n\n${formatCacheCalibration(clock)}`,
+    );
+  }
+  if (!cacheOnly) await runLatency();
+}

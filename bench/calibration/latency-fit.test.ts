@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type FittedReplica,
+  fitReplica,
+  measuredSaturation,
+  modelFor,
+  modelSaturation,
+} from './latency-fit.ts';
+import type { ApiSetup, LatencyRun } from './latency-load.ts';
+
+const truth: FittedReplica = {
+  cpuMsPerHit: 0.5,
+  cpuMsPerMiss: 3,
+  cpuCores: 1,
+  workers: 1,
+  queryMs: 4,
+  hitLatencyMs: 2,
+  missLatencyMs: 6,
+};
+
+/** A run as the model itself would measure it: what fitReplica must give back. */
+function modelRun(setup: ApiSetup, rps: number, hitRate: number): LatencyRun {
+  const o = modelFor(truth, { achievedRps: rps, hitRate, setup });
+  return {
+    setup,
+    offeredRps: rps,
+    achievedRps: rps,
+    hitRate,
+    p50Ms: truth.hitLatencyMs,
+    p95Ms: o.p95Ms,
+    errorShare: o.failedShare,
+    meanPoolWaitMs: o.meanPoolWaitMs,
+    cpuMsPerRequest: hitRate * truth.cpuMsPerHit + (1 - hitRate) * truth.cpuMsPerMiss,
+    queryMsPerMiss: truth.queryMs,
+  };
+}
+
+describe('fitting the replica model to runs', () => {
+  const cold: ApiSetup = { endpoint: 'data', poolSize: 2, ttlSeconds: 1 };
+  const hot: ApiSetup = { endpoint: 'data', poolSize: 2, ttlSeconds: 3600 };
+  const runs = [
+    modelRun(cold, 20, 0.3),
+    modelRun(cold, 150, 0.3),
+    modelRun(hot, 20, 0.98),
+    modelRun(hot, 400, 0.98),
+  ];
+
+  it('gives back the parameters of runs the model made itself', () => {
+    const fitted = fitReplica(runs);
+    expect(fitted.cpuMsPerHit).toBeCloseTo(truth.cpuMsPerHit, 6);
+    expect(fitted.cpuMsPerMiss).toBeCloseTo(truth.cpuMsPerMiss, 6);
+    expect(fitted.queryMs).toBeCloseTo(truth.queryMs, 6);
+    expect(fitted.missLatencyMs).toBeCloseTo(truth.missLatencyMs, 2);
+  });
+
+  it('needs two setups to separate hits from misses', () => {
+    expect(() => fitReplica([modelRun(cold, 20, 0.3)])).toThrow(/two setups/);
+  });
+
+  it.each<[string, [number, number, number][], ReturnType<typeof measuredSaturation>]>([
+    [
+      'between the last rate that held and the first that broke',
+      [
+        [10, 50, 10],
+        [20, 150, 20],
+        [40, 900, 40],
+      ],
+      30,
+    ],
+    [
+      'an unserved rate counts as broken',
+      [
+        [10, 50, 10],
+        [20, 150, 12],
+      ],
+      15,
+    ],
+    [
+      'never broken: not reached',
+      [
+        [10, 50, 10],
+        [20, 150, 20],
+      ],
+      'not reached',
+    ],
+    ['broken from the first rate', [[10, 500, 10]], 'below the lowest rate'],
+  ])('saturation: %s', (_name, points, expected) => {
+    const setupRuns = points.map(([offered, p95, served]) => ({
+      ...modelRun(cold, offered, 0.3),
+      achievedRps: served,
+      p95Ms: p95,
+      errorShare: 0,
+    }));
+    expect(measuredSaturation(setupRuns)).toBe(expected);
+  });
+
+  it('the model saturates earlier with a smaller pool and a lower hit rate', () => {
+    expect(modelSaturation(truth, 1, 0.3)).toBeLessThan(modelSaturation(truth, 4, 0.3));
+    expect(modelSaturation(truth, 4, 0.3)).toBeLessThan(modelSaturation(truth, 4, 0.9));
+  });
+});

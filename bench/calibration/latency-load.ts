@@ -1,0 +1,227 @@
+/**
+ * Latency and pool calibration: the real risk API (`perfpilot risk-api`, pinned to one core) on a
+ * real PostgreSQL and one redis-server, under the load generator behind `perfpilot loadtest`
+ * (one endpoint at a time, Zipf ids or portfolios), at several offered rates, pool sizes and hit
+ * rates (the answers' TTL sets the hit rate). Each run yields what the simulator's replica
+ * model (`operator/src/sim/latency-model.ts`) takes as input or predicts: CPU per request, the
+ * time a miss holds a connection, the hit rate, p95 and the mean pool wait.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { runLoadTest } from '../../risk-api/src/load-test.ts';
+import { seedDemoData } from '../../risk-api/src/main.ts';
+import { METRIC } from '../../risk-api/src/metrics.ts';
+import { parsePrometheusText, sumSamples } from '../../risk-api/src/prometheus-text.ts';
+import { type PostgresServer, startPostgres } from '../../test/cluster/postgres.ts';
+import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../../test/cluster/processes.ts';
+import { type RedisServer, startRedis } from '../../test/cluster/redis.ts';
+
+const root = join(import.meta.dirname, '../..');
+const password = 'latency-calibration-password';
+/** The core the API runs on; the load generator, PostgreSQL and Redis use the others. */
+const API_CORE = availableParallelism() - 1;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The endpoints calibrated: `data/:id` (one light query a miss) and `risk-analysis` (a heavy one). */
+export type CalibratedEndpoint = 'data' | 'risk-analysis';
+
+/** One configuration of the API. */
+export interface ApiSetup {
+  /** endpoint: the only endpoint the load asks for. */
+  readonly endpoint: CalibratedEndpoint;
+  /** poolSize: DB_POOL_SIZE (overflow 0, so the pool is exactly this). */
+  readonly poolSize: number;
+  /** ttlSeconds: TTL of the endpoint's cached answers, which sets the hit rate under Zipf load. */
+  readonly ttlSeconds: number;
+}
+
+/** The cache data type of each endpoint's answers, as the API labels its hit and miss counters. */
+const DATA_TYPE: Readonly<Record<CalibratedEndpoint, string>> = {
+  data: 'default',
+  'risk-analysis': 'risk_calculations',
+};
+
+/** What one run at one offered rate measured. */
+export interface LatencyRun {
+  readonly setup: ApiSetup;
+  readonly offeredRps: number;
+  readonly achievedRps: number;
+  /** hitRate: answers from Redis (a risk analysis's positions are always cached after warm-up). */
+  readonly hitRate: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly errorShare: number;
+  /** meanPoolWaitMs: mean wait for a connection over all checkouts. */
+  readonly meanPoolWaitMs: number;
+  /** cpuMsPerRequest: the API process's CPU time (user + system) per request. */
+  readonly cpuMsPerRequest: number;
+  /** queryMsPerMiss: query time per miss (the connection is held for each query only). */
+  readonly queryMsPerMiss: number;
+}
+
+/** The stack the runs share: PostgreSQL (seeded) and Redis; one API process per setup. */
+export interface LatencyStack {
+  readonly postgres: PostgresServer;
+  readonly redis: RedisServer;
+  readonly dir: RunDirectory;
+  stop(): Promise<void>;
+}
+
+/** Starts PostgreSQL (seeded with the demo data) and one redis-server. */
+export async function startLatencyStack(): Promise<LatencyStack> {
+  const [postgres, redis] = await Promise.all([
+    startPostgres({ maxConnections: 100 }),
+    startRedis({ password }),
+  ]);
+  await seedDemoData(postgres.url);
+  const dir = new RunDirectory('perfpilot-latency-calibration');
+  return {
+    postgres,
+    redis,
+    dir,
+    stop: async () => {
+      await dir.dispose();
+      await Promise.all([postgres.stop(), redis.stop()]);
+    },
+  };
+}
+
+interface Api {
+  readonly url: string;
+  readonly process: ManagedProcess;
+}
+
+async function startApi(stack: LatencyStack, setup: ApiSetup): Promise<Api> {
+  const port = await freePort();
+  const cli = join(root, 'bin/perfpilot.js');
+  const child = stack.dir.start(
+    `risk-api-${port}`,
+    'taskset',
+    [
+      '-c',
+      String(API_CORE),
+      process.execPath,
+      cli,
+      'risk-api',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+    ],
+    {
+      ...process.env,
+      DATABASE_URL: stack.postgres.url,
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(stack.redis.port),
+      REDIS_PASSWORD: password,
+      REDIS_CLUSTER: 'false',
+      DB_POOL_SIZE: String(setup.poolSize),
+      DB_MAX_OVERFLOW: '0',
+      ...(setup.endpoint === 'data'
+        ? { CACHE_TTL_DEFAULT: String(setup.ttlSeconds) }
+        : {
+            CACHE_STRATEGIES: JSON.stringify({
+              risk_calculations: { ttl: setup.ttlSeconds, strategy: 'cache-aside' },
+            }),
+          }),
+      LOG_LEVEL: 'warn',
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    `risk API on ${port}`,
+    async () => ((await fetch(`${url}/health`).catch(() => undefined))?.ok ? true : undefined),
+    { timeoutMs: 30_000, process: child },
+  );
+  return { url, process: child };
+}
+
+function cpuSeconds(pid: number): number {
+  // Fields 14 and 15 of /proc/PID/stat (after the command name in parentheses): utime, stime.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The API process's pid: taskset execs node, so the child's pid is the API's. */
+const pidOf = (api: Api): number => api.process.pid;
+
+async function scrape(url: string) {
+  return parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+}
+
+const only = (endpoint: CalibratedEndpoint) => ({
+  health: 0,
+  'market-data': 0,
+  data: 0,
+  'risk-analysis': 0,
+  'batch-risk-analysis': 0,
+  [endpoint]: 1,
+});
+
+/** Options of measureSetup. */
+export interface MeasureOptions {
+  /** seconds of each measured run. @default 8 */
+  readonly seconds?: number;
+  /** connections of the load generator: enough that the offered rate is sent. @default 64 */
+  readonly connections?: number;
+}
+
+/**
+ * Starts the API with `setup`, warms it (every portfolio's positions cached, then 3 s of load),
+ * and measures each offered rate in turn, lowest first; stops the API.
+ */
+export async function measureSetup(
+  stack: LatencyStack,
+  setup: ApiSetup,
+  rates: readonly number[],
+  options: MeasureOptions = {},
+): Promise<LatencyRun[]> {
+  const redis = stack.redis.client();
+  await redis.flushall();
+  redis.disconnect();
+  const api = await startApi(stack, setup);
+  const runs: LatencyRun[] = [];
+  try {
+    const connections = options.connections ?? 64;
+    const mix = only(setup.endpoint);
+    const lowest = Math.min(...rates);
+    await runLoadTest({ url: api.url, phases: [{ durationSeconds: 5, rate: lowest }], connections, mix });
+    for (const rate of [...rates].sort((a, b) => a - b)) {
+      await runLoadTest({ url: api.url, phases: [{ durationSeconds: 2, rate }], connections, mix });
+      const before = await scrape(api.url);
+      const cpuBefore = cpuSeconds(pidOf(api));
+      const result = await runLoadTest({
+        url: api.url,
+        phases: [{ durationSeconds: options.seconds ?? 8, rate }],
+        connections,
+        mix,
+        seed: rate,
+      });
+      const cpu = cpuSeconds(pidOf(api)) - cpuBefore;
+      const after = await scrape(api.url);
+      const delta = (name: string, match: Record<string, string> = {}) =>
+        sumSamples(after, name, match) - sumSamples(before, name, match);
+      const dataType = { data_type: DATA_TYPE[setup.endpoint] };
+      const hits = delta(METRIC.cacheHits, dataType);
+      const misses = delta(METRIC.cacheMisses, dataType);
+      const waits = delta(`${METRIC.poolWait}_count`);
+      runs.push({
+        setup,
+        offeredRps: rate,
+        achievedRps: result.rps,
+        hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
+        p50Ms: result.latencyMs.p50,
+        p95Ms: result.latencyMs.p95,
+        errorShare: result.requests > 0 ? result.errors / result.requests : 0,
+        meanPoolWaitMs: waits > 0 ? (1000 * delta(`${METRIC.poolWait}_sum`)) / waits : 0,
+        cpuMsPerRequest: result.requests > 0 ? (1000 * cpu) / result.requests : 0,
+        queryMsPerMiss: misses > 0 ? (1000 * delta(`${METRIC.queryDuration}_sum`)) / misses : 0,
+      });
+    }
+  } finally {
+    await api.process.stop();
+  }
+  return runs;
+}
