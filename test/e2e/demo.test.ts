@@ -18,7 +18,7 @@ import { waitFor } from '../cluster/processes.ts';
  * Seconds of each phase: the default phases, shortened; the wide working set keeps the time to
  * fill the cache, evict, raise maxmemory and refill (the quiet phase's shrink needs minutes: not here).
  */
-const shortened: Record<string, number> = { 'wide working set': 80, heavy: 50, quiet: 20 };
+const shortened: Record<string, number> = { 'wide working set': 80, heavy: 50, quiet: 35 };
 const phases = DEFAULT_DEMO_PHASES.map((p) => ({ ...p, durationSeconds: shortened[p.name] ?? 10 }));
 const loadSeconds = phases.reduce((s, p) => s + p.durationSeconds, 0);
 /** Start-up (about 30 s here), the load, the report and the stop. */
