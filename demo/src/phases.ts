@@ -2,9 +2,9 @@
  * The demo's load phases: each a rate, a number of connections, an endpoint mix and a popularity
  * skew, chosen so the demo's initial knobs turn out wrong in turn: a wide working set (the price
  * histories of every seeded symbol, nearly uniform) that the small maxmemory cannot hold, a heavy
- * phase of risk analyses that needs more connections than the small pool has, and a quiet phase,
- * long enough for the engine's 10-snapshot smoothing to forget the heavy one, in which less would
- * do. `--phases FILE` replaces them; `--duration` scales them.
+ * phase of risk analyses that needs more connections than the small pool has, and a quiet phase in
+ * which less would do, long enough for the stabilization window (60 s) after the heavy phase's
+ * last raise. `--phases FILE` replaces them; `--duration` scales them.
  */
 import { parse as parseYaml } from 'yaml';
 import { type EndpointName, MAX_TOTAL_SECONDS, parseMix } from '../../risk-api/src/load-test.ts';
