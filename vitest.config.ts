@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{operator,risk-api,charts-ts,cli,test,bench}/**/*.test.ts'],
+    include: ['{operator,risk-api,charts-ts,cli,demo,test,bench}/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     // Integration tests start real API servers and Redis nodes; two cores cannot run many at once.
     maxWorkers: 2,

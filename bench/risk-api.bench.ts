@@ -57,6 +57,7 @@ function peakRssMiB(pid: number): number {
 const only = (endpoint: EndpointName): Record<EndpointName, number> => ({
   health: 0,
   'market-data': 0,
+  'price-history': 0,
   data: 0,
   'risk-analysis': 0,
   'batch-risk-analysis': 0,

@@ -32,7 +32,7 @@ export function demoCommand(): Command {
         'scripts/setup.sh first, as for the tests.',
     )
     .option('--duration <seconds>', 'stretch or shrink the phases to this many seconds of load in all')
-    .option('--phases <file>', 'YAML/JSON list of {name, duration, rate, connections, mix, zipf}')
+    .option('--phases <file>', 'YAML/JSON list of {name, duration, rate, connections, mix, zipf, symbols}')
     .option('--json', 'print one JSON object at the end (the table goes to standard error)')
     .option('--report-dir <dir>', 'where report.md and its SVG charts go', 'perfpilot-demo-report')
     .option('--no-setup', 'skip scripts/setup.sh (prerequisites known to be there)')

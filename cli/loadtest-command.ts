@@ -8,6 +8,7 @@ interface LoadtestFlags {
   phases?: string;
   mix?: string;
   zipf?: string;
+  symbols?: string;
   seed: string;
   json?: boolean;
 }
@@ -34,9 +35,13 @@ export function loadtestCommand(): Command {
     .option('--phases <file>', 'YAML/JSON list of {duration, rate} steps; replaces --rate and --duration')
     .option(
       '--mix <weights>',
-      'endpoint weights, e.g. market-data=50,risk-analysis=25,data=15,batch-risk-analysis=5,health=5',
+      'endpoint weights, e.g. market-data=50,risk-analysis=25,data=15,batch-risk-analysis=5,health=5 (also: price-history)',
     )
     .option('--zipf <exponent>', 'popularity skew of symbols and portfolios', '1.1')
+    .option(
+      '--symbols <count>',
+      'how many of the seed data’s symbols to request, as seeded (risk-api seed --symbols)',
+    )
     .option('--seed <n>', 'seed of the request sequence', '1')
     .option('--json', 'print the report as JSON on standard output (progress still goes to standard error)')
     .action(async (url: string, flags: LoadtestFlags) => {
@@ -67,6 +72,7 @@ export function loadtestCommand(): Command {
         connections: positiveInteger('--connections', flags.connections, 1, 10_000),
         ...(flags.mix ? { mix: parseMix(flags.mix) } : {}),
         zipfExponent: zipf,
+        ...(flags.symbols === undefined ? {} : { symbolCount: Number(flags.symbols) }),
         seed: positiveInteger('--seed', flags.seed, 0, 2 ** 31),
         onProgress: (line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`),
       });

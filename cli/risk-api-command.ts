@@ -62,9 +62,11 @@ export function riskApiCommand(): Command {
     .command('seed')
     .description(
       'Write the demo data (300 symbols, three years of daily prices, 200 portfolios) into DATABASE_URL;\n' +
-        'deterministic, and a no-op on a database that has it.',
+        'deterministic, and a no-op on a database that has it. --symbols N lists more symbols, each\n' +
+        'with its prices (a wider working set for the cache; portfolios keep to the first 300).',
     )
     .option('--database-url <url>', `${HELP.DATABASE_URL} [DATABASE_URL]`)
+    .option('--symbols <count>', 'how many symbols, at least 300 (default: 300)')
     .action(async (_flags: unknown, seed: Command) => {
       // --database-url may come before or after `seed`; commander gives the first to risk-api.
       const flags = seed.optsWithGlobals<Record<string, string | undefined>>();
@@ -72,7 +74,10 @@ export function riskApiCommand(): Command {
       const { seedDemoData } = await import('../risk-api/src/main.ts');
       const config = configFromEnvironment(environmentWithFlags(flags));
       const started = performance.now();
-      const outcome = await seedDemoData(config.databaseUrl);
+      const outcome = await seedDemoData(
+        config.databaseUrl,
+        ...(flags.symbols === undefined ? [] : [Number(flags.symbols)]),
+      );
       const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
       console.log(
         outcome.seeded

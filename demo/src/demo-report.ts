@@ -1,7 +1,8 @@
 /**
  * The demo's report: a Markdown page with four SVG charts (load, p95 against the SLO, hit rate
  * against the SLO, the knobs over time with each decision marked), the per-phase table and every
- * decision with its reason. Rendered headless by Vega-Lite, as the simulator's report is.
+ * decision with its reason, and what each maxmemory change did to the cache. Rendered headless by
+ * Vega-Lite, as the simulator's report is.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderVegaLiteSvg } from '../../bench/sim/report.ts';
 import type { Decision } from '../../operator/src/api/v1alpha1/index.ts';
 import type { DemoSample } from './demo-sample.ts';
+import type { CacheWindow, MaxmemoryEffect } from './knob-effect.ts';
 
 /** A phase as the demo's result reports it (the `--json` shape). */
 export interface PhaseResult {
@@ -40,6 +42,8 @@ export interface ReportInput {
   readonly samples: readonly DemoSample[];
   readonly phases: readonly PhaseResult[];
   readonly decisions: readonly DecisionResult[];
+  /** maxmemoryEffects: each maxmemory raise with the cache before and after it. */
+  readonly maxmemoryEffects: readonly MaxmemoryEffect[];
   /** events are the Events about the profile (`kubectl describe pp`). */
   readonly events: readonly {
     readonly atSeconds: number;
@@ -211,6 +215,24 @@ function knobsChart(
 const fmt = (v: number | null | undefined, digits = 0) =>
   v === null || v === undefined ? '–' : v.toFixed(digits);
 
+const cacheLine = (w: CacheWindow | null, none: string) =>
+  w === null
+    ? none
+    : `${w.fromSeconds}–${w.toSeconds} s: Redis hit rate ${fmt(w.redisHitRatePercent, 1)} %, ${fmt(w.evictedKeysPerSecond, 1)} evictions/s, the API's hit rate ${fmt(w.apiHitRatePercent, 1)} %`;
+
+/** effectLines describe each maxmemory raise: the cache under the same load before and after it. */
+function effectLines(effects: readonly MaxmemoryEffect[]): string[] {
+  if (effects.length === 0) return ['The operator did not raise maxmemory during the run.'];
+  return [
+    "Each raise with the cache in the same phase, under the same load: before it, over the rate window (30 s) the operator judged; after it, from one rate window after the change to the phase's end. The Redis hit rate is keyspace hits over lookups between 2 s samples on all six nodes; the API's is its own 30 s window, as the SLO is judged.",
+    '',
+    ...effects.map(
+      (e) =>
+        `- ${e.atSeconds} s, ${e.phase}: **maxmemory ${e.fromMiB} → ${e.toMiB} MiB**; before ${cacheLine(e.before, 'no sample at the old maxmemory')}; after ${cacheLine(e.after, 'too little of the phase was left')}`,
+    ),
+  ];
+}
+
 /** writeDemoReport writes report.md and its charts into `dir` and returns the path of report.md. */
 export async function writeDemoReport(dir: string, input: ReportInput): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -239,7 +261,10 @@ export async function writeDemoReport(dir: string, input: ReportInput): Promise<
     'hit-rate.svg': lineChart(
       'Cache hit rate against the SLO',
       'percent',
-      series('hit rate', (s) => s.hitRatePercent),
+      [
+        ...series("the API's (30 s window)", (s) => s.hitRatePercent),
+        ...series('Redis (2 s samples)', (s) => s.redisHitRatePercent),
+      ],
       phases,
       { value: slo.cacheHitRatePercent, label: `SLO ${slo.cacheHitRatePercent} %` },
     ),
@@ -270,6 +295,10 @@ export async function writeDemoReport(dir: string, input: ReportInput): Promise<
       : decisions.map(
           (d) => `- ${d.atSeconds} s: **${d.knob}** ${d.from} → ${d.to} (${d.outcome}): ${d.reason}`,
         )),
+    '',
+    '## What each maxmemory change did',
+    '',
+    ...effectLines(input.maxmemoryEffects),
     '',
     '## Events on the profile',
     '',

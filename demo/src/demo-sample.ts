@@ -1,7 +1,9 @@
 /**
  * One row of the demo's live table, read from where a user would look: the API's series in
  * Prometheus (with the profile's own queries), the HPA and the tuning ConfigMap in the API
- * server, `CONFIG GET maxmemory` on a Redis node, and the profile's status.
+ * server, `CONFIG GET maxmemory` on a Redis node, `INFO stats` on every Redis node (evictions and
+ * the cache's own hit rate since the last sample, without Prometheus's 30 s window), and the
+ * profile's status.
  */
 import { AutoscalingV2Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
@@ -24,6 +26,10 @@ export interface DemoSample {
   readonly poolSize: number | null;
   readonly maxOverflow: number | null;
   readonly maxmemoryMiB: number | null;
+  /** evictedKeysPerSecond is the keys Redis evicted per second since the last sample, all nodes. */
+  readonly evictedKeysPerSecond: number | null;
+  /** redisHitRatePercent is keyspace hits / lookups since the last sample, all nodes. */
+  readonly redisHitRatePercent: number | null;
   readonly minReplicas: number | null;
   readonly maxReplicas: number | null;
   readonly desiredReplicas: number | null;
@@ -61,7 +67,20 @@ async function instant(stack: DemoStack, query: string | undefined): Promise<num
   }
 }
 
-/** createSampler reads the stack; each sample takes a few queries and three API calls. */
+/** The INFO stats counters a sample compares with the previous one. */
+interface RedisCounters {
+  readonly atMs: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly evicted: number;
+}
+
+/** infoCounter reads one counter of an INFO reply. */
+function infoCounter(info: string, field: string): number {
+  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+}
+
+/** createSampler reads the stack; each sample takes a few queries, three API calls and INFO on each Redis node. */
 export function createSampler(stack: DemoStack): DemoSampler {
   const kube = stack.cp.kubeConfig;
   const hpas = kube.makeApiClient(AutoscalingV2Api);
@@ -76,6 +95,33 @@ export function createSampler(stack: DemoStack): DemoSampler {
     maxRetriesPerRequest: 1,
   });
   redis.on('error', () => {});
+  const nodes = stack.redis.nodes.map((n) => {
+    const client = new Redis({
+      host: n.host,
+      port: n.port,
+      password: stack.redis.password,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
+    client.on('error', () => {});
+    return client;
+  });
+  let lastCounters: RedisCounters | undefined;
+  const redisCounters = async (): Promise<RedisCounters | undefined> => {
+    try {
+      const infos = await Promise.all(nodes.map((c) => c.info('stats')));
+      const sum = (field: string) => infos.reduce((total, info) => total + infoCounter(info, field), 0);
+      const counters = {
+        atMs: performance.now(),
+        hits: sum('keyspace_hits'),
+        misses: sum('keyspace_misses'),
+        evicted: sum('evicted_keys'),
+      };
+      return Object.values(counters).every(Number.isFinite) ? counters : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const queries = demoQueries(stack.values.api.resources.cpuRequestMillis);
   const vars = { namespace: stack.namespace, deployment: stack.name };
   const profile = async () =>
@@ -96,7 +142,7 @@ export function createSampler(stack: DemoStack): DemoSampler {
   };
   return {
     async sample(atSeconds, phase) {
-      const [hpa, cm, pp, mib] = await Promise.all([
+      const [hpa, cm, pp, mib, counters] = await Promise.all([
         hpas
           .readNamespacedHorizontalPodAutoscaler({ namespace: stack.namespace, name: stack.name })
           .catch(() => undefined),
@@ -105,7 +151,19 @@ export function createSampler(stack: DemoStack): DemoSampler {
           .catch(() => undefined),
         profile().catch(() => undefined),
         maxmemory(),
+        redisCounters(),
       ]);
+      const previous = lastCounters;
+      lastCounters = counters;
+      const seconds = counters && previous ? (counters.atMs - previous.atMs) / 1000 : 0;
+      const lookups =
+        counters && previous ? counters.hits + counters.misses - previous.hits - previous.misses : 0;
+      const evictedKeysPerSecond =
+        counters && previous && seconds > 0
+          ? Math.max(0, counters.evicted - previous.evicted) / seconds
+          : null;
+      const redisHitRatePercent =
+        counters && previous && lookups > 0 ? (100 * (counters.hits - previous.hits)) / lookups : null;
       // The pool in force is the one the API process reports, not the ConfigMap it has yet to read.
       const [poolSize, maxOverflow] = await Promise.all([
         instant(stack, `max(database_pool_size{namespace="${stack.namespace}",job="${stack.name}"})`),
@@ -135,6 +193,8 @@ export function createSampler(stack: DemoStack): DemoSampler {
         poolSize,
         maxOverflow,
         maxmemoryMiB: mib,
+        evictedKeysPerSecond,
+        redisHitRatePercent,
         minReplicas: hpa?.spec?.minReplicas ?? null,
         maxReplicas: hpa?.spec?.maxReplicas ?? null,
         desiredReplicas: hpa?.status?.desiredReplicas ?? null,
@@ -159,6 +219,7 @@ export function createSampler(stack: DemoStack): DemoSampler {
     },
     close() {
       redis.disconnect();
+      for (const c of nodes) c.disconnect();
     },
   };
 }

@@ -24,7 +24,7 @@ import { type PostgresServer, startPostgres } from '../../test/cluster/postgres.
 import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../../test/cluster/processes.ts';
 import { type PrometheusServer, startPrometheus } from '../../test/cluster/prometheus.ts';
 import { type RedisCluster, startRedisCluster } from '../../test/cluster/redis.ts';
-import { DEMO_NAMESPACE, DEMO_POLICY, demoQueries, demoValues } from './demo-values.ts';
+import { DEMO_NAMESPACE, DEMO_POLICY, DEMO_SEED_SYMBOLS, demoQueries, demoValues } from './demo-values.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const perfpilotBin = join(root, 'bin/perfpilot.js');
@@ -252,18 +252,23 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     const cpStarting = startControlPlane({ controllers: true });
     onStep('a 6-node Redis Cluster (3 masters, 3 replicas) and PostgreSQL');
     const password = crypto.randomUUID();
-    // All three settle before going on, so a failure of one still leaves the others to stop.
-    const started = await Promise.allSettled([cpStarting, startRedisCluster({ password }), startPostgres()]);
+    onStep(
+      `seed data while the control plane starts (risk-api seed --symbols ${DEMO_SEED_SYMBOLS}: 3 years of prices each, 200 portfolios)`,
+    );
+    const postgresStarting = startPostgres();
+    // Seeding takes as long as the control plane's start, so it runs meanwhile.
+    const seeded = postgresStarting.then((pg) => seedDemoData(pg.url, DEMO_SEED_SYMBOLS));
+    // All settle before going on, so a failure of one still leaves the others to stop.
+    const started = await Promise.allSettled([cpStarting, startRedisCluster({ password }), postgresStarting]);
     for (const s of started) if (s.status === 'fulfilled') stops.push(() => s.value.stop());
-    const failed = started.find((s) => s.status === 'rejected');
+    const seeding = await Promise.allSettled([seeded]);
+    const failed = [...started, ...seeding].find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
     const [cp, redis, postgres] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
       ControlPlane,
       RedisCluster,
       PostgresServer,
     ];
-    onStep('seed data (risk-api seed: 300 symbols, 3 years of prices, 200 portfolios)');
-    await seedDemoData(postgres.url);
 
     const apiPort = await freePort();
     const name = 'risk-api';

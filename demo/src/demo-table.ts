@@ -14,6 +14,7 @@ const COLUMNS = [
   ['pool', 6],
   ['use %', 6],
   ['maxmem', 7],
+  ['evict/s', 7],
   ['HPA (kwok Pods)', 15],
 ] as const;
 
@@ -41,6 +42,7 @@ export function tableRow(s: DemoSample, decisionWidth = 60): string {
     pool,
     num(s.poolUsagePercent),
     s.maxmemoryMiB === null ? '–' : `${s.maxmemoryMiB}M`,
+    num(s.evictedKeysPerSecond),
     hpa,
   ];
   const line = cells

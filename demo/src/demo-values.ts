@@ -11,6 +11,13 @@ import { DEFAULT_PROMQL, type Signal } from '../../operator/src/api/v1alpha1/per
 /** The namespace the demo's stack lives in (the toolkit's default). */
 export const DEMO_NAMESPACE = 'perfpilot';
 
+/**
+ * Symbols the demo seeds (`risk-api seed --symbols`): each one's price history is about 46 KiB in
+ * Redis, so the 1,200 of them (about 55 MiB) outgrow the initial maxmemory of the three masters
+ * (3 × 16 MiB, less Redis's own use) and fit in 1.5 × that, the most one change may add.
+ */
+export const DEMO_SEED_SYMBOLS = 1200;
+
 /** Initial knobs of the demo: small on purpose, so the phases cross the SLOs. */
 export const DEMO_INITIAL_KNOBS = {
   poolSize: 5,
@@ -31,8 +38,10 @@ export const DEMO_POLICY = {
   stabilizationWindowSeconds: 60,
 } as const;
 
-/** The rate() window of the demo's queries: the profile's defaults (2 m, 5 m) are too slow for minutes of load. */
-export const DEMO_RATE_WINDOW = '30s';
+/** The rate() window of the demo's queries, in seconds: the profile's defaults (2 m, 5 m) are too slow for minutes of load. */
+export const DEMO_RATE_WINDOW_SECONDS = 30;
+/** The same window in PromQL. */
+export const DEMO_RATE_WINDOW = `${DEMO_RATE_WINDOW_SECONDS}s`;
 
 /** demoValues are the values of a local run whose Prometheus listens at `prometheusUrl`. */
 export function demoValues(prometheusUrl: string): Values {

@@ -1,12 +1,15 @@
 /**
  * The demo's load phases: each a rate, a number of connections, an endpoint mix and a popularity
- * skew, chosen so the demo's initial knobs turn out wrong in turn: a wide working set (every
- * symbol and portfolio, nearly uniform) that the small maxmemory cannot hold, a heavy phase of
- * risk analyses that needs more connections than the small pool has, and a quiet phase in which
- * less would do. `--phases FILE` replaces them; `--duration` scales them.
+ * skew, chosen so the demo's initial knobs turn out wrong in turn: a wide working set (the price
+ * histories of every seeded symbol, nearly uniform) that the small maxmemory cannot hold, a heavy
+ * phase of risk analyses that needs more connections than the small pool has, and a quiet phase in
+ * which less would do, long enough for the stabilization window (60 s) after the heavy phase's
+ * last raise. `--phases FILE` replaces them; `--duration` scales them.
  */
 import { parse as parseYaml } from 'yaml';
 import { type EndpointName, MAX_TOTAL_SECONDS, parseMix } from '../../risk-api/src/load-test.ts';
+import { SEED_SYMBOL_COUNT } from '../../risk-api/src/seed-data.ts';
+import { DEMO_SEED_SYMBOLS } from './demo-values.ts';
 
 /** One phase of the demo's load. */
 export interface DemoPhase {
@@ -16,20 +19,26 @@ export interface DemoPhase {
   readonly rate: number;
   readonly connections: number;
   /** mix is the endpoint weights; absent means the load generator's default mix. */
-  readonly mix?: Readonly<Record<EndpointName, number>>;
+  readonly mix?: Readonly<Partial<Record<EndpointName, number>>>;
   /** zipf is the popularity exponent of symbols and portfolios (0: uniform). */
   readonly zipf: number;
+  /**
+   * symbols is how many of the seeded symbols requests choose from: the seed's first 300 (which
+   * portfolios hold), or up to all DEMO_SEED_SYMBOLS for a working set wider than the cache.
+   */
+  readonly symbols: number;
 }
 
-/** The default phases, 4 minutes in all. */
+/** The default phases, 5 minutes 20 s in all. */
 export const DEFAULT_DEMO_PHASES: readonly DemoPhase[] = [
   {
     name: 'wide working set',
-    durationSeconds: 80,
-    rate: 150,
+    durationSeconds: 100,
+    rate: 200,
     connections: 8,
-    mix: parseMix('market-data=60,data=40'),
+    mix: parseMix('price-history=75,market-data=20,data=5'),
     zipf: 0.2,
+    symbols: DEMO_SEED_SYMBOLS,
   },
   {
     name: 'heavy',
@@ -38,11 +47,12 @@ export const DEFAULT_DEMO_PHASES: readonly DemoPhase[] = [
     connections: 24,
     mix: parseMix('risk-analysis=40,batch-risk-analysis=60'),
     zipf: 0.2,
+    symbols: SEED_SYMBOL_COUNT,
   },
-  { name: 'quiet', durationSeconds: 60, rate: 20, connections: 2, zipf: 1.1 },
+  { name: 'quiet', durationSeconds: 120, rate: 20, connections: 2, zipf: 1.1, symbols: SEED_SYMBOL_COUNT },
 ];
 
-/** parseDemoPhases reads a YAML or JSON list of {name, duration, rate, connections?, mix?, zipf?}. */
+/** parseDemoPhases reads a YAML or JSON list of {name, duration, rate, connections?, mix?, zipf?, symbols?}. */
 export function parseDemoPhases(text: string): DemoPhase[] {
   let parsed: unknown;
   try {
@@ -73,8 +83,12 @@ export function parseDemoPhases(text: string): DemoPhase[] {
       connections: whole('connections', e.connections, 1, 8),
       ...(e.mix === undefined ? {} : { mix: parseMix(String(e.mix)) }),
       zipf,
+      symbols: whole('symbols', e.symbols, SEED_SYMBOL_COUNT, SEED_SYMBOL_COUNT),
     };
   });
+  const wide = phases.findIndex((p) => p.symbols > DEMO_SEED_SYMBOLS);
+  if (wide >= 0)
+    throw new Error(`phases[${wide}].symbols must be at most ${DEMO_SEED_SYMBOLS}, the symbols seeded`);
   const total = phases.reduce((s, p) => s + p.durationSeconds, 0);
   if (total > MAX_TOTAL_SECONDS) throw new Error(`phases: ${total} s in all; at most ${MAX_TOTAL_SECONDS}`);
   return phases;

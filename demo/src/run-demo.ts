@@ -9,6 +9,8 @@ import { writeDemoReport } from './demo-report.ts';
 import { createSampler, type DemoSample, type ProfileEventSeen } from './demo-sample.ts';
 import { type DemoStack, startDemoStack } from './demo-stack.ts';
 import { tableHeader, tableRow } from './demo-table.ts';
+import { DEMO_SEED_SYMBOLS } from './demo-values.ts';
+import { type MaxmemoryEffect, maxmemoryEffects } from './knob-effect.ts';
 import type { DemoPhase } from './phases.ts';
 
 /** How often the live table gets a row. */
@@ -35,6 +37,8 @@ export interface DemoOptions {
 export interface DemoResult {
   readonly phases: PhaseResult[];
   readonly decisions: DecisionResult[];
+  /** maxmemoryEffects: each maxmemory raise with the cache before and after it, in its phase. */
+  readonly maxmemoryEffects: MaxmemoryEffect[];
   /** events are the Events about the profile during the run. */
   readonly events: (ProfileEventSeen & { readonly atSeconds: number })[];
   readonly report: string;
@@ -113,6 +117,7 @@ async function drive(
       connections: phase.connections,
       ...(phase.mix ? { mix: phase.mix } : {}),
       zipfExponent: phase.zipf,
+      symbolCount: phase.symbols,
       seed: i + 1,
     });
     if (options.signal?.aborted) throw aborted();
@@ -158,21 +163,24 @@ async function drive(
     .map((e) => ({ ...e, atSeconds: round((Date.parse(e.time) - loadStartedAt) / 1000, 0) }))
     .sort((a, b) => a.atSeconds - b.atSeconds);
   await options.beforeStop?.(stack);
+  const effects = maxmemoryEffects(samples, decisions, phases);
   const report = await writeDemoReport(options.reportDir, {
     samples,
     phases,
     decisions,
+    maxmemoryEffects: effects,
     events,
     slo: stack.values.slo,
     notes: [
       `the stack from \`perfpilot synth\` values for a local run: pool ${stack.values.api.pool.size}+${stack.values.api.pool.maxOverflow}, maxmemory ${stack.values.redis.maxmemoryMiB} MiB per node, HPA ${stack.values.hpa.minReplicas}-${stack.values.hpa.maxReplicas}, profile in ${stack.values.operator.profile.mode} mode`,
       "real kube-apiserver, kube-controller-manager, kube-scheduler, a 6-node Redis Cluster, PostgreSQL, Prometheus and prometheus-adapter on loopback; the API's Pods are kwok objects (no container runs): one risk API process serves the traffic",
-      `${requests} requests, ${failedRequests} failed; started in ${round(startupSeconds, 0)} s`,
+      `${requests} requests, ${failedRequests} failed; started in ${round(startupSeconds, 0)} s; ${DEMO_SEED_SYMBOLS} symbols seeded (\`risk-api seed --symbols ${DEMO_SEED_SYMBOLS}\`)`,
     ],
   });
   return {
     phases,
     decisions,
+    maxmemoryEffects: effects,
     events,
     report,
     requests,

@@ -190,10 +190,16 @@ export async function buildHttpServer(deps: HttpServerDependencies): Promise<Fas
   const strategies = config.cacheStrategies;
   const marketDataCacheControl = `public, max-age=${strategies.market_data.ttl}`;
   const riskCacheControl = `private, max-age=${strategies.risk_calculations.ttl}`;
+  const staticCacheControl = `public, max-age=${strategies.static_data.ttl}`;
 
   app.get<{ Params: { symbol: string } }>('/api/v1/market-data/:symbol', async (request, reply) => {
     const symbol = parseSymbol(request.params.symbol);
     return sendAnswer(reply, await service.marketData(symbol), marketDataCacheControl);
+  });
+
+  app.get<{ Params: { symbol: string } }>('/api/v1/market-data/:symbol/history', async (request, reply) => {
+    const symbol = parseSymbol(request.params.symbol);
+    return sendAnswer(reply, await service.priceHistory(symbol), staticCacheControl);
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/data/:id', async (request, reply) => {

@@ -35,6 +35,7 @@ describe('parseMix', () => {
     expect(parseMix('market-data=3, health=1')).toEqual({
       health: 1,
       'market-data': 3,
+      'price-history': 0,
       data: 0,
       'risk-analysis': 0,
       'batch-risk-analysis': 0,

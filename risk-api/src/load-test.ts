@@ -22,6 +22,7 @@ export interface LoadPhase {
 export const ENDPOINTS = {
   health: { method: 'GET', route: '/health' },
   'market-data': { method: 'GET', route: '/api/v1/market-data/:symbol' },
+  'price-history': { method: 'GET', route: '/api/v1/market-data/:symbol/history' },
   data: { method: 'GET', route: '/api/v1/data/:id' },
   'risk-analysis': { method: 'POST', route: '/api/v1/risk-analysis' },
   'batch-risk-analysis': { method: 'POST', route: '/api/v1/batch-risk-analysis' },
@@ -34,6 +35,7 @@ export type EndpointName = keyof typeof ENDPOINTS;
 export const DEFAULT_MIX: Readonly<Record<EndpointName, number>> = {
   health: 5,
   'market-data': 50,
+  'price-history': 0,
   data: 15,
   'risk-analysis': 25,
   'batch-risk-analysis': 5,
@@ -94,8 +96,11 @@ export interface LoadTestOptions {
   readonly url: string;
   readonly phases: readonly LoadPhase[];
   readonly connections: number;
-  readonly mix?: Readonly<Record<EndpointName, number>>;
+  /** mix is the endpoint weights; endpoints left out get none. @default DEFAULT_MIX */
+  readonly mix?: Readonly<Partial<Record<EndpointName, number>>>;
   readonly zipfExponent?: number;
+  /** symbolCount is how many of the seed's symbols requests choose from (`risk-api seed --symbols`). @default SEED_SYMBOL_COUNT */
+  readonly symbolCount?: number;
   /** seed of the request choices, so two runs send the same sequence. @default 1 */
   readonly seed?: number;
   /** timeoutSeconds of one request. @default 10 */
@@ -182,10 +187,13 @@ async function scrape(url: string): Promise<ReturnType<typeof parsePrometheusTex
 function requestChooser(options: LoadTestOptions) {
   const random = seededRandom(options.seed ?? 1);
   const exponent = options.zipfExponent ?? DEFAULT_ZIPF_EXPONENT;
-  const symbols = seedSymbolNames();
+  const symbols = seedSymbolNames(options.symbolCount);
   const symbol = zipfSampler(symbols.length, exponent, random.uniform);
   const portfolio = zipfSampler(SEED_PORTFOLIO_COUNT, exponent, random.uniform);
-  const mix = Object.entries(options.mix ?? DEFAULT_MIX).filter(([, w]) => w > 0) as [EndpointName, number][];
+  const mix = Object.entries(options.mix ?? DEFAULT_MIX).filter(([, w]) => (w ?? 0) > 0) as [
+    EndpointName,
+    number,
+  ][];
   const total = mix.reduce((s, [, w]) => s + w, 0);
   const levels = [undefined, 0.95, 0.99] as const;
   const horizons = [1, 1, 5, 10] as const;
@@ -210,6 +218,8 @@ function requestChooser(options: LoadTestOptions) {
         return { endpoint, method: 'GET', path: '/health' };
       case 'market-data':
         return { endpoint, method: 'GET', path: `/api/v1/market-data/${symbols[symbol.next()]}` };
+      case 'price-history':
+        return { endpoint, method: 'GET', path: `/api/v1/market-data/${symbols[symbol.next()]}/history` };
       case 'data':
         return { endpoint, method: 'GET', path: `/api/v1/data/${symbol.next() + 1}` };
       case 'risk-analysis':

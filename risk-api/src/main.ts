@@ -12,7 +12,7 @@ import { buildHttpServer, READINESS_TIMEOUT_MS } from './http-server.ts';
 import { RiskApiMetrics } from './metrics.ts';
 import { RiskService } from './risk-service.ts';
 import { migrate } from './schema.ts';
-import { SEED_SYMBOLS, seedDatabase } from './seed-data.ts';
+import { generateSeedData, SEED_SYMBOL_COUNT, SEED_SYMBOLS, seedDatabase } from './seed-data.ts';
 import { watchPoolTuning } from './tuning-watch.ts';
 
 /** How many of the most requested symbols are warmed at start, besides the seed's five. */
@@ -52,11 +52,18 @@ export async function migrateDatabase(databaseUrl: string): Promise<number[]> {
   return await withClient(databaseUrl, migrate);
 }
 
-/** seedDemoData migrates, then writes the demo data unless it is there (`perfpilot risk-api seed`). */
-export async function seedDemoData(databaseUrl: string): Promise<Awaited<ReturnType<typeof seedDatabase>>> {
+/**
+ * seedDemoData migrates, then writes the demo data of `symbolCount` symbols unless it is there
+ * (`perfpilot risk-api seed [--symbols N]`).
+ */
+export async function seedDemoData(
+  databaseUrl: string,
+  symbolCount: number = SEED_SYMBOL_COUNT,
+): Promise<Awaited<ReturnType<typeof seedDatabase>>> {
+  const data = generateSeedData(symbolCount);
   return await withClient(databaseUrl, async (client) => {
     await migrate(client);
-    return await seedDatabase(client);
+    return await seedDatabase(client, data);
   });
 }
 

@@ -1,5 +1,6 @@
 /**
- * What the endpoints answer, cache first: market data, reference data by id, and portfolio VaR.
+ * What the endpoints answer, cache first: market data and its price history, reference data by
+ * id, and portfolio VaR.
  * Each answer is cached as the JSON text sent to the client, so a hit costs one Redis GET and no
  * parsing; every query is parameterized.
  */
@@ -20,6 +21,7 @@ export interface CachedAnswer {
 /** Cache keys, one place: the seed's `market_data:AAPL` and `data:{id}` forms. */
 export const cacheKey = {
   marketData: (symbol: string) => `market_data:${symbol}`,
+  priceHistory: (symbol: string) => `static_data:price_history:${symbol}`,
   data: (id: number) => `data:${id}`,
   portfolio: (id: number) => `static_data:portfolio:${id}`,
   risk: (r: RiskAnalysisRequest) =>
@@ -89,6 +91,40 @@ export class RiskService {
       volume: Number(last.volume),
       as_of: last.day,
     });
+  }
+
+  /**
+   * priceHistory: every daily close and volume of `symbol`, oldest first (about 40 KiB for three
+   * years); 404 when unknown. Past closes do not change, so it is cached as static data.
+   */
+  async priceHistory(symbol: string): Promise<CachedAnswer> {
+    const key = cacheKey.priceHistory(symbol);
+    const hit = await this.#cache.get('static_data', key);
+    if (hit !== undefined) return { body: hit, cached: true };
+    const { rows } = await this.#pool.query<{
+      symbol: string;
+      currency: string;
+      day: string;
+      close: number;
+      volume: string;
+    }>(
+      `SELECT s.symbol, s.currency, to_char(d.day, 'YYYY-MM-DD') AS day, d.close, d.volume
+         FROM symbols s JOIN daily_prices d ON d.symbol_id = s.id
+        WHERE s.symbol = $1
+        ORDER BY d.day`,
+      [symbol],
+    );
+    const [first] = rows;
+    if (!first) throw new RequestError(404, 'symbol', `unknown symbol ${symbol}`);
+    const body = JSON.stringify({
+      symbol: first.symbol,
+      currency: first.currency,
+      from: first.day,
+      to: rows.at(-1)?.day,
+      prices: rows.map((r) => ({ day: r.day, close: r.close, volume: Number(r.volume) })),
+    });
+    await this.#cache.fill('static_data', key, body);
+    return { body, cached: false };
   }
 
   /** warmMarketData loads and stores each symbol's market data; returns how many it warmed. */

@@ -2,8 +2,10 @@
  * The demo data of `perfpilot risk-api seed`, generated from a fixed seed so every run writes the
  * same rows: SEED_SYMBOL_COUNT symbols (the seed guide's AAPL, GOOGL, MSFT, TSLA, AMZN first),
  * three years of weekday closing prices from a one-factor market model, and portfolios whose
- * holdings favour popular symbols. Seeding is idempotent: a database seeded at this version is
- * left as it is.
+ * holdings favour popular symbols. A larger symbol count appends more listed symbols with their
+ * prices (portfolios keep to the first SEED_SYMBOL_COUNT), so the first rows are the same whatever
+ * the count. Seeding is idempotent: a database seeded at this version with at least as many
+ * symbols is left as it is.
  */
 import type pg from 'pg';
 import { type SeededRandom, seededRandom } from '../../operator/src/sim/seeded-random.ts';
@@ -12,8 +14,10 @@ import { zipfSampler } from './zipf.ts';
 
 /** The seed guide's popular symbols, warmed at start and first in the symbol table. */
 export const SEED_SYMBOLS = ['AAPL', 'GOOGL', 'MSFT', 'TSLA', 'AMZN'] as const;
-/** How many symbols the demo data has. */
+/** How many symbols the demo data has by default; portfolios hold only these. */
 export const SEED_SYMBOL_COUNT = 300;
+/** The most symbols a seed may have (names are 3-4 letters). */
+export const MAX_SEED_SYMBOL_COUNT = 100_000;
 /** How many portfolios the demo data has (ids 1..SEED_PORTFOLIO_COUNT). */
 export const SEED_PORTFOLIO_COUNT = 200;
 /** The first trading day of the price history. */
@@ -59,17 +63,40 @@ export function weekdays(first: string, last: string): string[] {
 }
 
 const SEED_RANDOM = 20_231_231;
+/** Seed of the names of the symbols beyond SEED_SYMBOL_COUNT; each one's prices use SEED_RANDOM + its id. */
+const EXTRA_SYMBOLS_RANDOM = 20_240_101;
 
-/** seedSymbols draws the symbols from `random` (the seed's five first). */
-function seedSymbols(random: SeededRandom): SeedSymbol[] {
-  const names = new Set<string>(SEED_SYMBOLS);
+function addNames(names: Set<string>, count: number, random: SeededRandom): void {
   const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  while (names.size < SEED_SYMBOL_COUNT) {
+  while (names.size < count) {
     const length = 3 + Math.floor(random.uniform() * 2);
     let s = '';
     for (let i = 0; i < length; i++) s += letters[Math.floor(random.uniform() * 26)];
     names.add(s);
   }
+}
+
+function checkSymbolCount(symbolCount: number): void {
+  if (
+    !Number.isInteger(symbolCount) ||
+    symbolCount < SEED_SYMBOL_COUNT ||
+    symbolCount > MAX_SEED_SYMBOL_COUNT
+  ) {
+    throw new RangeError(
+      `symbol count must be a whole number from ${SEED_SYMBOL_COUNT} to ${MAX_SEED_SYMBOL_COUNT}, got ${symbolCount}`,
+    );
+  }
+}
+
+/**
+ * seedSymbols draws the first SEED_SYMBOL_COUNT symbols from `random` (the seed's five first), and
+ * any more from their own stream, so the first ones do not depend on the count.
+ */
+function seedSymbols(random: SeededRandom, symbolCount: number): SeedSymbol[] {
+  checkSymbolCount(symbolCount);
+  const names = new Set<string>(SEED_SYMBOLS);
+  addNames(names, SEED_SYMBOL_COUNT, random);
+  addNames(names, symbolCount, seededRandom(EXTRA_SYMBOLS_RANDOM));
   return [...names].map((symbol, i) => ({
     id: i + 1,
     symbol,
@@ -80,19 +107,19 @@ function seedSymbols(random: SeededRandom): SeedSymbol[] {
 }
 
 /** seedSymbolNames lists the demo data's symbols, most popular first (for load generation). */
-export function seedSymbolNames(): string[] {
-  return seedSymbols(seededRandom(SEED_RANDOM)).map((s) => s.symbol);
+export function seedSymbolNames(symbolCount: number = SEED_SYMBOL_COUNT): string[] {
+  return seedSymbols(seededRandom(SEED_RANDOM), symbolCount).map((s) => s.symbol);
 }
 
-/** generateSeedData builds the data set; the same every time. */
-export function generateSeedData(): SeedData {
+/** generateSeedData builds the data set of `symbolCount` symbols; the same every time. */
+export function generateSeedData(symbolCount: number = SEED_SYMBOL_COUNT): SeedData {
   const random = seededRandom(SEED_RANDOM);
-  const symbols = seedSymbols(random);
+  const symbols = seedSymbols(random, symbolCount);
   const days = weekdays(SEED_FIRST_DAY, SEED_LAST_DAY);
   const market = days.map(() => 0.0003 + 0.009 * random.normal());
   const closes: Float64Array[] = [];
   const volumes: Float64Array[] = [];
-  for (let i = 0; i < symbols.length; i++) {
+  const pricesOf = (random: SeededRandom) => {
     const beta = 0.6 + random.uniform();
     const idiosyncratic = 0.008 + 0.025 * random.uniform();
     let price = 20 + 480 * random.uniform();
@@ -106,8 +133,9 @@ export function generateSeedData(): SeedData {
     }
     closes.push(c);
     volumes.push(v);
-  }
-  const popularity = zipfSampler(symbols.length, 1.1, random.uniform);
+  };
+  for (let i = 0; i < SEED_SYMBOL_COUNT; i++) pricesOf(random);
+  const popularity = zipfSampler(SEED_SYMBOL_COUNT, 1.1, random.uniform);
   const portfolios = [];
   for (let id = 1; id <= SEED_PORTFOLIO_COUNT; id++) {
     const count = 4 + Math.floor(random.uniform() * 9);
@@ -120,6 +148,7 @@ export function generateSeedData(): SeedData {
       positions: [...held].map(([symbolId, quantity]) => ({ symbolId, quantity })),
     });
   }
+  for (const symbol of symbols.slice(SEED_SYMBOL_COUNT)) pricesOf(seededRandom(SEED_RANDOM + symbol.id));
   return { symbols, days, closes, volumes, portfolios };
 }
 
@@ -133,7 +162,10 @@ export interface SeedOutcome {
 
 const PRICE_ROWS_PER_STATEMENT = 50_000;
 
-/** seedDatabase writes the generated data unless this version is there already (idempotent). */
+/**
+ * seedDatabase writes the generated data unless this version is there already with at least as
+ * many symbols (idempotent; a larger count adds the symbols that are missing).
+ */
 export async function seedDatabase(
   client: pg.Client,
   data: SeedData = generateSeedData(),
@@ -146,7 +178,11 @@ export async function seedDatabase(
     );
     const priceRows = data.symbols.length * data.days.length;
     const outcome = { symbols: data.symbols.length, prices: priceRows, portfolios: data.portfolios.length };
-    if ((state.rows[0]?.version ?? 0) >= SEED_VERSION) {
+    const present = await client.query<{ count: string }>('SELECT count(*) AS count FROM symbols');
+    if (
+      (state.rows[0]?.version ?? 0) >= SEED_VERSION &&
+      Number(present.rows[0]?.count ?? 0) >= data.symbols.length
+    ) {
       await client.query('COMMIT');
       return { seeded: false, ...outcome };
     }

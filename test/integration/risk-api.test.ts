@@ -228,6 +228,57 @@ describe('risk API', () => {
     expect((await fetch(`${api.url}/api/v1/data/42`)).headers.get('x-cache')).toBe('HIT');
   });
 
+  it('answers a symbol’s whole price history, oldest first, cached as static data for an hour', async () => {
+    const db = await postgres.client();
+    const { rows } = await db.query<{ symbol: string; day: string; close: number; volume: string }>(
+      "SELECT s.symbol, to_char(d.day, 'YYYY-MM-DD') AS day, d.close, d.volume FROM symbols s JOIN daily_prices d ON d.symbol_id = s.id WHERE s.id = 77 ORDER BY d.day",
+    );
+    await db.end();
+    const symbol = rows[0]?.symbol as string;
+    const first = await fetch(`${api.url}/api/v1/market-data/${symbol.toLowerCase()}/history`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(first.headers.get('cache-control')).toBe('public, max-age=3600');
+    const body = await first.json();
+    expect(body).toEqual({
+      symbol,
+      currency: 'USD',
+      from: rows[0]?.day,
+      to: SEED_LAST_DAY,
+      prices: rows.map((r) => ({ day: r.day, close: r.close, volume: Number(r.volume) })),
+    });
+    const ttl = await redis.ttl(`static_data:price_history:${symbol}`);
+    expect(ttl).toBeGreaterThan(3590);
+    expect(ttl).toBeLessThanOrEqual(3600);
+    const second = await fetch(`${api.url}/api/v1/market-data/${symbol}/history`);
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(await second.json()).toEqual(body);
+    const unknown = await fetch(`${api.url}/api/v1/market-data/NOPE/history`);
+    expect(unknown.status).toBe(404);
+  });
+
+  it('seed --symbols adds the symbols that are missing, each with its prices, and keeps the others', async () => {
+    const db = await postgres.client();
+    const count = async () =>
+      (
+        await db.query<{ symbols: string; prices: string }>(
+          'SELECT (SELECT count(*) FROM symbols WHERE id <= 305) AS symbols, (SELECT count(*) FROM daily_prices WHERE symbol_id <= 305) AS prices',
+        )
+      ).rows[0];
+    try {
+      const before = await count();
+      const seeded = await exec(process.execPath, [cli, 'risk-api', 'seed', '--symbols', '305'], {
+        env: { ...process.env, DATABASE_URL: postgres.url },
+      });
+      expect(seeded.stdout).toMatch(/^seeded 305 symbols, \d+ daily prices, 200 portfolios/);
+      const after = await count();
+      expect(Number(after?.symbols)).toBe(Number(before?.symbols) + 5);
+      expect(Number(after?.prices)).toBe((Number(before?.prices) / 300) * 305);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('computes VaR by historical simulation as the definition gives, and caches it 300 s', async () => {
     const response = await post(api.url, '/api/v1/risk-analysis', {
       portfolio_id: KNOWN.portfolioId,
