@@ -315,6 +315,28 @@ describe('reconcileProfile: mode × measurement', () => {
   });
 });
 
+describe('reconcileProfile: without a metric source', () => {
+  it('measures nothing and writes status once: a second reconcile finds it unchanged', async () => {
+    const builder = new ContextBuilder().with((b) => {
+      b.profile = profileOf('Recommend');
+      b.profile.spec.metrics = {};
+      b.redisObservation = undefined;
+    });
+    let measured = 0;
+    const { ctx, recorded } = builder.build();
+    const counting = { ...ctx, measure: async () => (measured++, builder.measurement) };
+    await reconcileProfile(counting, 'shop/main');
+    expect(measured).toBe(0);
+    expect(recorded.statuses).toHaveLength(1);
+    expect(recorded.statuses[0]?.lastSnapshot).toBeUndefined();
+    const m = condition(recorded.statuses[0], 'MetricsAvailable');
+    expect(`${m?.status}/${m?.reason}`).toBe('Unknown/NoMetricsSource');
+    builder.profile = { ...builder.profile, status: recorded.statuses[0] };
+    await reconcileProfile({ ...counting, now: () => new Date(NOW.getTime() + 60_000) }, 'shop/main');
+    expect(recorded.statuses).toHaveLength(1);
+  });
+});
+
 describe('reconcileProfile: actuator results', () => {
   it.each<{
     name: string;

@@ -367,8 +367,10 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
     // Later writes go against the version the take-over produced, not the cached one.
     profile = await ensureTakenOver(ctx, profile, observed, log);
   }
-  // 2. measure: only a complete target has knobs to measure against.
-  const measurement = complete ? await ctx.measure(profile, observed) : undefined;
+  // 2. measure: only a complete target has knobs to measure against, and only a named source has
+  // anything to say (a snapshot of nothing, stamped with the time, would rewrite status each interval).
+  const measurement =
+    complete && namesMetricSource(profile) ? await ctx.measure(profile, observed) : undefined;
   const measured = measureOutcome(profile, measurement);
   if (measurement && !measurement.snapshot) {
     log.info({ unknown: measurement.unknown.map((u) => u.signal) }, 'skipped: metrics unknown');
@@ -452,6 +454,11 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   if (made.length > 0) ctx.unreported.set(key, { applied: made, events });
   await report(ctx, profile, findings, events, decided.evaluation, log, () => ctx.unreported.delete(key));
   return { requeueAfterMs: profile.spec.policy.evaluationIntervalSeconds * 1000 };
+}
+
+/** namesMetricSource tells whether spec.metrics names Prometheus or Redis. */
+function namesMetricSource(profile: PerformanceProfile): boolean {
+  return profile.spec.metrics.prometheus !== undefined || profile.spec.metrics.redis !== undefined;
 }
 
 /** knowsMaxMemory: without a Redis source there is nothing to know; with one, every node answered alike. */
