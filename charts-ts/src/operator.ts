@@ -209,12 +209,12 @@ export function operatorRules(secretNames: readonly string[]): V1PolicyRule[] {
       resources: ['horizontalpodautoscalers'],
       verbs: ['get', 'list', 'watch', 'patch'],
     },
-    // Read when reconciling, not watched; patch: applyPoolSettings (the tuning ConfigMap's pool
-    // keys) and applyRedisMaxMemory (the Redis ConfigMap's maxmemory.conf).
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
-    // patch: the config-hash annotation that rolls the API's pods after a pool change, and the
-    // time of that roll (applyPoolSettings).
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    // list, watch: the ConfigMap informer the observe step reads; get, patch: applyPoolSettings
+    // (the tuning ConfigMap's pool keys) and applyRedisMaxMemory (the Redis ConfigMap's maxmemory.conf).
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // list, watch: the Deployment informer; get, patch: the config-hash annotation that rolls the
+    // API's pods after a pool change, and the time of that roll (applyPoolSettings).
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
     // The Redis password named by the profile (spec.metrics.redis.passwordSecretRef), by name only.
     { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames], verbs: ['get'] },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },

@@ -324,7 +324,13 @@ describe('reconcileProfile: without a metric source', () => {
     });
     let measured = 0;
     const { ctx, recorded } = builder.build();
-    const counting = { ...ctx, measure: async () => (measured++, builder.measurement) };
+    const counting = {
+      ...ctx,
+      measure: async () => {
+        measured++;
+        return builder.measurement;
+      },
+    };
     await reconcileProfile(counting, 'shop/main');
     expect(measured).toBe(0);
     expect(recorded.statuses).toHaveLength(1);
@@ -335,6 +341,37 @@ describe('reconcileProfile: without a metric source', () => {
     await reconcileProfile({ ...counting, now: () => new Date(NOW.getTime() + 60_000) }, 'shop/main');
     expect(recorded.statuses).toHaveLength(1);
   });
+});
+
+describe('reconcileProfile: take-over', () => {
+  it.each<{ mode: Mode; patched: boolean; events: string[] }>([
+    { mode: 'Observe', patched: false, events: [] },
+    { mode: 'Recommend', patched: false, events: [] },
+    { mode: 'Auto', patched: true, events: ['TookOver'] },
+  ])(
+    'a new $mode profile: finalizer and original knobs recorded: $patched',
+    async ({ mode, patched, events }) => {
+      const builder = new ContextBuilder().with((b) => {
+        b.profile = profileOf(mode);
+        b.profile.metadata.finalizers = [];
+        b.profile.metadata.annotations = {};
+        b.measurement = nanSignal;
+      });
+      const { ctx, recorded } = builder.build();
+      const patches: unknown[] = [];
+      const store = {
+        ...ctx.store,
+        patchMetadata: async (p: PerformanceProfile, m: unknown) => {
+          patches.push(m);
+          return p;
+        },
+      };
+      await reconcileProfile({ ...ctx, store }, 'shop/main');
+      expect(patches).toHaveLength(patched ? 1 : 0);
+      expect(recorded.events.map((e) => e.reason)).toEqual(events);
+      expect(recorded.statuses).toHaveLength(1);
+    },
+  );
 });
 
 describe('reconcileProfile: actuator results', () => {

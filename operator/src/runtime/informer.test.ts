@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../test/cluster/control-plane.ts';
 import { createNamespace } from '../../../test/cluster/kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
-import { Informer, type InformerOptions, objectKey } from './informer.ts';
+import { Informer, type InformerOptions, objectKey, withoutManagedFields } from './informer.ts';
 import { kubeConfigVia, PartitionableProxy } from './partitionable-proxy.ts';
 
 /** Recorder collects an informer's events as short strings, e.g. "add ns/a". */
@@ -54,7 +54,7 @@ describe('Informer on a real API server', () => {
     return name;
   }
 
-  function configMaps(options: Partial<InformerOptions> & { namespaces: readonly string[] }) {
+  function configMaps(options: Partial<InformerOptions<V1ConfigMap>> & { namespaces: readonly string[] }) {
     const informer = new Informer<V1ConfigMap>({
       kubeConfig: cp.kubeConfig,
       group: '',
@@ -107,6 +107,24 @@ describe('Informer on a real API server', () => {
     );
     expect(informer.list().map(objectKey)).toEqual([`${ns}/after`]);
     expect(informer.get(`${ns}/before`)).toBeUndefined();
+    informer.stop();
+  });
+
+  it('stores what transform returns, from the list and from the watch: here without managedFields', async () => {
+    const ns = await namespace();
+    await create(ns, 'listed', '1');
+    const informer = configMaps({ namespaces: [ns], transform: withoutManagedFields });
+    const seen: V1ConfigMap[] = [];
+    informer.on('add', (obj) => seen.push(obj));
+    informer.on('update', (obj) => seen.push(obj));
+    await informer.start();
+    await create(ns, 'watched', 'a');
+    await update(ns, 'watched', 'b');
+    await vi.waitFor(() => expect(seen.map((o) => o.data?.value)).toEqual(['1', 'a', 'b']), eventually);
+    const live = await core.readNamespacedConfigMap({ namespace: ns, name: 'watched' });
+    expect(live.metadata?.managedFields?.length).toBeGreaterThan(0);
+    for (const obj of [...seen, ...informer.list()]) expect(obj.metadata?.managedFields).toBeUndefined();
+    expect(informer.get(`${ns}/watched`)?.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion);
     informer.stop();
   });
 

@@ -12,7 +12,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { getJson, KubeHttpError, openWatch, type Query, type WatchStream } from './kube-http.ts';
 
 /** Options of Informer. */
-export interface InformerOptions {
+export interface InformerOptions<T = unknown> {
   /** kubeConfig names the API server and the credentials. */
   readonly kubeConfig: KubeConfig;
   /** group is the API group, '' for the core group (ConfigMaps, Pods, …). */
@@ -28,6 +28,11 @@ export interface InformerOptions {
   readonly namespaces: readonly string[];
   /** labelSelector restricts the objects, e.g. "app=risk-api". @default every object */
   readonly labelSelector?: string;
+  /**
+   * transform turns each object into what the store keeps, before handlers see it, e.g.
+   * {@link withoutManagedFields} (as controller-runtime's cache transforms do). @default the object as received
+   */
+  readonly transform?: (obj: T) => T;
   /** backoff shapes reconnect delays. @default 800 ms doubling to 30 s, jitter 20 %, reset after 120 s healthy */
   readonly backoff?: BackoffOptions;
   /** watchdogMs: a watch without any event (bookmarks included) this long is replaced. @default 300000 */
@@ -76,12 +81,23 @@ interface ObjectList<T> {
   items?: T[];
 }
 
+/**
+ * withoutManagedFields drops metadata.managedFields, often the larger part of a small object: no
+ * reader of a cache needs them (server-side apply reads the live object before it writes).
+ */
+export function withoutManagedFields<T extends InformedObject>(obj: T): T {
+  const metadata = obj.metadata as (InformedObject['metadata'] & { managedFields?: unknown }) | undefined;
+  if (!metadata || metadata.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...kept } = metadata;
+  return { ...obj, metadata: kept };
+}
+
 /** What a watch ended with, when it did not fail. */
 type WatchOutcome = 'closed' | 'gone' | 'idle' | 'relist' | 'stopped' | 'failed';
 
 /** Informer keeps an up-to-date store of one resource and tells handlers what changed. */
 export class Informer<T extends InformedObject> {
-  readonly #options: InformerOptions;
+  readonly #options: InformerOptions<T>;
   readonly #resource: string;
   readonly #store = new Map<string, T>();
   readonly #handlers: Record<InformerEvent, InformerHandler<T>[]> = { add: [], update: [], delete: [] };
@@ -89,7 +105,7 @@ export class Informer<T extends InformedObject> {
   #relistTimer: ReturnType<typeof setInterval> | undefined;
   #started = false;
 
-  constructor(options: InformerOptions) {
+  constructor(options: InformerOptions<T>) {
     this.#options = options;
     this.#resource = options.group ? `${options.plural}.${options.group}` : options.plural;
     const namespaces = options.namespaces.length > 0 ? [...new Set(options.namespaces)] : [''];
@@ -200,7 +216,7 @@ export class Informer<T extends InformedObject> {
 }
 
 interface ReflectorOptions<T> {
-  informer: InformerOptions;
+  informer: InformerOptions<T>;
   namespace: string;
   resource: string;
   logger: Logger | undefined;
@@ -345,7 +361,9 @@ class NamespaceReflector<T extends InformedObject> {
       }
       // List items carry no kind; handlers and actuators are easier to write when they do.
       const kind = page.kind?.replace(/List$/, '');
-      for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
+      const transform = informer.transform ?? ((obj: T) => obj);
+      for (const item of page.items ?? [])
+        items.push(transform({ apiVersion: page.apiVersion, kind, ...item }));
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
     } while (continueToken !== undefined && !this.#stopped);
@@ -425,7 +443,7 @@ class NamespaceReflector<T extends InformedObject> {
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED': {
-        this.#options.applyEvent(type, obj);
+        this.#options.applyEvent(type, this.#options.informer.transform?.(obj) ?? obj);
         if (resourceVersion) this.#resourceVersion = resourceVersion;
         return;
       }
