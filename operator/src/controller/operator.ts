@@ -21,6 +21,7 @@ import {
   VERSION,
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
+import { type Clock, systemClock } from '../runtime/clock.ts';
 import { runWorkers, type Workers } from '../runtime/controller-loop.ts';
 import { startHttpServer } from '../runtime/http-server.ts';
 import { type InformedObject, Informer, objectKey, withoutManagedFields } from '../runtime/informer.ts';
@@ -69,6 +70,8 @@ export interface OperatorOptions {
   /** concurrency is the number of profiles reconciled at once. @default 4 */
   readonly concurrency?: number;
   readonly logger: Logger;
+  /** clock drives every timer of the runtime: informers, work queue, workers, leader election, Events. @default systemClock */
+  readonly clock?: Clock;
   /** onLostLeadership is called when this replica loses the lease; main exits the process. */
   readonly onLostLeadership?: () => void;
 }
@@ -100,8 +103,9 @@ function needsReconcile(profile: PerformanceProfile, old: PerformanceProfile | u
 /** startOperator starts caches, the HTTP server and leader election; workers start with the lease. */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const { logger } = options;
+  const clock = options.clock ?? systemClock;
   // One connection pool for all API clients (client-node 2.0 alone opens one per request).
-  const kubeConfig = pooled(options.kubeConfig);
+  const kubeConfig = pooled(options.kubeConfig, clock);
   const namespaces = options.namespaces ?? [];
   const metrics = createOperatorMetrics();
   // One list+watch per resource and namespace, shared by every profile; the stores keep objects
@@ -114,15 +118,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       plural,
       namespaces,
       transform: withoutManagedFields,
+      clock,
       metrics,
-      logger: logger.child({ informer: plural }),
+      logger,
     });
   const profiles = informerOf<PerformanceProfile>(GROUP, VERSION, PLURAL);
   const deployments = informerOf<V1Deployment>('apps', 'v1', 'deployments');
   const hpas = informerOf<V2HorizontalPodAutoscaler>('autoscaling', 'v2', 'horizontalpodautoscalers');
   const configMaps = informerOf<V1ConfigMap>('', 'v1', 'configmaps');
   const informers = [profiles, deployments, hpas, configMaps];
-  const queue = new WorkQueue({ name: 'performanceprofiles', metrics });
+  const queue = new WorkQueue({ name: 'performanceprofiles', metrics, clock });
   profiles.on('add', (p) => queue.add(objectKey(p)));
   profiles.on('update', (p, old) => {
     if (needsReconcile(p, old)) queue.add(objectKey(p));
@@ -161,7 +166,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
   const ctx: ReconcileContext = makeReconcileContext(kubeConfig, {
     profile: (key) => profiles.get(key),
-    events: createEventRecorder(kubeConfig, options.identity, logger),
+    events: createEventRecorder(kubeConfig, options.identity, logger, clock),
     logger,
     metrics,
     sources,
@@ -201,6 +206,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       concurrency: options.concurrency ?? 4,
       metrics,
       logger,
+      clock,
     });
   };
 
@@ -230,7 +236,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
       ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
       metrics,
-      logger: logger.child({ lease: le.name ?? 'perfpilot-operator' }),
+      // The elector's lines name the lease (namespace/name) and the identity themselves.
+      logger,
+      clock,
     });
     void elector.run({
       onStartedLeading: () => {

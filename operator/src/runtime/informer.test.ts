@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../test/cluster/control-plane.ts';
 import { createNamespace } from '../../../test/cluster/kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
+import { ManualClock } from './clock.ts';
 import { Informer, type InformerOptions, objectKey, withoutManagedFields } from './informer.ts';
 import { kubeConfigVia, PartitionableProxy } from './partitionable-proxy.ts';
 
@@ -219,21 +220,41 @@ describe('Informer on a real API server', () => {
     informer.stop();
   });
 
-  it('re-watches a silent watch after watchdogMs and relists periodically without spurious updates', async () => {
+  it('re-watches a silent watch after watchdogMs and relists every relistIntervalMs of its clock, without spurious updates', async () => {
     const ns = await namespace();
     const metrics = createOperatorMetrics(new Registry());
-    const informer = configMaps({ namespaces: [ns], watchdogMs: 800, relistIntervalMs: 1500, metrics });
+    const clock = new ManualClock();
+    const informer = configMaps({
+      namespaces: [ns],
+      watchdogMs: 300_000,
+      relistIntervalMs: 450_000,
+      metrics,
+      clock,
+    });
     const events = record(informer);
     await create(ns, 'quiet', '1');
     await informer.start();
-    await vi.waitFor(async () => {
-      expect(await counterValue(metrics, 'watchRestarts')).toBeGreaterThanOrEqual(2);
-      expect(await counterValue(metrics, 'relists')).toBeGreaterThanOrEqual(2);
-    }, eventually);
+    // Watching: the relist timer and the watch's watchdog wait on the clock.
+    const watching = async () => await vi.waitFor(() => expect(clock.pendingTimers()).toBe(2), eventually);
+    await watching();
+    const count = async () => ({
+      restarts: await counterValue(metrics, 'watchRestarts'),
+      relists: await counterValue(metrics, 'relists'),
+    });
+    const before = await count();
+    clock.advance(300_000);
+    await vi.waitFor(async () => expect((await count()).restarts).toBe(before.restarts + 1), eventually);
+    await watching();
+    expect((await count()).relists).toBe(before.relists);
+    clock.advance(150_000);
+    await vi.waitFor(async () => expect((await count()).relists).toBe(before.relists + 1), eventually);
+    await watching();
+    expect((await count()).restarts).toBe(before.restarts + 2);
     expect(events).toEqual([`add ${ns}/quiet`]);
     await update(ns, 'quiet', '2');
     await vi.waitFor(() => expect(events).toEqual([`add ${ns}/quiet`, `update ${ns}/quiet 1→2`]), eventually);
     informer.stop();
+    await vi.waitFor(() => expect(clock.pendingTimers()).toBe(0), eventually);
   });
 
   it('watches all namespaces when given none', async () => {

@@ -9,6 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RuntimeMetrics } from '../telemetry/metrics.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
+import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { getJson, KubeHttpError, openWatch, type Query, type WatchStream } from './kube-http.ts';
 
 /** Options of Informer. */
@@ -49,6 +50,8 @@ export interface InformerOptions<T = unknown> {
   readonly metrics?: RuntimeMetrics;
   /** logger receives connection trouble and handler failures. @default none */
   readonly logger?: Logger;
+  /** clock times reconnect backoff, the watchdog and the periodic relist. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** InformerEvent names the store changes handlers can subscribe to. */
@@ -102,7 +105,7 @@ export class Informer<T extends InformedObject> {
   readonly #store = new Map<string, T>();
   readonly #handlers: Record<InformerEvent, InformerHandler<T>[]> = { add: [], update: [], delete: [] };
   readonly #reflectors: NamespaceReflector<T>[];
-  #relistTimer: ReturnType<typeof setInterval> | undefined;
+  #relistTimer: TimerHandle | undefined;
   #started = false;
 
   constructor(options: InformerOptions<T>) {
@@ -137,18 +140,21 @@ export class Informer<T extends InformedObject> {
     this.#started = true;
     for (const reflector of this.#reflectors) void reflector.run();
     const relistIntervalMs = this.#options.relistIntervalMs ?? 600_000;
-    if (relistIntervalMs > 0) {
-      this.#relistTimer = setInterval(() => {
+    const clock = this.#options.clock ?? systemClock;
+    const scheduleRelist = () => {
+      this.#relistTimer = clock.setTimeout(() => {
         for (const reflector of this.#reflectors) reflector.requestRelist();
+        scheduleRelist();
       }, relistIntervalMs);
-      this.#relistTimer.unref();
-    }
+    };
+    if (relistIntervalMs > 0) scheduleRelist();
     await Promise.all(this.#reflectors.map((reflector) => reflector.firstList));
   }
 
   /** stop ends every watch and pending retry; the store keeps its last contents. */
   stop(): void {
-    clearInterval(this.#relistTimer);
+    if (this.#relistTimer !== undefined) (this.#options.clock ?? systemClock).clearTimeout(this.#relistTimer);
+    this.#relistTimer = undefined;
     for (const reflector of this.#reflectors) reflector.stop();
   }
 
@@ -234,6 +240,7 @@ class NamespaceReflector<T extends InformedObject> {
   readonly #backoff: Backoff;
   readonly #watchdogMs: number;
   readonly #requestTimeoutMs: number;
+  readonly #clock: Clock;
   #resourceVersion: string | undefined;
   #needsList = true;
   #listed = false;
@@ -257,7 +264,8 @@ class NamespaceReflector<T extends InformedObject> {
     this.#path = options.namespace
       ? `${prefix}/namespaces/${encodeURIComponent(options.namespace)}/${plural}`
       : `${prefix}/${plural}`;
-    this.#backoff = new Backoff(options.informer.backoff);
+    this.#clock = options.informer.clock ?? systemClock;
+    this.#backoff = new Backoff({ clock: this.#clock, ...options.informer.backoff });
     this.#watchdogMs = options.informer.watchdogMs ?? 300_000;
     this.#requestTimeoutMs = options.informer.requestTimeoutMs ?? 60_000;
   }
@@ -326,7 +334,7 @@ class NamespaceReflector<T extends InformedObject> {
    */
   async #relistAfterGone(): Promise<void> {
     this.#needsList = true;
-    if (performance.now() - this.#listedAt < shortestHealthyWatchMs)
+    if (this.#clock.now() - this.#listedAt < shortestHealthyWatchMs)
       await this.#sleep(this.#backoff.nextDelayMs());
   }
 
@@ -370,7 +378,7 @@ class NamespaceReflector<T extends InformedObject> {
     if (this.#stopped) return;
     if (this.#listed) informer.metrics?.relists.inc({ resource: this.#options.resource });
     this.#options.applyList(items);
-    this.#listedAt = performance.now();
+    this.#listedAt = this.#clock.now();
     this.#resourceVersion = resourceVersion;
     this.#needsList = false;
     if (!this.#listed) {
@@ -391,19 +399,18 @@ class NamespaceReflector<T extends InformedObject> {
     };
     let outcome: WatchOutcome | undefined;
     let stream: WatchStream | undefined;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    let watchdog: TimerHandle | undefined;
     let events = 0;
     const end = (why: WatchOutcome) => {
       outcome ??= why;
       stream?.close();
     };
     const feedWatchdog = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => end('idle'), this.#watchdogMs);
-      watchdog.unref();
+      if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
+      watchdog = this.#clock.setTimeout(() => end('idle'), this.#watchdogMs);
     };
     this.#endWatch = end;
-    const openedAt = performance.now();
+    const openedAt = this.#clock.now();
     try {
       stream = await openWatch(
         informer.kubeConfig,
@@ -425,12 +432,12 @@ class NamespaceReflector<T extends InformedObject> {
       // Ending a watch on purpose destroys its connection; that is not a failure.
       if (outcome === undefined) throw err;
     } finally {
-      clearTimeout(watchdog);
+      if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
       this.#endWatch = undefined;
     }
     // An ERROR event other than 410 backs off like a failed request.
     if (outcome === 'failed') throw new Error(this.#errorEvent);
-    if (outcome === undefined && events === 0 && performance.now() - openedAt < shortestHealthyWatchMs) {
+    if (outcome === undefined && events === 0 && this.#clock.now() - openedAt < shortestHealthyWatchMs) {
       throw new Error('watch ended at once without any event');
     }
     return this.#stopped ? 'stopped' : (outcome ?? 'closed');
@@ -468,9 +475,9 @@ class NamespaceReflector<T extends InformedObject> {
   async #sleep(delayMs: number): Promise<void> {
     if (this.#stopped) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delayMs);
+      const timer = this.#clock.setTimeout(resolve, delayMs);
       this.#wakeFromSleep = () => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         resolve();
       };
     });
