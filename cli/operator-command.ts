@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { missingNodeFlags, OPERATOR_NODE_FLAGS } from '../operator/src/node-flags.ts';
 
 interface OperatorFlags {
   kubeconfig?: string;
@@ -42,17 +41,6 @@ export function operatorCommand(): Command {
       ]),
     )
     .action(async (flags: OperatorFlags) => {
-      // The heap settings are V8 flags, read only when the process starts: start this process
-      // again with them (same pid, same stdio) unless they were given (the container sets NODE_OPTIONS).
-      const missing = missingNodeFlags(OPERATOR_NODE_FLAGS, process.execArgv, process.env.NODE_OPTIONS);
-      if (missing.length > 0 && typeof process.execve === 'function') {
-        process.execve(process.execPath, [
-          process.execPath,
-          ...missing,
-          ...process.execArgv,
-          ...process.argv.slice(1),
-        ]);
-      }
       const env = { ...process.env };
       if (flags.kubeconfig) env.KUBECONFIG = flags.kubeconfig;
       if (flags.watchNamespace !== undefined) env.WATCH_NAMESPACE = flags.watchNamespace;
