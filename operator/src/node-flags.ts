@@ -1,8 +1,9 @@
 /**
  * V8 heap settings for the operator process. Node sizes its young generation for the machine
  * (up to 64 MiB per semi-space on a large host), which suits a throughput server but makes a
- * controller's RSS mostly garbage that a scavenge has not reclaimed yet: measured with 200
- * profiles, the new space alone held 128 MiB of a 300 MiB RSS while the live heap was under 40 MiB.
+ * controller's RSS mostly garbage that a scavenge has not reclaimed yet: with 200 profiles
+ * (`v8.getHeapSpaceStatistics()` in the operator process), the new space alone held 128 MiB of a
+ * 300 MiB RSS while a heap snapshot held under 40 MiB.
  * A small young generation scavenges more often, each scavenge cheap because a reconcile's objects
  * die young; the old-space cap keeps the heap inside the Deployment's memory limit
  * (charts-ts, `operator.resources`, 256 MiB by default) with room for code and native memory.
