@@ -13,5 +13,19 @@ if (major < 24) {
 // Reuse V8's compiled code across runs (kept in the OS temp directory): start-up is most of a short command.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
+// The operator's V8 heap settings are read only when a process starts: before the CLI loads, start
+// again with them (same pid, same stdio) unless they were given (the container sets NODE_OPTIONS).
+if (process.argv[2] === 'operator' && typeof process.execve === 'function') {
+  const { missingNodeFlags, OPERATOR_NODE_FLAGS } = await import('../operator/src/node-flags.ts');
+  const missing = missingNodeFlags(OPERATOR_NODE_FLAGS, process.execArgv, process.env.NODE_OPTIONS);
+  if (missing.length > 0) {
+    process.execve(process.execPath, [
+      process.execPath,
+      ...missing,
+      ...process.execArgv,
+      ...process.argv.slice(1),
+    ]);
+  }
+}
 const { main } = await import('../cli/perfpilot.ts');
 process.exitCode = await main(process.argv);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { OPERATOR_NODE_FLAGS } from '../operator/src/node-flags.ts';
 import { main } from './perfpilot.ts';
 
 const run = promisify(execFile);
@@ -10,6 +11,20 @@ describe('perfpilot command', () => {
     const { stdout } = await run(process.execPath, ['bin/perfpilot.js', '--help']);
     expect(stdout).toContain('Usage: perfpilot');
     expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
+  });
+
+  it('starts the operator again with its heap flags, unless NODE_OPTIONS names them', async () => {
+    // A preload that reports the flags of every process it runs in: before and after the restart.
+    const report = 'data:text/javascript,console.error("execArgv " + JSON.stringify(process.execArgv))';
+    const runWith = async (env: NodeJS.ProcessEnv) =>
+      (await run(process.execPath, ['--import', report, 'bin/perfpilot.js', 'operator', '--help'], { env }))
+        .stderr;
+    const { NODE_OPTIONS: _unset, ...env } = process.env;
+    const restarted = (await runWith(env)).trim().split('\n');
+    expect(restarted).toHaveLength(2);
+    expect(restarted[1]).toContain(JSON.stringify(OPERATOR_NODE_FLAGS).slice(1, -1));
+    const given = await runWith({ ...env, NODE_OPTIONS: OPERATOR_NODE_FLAGS.join(' ') });
+    expect(given.trim().split('\n')).toHaveLength(1);
   });
 
   it('rejects an unknown subcommand with a non-zero exit code', async () => {

@@ -8,6 +8,7 @@ import type {
 } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
+import { OPERATOR_NODE_FLAGS } from '../../operator/src/node-flags.ts';
 import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
@@ -128,6 +129,8 @@ export class Operator extends Construct {
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'LOG_LEVEL', value: c.logLevel },
                   { name: 'METRICS_PORT', value: String(c.metricsPort) },
+                  // A controller's heap: a small young generation, old space inside the memory limit.
+                  { name: 'NODE_OPTIONS', value: OPERATOR_NODE_FLAGS.join(' ') },
                 ],
                 resources: containerResources(c.resources),
                 securityContext: restrictedContainerSecurityContext(),
@@ -209,12 +212,12 @@ export function operatorRules(secretNames: readonly string[]): V1PolicyRule[] {
       resources: ['horizontalpodautoscalers'],
       verbs: ['get', 'list', 'watch', 'patch'],
     },
-    // Read when reconciling, not watched; patch: applyPoolSettings (the tuning ConfigMap's pool
-    // keys) and applyRedisMaxMemory (the Redis ConfigMap's maxmemory.conf).
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
-    // patch: the config-hash annotation that rolls the API's pods after a pool change, and the
-    // time of that roll (applyPoolSettings).
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    // list, watch: the ConfigMap informer the observe step reads; get, patch: applyPoolSettings
+    // (the tuning ConfigMap's pool keys) and applyRedisMaxMemory (the Redis ConfigMap's maxmemory.conf).
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // list, watch: the Deployment informer; get, patch: the config-hash annotation that rolls the
+    // API's pods after a pool change, and the time of that roll (applyPoolSettings).
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
     // The Redis password named by the profile (spec.metrics.redis.passwordSecretRef), by name only.
     { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames], verbs: ['get'] },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },

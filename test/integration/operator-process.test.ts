@@ -124,7 +124,10 @@ describe('least privilege', () => {
   it('reconciles with only the generated Role', async () => {
     const operator = await startOperator('sa-operator', saKubeconfig);
     try {
-      await profileApi(cp.kubeConfig).create(new ProfileBuilder(ns, 'least-privilege', 'risk-api').build());
+      // Auto, so that the take-over's metadata patch goes through the Role too.
+      await profileApi(cp.kubeConfig).create(
+        new ProfileBuilder(ns, 'least-privilege', 'risk-api').mode('Auto').build(),
+      );
       await vi.waitFor(
         async () => {
           const p = await profileApi(cp.kubeConfig).get(ns, 'least-privilege');
@@ -303,7 +306,7 @@ describe('two replicas behind one Lease', () => {
     const b = await startOperator('replica-b', cp.kubeconfigPath);
 
     const profiles = profileApi(cp.kubeConfig);
-    await profiles.create(new ProfileBuilder(ns, 'before-failover', 'risk-api').build());
+    await profiles.create(new ProfileBuilder(ns, 'before-failover', 'risk-api').mode('Auto').build());
     await vi.waitFor(async () => expect(await tookOverBy('before-failover')).toEqual(['replica-a']), {
       timeout: 20_000,
       interval: 200,
@@ -320,7 +323,7 @@ describe('two replicas behind one Lease', () => {
     // One lease duration (15 s) plus one retry period (2 s) and polling slack.
     expect(takeoverMs).toBeLessThan(18_000);
 
-    await profiles.create(new ProfileBuilder(ns, 'after-failover', 'risk-api').build());
+    await profiles.create(new ProfileBuilder(ns, 'after-failover', 'risk-api').mode('Auto').build());
     await vi.waitFor(async () => expect(await tookOverBy('after-failover')).toEqual(['replica-b']), {
       timeout: 20_000,
       interval: 200,

@@ -78,7 +78,7 @@ afterAll(async () => {
 });
 
 describe('reconcile', () => {
-  it('writes status with observedGeneration, conditions and the observed knobs, and takes the target over', async () => {
+  it('writes status with observedGeneration, conditions and the observed knobs, and in Recommend leaves the target alone', async () => {
     await profiles.create(new ProfileBuilder(ns, 'main', 'risk-api').build());
     const p = await waitForProfile('main', (p) => expect(p.status?.observedGeneration).toBe(1));
     expect(p.status?.current).toEqual(SEED_KNOBS);
@@ -92,9 +92,10 @@ describe('reconcile', () => {
     expect(condition(p, 'Paused')).toMatchObject({ status: 'False' });
     expect(p.status?.knobsSummary).toBe('pool 20+30, replicas 2-10');
     expect(p.status?.recommended).toBeUndefined();
-    expect(p.metadata.finalizers).toContain(FINALIZER);
-    expect(JSON.parse(p.metadata.annotations?.[ORIGINAL_VALUES_ANNOTATION] ?? '{}')).toEqual(SEED_KNOBS);
-    await vi.waitFor(async () => expect(await eventReasons('main')).toContain('TookOver'), { timeout: 5000 });
+    // Only Auto changes knobs, so only Auto records originals to restore: one status write, no more.
+    expect(p.metadata.finalizers ?? []).not.toContain(FINALIZER);
+    expect(p.metadata.annotations?.[ORIGINAL_VALUES_ANNOTATION]).toBeUndefined();
+    expect(await eventReasons('main')).not.toContain('TookOver');
   });
 
   it('reconciles again when the spec changes', async () => {
@@ -182,7 +183,9 @@ describe('deletion', () => {
   it('in Auto mode restores the original knobs, then lets the profile go', async () => {
     await createTargetStack(cp.kubeConfig, ns, 'tuned-api');
     await profiles.create(new ProfileBuilder(ns, 'auto', 'tuned-api').mode('Auto').build());
-    await waitForProfile('auto', (p) => expect(p.metadata.finalizers).toContain(FINALIZER));
+    const taken = await waitForProfile('auto', (p) => expect(p.metadata.finalizers).toContain(FINALIZER));
+    expect(JSON.parse(taken.metadata.annotations?.[ORIGINAL_VALUES_ANNOTATION] ?? '{}')).toEqual(SEED_KNOBS);
+    await vi.waitFor(async () => expect(await eventReasons('auto')).toContain('TookOver'), { timeout: 5000 });
     // The knobs as a tuning operator would have left them.
     const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
     const apply = (o: object) =>
@@ -238,7 +241,10 @@ describe('deletion', () => {
   it('in Recommend mode changes nothing and lets the profile go', async () => {
     await createTargetStack(cp.kubeConfig, ns, 'watched-api', { ...SEED_KNOBS, minReplicas: 3 });
     await profiles.create(new ProfileBuilder(ns, 'recommend', 'watched-api').build());
-    await waitForProfile('recommend', (p) => expect(p.metadata.finalizers).toContain(FINALIZER));
+    await waitForProfile('recommend', (p) => {
+      expect(p.status?.observedGeneration).toBe(1);
+      expect(p.metadata.finalizers ?? []).not.toContain(FINALIZER);
+    });
     await profiles.delete(ns, 'recommend');
     await vi.waitFor(
       async () => {

@@ -44,9 +44,11 @@ export {
 export { kubeSecretReader, type SecretReader } from './secrets.ts';
 export { conflictSummary, type FieldConflict } from './server-side-apply.ts';
 export {
+  apiTargetReader,
   applyKnobs,
   makeTargetClients,
   type ObservedTarget,
   observeTarget,
   type TargetClients,
+  type TargetReader,
 } from './targets.ts';

@@ -1,8 +1,10 @@
 /**
  * The knobs where they live (design.md): DB_POOL_SIZE and DB_MAX_OVERFLOW in the API's tuning
- * ConfigMap, minReplicas and maxReplicas in its HPA. Reading them is the observe step; writing
- * them is replica-bounds.ts and pool-settings.ts (server-side apply with field manager
- * `perfpilot`); applyKnobs composes them for the finalizer's restore.
+ * ConfigMap, minReplicas and maxReplicas in its HPA. Reading them is the observe step (from the
+ * operator's informer caches, as controller-runtime's cached client reads, or from the API server
+ * through {@link apiTargetReader}); writing them is replica-bounds.ts and pool-settings.ts
+ * (server-side apply with field manager `perfpilot`); applyKnobs composes them for the
+ * finalizer's restore.
  */
 import {
   AppsV1Api,
@@ -55,9 +57,33 @@ export interface ObservedTarget {
   readonly current: KnobValues;
 }
 
+/** A read of one object by namespace and name: undefined when it does not exist. */
+export type ObjectRead<T> = (namespace: string, name: string) => Promise<T | undefined> | T | undefined;
+
+/** TargetReader reads the objects of a profile's target. */
+export interface TargetReader {
+  readonly deployment: ObjectRead<V1Deployment>;
+  readonly hpa: ObjectRead<V2HorizontalPodAutoscaler>;
+  readonly configMap: ObjectRead<V1ConfigMap>;
+}
+
+/** apiTargetReader reads the target from the API server: one GET per object. */
+export function apiTargetReader(clients: TargetClients): TargetReader {
+  return {
+    deployment: async (namespace, name) =>
+      await readIfExists(() => clients.apps.readNamespacedDeployment({ namespace, name })),
+    hpa: async (namespace, name) =>
+      await readIfExists(() =>
+        clients.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name }),
+      ),
+    configMap: async (namespace, name) =>
+      await readIfExists(() => clients.core.readNamespacedConfigMap({ namespace, name })),
+  };
+}
+
 /** observeTarget reads the Deployment, its HPA and its tuning ConfigMap, and the knobs they hold. */
 export async function observeTarget(
-  clients: TargetClients,
+  read: TargetReader,
   profile: PerformanceProfile,
 ): Promise<ObservedTarget> {
   const namespace = profile.metadata.namespace ?? 'default';
@@ -65,11 +91,9 @@ export async function observeTarget(
   const hpaName = hpaNameOf(targetRef);
   const configMapName = configMapNameOf(targetRef);
   const [deployment, hpa, configMap] = await Promise.all([
-    readIfExists(() => clients.apps.readNamespacedDeployment({ namespace, name: targetRef.name })),
-    readIfExists(() =>
-      clients.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name: hpaName }),
-    ),
-    readIfExists(() => clients.core.readNamespacedConfigMap({ namespace, name: configMapName })),
+    read.deployment(namespace, targetRef.name),
+    read.hpa(namespace, hpaName),
+    read.configMap(namespace, configMapName),
   ]);
   const missing: string[] = [];
   if (!deployment) missing.push(`Deployment ${targetRef.name}`);
@@ -115,7 +139,8 @@ export async function applyKnobs(
 ): Promise<string[]> {
   const namespace = profile.metadata.namespace ?? 'default';
   const { targetRef } = profile.spec;
-  const { current } = await observeTarget(clients, profile);
+  // Read fresh, not from a cache: these values decide what the restore writes.
+  const { current } = await observeTarget(apiTargetReader(clients), profile);
   const changed: string[] = [];
   const force = { force: true };
   // Server-side apply removes fields this manager applied before and omits now, so every apply

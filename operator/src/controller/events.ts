@@ -4,6 +4,7 @@
  */
 import { EventsV1Api, type KubeConfig, V1MicroTime } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { type Clock, systemClock } from '../runtime/clock.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 /** REPORTING_CONTROLLER names the operator in every Event it writes. */
@@ -25,11 +26,12 @@ export interface EventRecorder {
   record(profile: PerformanceProfile, event: ProfileEvent): Promise<void>;
 }
 
-/** createEventRecorder writes Events as `reportingInstance` (the operator's pod name). */
+/** createEventRecorder writes Events as `reportingInstance` (the operator's pod name), stamped by `clock`. */
 export function createEventRecorder(
   kubeConfig: KubeConfig,
   reportingInstance: string,
   logger: Logger,
+  clock: Clock = systemClock,
 ): EventRecorder {
   const events = kubeConfig.makeApiClient(EventsV1Api);
   return {
@@ -40,7 +42,7 @@ export function createEventRecorder(
           namespace,
           body: {
             metadata: { generateName: `${profile.metadata.name}-`, namespace },
-            eventTime: new V1MicroTime(),
+            eventTime: new V1MicroTime(clock.date().getTime()),
             reportingController: REPORTING_CONTROLLER,
             reportingInstance,
             action: event.action,

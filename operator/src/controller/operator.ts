@@ -1,16 +1,30 @@
 /**
- * The running operator: informers over PerformanceProfiles and their HPAs feed one work queue;
- * workers reconcile only while this replica holds the lease; every replica keeps warm caches and
- * serves /healthz, /readyz and /metrics.
+ * The running operator: informers over PerformanceProfiles and their targets (Deployments, HPAs,
+ * tuning ConfigMaps) feed one work queue, and the observe step reads the targets from those caches
+ * rather than with a GET each; workers reconcile only while this replica holds the lease; every
+ * replica keeps warm caches and serves /healthz, /readyz and /metrics.
  */
-import type { KubeConfig, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  V1ConfigMap,
+  V1Deployment,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { kubeSecretReader, RedisConnections } from '../actuators/index.ts';
-import { GROUP, hpaNameOf, type PerformanceProfile, PLURAL, VERSION } from '../api/v1alpha1/index.ts';
+import {
+  configMapNameOf,
+  GROUP,
+  hpaNameOf,
+  type PerformanceProfile,
+  PLURAL,
+  VERSION,
+} from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
+import { type Clock, systemClock } from '../runtime/clock.ts';
 import { runWorkers, type Workers } from '../runtime/controller-loop.ts';
 import { startHttpServer } from '../runtime/http-server.ts';
-import { Informer, objectKey } from '../runtime/informer.ts';
+import { type InformedObject, Informer, objectKey, withoutManagedFields } from '../runtime/informer.ts';
 import { LeaderElector } from '../runtime/leader-election.ts';
 import { pooled } from '../runtime/pooled-kube-config.ts';
 import { WorkQueue } from '../runtime/workqueue.ts';
@@ -56,6 +70,8 @@ export interface OperatorOptions {
   /** concurrency is the number of profiles reconciled at once. @default 4 */
   readonly concurrency?: number;
   readonly logger: Logger;
+  /** clock drives every timer of the runtime: informers, work queue, workers, leader election, Events. @default systemClock */
+  readonly clock?: Clock;
   /** onLostLeadership is called when this replica loses the lease; main exits the process. */
   readonly onLostLeadership?: () => void;
 }
@@ -87,48 +103,58 @@ function needsReconcile(profile: PerformanceProfile, old: PerformanceProfile | u
 /** startOperator starts caches, the HTTP server and leader election; workers start with the lease. */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const { logger } = options;
+  const clock = options.clock ?? systemClock;
   // One connection pool for all API clients (client-node 2.0 alone opens one per request).
-  const kubeConfig = pooled(options.kubeConfig);
+  const kubeConfig = pooled(options.kubeConfig, clock);
   const namespaces = options.namespaces ?? [];
   const metrics = createOperatorMetrics();
-  const profiles = new Informer<PerformanceProfile>({
-    kubeConfig,
-    group: GROUP,
-    version: VERSION,
-    plural: PLURAL,
-    namespaces,
-    metrics,
-    logger: logger.child({ informer: PLURAL }),
-  });
-  const hpas = new Informer<V2HorizontalPodAutoscaler>({
-    kubeConfig,
-    group: 'autoscaling',
-    version: 'v2',
-    plural: 'horizontalpodautoscalers',
-    namespaces,
-    metrics,
-    logger: logger.child({ informer: 'horizontalpodautoscalers' }),
-  });
-  const queue = new WorkQueue({ name: 'performanceprofiles', metrics });
+  // One list+watch per resource and namespace, shared by every profile; the stores keep objects
+  // without managedFields.
+  const informerOf = <T extends InformedObject>(group: string, version: string, plural: string) =>
+    new Informer<T>({
+      kubeConfig,
+      group,
+      version,
+      plural,
+      namespaces,
+      transform: withoutManagedFields,
+      clock,
+      metrics,
+      logger,
+    });
+  const profiles = informerOf<PerformanceProfile>(GROUP, VERSION, PLURAL);
+  const deployments = informerOf<V1Deployment>('apps', 'v1', 'deployments');
+  const hpas = informerOf<V2HorizontalPodAutoscaler>('autoscaling', 'v2', 'horizontalpodautoscalers');
+  const configMaps = informerOf<V1ConfigMap>('', 'v1', 'configmaps');
+  const informers = [profiles, deployments, hpas, configMaps];
+  const queue = new WorkQueue({ name: 'performanceprofiles', metrics, clock });
   profiles.on('add', (p) => queue.add(objectKey(p)));
   profiles.on('update', (p, old) => {
     if (needsReconcile(p, old)) queue.add(objectKey(p));
   });
   profiles.on('delete', (p) => queue.add(objectKey(p)));
-  // A change of an HPA (someone edits its bounds) re-evaluates the profiles that tune it.
-  const enqueueProfilesOf = (hpa: V2HorizontalPodAutoscaler) => {
-    for (const p of profiles.list()) {
-      if (
-        p.metadata.namespace === hpa.metadata?.namespace &&
-        hpaNameOf(p.spec.targetRef) === hpa.metadata?.name
-      ) {
-        queue.add(objectKey(p));
+  // A change of a target's object (someone edits the HPA's bounds or the pool, or creates a
+  // missing Deployment) re-evaluates the profiles that tune it.
+  const enqueueProfilesOf =
+    (nameOf: (profile: PerformanceProfile) => string) => (obj: { metadata?: InformedObject['metadata'] }) => {
+      for (const p of profiles.list()) {
+        if (p.metadata.namespace === obj.metadata?.namespace && nameOf(p) === obj.metadata?.name) {
+          queue.add(objectKey(p));
+        }
       }
-    }
-  };
-  hpas.on('add', enqueueProfilesOf);
-  hpas.on('update', enqueueProfilesOf);
-  hpas.on('delete', enqueueProfilesOf);
+    };
+  for (const [informer, nameOf] of [
+    [deployments, (p: PerformanceProfile) => p.spec.targetRef.name],
+    [hpas, (p: PerformanceProfile) => hpaNameOf(p.spec.targetRef)],
+    [configMaps, (p: PerformanceProfile) => configMapNameOf(p.spec.targetRef)],
+  ] as const) {
+    const enqueue = enqueueProfilesOf(nameOf);
+    for (const event of ['add', 'update', 'delete'] as const) informer.on(event, enqueue);
+  }
+  const cached =
+    <T extends InformedObject>(informer: Informer<T>) =>
+    (namespace: string, name: string) =>
+      informer.get(`${namespace}/${name}`);
 
   // One Redis connection pool for the metric sources and the maxmemory actuator, closed on stop.
   const redis = new RedisConnections();
@@ -140,12 +166,13 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
   const ctx: ReconcileContext = makeReconcileContext(kubeConfig, {
     profile: (key) => profiles.get(key),
-    events: createEventRecorder(kubeConfig, options.identity, logger),
+    events: createEventRecorder(kubeConfig, options.identity, logger, clock),
     logger,
     metrics,
     sources,
     redis,
     readSecret,
+    targets: { deployment: cached(deployments), hpa: cached(hpas), configMap: cached(configMaps) },
   });
   let workers: Workers | undefined;
   const startWorkers = () => {
@@ -179,6 +206,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       concurrency: options.concurrency ?? 4,
       metrics,
       logger,
+      clock,
     });
   };
 
@@ -186,9 +214,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     port: options.metricsPort ?? 8080,
     host: options.metricsHost ?? '0.0.0.0',
     registry: metrics.registry,
-    isReady: () => profiles.hasSynced() && hpas.hasSynced(),
+    isReady: () => informers.every((informer) => informer.hasSynced()),
   });
-  await Promise.all([profiles.start(), hpas.start()]);
+  await Promise.all(informers.map((informer) => informer.start()));
   logger.info(
     { namespaces: namespaces.length ? namespaces : 'all', metricsPort: server.port },
     'caches synced',
@@ -208,7 +236,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
       ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
       metrics,
-      logger: logger.child({ lease: le.name ?? 'perfpilot-operator' }),
+      // The elector's lines name the lease (namespace/name) and the identity themselves.
+      logger,
+      clock,
     });
     void elector.run({
       onStartedLeading: () => {
@@ -232,8 +262,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       queue.shutDown();
       await workers?.stop();
       await elector?.release();
-      profiles.stop();
-      hpas.stop();
+      for (const informer of informers) informer.stop();
       await server.close();
       sources.close();
       await redis.close();

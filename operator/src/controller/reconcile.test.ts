@@ -315,6 +315,65 @@ describe('reconcileProfile: mode × measurement', () => {
   });
 });
 
+describe('reconcileProfile: without a metric source', () => {
+  it('measures nothing and writes status once: a second reconcile finds it unchanged', async () => {
+    const builder = new ContextBuilder().with((b) => {
+      b.profile = profileOf('Recommend');
+      b.profile.spec.metrics = {};
+      b.redisObservation = undefined;
+    });
+    let measured = 0;
+    const { ctx, recorded } = builder.build();
+    const counting = {
+      ...ctx,
+      measure: async () => {
+        measured++;
+        return builder.measurement;
+      },
+    };
+    await reconcileProfile(counting, 'shop/main');
+    expect(measured).toBe(0);
+    expect(recorded.statuses).toHaveLength(1);
+    expect(recorded.statuses[0]?.lastSnapshot).toBeUndefined();
+    const m = condition(recorded.statuses[0], 'MetricsAvailable');
+    expect(`${m?.status}/${m?.reason}`).toBe('Unknown/NoMetricsSource');
+    builder.profile = { ...builder.profile, status: recorded.statuses[0] };
+    await reconcileProfile({ ...counting, now: () => new Date(NOW.getTime() + 60_000) }, 'shop/main');
+    expect(recorded.statuses).toHaveLength(1);
+  });
+});
+
+describe('reconcileProfile: take-over', () => {
+  it.each<{ mode: Mode; patched: boolean; events: string[] }>([
+    { mode: 'Observe', patched: false, events: [] },
+    { mode: 'Recommend', patched: false, events: [] },
+    { mode: 'Auto', patched: true, events: ['TookOver'] },
+  ])(
+    'a new $mode profile: finalizer and original knobs recorded: $patched',
+    async ({ mode, patched, events }) => {
+      const builder = new ContextBuilder().with((b) => {
+        b.profile = profileOf(mode);
+        b.profile.metadata.finalizers = [];
+        b.profile.metadata.annotations = {};
+        b.measurement = nanSignal;
+      });
+      const { ctx, recorded } = builder.build();
+      const patches: unknown[] = [];
+      const store = {
+        ...ctx.store,
+        patchMetadata: async (p: PerformanceProfile, m: unknown) => {
+          patches.push(m);
+          return p;
+        },
+      };
+      await reconcileProfile({ ...ctx, store }, 'shop/main');
+      expect(patches).toHaveLength(patched ? 1 : 0);
+      expect(recorded.events.map((e) => e.reason)).toEqual(events);
+      expect(recorded.statuses).toHaveLength(1);
+    },
+  );
+});
+
 describe('reconcileProfile: actuator results', () => {
   it.each<{
     name: string;

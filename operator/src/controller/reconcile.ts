@@ -13,6 +13,7 @@ import {
   type V1ConfigMap,
 } from '@kubernetes/client-node';
 import {
+  apiTargetReader,
   applyKnobs,
   applyPoolSettings,
   applyRedisMaxMemory,
@@ -26,6 +27,7 @@ import {
   type RedisTarget,
   type SecretReader,
   summarizeMaxMemoryResult,
+  type TargetReader,
 } from '../actuators/index.ts';
 import { SecretKeyMissingError } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
@@ -189,12 +191,15 @@ export type ReconcileParts = Pick<ReconcileContext, 'profile' | 'events' | 'logg
   readonly redis: RedisConnections;
   /** readSecret reads Secrets by name (see classifyingSecretReader). */
   readonly readSecret: SecretReader;
+  /** targets reads the target's objects for the observe step. @default the API server, one GET each */
+  readonly targets?: TargetReader;
 };
 
 /** makeReconcileContext wires the real clients, sources and actuators from a kubeconfig. */
 export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcileParts): ReconcileContext {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const clients = makeTargetClients(kubeConfig);
+  const targets = parts.targets ?? apiTargetReader(clients);
   const actuatorContext = { clients, redis: parts.redis, readSecret: parts.readSecret };
   const now = () => new Date();
   const at = (profile: PerformanceProfile) => ({
@@ -258,7 +263,7 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
       },
     },
     observe: async (profile) => {
-      const target = await observeTarget(clients, profile);
+      const target = await observeTarget(targets, profile);
       const redisAt = redisTargetOf(profile);
       if (!redisAt) return target;
       const configMapName = redisAt.configMapName;
@@ -363,12 +368,17 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   // 1. observe
   const observed = await ctx.observe(profile);
   const complete = observed.missing.length === 0;
-  if (complete && observed.problems.length === 0 && knowsMaxMemory(profile, observed)) {
+  // Only Auto changes knobs, so only Auto has originals to restore: in Observe and Recommend a new
+  // profile costs one status write, and switching to Auto records the knobs as they are then.
+  const takesOver = profile.spec.mode === Mode.Auto;
+  if (takesOver && complete && observed.problems.length === 0 && knowsMaxMemory(profile, observed)) {
     // Later writes go against the version the take-over produced, not the cached one.
     profile = await ensureTakenOver(ctx, profile, observed, log);
   }
-  // 2. measure: only a complete target has knobs to measure against.
-  const measurement = complete ? await ctx.measure(profile, observed) : undefined;
+  // 2. measure: only a complete target has knobs to measure against, and only a named source has
+  // anything to say (a snapshot of nothing, stamped with the time, would rewrite status each interval).
+  const measurement =
+    complete && namesMetricSource(profile) ? await ctx.measure(profile, observed) : undefined;
   const measured = measureOutcome(profile, measurement);
   if (measurement && !measurement.snapshot) {
     log.info({ unknown: measurement.unknown.map((u) => u.signal) }, 'skipped: metrics unknown');
@@ -452,6 +462,11 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   if (made.length > 0) ctx.unreported.set(key, { applied: made, events });
   await report(ctx, profile, findings, events, decided.evaluation, log, () => ctx.unreported.delete(key));
   return { requeueAfterMs: profile.spec.policy.evaluationIntervalSeconds * 1000 };
+}
+
+/** namesMetricSource tells whether spec.metrics names Prometheus or Redis. */
+function namesMetricSource(profile: PerformanceProfile): boolean {
+  return profile.spec.metrics.prometheus !== undefined || profile.spec.metrics.redis !== undefined;
 }
 
 /** knowsMaxMemory: without a Redis source there is nothing to know; with one, every node answered alike. */

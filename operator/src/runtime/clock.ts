@@ -1,6 +1,8 @@
 /**
- * Time for the runtime, injected so that queues, rate limiters and backoff can be tested with a
- * clock that only moves when a test says so.
+ * Time for the runtime, injected so that queues, rate limiters, backoff, informers, leader
+ * election, the controller loop and Events can be tested with a clock that only moves when a test
+ * says so. I/O timeouts (a request that hangs) stay on real time: they bound the network, not the
+ * schedule.
  */
 
 /** TimerHandle identifies a timer started by a Clock. */
@@ -10,16 +12,23 @@ export type TimerHandle = { readonly id: number } | ReturnType<typeof setTimeout
 export interface Clock {
   /** now is the current time in milliseconds (only differences matter). */
   now(): number;
+  /** date is the wall-clock time, for timestamps written to the API (Events, Lease renewals). */
+  date(): Date;
   /** setTimeout runs `callback` once after `delayMs`. */
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
   /** clearTimeout cancels a timer; cancelling a finished timer does nothing. */
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** systemClock is the process's monotonic clock and Node's timers. */
+/**
+ * systemClock is the process's monotonic clock and Node's timers. Its timers do not keep the
+ * process alive on their own (the operator's HTTP server and watches do), so a forgotten retry
+ * never holds up an exit.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  date: () => new Date(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
@@ -32,7 +41,7 @@ export class ManualClock implements Clock {
   #nextId = 1;
   readonly #timers = new Map<number, { dueAt: number; callback: () => void }>();
 
-  /** @param startMs the time the clock shows at first. @default 0 */
+  /** @param startMs the time the clock shows at first, also as milliseconds since the epoch for date(). @default 0 */
   constructor(startMs = 0) {
     this.#now = startMs;
   }
@@ -40,6 +49,11 @@ export class ManualClock implements Clock {
   /** now is the clock's current time. */
   now(): number {
     return this.#now;
+  }
+
+  /** date is now() as a Date. */
+  date(): Date {
+    return new Date(this.#now);
   }
 
   /** setTimeout registers a timer that runs when `advance()` reaches its due time. */

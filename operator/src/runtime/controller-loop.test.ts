@@ -36,6 +36,33 @@ describe('runWorkers', () => {
     await workers.stop();
   });
 
+  it('times each reconcile on its clock for the duration histogram', async () => {
+    const clock = new ManualClock();
+    const metrics = createOperatorMetrics(new Registry());
+    const queue = new WorkQueue({ clock });
+    const workers = runWorkers({
+      queue,
+      reconcile: async () => {
+        clock.advance(1500);
+        return {};
+      },
+      errorPolicy: () => ({ kind: 'drop' }),
+      metrics,
+      clock,
+    });
+    queue.add('ns/a');
+    await vi.waitFor(async () =>
+      expect(
+        (await metrics.reconcileTotal.get()).values.find((v) => v.labels.result === 'success')?.value,
+      ).toBe(1),
+    );
+    const sum = (await metrics.reconcileDuration.get()).values.find(
+      (v) => v.metricName === 'perfpilot_reconcile_duration_seconds_sum',
+    );
+    expect(sum?.value).toBe(1.5);
+    await workers.stop();
+  });
+
   it.each<{ action: ErrorAction; requeuedAfterMs: number | undefined; requeues: number }>([
     { action: { kind: 'retry' }, requeuedAfterMs: 5, requeues: 1 },
     { action: { kind: 'requeueAfter', delayMs: 700 }, requeuedAfterMs: 700, requeues: 0 },

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../telemetry/logger.ts';
 import type { RuntimeMetrics } from '../telemetry/metrics.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { WorkQueue } from './workqueue.ts';
 
 /** ReconcileResult is what a successful reconcile asks for next. */
@@ -36,6 +37,8 @@ export interface RunWorkersOptions {
   readonly metrics?: RuntimeMetrics;
   /** logger receives failures of the error policy itself. @default none */
   readonly logger?: Logger;
+  /** clock times each reconcile for the duration histogram. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** Workers is the handle of running workers. */
@@ -74,10 +77,11 @@ async function runWorker(options: RunWorkersOptions): Promise<void> {
 
 async function reconcileOnce(key: string, options: RunWorkersOptions): Promise<void> {
   const { queue, metrics, logger } = options;
-  const startedAt = performance.now();
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
   const observe = (result: 'success' | 'error') => {
     metrics?.reconcileTotal.inc({ result });
-    metrics?.reconcileDuration.observe({ result }, (performance.now() - startedAt) / 1000);
+    metrics?.reconcileDuration.observe({ result }, (clock.now() - startedAt) / 1000);
   };
   let result: ReconcileResult;
   try {

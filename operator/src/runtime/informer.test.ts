@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../test/cluster/control-plane.ts';
 import { createNamespace } from '../../../test/cluster/kube.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
-import { Informer, type InformerOptions, objectKey } from './informer.ts';
+import { ManualClock } from './clock.ts';
+import { Informer, type InformerOptions, objectKey, withoutManagedFields } from './informer.ts';
 import { kubeConfigVia, PartitionableProxy } from './partitionable-proxy.ts';
 
 /** Recorder collects an informer's events as short strings, e.g. "add ns/a". */
@@ -54,7 +55,7 @@ describe('Informer on a real API server', () => {
     return name;
   }
 
-  function configMaps(options: Partial<InformerOptions> & { namespaces: readonly string[] }) {
+  function configMaps(options: Partial<InformerOptions<V1ConfigMap>> & { namespaces: readonly string[] }) {
     const informer = new Informer<V1ConfigMap>({
       kubeConfig: cp.kubeConfig,
       group: '',
@@ -107,6 +108,24 @@ describe('Informer on a real API server', () => {
     );
     expect(informer.list().map(objectKey)).toEqual([`${ns}/after`]);
     expect(informer.get(`${ns}/before`)).toBeUndefined();
+    informer.stop();
+  });
+
+  it('stores what transform returns, from the list and from the watch: here without managedFields', async () => {
+    const ns = await namespace();
+    await create(ns, 'listed', '1');
+    const informer = configMaps({ namespaces: [ns], transform: withoutManagedFields });
+    const seen: V1ConfigMap[] = [];
+    informer.on('add', (obj) => seen.push(obj));
+    informer.on('update', (obj) => seen.push(obj));
+    await informer.start();
+    await create(ns, 'watched', 'a');
+    await update(ns, 'watched', 'b');
+    await vi.waitFor(() => expect(seen.map((o) => o.data?.value)).toEqual(['1', 'a', 'b']), eventually);
+    const live = await core.readNamespacedConfigMap({ namespace: ns, name: 'watched' });
+    expect(live.metadata?.managedFields?.length).toBeGreaterThan(0);
+    for (const obj of [...seen, ...informer.list()]) expect(obj.metadata?.managedFields).toBeUndefined();
+    expect(informer.get(`${ns}/watched`)?.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion);
     informer.stop();
   });
 
@@ -201,21 +220,41 @@ describe('Informer on a real API server', () => {
     informer.stop();
   });
 
-  it('re-watches a silent watch after watchdogMs and relists periodically without spurious updates', async () => {
+  it('re-watches a silent watch after watchdogMs and relists every relistIntervalMs of its clock, without spurious updates', async () => {
     const ns = await namespace();
     const metrics = createOperatorMetrics(new Registry());
-    const informer = configMaps({ namespaces: [ns], watchdogMs: 800, relistIntervalMs: 1500, metrics });
+    const clock = new ManualClock();
+    const informer = configMaps({
+      namespaces: [ns],
+      watchdogMs: 300_000,
+      relistIntervalMs: 450_000,
+      metrics,
+      clock,
+    });
     const events = record(informer);
     await create(ns, 'quiet', '1');
     await informer.start();
-    await vi.waitFor(async () => {
-      expect(await counterValue(metrics, 'watchRestarts')).toBeGreaterThanOrEqual(2);
-      expect(await counterValue(metrics, 'relists')).toBeGreaterThanOrEqual(2);
-    }, eventually);
+    // Watching: the relist timer and the watch's watchdog wait on the clock.
+    const watching = async () => await vi.waitFor(() => expect(clock.pendingTimers()).toBe(2), eventually);
+    await watching();
+    const count = async () => ({
+      restarts: await counterValue(metrics, 'watchRestarts'),
+      relists: await counterValue(metrics, 'relists'),
+    });
+    const before = await count();
+    clock.advance(300_000);
+    await vi.waitFor(async () => expect((await count()).restarts).toBe(before.restarts + 1), eventually);
+    await watching();
+    expect((await count()).relists).toBe(before.relists);
+    clock.advance(150_000);
+    await vi.waitFor(async () => expect((await count()).relists).toBe(before.relists + 1), eventually);
+    await watching();
+    expect((await count()).restarts).toBe(before.restarts + 2);
     expect(events).toEqual([`add ${ns}/quiet`]);
     await update(ns, 'quiet', '2');
     await vi.waitFor(() => expect(events).toEqual([`add ${ns}/quiet`, `update ${ns}/quiet 1→2`]), eventually);
     informer.stop();
+    await vi.waitFor(() => expect(clock.pendingTimers()).toBe(0), eventually);
   });
 
   it('watches all namespaces when given none', async () => {

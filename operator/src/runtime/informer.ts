@@ -9,10 +9,11 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RuntimeMetrics } from '../telemetry/metrics.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
+import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { getJson, KubeHttpError, openWatch, type Query, type WatchStream } from './kube-http.ts';
 
 /** Options of Informer. */
-export interface InformerOptions {
+export interface InformerOptions<T = unknown> {
   /** kubeConfig names the API server and the credentials. */
   readonly kubeConfig: KubeConfig;
   /** group is the API group, '' for the core group (ConfigMaps, Pods, …). */
@@ -28,6 +29,11 @@ export interface InformerOptions {
   readonly namespaces: readonly string[];
   /** labelSelector restricts the objects, e.g. "app=risk-api". @default every object */
   readonly labelSelector?: string;
+  /**
+   * transform turns each object into what the store keeps, before handlers see it, e.g.
+   * {@link withoutManagedFields} (as controller-runtime's cache transforms do). @default the object as received
+   */
+  readonly transform?: (obj: T) => T;
   /** backoff shapes reconnect delays. @default 800 ms doubling to 30 s, jitter 20 %, reset after 120 s healthy */
   readonly backoff?: BackoffOptions;
   /** watchdogMs: a watch without any event (bookmarks included) this long is replaced. @default 300000 */
@@ -44,6 +50,8 @@ export interface InformerOptions {
   readonly metrics?: RuntimeMetrics;
   /** logger receives connection trouble and handler failures. @default none */
   readonly logger?: Logger;
+  /** clock times reconnect backoff, the watchdog and the periodic relist. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** InformerEvent names the store changes handlers can subscribe to. */
@@ -76,20 +84,31 @@ interface ObjectList<T> {
   items?: T[];
 }
 
+/**
+ * withoutManagedFields drops metadata.managedFields, often the larger part of a small object: no
+ * reader of a cache needs them (server-side apply reads the live object before it writes).
+ */
+export function withoutManagedFields<T extends InformedObject>(obj: T): T {
+  const metadata = obj.metadata as (InformedObject['metadata'] & { managedFields?: unknown }) | undefined;
+  if (!metadata || metadata.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...kept } = metadata;
+  return { ...obj, metadata: kept };
+}
+
 /** What a watch ended with, when it did not fail. */
 type WatchOutcome = 'closed' | 'gone' | 'idle' | 'relist' | 'stopped' | 'failed';
 
 /** Informer keeps an up-to-date store of one resource and tells handlers what changed. */
 export class Informer<T extends InformedObject> {
-  readonly #options: InformerOptions;
+  readonly #options: InformerOptions<T>;
   readonly #resource: string;
   readonly #store = new Map<string, T>();
   readonly #handlers: Record<InformerEvent, InformerHandler<T>[]> = { add: [], update: [], delete: [] };
   readonly #reflectors: NamespaceReflector<T>[];
-  #relistTimer: ReturnType<typeof setInterval> | undefined;
+  #relistTimer: TimerHandle | undefined;
   #started = false;
 
-  constructor(options: InformerOptions) {
+  constructor(options: InformerOptions<T>) {
     this.#options = options;
     this.#resource = options.group ? `${options.plural}.${options.group}` : options.plural;
     const namespaces = options.namespaces.length > 0 ? [...new Set(options.namespaces)] : [''];
@@ -121,18 +140,21 @@ export class Informer<T extends InformedObject> {
     this.#started = true;
     for (const reflector of this.#reflectors) void reflector.run();
     const relistIntervalMs = this.#options.relistIntervalMs ?? 600_000;
-    if (relistIntervalMs > 0) {
-      this.#relistTimer = setInterval(() => {
+    const clock = this.#options.clock ?? systemClock;
+    const scheduleRelist = () => {
+      this.#relistTimer = clock.setTimeout(() => {
         for (const reflector of this.#reflectors) reflector.requestRelist();
+        scheduleRelist();
       }, relistIntervalMs);
-      this.#relistTimer.unref();
-    }
+    };
+    if (relistIntervalMs > 0) scheduleRelist();
     await Promise.all(this.#reflectors.map((reflector) => reflector.firstList));
   }
 
   /** stop ends every watch and pending retry; the store keeps its last contents. */
   stop(): void {
-    clearInterval(this.#relistTimer);
+    if (this.#relistTimer !== undefined) (this.#options.clock ?? systemClock).clearTimeout(this.#relistTimer);
+    this.#relistTimer = undefined;
     for (const reflector of this.#reflectors) reflector.stop();
   }
 
@@ -200,7 +222,7 @@ export class Informer<T extends InformedObject> {
 }
 
 interface ReflectorOptions<T> {
-  informer: InformerOptions;
+  informer: InformerOptions<T>;
   namespace: string;
   resource: string;
   logger: Logger | undefined;
@@ -218,6 +240,7 @@ class NamespaceReflector<T extends InformedObject> {
   readonly #backoff: Backoff;
   readonly #watchdogMs: number;
   readonly #requestTimeoutMs: number;
+  readonly #clock: Clock;
   #resourceVersion: string | undefined;
   #needsList = true;
   #listed = false;
@@ -241,7 +264,8 @@ class NamespaceReflector<T extends InformedObject> {
     this.#path = options.namespace
       ? `${prefix}/namespaces/${encodeURIComponent(options.namespace)}/${plural}`
       : `${prefix}/${plural}`;
-    this.#backoff = new Backoff(options.informer.backoff);
+    this.#clock = options.informer.clock ?? systemClock;
+    this.#backoff = new Backoff({ clock: this.#clock, ...options.informer.backoff });
     this.#watchdogMs = options.informer.watchdogMs ?? 300_000;
     this.#requestTimeoutMs = options.informer.requestTimeoutMs ?? 60_000;
   }
@@ -310,7 +334,7 @@ class NamespaceReflector<T extends InformedObject> {
    */
   async #relistAfterGone(): Promise<void> {
     this.#needsList = true;
-    if (performance.now() - this.#listedAt < shortestHealthyWatchMs)
+    if (this.#clock.now() - this.#listedAt < shortestHealthyWatchMs)
       await this.#sleep(this.#backoff.nextDelayMs());
   }
 
@@ -345,14 +369,16 @@ class NamespaceReflector<T extends InformedObject> {
       }
       // List items carry no kind; handlers and actuators are easier to write when they do.
       const kind = page.kind?.replace(/List$/, '');
-      for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
+      const transform = informer.transform ?? ((obj: T) => obj);
+      for (const item of page.items ?? [])
+        items.push(transform({ apiVersion: page.apiVersion, kind, ...item }));
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
     } while (continueToken !== undefined && !this.#stopped);
     if (this.#stopped) return;
     if (this.#listed) informer.metrics?.relists.inc({ resource: this.#options.resource });
     this.#options.applyList(items);
-    this.#listedAt = performance.now();
+    this.#listedAt = this.#clock.now();
     this.#resourceVersion = resourceVersion;
     this.#needsList = false;
     if (!this.#listed) {
@@ -373,19 +399,18 @@ class NamespaceReflector<T extends InformedObject> {
     };
     let outcome: WatchOutcome | undefined;
     let stream: WatchStream | undefined;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    let watchdog: TimerHandle | undefined;
     let events = 0;
     const end = (why: WatchOutcome) => {
       outcome ??= why;
       stream?.close();
     };
     const feedWatchdog = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => end('idle'), this.#watchdogMs);
-      watchdog.unref();
+      if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
+      watchdog = this.#clock.setTimeout(() => end('idle'), this.#watchdogMs);
     };
     this.#endWatch = end;
-    const openedAt = performance.now();
+    const openedAt = this.#clock.now();
     try {
       stream = await openWatch(
         informer.kubeConfig,
@@ -407,12 +432,12 @@ class NamespaceReflector<T extends InformedObject> {
       // Ending a watch on purpose destroys its connection; that is not a failure.
       if (outcome === undefined) throw err;
     } finally {
-      clearTimeout(watchdog);
+      if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
       this.#endWatch = undefined;
     }
     // An ERROR event other than 410 backs off like a failed request.
     if (outcome === 'failed') throw new Error(this.#errorEvent);
-    if (outcome === undefined && events === 0 && performance.now() - openedAt < shortestHealthyWatchMs) {
+    if (outcome === undefined && events === 0 && this.#clock.now() - openedAt < shortestHealthyWatchMs) {
       throw new Error('watch ended at once without any event');
     }
     return this.#stopped ? 'stopped' : (outcome ?? 'closed');
@@ -425,7 +450,7 @@ class NamespaceReflector<T extends InformedObject> {
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED': {
-        this.#options.applyEvent(type, obj);
+        this.#options.applyEvent(type, this.#options.informer.transform?.(obj) ?? obj);
         if (resourceVersion) this.#resourceVersion = resourceVersion;
         return;
       }
@@ -450,9 +475,9 @@ class NamespaceReflector<T extends InformedObject> {
   async #sleep(delayMs: number): Promise<void> {
     if (this.#stopped) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delayMs);
+      const timer = this.#clock.setTimeout(resolve, delayMs);
       this.#wakeFromSleep = () => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         resolve();
       };
     });

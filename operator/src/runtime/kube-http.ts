@@ -8,6 +8,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from './pooled-kube-config.ts';
 
 /** KubeHttpError is a response from the API server with a status code other than 200. */
 export class KubeHttpError extends Error {
@@ -128,8 +129,11 @@ async function send(
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined) url.searchParams.set(name, String(value));
   }
-  const options: RequestOptions = {};
-  await kubeConfig.applyToHTTPSOptions(options);
+  // A PooledKubeConfig has the TLS material read already and keeps its connections alive.
+  let options: RequestOptions = {};
+  if (kubeConfig instanceof PooledKubeConfig && url.protocol === 'https:')
+    options = await kubeConfig.requestOptions();
+  else await kubeConfig.applyToHTTPSOptions(options);
   options.method = 'GET';
   options.headers = { ...options.headers, Accept: 'application/json' };
   if (signal) options.signal = signal;

@@ -15,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.ts';
 import type { RuntimeMetrics } from '../telemetry/metrics.ts';
+import { type Clock, systemClock } from './clock.ts';
 
 /** Options of LeaderElector. */
 export interface LeaderElectorOptions {
@@ -36,6 +37,8 @@ export interface LeaderElectorOptions {
   readonly metrics?: RuntimeMetrics;
   /** logger receives leadership changes and failed attempts. @default none */
   readonly logger?: Logger;
+  /** clock times retries, the lease duration and the renew deadline, and stamps the Lease. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** LeaderCallbacks are called when this candidate gains and loses the lease. */
@@ -54,6 +57,7 @@ export class LeaderElector {
   readonly #renewDeadlineMs: number;
   readonly #retryPeriodMs: number;
   readonly #logger: Logger | undefined;
+  readonly #clock: Clock;
   #leader = false;
   #stopped = false;
   /** The lease's resourceVersion as last seen, and when (monotonic ms) it was first seen. */
@@ -67,6 +71,7 @@ export class LeaderElector {
     this.#leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.#renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.#retryPeriodMs = options.retryPeriodMs ?? 2000;
+    this.#clock = options.clock ?? systemClock;
     if (
       !(this.#leaseDurationMs > this.#renewDeadlineMs && this.#renewDeadlineMs > this.#retryPeriodMs * 1.2)
     ) {
@@ -103,15 +108,15 @@ export class LeaderElector {
     this.#logger?.info('started leading');
     this.#call(callbacks.onStartedLeading, 'onStartedLeading');
 
-    let lastRenewedAt = performance.now();
+    let lastRenewedAt = this.#clock.now();
     while (!this.#stopped) {
       await this.#sleep(this.#retryPeriodMs);
       if (this.#stopped) return;
       const renewed = await this.#tryAcquireOrRenew();
       if (this.#stopped) return;
       if (renewed) {
-        lastRenewedAt = performance.now();
-      } else if (performance.now() - lastRenewedAt >= this.#renewDeadlineMs) {
+        lastRenewedAt = this.#clock.now();
+      } else if (this.#clock.now() - lastRenewedAt >= this.#renewDeadlineMs) {
         this.#stopped = true;
         this.#setLeader(false);
         this.#logger?.error(
@@ -150,7 +155,7 @@ export class LeaderElector {
         namespace: this.#options.namespace,
       });
       if (lease.spec?.holderIdentity !== this.#options.identity) return;
-      const now = new V1MicroTime();
+      const now = new V1MicroTime(this.#clock.date().getTime());
       await this.#api.replaceNamespacedLease({
         name: this.#options.name,
         namespace: this.#options.namespace,
@@ -181,7 +186,8 @@ export class LeaderElector {
       return false;
     });
     this.#attempt = attempt;
-    // A request hanging on a dead connection must not outlive the renew deadline.
+    // A request hanging on a dead connection must not outlive the renew deadline. An I/O timeout,
+    // so on real time: a test's clock moves the schedule, not the network.
     const timeoutMs = Math.max(this.#retryPeriodMs, this.#renewDeadlineMs / 2);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<boolean>((resolve) => {
@@ -202,7 +208,7 @@ export class LeaderElector {
       lease = await this.#api.readNamespacedLease({ name, namespace });
     } catch (err) {
       if (!(err instanceof ApiException && err.code === 404)) throw err;
-      const now = new V1MicroTime();
+      const now = new V1MicroTime(this.#clock.date().getTime());
       try {
         const created = await this.#api.createNamespacedLease({
           namespace,
@@ -228,10 +234,10 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
     const heldFor = (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
-    const observedAt = this.#observed?.at ?? performance.now();
-    if (holder !== '' && holder !== identity && performance.now() - observedAt < heldFor) return false;
+    const observedAt = this.#observed?.at ?? this.#clock.now();
+    if (holder !== '' && holder !== identity && this.#clock.now() - observedAt < heldFor) return false;
     if (this.#stopped) return false;
-    const now = new V1MicroTime();
+    const now = new V1MicroTime(this.#clock.date().getTime());
     const takingOver = holder !== identity;
     try {
       const updated = await this.#api.replaceNamespacedLease({
@@ -263,7 +269,7 @@ export class LeaderElector {
   #observe(lease: V1Lease): void {
     const resourceVersion = lease.metadata?.resourceVersion ?? '';
     if (this.#observed?.resourceVersion !== resourceVersion) {
-      this.#observed = { resourceVersion, at: performance.now() };
+      this.#observed = { resourceVersion, at: this.#clock.now() };
     }
   }
 
@@ -282,9 +288,9 @@ export class LeaderElector {
 
   async #sleep(delayMs: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delayMs);
+      const timer = this.#clock.setTimeout(resolve, delayMs);
       this.#wake = () => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         resolve();
       };
     });

@@ -1,8 +1,13 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../test/cluster/control-plane.ts';
-import { pooled } from './pooled-kube-config.ts';
+import { ManualClock } from './clock.ts';
+import { getJson } from './kube-http.ts';
+import { pooled, TLS_RELOAD_MS } from './pooled-kube-config.ts';
 
 let cp: ControlPlane;
 
@@ -46,5 +51,39 @@ describe('PooledKubeConfig', () => {
     expect(pool.getCurrentCluster()?.server).toBe(cp.server);
     expect(pool.getCurrentUser()?.name).toBe(cp.kubeConfig.getCurrentUser()?.name);
     expect(pooled(pool)).toBe(pool);
+  });
+
+  it('reads the certificate files once per reload interval, for typed clients and kube-http alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pooled-tls-'));
+    const user = cp.kubeConfig.getCurrentUser();
+    const cluster = cp.kubeConfig.getCurrentCluster();
+    if (!user?.certFile || !user.keyFile || !cluster)
+      throw new Error('the test cluster has no client certificate files');
+    const cert = join(dir, 'admin.crt');
+    const key = join(dir, 'admin.key');
+    copyFileSync(user.certFile, cert);
+    copyFileSync(user.keyFile, key);
+    const kc = new KubeConfig();
+    kc.loadFromClusterAndUser(cluster, { name: 'copied', certFile: cert, keyFile: key });
+    const clock = new ManualClock();
+    const pool = pooled(kc, clock);
+    const core = pool.makeApiClient(CoreV1Api);
+    const list = () => getJson(pool, '/api/v1/namespaces', {}, 10_000);
+    try {
+      await core.listNamespace();
+      // The files are gone: requests go on with the material read before.
+      renameSync(cert, `${cert}.away`);
+      await core.listNamespace();
+      await list();
+      clock.advance(TLS_RELOAD_MS);
+      await expect(core.listNamespace()).rejects.toThrow(/ENOENT/);
+      await expect(list()).rejects.toThrow(/ENOENT/);
+      renameSync(`${cert}.away`, cert);
+      await core.listNamespace();
+      await list();
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
