@@ -2,7 +2,7 @@
  * The operator runtime on a real kube-apiserver, ours (`perfpilot operator`, its own process, as
  * in a pod) beside a controller-runtime peer (bench/peers/controller-runtime/, a Go reconciler
  * doing the same work per profile: read the profile, its Deployment, HPA and tuning ConfigMap
- * from its cache, record the original knobs once, write the same status only when it changed).
+ * from its cache, record the original knobs once in Auto mode, write the same status only when it changed).
  *
  * Measured for each, one operator at a time on the same API server in one run:
  * - event → status latency: a spec change of one profile until a watch sees the status report

@@ -52,27 +52,20 @@ type knobValues struct {
 	MaxOverflow *int64 `json:"maxOverflow,omitempty"`
 }
 
-// snapshotStatus is status.lastSnapshot. The peer measures nothing, so it holds only the time of
-// the first observation and stale=false, as ours writes for a profile without metric sources.
-type snapshotStatus struct {
-	Time  string `json:"time"`
-	Stale bool   `json:"stale"`
-}
-
 // profileStatus is the part of status.PerformanceProfile that ours writes for the benchmark's
-// profiles (no metric source, Recommend mode, target present).
+// profiles (no metric source, Recommend mode, target present). Ours measures nothing without a
+// metric source, so it writes no lastSnapshot, and neither does the peer.
 type profileStatus struct {
 	ObservedGeneration int64              `json:"observedGeneration"`
 	Conditions         []metav1.Condition `json:"conditions"`
 	SloState           string             `json:"sloState"`
 	KnobsSummary       string             `json:"knobsSummary"`
 	Current            knobValues         `json:"current"`
-	LastSnapshot       *snapshotStatus    `json:"lastSnapshot,omitempty"`
 }
 
 // ProfileReconciler reconciles PerformanceProfiles: it reads the profile, its Deployment, HPA and
-// tuning ConfigMap from the cache, records the original knobs once, and writes the status only
-// when it changed.
+// tuning ConfigMap from the cache, records the original knobs once in Auto mode, and writes the
+// status only when it changed.
 type ProfileReconciler struct {
 	Client   client.Client
 	Recorder events.EventRecorder
@@ -99,7 +92,9 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if len(observed.missing) == 0 && len(observed.problems) == 0 && !controllerutil.ContainsFinalizer(profile, finalizer) {
+	// As ours: only Auto changes knobs, so only Auto takes the target over (records the originals).
+	mode, _, _ := unstructured.NestedString(profile.Object, "spec", "mode")
+	if mode == "Auto" && len(observed.missing) == 0 && len(observed.problems) == 0 && !controllerutil.ContainsFinalizer(profile, finalizer) {
 		if err := r.takeOver(ctx, profile, observed); err != nil {
 			return reconcile.Result{}, err
 		}
@@ -257,10 +252,6 @@ func desiredStatus(profile *unstructured.Unstructured, previous profileStatus, o
 		SloState:           "Unknown",
 		KnobsSummary:       summary,
 		Current:            observed.current,
-		LastSnapshot:       previous.LastSnapshot,
-	}
-	if found && status.LastSnapshot == nil {
-		status.LastSnapshot = &snapshotStatus{Time: now.UTC().Format("2006-01-02T15:04:05.000Z"), Stale: false}
 	}
 	return status
 }
