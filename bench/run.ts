@@ -18,11 +18,14 @@ export interface BenchOptions {
 interface BenchSuite {
   /** run prints the suite's results (it must measure side by side within one run) and may return them. */
   run(options: BenchOptions): Promise<unknown>;
+  /** options: the suite's own flags (e.g. calibration's `--cache`), read from process.argv by the suite. */
+  readonly options?: readonly string[];
 }
 
 const usage = `usage: npm run bench [-- SUITE...] [--json]
 
 runs bench/*.bench.ts; SUITE is a file name without .bench.ts
+  a suite may take its own options (calibration: --cache or --latency runs one half)
   --json   print one JSON object with the suites' measures on stdout, tables on stderr
            (use \`npm run -s bench -- ...\`: npm prints its own banner on stdout otherwise)`;
 
@@ -31,11 +34,6 @@ const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(usage);
   process.exit(0);
-}
-const unknown = args.filter((a) => a.startsWith('-') && a !== '--json');
-if (unknown.length > 0) {
-  console.error(`bench: unknown option ${unknown.join(', ')}\n\n${usage}`);
-  process.exit(2);
 }
 const json = args.includes('--json');
 const wanted = args.filter((a) => !a.startsWith('-'));
@@ -47,6 +45,17 @@ if (selected.length === 0) {
   );
   process.exit(1);
 }
+const loaded = new Map<string, BenchSuite>();
+for (const file of selected) {
+  loaded.set(file, (await import(pathToFileURL(join(here, file)).href)) as BenchSuite);
+}
+// Options a selected suite declares are its own; anything else is a mistake.
+const known = new Set(['--json', ...[...loaded.values()].flatMap((s) => s.options ?? [])]);
+const unknown = args.filter((a) => a.startsWith('-') && !known.has(a));
+if (unknown.length > 0) {
+  console.error(`bench: unknown option ${unknown.join(', ')}\n\n${usage}`);
+  process.exit(2);
+}
 // With --json, stdout carries only the object: what the suites print goes to stderr.
 const print = json ? console.error : console.log;
 if (json) console.log = console.error;
@@ -54,7 +63,7 @@ const results: Record<string, unknown> = {};
 for (const file of selected) {
   const name = basename(file, '.bench.ts');
   print(`\n## ${name}\n`);
-  const suite = (await import(pathToFileURL(join(here, file)).href)) as BenchSuite;
+  const suite = loaded.get(file) as BenchSuite;
   const result = await suite.run({ json });
   if (result !== undefined) results[name] = result;
 }

@@ -51,6 +51,14 @@ describe('fitting the replica model to runs', () => {
     expect(fitted.cpuMsPerMiss).toBeCloseTo(truth.cpuMsPerMiss, 6);
     expect(fitted.queryMs).toBeCloseTo(truth.queryMs, 6);
     expect(fitted.missLatencyMs).toBeCloseTo(truth.missLatencyMs, 2);
+    expect(fitted.hitLatencyMs).toBeCloseTo(truth.hitLatencyMs, 2);
+  });
+
+  it("does not charge the event loop's own CPU (a constant a second) to the requests", () => {
+    const idle = runs.map((r) => ({ ...r, cpuMsPerRequest: r.cpuMsPerRequest + 25 / r.achievedRps }));
+    const fitted = fitReplica(idle);
+    expect(fitted.cpuMsPerHit).toBeCloseTo(truth.cpuMsPerHit, 6);
+    expect(fitted.cpuMsPerMiss).toBeCloseTo(truth.cpuMsPerMiss, 6);
   });
 
   it('needs two setups to separate hits from misses', () => {

@@ -38,42 +38,81 @@ export function modelFor(params: FittedReplica, run: Pick<LatencyRun, 'achievedR
 }
 
 /**
- * Fits, from the lightest run of each setup: CPU per hit and per miss (least squares of CPU per
- * request against the hit rate), the query time (query ms per miss, weighted by misses), the
- * hit path's fixed latency (p95 of the most-hit run less its CPU), and the miss path's fixed
- * latency (so the model's p95 matches the lightest low-hit run). One event loop: one worker.
+ * Fits the model's parameters to the runs that held (below saturation; the lightest run of each
+ * setup when none held):
+ * - CPU a hit and a miss: least squares of the API's CPU ms a second against hits a second, misses
+ *   a second and a constant (the event loop's own timers, metrics and GC, which the lightest runs
+ *   would otherwise charge to their few requests; the model leaves this 2–3 % of a core out);
+ * - the query time: query ms a miss, weighted by misses;
+ * - the fixed latency of a hit and of a miss: least squares of log(model p95 / real p95) over the
+ *   same runs (a grid, then a finer grid around the best), which puts the measured spread of each
+ *   path (loopback, the event loop, the pool's checkout) into the model's fixed part.
+ * One event loop: one worker on one core.
  */
 export function fitReplica(runs: readonly LatencyRun[]): FittedReplica {
-  const light = lightestRuns(runs);
-  if (light.length < 2) throw new Error('fitReplica needs runs of at least two setups');
-  const n = light.length;
-  const mh = light.reduce((s, r) => s + r.hitRate, 0) / n;
-  const mc = light.reduce((s, r) => s + r.cpuMsPerRequest, 0) / n;
-  const sxy = light.reduce((s, r) => s + (r.hitRate - mh) * (r.cpuMsPerRequest - mc), 0);
-  const sxx = light.reduce((s, r) => s + (r.hitRate - mh) ** 2, 0);
-  const slope = sxx > 0 ? sxy / sxx : 0;
-  const cpuMsPerMiss = Math.max(0.01, mc - slope * mh);
-  const cpuMsPerHit = Math.max(0.01, mc + slope * (1 - mh));
-  const missWeight = light.reduce((s, r) => s + (1 - r.hitRate), 0);
-  const queryMs = light.reduce((s, r) => s + (1 - r.hitRate) * r.queryMsPerMiss, 0) / missWeight;
-  const mostHit = light.reduce((a, b) => (b.hitRate > a.hitRate ? b : a));
-  const leastHit = light.reduce((a, b) => (b.hitRate < a.hitRate ? b : a));
-  const base = {
-    cpuMsPerHit,
-    cpuMsPerMiss,
-    cpuCores: 1,
-    workers: 1,
-    queryMs,
-    hitLatencyMs: Math.max(0, mostHit.p50Ms),
-  };
-  let lo = 0;
-  let hi = Math.max(1, leastHit.p95Ms);
-  for (let i = 0; i < 40; i++) {
-    const mid = (lo + hi) / 2;
-    if (modelFor({ ...base, missLatencyMs: mid }, leastHit).p95Ms > leastHit.p95Ms) hi = mid;
-    else lo = mid;
+  if (new Set(runs.map(setupKey)).size < 2) throw new Error('fitReplica needs runs of at least two setups');
+  const heldRuns = runs.filter((r) => !saturated(r));
+  const used = heldRuns.length >= 3 ? heldRuns : lightestRuns(runs);
+  const [cpuMsPerHit, cpuMsPerMiss] = cpuCosts(used);
+  const missWeight = used.reduce((s, r) => s + (1 - r.hitRate), 0);
+  const queryMs = used.reduce((s, r) => s + (1 - r.hitRate) * r.queryMsPerMiss, 0) / missWeight;
+  const base = { cpuMsPerHit, cpuMsPerMiss, cpuCores: 1, workers: 1, queryMs };
+  const error = (hitLatencyMs: number, missLatencyMs: number) =>
+    used.reduce(
+      (s, r) => s + Math.log(modelFor({ ...base, hitLatencyMs, missLatencyMs }, r).p95Ms / r.p95Ms) ** 2,
+      0,
+    );
+  const top = Math.max(...used.map((r) => r.p95Ms));
+  let best = { hit: 0, miss: 0, error: Number.POSITIVE_INFINITY };
+  let step = top / 40;
+  let center = { hit: top / 2, miss: top / 2 };
+  for (let round = 0; round < 3; round++) {
+    for (let i = -20; i <= 20; i++) {
+      for (let j = -20; j <= 20; j++) {
+        const hit = center.hit + i * step;
+        const miss = center.miss + j * step;
+        if (hit < 0 || miss < 0) continue;
+        const e = error(hit, miss);
+        if (e < best.error) best = { hit, miss, error: e };
+      }
+    }
+    center = { hit: best.hit, miss: best.miss };
+    step /= 10;
   }
-  return { ...base, missLatencyMs: (lo + hi) / 2 };
+  return { ...base, hitLatencyMs: best.hit, missLatencyMs: best.miss };
+}
+
+type Vec3 = readonly [number, number, number];
+type Mat3 = readonly [Vec3, Vec3, Vec3];
+
+const det3 = ([[a, b, c], [d, e, f], [g, h, i]]: Mat3) =>
+  a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+
+/** Least squares of CPU ms a second = a + hits/s · hit cost + misses/s · miss cost; costs ≥ 0.01 ms. */
+function cpuCosts(runs: readonly LatencyRun[]): [number, number] {
+  const rows: Vec3[] = runs.map((r) => [1, r.achievedRps * r.hitRate, r.achievedRps * (1 - r.hitRate)]);
+  const y = runs.map((r) => r.cpuMsPerRequest * r.achievedRps);
+  const dot = (f: (row: Vec3, k: number) => number) => rows.reduce((s, row, k) => s + f(row, k), 0);
+  const col = (i: 0 | 1 | 2): Vec3 => [
+    dot((r) => r[i] * r[0]),
+    dot((r) => r[i] * r[1]),
+    dot((r) => r[i] * r[2]),
+  ];
+  const a: Mat3 = [col(0), col(1), col(2)];
+  const b: Vec3 = [0, 1, 2].map((i) =>
+    dot((r, k) => (r[i as 0 | 1 | 2] as number) * (y[k] as number)),
+  ) as unknown as Vec3;
+  const d = det3(a);
+  if (!Number.isFinite(d) || Math.abs(d) < 1e-9) {
+    const mean = runs.reduce((s, r) => s + r.cpuMsPerRequest, 0) / runs.length;
+    return [mean, mean];
+  }
+  // Cramer's rule (the matrix is symmetric, so columns and rows are the same).
+  const replace = (c: 1 | 2): Mat3 =>
+    a.map(
+      (row, i) => row.map((v, j) => (j === c ? b[i as 0 | 1 | 2] : v)) as unknown as Vec3,
+    ) as unknown as Mat3;
+  return [Math.max(0.01, det3(replace(1)) / d), Math.max(0.01, det3(replace(2)) / d)];
 }
 
 /** A run saturates when p95 breaks the objective, requests fail, or the offered rate is not served. */
@@ -119,7 +158,7 @@ export function modelSaturation(params: FittedReplica, poolSize: number, hitRate
 export function formatLatencyCalibration(runs: readonly LatencyRun[], params: FittedReplica): string {
   const f = (x: number, d = 1) => x.toFixed(d);
   const lines = [
-    `Fitted from the lightest run of each setup: CPU ${f(params.cpuMsPerHit, 2)} ms a hit, ${f(params.cpuMsPerMiss, 2)} ms a miss; ` +
+    `Fitted from the runs that held: CPU ${f(params.cpuMsPerHit, 2)} ms a hit, ${f(params.cpuMsPerMiss, 2)} ms a miss; ` +
       `query ${f(params.queryMs)} ms; fixed latency ${f(params.hitLatencyMs)} ms a hit, ${f(params.missLatencyMs)} ms a miss; one worker on one core.`,
     '',
     '| endpoint, pool, TTL | offered rps | served | hit rate | CPU ms/req | query ms/miss | p95 ms real · model (Δ) | pool wait ms real · model |',
