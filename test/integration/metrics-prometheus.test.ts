@@ -228,6 +228,62 @@ describe('metric sources through a real Prometheus and Redis', () => {
     return values.find((v) => v.labels.signal === signal && v.labels.reason === reason)?.value ?? 0;
   }
 
+  /** queriesAnswered is Prometheus's own count of instant queries it answered. */
+  async function queriesAnswered(): Promise<number> {
+    const page = await (await fetch(`${prometheus.url}/metrics`)).text();
+    return page
+      .split('\n')
+      .filter(
+        (line) =>
+          line.startsWith('prometheus_http_requests_total{') && line.includes('handler="/api/v1/query"'),
+      )
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  }
+
+  /** One evaluation of `count` profiles with default queries, all in one 10 s interval bucket, on fresh sources. */
+  async function evaluateTogether(count: number) {
+    const fresh = createMetricSources({ readSecret: async () => '' });
+    const targets = [API, 'calm-api', 'absent-api'];
+    const profiles = Array.from({ length: count }, (_, i) => {
+      const p = profile(prometheus.url, {}, targets[i % targets.length]);
+      return { ...p, metadata: { ...p.metadata, name: `profile-${i}` } };
+    });
+    const intoBucket = now() % 10;
+    if (intoBucket > 5) await new Promise((resolve) => setTimeout(resolve, (10.2 - intoBucket) * 1000));
+    const before = await queriesAnswered();
+    const measured = await Promise.all(
+      profiles.map((p) => measureSnapshot(p, fresh, now, { poolCapacity: 10, hpa })),
+    );
+    const queries = (await queriesAnswered()) - before;
+    fresh.close();
+    return { profiles, measured, queries, grouped: fresh.answers.sent };
+  }
+
+  it('answers many profiles with default queries from one grouped query per signal', async () => {
+    const few = await evaluateTogether(5);
+    const many = await evaluateTogether(20);
+    // Grouped: 9 live signals' values and the 5 raw series their ages come from, whatever the count.
+    expect(few.grouped).toBe(14);
+    expect(many.grouped).toBe(14);
+    // CPU matches pods by name prefix, not by a label: its value and age stay per profile.
+    expect(few.queries).toBe(14 + 2 * 5);
+    expect(many.queries).toBe(14 + 2 * 20);
+    const byTarget = (target: string) =>
+      many.measured.filter((_, i) => many.profiles[i]?.spec.targetRef.name === target);
+    // One shared answer: every profile of the same target reads the same values (CPU is its own).
+    const grouped = ({ cpuUtilizationPercent: _, ...rest }: Record<string, number>) => rest;
+    for (const m of byTarget(API)) {
+      expect(m.prometheus.requestsPerSecond).toBeGreaterThan(0);
+      expect(grouped(m.prometheus)).toEqual(grouped(byTarget(API)[0]?.prometheus ?? {}));
+    }
+    for (const m of byTarget('calm-api')) expect(m.prometheus.errorRatePercent).toBe(0);
+    // A profile whose series is absent from the grouped answer is unknown (empty), never zero.
+    for (const m of byTarget('absent-api')) {
+      expect(m.prometheus).toEqual({});
+      expect(m.unknown.find((u) => u.signal === 'requestsPerSecond')?.reason).toBe('empty');
+    }
+  });
+
   it('calls a sample older than the staleness bound stale, though Prometheus still returns it', async () => {
     const old = Date.now() - 90_000;
     staleExporter.setTimestamped([

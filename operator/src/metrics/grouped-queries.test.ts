@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { SharedAnswers, seriesOf } from './grouped-queries.ts';
+import type { PrometheusClient, QueryData } from './prometheus-client.ts';
+import { readInstantValue } from './prometheus-result.ts';
+
+const shop = { namespace: 'shop', job: 'risk-api' };
+const series = (labels: Record<string, string>, value: string) => ({ metric: labels, value: [1000, value] });
+const vector = (...result: unknown[]): QueryData => ({ resultType: 'vector', result });
+
+describe('seriesOf and the reading of one profile’s part', () => {
+  it.each<[string, QueryData, { value: number } | { reason: string }]>([
+    ['its one series', vector(series(shop, '4'), series({ ...shop, job: 'other' }, '9')), { value: 4 }],
+    [
+      'no series of it: empty, never zero',
+      vector(series({ ...shop, namespace: 'bank' }, '9')),
+      { reason: 'empty' },
+    ],
+    ['an empty answer', vector(), { reason: 'empty' }],
+    [
+      'two series of it: several series',
+      vector(series({ ...shop, le: '1' }, '1'), series({ ...shop, le: '2' }, '2')),
+      { reason: 'multiple_series' },
+    ],
+    ['NaN stays NaN', vector(series(shop, 'NaN'), series({ ...shop, job: 'other' }, '1')), { reason: 'nan' }],
+    ['+Inf stays infinite', vector(series(shop, '+Inf')), { reason: 'infinite' }],
+    ['a series without the labels is nobody’s', vector(series({}, '3')), { reason: 'empty' }],
+    ['a scalar is left as it is', { resultType: 'scalar', result: [1000, '2'] }, { value: 2 }],
+    ['another shape is still unparsable', { resultType: 'matrix', result: [] }, { reason: 'unparsable' }],
+  ])('%s', (_what, data, expected) => {
+    const reading = readInstantValue('requestsPerSecond', seriesOf(data, shop));
+    if ('value' in expected) expect(reading).toEqual(expected);
+    else expect('unknown' in reading && reading.unknown.reason).toBe(expected.reason);
+  });
+});
+
+/** A client that counts what it is asked and answers from `answer` (pure logic: no I/O here). */
+function countingClient(
+  identity: string,
+  answer: (promql: string) => Promise<QueryData> = async () => vector(),
+) {
+  const asked: string[] = [];
+  const client = {
+    identity,
+    query: (promql: string) => {
+      asked.push(promql);
+      return answer(promql);
+    },
+  } as unknown as PrometheusClient;
+  return { client, asked };
+}
+
+describe('SharedAnswers', () => {
+  it.each<[string, Array<[identity: string, promql: string, time: number, window: number]>, number]>([
+    [
+      'one query, one bucket, many profiles',
+      [
+        ['a', 'q', 100, 10],
+        ['a', 'q', 101, 10],
+        ['a', 'q', 109.9, 10],
+      ],
+      1,
+    ],
+    [
+      'the next bucket asks again',
+      [
+        ['a', 'q', 109, 10],
+        ['a', 'q', 110, 10],
+      ],
+      2,
+    ],
+    [
+      'another query text',
+      [
+        ['a', 'q', 100, 10],
+        ['a', 'r', 100, 10],
+      ],
+      2,
+    ],
+    [
+      'another Prometheus or credentials',
+      [
+        ['a', 'q', 100, 10],
+        ['b', 'q', 100, 10],
+      ],
+      2,
+    ],
+    [
+      'another evaluation interval',
+      [
+        ['a', 'q', 100, 10],
+        ['a', 'q', 100, 30],
+      ],
+      2,
+    ],
+  ])('%s', async (_what, asks, sent) => {
+    const answers = new SharedAnswers();
+    const clients = new Map<string, ReturnType<typeof countingClient>>();
+    await Promise.all(
+      asks.map(([identity, promql, time, window]) => {
+        const c = clients.get(identity) ?? countingClient(identity);
+        clients.set(identity, c);
+        return answers.ask(c.client, promql, time, window);
+      }),
+    );
+    expect([...clients.values()].reduce((n, c) => n + c.asked.length, 0)).toBe(sent);
+    expect(answers.sent).toBe(sent);
+  });
+
+  it('has concurrent askers wait on one request, and forgets a failure once it settled', async () => {
+    let fail = true;
+    const { client, asked } = countingClient('a', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (fail) throw new Error('Prometheus at http://p is unreachable: ECONNREFUSED');
+      return vector();
+    });
+    const answers = new SharedAnswers();
+    const both = await Promise.allSettled([
+      answers.ask(client, 'q', 100, 10),
+      answers.ask(client, 'q', 100, 10),
+    ]);
+    expect(both.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(asked).toHaveLength(1);
+    fail = false;
+    await expect(answers.ask(client, 'q', 101, 10)).resolves.toEqual(vector());
+    expect(asked).toHaveLength(2);
+  });
+
+  it('keeps at most its limit of answers, the oldest dropped first', async () => {
+    const { client, asked } = countingClient('a');
+    const answers = new SharedAnswers(2);
+    for (const q of ['q1', 'q2', 'q3']) await answers.ask(client, q, 100, 10);
+    expect(answers.size).toBe(2);
+    await answers.ask(client, 'q3', 100, 10);
+    await answers.ask(client, 'q1', 100, 10);
+    expect(asked).toEqual(['q1', 'q2', 'q3', 'q1']);
+  });
+});
