@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SharedAnswers, seriesOf } from './grouped-queries.ts';
+import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
 import type { PrometheusClient, QueryData } from './prometheus-client.ts';
 import { readInstantValue } from './prometheus-result.ts';
 
@@ -30,6 +30,53 @@ describe('seriesOf and the reading of one profile’s part', () => {
     const reading = readInstantValue('requestsPerSecond', seriesOf(data, shop));
     if ('value' in expected) expect(reading).toEqual(expected);
     else expect('unknown' in reading && reading.unknown.reason).toBe(expected.reason);
+  });
+});
+
+describe('overPods', () => {
+  const pod = (namespace: string, name: string, value: string) => series({ namespace, pod: name }, value);
+  it.each<[string, QueryData, 'sum' | 'max', { value: number } | { reason: string }]>([
+    [
+      'sums the profile’s pods only',
+      vector(pod('shop', 'risk-api-1', '1'), pod('shop', 'risk-api-2', '2'), pod('bank', 'risk-api-3', '4')),
+      'sum',
+      { value: 3 },
+    ],
+    [
+      'a pod named as the prefix alone is not its',
+      vector(pod('shop', 'risk-api-', '1')),
+      'sum',
+      { reason: 'empty' },
+    ],
+    [
+      'another deployment’s pods are not its',
+      vector(pod('shop', 'other-api-1', '1')),
+      'sum',
+      { reason: 'empty' },
+    ],
+    [
+      'the newest of its pods',
+      vector(pod('shop', 'risk-api-1', '5'), pod('shop', 'risk-api-2', '7')),
+      'max',
+      { value: 7 },
+    ],
+    ['no series: empty, never zero', vector(), 'sum', { reason: 'empty' }],
+    ['another shape', { resultType: 'scalar', result: [1, '1'] }, 'sum', { reason: 'unparsable' }],
+  ])('%s', (_what, data, fold, expected) => {
+    const reading = overPods('cpuUtilizationPercent', data, 'shop', '^(?:risk-api-.+)$', fold);
+    if ('value' in expected) expect(reading).toEqual(expected);
+    else expect('unknown' in reading && reading.unknown.reason).toBe(expected.reason);
+  });
+
+  it('keeps NaN for the caller to judge', () => {
+    const reading = overPods(
+      'cpuUtilizationPercent',
+      vector(pod('shop', 'risk-api-1', 'NaN')),
+      'shop',
+      '^(?:risk-api-.+)$',
+      'sum',
+    );
+    expect('value' in reading && Number.isNaN(reading.value)).toBe(true);
   });
 });
 

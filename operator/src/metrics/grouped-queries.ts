@@ -5,6 +5,7 @@
  * to one profile, pure; {@link SharedAnswers} holds the answers.
  */
 import type { PrometheusClient, QueryData } from './prometheus-client.ts';
+import { parseSampleValue, UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';
 
 /** GROUPED_ANSWER_LIMIT bounds the answers kept (each a query text on one Prometheus in one bucket). */
 export const GROUPED_ANSWER_LIMIT = 512;
@@ -22,6 +23,40 @@ export function seriesOf(data: QueryData, labels: Readonly<Record<string, string
     wanted.every(([name, value]) => series.metric?.[name] === value),
   );
   return { resultType: 'vector', result };
+}
+
+/**
+ * overPods folds the series of a grouped-by-pod answer that belong to one profile (its
+ * `namespace`, a pod whose name matches `podPattern`) with `fold` (`sum` as PromQL's `sum`, or
+ * `max`): no such series is empty, never zero; the value is unchecked (NaN stays NaN, for the
+ * caller's ratio to judge).
+ */
+export function overPods(
+  signal: string,
+  data: QueryData,
+  namespace: string,
+  podPattern: string,
+  fold: 'sum' | 'max',
+): { readonly value: number } | { readonly unknown: UnknownSignal } {
+  if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
+    return unknown(
+      signal,
+      UnknownReason.Unparsable,
+      `expected a vector, got ${JSON.stringify(data.resultType)}`,
+    );
+  }
+  const pods = new RegExp(podPattern);
+  let folded: number | undefined;
+  for (const series of data.result as { metric?: Record<string, string>; value?: unknown }[]) {
+    const pod = series.metric?.pod;
+    if (series.metric?.namespace !== namespace || pod === undefined || !pods.test(pod)) continue;
+    const value = Array.isArray(series.value) ? parseSampleValue(series.value[1]) : undefined;
+    if (value === undefined) return unknown(signal, UnknownReason.Unparsable, 'a series has no sample');
+    folded = folded === undefined ? value : fold === 'sum' ? folded + value : Math.max(folded, value);
+  }
+  return folded === undefined
+    ? unknown(signal, UnknownReason.Empty, 'the query returned no series')
+    : { value: folded };
 }
 
 /** One answer to a query text, per Prometheus and bucket, shared by every profile that asks. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROMQL } from '../api/v1alpha1/performance-profile.ts';
-import { groupedTemplate, LIVE_SIGNALS, renderQuery, signalQuery } from './signals.ts';
+import { groupedTemplate, LIVE_SIGNALS, podRatioTemplate, renderQuery, signalQuery } from './signals.ts';
 
 const vars = { namespace: 'shop', deployment: 'risk-api', poolCapacity: 25 };
 
@@ -39,12 +39,24 @@ describe('signalQuery', () => {
     });
   });
 
-  it('groups every live default query but CPU (its pods are matched by name prefix, not a label)', () => {
+  it('groups every live default query by label but CPU, whose pods are matched by name', () => {
     const grouped = LIVE_SIGNALS.filter((signal) => {
       const q = signalQuery(undefined, signal, vars);
       return 'grouped' in q && q.grouped !== undefined;
     });
     expect(grouped).toEqual(LIVE_SIGNALS.filter((s) => s !== 'cpuUtilizationPercent'));
+    expect(signalQuery(undefined, 'cpuUtilizationPercent', vars)).toMatchObject({
+      groupedPods: {
+        scale: 100,
+        numerator:
+          'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="",container!="POD"}[2m]))',
+        denominator: 'sum by (namespace, pod) (kube_pod_container_resource_requests{resource="cpu"})',
+        timestampQuery:
+          'max by (namespace, pod) (timestamp(container_cpu_usage_seconds_total{container!="",container!="POD"}))',
+        namespace: 'shop',
+        podPattern: '^(?:risk-api-.+)$',
+      },
+    });
   });
 
   it('divides the grouped pool usage by the profile’s own pool capacity', () => {
@@ -112,5 +124,26 @@ describe('groupedTemplate', () => {
       query: '100 * max by (namespace, job) (a)',
       dividedByPoolCapacity: true,
     });
+  });
+});
+
+const PODS = 'namespace="$namespace",pod=~"$deployment-.+"';
+
+describe('podRatioTemplate', () => {
+  it.each<[string, string, ReturnType<typeof podRatioTemplate>]>([
+    [
+      'a ratio of sums over the pods',
+      `100 * sum(rate(a{${PODS},c!=""}[2m])) / sum(b{${PODS},r="cpu"})`,
+      {
+        scale: 100,
+        numerator: 'sum by (namespace, pod) (rate(a{c!=""}[2m]))',
+        denominator: 'sum by (namespace, pod) (b{r="cpu"})',
+      },
+    ],
+    ['one side not over the pods', `100 * sum(rate(a{${PODS},c!=""}[2m])) / sum(b{r="cpu"})`, undefined],
+    ['another form', `sum(rate(a{${PODS},c!=""}[2m]))`, undefined],
+    ['a placeholder left', `100 * sum(a{${PODS},x="$namespace"}) / sum(b{${PODS},r="cpu"})`, undefined],
+  ])('%s', (_what, template, expected) => {
+    expect(podRatioTemplate(template)).toEqual(expected);
   });
 });

@@ -40,6 +40,8 @@ export const HISTORY_SIGNALS: readonly Signal[] = [
 ];
 
 const API_SERIES = 'namespace="$namespace",job="$deployment"';
+/** The matchers of a default query over the API's pods, matched by name (CPU's). */
+const POD_SERIES = 'namespace="$namespace",pod=~"$deployment-.+"';
 
 /**
  * The raw series each default query reads; the age of its newest sample is the signal's age. A
@@ -56,8 +58,7 @@ export const FRESHNESS_SERIES: Partial<Record<Signal, string>> = {
   poolWaitSecondsP95: `database_pool_wait_seconds_count{${API_SERIES}}`,
   poolWaitSecondsMean: `database_pool_wait_seconds_count{${API_SERIES}}`,
   dbQueriesPerSecond: `database_query_duration_seconds_count{${API_SERIES}}`,
-  cpuUtilizationPercent:
-    'container_cpu_usage_seconds_total{namespace="$namespace",pod=~"$deployment-.+",container!="",container!="POD"}',
+  cpuUtilizationPercent: `container_cpu_usage_seconds_total{${POD_SERIES},container!="",container!="POD"}`,
 };
 
 /** What the placeholders of a query stand for. */
@@ -127,6 +128,52 @@ export interface GroupedQuery {
   readonly labels: Readonly<Record<(typeof GROUP_LABELS)[number], string>>;
 }
 
+const BY_POD = 'namespace, pod';
+
+/**
+ * podRatioTemplate turns a default query of the form `k * sum(A) / sum(B)` over the API's pods
+ * (`namespace="$namespace",pod=~"$deployment-.+"`, CPU's) into the two queries that answer every
+ * profile at once, `sum by (namespace, pod) (A)` and `… (B)`, the pods' matchers dropped; each
+ * profile sums its own pods' series ({@link PodRatioQuery}). Undefined for any other form.
+ */
+export function podRatioTemplate(
+  template: string,
+): { readonly scale: number; readonly numerator: string; readonly denominator: string } | undefined {
+  const form = /^(\d+) \* sum\((.+)\) \/ sum\((.+)\)$/.exec(template);
+  if (!form) return undefined;
+  const [, scale, a, b] = form as unknown as [string, string, string, string];
+  const drop = (x: string) =>
+    x.includes(`{${POD_SERIES},`) ? x.replaceAll(`{${POD_SERIES},`, '{') : undefined;
+  const [numerator, denominator] = [drop(a), drop(b)];
+  if (numerator === undefined || denominator === undefined) return undefined;
+  if (
+    `${numerator}${denominator}`.includes('$') ||
+    /\b(sum|max|min|avg|count)\b/.test(`${numerator}${denominator}`)
+  )
+    return undefined;
+  return {
+    scale: Number(scale),
+    numerator: `sum by (${BY_POD}) (${numerator})`,
+    denominator: `sum by (${BY_POD}) (${denominator})`,
+  };
+}
+
+/**
+ * A default query over the API's pods asked of every profile at once: the profile's value is
+ * `scale × Σ numerator / Σ denominator` over the series of its namespace whose pod matches
+ * `podPattern` (the default query's own `$deployment-.+`), its age from the newest timestamp.
+ */
+export interface PodRatioQuery {
+  readonly scale: number;
+  readonly numerator: string;
+  readonly denominator: string;
+  /** timestampQuery yields, per (namespace, pod), the timestamp of the newest raw sample. */
+  readonly timestampQuery: string;
+  readonly namespace: string;
+  /** podPattern is the pod-name regular expression, anchored as PromQL anchors `=~`. */
+  readonly podPattern: string;
+}
+
 /** One signal's queries: the value, and (for a default query) the age of its newest raw sample. */
 export interface SignalQuery {
   readonly signal: Signal;
@@ -138,6 +185,8 @@ export interface SignalQuery {
   readonly overridden: boolean;
   /** grouped: the same signal from a query shared by every profile (default queries that group). */
   readonly grouped?: GroupedQuery;
+  /** groupedPods: the same signal from queries shared by every profile, split by pod name (CPU). */
+  readonly groupedPods?: PodRatioQuery;
 }
 
 /**
@@ -169,12 +218,26 @@ export function signalQuery(
   const freshness = override === undefined ? FRESHNESS_SERIES[signal] : undefined;
   const ageQuery = freshness ? `time() - max(timestamp(${renderQuery(freshness, vars)}))` : undefined;
   const grouped = override === undefined ? groupedQuery(signal, vars) : undefined;
+  const groupedPods = override === undefined && !grouped ? podRatioQuery(signal, vars) : undefined;
   return {
     signal,
     query,
     overridden: override !== undefined,
     ...(ageQuery ? { ageQuery } : {}),
     ...(grouped ? { grouped } : {}),
+    ...(groupedPods ? { groupedPods } : {}),
+  };
+}
+
+function podRatioQuery(signal: Signal, vars: QueryVariables): PodRatioQuery | undefined {
+  const ratio = podRatioTemplate(DEFAULT_PROMQL[signal]);
+  const freshness = FRESHNESS_SERIES[signal];
+  if (!ratio || !freshness?.includes(`{${POD_SERIES},`)) return undefined;
+  return {
+    ...ratio,
+    timestampQuery: `max by (${BY_POD}) (timestamp(${freshness.replace(`{${POD_SERIES},`, '{')}))`,
+    namespace: vars.namespace,
+    podPattern: `^(?:${vars.deployment}-.+)$`,
   };
 }
 

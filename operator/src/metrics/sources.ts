@@ -13,7 +13,7 @@ import {
 } from '../api/v1alpha1/performance-profile.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
 import type { MetricSnapshot } from '../tuning/types.ts';
-import { SharedAnswers, seriesOf } from './grouped-queries.ts';
+import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { PrometheusClient, type QueryData } from './prometheus-client.ts';
 import {
@@ -32,6 +32,7 @@ import {
   type GroupedQuery,
   HISTORY_SIGNALS,
   LIVE_SIGNALS,
+  type PodRatioQuery,
   type QueryVariables,
   signalQuery,
 } from './signals.ts';
@@ -226,6 +227,21 @@ async function readGrouped(
   return [divided, { value: asking.timeSeconds - stamp.value }];
 }
 
+/** readPods reads a pod-ratio signal (CPU) from the grouped-by-pod answers, summing the profile's pods. */
+async function readPods(asking: Asking, signal: Signal, pods: PodRatioQuery): Promise<[Reading, Reading?]> {
+  const over = (promql: string, fold: 'sum' | 'max') =>
+    asking.shared(promql).then((data) => overPods(signal, data, pods.namespace, pods.podPattern, fold));
+  const [numerator, denominator, stamp] = await Promise.all([
+    over(pods.numerator, 'sum'),
+    over(pods.denominator, 'sum'),
+    over(pods.timestampQuery, 'max'),
+  ]);
+  if ('unknown' in numerator) return [numerator];
+  if ('unknown' in denominator) return [denominator];
+  const value = checkValue(signal, (pods.scale * numerator.value) / denominator.value);
+  return [value, 'unknown' in stamp ? stamp : { value: asking.timeSeconds - stamp.value }];
+}
+
 async function readSignal(
   asking: Asking,
   signal: Signal,
@@ -238,12 +254,14 @@ async function readSignal(
   try {
     const [value, age] = built.grouped
       ? await readGrouped(asking, signal, built.grouped)
-      : await Promise.all([
-          ask(built.query).then((data) => readInstantValue(signal, data)),
-          built.ageQuery
-            ? ask(built.ageQuery).then((data) => readInstantValue(signal, data))
-            : Promise.resolve(undefined),
-        ]);
+      : built.groupedPods
+        ? await readPods(asking, signal, built.groupedPods)
+        : await Promise.all([
+            ask(built.query).then((data) => readInstantValue(signal, data)),
+            built.ageQuery
+              ? ask(built.ageQuery).then((data) => readInstantValue(signal, data))
+              : Promise.resolve(undefined),
+          ]);
     const staleness = profile.spec.metrics.prometheus?.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS;
     return age ? checkFreshness(value, age, signal, staleness) : value;
   } catch (err) {
