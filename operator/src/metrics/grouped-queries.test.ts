@@ -172,6 +172,16 @@ describe('SharedAnswers', () => {
     expect(asked).toHaveLength(2);
   });
 
+  it('drops the answers of a bucket that has ended', async () => {
+    const { client } = countingClient('a');
+    const answers = new SharedAnswers();
+    await answers.ask(client, 'q1', 100, 10);
+    await answers.ask(client, 'q2', 105, 30);
+    expect(answers.size).toBe(2);
+    await answers.ask(client, 'q3', 110, 10);
+    expect(answers.size).toBe(2); // q1's bucket [100, 110) ended; q2's [90, 120) has not
+  });
+
   it('keeps at most its limit of answers, the oldest dropped first', async () => {
     const { client, asked } = countingClient('a');
     const answers = new SharedAnswers(2);

@@ -61,7 +61,7 @@ export function overPods(
 
 /** One answer to a query text, per Prometheus and bucket, shared by every profile that asks. */
 export class SharedAnswers {
-  readonly #answers = new Map<string, Promise<QueryData>>();
+  readonly #answers = new Map<string, { readonly until: number; readonly answer: Promise<QueryData> }>();
   readonly #limit: number;
   /** sent counts the queries sent to Prometheus (the rest were answered from a shared answer). */
   sent = 0;
@@ -74,6 +74,7 @@ export class SharedAnswers {
    * ask answers `promql` on `client`'s Prometheus for the bucket of `windowSeconds` that
    * `timeSeconds` falls in: the first asker's request (at its time) answers every asker of that
    * bucket; a failed request is forgotten once it settles, so the next asker sends its own.
+   * Answers of buckets that have ended are dropped, and at most the limit are kept.
    */
   ask(
     client: PrometheusClient,
@@ -84,12 +85,13 @@ export class SharedAnswers {
     const bucket = Math.floor(timeSeconds / windowSeconds);
     const key = `${client.identity}\n${windowSeconds}\n${bucket}\n${promql}`;
     const kept = this.#answers.get(key);
-    if (kept) return kept;
+    if (kept) return kept.answer;
+    for (const [k, { until }] of this.#answers) if (until <= timeSeconds) this.#answers.delete(k);
     this.sent++;
     const answer = client.query(promql, timeSeconds);
-    this.#answers.set(key, answer);
+    this.#answers.set(key, { until: (bucket + 1) * windowSeconds, answer });
     answer.catch(() => {
-      if (this.#answers.get(key) === answer) this.#answers.delete(key);
+      if (this.#answers.get(key)?.answer === answer) this.#answers.delete(key);
     });
     // Oldest first: a Map iterates in insertion order.
     for (const oldest of this.#answers.keys()) {
