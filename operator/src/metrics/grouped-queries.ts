@@ -74,7 +74,8 @@ export class SharedAnswers {
    * ask answers `promql` on `client`'s Prometheus for the bucket of `windowSeconds` that
    * `timeSeconds` falls in: the first asker's request (at its time) answers every asker of that
    * bucket; a failed request is forgotten once it settles, so the next asker sends its own.
-   * Answers of buckets that have ended are dropped, and at most the limit are kept.
+   * Answers of buckets that have ended are dropped, and at most the limit are kept. Without a
+   * positive window nothing is shared.
    */
   ask(
     client: PrometheusClient,
@@ -82,6 +83,11 @@ export class SharedAnswers {
     timeSeconds: number,
     windowSeconds: number,
   ): Promise<QueryData> {
+    if (!(windowSeconds > 0) || !Number.isFinite(timeSeconds)) {
+      // No interval to align to: nothing is shared.
+      this.sent++;
+      return client.query(promql, timeSeconds);
+    }
     const bucket = Math.floor(timeSeconds / windowSeconds);
     const key = `${client.identity}\n${windowSeconds}\n${bucket}\n${promql}`;
     const kept = this.#answers.get(key);
