@@ -228,16 +228,76 @@ describe('metric sources through a real Prometheus and Redis', () => {
     return values.find((v) => v.labels.signal === signal && v.labels.reason === reason)?.value ?? 0;
   }
 
+  /** queriesAnswered is Prometheus's own count of instant queries it answered. */
+  async function queriesAnswered(): Promise<number> {
+    const page = await (await fetch(`${prometheus.url}/metrics`)).text();
+    return page
+      .split('\n')
+      .filter(
+        (line) =>
+          line.startsWith('prometheus_http_requests_total{') && line.includes('handler="/api/v1/query"'),
+      )
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  }
+
+  /** One evaluation of `count` profiles with default queries, all in one 10 s interval bucket, on fresh sources. */
+  async function evaluateTogether(count: number) {
+    const fresh = createMetricSources({ readSecret: async () => '' });
+    const targets = [API, 'calm-api', 'absent-api'];
+    const profiles = Array.from({ length: count }, (_, i) => {
+      const p = profile(prometheus.url, {}, targets[i % targets.length]);
+      return { ...p, metadata: { ...p.metadata, name: `profile-${i}` } };
+    });
+    const intoBucket = now() % 10;
+    if (intoBucket > 5) await new Promise((resolve) => setTimeout(resolve, (10.2 - intoBucket) * 1000));
+    const before = await queriesAnswered();
+    const measured = await Promise.all(
+      profiles.map((p) => measureSnapshot(p, fresh, now, { poolCapacity: 10, hpa })),
+    );
+    const queries = (await queriesAnswered()) - before;
+    fresh.close();
+    return { profiles, measured, queries, grouped: fresh.answers.sent };
+  }
+
+  it('answers many profiles with default queries from one grouped query per signal', async () => {
+    const few = await evaluateTogether(5);
+    const many = await evaluateTogether(20);
+    // 9 live signals' values by (namespace, job) and the 5 raw series their ages come from, and
+    // CPU's numerator, denominator and age by (namespace, pod): 17, whatever the count.
+    expect(few.grouped).toBe(17);
+    expect(many.grouped).toBe(17);
+    expect(few.queries).toBe(17);
+    expect(many.queries).toBe(17);
+    const byTarget = (target: string) =>
+      many.measured.filter((_, i) => many.profiles[i]?.spec.targetRef.name === target);
+    // One shared answer: every profile of the same target reads the same values.
+    for (const m of byTarget(API)) {
+      expect(m.unknown).toEqual([expect.objectContaining({ signal: 'redis' })]);
+      expect(m.prometheus.requestsPerSecond).toBeGreaterThan(0);
+      expect(m.prometheus).toEqual(byTarget(API)[0]?.prometheus);
+    }
+    for (const m of byTarget('calm-api')) expect(m.prometheus.errorRatePercent).toBe(0);
+    // A profile whose series is absent from the grouped answer is unknown (empty), never zero.
+    for (const m of byTarget('absent-api')) {
+      expect(m.prometheus).toEqual({});
+      expect(m.unknown.find((u) => u.signal === 'requestsPerSecond')?.reason).toBe('empty');
+    }
+  });
+
   it('calls a sample older than the staleness bound stale, though Prometheus still returns it', async () => {
     const old = Date.now() - 90_000;
     staleExporter.setTimestamped([
       { name: 'database_connections_active', labels: { pod: 'stale-api-a' }, value: 3, timestampMs: old },
     ]);
     await prometheus.waitForSeries('database_connections_active{job="stale-api"}');
-    const m = await measureSnapshot(profile(prometheus.url, {}, 'stale-api'), sources, now, {
+    // Grouped answers are shared for an evaluation interval: sources that asked before the series
+    // existed would see it from the next interval on; fresh sources ask now.
+    const fresh = createMetricSources({ readSecret: async () => '' });
+    const m = await measureSnapshot(profile(prometheus.url, {}, 'stale-api'), fresh, now, {
       poolCapacity: 10,
       hpa,
     });
+    fresh.close();
     const stale = m.unknown.find((u) => u.signal === 'dbActiveConnections');
     expect(stale).toMatchObject({ reason: 'stale' });
     expect(stale?.message).toMatch(

@@ -4,6 +4,7 @@
  * failure is a {@link PrometheusError} naming the URL, never the credentials. I/O only: judging
  * the answers is prometheus-result.ts's job.
  */
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -55,10 +56,19 @@ export class PrometheusClient {
   readonly #connection: PrometheusConnection;
   /** url is the base URL without credentials, as named in errors. */
   readonly url: string;
+  /**
+   * identity is a digest of the URL, credentials and CA bundle: clients with the same identity
+   * may share answers (a profile never reads an answer fetched with another's credentials).
+   */
+  readonly identity: string;
 
   constructor(connection: PrometheusConnection) {
     this.#connection = connection;
     this.url = withoutCredentials(connection.url);
+    const { url, bearerToken, basicAuth, caBundle } = connection;
+    this.identity = createHash('sha256')
+      .update(JSON.stringify([url, bearerToken ?? null, basicAuth ?? null, caBundle ?? null]))
+      .digest('hex');
   }
 
   /** query runs an instant query, at `timeSeconds` (Unix) or at Prometheus's now. */

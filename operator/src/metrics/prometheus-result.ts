@@ -58,7 +58,7 @@ export function checkValue(signal: string, value: number): Reading {
 }
 
 /** Prometheus writes sample values as strings: "1.5", "NaN", "+Inf", "-Inf". */
-function parseSampleValue(text: unknown): number | undefined {
+export function parseSampleValue(text: unknown): number | undefined {
   if (typeof text !== 'string') return undefined;
   if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;

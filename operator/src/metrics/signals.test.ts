@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROMQL } from '../api/v1alpha1/performance-profile.ts';
-import { renderQuery, signalQuery } from './signals.ts';
+import { groupedTemplate, LIVE_SIGNALS, podRatioTemplate, renderQuery, signalQuery } from './signals.ts';
 
 const vars = { namespace: 'shop', deployment: 'risk-api', poolCapacity: 25 };
 
@@ -23,7 +23,7 @@ describe('renderQuery', () => {
 });
 
 describe('signalQuery', () => {
-  it('uses the default query, with an age query on its raw series', () => {
+  it('uses the default query, with an age query on its raw series, and its grouped form', () => {
     const q = signalQuery(undefined, 'requestsPerSecond', vars);
     expect(q).toEqual({
       signal: 'requestsPerSecond',
@@ -31,12 +31,50 @@ describe('signalQuery', () => {
       ageQuery:
         'time() - max(timestamp(http_request_duration_seconds_count{namespace="shop",job="risk-api"}))',
       overridden: false,
+      grouped: {
+        query: 'sum by (namespace, job) (rate(http_request_duration_seconds_count[2m]))',
+        timestampQuery: 'max by (namespace, job) (timestamp(http_request_duration_seconds_count))',
+        labels: { namespace: 'shop', job: 'risk-api' },
+      },
+    });
+  });
+
+  it('groups every live default query by label but CPU, whose pods are matched by name', () => {
+    const grouped = LIVE_SIGNALS.filter((signal) => {
+      const q = signalQuery(undefined, signal, vars);
+      return 'grouped' in q && q.grouped !== undefined;
+    });
+    expect(grouped).toEqual(LIVE_SIGNALS.filter((s) => s !== 'cpuUtilizationPercent'));
+    expect(signalQuery(undefined, 'cpuUtilizationPercent', vars)).toMatchObject({
+      groupedPods: {
+        scale: 100,
+        numerator:
+          'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="",container!="POD"}[2m]))',
+        denominator: 'sum by (namespace, pod) (kube_pod_container_resource_requests{resource="cpu"})',
+        timestampQuery:
+          'max by (namespace, pod) (timestamp(container_cpu_usage_seconds_total{container!="",container!="POD"}))',
+        namespace: 'shop',
+        podPattern: '^(?:risk-api-.+)$',
+      },
+    });
+  });
+
+  it('divides the grouped pool usage by the profile’s own pool capacity', () => {
+    const q = signalQuery(undefined, 'poolUsagePercent', vars);
+    expect('grouped' in q && q.grouped).toMatchObject({
+      query: '100 * max by (namespace, job) (database_connections_active)',
+      divideBy: 25,
     });
   });
 
   it('uses the profile’s override, trusting Prometheus’s own staleness for it', () => {
     const q = signalQuery({ queries: { p95LatencyMs: 'my_p95{ns="$namespace"}' } }, 'p95LatencyMs', vars);
     expect(q).toEqual({ signal: 'p95LatencyMs', query: 'my_p95{ns="shop"}', overridden: true });
+  });
+
+  it('never groups an overridden query', () => {
+    const q = signalQuery({ queries: { requestsPerSecond: 'sum(rate(x[1m]))' } }, 'requestsPerSecond', vars);
+    expect('grouped' in q && q.grouped).toBe(false);
   });
 
   it('says why a pool-usage query cannot run without the pool size', () => {
@@ -51,5 +89,61 @@ describe('signalQuery', () => {
       const q = signalQuery(undefined, signal, vars);
       expect('query' in q && q.query, signal).not.toMatch(/\$/);
     }
+  });
+});
+
+const API = 'namespace="$namespace",job="$deployment"';
+
+describe('groupedTemplate', () => {
+  it.each<[string, string, string | undefined]>([
+    ['a sum', `sum(rate(a{${API}}[2m]))`, 'sum by (namespace, job) (rate(a[2m]))'],
+    ['a max', `max(a{${API}})`, 'max by (namespace, job) (a)'],
+    ['other matchers kept', `sum(a{${API},code="5"})`, 'sum by (namespace, job) (a{code="5"})'],
+    [
+      'a quantile over buckets',
+      `histogram_quantile(0.95, sum by (le) (rate(a_bucket{${API}}[5m])))`,
+      'histogram_quantile(0.95, sum by (namespace, job, le) (rate(a_bucket[5m])))',
+    ],
+    [
+      'no 5xx series as zero, per profile',
+      `100 * (sum(rate(a{${API},s="5"}[5m])) or vector(0)) / sum(rate(a{${API}}[5m]))`,
+      '100 * (sum by (namespace, job) (rate(a{s="5"}[5m])) or 0 * sum by (namespace, job) (rate(a[5m]))) / sum by (namespace, job) (rate(a[5m]))',
+    ],
+    ['a placeholder left (CPU’s pod prefix)', `sum(a{${API},pod=~"$deployment-.+"})`, undefined],
+    ['another aggregation', `avg(a{${API}})`, undefined],
+    ['a sum by other labels', `sum by (pod) (a{${API}})`, undefined],
+    ['an aggregation without', `sum without (pod) (a{${API}})`, undefined],
+    ['another vector()', `sum(a{${API}}) or vector(1)`, undefined],
+    ['no API series matchers', 'sum(a{namespace="$namespace"})', undefined],
+  ])('%s', (_what, template, expected) => {
+    expect(groupedTemplate(template)?.query).toBe(expected);
+  });
+
+  it('leaves a trailing pool capacity to the caller', () => {
+    expect(groupedTemplate(`100 * max(a{${API}}) / $poolCapacity`)).toEqual({
+      query: '100 * max by (namespace, job) (a)',
+      dividedByPoolCapacity: true,
+    });
+  });
+});
+
+const PODS = 'namespace="$namespace",pod=~"$deployment-.+"';
+
+describe('podRatioTemplate', () => {
+  it.each<[string, string, ReturnType<typeof podRatioTemplate>]>([
+    [
+      'a ratio of sums over the pods',
+      `100 * sum(rate(a{${PODS},c!=""}[2m])) / sum(b{${PODS},r="cpu"})`,
+      {
+        scale: 100,
+        numerator: 'sum by (namespace, pod) (rate(a{c!=""}[2m]))',
+        denominator: 'sum by (namespace, pod) (b{r="cpu"})',
+      },
+    ],
+    ['one side not over the pods', `100 * sum(rate(a{${PODS},c!=""}[2m])) / sum(b{r="cpu"})`, undefined],
+    ['another form', `sum(rate(a{${PODS},c!=""}[2m]))`, undefined],
+    ['a placeholder left', `100 * sum(a{${PODS},x="$namespace"}) / sum(b{${PODS},r="cpu"})`, undefined],
+  ])('%s', (_what, template, expected) => {
+    expect(podRatioTemplate(template)).toEqual(expected);
   });
 });

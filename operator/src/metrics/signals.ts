@@ -40,6 +40,8 @@ export const HISTORY_SIGNALS: readonly Signal[] = [
 ];
 
 const API_SERIES = 'namespace="$namespace",job="$deployment"';
+/** The matchers of a default query over the API's pods, matched by name (CPU's). */
+const POD_SERIES = 'namespace="$namespace",pod=~"$deployment-.+"';
 
 /**
  * The raw series each default query reads; the age of its newest sample is the signal's age. A
@@ -56,8 +58,7 @@ export const FRESHNESS_SERIES: Partial<Record<Signal, string>> = {
   poolWaitSecondsP95: `database_pool_wait_seconds_count{${API_SERIES}}`,
   poolWaitSecondsMean: `database_pool_wait_seconds_count{${API_SERIES}}`,
   dbQueriesPerSecond: `database_query_duration_seconds_count{${API_SERIES}}`,
-  cpuUtilizationPercent:
-    'container_cpu_usage_seconds_total{namespace="$namespace",pod=~"$deployment-.+",container!="",container!="POD"}',
+  cpuUtilizationPercent: `container_cpu_usage_seconds_total{${POD_SERIES},container!="",container!="POD"}`,
 };
 
 /** What the placeholders of a query stand for. */
@@ -70,6 +71,109 @@ export interface QueryVariables {
   readonly poolCapacity?: number;
 }
 
+/**
+ * The labels a grouped default query keeps: the two matchers every default query of the API's
+ * series has (`namespace="$namespace",job="$deployment"`), lifted into `by (namespace, job)`.
+ */
+export const GROUP_LABELS = ['namespace', 'job'] as const;
+
+const GROUP_BY = GROUP_LABELS.join(', ');
+const AGGREGATIONS =
+  /\b(sum|max|min|avg|count|group|stddev|stdvar|topk|bottomk|quantile|count_values)\s*(by \([^)]*\)|without|\()/g;
+
+/**
+ * groupedTemplate turns a default query template into the query that answers every profile at
+ * once: the `namespace` and `job` matchers dropped, `sum(`/`max(` grouped `by (namespace, job)`,
+ * `sum by (le) (` by `(namespace, job, le)`, and the error rate's `or vector(0)` replaced by
+ * zero times its denominator (so each profile with requests and no 5xx series still gets 0).
+ * A trailing `/ $poolCapacity` is left to the caller (`divideBy`). Undefined when the template
+ * cannot be grouped: a placeholder left (CPU matches pods by name prefix), another aggregation.
+ */
+export function groupedTemplate(
+  template: string,
+): { readonly query: string; readonly dividedByPoolCapacity: boolean } | undefined {
+  if (!template.includes(API_SERIES)) return undefined;
+  const capacity = / \/ \$poolCapacity$/;
+  const dividedByPoolCapacity = capacity.test(template);
+  let query = template
+    .replace(capacity, '')
+    .replaceAll(`{${API_SERIES},`, '{')
+    .replaceAll(`{${API_SERIES}}`, '');
+  if (query.includes('$')) return undefined;
+  query = query
+    .replace(/\b(sum|max)\(/g, `$1 by (${GROUP_BY}) (`)
+    .replaceAll('sum by (le) (', `sum by (${GROUP_BY}, le) (`);
+  // Every aggregation must now keep the profile's labels.
+  for (const [, , grouping] of query.matchAll(AGGREGATIONS)) {
+    if (!grouping?.startsWith(`by (${GROUP_BY}`)) return undefined;
+  }
+  const orZero = /^(.*) or vector\(0\)\) \/ (.+)$/.exec(query);
+  if (orZero) query = `${orZero[1]} or 0 * ${orZero[2]}) / ${orZero[2]}`;
+  if (query.includes('vector(')) return undefined;
+  return { query, dividedByPoolCapacity };
+}
+
+/**
+ * A default query asked of every profile on one Prometheus at once: the answer holds one series
+ * per `labels` (namespace, job), split to each profile by {@link seriesOf}.
+ */
+export interface GroupedQuery {
+  /** query is the grouped value query; its series carry `namespace` and `job`. */
+  readonly query: string;
+  /** divideBy: the profile's own divisor (`$poolCapacity`), applied to its series' value. */
+  readonly divideBy?: number;
+  /** timestampQuery yields, per (namespace, job), the timestamp of the newest raw sample. */
+  readonly timestampQuery?: string;
+  /** labels select this profile's series in both answers. */
+  readonly labels: Readonly<Record<(typeof GROUP_LABELS)[number], string>>;
+}
+
+const BY_POD = 'namespace, pod';
+
+/**
+ * podRatioTemplate turns a default query of the form `k * sum(A) / sum(B)` over the API's pods
+ * (`namespace="$namespace",pod=~"$deployment-.+"`, CPU's) into the two queries that answer every
+ * profile at once, `sum by (namespace, pod) (A)` and `… (B)`, the pods' matchers dropped; each
+ * profile sums its own pods' series ({@link PodRatioQuery}). Undefined for any other form.
+ */
+export function podRatioTemplate(
+  template: string,
+): { readonly scale: number; readonly numerator: string; readonly denominator: string } | undefined {
+  const form = /^(\d+) \* sum\((.+)\) \/ sum\((.+)\)$/.exec(template);
+  if (!form) return undefined;
+  const [, scale, a, b] = form as unknown as [string, string, string, string];
+  const drop = (x: string) =>
+    x.includes(`{${POD_SERIES},`) ? x.replaceAll(`{${POD_SERIES},`, '{') : undefined;
+  const [numerator, denominator] = [drop(a), drop(b)];
+  if (numerator === undefined || denominator === undefined) return undefined;
+  if (
+    `${numerator}${denominator}`.includes('$') ||
+    /\b(sum|max|min|avg|count)\b/.test(`${numerator}${denominator}`)
+  )
+    return undefined;
+  return {
+    scale: Number(scale),
+    numerator: `sum by (${BY_POD}) (${numerator})`,
+    denominator: `sum by (${BY_POD}) (${denominator})`,
+  };
+}
+
+/**
+ * A default query over the API's pods asked of every profile at once: the profile's value is
+ * `scale × Σ numerator / Σ denominator` over the series of its namespace whose pod matches
+ * `podPattern` (the default query's own `$deployment-.+`), its age from the newest timestamp.
+ */
+export interface PodRatioQuery {
+  readonly scale: number;
+  readonly numerator: string;
+  readonly denominator: string;
+  /** timestampQuery yields, per (namespace, pod), the timestamp of the newest raw sample. */
+  readonly timestampQuery: string;
+  readonly namespace: string;
+  /** podPattern is the pod-name regular expression, anchored as PromQL anchors `=~`. */
+  readonly podPattern: string;
+}
+
 /** One signal's queries: the value, and (for a default query) the age of its newest raw sample. */
 export interface SignalQuery {
   readonly signal: Signal;
@@ -79,6 +183,10 @@ export interface SignalQuery {
   readonly ageQuery?: string;
   /** overridden is true when the profile replaced the default query. */
   readonly overridden: boolean;
+  /** grouped: the same signal from a query shared by every profile (default queries that group). */
+  readonly grouped?: GroupedQuery;
+  /** groupedPods: the same signal from queries shared by every profile, split by pod name (CPU). */
+  readonly groupedPods?: PodRatioQuery;
 }
 
 /**
@@ -109,5 +217,42 @@ export function signalQuery(
   }
   const freshness = override === undefined ? FRESHNESS_SERIES[signal] : undefined;
   const ageQuery = freshness ? `time() - max(timestamp(${renderQuery(freshness, vars)}))` : undefined;
-  return { signal, query, overridden: override !== undefined, ...(ageQuery ? { ageQuery } : {}) };
+  const grouped = override === undefined ? groupedQuery(signal, vars) : undefined;
+  const groupedPods = override === undefined && !grouped ? podRatioQuery(signal, vars) : undefined;
+  return {
+    signal,
+    query,
+    overridden: override !== undefined,
+    ...(ageQuery ? { ageQuery } : {}),
+    ...(grouped ? { grouped } : {}),
+    ...(groupedPods ? { groupedPods } : {}),
+  };
+}
+
+function podRatioQuery(signal: Signal, vars: QueryVariables): PodRatioQuery | undefined {
+  const ratio = podRatioTemplate(DEFAULT_PROMQL[signal]);
+  const freshness = FRESHNESS_SERIES[signal];
+  if (!ratio || !freshness?.includes(`{${POD_SERIES},`)) return undefined;
+  return {
+    ...ratio,
+    timestampQuery: `max by (${BY_POD}) (timestamp(${freshness.replace(`{${POD_SERIES},`, '{')}))`,
+    namespace: vars.namespace,
+    podPattern: `^(?:${vars.deployment}-.+)$`,
+  };
+}
+
+function groupedQuery(signal: Signal, vars: QueryVariables): GroupedQuery | undefined {
+  const value = groupedTemplate(DEFAULT_PROMQL[signal]);
+  if (!value) return undefined;
+  if (value.dividedByPoolCapacity && vars.poolCapacity === undefined) return undefined;
+  const freshness = FRESHNESS_SERIES[signal];
+  const stamp = freshness ? groupedTemplate(`max(timestamp(${freshness}))`) : undefined;
+  // A default query whose freshness series cannot be grouped keeps its own queries.
+  if (freshness && !stamp) return undefined;
+  return {
+    query: value.query,
+    ...(value.dividedByPoolCapacity ? { divideBy: vars.poolCapacity as number } : {}),
+    ...(stamp ? { timestampQuery: stamp.query } : {}),
+    labels: { namespace: vars.namespace, job: vars.deployment },
+  };
 }

@@ -13,10 +13,12 @@ import {
 } from '../api/v1alpha1/performance-profile.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
 import type { MetricSnapshot } from '../tuning/types.ts';
+import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { PrometheusClient, type QueryData } from './prometheus-client.ts';
 import {
   checkFreshness,
+  checkValue,
   type Reading,
   readInstantValue,
   readRangeSeries,
@@ -26,7 +28,14 @@ import {
 } from './prometheus-result.ts';
 import type { RedisMeasurement } from './redis-info.ts';
 import { type RedisEndpointOptions, RedisReaders } from './redis-source.ts';
-import { HISTORY_SIGNALS, LIVE_SIGNALS, type QueryVariables, signalQuery } from './signals.ts';
+import {
+  type GroupedQuery,
+  HISTORY_SIGNALS,
+  LIVE_SIGNALS,
+  type PodRatioQuery,
+  type QueryVariables,
+  signalQuery,
+} from './signals.ts';
 import { assembleSnapshot, type HistoryPoints, historySnapshots } from './snapshot.ts';
 
 /** readSecret returns one key of a Secret in `namespace`; it throws when the Secret or key is missing. */
@@ -65,6 +74,8 @@ export interface MetricSources {
   readRedis(options: RedisEndpointOptions, nowSeconds: () => number): Promise<RedisMeasurement>;
   /** unknownAnswers counts unknown signals (may be undefined). */
   readonly unknownAnswers?: UnknownCounter;
+  /** answers holds the grouped default queries' answers, shared by profiles per Prometheus and interval. */
+  readonly answers: SharedAnswers;
   /** close ends the sources' Redis connections (all of them when the pool is the sources' own). */
   close(): void;
 }
@@ -94,6 +105,7 @@ export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
   const namespaceOf = (profile: PerformanceProfile) => profile.metadata.namespace ?? 'default';
   return {
     unknownAnswers: ctx.unknownAnswers,
+    answers: new SharedAnswers(),
     prometheus: async (profile) => {
       const source = profile.spec.metrics.prometheus;
       if (!source) return undefined;
@@ -185,21 +197,71 @@ function askOnce(client: PrometheusClient, timeSeconds: number): Ask {
   };
 }
 
+/** The instant queries of one profile's evaluation: its own (asked once each) and the shared ones. */
+interface Asking {
+  readonly ask: Ask;
+  /** shared answers a grouped query from the answer every profile on this Prometheus shares. */
+  readonly shared: Ask;
+  readonly timeSeconds: number;
+}
+
+/** readGrouped reads a signal from the grouped answers, its age from its newest sample's timestamp. */
+async function readGrouped(
+  asking: Asking,
+  signal: Signal,
+  grouped: GroupedQuery,
+): Promise<[Reading, Reading?]> {
+  const [value, stamp] = await Promise.all([
+    asking.shared(grouped.query).then((data) => readInstantValue(signal, seriesOf(data, grouped.labels))),
+    grouped.timestampQuery
+      ? asking
+          .shared(grouped.timestampQuery)
+          .then((data) => readInstantValue(signal, seriesOf(data, grouped.labels)))
+      : Promise.resolve(undefined),
+  ]);
+  const divided =
+    grouped.divideBy !== undefined && 'value' in value
+      ? checkValue(signal, value.value / grouped.divideBy)
+      : value;
+  if (!stamp || 'unknown' in stamp) return [divided, stamp];
+  return [divided, { value: asking.timeSeconds - stamp.value }];
+}
+
+/** readPods reads a pod-ratio signal (CPU) from the grouped-by-pod answers, summing the profile's pods. */
+async function readPods(asking: Asking, signal: Signal, pods: PodRatioQuery): Promise<[Reading, Reading?]> {
+  const over = (promql: string, fold: 'sum' | 'max') =>
+    asking.shared(promql).then((data) => overPods(signal, data, pods.namespace, pods.podPattern, fold));
+  const [numerator, denominator, stamp] = await Promise.all([
+    over(pods.numerator, 'sum'),
+    over(pods.denominator, 'sum'),
+    over(pods.timestampQuery, 'max'),
+  ]);
+  if ('unknown' in numerator) return [numerator];
+  if ('unknown' in denominator) return [denominator];
+  const value = checkValue(signal, (pods.scale * numerator.value) / denominator.value);
+  return [value, 'unknown' in stamp ? stamp : { value: asking.timeSeconds - stamp.value }];
+}
+
 async function readSignal(
-  ask: Ask,
+  asking: Asking,
   signal: Signal,
   profile: PerformanceProfile,
   vars: QueryVariables,
 ): Promise<Reading> {
   const built = signalQuery(profile.spec.metrics.prometheus, signal, vars);
   if ('problem' in built) return unknown(signal, UnknownReason.NotQueried, built.problem);
+  const { ask } = asking;
   try {
-    const [value, age] = await Promise.all([
-      ask(built.query).then((data) => readInstantValue(signal, data)),
-      built.ageQuery
-        ? ask(built.ageQuery).then((data) => readInstantValue(signal, data))
-        : Promise.resolve(undefined),
-    ]);
+    const [value, age] = built.grouped
+      ? await readGrouped(asking, signal, built.grouped)
+      : built.groupedPods
+        ? await readPods(asking, signal, built.groupedPods)
+        : await Promise.all([
+            ask(built.query).then((data) => readInstantValue(signal, data)),
+            built.ageQuery
+              ? ask(built.ageQuery).then((data) => readInstantValue(signal, data))
+              : Promise.resolve(undefined),
+          ]);
     const staleness = profile.spec.metrics.prometheus?.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS;
     return age ? checkFreshness(value, age, signal, staleness) : value;
   } catch (err) {
@@ -233,8 +295,13 @@ export async function measureSnapshot(
   const [readings, redis] = await Promise.all([
     client
       ? (() => {
-          const ask = askOnce(client, time);
-          return Promise.all(LIVE_SIGNALS.map((signal) => readSignal(ask, signal, profile, vars)));
+          const window = profile.spec.policy.evaluationIntervalSeconds;
+          const asking: Asking = {
+            ask: askOnce(client, time),
+            shared: (promql) => sources.answers.ask(client, promql, time, window),
+            timeSeconds: time,
+          };
+          return Promise.all(LIVE_SIGNALS.map((signal) => readSignal(asking, signal, profile, vars)));
         })()
       : Promise.resolve(
           LIVE_SIGNALS.map((signal) =>
