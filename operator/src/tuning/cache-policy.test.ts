@@ -239,6 +239,15 @@ describe('cacheUnsettled', () => {
     ['a hit rate that moved with a memory change is settled', steady, at(1500, 0.97, 1024), undefined],
     ['a hit rate that moved with the load is settled', steady, at(4000, 0.8), undefined],
     ['it settles once the swing leaves the window', [at(1500, 0.5), ...steady], at(1500, 0.92), undefined],
+    [
+      'a cache filling up (nothing evicted yet) is no change of content: its first evictions count',
+      Array.from({ length: 9 }, (_, i) => ({
+        ...at(1500, i * 0.01),
+        redis: { ...at(1500, i * 0.01).redis, evictedKeysPerSecond: 0 },
+      })),
+      at(1500, 0.15),
+      undefined,
+    ],
   ])('%s', (_name, history, snapshot, reason) => {
     const problem = cacheUnsettled(history, snapshot);
     if (reason) expect(problem).toMatch(reason);

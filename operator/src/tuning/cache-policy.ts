@@ -90,7 +90,9 @@ const CACHE_SETTLE_LOAD_BAND = 0.2;
  * new day's keys, a new key format) collapses it and warms it back, while Redis reports evictions
  * of the dead keys throughout. The memory policy assumes a steady state (its miss curve does), so
  * it waits while the hit rate swings by more than {@link CACHE_UNSETTLED_HIT_RATE_SWING} between
- * comparable snapshots of the last {@link CACHE_SETTLE_SNAPSHOTS}.
+ * comparable snapshots of the last {@link CACHE_SETTLE_SNAPSHOTS}: same `maxmemory`, load within
+ * ±20 %, and Redis evicting (a cache that evicted nothing was still filling, which is not a change
+ * of content: its first evictions are the signal to size it, not a reason to wait).
  */
 export function cacheUnsettled(
   history: readonly MetricSnapshot[],
@@ -102,6 +104,9 @@ export function cacheUnsettled(
   let highest = now.hitRate;
   for (const s of history.slice(-CACHE_SETTLE_SNAPSHOTS)) {
     if (s.redis.maxMemoryBytes !== snapshot.redis.maxMemoryBytes) continue;
+    // A cache that evicted nothing was still filling (or idle): its hit rate rose with its content
+    // for want of memory, not because the content changed, so it says nothing about settling.
+    if (!(s.redis.evictedKeysPerSecond > 0)) continue;
     const load = s.requestsPerSecond / Math.max(snapshot.requestsPerSecond, 1e-9);
     if (Math.abs(load - 1) > CACHE_SETTLE_LOAD_BAND) continue;
     const hitRate = breakDownMisses(s)?.hitRate;
