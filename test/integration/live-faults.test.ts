@@ -508,6 +508,8 @@ describe('an operator process killed between a change and its status write', () 
         env: { ...process.env, WATCH_NAMESPACE: ns, POD_NAMESPACE: ns, LOG_LEVEL: 'info' },
       },
     );
+    // A clean checkout has no .testenv until something creates it.
+    mkdirSync('.testenv', { recursive: true });
     const log = createWriteStream(`.testenv/live-faults-${identity}.log`);
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
