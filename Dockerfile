@@ -1,6 +1,8 @@
 # The project's one image: its entrypoint is the perfpilot command, and the subcommand picks the
-# process (`operator`, the default, or `risk-api`). Node.js 24 runs the TypeScript sources directly
-# (type stripping), so the image carries sources and production dependencies only.
+# process (`risk-api`, or `operator` when run by hand). Node.js 24 runs the TypeScript sources
+# directly (type stripping); the operator's Deployment runs the operator's bundle instead
+# (`node dist/operator.js`, built here by rolldown: rolldown.config.ts), which starts faster and
+# holds less memory. The image carries sources, the bundle and production dependencies only.
 # Build: docker build -t ghcr.io/perfpilot/perfpilot:0.1.0 .
 # Stage 1: production dependencies, installed from the lock file.
 FROM node:24.21.0-bookworm-slim AS deps
@@ -8,7 +10,17 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# Stage 2: runtime, as a non-root numeric user (Pod Security "restricted" needs runAsNonRoot).
+# Stage 2: the operator's bundle, from every dependency (rolldown is a development one).
+FROM node:24.21.0-bookworm-slim AS bundle
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY rolldown.config.ts tsconfig.json ./
+COPY cli ./cli
+COPY operator/src ./operator/src
+RUN npx rolldown -c rolldown.config.ts
+
+# Stage 3: runtime, as a non-root numeric user (Pod Security "restricted" needs runAsNonRoot).
 FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
@@ -19,6 +31,7 @@ COPY cli ./cli
 COPY operator/src ./operator/src
 COPY risk-api/src ./risk-api/src
 COPY charts-ts/src ./charts-ts/src
+COPY --from=bundle /app/dist/operator.js ./dist/operator.js
 USER 10001:10001
 # 8080: the operator's /metrics and probes; 8001: the risk API.
 EXPOSE 8080 8001

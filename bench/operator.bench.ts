@@ -1,6 +1,7 @@
 /**
- * The operator runtime on a real kube-apiserver, ours (`perfpilot operator`, its own process, as
- * in a pod) beside a controller-runtime peer (bench/peers/controller-runtime/, a Go reconciler
+ * The operator runtime on a real kube-apiserver, ours (the operator's bundle, `node dist/operator.js`
+ * with the Deployment's NODE_OPTIONS and MALLOC_ARENA_MAX, its own process, as in a pod; bundled
+ * afresh from the sources at the start of the run) beside a controller-runtime peer (bench/peers/controller-runtime/, a Go reconciler
  * doing the same work per profile: read the profile, its Deployment, HPA and tuning ConfigMap
  * from its cache, record the original knobs once in Auto mode, write the same status only when it changed).
  *
@@ -34,12 +35,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { GROUP, type PerformanceProfile, PLURAL, VERSION } from '../operator/src/api/v1alpha1/index.ts';
+import { operatorEnvironment } from '../operator/src/node-flags.ts';
+import { buildOperatorBundle } from '../scripts/operator-bundle.ts';
 import { type ControlPlane, startControlPlane } from '../test/cluster/control-plane.ts';
 import { createNamespace } from '../test/cluster/kube.ts';
 import { freePort } from '../test/cluster/processes.ts';
@@ -47,7 +50,6 @@ import { startPrometheus } from '../test/cluster/prometheus.ts';
 import { createTargetStack, installCrd, ProfileBuilder, profileApi } from '../test/integration/fixtures.ts';
 import { buildControllerRuntimePeer } from './peers/controller-runtime.ts';
 
-const bin = fileURLToPath(new URL('../bin/perfpilot.js', import.meta.url));
 const profileCount = Number(process.env.PERFPILOT_BENCH_PROFILES ?? 1000);
 /**
  * prometheusProfileCount is the Prometheus phase's profiles: 100 unless
@@ -128,26 +130,37 @@ async function spawnReady(
   throw new Error(`${what} not ready after 30 s (${readyUrl})`);
 }
 
-const ours: Contender = {
-  name: 'ours',
-  async start(cp, namespace) {
-    const port = await freePort();
-    const child = await spawnReady(
-      'perfpilot operator',
-      process.execPath,
-      [
-        bin,
-        'operator',
-        `--kubeconfig=${cp.kubeconfigPath}`,
-        `--watch-namespace=${namespace}`,
-        `--metrics-port=${port}`,
-      ],
-      `http://127.0.0.1:${port}/readyz`,
-      { ...process.env, LEADER_ELECT: 'false', LOG_LEVEL: 'warn', POD_NAME: 'bench-operator' },
-    );
-    return { child, metricsUrl: `http://127.0.0.1:${port}/metrics` };
-  },
-};
+/**
+ * oursFrom runs ours as the image's operator container does: `node <bundle>` (rolldown.config.ts)
+ * with the Deployment's process environment (NODE_OPTIONS and the allocator's setting).
+ */
+function oursFrom(bundle: string): Contender {
+  return {
+    name: 'ours',
+    async start(cp, namespace) {
+      const port = await freePort();
+      const child = await spawnReady(
+        'perfpilot operator (bundle)',
+        process.execPath,
+        [
+          bundle,
+          `--kubeconfig=${cp.kubeconfigPath}`,
+          `--watch-namespace=${namespace}`,
+          `--metrics-port=${port}`,
+        ],
+        `http://127.0.0.1:${port}/readyz`,
+        {
+          ...process.env,
+          ...operatorEnvironment(),
+          LEADER_ELECT: 'false',
+          LOG_LEVEL: 'warn',
+          POD_NAME: 'bench-operator',
+        },
+      );
+      return { child, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+    },
+  };
+}
 
 function controllerRuntimePeer(binary: string): Contender {
   return {
@@ -463,7 +476,11 @@ interface PrometheusRun {
 }
 
 /** Prometheus queries per evaluation interval of ours, with `count` profiles on one Prometheus. */
-async function prometheusQueriesPerInterval(cp: ControlPlane, count: number): Promise<PrometheusRun> {
+async function prometheusQueriesPerInterval(
+  cp: ControlPlane,
+  ours: Contender,
+  count: number,
+): Promise<PrometheusRun> {
   const namespace = 'ours-prometheus';
   const prometheus = await startPrometheus({ scrapeIntervalSeconds: 5 });
   try {
@@ -572,6 +589,9 @@ function printTable(runs: { ours: OperatorRun; peer: OperatorRun }, prometheus: 
 /** run measures ours and the peer; with `json`, returns the `{ours, peer}` object for scripts. */
 export async function run(options: { json?: boolean } = {}): Promise<unknown> {
   const peer = controllerRuntimePeer(await buildControllerRuntimePeer());
+  const bundleDir = mkdtempSync(join(tmpdir(), 'perfpilot-bench-'));
+  console.error('bench: bundling ours (rolldown.config.ts)');
+  const ours = oursFrom(await buildOperatorBundle(join(bundleDir, 'operator.js')));
   const cp = await startControlPlane();
   try {
     await installCrd(cp);
@@ -596,7 +616,7 @@ export async function run(options: { json?: boolean } = {}): Promise<unknown> {
         `bench: ours and the peer wrote different statuses, so they did not do the same work:\nours ${comparableStatus(runs.ours.latencyStatus)}\npeer ${comparableStatus(runs.peer.latencyStatus)}`,
       );
     }
-    const prometheus = await prometheusQueriesPerInterval(cp, prometheusProfileCount);
+    const prometheus = await prometheusQueriesPerInterval(cp, ours, prometheusProfileCount);
     printTable(runs, prometheus);
     const measures = (r: OperatorRun): OperatorMeasures => ({
       p50Ms: r.p50Ms,
@@ -608,5 +628,6 @@ export async function run(options: { json?: boolean } = {}): Promise<unknown> {
     return options.json ? { ours: measures(runs.ours), peer: measures(runs.peer) } : undefined;
   } finally {
     await cp.stop();
+    rmSync(bundleDir, { recursive: true, force: true });
   }
 }

@@ -13,18 +13,20 @@ if (major < 24) {
 // Reuse V8's compiled code across runs (kept in the OS temp directory): start-up is most of a short command.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-// The operator's V8 heap settings are read only when a process starts: before the CLI loads, start
-// again with them (same pid, same stdio) unless they were given (the container sets NODE_OPTIONS).
+// The operator's V8 heap and allocator settings are read only when a process starts: before the CLI
+// loads, start again with them (same pid, same stdio) unless they were given (the container sets them).
 if (process.argv[2] === 'operator' && typeof process.execve === 'function') {
-  const { missingNodeFlags, OPERATOR_NODE_FLAGS } = await import('../operator/src/node-flags.ts');
+  const { missingMallocEnv, missingNodeFlags, OPERATOR_NODE_FLAGS } = await import(
+    '../operator/src/node-flags.ts'
+  );
   const missing = missingNodeFlags(OPERATOR_NODE_FLAGS, process.execArgv, process.env.NODE_OPTIONS);
-  if (missing.length > 0) {
-    process.execve(process.execPath, [
+  const env = missingMallocEnv(process.env);
+  if (missing.length > 0 || Object.keys(env).length > 0) {
+    process.execve(
       process.execPath,
-      ...missing,
-      ...process.execArgv,
-      ...process.argv.slice(1),
-    ]);
+      [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)],
+      { ...process.env, ...env },
+    );
   }
 }
 const { main } = await import('../cli/perfpilot.ts');

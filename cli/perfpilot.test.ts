@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { OPERATOR_NODE_FLAGS } from '../operator/src/node-flags.ts';
+import { OPERATOR_MALLOC_ENV, OPERATOR_NODE_FLAGS, operatorEnvironment } from '../operator/src/node-flags.ts';
 import { main } from './perfpilot.ts';
 
 const run = promisify(execFile);
@@ -13,18 +13,27 @@ describe('perfpilot command', () => {
     expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
   });
 
-  it('starts the operator again with its heap flags, unless NODE_OPTIONS names them', async () => {
-    // A preload that reports the flags of every process it runs in: before and after the restart.
-    const report = 'data:text/javascript,console.error("execArgv " + JSON.stringify(process.execArgv))';
+  it('starts the operator again with its heap flags and allocator setting, unless the environment gives them', async () => {
+    // A preload that reports the flags and the allocator setting of every process it runs in:
+    // before and after the restart.
+    const report =
+      'data:text/javascript,console.error("execArgv " + JSON.stringify(process.execArgv) + " " + process.env.MALLOC_ARENA_MAX)';
     const runWith = async (env: NodeJS.ProcessEnv) =>
-      (await run(process.execPath, ['--import', report, 'bin/perfpilot.js', 'operator', '--help'], { env }))
-        .stderr;
-    const { NODE_OPTIONS: _unset, ...env } = process.env;
-    const restarted = (await runWith(env)).trim().split('\n');
+      (
+        await run(process.execPath, ['--import', report, 'bin/perfpilot.js', 'operator', '--help'], { env })
+      ).stderr
+        .trim()
+        .split('\n');
+    const { NODE_OPTIONS: _unset, MALLOC_ARENA_MAX: _unsetToo, ...env } = process.env;
+    const restarted = await runWith(env);
     expect(restarted).toHaveLength(2);
     expect(restarted[1]).toContain(JSON.stringify(OPERATOR_NODE_FLAGS).slice(1, -1));
-    const given = await runWith({ ...env, NODE_OPTIONS: OPERATOR_NODE_FLAGS.join(' ') });
-    expect(given.trim().split('\n')).toHaveLength(1);
+    expect(restarted[1]).toMatch(new RegExp(` ${OPERATOR_MALLOC_ENV.MALLOC_ARENA_MAX}$`));
+    expect(await runWith({ ...env, ...operatorEnvironment() })).toHaveLength(1);
+    // Flags given but not the allocator's setting: one restart, for it alone.
+    const flagsOnly = await runWith({ ...env, NODE_OPTIONS: OPERATOR_NODE_FLAGS.join(' ') });
+    expect(flagsOnly).toHaveLength(2);
+    expect(flagsOnly[1]).not.toContain('max-semi-space-size');
   });
 
   it('rejects an unknown subcommand with a non-zero exit code', async () => {

@@ -1,9 +1,10 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { demoCommand } from './demo-command.ts';
 import { loadtestCommand } from './loadtest-command.ts';
 import { operatorCommand } from './operator-command.ts';
 import { recommendCommand } from './recommend-command.ts';
 import { riskApiCommand } from './risk-api-command.ts';
+import { runProgram } from './run-program.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { synthCommand } from './synth-command.ts';
 
@@ -40,14 +41,5 @@ export async function main(argv: readonly string[]): Promise<number> {
     program.outputHelp();
     return 0;
   }
-  try {
-    await program.parseAsync([...argv]);
-    return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode;
-    }
-    console.error(`perfpilot: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
+  return await runProgram(program, argv);
 }

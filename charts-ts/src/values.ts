@@ -442,9 +442,8 @@ export const ValuesSchema = Type.Object(
         image: image('Image of the operator: the project’s one image.', PERFPILOT_IMAGE),
         args: Type.Array(Type.String({ minLength: 1 }), {
           description:
-            'Arguments to the image’s entrypoint (`node bin/perfpilot.js`, see the Dockerfile): the operator subcommand and its flags.',
-          default: ['operator'],
-          minItems: 1,
+            'Flags of the operator (those of `perfpilot operator --help`), given to the image’s operator bundle (`node dist/operator.js`, see the Dockerfile).',
+          default: [],
         }),
         replicas: int('Operator replicas; one leads through a Lease, the others stand by.', 2, 1, 5),
         metricsPort: int('Port of /metrics, /healthz and /readyz (one HTTP server).', 8080, 1024, 65535),

@@ -1,12 +1,14 @@
 /**
- * `perfpilot operator` as processes, as in a cluster: with only the generated ServiceAccount's
+ * The operator as processes, as in a cluster: the image's bundle (built afresh from the sources)
+ * run with the command and environment of the generated Deployment, with only the generated ServiceAccount's
  * permissions (enough for every actuator, and nothing next to them), and two replicas behind one Lease where exactly one acts and a standby takes over
  * when the leader dies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ApiException,
@@ -18,13 +20,18 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type V1Container,
+  type V1Deployment,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { applyPoolSettings } from '../../operator/src/actuators/pool-settings.ts';
 import { applyReplicaBounds } from '../../operator/src/actuators/replica-bounds.ts';
 import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
 import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
 import { FINALIZER } from '../../operator/src/api/v1alpha1/index.ts';
+import { OPERATOR_BUNDLE } from '../../operator/src/node-flags.ts';
+import { buildOperatorBundle } from '../../scripts/operator-bundle.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { freePort } from '../cluster/processes.ts';
 import {
@@ -37,21 +44,50 @@ import {
 } from './fixtures.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/perfpilot.js');
 const ns = 'perfpilot';
 const leaseName = 'perfpilot-operator';
 let cp: ControlPlane;
+/** bundle is the operator's bundle, built from the sources for this run. */
+let bundle: string;
 const running = new Set<ChildProcess>();
 
-/** startOperator runs `perfpilot operator` as a child process and waits for /readyz. */
+/** The generated operator container: how the image runs the operator. */
+function operatorContainer(): V1Container {
+  const docs = parseAllDocuments(readFileSync(join(root, 'manifests/operator.yaml'), 'utf8')).map((d) =>
+    d.toJS(),
+  );
+  const deployment = docs.find((d) => d?.kind === 'Deployment') as V1Deployment | undefined;
+  const container = deployment?.spec?.template.spec?.containers.find((c) => c.name === 'operator');
+  if (!container) throw new Error('manifests/operator.yaml has no operator container');
+  return container;
+}
+
+/**
+ * startOperator runs the operator as its container does (the Deployment's command, args and
+ * literal environment, with the bundle built for this run in place of the image's) and waits
+ * for /readyz.
+ */
 async function startOperator(identity: string, kubeconfig: string): Promise<ChildProcess> {
   const port = await freePort();
+  const container = operatorContainer();
+  const [node, script, ...rest] = container.command ?? [];
+  expect([node, script]).toEqual(['node', OPERATOR_BUNDLE]);
+  const literalEnv = Object.fromEntries(
+    (container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
+  );
   const child = spawn(
     process.execPath,
-    [bin, 'operator', `--kubeconfig=${kubeconfig}`, `--metrics-port=${port}`, `--identity=${identity}`],
+    [
+      bundle,
+      ...rest,
+      ...(container.args ?? []),
+      `--kubeconfig=${kubeconfig}`,
+      `--metrics-port=${port}`,
+      `--identity=${identity}`,
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, WATCH_NAMESPACE: ns, POD_NAMESPACE: ns, LOG_LEVEL: 'warn' },
+      env: { ...process.env, ...literalEnv, WATCH_NAMESPACE: ns, POD_NAMESPACE: ns, LOG_LEVEL: 'warn' },
     },
   );
   running.add(child);
@@ -87,6 +123,7 @@ async function tookOverBy(profile: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
+  bundle = await buildOperatorBundle(join(mkdtempSync(join(tmpdir(), 'perfpilot-bundle-')), 'operator.js'));
   cp = await startControlPlane();
   await installCrd(cp);
   // The generated namespace and operator objects: ServiceAccount, Role, RoleBinding, Deployment.
@@ -98,6 +135,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of running) child.kill('SIGKILL');
   await cp?.stop();
+  if (bundle) rmSync(dirname(bundle), { recursive: true, force: true });
 });
 
 describe('least privilege', () => {
