@@ -58,6 +58,7 @@ import {
   type RebuiltHistory,
   rebuildHistory,
 } from '../metrics/index.ts';
+import { patchJson } from '../runtime/kube-http.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { OperatorMetrics } from '../telemetry/metrics.ts';
 import { evaluate, recordEvaluation } from '../tuning/evaluate.ts';
@@ -183,6 +184,9 @@ export function redisTargetOf(profile: PerformanceProfile): RedisTarget | undefi
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** STATUS_WRITE_TIMEOUT_MS bounds one status write; past it the reconcile fails and is retried. */
+const STATUS_WRITE_TIMEOUT_MS = 30_000;
+
 /** The parts of the context the operator builds itself. */
 export type ReconcileParts = Pick<ReconcileContext, 'profile' | 'events' | 'logger' | 'metrics'> & {
   /** sources are the metric sources, built once per process on the shared Redis connections. */
@@ -246,15 +250,16 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
           mergePatch,
         )) as PerformanceProfile,
       writeStatus: async (profile, status) => {
+        const { namespace, name } = at(profile);
         try {
-          await custom.patchNamespacedCustomObjectStatus(
-            {
-              ...at(profile),
-              // A merge patch replaces the status's lists whole; the conditions were computed from
-              // the cached status, so the resourceVersion guards against writing over a newer one.
-              body: { metadata: { resourceVersion: profile.metadata.resourceVersion }, status },
-            },
-            mergePatch,
+          await patchJson(
+            kubeConfig,
+            `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}/status`,
+            // A merge patch replaces the status's lists whole; the conditions were computed from
+            // the cached status, so the resourceVersion guards against writing over a newer one.
+            { metadata: { resourceVersion: profile.metadata.resourceVersion }, status },
+            PatchStrategy.MergePatch,
+            STATUS_WRITE_TIMEOUT_MS,
           );
         } catch (err) {
           if (err instanceof ApiException && err.code === 404) return;
