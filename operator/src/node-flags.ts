@@ -15,15 +15,19 @@
  */
 export const OPERATOR_BUNDLE = 'dist/operator.js';
 
-/** OPERATOR_NODE_FLAGS are the V8 flags the operator runs with, in the container and from the CLI. */
-export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--max-old-space-size=160'];
+/**
+ * OPERATOR_NODE_FLAGS are the V8 flags the operator runs with, in the container and from the CLI.
+ * 4 MiB semi-spaces rather than 8: 124 MiB RSS instead of 131–137 MiB with 1,000 profiles reconciled
+ * (the bundle, two malloc arenas), in the same time to reconcile them (8.8 s against 8.2–10.5 s).
+ */
+export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=160'];
 
 /**
  * OPERATOR_MALLOC_ENV is the C library's allocator setting the operator runs with, also read only
  * when a process starts. glibc gives each thread that allocates its own arena (up to 8 per core),
  * and V8's and libuv's worker threads each keep one partly used: `MALLOC_ARENA_MAX=2` took 20 MiB
  * off the RSS of an operator with 1,000 profiles (174 → 154 MiB; anonymous memory 91 → 71 MiB in
- * /proc/PID/smaps), with no change in time to reconcile them.
+ * /proc/PID/smaps), in the same time to reconcile them (10.1 s against 9.9 s, one run each).
  */
 export const OPERATOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
