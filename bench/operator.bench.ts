@@ -15,7 +15,9 @@
  *   over 60 s after that, when nothing changes (the API server's own Leases excluded);
  * - RSS of the operator process with N profiles, read from /proc at the end of that minute.
  * - the floor under both: the same latency with no operator, the benchmark writing each status
- *   itself on seeing the change (printed below the table).
+ *   itself on seeing the change (printed below the table);
+ * - ours' start-up, process start → /readyz on a namespace without profiles: the bundle beside
+ *   `perfpilot operator` from the sources, 5 times each, alternately (below the table).
  * Ours also gets the Prometheus row: 100 profiles (PERFPILOT_BENCH_PROMETHEUS_PROFILES; more do
  * not fit 2 cores) with the default queries on one real Prometheus (Debian's), evaluated every
  * 10 s (the CRD's least interval, so the run stays short); the queries are Prometheus's own
@@ -41,6 +43,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { GROUP, type PerformanceProfile, PLURAL, VERSION } from '../operator/src/api/v1alpha1/index.ts';
 import { operatorEnvironment } from '../operator/src/node-flags.ts';
@@ -355,6 +358,61 @@ async function apiServerFloor(cp: ControlPlane, namespace: string): Promise<numb
   }
 }
 
+/** Start-up of ours: process start → /readyz, the bundle beside `perfpilot operator` (sources). */
+interface StartupRun {
+  readonly bundleMs: readonly number[];
+  readonly sourcesMs: readonly number[];
+}
+
+/**
+ * startupTimes starts ours `runs` times each way, alternately, on a namespace without profiles
+ * (so the time is the process's own: Node, module loading, informers' first lists), and polls
+ * /readyz every 10 ms.
+ */
+async function startupTimes(
+  cp: ControlPlane,
+  bundle: string,
+  namespace: string,
+  runs = 5,
+): Promise<StartupRun> {
+  const sources = fileURLToPath(new URL('../bin/perfpilot.js', import.meta.url));
+  const times = { bundleMs: [] as number[], sourcesMs: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    for (const kind of ['bundleMs', 'sourcesMs'] as const) {
+      const port = await freePort();
+      const flags = [
+        `--kubeconfig=${cp.kubeconfigPath}`,
+        `--watch-namespace=${namespace}`,
+        `--metrics-port=${port}`,
+      ];
+      const args = kind === 'bundleMs' ? [bundle, ...flags] : [sources, 'operator', ...flags];
+      const env = kind === 'bundleMs' ? { ...process.env, ...operatorEnvironment() } : { ...process.env };
+      const started = performance.now();
+      const child = spawn(process.execPath, args, {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...env, LEADER_ELECT: 'false', LOG_LEVEL: 'warn', POD_NAME: 'bench-operator' },
+      });
+      try {
+        for (;;) {
+          if (child.exitCode !== null) throw new Error(`bench: ours (${kind}) exited with ${child.exitCode}`);
+          const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (ready) break;
+          if (performance.now() - started > 30_000)
+            throw new Error(`bench: ours (${kind}) not ready after 30 s`);
+          await sleep(10);
+        }
+        times[kind].push(performance.now() - started);
+      } finally {
+        await stopProcess({ child, metricsUrl: '' });
+      }
+    }
+  }
+  return { bundleMs: times.bundleMs.sort((a, b) => a - b), sourcesMs: times.sourcesMs.sort((a, b) => a - b) };
+}
+
 /** createProfiles creates `count` profiles `p-0000`… on the namespace's target, 25 at a time. */
 async function createProfiles(
   cp: ControlPlane,
@@ -571,6 +629,7 @@ function printTable(
   runs: { ours: OperatorRun; peer: OperatorRun },
   prometheus: PrometheusRun,
   floor: readonly number[],
+  startup: StartupRun,
 ): void {
   const ratio = (o: number, p: number) => (p > 0 ? `${(o / p).toFixed(2)}` : o === 0 ? '1.00' : '∞');
   const reconciledCell = (r: OperatorRun) =>
@@ -628,6 +687,10 @@ function printTable(
   console.log(
     `\nAPI server alone (no operator; the benchmark writes each status itself on seeing the change): event → status p50 ${percentile(floor, 50).toFixed(1)} ms, p99 ${percentile(floor, 99).toFixed(1)} ms`,
   );
+  const median = (ms: readonly number[]) => percentile(ms, 50).toFixed(0);
+  console.log(
+    `ours, process start → /readyz without profiles (median of ${startup.bundleMs.length}): the bundle ${median(startup.bundleMs)} ms, \`perfpilot operator\` from the sources ${median(startup.sourcesMs)} ms`,
+  );
   // Other work on the machine slows both alike; say how busy it was.
   console.log(
     `\nload average (1 min) / cores at the end: ${loadavg()[0]?.toFixed(1)} / ${availableParallelism()}`,
@@ -639,7 +702,8 @@ export async function run(options: { json?: boolean } = {}): Promise<unknown> {
   const peer = controllerRuntimePeer(await buildControllerRuntimePeer());
   const bundleDir = mkdtempSync(join(tmpdir(), 'perfpilot-bench-'));
   console.error('bench: bundling ours (rolldown.config.ts)');
-  const ours = oursFrom(await buildOperatorBundle(join(bundleDir, 'operator.js')));
+  const bundle = await buildOperatorBundle(join(bundleDir, 'operator.js'));
+  const ours = oursFrom(bundle);
   const cp = await startControlPlane();
   try {
     await installCrd(cp);
@@ -652,6 +716,7 @@ export async function run(options: { json?: boolean } = {}): Promise<unknown> {
       await profiles.create(new ProfileBuilder(`${name}-latency`, 'latency', target).build());
     }
     await createNamespace(cp.kubeConfig, 'floor-latency');
+    await createNamespace(cp.kubeConfig, 'floor-latency-empty');
     await profiles.create(new ProfileBuilder('floor-latency', 'latency', target).build());
     await createNamespace(cp.kubeConfig, 'ours-prometheus');
     await createTargetStack(cp.kubeConfig, 'ours-prometheus', target);
@@ -668,8 +733,10 @@ export async function run(options: { json?: boolean } = {}): Promise<unknown> {
     }
     console.error(`bench: API server alone: event → status latency, ${latencySamples} changes`);
     const floor = await apiServerFloor(cp, 'floor-latency');
+    console.error('bench: ours: start → /readyz, the bundle beside perfpilot operator (sources)');
+    const startup = await startupTimes(cp, bundle, 'floor-latency-empty');
     const prometheus = await prometheusQueriesPerInterval(cp, ours, prometheusProfileCount);
-    printTable(runs, prometheus, floor);
+    printTable(runs, prometheus, floor, startup);
     const measures = (r: OperatorRun): OperatorMeasures => ({
       p50Ms: r.p50Ms,
       p99Ms: r.p99Ms,
