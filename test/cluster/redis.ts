@@ -166,12 +166,22 @@ export async function startRedis(options: RedisServerOptions): Promise<RedisServ
   }
 }
 
-/** clusterPort finds a port whose cluster bus port (port + 10000) is free too. */
+/**
+ * CLUSTER_PORTS is where cluster nodes listen: below Linux's ephemeral range (32768–60999 by
+ * default, /proc/sys/net/ipv4/ip_local_port_range) with their bus ports (port + 10000) too. A port
+ * from the ephemeral range can be checked free and then taken as the source port of some other
+ * test's outgoing connection before redis-server binds it ("Address already in use" on the bus).
+ */
+const CLUSTER_PORTS = { first: 20_000, last: 22_767 } as const;
+
+/** clusterPort finds a port, and its cluster bus port (port + 10000), free outside the ephemeral range. */
 async function clusterPort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port + 10_000 < 65_536 && !taken.has(port) && (await isPortFree(port + 10_000))) return port;
+  const span = CLUSTER_PORTS.last - CLUSTER_PORTS.first + 1;
+  for (let attempt = 0; attempt < 10 * span; attempt++) {
+    const port = CLUSTER_PORTS.first + Math.floor(Math.random() * span);
+    if (!taken.has(port) && (await isPortFree(port)) && (await isPortFree(port + 10_000))) return port;
   }
+  throw new Error(`no free Redis Cluster port in ${CLUSTER_PORTS.first}–${CLUSTER_PORTS.last}`);
 }
 
 /**
@@ -209,7 +219,7 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
         },
       );
     };
-    for (const port of ports) {
+    const configure = (port: number) => {
       const nodeDir = join(dir.path, String(port));
       mkdirSync(nodeDir);
       configs.set(
@@ -220,8 +230,27 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
           `cluster-node-timeout ${options.nodeTimeoutMs ?? 2000}`,
         ]),
       );
-    }
-    await Promise.all(ports.map(startNode));
+    };
+    for (const port of ports) configure(port);
+    // A port checked free can still be bound by someone else before redis-server starts (another
+    // test choosing the same port): that node moves to another port, before the cluster exists.
+    await Promise.all(
+      ports.map(async (_, index) => {
+        for (let attempt = 1; ; attempt++) {
+          const port = ports[index] as number;
+          try {
+            await startNode(port);
+            return;
+          } catch (err) {
+            if (attempt >= 5 || !String(err).includes('Address already in use')) throw err;
+            const other = await clusterPort(taken);
+            taken.add(other);
+            configure(other);
+            ports[index] = other;
+          }
+        }
+      }),
+    );
     await run(
       'redis-cli',
       [
