@@ -15,6 +15,9 @@ describe('patchJson', () => {
   const namespace = 'kube-http';
   const path = (name: string) => `/api/v1/namespaces/${namespace}/configmaps/${name}`;
   const mergePatch = 'application/merge-patch+json';
+  /** storedKnobs is the ConfigMap's data as the API server holds it now. */
+  const storedKnobs = async () =>
+    (await cp.kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace, name: 'knobs' })).data;
 
   beforeAll(async () => {
     cp = await startControlPlane();
@@ -40,10 +43,7 @@ describe('patchJson', () => {
         10_000,
       );
       expect(updated.data).toEqual({ DB_POOL_SIZE: '7' });
-      const stored = await cp.kubeConfig
-        .makeApiClient(CoreV1Api)
-        .readNamespacedConfigMap({ namespace, name: 'knobs' });
-      expect(stored.data).toEqual({ DB_POOL_SIZE: '7' });
+      expect(await storedKnobs()).toEqual({ DB_POOL_SIZE: '7' });
     } finally {
       await kubeConfig.close();
     }
@@ -83,10 +83,7 @@ describe('patchJson', () => {
       expect(errorPolicy(err)).toMatchObject(verdict);
       // The Status message, not the raw body, goes to logs and Events.
       expect(errorMessage(err)).toMatch(new RegExp(`^HTTP ${code}: [^{]`));
-      const stored = await cp.kubeConfig
-        .makeApiClient(CoreV1Api)
-        .readNamespacedConfigMap({ namespace, name: 'knobs' });
-      expect(stored.data).toEqual({ DB_POOL_SIZE: '7' });
+      expect(await storedKnobs()).toEqual({ DB_POOL_SIZE: '7' });
     } finally {
       await kubeConfig.close();
     }
