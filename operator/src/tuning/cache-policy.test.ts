@@ -3,6 +3,7 @@ import {
   breakDownMisses,
   cacheUnsettled,
   fitMissCurveExponent,
+  type MemoryInput,
   PRIOR_MISS_CURVE_EXPONENT,
   recommendMaxMemory,
 } from './cache-policy.ts';
@@ -15,6 +16,18 @@ const MIB = 1024 * 1024;
 
 function redis(signals: Partial<RedisSignals>) {
   return healthySnapshot(1000, { redis: signals });
+}
+
+/** The memory policy's input: 512 MiB in force, the prior curve, no remembered peak, a 2,000 rps forecast. */
+function input(overrides: Partial<MemoryInput> & Pick<MemoryInput, 'snapshot'>): MemoryInput {
+  return {
+    spec,
+    currentMiB: 512,
+    missCurveExponent: PRIOR_MISS_CURVE_EXPONENT,
+    peakUsedBytes: 0,
+    forecastPeakRps: 2000,
+    ...overrides,
+  };
 }
 
 describe('recommendMaxMemory', () => {
@@ -73,7 +86,7 @@ describe('recommendMaxMemory', () => {
       /target holds/,
     ],
   ])('%s', (_name, signals, current, expected, reason) => {
-    const need = recommendMaxMemory(spec, redis(signals), current, PRIOR_MISS_CURVE_EXPONENT, 0, 2000);
+    const need = recommendMaxMemory(input({ snapshot: redis(signals), currentMiB: current }));
     expect(need.valueMiB).toBe(expected);
     expect(need.reason).toMatch(reason);
   });
@@ -101,9 +114,7 @@ describe('recommendMaxMemory', () => {
       /target holds/,
     ],
   ])('%s', (_name, cpuBound, signals, expected, reason) => {
-    const need = recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 2000, {
-      cpuBound,
-    });
+    const need = recommendMaxMemory(input({ snapshot: redis(signals), context: { cpuBound } }));
     expect(need.valueMiB).toBe(
       expected === undefined ? undefined : Math.min(expected, maxMemoryCeilingMiB(spec)),
     );
@@ -121,9 +132,9 @@ describe('recommendMaxMemory', () => {
       expiredKeysPerSecond: 300,
       usedMemoryBytes: 300 * MIB,
     });
-    const need = recommendMaxMemory(spec, quietNight, 1728, PRIOR_MISS_CURVE_EXPONENT, 1700 * MIB, 2000, {
-      atFloor,
-    });
+    const need = recommendMaxMemory(
+      input({ snapshot: quietNight, currentMiB: 1728, peakUsedBytes: 1700 * MIB, context: { atFloor } }),
+    );
     expect(need.valueMiB).toBe(expected);
   });
 
@@ -135,11 +146,9 @@ describe('recommendMaxMemory', () => {
       expiredKeysPerSecond: 100,
       usedMemoryBytes: 300 * MIB,
     };
-    expect(recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 2000).valueMiB).toBe(
-      375,
-    );
+    expect(recommendMaxMemory(input({ snapshot: redis(signals) })).valueMiB).toBe(375);
     expect(
-      recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 4000).valueMiB,
+      recommendMaxMemory(input({ snapshot: redis(signals), forecastPeakRps: 4000 })).valueMiB,
     ).toBeUndefined();
   });
 
@@ -147,17 +156,16 @@ describe('recommendMaxMemory', () => {
     const wanted = [0.84, 0.8, 0.75].map(
       (hit) =>
         recommendMaxMemory(
-          spec,
-          redis({
-            hitsPerSecond: 2000 * hit,
-            missesPerSecond: 2000 * (1 - hit),
-            evictedKeysPerSecond: 90,
-            expiredKeysPerSecond: 10,
+          input({
+            snapshot: redis({
+              hitsPerSecond: 2000 * hit,
+              missesPerSecond: 2000 * (1 - hit),
+              evictedKeysPerSecond: 90,
+              expiredKeysPerSecond: 10,
+            }),
+            currentMiB: 256,
+            missCurveExponent: 1,
           }),
-          256,
-          1,
-          0,
-          2000,
         ).valueMiB ?? 0,
     );
     expect(wanted[0]).toBeLessThan(wanted[1] ?? 0);

@@ -119,6 +119,24 @@ export function cacheUnsettled(
   return `cache not settled: hit rate between ${pct(lowest)} and ${pct(highest)} over the last ${CACHE_SETTLE_SNAPSHOTS} snapshots at the same maxmemory and load (its content changed); memory waits`;
 }
 
+/** What {@link recommendMaxMemory} sizes memory from. */
+export interface MemoryInput {
+  /** spec: the hit-rate target and the memory bounds. */
+  readonly spec: TuningSpec;
+  /** snapshot: the usable snapshot (hits, misses, evictions, expirations, used memory). */
+  readonly snapshot: MetricSnapshot;
+  /** currentMiB: the `maxmemory` in force. */
+  readonly currentMiB: number;
+  /** missCurveExponent: b of the capacity-miss curve m(M) = m0 · (M0 / M)^b. */
+  readonly missCurveExponent: number;
+  /** peakUsedBytes: the most memory used over the remembered history. */
+  readonly peakUsedBytes: number;
+  /** forecastPeakRps: the load the keys' footprint is scaled to before idle memory is released. */
+  readonly forecastPeakRps: number;
+  /** context: what the fleet's state says about the worth of hits. @default {} */
+  readonly context?: MemoryContext;
+}
+
 /** The wanted `maxmemory` and why; undefined value means "leave it". */
 export interface MemoryNeed {
   /** valueMiB: the wanted maxmemory, or undefined to keep the current one. */
@@ -139,15 +157,15 @@ export interface MemoryNeed {
  * While the fleet is CPU-bound (`context.cpuBound`) memory also grows, target met or not, until
  * eviction misses are at most {@link CPU_BOUND_CAPACITY_MISS_AIM} of lookups.
  */
-export function recommendMaxMemory(
-  spec: TuningSpec,
-  snapshot: MetricSnapshot,
-  currentMiB: number,
-  missCurveExponent: number,
-  peakUsedBytes: number,
-  forecastPeakRps: number,
-  context: MemoryContext = {},
-): MemoryNeed {
+export function recommendMaxMemory({
+  spec,
+  snapshot,
+  currentMiB,
+  missCurveExponent,
+  peakUsedBytes,
+  forecastPeakRps,
+  context = {},
+}: MemoryInput): MemoryNeed {
   const breakdown = breakDownMisses(snapshot);
   if (!breakdown) return { valueMiB: undefined, reason: 'no cache lookups in the window' };
   const { hitRate, capacityMissRatio, otherMissRatio } = breakdown;

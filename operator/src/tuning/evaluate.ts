@@ -67,20 +67,20 @@ export function proposeKnobs(
   const { peakRps } = observedLoadRange(history.snapshots, snapshot);
   const unsettled = cacheUnsettled(history.snapshots, snapshot);
   if (unsettled) return proposals;
-  const memory = recommendMaxMemory(
+  const memory = recommendMaxMemory({
     spec,
     snapshot,
-    current.redisMaxmemoryMiB,
-    exponent,
+    currentMiB: current.redisMaxmemoryMiB,
+    missCurveExponent: exponent,
     peakUsedBytes,
-    PEAK_HEADROOM * peakRps,
-    {
+    forecastPeakRps: PEAK_HEADROOM * peakRps,
+    context: {
       cpuBound: snapshot.readyReplicas > current.minReplicas,
       atFloor:
         snapshot.readyReplicas <= current.minReplicas &&
         snapshot.cpuUtilization < spec.hpaTargetCpuUtilization,
     },
-  );
+  });
   if (memory.valueMiB !== undefined) {
     proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });
   }
