@@ -97,6 +97,12 @@ describe('scenario files', () => {
       /redis.universeReplacedAtMinutes\[0\] must be a number in \[0, 60\], got 90/,
     ],
     [
+      'an HPA target above 100 %',
+      { app: { hpaTargetCpuUtilization: 1.5 } },
+      /app.hpaTargetCpuUtilization must be a number in \[0.05, 1\], got 1.5/,
+    ],
+    ['a section that is not a mapping', { app: [1] }, /app must be a mapping, got \[1\]/],
+    [
       'a negative price',
       { prices: { redisGbHour: -1 } },
       /prices.redisGbHour must be a number in \[0, 1000\], got -1/,
