@@ -16,13 +16,14 @@ describe('scenario files', () => {
     },
   );
 
-  it('ships the standard scenarios: issue 5’s eight and issue 13’s three', () => {
+  it('ships the standard scenarios: issue 5’s eight, issue 13’s three and the engine’s held-out check', () => {
     expect(
       readdirSync(scenarioDir)
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
     ).toEqual([
       'cache-bound.yaml',
+      'campaign-evening.yaml',
       'db-constrained.yaml',
       'diurnal-day.yaml',
       'flash-spike.yaml',
