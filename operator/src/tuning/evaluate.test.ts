@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_HISTORY, evaluate, recordEvaluation } from './evaluate.ts';
+import { EMPTY_HISTORY, evaluate, proposeKnobs, recordEvaluation } from './evaluate.ts';
 import { SEED_STATIC_KNOBS } from './seed-baselines.ts';
 import { healthySnapshot, SAFE_KNOBS, TEST_SPEC } from './test-fixtures.ts';
 import { validateTuningSpec } from './tuning-spec.ts';
@@ -41,6 +41,27 @@ describe('evaluate', () => {
     expect(recordEvaluation(spec, EMPTY_HISTORY, healthySnapshot(1000), result, 1000, false).changes).toEqual(
       [],
     );
+  });
+});
+
+describe('the minReplicas proposal', () => {
+  // 2,000 rps on 3 replicas at 55 % CPU: a measured 1,212 rps per replica, 849 at the 70 % target;
+  // the prior is 1,000 (700 at the target). Either way a trough of 2,000 rps needs 3 replicas.
+  const measured = [60, 120, 180].map((t) => healthySnapshot(t));
+  it.each<[string, readonly number[], number, number | undefined]>([
+    ['rises on a measured capacity', [60, 120, 180], 2, 3],
+    ['does not rise on the prior alone', [], 2, undefined],
+    ['falls on the prior', [], 6, 3],
+    ['falls on a measured capacity', [60, 120, 180], 6, 3],
+  ])('%s', (_name, history, currentMin, proposed) => {
+    const snapshots = measured.filter((s) => history.includes(s.takenAtSeconds));
+    const proposals = proposeKnobs(
+      spec,
+      healthySnapshot(240),
+      { ...SAFE_KNOBS, minReplicas: currentMin, maxReplicas: 8 },
+      { changes: [], snapshots },
+    );
+    expect(proposals.find((p) => p.knob === 'minReplicas')?.value).toBe(proposed);
   });
 });
 

@@ -46,7 +46,12 @@ export function proposeKnobs(
     bounds.minReplicas,
     pool?.designBusyConnections ?? 0,
   );
-  proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
+  // The floor rises only on a measured capacity: raised on the prior alone (the seed's 1,000 rps
+  // per replica, below what a replica usually serves) it holds pods the load does not need, and
+  // lowering it again waits out the stabilization window. On the prior it may only fall.
+  if (bounds.capacitySource === 'observed' || bounds.minReplicas < current.minReplicas) {
+    proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
+  }
   proposals.push({
     knob: 'maxReplicas',
     value: allocation.maxReplicas,
