@@ -4,6 +4,7 @@ import {
   cacheUnsettled,
   fitMissCurveExponent,
   type MemoryInput,
+  memoryContext,
   PRIOR_MISS_CURVE_EXPONENT,
   recommendMaxMemory,
 } from './cache-policy.ts';
@@ -170,6 +171,21 @@ describe('recommendMaxMemory', () => {
     );
     expect(wanted[0]).toBeLessThan(wanted[1] ?? 0);
     expect(wanted[1]).toBeLessThan(wanted[2] ?? 0);
+  });
+});
+
+describe('memoryContext', () => {
+  // TEST_SPEC's HPA target is 70 %: within its 10 % tolerance from 63 % CPU up.
+  it.each<[string, number, number, { cpuBound: boolean; atFloor: boolean }]>([
+    ['at the floor with CPU to spare', 2, 0.4, { cpuBound: false, atFloor: true }],
+    ['at the floor just below the tolerance band', 2, 0.62, { cpuBound: false, atFloor: true }],
+    ['at the floor within the tolerance of the target', 2, 0.65, { cpuBound: true, atFloor: true }],
+    ['at the floor above the target (a step saturating it)', 2, 0.95, { cpuBound: true, atFloor: false }],
+    ['above the floor', 3, 0.4, { cpuBound: true, atFloor: false }],
+  ])('%s', (_name, readyReplicas, cpuUtilization, expected) => {
+    expect(
+      memoryContext(spec, healthySnapshot(1000, { readyReplicas, cpuUtilization }), { minReplicas: 2 }),
+    ).toEqual(expected);
   });
 });
 

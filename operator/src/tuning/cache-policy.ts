@@ -20,7 +20,7 @@ export const CPU_BOUND_CAPACITY_MISS_AIM = 0.01;
 
 /** What the memory policy knows of the fleet besides the cache. */
 export interface MemoryContext {
-  /** cpuBound: the HPA runs more replicas than the floor, so CPU saved on misses is pods saved. @default false */
+  /** cpuBound: the HPA runs more replicas than the floor, or is about to, so CPU saved on misses is pods saved ({@link memoryContext}). @default false */
   readonly cpuBound?: boolean;
   /**
    * atFloor: the fleet runs at its `minReplicas` with CPU below the HPA target, so hits it would
@@ -28,6 +28,33 @@ export interface MemoryContext {
    * remembered or forecast peak (it grows back once the fleet is CPU-bound). @default false
    */
   readonly atFloor?: boolean;
+}
+
+/**
+ * The HPA leaves the fleet alone while CPU is within this share of its target
+ * (`--horizontal-pod-autoscaler-tolerance`, 0.1 by default), and adds pods above it.
+ */
+export const HPA_TOLERANCE = 0.1;
+
+/**
+ * What the fleet's state says about the worth of hits. CPU-bound: the HPA runs more replicas than
+ * the floor, or the fleet at its floor runs within the HPA's tolerance of the CPU target, where the
+ * next swing of load adds a pod (a step shows here first: in the minute it saturates the floor,
+ * before the HPA's new pods are ready), so eviction misses cost pods or are about to. At the
+ * floor: `minReplicas` replicas with CPU below the target, where idle memory is sized for today's
+ * use.
+ */
+export function memoryContext(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  current: { readonly minReplicas: number },
+): MemoryContext {
+  const target = spec.hpaTargetCpuUtilization;
+  const atMinimum = snapshot.readyReplicas <= current.minReplicas;
+  return {
+    cpuBound: !atMinimum || snapshot.cpuUtilization >= target * (1 - HPA_TOLERANCE),
+    atFloor: atMinimum && snapshot.cpuUtilization < target,
+  };
 }
 
 /** Hit-rate anatomy of one snapshot. */

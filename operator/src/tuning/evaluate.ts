@@ -1,4 +1,4 @@
-import { cacheUnsettled, fitMissCurveExponent, recommendMaxMemory } from './cache-policy.ts';
+import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
@@ -79,12 +79,7 @@ export function proposeKnobs(
     missCurveExponent: exponent,
     peakUsedBytes,
     forecastPeakRps: PEAK_HEADROOM * peakRps,
-    context: {
-      cpuBound: snapshot.readyReplicas > current.minReplicas,
-      atFloor:
-        snapshot.readyReplicas <= current.minReplicas &&
-        snapshot.cpuUtilization < spec.hpaTargetCpuUtilization,
-    },
+    context: memoryContext(spec, snapshot, current),
   });
   if (memory.valueMiB !== undefined) {
     proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });
