@@ -1,4 +1,4 @@
-import { maxMemoryCeilingMiB } from './tuning-spec.ts';
+import { HPA_TOLERANCE, maxMemoryCeilingMiB } from './tuning-spec.ts';
 import type { AppliedChange, MetricSnapshot, TuningSpec } from './types.ts';
 
 const MIB = 1024 * 1024;
@@ -29,12 +29,6 @@ export interface MemoryContext {
    */
   readonly atFloor?: boolean;
 }
-
-/**
- * The HPA leaves the fleet alone while CPU is within this share of its target
- * (`--horizontal-pod-autoscaler-tolerance`, 0.1 by default), and adds pods above it.
- */
-export const HPA_TOLERANCE = 0.1;
 
 /**
  * What the fleet's state says about the worth of hits. CPU-bound: the HPA runs more replicas than
