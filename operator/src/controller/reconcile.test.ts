@@ -35,7 +35,13 @@ import { defaultedProfileSpec } from './tuning-spec-from-profile.ts';
 const NOW = new Date('2026-12-01T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
 const URL = 'http://prometheus.test:9090';
-const SEED = { poolSize: 20, maxOverflow: 30, minReplicas: 2, maxReplicas: 10, redisMaxmemoryMiB: 512 };
+/**
+ * The target's knobs before the operator: the seed's pool and memory, with a floor of 4 replicas
+ * that the load (2,000 rps, 3 at the engine's prior capacity) does not need, so the first
+ * reconcile changes the pool and the replica bounds: the engine lowers a floor on its prior
+ * capacity, and raises one only on a measured one.
+ */
+const ORIGINAL = { poolSize: 20, maxOverflow: 30, minReplicas: 4, maxReplicas: 10, redisMaxmemoryMiB: 512 };
 const MIB = 1024 * 1024;
 
 function profileOf(mode: Mode, status?: PerformanceProfileStatus, paused = false): PerformanceProfile {
@@ -50,7 +56,7 @@ function profileOf(mode: Mode, status?: PerformanceProfileStatus, paused = false
       resourceVersion: '7',
       finalizers: [FINALIZER],
       annotations: {
-        [ORIGINAL_VALUES_ANNOTATION]: JSON.stringify(SEED),
+        [ORIGINAL_VALUES_ANNOTATION]: JSON.stringify(ORIGINAL),
         ...(paused ? { 'perfpilot.dev/paused': 'true' } : {}),
       },
     },
@@ -109,7 +115,7 @@ interface Recorded {
 class ContextBuilder {
   profile: PerformanceProfile = profileOf('Auto');
   measurement: Measurement = healthy;
-  knobs = { ...SEED };
+  knobs = { ...ORIGINAL };
   pool: (settings: { poolSize: number; maxOverflow: number }) => PoolSettingsResult = (settings) => ({
     kind: 'applied',
     before: { poolSize: 20, maxOverflow: 30 },
@@ -121,7 +127,7 @@ class ContextBuilder {
   bounds: (b: { minReplicas: number; maxReplicas: number }) => ReplicaBoundsResult = (b) => ({
     kind: 'applied',
     object: 'HorizontalPodAutoscaler shop/risk-api',
-    before: { minReplicas: 2, maxReplicas: 10 },
+    before: { minReplicas: 4, maxReplicas: 10 },
     after: b,
   });
   redis: (mib: number) => RedisMaxMemoryResult = (mib) => ({
@@ -418,7 +424,7 @@ describe('reconcileProfile: actuator results', () => {
       name: 'Redis set on some nodes only is Degraded, naming the node',
       change: (b) => {
         b.knobs = {
-          ...SEED,
+          ...ORIGINAL,
           poolSize: 7,
           maxOverflow: 2,
           minReplicas: 3,
@@ -498,7 +504,7 @@ describe('reconcileProfile: a restart', () => {
     const restarted = await run(
       new ContextBuilder().with((b) => {
         b.profile = profileOf('Auto', first.status);
-        b.knobs = { ...SEED, poolSize: 7, maxOverflow: 2, minReplicas: 3 };
+        b.knobs = { ...ORIGINAL, poolSize: 7, maxOverflow: 2, minReplicas: 3 };
         b.histories = new Map();
       }),
     );
@@ -523,7 +529,7 @@ describe('reconcileProfile: a restart', () => {
 
 describe('reconcileProfile: the window between an apply and the status write', () => {
   /** The knobs as the first reconcile of a ContextBuilder leaves them. */
-  const APPLIED = { ...SEED, poolSize: 7, maxOverflow: 2, minReplicas: 3 };
+  const APPLIED = { ...ORIGINAL, poolSize: 7, maxOverflow: 2, minReplicas: 3 };
   /** The target's objects carrying the records of `records`, as the actuators wrote them. */
   const objectsWith = (records: readonly (string | undefined)[]): Partial<Observation> => {
     const [bounds, pool] = records;
@@ -572,7 +578,7 @@ describe('reconcileProfile: the window between an apply and the status write', (
     );
     expect(restarted.recorded.calls).toEqual([]);
     expect(restarted.status?.history?.map((d) => `${d.knob} ${d.from}→${d.to}`)).toEqual([
-      'minReplicas 2→3',
+      'minReplicas 4→3',
       'poolSize 20→7',
       'maxOverflow 30→2',
     ]);

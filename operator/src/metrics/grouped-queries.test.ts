@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
 import type { PrometheusClient, QueryData } from './prometheus-client.ts';
-import { readInstantValue } from './prometheus-result.ts';
+import { type Reading, readInstantValue } from './prometheus-result.ts';
 
 const shop = { namespace: 'shop', job: 'risk-api' };
 const series = (labels: Record<string, string>, value: string) => ({ metric: labels, value: [1000, value] });
 const vector = (...result: unknown[]): QueryData => ({ resultType: 'vector', result });
+
+/** A reading is the expected value, or unknown for the expected reason. */
+function expectReading(reading: Reading, expected: { value: number } | { reason: string }): void {
+  if ('value' in expected) expect(reading).toEqual(expected);
+  else expect('unknown' in reading && reading.unknown.reason).toBe(expected.reason);
+}
 
 describe('seriesOf and the reading of one profile’s part', () => {
   it.each<[string, QueryData, { value: number } | { reason: string }]>([
@@ -27,9 +33,7 @@ describe('seriesOf and the reading of one profile’s part', () => {
     ['a scalar is left as it is', { resultType: 'scalar', result: [1000, '2'] }, { value: 2 }],
     ['another shape is still unparsable', { resultType: 'matrix', result: [] }, { reason: 'unparsable' }],
   ])('%s', (_what, data, expected) => {
-    const reading = readInstantValue('requestsPerSecond', seriesOf(data, shop));
-    if ('value' in expected) expect(reading).toEqual(expected);
-    else expect('unknown' in reading && reading.unknown.reason).toBe(expected.reason);
+    expectReading(readInstantValue('requestsPerSecond', seriesOf(data, shop)), expected);
   });
 });
 
@@ -63,9 +67,7 @@ describe('overPods', () => {
     ['no series: empty, never zero', vector(), 'sum', { reason: 'empty' }],
     ['another shape', { resultType: 'scalar', result: [1, '1'] }, 'sum', { reason: 'unparsable' }],
   ])('%s', (_what, data, fold, expected) => {
-    const reading = overPods('cpuUtilizationPercent', data, 'shop', '^(?:risk-api-.+)$', fold);
-    if ('value' in expected) expect(reading).toEqual(expected);
-    else expect('unknown' in reading && reading.unknown.reason).toBe(expected.reason);
+    expectReading(overPods('cpuUtilizationPercent', data, 'shop', '^(?:risk-api-.+)$', fold), expected);
   });
 
   it('keeps NaN for the caller to judge', () => {
@@ -96,17 +98,14 @@ function countingClient(
   return { client, asked };
 }
 
+/** One ask of {@link SharedAnswers}: which Prometheus, what query, at what time, in which interval. */
+type Ask = [identity: string, promql: string, time: number, window: number];
+/** The ask the "another …" cases change one field of. */
+const FIRST: Ask = ['a', 'q', 100, 10];
+
 describe('SharedAnswers', () => {
-  it.each<[string, Array<[identity: string, promql: string, time: number, window: number]>, number]>([
-    [
-      'one query, one bucket, many profiles',
-      [
-        ['a', 'q', 100, 10],
-        ['a', 'q', 101, 10],
-        ['a', 'q', 109.9, 10],
-      ],
-      1,
-    ],
+  it.each<[string, Ask[], number]>([
+    ['one query, one bucket, many profiles', [FIRST, ['a', 'q', 101, 10], ['a', 'q', 109.9, 10]], 1],
     [
       'the next bucket asks again',
       [
@@ -115,30 +114,9 @@ describe('SharedAnswers', () => {
       ],
       2,
     ],
-    [
-      'another query text',
-      [
-        ['a', 'q', 100, 10],
-        ['a', 'r', 100, 10],
-      ],
-      2,
-    ],
-    [
-      'another Prometheus or credentials',
-      [
-        ['a', 'q', 100, 10],
-        ['b', 'q', 100, 10],
-      ],
-      2,
-    ],
-    [
-      'another evaluation interval',
-      [
-        ['a', 'q', 100, 10],
-        ['a', 'q', 100, 30],
-      ],
-      2,
-    ],
+    ['another query text', [FIRST, ['a', 'r', 100, 10]], 2],
+    ['another Prometheus or credentials', [FIRST, ['b', 'q', 100, 10]], 2],
+    ['another evaluation interval', [FIRST, ['a', 'q', 100, 30]], 2],
   ])('%s', async (_what, asks, sent) => {
     const answers = new SharedAnswers();
     const clients = new Map<string, ReturnType<typeof countingClient>>();

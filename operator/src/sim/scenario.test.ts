@@ -16,13 +16,14 @@ describe('scenario files', () => {
     },
   );
 
-  it('ships the standard scenarios: issue 5’s eight and issue 13’s three', () => {
+  it('ships the standard scenarios: issue 5’s eight, issue 13’s three and the engine’s held-out check', () => {
     expect(
       readdirSync(scenarioDir)
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
     ).toEqual([
       'cache-bound.yaml',
+      'campaign-evening.yaml',
       'db-constrained.yaml',
       'diurnal-day.yaml',
       'flash-spike.yaml',
@@ -96,6 +97,12 @@ describe('scenario files', () => {
       { redis: { universeReplacedAtMinutes: [90] } },
       /redis.universeReplacedAtMinutes\[0\] must be a number in \[0, 60\], got 90/,
     ],
+    [
+      'an HPA target above 100 %',
+      { app: { hpaTargetCpuUtilization: 1.5 } },
+      /app.hpaTargetCpuUtilization must be a number in \[0.05, 1\], got 1.5/,
+    ],
+    ['a section that is not a mapping', { app: [1] }, /app must be a mapping, got \[1\]/],
     [
       'a negative price',
       { prices: { redisGbHour: -1 } },

@@ -184,6 +184,25 @@ function section(raw: Raw, key: string): Raw {
   return value;
 }
 
+/**
+ * A mapping of numbers: each key's value, or its default when absent, checked against its
+ * `[min, max]`; the error names `section.key` and the range.
+ */
+function numberSection<K extends string>(
+  raw: Raw,
+  key: string,
+  defaults: Readonly<Record<NoInfer<K>, number>>,
+  ranges: Readonly<Record<K, readonly [min: number, max: number]>>,
+): Record<K, number> {
+  const values = section(raw, key);
+  const out = {} as Record<K, number>;
+  for (const field of Object.keys(ranges) as K[]) {
+    const [min, max] = ranges[field];
+    out[field] = numberField(values, key, field, defaults[field], min, max);
+  }
+  return out;
+}
+
 /** An ascending list of minutes within the run, each checked against its bounds. */
 function minuteList(raw: Raw, field: string, fallback: readonly number[], durationMinutes: number): number[] {
   const key = field.split('.').pop() as string;
@@ -254,39 +273,30 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     ),
     queryMs: numberField(dbRaw, 'db', 'queryMs', SCENARIO_DEFAULTS.db.queryMs, 0.1, 10_000),
   };
-  const appRaw = section(raw, 'app');
-  const d = SCENARIO_DEFAULTS.app;
-  const app: AppEnvironment = {
-    cpuCores: numberField(appRaw, 'app', 'cpuCores', d.cpuCores, 0.05, 64),
-    cpuMsPerHit: numberField(appRaw, 'app', 'cpuMsPerHit', d.cpuMsPerHit, 0.001, 10_000),
-    cpuMsPerMiss: numberField(appRaw, 'app', 'cpuMsPerMiss', d.cpuMsPerMiss, 0.001, 10_000),
-    workers: numberField(appRaw, 'app', 'workers', d.workers, 1, 1024),
-    hitLatencyMs: numberField(appRaw, 'app', 'hitLatencyMs', d.hitLatencyMs, 0, 60_000),
-    missLatencyMs: numberField(appRaw, 'app', 'missLatencyMs', d.missLatencyMs, 0, 60_000),
-    podStartupSeconds: numberField(appRaw, 'app', 'podStartupSeconds', d.podStartupSeconds, 0, 3600),
-    hpaTargetCpuUtilization: numberField(
-      appRaw,
-      'app',
-      'hpaTargetCpuUtilization',
-      d.hpaTargetCpuUtilization,
-      0.05,
-      1,
-    ),
-    replicaCeiling: numberField(appRaw, 'app', 'replicaCeiling', d.replicaCeiling, 2, 1000),
-  };
-  const redisRaw = section(raw, 'redis');
-  const r = SCENARIO_DEFAULTS.redis;
+  const app: AppEnvironment = numberSection(raw, 'app', SCENARIO_DEFAULTS.app, {
+    cpuCores: [0.05, 64],
+    cpuMsPerHit: [0.001, 10_000],
+    cpuMsPerMiss: [0.001, 10_000],
+    workers: [1, 1024],
+    hitLatencyMs: [0, 60_000],
+    missLatencyMs: [0, 60_000],
+    podStartupSeconds: [0, 3600],
+    hpaTargetCpuUtilization: [0.05, 1],
+    replicaCeiling: [2, 1000],
+  });
   const redis: RedisEnvironment = {
-    memoryLimitMiB: numberField(redisRaw, 'redis', 'memoryLimitMiB', r.memoryLimitMiB, 16, 1_048_576),
-    keys: numberField(redisRaw, 'redis', 'keys', r.keys, 1, 1e9),
-    zipfExponent: numberField(redisRaw, 'redis', 'zipfExponent', r.zipfExponent, 0, 3),
-    valueBytes: numberField(redisRaw, 'redis', 'valueBytes', r.valueBytes, 1, 512 * 1024 * 1024),
-    ttlSeconds: numberField(redisRaw, 'redis', 'ttlSeconds', r.ttlSeconds, 0, 365 * 86_400),
-    keysLoadExponent: numberField(redisRaw, 'redis', 'keysLoadExponent', r.keysLoadExponent, 0, 2),
+    ...numberSection(raw, 'redis', SCENARIO_DEFAULTS.redis, {
+      memoryLimitMiB: [16, 1_048_576],
+      keys: [1, 1e9],
+      zipfExponent: [0, 3],
+      valueBytes: [1, 512 * 1024 * 1024],
+      ttlSeconds: [0, 365 * 86_400],
+      keysLoadExponent: [0, 2],
+    }),
     universeReplacedAtMinutes: minuteList(
-      redisRaw,
+      section(raw, 'redis'),
       'redis.universeReplacedAtMinutes',
-      r.universeReplacedAtMinutes,
+      SCENARIO_DEFAULTS.redis.universeReplacedAtMinutes,
       durationMinutes,
     ),
   };
@@ -334,13 +344,11 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
       toMinute: numberField(g, `metricGaps[${i}]`, 'toMinute', undefined, fromMinute, durationMinutes),
     };
   });
-  const pricesRaw = section(raw, 'prices');
-  const pr = SCENARIO_DEFAULTS.prices;
-  const prices: Prices = {
-    podHourPerVcpu: numberField(pricesRaw, 'prices', 'podHourPerVcpu', pr.podHourPerVcpu, 0, 1000),
-    redisGbHour: numberField(pricesRaw, 'prices', 'redisGbHour', pr.redisGbHour, 0, 1000),
-    dbConnectionHour: numberField(pricesRaw, 'prices', 'dbConnectionHour', pr.dbConnectionHour, 0, 1000),
-  };
+  const prices: Prices = numberSection(raw, 'prices', SCENARIO_DEFAULTS.prices, {
+    podHourPerVcpu: [0, 1000],
+    redisGbHour: [0, 1000],
+    dbConnectionHour: [0, 1000],
+  });
   return {
     name,
     description,

@@ -3,6 +3,8 @@ import {
   breakDownMisses,
   cacheUnsettled,
   fitMissCurveExponent,
+  type MemoryInput,
+  memoryContext,
   PRIOR_MISS_CURVE_EXPONENT,
   recommendMaxMemory,
 } from './cache-policy.ts';
@@ -15,6 +17,18 @@ const MIB = 1024 * 1024;
 
 function redis(signals: Partial<RedisSignals>) {
   return healthySnapshot(1000, { redis: signals });
+}
+
+/** The memory policy's input: 512 MiB in force, the prior curve, no remembered peak, a 2,000 rps forecast. */
+function input(overrides: Partial<MemoryInput> & Pick<MemoryInput, 'snapshot'>): MemoryInput {
+  return {
+    spec,
+    currentMiB: 512,
+    missCurveExponent: PRIOR_MISS_CURVE_EXPONENT,
+    peakUsedBytes: 0,
+    forecastPeakRps: 2000,
+    ...overrides,
+  };
 }
 
 describe('recommendMaxMemory', () => {
@@ -73,7 +87,7 @@ describe('recommendMaxMemory', () => {
       /target holds/,
     ],
   ])('%s', (_name, signals, current, expected, reason) => {
-    const need = recommendMaxMemory(spec, redis(signals), current, PRIOR_MISS_CURVE_EXPONENT, 0, 2000);
+    const need = recommendMaxMemory(input({ snapshot: redis(signals), currentMiB: current }));
     expect(need.valueMiB).toBe(expected);
     expect(need.reason).toMatch(reason);
   });
@@ -101,9 +115,7 @@ describe('recommendMaxMemory', () => {
       /target holds/,
     ],
   ])('%s', (_name, cpuBound, signals, expected, reason) => {
-    const need = recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 2000, {
-      cpuBound,
-    });
+    const need = recommendMaxMemory(input({ snapshot: redis(signals), context: { cpuBound } }));
     expect(need.valueMiB).toBe(
       expected === undefined ? undefined : Math.min(expected, maxMemoryCeilingMiB(spec)),
     );
@@ -121,9 +133,9 @@ describe('recommendMaxMemory', () => {
       expiredKeysPerSecond: 300,
       usedMemoryBytes: 300 * MIB,
     });
-    const need = recommendMaxMemory(spec, quietNight, 1728, PRIOR_MISS_CURVE_EXPONENT, 1700 * MIB, 2000, {
-      atFloor,
-    });
+    const need = recommendMaxMemory(
+      input({ snapshot: quietNight, currentMiB: 1728, peakUsedBytes: 1700 * MIB, context: { atFloor } }),
+    );
     expect(need.valueMiB).toBe(expected);
   });
 
@@ -135,11 +147,9 @@ describe('recommendMaxMemory', () => {
       expiredKeysPerSecond: 100,
       usedMemoryBytes: 300 * MIB,
     };
-    expect(recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 2000).valueMiB).toBe(
-      375,
-    );
+    expect(recommendMaxMemory(input({ snapshot: redis(signals) })).valueMiB).toBe(375);
     expect(
-      recommendMaxMemory(spec, redis(signals), 512, PRIOR_MISS_CURVE_EXPONENT, 0, 4000).valueMiB,
+      recommendMaxMemory(input({ snapshot: redis(signals), forecastPeakRps: 4000 })).valueMiB,
     ).toBeUndefined();
   });
 
@@ -147,21 +157,35 @@ describe('recommendMaxMemory', () => {
     const wanted = [0.84, 0.8, 0.75].map(
       (hit) =>
         recommendMaxMemory(
-          spec,
-          redis({
-            hitsPerSecond: 2000 * hit,
-            missesPerSecond: 2000 * (1 - hit),
-            evictedKeysPerSecond: 90,
-            expiredKeysPerSecond: 10,
+          input({
+            snapshot: redis({
+              hitsPerSecond: 2000 * hit,
+              missesPerSecond: 2000 * (1 - hit),
+              evictedKeysPerSecond: 90,
+              expiredKeysPerSecond: 10,
+            }),
+            currentMiB: 256,
+            missCurveExponent: 1,
           }),
-          256,
-          1,
-          0,
-          2000,
         ).valueMiB ?? 0,
     );
     expect(wanted[0]).toBeLessThan(wanted[1] ?? 0);
     expect(wanted[1]).toBeLessThan(wanted[2] ?? 0);
+  });
+});
+
+describe('memoryContext', () => {
+  // TEST_SPEC's HPA target is 70 %: within its 10 % tolerance from 63 % CPU up.
+  it.each<[string, number, number, { cpuBound: boolean; atFloor: boolean }]>([
+    ['at the floor with CPU to spare', 2, 0.4, { cpuBound: false, atFloor: true }],
+    ['at the floor just below the tolerance band', 2, 0.62, { cpuBound: false, atFloor: true }],
+    ['at the floor within the tolerance of the target', 2, 0.65, { cpuBound: true, atFloor: true }],
+    ['at the floor above the target (a step saturating it)', 2, 0.95, { cpuBound: true, atFloor: false }],
+    ['above the floor', 3, 0.4, { cpuBound: true, atFloor: false }],
+  ])('%s', (_name, readyReplicas, cpuUtilization, expected) => {
+    expect(
+      memoryContext(spec, healthySnapshot(1000, { readyReplicas, cpuUtilization }), { minReplicas: 2 }),
+    ).toEqual(expected);
   });
 });
 

@@ -1,4 +1,4 @@
-import { maxMemoryCeilingMiB } from './tuning-spec.ts';
+import { HPA_TOLERANCE, maxMemoryCeilingMiB } from './tuning-spec.ts';
 import type { AppliedChange, MetricSnapshot, TuningSpec } from './types.ts';
 
 const MIB = 1024 * 1024;
@@ -20,7 +20,7 @@ export const CPU_BOUND_CAPACITY_MISS_AIM = 0.01;
 
 /** What the memory policy knows of the fleet besides the cache. */
 export interface MemoryContext {
-  /** cpuBound: the HPA runs more replicas than the floor, so CPU saved on misses is pods saved. @default false */
+  /** cpuBound: the HPA runs more replicas than the floor, or is about to, so CPU saved on misses is pods saved ({@link memoryContext}). @default false */
   readonly cpuBound?: boolean;
   /**
    * atFloor: the fleet runs at its `minReplicas` with CPU below the HPA target, so hits it would
@@ -28,6 +28,27 @@ export interface MemoryContext {
    * remembered or forecast peak (it grows back once the fleet is CPU-bound). @default false
    */
   readonly atFloor?: boolean;
+}
+
+/**
+ * What the fleet's state says about the worth of hits. CPU-bound: the HPA runs more replicas than
+ * the floor, or the fleet at its floor runs within the HPA's tolerance of the CPU target, where the
+ * next swing of load adds a pod (a step shows here first: in the minute it saturates the floor,
+ * before the HPA's new pods are ready), so eviction misses cost pods or are about to. At the
+ * floor: `minReplicas` replicas with CPU below the target, where idle memory is sized for today's
+ * use.
+ */
+export function memoryContext(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  current: { readonly minReplicas: number },
+): MemoryContext {
+  const target = spec.hpaTargetCpuUtilization;
+  const atMinimum = snapshot.readyReplicas <= current.minReplicas;
+  return {
+    cpuBound: !atMinimum || snapshot.cpuUtilization >= target * (1 - HPA_TOLERANCE),
+    atFloor: atMinimum && snapshot.cpuUtilization < target,
+  };
 }
 
 /** Hit-rate anatomy of one snapshot. */
@@ -119,6 +140,24 @@ export function cacheUnsettled(
   return `cache not settled: hit rate between ${pct(lowest)} and ${pct(highest)} over the last ${CACHE_SETTLE_SNAPSHOTS} snapshots at the same maxmemory and load (its content changed); memory waits`;
 }
 
+/** What {@link recommendMaxMemory} sizes memory from. */
+export interface MemoryInput {
+  /** spec: the hit-rate target and the memory bounds. */
+  readonly spec: TuningSpec;
+  /** snapshot: the usable snapshot (hits, misses, evictions, expirations, used memory). */
+  readonly snapshot: MetricSnapshot;
+  /** currentMiB: the `maxmemory` in force. */
+  readonly currentMiB: number;
+  /** missCurveExponent: b of the capacity-miss curve m(M) = m0 · (M0 / M)^b. */
+  readonly missCurveExponent: number;
+  /** peakUsedBytes: the most memory used over the remembered history. */
+  readonly peakUsedBytes: number;
+  /** forecastPeakRps: the load the keys' footprint is scaled to before idle memory is released. */
+  readonly forecastPeakRps: number;
+  /** context: what the fleet's state says about the worth of hits. @default {} */
+  readonly context?: MemoryContext;
+}
+
 /** The wanted `maxmemory` and why; undefined value means "leave it". */
 export interface MemoryNeed {
   /** valueMiB: the wanted maxmemory, or undefined to keep the current one. */
@@ -139,15 +178,15 @@ export interface MemoryNeed {
  * While the fleet is CPU-bound (`context.cpuBound`) memory also grows, target met or not, until
  * eviction misses are at most {@link CPU_BOUND_CAPACITY_MISS_AIM} of lookups.
  */
-export function recommendMaxMemory(
-  spec: TuningSpec,
-  snapshot: MetricSnapshot,
-  currentMiB: number,
-  missCurveExponent: number,
-  peakUsedBytes: number,
-  forecastPeakRps: number,
-  context: MemoryContext = {},
-): MemoryNeed {
+export function recommendMaxMemory({
+  spec,
+  snapshot,
+  currentMiB,
+  missCurveExponent,
+  peakUsedBytes,
+  forecastPeakRps,
+  context = {},
+}: MemoryInput): MemoryNeed {
   const breakdown = breakDownMisses(snapshot);
   if (!breakdown) return { valueMiB: undefined, reason: 'no cache lookups in the window' };
   const { hitRate, capacityMissRatio, otherMissRatio } = breakdown;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_HISTORY, evaluate, recordEvaluation } from './evaluate.ts';
+import { EMPTY_HISTORY, evaluate, proposeKnobs, recordEvaluation } from './evaluate.ts';
 import { SEED_STATIC_KNOBS } from './seed-baselines.ts';
 import { healthySnapshot, SAFE_KNOBS, TEST_SPEC } from './test-fixtures.ts';
 import { validateTuningSpec } from './tuning-spec.ts';
@@ -41,6 +41,48 @@ describe('evaluate', () => {
     expect(recordEvaluation(spec, EMPTY_HISTORY, healthySnapshot(1000), result, 1000, false).changes).toEqual(
       [],
     );
+  });
+});
+
+describe('the minReplicas proposal', () => {
+  // 2,000 rps on 3 replicas at 55 % CPU: a measured 1,212 rps per replica, 849 at the 70 % target;
+  // the prior is 1,000 (700 at the target). Either way a trough of 2,000 rps needs 3 replicas.
+  const measured = [60, 120, 180].map((t) => healthySnapshot(t));
+  it.each<[string, readonly number[], number, number | undefined]>([
+    ['rises on a measured capacity', [60, 120, 180], 2, 3],
+    ['does not rise on the prior alone', [], 2, undefined],
+    ['falls on the prior', [], 6, 3],
+    ['falls on a measured capacity', [60, 120, 180], 6, 3],
+  ])('%s', (_name, history, currentMin, proposed) => {
+    const snapshots = measured.filter((s) => history.includes(s.takenAtSeconds));
+    const proposals = proposeKnobs(
+      spec,
+      healthySnapshot(240),
+      { ...SAFE_KNOBS, minReplicas: currentMin, maxReplicas: 8 },
+      { changes: [], snapshots },
+    );
+    expect(proposals.find((p) => p.knob === 'minReplicas')?.value).toBe(proposed);
+  });
+});
+
+describe('the maxmemory proposal at the replica floor', () => {
+  // Hit rate 92 %, above the 87 % target + 2 points, but 5 % of lookups miss on evicted keys.
+  const evicting = {
+    hitsPerSecond: 1840,
+    missesPerSecond: 160,
+    evictedKeysPerSecond: 100,
+    expiredKeysPerSecond: 60,
+  };
+  it.each<[string, number, number, boolean]>([
+    ['at the floor with CPU to spare, memory stays: hits would save no pod', 2, 0.4, false],
+    ['at the floor near the HPA target, memory grows before the HPA adds a pod', 2, 0.66, true],
+    ['at the floor saturated by a step, memory grows while the new pods start', 2, 1, true],
+    ['above the floor, memory grows', 3, 0.4, true],
+  ])('%s', (_name, readyReplicas, cpuUtilization, grows) => {
+    const snapshot = healthySnapshot(240, { readyReplicas, cpuUtilization, redis: evicting });
+    const proposals = proposeKnobs(spec, snapshot, { ...SAFE_KNOBS, minReplicas: 2 }, EMPTY_HISTORY);
+    const memory = proposals.find((p) => p.knob === 'redisMaxmemoryMiB');
+    expect(memory !== undefined && memory.value > SAFE_KNOBS.redisMaxmemoryMiB).toBe(grows);
   });
 });
 

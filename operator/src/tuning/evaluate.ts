@@ -1,4 +1,4 @@
-import { cacheUnsettled, fitMissCurveExponent, recommendMaxMemory } from './cache-policy.ts';
+import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
@@ -46,7 +46,12 @@ export function proposeKnobs(
     bounds.minReplicas,
     pool?.designBusyConnections ?? 0,
   );
-  proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
+  // The floor rises only on a measured capacity: raised on the prior alone (the seed's 1,000 rps
+  // per replica, below what a replica usually serves) it holds pods the load does not need, and
+  // lowering it again waits out the stabilization window. On the prior it may only fall.
+  if (bounds.capacitySource === 'observed' || bounds.minReplicas < current.minReplicas) {
+    proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
+  }
   proposals.push({
     knob: 'maxReplicas',
     value: allocation.maxReplicas,
@@ -67,20 +72,15 @@ export function proposeKnobs(
   const { peakRps } = observedLoadRange(history.snapshots, snapshot);
   const unsettled = cacheUnsettled(history.snapshots, snapshot);
   if (unsettled) return proposals;
-  const memory = recommendMaxMemory(
+  const memory = recommendMaxMemory({
     spec,
     snapshot,
-    current.redisMaxmemoryMiB,
-    exponent,
+    currentMiB: current.redisMaxmemoryMiB,
+    missCurveExponent: exponent,
     peakUsedBytes,
-    PEAK_HEADROOM * peakRps,
-    {
-      cpuBound: snapshot.readyReplicas > current.minReplicas,
-      atFloor:
-        snapshot.readyReplicas <= current.minReplicas &&
-        snapshot.cpuUtilization < spec.hpaTargetCpuUtilization,
-    },
-  );
+    forecastPeakRps: PEAK_HEADROOM * peakRps,
+    context: memoryContext(spec, snapshot, current),
+  });
   if (memory.valueMiB !== undefined) {
     proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });
   }

@@ -73,6 +73,8 @@ export interface ReplicaBoundsNeed {
   readonly maxReplicas: number;
   /** peakReplicas: replicas the observed peak needs at the HPA target, without headroom. */
   readonly peakReplicas: number;
+  /** capacitySource: whether the capacity per replica behind them was measured or is the prior. */
+  readonly capacitySource: ReplicaCapacity['source'];
   /** reason: the numbers behind both. */
   readonly reason: string;
 }
@@ -100,5 +102,5 @@ export function recommendReplicaBounds(
     `capacity ${Math.round(capacity.requestsPerSecondAtFullCpu)} rps/replica at full CPU (${capacity.source}); ` +
     `trough ${Math.round(range.troughRps)} rps → min ${minReplicas}; ` +
     `peak ${Math.round(range.peakRps)} rps × ${PEAK_HEADROOM} → max ${maxReplicas}`;
-  return { minReplicas, maxReplicas, peakReplicas, reason };
+  return { minReplicas, maxReplicas, peakReplicas, capacitySource: capacity.source, reason };
 }

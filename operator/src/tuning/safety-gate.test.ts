@@ -176,6 +176,38 @@ describe('gate rules per knob', () => {
     expect(decision.reason).toMatch(/pods run at 90 % CPU, above the HPA target of 70 %/);
   });
 
+  // A rollout takes a quarter of the ready pods away (rounded down); the HPA adds pods above
+  // 77 % CPU (its 70 % target plus its 10 % tolerance).
+  it.each<[string, number, number, number, string, RegExp]>([
+    [
+      'holds a pool change that would push 4 pods at 60 % past the HPA’s threshold',
+      4,
+      0.6,
+      0,
+      'hold',
+      /the rest would run at 80 % CPU, past the 77 % at which the HPA adds pods/,
+    ],
+    ['applies it at 55 % (the other 3 run at 73 %)', 4, 0.55, 0, 'apply', /8 → 10/],
+    ['applies it on 3 pods at 65 %: a quarter of 3 is no pod', 3, 0.65, 0, 'apply', /8 → 10/],
+    [
+      'holds it on 8 pods at 60 % (2 away, the rest at 80 %)',
+      8,
+      0.6,
+      0,
+      'hold',
+      /rest would run at 80 % CPU/,
+    ],
+    ['still grows a starving pool', 4, 0.6, 40, 'apply', /8 → 10/],
+  ])('%s', (_name, readyReplicas, cpuUtilization, poolWaitMs, verdict, reason) => {
+    const decision = gateOne(
+      { knob: 'poolSize', value: 10, reason: 'r' },
+      EMPTY_HISTORY,
+      healthySnapshot(now, { readyReplicas, cpuUtilization, poolWaitMs }),
+    );
+    expect(decision.verdict).toBe(verdict);
+    expect(decision.reason).toMatch(reason);
+  });
+
   it('still grows memory while the SLO is broken', () => {
     const decision = gateOne(
       { knob: 'redisMaxmemoryMiB', value: 700, reason: 'r' },

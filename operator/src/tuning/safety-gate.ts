@@ -1,4 +1,11 @@
-import { connectionBudget, maxMemoryCeilingMiB, minReplicasFloor, poolSizeFloor } from './tuning-spec.ts';
+import {
+  connectionBudget,
+  HPA_TOLERANCE,
+  maxMemoryCeilingMiB,
+  minReplicasFloor,
+  poolSizeFloor,
+  ROLLOUT_UNAVAILABLE_SHARE,
+} from './tuning-spec.ts';
 import type {
   AppliedChange,
   GatedDecision,
@@ -159,6 +166,18 @@ interface KnobOutcome {
 /** Knobs whose change rolls every pod of the API (they live in its ConfigMap). */
 export const KNOBS_THAT_ROLL_PODS: readonly KnobName[] = ['poolSize', 'maxOverflow'];
 
+/**
+ * The CPU utilization of the pods that keep serving while a rollout takes
+ * {@link ROLLOUT_UNAVAILABLE_SHARE} of the ready ones away (rounded down: two or three pods lose
+ * none). Above the HPA's scale-up threshold the HPA adds pods for the rollout's length and keeps
+ * them for its scale-down window, which costs more than a pool change saves.
+ */
+export function cpuDuringRollout(snapshot: MetricSnapshot): number {
+  const ready = Math.max(0, Math.round(snapshot.readyReplicas));
+  const serving = ready - Math.floor(ROLLOUT_UNAVAILABLE_SHARE * ready);
+  return serving > 0 ? (snapshot.cpuUtilization * ready) / serving : snapshot.cpuUtilization;
+}
+
 /** What the gate's rule for one knob looks at. */
 interface KnobGateInput {
   /** spec: bounds, SLOs and timings. */
@@ -178,7 +197,8 @@ interface KnobGateInput {
 
 /**
  * The gate's rule for one knob: clamp to its limits, hold pod-rolling changes while the SLO is
- * broken or CPU is above the HPA target, hold capacity removals while the SLO is broken, then
+ * broken, CPU is above the HPA target or the rollout would push the pods left past the HPA's
+ * scale-up threshold ({@link cpuDuringRollout}), hold capacity removals while the SLO is broken, then
  * deadband, cooldown, stabilization window and max step, in that order.
  */
 function gateOneKnob({
@@ -215,6 +235,15 @@ function gateOneKnob({
         to: from,
         verdict: 'hold',
         reason: `${prefix} ${from} → ${target} waits: pods run at ${Math.round(snapshot.cpuUtilization * 100)} % CPU, above the HPA target of ${Math.round(spec.hpaTargetCpuUtilization * 100)} %, and a rollout takes a quarter of them away`,
+      };
+    }
+    const during = cpuDuringRollout(snapshot);
+    const scaleUpAt = spec.hpaTargetCpuUtilization * (1 + HPA_TOLERANCE);
+    if (during > scaleUpAt) {
+      return {
+        to: from,
+        verdict: 'hold',
+        reason: `${prefix} ${from} → ${target} waits: with a quarter of the ${Math.round(snapshot.readyReplicas)} pods away during the rollout the rest would run at ${Math.round(during * 100)} % CPU, past the ${Math.round(scaleUpAt * 100)} % at which the HPA adds pods`,
       };
     }
   }
@@ -381,8 +410,9 @@ export function satisfiesInvariants(spec: TuningSpec, values: KnobValues): boole
 /**
  * The safety gate. Turns proposals into one decision per knob: fail static when the snapshot is
  * unusable; roll back a recent shrink that broke the SLO; otherwise hold shrinks and pod-rolling
- * changes while the SLO is broken, and pod-rolling changes while CPU is above the HPA target
- * (a rollout takes a quarter of the pods away), then apply deadband, per-knob cooldown, the stabilization
+ * changes while the SLO is broken, and pod-rolling changes while CPU is above the HPA target or
+ * the pods a rollout leaves serving would run past the HPA's scale-up threshold (a rollout takes a
+ * quarter of the pods away), then apply deadband, per-knob cooldown, the stabilization
  * window before a change of direction and the max step, in that order. A current state that
  * breaks an invariant is repaired first; each change then goes only as far as the invariants
  * allow. Pure.

@@ -6,6 +6,18 @@
 import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
 import type { TuningSpec } from './types.ts';
 
+/**
+ * The HPA leaves the fleet alone while CPU is within this share of its target
+ * (`--horizontal-pod-autoscaler-tolerance`, 0.1 by default), and adds pods above it.
+ */
+export const HPA_TOLERANCE = 0.1;
+
+/**
+ * The share of a Deployment's pods a rolling update takes away at once (its default
+ * `maxUnavailable: 25%`, rounded down to whole pods).
+ */
+export const ROLLOUT_UNAVAILABLE_SHARE = 0.25;
+
 /** Connections a replica's pool must be able to hand out so that no request can deadlock it. */
 export function poolDeadlockFloor(spec: TuningSpec): number {
   const { workersPerReplica, connectionsHeldPerRequest } = spec.database;
