@@ -31,17 +31,22 @@ function pool(options: Partial<ConnectionPoolOptions> = {}): ConnectionPool {
 function hold(p: ConnectionPool): { acquired: Promise<void>; release: () => void; done: Promise<unknown> } {
   let release: () => void = () => {};
   let acquired: () => void = () => {};
+  let failed: (err: unknown) => void = () => {};
   const gate = new Promise<void>((r) => {
     release = r;
   });
-  const acquiredPromise = new Promise<void>((r) => {
-    acquired = r;
+  const acquiredPromise = new Promise<void>((resolve, reject) => {
+    acquired = resolve;
+    failed = reject;
   });
   const done = p.withConnection(async (client) => {
     acquired();
     await gate;
     return (await client.query('SELECT 1 AS one')).rows[0];
   });
+  // A checkout that fails (the database refused or was slow to connect) fails `acquired` with its
+  // error, instead of leaving the test to wait for a connection that never comes.
+  done.catch(failed);
   return { acquired: acquiredPromise, release, done };
 }
 
@@ -62,7 +67,9 @@ describe('ConnectionPool on a real PostgreSQL', () => {
   });
 
   it('fails a checkout with PoolTimeoutError after the pool timeout when every connection is busy', async () => {
-    const p = pool({ size: 1, maxOverflow: 0, timeoutMs: 200 });
+    // The checkout timeout is under test, not the connect timeout (which defaults to it): opening
+    // the one connection may take longer than 200 ms on a busy machine.
+    const p = pool({ size: 1, maxOverflow: 0, timeoutMs: 200, connectTimeoutMs: 10_000 });
     const h = hold(p);
     await h.acquired;
     await expect(p.query('SELECT 1')).rejects.toBeInstanceOf(PoolTimeoutError);
