@@ -127,10 +127,15 @@ describe('Auto mode on live signals', () => {
     );
     timings.pool = Date.now() - crossed;
     expect(raised).toBeLessThanOrEqual(11); // one step of at most 50 %
-    const deployment = await deploymentOf('pool-api');
-    expect(deployment.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION]).toMatch(
-      /^[0-9a-f]{16}$/,
+    // The pool goes to the ConfigMap first and the pod template's hash comes in the next write,
+    // so the roll may land just after the raise is seen.
+    const hash = await waitFor(
+      'pod template rolled',
+      async () =>
+        (await deploymentOf('pool-api')).spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+      { timeoutMs: 10_000, intervalMs: 100 },
     );
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
     const p = await waitForProfile('pool-api', 'history written', (p) =>
       (p.status?.history ?? []).some((d) => d.knob === 'poolSize'),
     );
