@@ -64,12 +64,15 @@ export const CLOCK_GRID: readonly CacheLoadPoint[] = [1, 2, 8].map((turnoverSeco
 
 /** API setups of the latency grid, and the offered rates each is run at (requests/s). */
 export const LATENCY_GRID: readonly { readonly setup: ApiSetup; readonly rates: readonly number[] }[] = [
-  { setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 1 }, rates: [25, 100, 200, 400, 600, 1000, 1500] },
-  { setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 3600 }, rates: [25, 100, 200, 400, 600, 1000, 1500] },
-  { setup: { endpoint: 'data', poolSize: 1, ttlSeconds: 1 }, rates: [25, 100, 200, 400, 600, 1000, 1500] },
-  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 }, rates: [5, 10, 15, 20, 40] },
-  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 300 }, rates: [5, 10, 15, 20, 40] },
-  { setup: { endpoint: 'risk-analysis', poolSize: 2, ttlSeconds: 2 }, rates: [5, 10, 15, 20, 40] },
+  { setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 1 }, rates: [25, 100, 400, 1000, 1500, 2000, 3000] },
+  {
+    setup: { endpoint: 'data', poolSize: 2, ttlSeconds: 3600 },
+    rates: [25, 100, 400, 1000, 2000, 3000, 4000],
+  },
+  { setup: { endpoint: 'data', poolSize: 1, ttlSeconds: 1 }, rates: [25, 100, 400, 1000, 1500, 2000, 3000] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 }, rates: [5, 10, 20, 40, 60, 80, 120] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 300 }, rates: [5, 10, 20, 40, 60, 80, 120] },
+  { setup: { endpoint: 'risk-analysis', poolSize: 2, ttlSeconds: 2 }, rates: [5, 10, 20, 40, 60, 80, 120] },
 ];
 
 async function runLatency(): Promise<void> {

@@ -25,13 +25,23 @@ function positiveInteger(flag: string, value: string, min: number, max: number):
 export function loadtestCommand(): Command {
   return new Command('loadtest')
     .description(
-      'Send a Zipf-distributed mix of the risk API’s endpoints to URL (autocannon), print progress and\n' +
-        'the seed guide’s "Load Test Results" report with the API’s cache hit rate and pool usage.',
+      'Send a Zipf-distributed mix of the risk API’s endpoints to URL, print progress and the seed\n' +
+        'guide’s "Load Test Results" report with the API’s cache hit rate and pool usage. A rate is\n' +
+        'offered as Poisson arrivals (open loop: a slow answer does not delay the next request, and\n' +
+        'latency counts from when a request was due); rate 0 is a closed loop (autocannon).',
     )
     .argument('<url>', 'base URL of the risk API, e.g. http://127.0.0.1:8001')
-    .option('--rate <rps>', 'offered requests per second; 0 sends as fast as the API answers', '100')
+    .option(
+      '--rate <rps>',
+      'offered requests per second (Poisson arrivals); 0 sends as fast as the API answers',
+      '100',
+    )
     .option('--duration <seconds>', 'how long to send', '10')
-    .option('--connections <n>', 'concurrent HTTP connections', '10')
+    .option(
+      '--connections <n>',
+      'most concurrent HTTP connections (a due request waits for a free one)',
+      '10',
+    )
     .option('--phases <file>', 'YAML/JSON list of {duration, rate} steps; replaces --rate and --duration')
     .option(
       '--mix <weights>',

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MIX,
@@ -6,6 +8,7 @@ import {
   parseMix,
   parsePhases,
   percentile,
+  runLoadTest,
 } from './load-test.ts';
 
 describe('parsePhases', () => {
@@ -117,5 +120,85 @@ describe('formatReport', () => {
     expect(text).toContain('Connection Pool Usage: peak 12 of 50 (24.0%), mean 8.0%');
     expect(text).toContain('200×498 503×2');
     expect(formatReport({ ...result, api: null })).toContain('/metrics not readable');
+  });
+});
+
+describe('runLoadTest arrivals', () => {
+  /** An HTTP server that notes when each request arrives and answers after `delayMs`. */
+  async function recordingServer(delayMs: number) {
+    const arrivals: number[] = [];
+    const server = createServer((request, response) => {
+      arrivals.push(performance.now());
+      request.resume();
+      setTimeout(() => response.end('{}'), delayMs);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      arrivals,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('offers a rate as Poisson arrivals spread over each second, not as a burst at its start', async () => {
+    const server = await recordingServer(0);
+    try {
+      const result = await runLoadTest({
+        url: server.url,
+        phases: [{ durationSeconds: 4, rate: 50 }],
+        connections: 64,
+        mix: { health: 1 },
+      });
+      const first = server.arrivals[0] as number;
+      const gaps = server.arrivals.slice(1).map((t, i) => t - (server.arrivals[i] as number));
+      const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length;
+      const sd = Math.sqrt(gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length);
+      const inFirstTenth = server.arrivals.filter((t) => (t - first) % 1000 < 100).length;
+      // 200 expected in 4 s; a Poisson count's standard deviation is √200 ≈ 14.
+      expect(result.requests).toBeGreaterThan(150);
+      expect(result.requests).toBeLessThan(250);
+      expect(result.errors).toBe(0);
+      // Exponential gaps have a coefficient of variation of 1; a per-second burst has far more.
+      expect(sd / mean).toBeGreaterThan(0.7);
+      expect(sd / mean).toBeLessThan(1.4);
+      // About a tenth of the arrivals fall in each second's first 100 ms (all of them in a burst).
+      expect(inFirstTenth / server.arrivals.length).toBeLessThan(0.25);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts the wait for a free connection in the latency, from when the request was due', async () => {
+    const server = await recordingServer(100);
+    try {
+      // One connection, 20 requests a second, 100 ms each: twice what it can carry, so requests
+      // queue behind each other; timed from its send, each would take 100 ms.
+      const result = await runLoadTest({
+        url: server.url,
+        phases: [{ durationSeconds: 1, rate: 20 }],
+        connections: 1,
+        mix: { health: 1 },
+      });
+      expect(result.latencyMs.p95).toBeGreaterThan(600);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts a refused connection as a failed request and ends the phase on time', async () => {
+    const server = await recordingServer(0);
+    await server.close();
+    const started = performance.now();
+    const result = await runLoadTest({
+      url: server.url,
+      phases: [{ durationSeconds: 1, rate: 20 }],
+      connections: 4,
+      mix: { health: 1 },
+    });
+    expect(result.errors).toBeGreaterThan(5);
+    expect(result.errors).toBe(result.requests);
+    expect(result.endpoints.map((e) => e.endpoint)).toEqual(['connection errors']);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 });

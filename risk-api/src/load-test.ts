@@ -1,10 +1,13 @@
 /**
- * `perfpilot loadtest URL`: drives the risk API with autocannon through rate phases, a weighted
- * mix of its endpoints and a Zipf choice of symbols and portfolios, prints a progress line, and
- * closes with the seed's "Load Test Results" report plus the API's own cache hit rate and pool
- * usage read from its /metrics.
+ * `perfpilot loadtest URL`: drives the risk API through rate phases, a weighted mix of its
+ * endpoints and a Zipf choice of symbols and portfolios, prints a progress line, and closes with
+ * the seed's "Load Test Results" report plus the API's own cache hit rate and pool usage read from
+ * its /metrics. A phase with a rate is an open loop of Poisson arrivals (undici); a phase at rate
+ * 0 is autocannon's closed loop, as fast as the API answers.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import { seededRandom } from '../../operator/src/sim/seeded-random.ts';
 import { METRIC } from './metrics.ts';
@@ -241,6 +244,130 @@ interface Tally {
   latencies: number[];
 }
 
+/** One request of the mix, as requestChooser draws it. */
+type Choice = ReturnType<ReturnType<typeof requestChooser>>;
+
+/** What a phase runner reports for each request. */
+interface PhaseSink {
+  /** next draws the next request of the mix. */
+  next(): Choice;
+  /** answered: a response with its status and latency (ms). */
+  answered(endpoint: EndpointName, status: number, latencyMs: number): void;
+  /** failed: no response (refused, reset, timed out). */
+  failed(): void;
+}
+
+/** A phase's settings as its runner needs them. */
+interface PhaseRun {
+  readonly origin: string;
+  readonly phase: LoadPhase;
+  readonly connections: number;
+  readonly timeoutSeconds: number;
+  readonly seed: number;
+}
+
+/**
+ * A phase at the highest rate the connections allow: autocannon's closed loop, each connection
+ * sending its next request when the previous one is answered.
+ */
+function closedLoopPhase(run: PhaseRun, sink: PhaseSink): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: run.origin,
+        connections: run.connections,
+        duration: run.phase.durationSeconds,
+        timeout: run.timeoutSeconds,
+        requests: [
+          {
+            setupRequest: (request, context) => {
+              const choice = sink.next();
+              const c = context as { endpoint?: EndpointName; sentAt?: number };
+              c.endpoint = choice.endpoint;
+              c.sentAt = performance.now();
+              return {
+                ...request,
+                method: choice.method,
+                path: choice.path,
+                headers: choice.body ? { 'content-type': 'application/json' } : {},
+                body: choice.body ?? '',
+              } as typeof request;
+            },
+            onResponse: (status, _body, context) => {
+              const c = context as { endpoint: EndpointName; sentAt: number };
+              sink.answered(c.endpoint, status, performance.now() - c.sentAt);
+            },
+          },
+        ],
+      },
+      (err) => (err ? reject(err) : resolve()),
+    );
+    instance.on('reqError', () => sink.failed());
+  });
+}
+
+/** Requests dispatched in one go before the arrival loop yields to answers. */
+const ARRIVALS_PER_TURN = 64;
+
+/**
+ * A phase at an offered rate: an open loop of Poisson arrivals (exponential gaps, mean 1/rate,
+ * drawn from the seed), each sent when it is due whatever the answers before it, over at most
+ * `connections` keep-alive connections (undici's Pool; a request that finds them all busy waits
+ * for one). Latency runs from the request's due time, so a wait for a connection counts, as a
+ * user's would. autocannon's own rate limit instead sends each connection's share of a second at
+ * the start of that second, a burst the API answers as a queue.
+ */
+async function openLoopPhase(run: PhaseRun, sink: PhaseSink): Promise<void> {
+  const pool = new Pool(run.origin, {
+    connections: run.connections,
+    headersTimeout: run.timeoutSeconds * 1000,
+    bodyTimeout: run.timeoutSeconds * 1000,
+  });
+  // Its own stream, so the requests drawn are the same whatever the arrival times.
+  const random = seededRandom(run.seed ^ 0x5bd1e995);
+  const meanGapMs = 1000 / run.phase.rate;
+  const started = performance.now();
+  const endsAt = started + run.phase.durationSeconds * 1000;
+  const inFlight = new Set<Promise<void>>();
+  const send = (dueAt: number) => {
+    const choice = sink.next();
+    const request = pool
+      .request({
+        path: choice.path,
+        method: choice.method,
+        ...(choice.body ? { headers: { 'content-type': 'application/json' }, body: choice.body } : {}),
+      })
+      .then(
+        async (response) => {
+          await response.body.dump();
+          sink.answered(choice.endpoint, response.statusCode, performance.now() - dueAt);
+        },
+        () => sink.failed(),
+      )
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  };
+  try {
+    let dueAt = started;
+    for (let sentThisTurn = 0; ; ) {
+      dueAt += -Math.log(1 - random.uniform()) * meanGapMs;
+      if (dueAt >= endsAt) break;
+      const wait = dueAt - performance.now();
+      if (wait >= 1) {
+        await sleep(wait);
+        sentThisTurn = 0;
+      } else if (++sentThisTurn >= ARRIVALS_PER_TURN) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sentThisTurn = 0;
+      }
+      send(dueAt);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await pool.close();
+  }
+}
+
 /** runLoadTest runs every phase in turn and returns the report; it ends by itself. */
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
   const target = new URL(options.url);
@@ -270,54 +397,32 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   for (const [i, phase] of options.phases.entries()) {
     const phaseStarted = performance.now();
     let phaseDone = 0;
-    let finished: (err: unknown) => void = () => {};
-    const ended = new Promise<void>((resolve, reject) => {
-      finished = (err) => (err ? reject(err) : resolve());
-    });
-    const instance = autocannon(
-      {
-        url: target.origin,
-        connections: options.connections,
-        duration: phase.durationSeconds,
-        timeout: options.timeoutSeconds ?? 10,
-        ...(phase.rate > 0 ? { overallRate: phase.rate } : {}),
-        requests: [
-          {
-            setupRequest: (request, context) => {
-              const choice = next();
-              const c = context as { endpoint?: string; sentAt?: number };
-              c.endpoint = choice.endpoint;
-              c.sentAt = performance.now();
-              return {
-                ...request,
-                method: choice.method,
-                path: choice.path,
-                headers: choice.body ? { 'content-type': 'application/json' } : {},
-                body: choice.body ?? '',
-              } as typeof request;
-            },
-            onResponse: (status, _body, context) => {
-              const c = context as { endpoint: string; sentAt: number };
-              const t = tally(c.endpoint);
-              t.latencies.push(performance.now() - c.sentAt);
-              const key = String(status);
-              t.statusCounts[key] = (t.statusCounts[key] ?? 0) + 1;
-              if (status >= 400) {
-                t.errors++;
-                failed++;
-              }
-              done++;
-              phaseDone++;
-            },
-          },
-        ],
+    const sink: PhaseSink = {
+      next,
+      answered: (endpoint, status, latencyMs) => {
+        const t = tally(endpoint);
+        t.latencies.push(latencyMs);
+        const key = String(status);
+        t.statusCounts[key] = (t.statusCounts[key] ?? 0) + 1;
+        if (status >= 400) {
+          t.errors++;
+          failed++;
+        }
+        done++;
+        phaseDone++;
       },
-      (err) => finished(err),
-    );
-    instance.on('reqError', () => {
-      tally('connection').errors++;
-      failed++;
-    });
+      failed: () => {
+        tally('connection').errors++;
+        failed++;
+      },
+    };
+    const run: PhaseRun = {
+      origin: target.origin,
+      phase,
+      connections: options.connections,
+      timeoutSeconds: options.timeoutSeconds ?? 10,
+      seed: (options.seed ?? 1) + i,
+    };
     const progress = setInterval(() => {
       void samplePool();
       const elapsed = (performance.now() - phaseStarted) / 1000;
@@ -329,7 +434,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       );
     }, 1000);
     try {
-      await ended;
+      await (phase.rate > 0 ? openLoopPhase(run, sink) : closedLoopPhase(run, sink));
     } finally {
       clearInterval(progress);
     }
