@@ -7,6 +7,8 @@
  * Goals (issue 13): hit rate within 1.5 points, used memory within 5 %; p95 within 15 % below
  * saturation, the saturation rate within 10 %. `-- calibration --cache` or `--latency` runs one half.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   type CacheLoadPoint,
   calibrateCache,
@@ -14,7 +16,7 @@ import {
   expiredResidentShares,
   formatCacheCalibration,
 } from './calibration/cache-load.ts';
-import { fitReplica, formatLatencyCalibration } from './calibration/latency-fit.ts';
+import { fitReplica, formatLatencyCalibration, queryShareFit } from './calibration/latency-fit.ts';
 import {
   type ApiSetup,
   type CalibratedEndpoint,
@@ -70,28 +72,58 @@ export const LATENCY_GRID: readonly { readonly setup: ApiSetup; readonly rates: 
     rates: [25, 100, 400, 1000, 2000, 3000, 4000],
   },
   { setup: { endpoint: 'data', poolSize: 1, ttlSeconds: 1 }, rates: [25, 100, 400, 1000, 1500, 2000, 3000] },
-  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 }, rates: [5, 10, 20, 40, 60, 80, 120] },
-  { setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 300 }, rates: [5, 10, 20, 40, 60, 80, 120] },
-  { setup: { endpoint: 'risk-analysis', poolSize: 2, ttlSeconds: 2 }, rates: [5, 10, 20, 40, 60, 80, 120] },
+  {
+    setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 },
+    rates: [5, 10, 20, 40, 80, 120, 160, 200, 240],
+  },
+  {
+    setup: { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 300 },
+    rates: [5, 10, 20, 40, 80, 120, 160, 200, 240],
+  },
+  {
+    setup: { endpoint: 'risk-analysis', poolSize: 2, ttlSeconds: 2 },
+    rates: [5, 10, 20, 40, 80, 120, 160, 200, 240],
+  },
 ];
 
+/** Where each latency calibration keeps its runs, to fit them again without measuring. */
+export const LATENCY_RUNS_FILE = join(import.meta.dirname, '../.testenv/latency-calibration-runs.json');
+
+/**
+ * Measures the grid, or with PERFPILOT_LATENCY_RUNS=FILE reads the runs a calibration recorded,
+ * then fits and prints the tables per endpoint.
+ */
 async function runLatency(): Promise<void> {
-  const stack = await startLatencyStack();
-  const runs: LatencyRun[] = [];
-  try {
-    for (const { setup, rates } of LATENCY_GRID) {
-      runs.push(...(await measureSetup(stack, setup, rates)));
-      process.stderr.write(
-        `calibration: ${setup.endpoint} pool ${setup.poolSize} TTL ${setup.ttlSeconds} s done\n`,
-      );
+  const recorded = process.env.PERFPILOT_LATENCY_RUNS;
+  let runs: LatencyRun[];
+  if (recorded) {
+    runs = JSON.parse(readFileSync(recorded, 'utf8')) as LatencyRun[];
+    console.log(`Runs read from ${recorded} (${runs.length}), not measured again.`);
+  } else {
+    runs = [];
+    const stack = await startLatencyStack();
+    try {
+      for (const { setup, rates } of LATENCY_GRID) {
+        runs.push(...(await measureSetup(stack, setup, rates)));
+        process.stderr.write(
+          `calibration: ${setup.endpoint} pool ${setup.poolSize} TTL ${setup.ttlSeconds} s done\n`,
+        );
+      }
+    } finally {
+      await stack.stop();
     }
-  } finally {
-    await stack.stop();
+    mkdirSync(dirname(LATENCY_RUNS_FILE), { recursive: true });
+    writeFileSync(LATENCY_RUNS_FILE, `${JSON.stringify(runs, null, 1)}\n`);
+    console.log(`Runs recorded in ${LATENCY_RUNS_FILE} (PERFPILOT_LATENCY_RUNS= that file fits them again).`);
   }
   const endpoints: CalibratedEndpoint[] = ['data', 'risk-analysis'];
   for (const endpoint of endpoints) {
     const mine = runs.filter((r) => r.setup.endpoint === endpoint);
     console.log(`\n### ${endpoint}\n\n${formatLatencyCalibration(mine, fitReplica(mine))}`);
+    const shares = queryShareFit(mine)
+      .map((f) => `${f.share}: ${f.medianPercent.toFixed(1)} %`)
+      .join(', ');
+    console.log(`\nThe query's fixed share: median |Δ| of p95 over the runs that held, by share: ${shares}.`);
   }
 }
 

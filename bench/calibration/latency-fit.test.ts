@@ -5,6 +5,7 @@ import {
   measuredSaturation,
   modelFor,
   modelSaturation,
+  queryShareFit,
 } from './latency-fit.ts';
 import type { ApiSetup, LatencyRun } from './latency-load.ts';
 
@@ -14,16 +15,22 @@ const truth: FittedReplica = {
   cpuCores: 1,
   workers: 1,
   queryMs: 4,
+  queryFixedShare: 0.5,
+  dbCpuMsPerQuery: 3,
   hitLatencyMs: 2,
   missLatencyMs: 6,
 };
 
+/** The CPU PostgreSQL has in these runs: enough that it stays under 30 % busy. */
+const DB_CORES = 2;
+
 /** A run as the model itself would measure it: what fitReplica must give back. */
 function modelRun(setup: ApiSetup, rps: number, hitRate: number): LatencyRun {
-  const o = modelFor(truth, { achievedRps: rps, hitRate, setup });
+  const o = modelFor(truth, { achievedRps: rps, hitRate, setup, dbCores: DB_CORES });
   return {
     setup,
     offeredRps: rps,
+    sentRps: rps,
     achievedRps: rps,
     hitRate,
     p50Ms: truth.hitLatencyMs,
@@ -32,6 +39,8 @@ function modelRun(setup: ApiSetup, rps: number, hitRate: number): LatencyRun {
     meanPoolWaitMs: o.meanPoolWaitMs,
     cpuMsPerRequest: hitRate * truth.cpuMsPerHit + (1 - hitRate) * truth.cpuMsPerMiss,
     queryMsPerMiss: truth.queryMs,
+    dbCpuMsPerMiss: truth.dbCpuMsPerQuery,
+    dbCores: DB_CORES,
   };
 }
 
@@ -46,10 +55,11 @@ describe('fitting the replica model to runs', () => {
   ];
 
   it('gives back the parameters of runs the model made itself', () => {
-    const fitted = fitReplica(runs);
+    const fitted = fitReplica(runs, truth.queryFixedShare);
     expect(fitted.cpuMsPerHit).toBeCloseTo(truth.cpuMsPerHit, 6);
     expect(fitted.cpuMsPerMiss).toBeCloseTo(truth.cpuMsPerMiss, 6);
     expect(fitted.queryMs).toBeCloseTo(truth.queryMs, 6);
+    expect(fitted.dbCpuMsPerQuery).toBeCloseTo(truth.dbCpuMsPerQuery, 6);
     expect(fitted.missLatencyMs).toBeCloseTo(truth.missLatencyMs, 2);
     expect(fitted.hitLatencyMs).toBeCloseTo(truth.hitLatencyMs, 2);
   });
@@ -102,8 +112,22 @@ describe('fitting the replica model to runs', () => {
     expect(measuredSaturation(setupRuns)).toBe(expected);
   });
 
-  it('the model saturates earlier with a smaller pool and a lower hit rate', () => {
-    expect(modelSaturation(truth, 1, 0.3)).toBeLessThan(modelSaturation(truth, 4, 0.3));
-    expect(modelSaturation(truth, 4, 0.3)).toBeLessThan(modelSaturation(truth, 4, 0.9));
+  it('reads the query time from runs where the DB was not busy: its wait is the model’s to add', () => {
+    // At 500 rps and a 30 % hit rate the DB is 350 × 3 ms / 2 cores = 53 % busy.
+    const busy = { ...modelRun(cold, 500, 0.3), queryMsPerMiss: 40 };
+    expect(fitReplica([...runs, busy]).queryMs).toBeCloseTo(truth.queryMs, 6);
+  });
+
+  it('the fixed share that made the runs fits them best', () => {
+    const fit = queryShareFit(runs, [0, 0.5, 0.9]);
+    const best = fit.reduce((a, b) => (b.medianPercent < a.medianPercent ? b : a));
+    expect(best.share).toBe(0.5);
+    expect(best.medianPercent).toBeLessThan(1);
+  });
+
+  it('the model saturates earlier with a smaller pool, a lower hit rate and less DB CPU', () => {
+    expect(modelSaturation(truth, 1, 0.3, DB_CORES)).toBeLessThan(modelSaturation(truth, 4, 0.3, DB_CORES));
+    expect(modelSaturation(truth, 4, 0.3, DB_CORES)).toBeLessThan(modelSaturation(truth, 4, 0.9, DB_CORES));
+    expect(modelSaturation(truth, 4, 0.3, 0.5)).toBeLessThan(modelSaturation(truth, 4, 0.3, DB_CORES));
   });
 });

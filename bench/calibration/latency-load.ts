@@ -6,7 +6,7 @@
  * model (`operator/src/sim/latency-model.ts`) takes as input or predicts: CPU per request, the
  * time a miss holds a connection, the hit rate, p95 and the mean pool wait.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { runLoadTest } from '../../risk-api/src/load-test.ts';
@@ -46,6 +46,9 @@ const DATA_TYPE: Readonly<Record<CalibratedEndpoint, string>> = {
 export interface LatencyRun {
   readonly setup: ApiSetup;
   readonly offeredRps: number;
+  /** sentRps: the arrivals the load generator sent (a Poisson count around the offered rate) a second. */
+  readonly sentRps: number;
+  /** achievedRps: requests answered a second, over the phase and the wait for its last answers. */
   readonly achievedRps: number;
   /** hitRate: answers from Redis (a risk analysis's positions are always cached after warm-up). */
   readonly hitRate: number;
@@ -58,6 +61,10 @@ export interface LatencyRun {
   readonly cpuMsPerRequest: number;
   /** queryMsPerMiss: query time per miss (the connection is held for each query only). */
   readonly queryMsPerMiss: number;
+  /** dbCpuMsPerMiss: PostgreSQL's CPU time (all its processes) per miss. */
+  readonly dbCpuMsPerMiss: number;
+  /** dbCores: the CPU PostgreSQL had: what it used plus what the machine left idle, in cores. */
+  readonly dbCores: number;
 }
 
 /** The stack the runs share: PostgreSQL (seeded) and Redis; one API process per setup. */
@@ -137,11 +144,45 @@ async function startApi(stack: LatencyStack, setup: ApiSetup): Promise<Api> {
   return { url, process: child };
 }
 
-function cpuSeconds(pid: number): number {
+/** utime + stime of a process, in seconds; 0 once it is gone. */
+function cpuSeconds(pid: number | string): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
   // Fields 14 and 15 of /proc/PID/stat (after the command name in parentheses): utime, stime.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The machine's idle CPU seconds so far (idle + iowait of /proc/stat's first line). */
+function idleSeconds(): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).trim().split(/\s+/);
+  return (Number(fields[4]) + Number(fields[5])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU seconds of every PostgreSQL process (the postmaster and its backends), by pid. */
+function postgresCpu(): Map<string, number> {
+  const cpu = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (comm === 'postgres') cpu.set(pid, cpuSeconds(pid));
+  }
+  return cpu;
+}
+
+/** PostgreSQL's CPU seconds between two readings (backends that ended in between are lost). */
+function postgresCpuBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** The API process's pid: taskset execs node, so the child's pid is the API's. */
@@ -192,14 +233,21 @@ export async function measureSetup(
       await runLoadTest({ url: api.url, phases: [{ durationSeconds: 2, rate }], connections, mix });
       const before = await scrape(api.url);
       const cpuBefore = cpuSeconds(pidOf(api));
+      const dbCpuBefore = postgresCpu();
+      const idleBefore = idleSeconds();
+      const measuredFrom = performance.now();
+      const seconds = options.seconds ?? 8;
       const result = await runLoadTest({
         url: api.url,
-        phases: [{ durationSeconds: options.seconds ?? 8, rate }],
+        phases: [{ durationSeconds: seconds, rate }],
         connections,
         mix,
         seed: rate,
       });
       const cpu = cpuSeconds(pidOf(api)) - cpuBefore;
+      const dbCpu = postgresCpuBetween(dbCpuBefore, postgresCpu());
+      const idle = idleSeconds() - idleBefore;
+      const elapsed = (performance.now() - measuredFrom) / 1000;
       const after = await scrape(api.url);
       const delta = (name: string, match: Record<string, string> = {}) =>
         sumSamples(after, name, match) - sumSamples(before, name, match);
@@ -210,6 +258,7 @@ export async function measureSetup(
       runs.push({
         setup,
         offeredRps: rate,
+        sentRps: result.requests / seconds,
         achievedRps: result.rps,
         hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
         p50Ms: result.latencyMs.p50,
@@ -218,6 +267,8 @@ export async function measureSetup(
         meanPoolWaitMs: waits > 0 ? (1000 * delta(`${METRIC.poolWait}_sum`)) / waits : 0,
         cpuMsPerRequest: result.requests > 0 ? (1000 * cpu) / result.requests : 0,
         queryMsPerMiss: misses > 0 ? (1000 * delta(`${METRIC.queryDuration}_sum`)) / misses : 0,
+        dbCpuMsPerMiss: misses > 0 ? (1000 * dbCpu) / misses : 0,
+        dbCores: (dbCpu + idle) / elapsed,
       });
     }
   } finally {

@@ -362,6 +362,9 @@ async function openLoopPhase(run: PhaseRun, sink: PhaseSink): Promise<void> {
       }
       send(dueAt);
     }
+    // The phase lasts its duration, whenever its last arrival fell.
+    const rest = endsAt - performance.now();
+    if (rest > 0) await sleep(rest);
     await Promise.all(inFlight);
   } finally {
     await pool.close();

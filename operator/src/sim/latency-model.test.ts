@@ -60,4 +60,34 @@ describe('replica latency model', () => {
     expect(high.cpuUtilization).toBeLessThan(low.cpuUtilization);
     expect(high.p95Ms).toBeLessThan(low.p95Ms);
   });
+
+  it('the DB’s CPU, shared by all replicas, slows queries as it fills, and the pool times out what it cannot carry', () => {
+    const db = (queriesPerSecond: number) =>
+      serveReplica({ ...base, database: { cores: 2, cpuMsPerQuery: 20, queriesPerSecond, connections: 40 } });
+    const none = serveReplica(base);
+    // 600 rps × 13 % misses = 78 queries/s of this replica; the others' add to the DB's load.
+    const [light, busy, full] = [10, 90, 120].map((q) => db(q));
+    expect(light?.p95Ms).toBeCloseTo(none.p95Ms, -1);
+    expect(busy?.p95Ms).toBeGreaterThan((light?.p95Ms ?? 0) * 1.2);
+    expect(busy?.busyConnections).toBeGreaterThan(none.busyConnections);
+    expect(busy?.failedShare).toBe(0);
+    expect(full?.failedShare).toBeGreaterThan(0.01);
+    // No more connections than cores: no query waits at the DB, however many arrive.
+    const capped = serveReplica({
+      ...base,
+      requestsPerSecond: 300,
+      database: { cores: 2, cpuMsPerQuery: 20, queriesPerSecond: 90, connections: 2 },
+      poolConnections: 2,
+      grantedConnections: 2,
+    });
+    expect(capped.busyConnections).toBeCloseTo(300 * 0.13 * 0.03, 6);
+  });
+
+  it('a query with a fixed floor has a shorter tail than an exponential one of the same mean', () => {
+    const slowQueries = { ...base, requestsPerSecond: 100, hitRate: 0.2, queryMs: 100 };
+    const exponential = serveReplica({ ...slowQueries, queryFixedShare: 0 });
+    const floored = serveReplica({ ...slowQueries, queryFixedShare: 0.8 });
+    expect(floored.p95Ms).toBeLessThan(exponential.p95Ms);
+    expect(floored.busyConnections).toBeCloseTo(exponential.busyConnections, 9);
+  });
 });

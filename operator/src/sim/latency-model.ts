@@ -1,14 +1,23 @@
 /**
  * Latency and errors of one replica in one tick, from M/M/c queues (Erlang-C): the replica's CPU
- * workers, then, for cache misses, its DB pool and the query itself. Each wait is "zero with
- * probability 1 − C, else exponential with rate cμ − λ" (the M/M/c waiting-time law), and the
- * query time is exponential; the tail of their sum is the hypoexponential tail, exact for
- * distinct rates. p95 is found by bisection on the mixture of hits, misses and timeouts.
+ * workers, then, for cache misses, its DB pool, the database's CPU (when a scenario gives it) and
+ * the query itself. Each wait is "zero with probability 1 − C, else exponential with rate cμ − λ"
+ * (the M/M/c waiting-time law), and the query time is a fixed floor plus an exponential; the tail
+ * of their sum is the hypoexponential tail, exact for distinct rates. p95 is found by bisection on
+ * the mixture of hits, misses and timeouts.
  */
 import { erlangC } from '../tuning/queueing.ts';
 
 /** Requests that do not finish within this are counted as failed timeouts. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Share of a query's mean time that is a fixed floor; the rest is exponential. An exponential
+ * query alone (share 0) has a p95 of 3 × its mean, where the risk API's price-history query on
+ * PostgreSQL measured about 2 × (the latency calibration, operator/src/sim/README.md, which
+ * prints the rms error of the p95 for each share and from which this is set).
+ */
+export const QUERY_FIXED_SHARE = 0.4;
 
 /** A wait that is zero with probability 1 − p and exponential with `rate` (per ms) otherwise. */
 interface WaitComponent {
@@ -86,6 +95,57 @@ export interface ReplicaLoad {
   readonly poolConnections: number;
   /** grantedConnections: connections the DB lets this replica hold (≤ poolConnections). */
   readonly grantedConnections: number;
+  /** queryFixedShare: share of queryMs that is a fixed floor. @default QUERY_FIXED_SHARE */
+  readonly queryFixedShare?: number;
+  /** database: the DB's CPU, which every replica's queries share; absent: it never binds. */
+  readonly database?: DatabaseCpu;
+}
+
+/** The database's CPU, shared by all replicas. */
+export interface DatabaseCpu {
+  /** cores: CPU the DB has (may be fractional: what it gets of a shared machine). */
+  readonly cores: number;
+  /** cpuMsPerQuery: DB CPU one query costs. */
+  readonly cpuMsPerQuery: number;
+  /** queriesPerSecond: queries reaching the DB from every replica. */
+  readonly queriesPerSecond: number;
+  /** connections: every replica's pool connections together, the most queries the DB can hold. */
+  readonly connections: number;
+}
+
+/**
+ * The wait for the DB's CPU: M/M/c/K with c = the cores rounded (at least 1), each cores / c fast,
+ * and K = the connections (a query beyond them waits in its pool, not at the DB). The wait is
+ * given as "zero with the probability of finding every core busy, else exponential" with the
+ * queue's mean (Little's law on the M/M/c/K queue length). With no more connections than cores,
+ * nothing waits at the DB.
+ */
+function databaseWait(db: DatabaseCpu): { wait: WaitComponent; meanMs: number } {
+  const none = { wait: { probability: 0, ratePerMs: 1 }, meanMs: 0 };
+  const servers = Math.max(1, Math.round(db.cores));
+  const capacity = Math.floor(db.connections);
+  const serviceMs = (db.cpuMsPerQuery * servers) / db.cores;
+  const offered = (db.queriesPerSecond * serviceMs) / 1000;
+  if (capacity <= servers || offered <= 0) return none;
+  // log p_n up to a constant: p_n = p_{n-1} · a / min(n, c).
+  const logP = [0];
+  for (let n = 1; n <= capacity; n++)
+    logP.push((logP[n - 1] as number) + Math.log(offered / Math.min(n, servers)));
+  const top = Math.max(...logP);
+  const p = logP.map((x) => Math.exp(x - top));
+  const total = p.reduce((s, x) => s + x, 0);
+  let waiting = 0;
+  let queued = 0;
+  for (let n = servers; n <= capacity; n++) {
+    const share = (p[n] as number) / total;
+    if (n < capacity) waiting += share;
+    queued += (n - servers) * share;
+  }
+  const admitted = 1 - (p[capacity] as number) / total;
+  const probability = waiting / admitted;
+  const meanMs = (1000 * queued) / (db.queriesPerSecond * admitted);
+  if (probability <= 0 || meanMs <= 0) return none;
+  return { wait: { probability, ratePerMs: probability / meanMs }, meanMs };
 }
 
 /** What one replica delivers over one tick. */
@@ -129,10 +189,16 @@ export function serveReplica(load: ReplicaLoad): ReplicaOutcome {
       ratePerMs: (appServers - appOffered) / appServiceMs,
     };
   }
-  // DB pool: M/M/c with the connections the replica may hold; service = query time.
+  // The DB's CPU, shared by every replica: its wait adds to the time a connection is held, so
+  // a DB short of CPU fills the pools, where what cannot be carried times out.
+  const db = load.database
+    ? databaseWait(load.database)
+    : { wait: { probability: 0, ratePerMs: 1 }, meanMs: 0 };
+  const holdMs = load.queryMs + db.meanMs;
+  // DB pool: M/M/c with the connections the replica may hold; service = the connection's hold.
   const missRate = servedRate * (1 - h);
   const granted = Math.floor(load.grantedConnections);
-  const offered = (missRate * load.queryMs) / 1000;
+  const offered = (missRate * holdMs) / 1000;
   let poolWait: WaitComponent = { probability: 0, ratePerMs: 1 };
   let busyConnections = offered;
   let meanPoolWaitMs = 0;
@@ -146,11 +212,11 @@ export function serveReplica(load: ReplicaLoad): ReplicaOutcome {
       const carried = (granted * 0.995) / offered;
       timeoutShare += missShare * (1 - carried);
       busyConnections = granted * 0.995;
-      poolWait = { probability: 1, ratePerMs: (granted * 0.005) / load.queryMs };
+      poolWait = { probability: 1, ratePerMs: (granted * 0.005) / holdMs };
       meanPoolWaitMs = 1 / poolWait.ratePerMs;
     } else {
       const waitProbability = erlangC(granted, offered);
-      const drainPerMs = (granted - offered) / load.queryMs;
+      const drainPerMs = (granted - offered) / holdMs;
       if (granted < load.poolConnections) {
         // The pool would open another connection, and the DB refuses it: the request fails.
         fastFailShare += missShare * waitProbability;
@@ -161,11 +227,17 @@ export function serveReplica(load: ReplicaLoad): ReplicaOutcome {
     }
   }
   const hitShare = (servedRate / λ) * h;
-  const query: WaitComponent = { probability: 1, ratePerMs: 1 / load.queryMs };
+  const fixedShare = load.queryFixedShare ?? QUERY_FIXED_SHARE;
+  const queryFloorMs = fixedShare * load.queryMs;
+  const queryVariableMs = load.queryMs - queryFloorMs;
+  const query: WaitComponent = {
+    probability: queryVariableMs > 1e-9 ? 1 : 0,
+    ratePerMs: 1 / Math.max(queryVariableMs, 1e-9),
+  };
   const missSuccessShare = Math.max(0, missShare - fastFailShare - (timeoutShare - (1 - servedRate / λ)));
   const counted = 1 - fastFailShare;
   const hitTail = tailOfSum(load.hitLatencyMs, [appWait]);
-  const missTail = tailOfSum(load.missLatencyMs, [appWait, poolWait, query]);
+  const missTail = tailOfSum(load.missLatencyMs + queryFloorMs, [appWait, poolWait, db.wait, query]);
   const tail = (t: number) =>
     (hitShare * hitTail(t) + missSuccessShare * missTail(t) + timeoutShare) / counted;
   let p95Ms: number;

@@ -50,6 +50,11 @@ describe('scenario files', () => {
       /db.reservedConnections must be a number in \[0, 9\], got 10/,
     ],
     [
+      'DB CPU a query above the query time',
+      { db: { queryMs: 20, cores: 2, cpuMsPerQuery: 25 } },
+      /db.cpuMsPerQuery must be a number in \[0.01, 20\], got 25/,
+    ],
+    [
       'a skew out of range',
       { redis: { zipfExponent: 5 } },
       /redis.zipfExponent must be a number in \[0, 3\], got 5/,

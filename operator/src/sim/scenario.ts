@@ -15,6 +15,10 @@ export interface DatabaseEnvironment {
   readonly reservedConnections: number;
   /** queryMs: mean query time, for which a pool connection is held. */
   readonly queryMs: number;
+  /** cores: the DB's CPU, which every replica's queries share; 0: it never binds. */
+  readonly cores: number;
+  /** cpuMsPerQuery: DB CPU one query costs (part of queryMs; default all of it), when `cores` is set. */
+  readonly cpuMsPerQuery: number;
 }
 
 /** One API replica. */
@@ -125,7 +129,7 @@ export interface Scenario {
 /** Defaults for every optional field; documented in bench/scenarios/README.md. */
 export const SCENARIO_DEFAULTS = {
   seed: 1,
-  db: { maxConnections: 100, reservedConnections: 3, queryMs: 30 },
+  db: { maxConnections: 100, reservedConnections: 3, queryMs: 30, cores: 0 },
   app: {
     cpuCores: 1,
     cpuMsPerHit: 0.4,
@@ -261,6 +265,7 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     2,
     100_000,
   );
+  const queryMs = numberField(dbRaw, 'db', 'queryMs', SCENARIO_DEFAULTS.db.queryMs, 0.1, 10_000);
   const db: DatabaseEnvironment = {
     maxConnections,
     reservedConnections: numberField(
@@ -271,7 +276,10 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
       0,
       maxConnections - 1,
     ),
-    queryMs: numberField(dbRaw, 'db', 'queryMs', SCENARIO_DEFAULTS.db.queryMs, 0.1, 10_000),
+    queryMs,
+    cores: numberField(dbRaw, 'db', 'cores', SCENARIO_DEFAULTS.db.cores, 0, 1024),
+    // Unless told otherwise, the whole query is the DB's CPU.
+    cpuMsPerQuery: numberField(dbRaw, 'db', 'cpuMsPerQuery', queryMs, 0.01, queryMs),
   };
   const app: AppEnvironment = numberSection(raw, 'app', SCENARIO_DEFAULTS.app, {
     cpuCores: [0.05, 64],

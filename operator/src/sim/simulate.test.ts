@@ -10,7 +10,7 @@ import {
   tuningSpecFor,
 } from './simulate.ts';
 
-const scenario = parseScenario({
+const scenarioSource = {
   name: 'short-swell',
   durationMinutes: 120,
   seed: 3,
@@ -23,9 +23,20 @@ const scenario = parseScenario({
     ],
   },
   metricGaps: [{ fromMinute: 30, toMinute: 45 }],
-});
+};
+const scenario = parseScenario(scenarioSource);
 
 describe('simulate', () => {
+  it('a database short of CPU for the peak’s misses fails requests that one with CPU to spare serves', () => {
+    // At 2,500 rps and about 13 % misses the DB gets ~330 queries/s of 10 ms CPU: 3.3 cores.
+    const withDb = (cores: number) =>
+      simulate(parseScenario({ ...scenarioSource, db: { cores, cpuMsPerQuery: 10 } }), SEED_STATIC).totals;
+    const unbound = simulate(scenario, SEED_STATIC).totals;
+    expect(withDb(64)).toEqual(unbound);
+    expect(withDb(2).failedRequests).toBeGreaterThan(unbound.failedRequests);
+    expect(withDb(2).sloViolationMinutes).toBeGreaterThan(unbound.sloViolationMinutes);
+  });
+
   it('is reproducible: the same seed gives the same run', () => {
     expect(simulate(scenario, engineController(scenario)).totals).toEqual(
       simulate(scenario, engineController(scenario)).totals,

@@ -349,6 +349,16 @@ function serveTick(
           queryMs: db.queryMs,
           poolConnections,
           grantedConnections: granted,
+          ...(db.cores > 0
+            ? {
+                database: {
+                  cores: db.cores,
+                  cpuMsPerQuery: db.cpuMsPerQuery,
+                  queriesPerSecond: rps * (1 - cacheState.hitRate),
+                  connections: serving * granted,
+                },
+              }
+            : {}),
         })
       : { ...NOTHING_SERVED, failedShare: rps > 0 ? 1 : 0 };
   const busy = replica.busyConnections;
