@@ -61,7 +61,7 @@ export interface LatencyRun {
   readonly cpuMsPerRequest: number;
   /** queryMsPerMiss: query time per miss (the connection is held for each query only). */
   readonly queryMsPerMiss: number;
-  /** dbCpuMsPerMiss: PostgreSQL's CPU time (all its processes) per miss. */
+  /** dbCpuMsPerMiss: PostgreSQL's CPU time (the server's processes) per miss. */
   readonly dbCpuMsPerMiss: number;
   /** dbCores: the CPU PostgreSQL had: what it used plus what the machine left idle, in cores. */
   readonly dbCores: number;
@@ -163,17 +163,23 @@ function idleSeconds(): number {
   return (Number(fields[4]) + Number(fields[5])) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** CPU seconds of every PostgreSQL process (the postmaster and its backends), by pid. */
-function postgresCpu(): Map<string, number> {
+/**
+ * CPU seconds of a PostgreSQL server's processes (the postmaster and its children, the backends),
+ * by pid: only this server's, whatever else runs on the machine.
+ */
+function postgresCpu(postmaster: number | undefined): Map<string, number> {
   const cpu = new Map<string, number>();
+  if (postmaster === undefined) return cpu;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let comm: string;
+    let stat: string;
     try {
-      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     } catch {
       continue;
     }
-    if (comm === 'postgres') cpu.set(pid, cpuSeconds(pid));
+    // Field 4 of /proc/PID/stat: the parent's pid.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (Number(pid) === postmaster || parent === postmaster) cpu.set(pid, cpuSeconds(pid));
   }
   return cpu;
 }
@@ -233,7 +239,7 @@ export async function measureSetup(
       await runLoadTest({ url: api.url, phases: [{ durationSeconds: 2, rate }], connections, mix });
       const before = await scrape(api.url);
       const cpuBefore = cpuSeconds(pidOf(api));
-      const dbCpuBefore = postgresCpu();
+      const dbCpuBefore = postgresCpu(stack.postgres.serverPid());
       const idleBefore = idleSeconds();
       const measuredFrom = performance.now();
       const seconds = options.seconds ?? 8;
@@ -245,7 +251,7 @@ export async function measureSetup(
         seed: rate,
       });
       const cpu = cpuSeconds(pidOf(api)) - cpuBefore;
-      const dbCpu = postgresCpuBetween(dbCpuBefore, postgresCpu());
+      const dbCpu = postgresCpuBetween(dbCpuBefore, postgresCpu(stack.postgres.serverPid()));
       const idle = idleSeconds() - idleBefore;
       const elapsed = (performance.now() - measuredFrom) / 1000;
       const after = await scrape(api.url);

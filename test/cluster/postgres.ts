@@ -30,6 +30,8 @@ export interface PostgresServer {
   stopServer(): Promise<void>;
   /** startServer starts a stopped server again on the same port and data. */
   startServer(): Promise<void>;
+  /** serverPid is the postmaster's pid (its backends are its children), or undefined when stopped. */
+  serverPid(): number | undefined;
   /** stop ends the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -203,6 +205,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       client: () => connect(database),
       stopServer,
       startServer,
+      serverPid: () => (server?.isRunning() ? server.pid : undefined),
       stop: async () => {
         await stopServer();
         await dir.dispose();
