@@ -2,10 +2,12 @@
  * `npm run bench -- calibration`: the simulator's cache model against a real redis-server over the
  * full calibration grid (key counts, skews, value sizes, maxmemory, with and without TTL), each
  * point paced so that a key lives about 8 s after its last use (see bench/calibration/cache-load.ts).
- * Then the replica model against the real risk API on PostgreSQL and Redis, at several rates,
- * pool sizes and hit rates per endpoint, its parameters fitted from the lightest run of each setup.
- * Goals (issue 13): hit rate within 1.5 points, used memory within 5 %; p95 within 15 % below
- * saturation, the saturation rate within 10 %. `-- calibration --cache` or `--latency` runs one half.
+ * Then the replica model against the real risk API on PostgreSQL and Redis under Poisson arrivals,
+ * at several rates, pool sizes and hit rates per endpoint, its parameters fitted from the runs that
+ * held (bench/calibration/latency-fit.ts); the runs are recorded, and PERFPILOT_LATENCY_RUNS=FILE
+ * fits recorded ones again without measuring. Goals (issue 13): hit rate within 1.5 points, used
+ * memory within 5 %; p95 within 15 % below saturation, the saturation rate within 10 %.
+ * `-- calibration --cache` or `--latency` runs one half.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

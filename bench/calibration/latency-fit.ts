@@ -1,7 +1,7 @@
 /**
  * Fits the replica model's parameters (`operator/src/sim/latency-model.ts`) to runs of the real
- * risk API, from the lightest runs only, then compares the model's p95, pool wait and saturation
- * rate with every run. Pure: the runs come from latency-load.ts.
+ * risk API, from the runs below saturation, then compares the model's p95, pool wait and
+ * saturation rate with every run. Pure: the runs come from latency-load.ts.
  */
 import { QUERY_FIXED_SHARE, type ReplicaLoad, serveReplica } from '../../operator/src/sim/latency-model.ts';
 import type { LatencyRun } from './latency-load.ts';
