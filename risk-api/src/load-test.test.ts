@@ -110,6 +110,7 @@ describe('formatReport', () => {
         poolUsageMeanPercent: 8,
         poolWaitMeanMs: 0.12,
       },
+      sendLagMs: { p99: 0.8, max: 3.1 },
     };
     const text = formatReport(result);
     expect(text).toContain(
@@ -120,6 +121,10 @@ describe('formatReport', () => {
     expect(text).toContain('Connection Pool Usage: peak 12 of 50 (24.0%), mean 8.0%');
     expect(text).toContain('200×498 503×2');
     expect(formatReport({ ...result, api: null })).toContain('/metrics not readable');
+    expect(text).not.toContain('late');
+    expect(formatReport({ ...result, sendLagMs: { p99: 12.5, max: 40 } })).toContain(
+      'Warning: the load generator sent its requests up to 12.5 ms late (p99; max 40.0 ms):',
+    );
   });
 });
 
@@ -159,6 +164,7 @@ describe('runLoadTest arrivals', () => {
       expect(result.requests).toBeGreaterThan(150);
       expect(result.requests).toBeLessThan(250);
       expect(result.errors).toBe(0);
+      expect(result.sendLagMs?.max).toBeGreaterThanOrEqual(0);
       // Exponential gaps have a coefficient of variation of 1; a per-second burst has far more.
       expect(sd / mean).toBeGreaterThan(0.7);
       expect(sd / mean).toBeLessThan(1.4);

@@ -46,6 +46,8 @@ export const DEFAULT_MIX: Readonly<Record<EndpointName, number>> = {
 
 /** Zipf exponent of symbol and portfolio popularity. */
 export const DEFAULT_ZIPF_EXPONENT = 1.1;
+/** A send lag (p99) above this is reported: the generator, not the API, is then adding latency. */
+export const SEND_LAG_WARN_MS = 5;
 /** Requests in one generated batch. */
 export const BATCH_SIZE = 10;
 /** Longest run accepted, so a typo cannot start an endless test. */
@@ -155,6 +157,12 @@ export interface LoadTestResult {
   readonly endpoints: readonly EndpointResult[];
   /** api is null when /metrics could not be read. */
   readonly api: ApiMetricsResult | null;
+  /**
+   * sendLagMs: how late the load generator sent its Poisson arrivals (p99 and max of send time −
+   * due time), null when no phase had a rate. Latency counts from the due time, so a generator
+   * that falls behind adds its lag to every latency.
+   */
+  readonly sendLagMs: { readonly p99: number; readonly max: number } | null;
 }
 
 /** percentile of sorted values (nearest rank). */
@@ -255,6 +263,8 @@ interface PhaseSink {
   answered(endpoint: EndpointName, status: number, latencyMs: number): void;
   /** failed: no response (refused, reset, timed out). */
   failed(): void;
+  /** sent: an open loop's request went out `lagMs` after it was due. */
+  sent(lagMs: number): void;
 }
 
 /** A phase's settings as its runner needs them. */
@@ -330,6 +340,7 @@ async function openLoopPhase(run: PhaseRun, sink: PhaseSink): Promise<void> {
   const endsAt = started + run.phase.durationSeconds * 1000;
   const inFlight = new Set<Promise<void>>();
   const send = (dueAt: number) => {
+    sink.sent(Math.max(0, performance.now() - dueAt));
     const choice = sink.next();
     const request = pool
       .request({
@@ -397,6 +408,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const started = performance.now();
   let done = 0;
   let failed = 0;
+  const sendLags: number[] = [];
   for (const [i, phase] of options.phases.entries()) {
     const phaseStarted = performance.now();
     let phaseDone = 0;
@@ -418,6 +430,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
         tally('connection').errors++;
         failed++;
       },
+      sent: (lagMs) => sendLags.push(lagMs),
     };
     const run: PhaseRun = {
       origin: target.origin,
@@ -473,7 +486,15 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     latencyMs: latencySummary(all),
     endpoints,
     api: before && after ? apiMetrics(before, after, poolSamples) : null,
+    sendLagMs: sendLagSummary(sendLags),
   };
+}
+
+function sendLagSummary(lags: number[]): LoadTestResult['sendLagMs'] {
+  if (lags.length === 0) return null;
+  const sorted = lags.sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return { p99: r(percentile(sorted, 99)), max: r(sorted.at(-1) as number) };
 }
 
 function apiMetrics(
@@ -522,6 +543,13 @@ export function formatReport(r: LoadTestResult): string {
     ),
     '',
   ];
+  if (r.sendLagMs && r.sendLagMs.p99 > SEND_LAG_WARN_MS) {
+    lines.push(
+      `Warning: the load generator sent its requests up to ${n(r.sendLagMs.p99)} ms late (p99; max ${n(r.sendLagMs.max)} ms):`,
+      '  it could not keep up with the rate, and every latency above includes that lag.',
+      '',
+    );
+  }
   if (r.api) {
     lines.push(
       'API metrics (from /metrics, during the run):',
