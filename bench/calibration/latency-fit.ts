@@ -235,8 +235,8 @@ export function formatLatencyCalibration(runs: readonly LatencyRun[], params: Fi
       `query ${f(params.queryMs)} ms (fixed share ${f(params.queryFixedShare ?? QUERY_FIXED_SHARE, 2)}), PostgreSQL CPU ${f(params.dbCpuMsPerQuery)} ms a query; ` +
       `fixed latency ${f(params.hitLatencyMs)} ms a hit, ${f(params.missLatencyMs)} ms a miss; one worker on one core.`,
     '',
-    '| endpoint, pool, TTL | offered rps | sent | served | hit rate | CPU ms/req | query ms/miss | DB CPU ms/miss · cores had | p95 ms real · model (Δ) | pool wait ms real · model |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    '| endpoint, pool, TTL | offered rps | sent | served | hit rate | CPU ms/req | query ms/miss | DB CPU ms/miss · cores had | p95 ms real · model (Δ) | pool wait ms real · model | send lag p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |',
   ];
   for (const run of runs) {
     const m = modelFor(params, run);
@@ -246,7 +246,7 @@ export function formatLatencyCalibration(runs: readonly LatencyRun[], params: Fi
     lines.push(
       `| ${run.setup.endpoint}, pool ${run.setup.poolSize}, TTL ${run.setup.ttlSeconds} s | ${run.offeredRps} | ${f(run.sentRps)} | ${f(run.achievedRps)} | ${f(run.hitRate, 3)} ` +
         `| ${f(run.cpuMsPerRequest, 2)} | ${f(run.queryMsPerMiss)} | ${f(run.dbCpuMsPerMiss)} · ${f(run.dbCores, 2)} | ${f(run.p95Ms)} · ${f(m.p95Ms)} (${delta}) ` +
-        `| ${f(run.meanPoolWaitMs)} · ${f(m.meanPoolWaitMs)} |`,
+        `| ${f(run.meanPoolWaitMs)} · ${f(m.meanPoolWaitMs)} | ${run.sendLagP99Ms === undefined ? 'not measured' : f(run.sendLagP99Ms)} |`,
     );
   }
   const held = runs.filter((r) => !saturated(r));

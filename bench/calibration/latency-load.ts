@@ -65,6 +65,11 @@ export interface LatencyRun {
   readonly dbCpuMsPerMiss: number;
   /** dbCores: the CPU PostgreSQL had: what it used plus what the machine left idle, in cores. */
   readonly dbCores: number;
+  /**
+   * sendLagP99Ms: how late the load generator sent its arrivals (p99), which the p95 includes
+   * (absent in runs recorded before it was measured).
+   */
+  readonly sendLagP99Ms?: number;
 }
 
 /** The stack the runs share: PostgreSQL (seeded) and Redis; one API process per setup. */
@@ -275,6 +280,7 @@ export async function measureSetup(
         queryMsPerMiss: misses > 0 ? (1000 * delta(`${METRIC.queryDuration}_sum`)) / misses : 0,
         dbCpuMsPerMiss: misses > 0 ? (1000 * dbCpu) / misses : 0,
         dbCores: (dbCpu + idle) / elapsed,
+        ...(result.sendLagMs ? { sendLagP99Ms: result.sendLagMs.p99 } : {}),
       });
     }
   } finally {
