@@ -151,16 +151,23 @@ async function startApi(stack: LatencyStack, setup: ApiSetup): Promise<Api> {
 
 /** utime + stime of a process, in seconds; 0 once it is gone. */
 function cpuSeconds(pid: number | string): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 0;
-  }
-  // Fields 14 and 15 of /proc/PID/stat (after the command name in parentheses): utime, stime.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  const fields = statFields(pid);
+  return fields ? cpuOf(fields) : 0;
 }
+
+/** The fields of /proc/PID/stat after the command name in parentheses; undefined once it is gone. */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fields 14 and 15 of /proc/PID/stat: utime + stime, in seconds. */
+const cpuOf = (fields: readonly string[]) =>
+  (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 
 /** The machine's idle CPU seconds so far (idle + iowait of /proc/stat's first line). */
 function idleSeconds(): number {
@@ -176,15 +183,10 @@ function postgresCpu(postmaster: number | undefined): Map<string, number> {
   const cpu = new Map<string, number>();
   if (postmaster === undefined) return cpu;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
+    const fields = statFields(pid);
     // Field 4 of /proc/PID/stat: the parent's pid.
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (Number(pid) === postmaster || parent === postmaster) cpu.set(pid, cpuSeconds(pid));
+    if (fields && (Number(pid) === postmaster || Number(fields[1]) === postmaster))
+      cpu.set(pid, cpuOf(fields));
   }
   return cpu;
 }
