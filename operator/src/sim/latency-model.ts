@@ -131,7 +131,8 @@ function databaseWait(db: DatabaseCpu): { wait: WaitComponent; meanMs: number } 
   const logP = [0];
   for (let n = 1; n <= capacity; n++)
     logP.push((logP[n - 1] as number) + Math.log(offered / Math.min(n, servers)));
-  const top = Math.max(...logP);
+  // A loop, not a spread: K is up to the DB's max_connections (100,000), near what a call takes.
+  const top = logP.reduce((m, x) => Math.max(m, x), Number.NEGATIVE_INFINITY);
   const p = logP.map((x) => Math.exp(x - top));
   const total = p.reduce((s, x) => s + x, 0);
   let waiting = 0;
