@@ -12,6 +12,7 @@
  * - rate limits (default behavior): scale up by at most max(100 %, 4 pods) per 15 s,
  *   scale down by at most 100 % per 15 s; then clamp to [minReplicas, maxReplicas].
  */
+import { HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
 
 /** One rate-limit policy of an HPA behavior. */
 export interface HpaScalingPolicy {
@@ -54,8 +55,6 @@ export const DEFAULT_HPA_BEHAVIOR: HpaBehavior = {
   },
 };
 
-/** `--horizontal-pod-autoscaler-tolerance`. */
-export const HPA_TOLERANCE = 0.1;
 /** `--horizontal-pod-autoscaler-sync-period`, in seconds. */
 export const HPA_SYNC_SECONDS = 15;
 

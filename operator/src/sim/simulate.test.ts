@@ -37,6 +37,20 @@ describe('simulate', () => {
     expect(withDb(2).sloViolationMinutes).toBeGreaterThan(unbound.sloViolationMinutes);
   });
 
+  it('starts steady: under a flat load the HPA keeps the fleet it starts with', () => {
+    // 3,000 rps: the fleet starts with the 4 pods the HPA's target asks for, and its first sync
+    // reads their utilization (a first reading of 0 % scaled them to 2, then up to 6 and back).
+    const flat = parseScenario({
+      name: 'flat',
+      durationMinutes: 20,
+      seed: 1,
+      load: { noise: 0, points: [{ minute: 0, rps: 3000 }] },
+    });
+    const replicas = simulate(flat, SEED_STATIC).series.map((p) => p.replicas);
+    expect(replicas[0]).toBeGreaterThan(2);
+    expect(new Set(replicas)).toEqual(new Set([replicas[0]]));
+  });
+
   it('is reproducible: the same seed gives the same run', () => {
     expect(simulate(scenario, engineController(scenario)).totals).toEqual(
       simulate(scenario, engineController(scenario)).totals,

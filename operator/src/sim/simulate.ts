@@ -254,7 +254,10 @@ function startingKnobs(controller: KnobController): KnobValues {
   return SEED_STATIC_KNOBS;
 }
 
-/** The state at minute 0: steady, with the replicas the HPA would have settled on for the first load. */
+/**
+ * The state at minute 0: steady, with the replicas the HPA would have settled on for the first load
+ * and the utilization metrics-server last reported for them (the HPA's first sync reads it).
+ */
 function initialState(scenario: Scenario, cache: CacheDynamics, controller: KnobController): RunState {
   const { app } = scenario;
   const knobs = startingKnobs(controller);
@@ -274,7 +277,7 @@ function initialState(scenario: Scenario, cache: CacheDynamics, controller: Knob
     pods: Array.from({ length: startReplicas }, () => 0),
     specReplicas: startReplicas,
     hpaMemory: EMPTY_HPA_MEMORY,
-    lastReadyUtilization: 0,
+    lastReadyUtilization: Math.min(1, (startRps * startCpuMs) / (startReplicas * app.cpuCores * 1000)),
     rollout: undefined,
     poolHighWater: 0,
     noise: 0,

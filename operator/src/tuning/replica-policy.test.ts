@@ -36,6 +36,16 @@ describe('replica bounds', () => {
     expect([bounds.minReplicas, bounds.maxReplicas]).toEqual([min, max]);
   });
 
+  it('on the prior, the replicas the HPA runs at its target are a need the ceiling keeps', () => {
+    // 5 pods at the 70 % target serve 1,500 rps (430 rps per replica at full CPU); the prior of
+    // 1,000 alone would ask for 3 and cap the fleet below what it runs.
+    const now = healthySnapshot(60, { requestsPerSecond: 1500, readyReplicas: 5, cpuUtilization: 0.7 });
+    const bounds = recommendReplicaBounds(spec, now, []);
+    expect(bounds.capacitySource).toBe('prior');
+    expect(bounds.peakReplicas).toBe(5);
+    expect(bounds.maxReplicas).toBeGreaterThanOrEqual(5);
+  });
+
   it('never sets minReplicas below the PDB', () => {
     const bounds = recommendReplicaBounds(
       specWith({ pdbMinAvailable: 4 }),

@@ -1,4 +1,4 @@
-import { minReplicasFloor } from './tuning-spec.ts';
+import { HPA_TOLERANCE, minReplicasFloor } from './tuning-spec.ts';
 import type { MetricSnapshot, TuningSpec } from './types.ts';
 
 /** What one replica can serve, and where the number comes from. */
@@ -95,12 +95,19 @@ export function recommendReplicaBounds(
   const floor = minReplicasFloor(spec);
   const ceiling = spec.knobs.replicas.ceiling;
   const minReplicas = Math.min(ceiling, Math.max(floor, Math.ceil(range.troughRps / perReplicaAtTarget)));
-  const peakReplicas = Math.max(minReplicas, Math.ceil(range.peakRps / perReplicaAtTarget));
+  // What the HPA asks for now, by its own formula (no change within its tolerance): a measured
+  // need, where the capacity may still be the prior.
+  const ratio = snapshot.cpuUtilization / spec.hpaTargetCpuUtilization;
+  const hpaWants =
+    Math.abs(ratio - 1) <= HPA_TOLERANCE ? snapshot.readyReplicas : Math.ceil(snapshot.readyReplicas * ratio);
+  const forPeak = Math.ceil(range.peakRps / perReplicaAtTarget);
+  const peakReplicas = Math.min(ceiling, Math.max(minReplicas, hpaWants, forPeak));
   const maxForPeak = Math.ceil((range.peakRps * PEAK_HEADROOM) / perReplicaAtTarget);
-  const maxReplicas = Math.min(ceiling, Math.max(minReplicas + 1, maxForPeak));
+  const maxReplicas = Math.min(ceiling, Math.max(minReplicas + 1, peakReplicas, maxForPeak));
   const reason =
     `capacity ${Math.round(capacity.requestsPerSecondAtFullCpu)} rps/replica at full CPU (${capacity.source}); ` +
     `trough ${Math.round(range.troughRps)} rps → min ${minReplicas}; ` +
-    `peak ${Math.round(range.peakRps)} rps × ${PEAK_HEADROOM} → max ${maxReplicas}`;
+    `peak ${Math.round(range.peakRps)} rps × ${PEAK_HEADROOM} → max ${maxReplicas}` +
+    (hpaWants > forPeak ? `; the HPA asks for ${hpaWants} now` : '');
   return { minReplicas, maxReplicas, peakReplicas, capacitySource: capacity.source, reason };
 }
