@@ -25,10 +25,12 @@ function positiveInteger(flag: string, value: string, min: number, max: number):
 export function loadtestCommand(): Command {
   return new Command('loadtest')
     .description(
-      'Send a Zipf-distributed mix of the risk API’s endpoints to URL, print progress and the seed\n' +
-        'guide’s "Load Test Results" report with the API’s cache hit rate and pool usage. A rate is\n' +
-        'offered as Poisson arrivals (open loop: a slow answer does not delay the next request, and\n' +
-        'latency counts from when a request was due); rate 0 is a closed loop (autocannon).',
+      'Send a Zipf-distributed mix of the risk API’s endpoints to URL, print progress\n' +
+        'and the seed guide’s "Load Test Results" report with the API’s cache hit rate\n' +
+        'and pool usage. A rate is offered as Poisson arrivals (open loop: a slow answer\n' +
+        'does not delay the next request, and latency counts from when a request was\n' +
+        'due; the JSON report also gives it from each send, without the generator’s own\n' +
+        'lag); rate 0 is a closed loop (autocannon).',
     )
     .argument('<url>', 'base URL of the risk API, e.g. http://127.0.0.1:8001')
     .option(

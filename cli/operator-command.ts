@@ -14,8 +14,8 @@ interface OperatorFlags {
 export function operatorCommand(): Command {
   return new Command('operator')
     .description(
-      'Run the PerformanceProfile operator against the current kubeconfig (or in-cluster config).\n' +
-        'Flags override the environment variables named in brackets.',
+      'Run the PerformanceProfile operator against the current kubeconfig (or\n' +
+        'in-cluster config). Flags override the environment variables named in brackets.',
     )
     .option('--kubeconfig <file>', 'kubeconfig to use [KUBECONFIG]; in-cluster config when unset')
     .option(

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { OPERATOR_MALLOC_ENV, OPERATOR_NODE_FLAGS, operatorEnvironment } from '../operator/src/node-flags.ts';
-import { main } from './perfpilot.ts';
+import { buildProgram, main } from './perfpilot.ts';
 
 const run = promisify(execFile);
 
@@ -34,6 +34,17 @@ describe('perfpilot command', () => {
     const flagsOnly = await runWith({ ...env, NODE_OPTIONS: OPERATOR_NODE_FLAGS.join(' ') });
     expect(flagsOnly).toHaveLength(2);
     expect(flagsOnly[1]).not.toContain('max-semi-space-size');
+  });
+
+  it('keeps every hand-wrapped description as written: no line longer than the 80 columns help wraps at', () => {
+    // commander wraps each line of a command's description at 80 columns when not on a terminal:
+    // one long line wraps cleanly, but a hand-wrapped line longer than that is broken in two,
+    // leaving its last words on a line of their own.
+    for (const command of [buildProgram(), ...buildProgram().commands]) {
+      const lines = command.description().split('\n');
+      const long = lines.length > 1 ? lines.filter((line) => line.length > 80) : [];
+      expect({ command: command.name(), long }).toEqual({ command: command.name(), long: [] });
+    }
   });
 
   it('rejects an unknown subcommand with a non-zero exit code', async () => {

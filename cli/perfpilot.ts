@@ -19,7 +19,8 @@ export function buildProgram(): Command {
   const program = new Command('perfpilot')
     .description(
       'Keeps a Redis-cached API on Kubernetes fast without over-provisioning:\n' +
-        'synthesizes its manifests and tunes its DB pool, Redis memory and replica bounds.',
+        'synthesizes its manifests and tunes its DB pool, Redis memory and replica\n' +
+        'bounds.',
     )
     .version(PERFPILOT_VERSION)
     .showHelpAfterError()

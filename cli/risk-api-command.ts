@@ -46,8 +46,8 @@ function environmentWithFlags(flags: Record<string, string | undefined>): NodeJS
 /** riskApiCommand is `perfpilot risk-api` (serve) and `perfpilot risk-api seed` (demo data). */
 export function riskApiCommand(): Command {
   const command = new Command('risk-api').description(
-    'Serve the Redis-cached risk API (VaR, market data) on PostgreSQL; migrates the schema at start.\n' +
-      'Flags override the environment variables named in brackets.',
+    'Serve the Redis-cached risk API (VaR, market data) on PostgreSQL; migrates the\n' +
+      'schema at start. Flags override the environment variables named in brackets.',
   );
   for (const [variable, flag] of Object.entries(RISK_API_ENVIRONMENT)) {
     command.option(`${flag} <value>`, `${HELP[variable as RiskApiVariable]} [${variable}]`);

@@ -29,16 +29,19 @@ export function simulateCommand(): Command {
     new Command('simulate')
       .summary('replay a load scenario against the tuning engine and the seed baselines')
       .description(
-        'Replays a scenario (environment + load over time, see bench/scenarios/README.md) in a\n' +
-          'simulator of the API, its HPA, PostgreSQL and Redis, with one or all knob policies:\n' +
-          '  ours         the tuning engine behind its safety gate (the operator’s own code)\n' +
+        'Replays a scenario (environment + load over time, see bench/scenarios/README.md)\n' +
+          'in a simulator of the API, its HPA, PostgreSQL and Redis, with one or all knob\n' +
+          'policies:\n' +
+          '  ours         the tuning engine behind its safety gate (the operator’s code)\n' +
           '  seed-static  the guide’s fixed values: pool 20 + overflow 30, maxmemory 512mb\n' +
           '  seed-rules   seed-static plus the guide’s DynamicConnectionPool rule\n' +
-          '  best-static  the best fixed configuration for this scenario, by grid search in hindsight\n' +
-          'and prints per policy: SLO-violation minutes, failed requests, pod-hours, Redis GB-hours,\n' +
-          'DB connection-hours, their priced cost (prices per scenario, see bench/scenarios/README.md),\n' +
-          'knob changes and direction reversals, and whether the engine meets its goal. Scenarios with\n' +
-          'load noise run three seeds and report medians.',
+          '  best-static  the best fixed configuration for this scenario, by grid search\n' +
+          '               in hindsight\n' +
+          'and prints per policy: SLO-violation minutes, failed requests, pod-hours, Redis\n' +
+          'GB-hours, DB connection-hours, their priced cost (prices per scenario, see\n' +
+          'bench/scenarios/README.md), knob changes and direction reversals, and whether\n' +
+          'the engine meets its goal. Scenarios with load noise run three seeds and report\n' +
+          'medians.',
       )
       // addCommand() does not pass the program's settings down; report errors and help the same way.
       .exitOverride()

@@ -80,6 +80,7 @@ describe('formatReport', () => {
       errors: 2,
       errorPercent: 0.2,
       latencyMs: latency,
+      latencyFromSendMs: latency,
       endpoints: [
         {
           endpoint: '/health',
@@ -89,6 +90,7 @@ describe('formatReport', () => {
           errorPercent: 0,
           statusCounts: { 200: 500 },
           latencyMs: latency,
+          latencyFromSendMs: latency,
         },
         {
           endpoint: '/api/v1/risk-analysis',
@@ -98,6 +100,7 @@ describe('formatReport', () => {
           errorPercent: 0.2,
           statusCounts: { 200: 498, 503: 2 },
           latencyMs: latency,
+          latencyFromSendMs: latency,
         },
       ],
       api: {
@@ -122,18 +125,28 @@ describe('formatReport', () => {
     expect(text).toContain('200×498 503×2');
     expect(formatReport({ ...result, api: null })).toContain('/metrics not readable');
     expect(text).not.toContain('late');
-    expect(formatReport({ ...result, sendLagMs: { p99: 12.5, max: 40 } })).toContain(
+    const late = formatReport({
+      ...result,
+      sendLagMs: { p99: 12.5, max: 40 },
+      latencyFromSendMs: { mean: 230, p50: 190, p95: 440, p99: 590 },
+    });
+    expect(late).toContain(
       'Warning: the load generator sent its requests up to 12.5 ms late (p99; max 40.0 ms):',
     );
+    expect(late).toContain("Counted from each request's send instead: p50 190 ms, p95 440 ms, p99 590 ms.");
   });
 });
 
 describe('runLoadTest arrivals', () => {
-  /** An HTTP server that notes when each request arrives and answers after `delayMs`. */
-  async function recordingServer(delayMs: number) {
+  /**
+   * An HTTP server that notes when each request arrives and answers after `delayMs`, having
+   * first kept its process busy for `busyMs`.
+   */
+  async function recordingServer(delayMs: number, busyMs = 0) {
     const arrivals: number[] = [];
     const server = createServer((request, response) => {
       arrivals.push(performance.now());
+      for (const until = performance.now() + busyMs; performance.now() < until; );
       request.resume();
       setTimeout(() => response.end('{}'), delayMs);
     });
@@ -179,7 +192,8 @@ describe('runLoadTest arrivals', () => {
     const server = await recordingServer(100);
     try {
       // One connection, 20 requests a second, 100 ms each: twice what it can carry, so requests
-      // queue behind each other; timed from its send, each would take 100 ms.
+      // queue behind each other; timed from the server's arrival, each would take 100 ms. The
+      // wait is the generator's connection, not its lag, so it counts from the send too.
       const result = await runLoadTest({
         url: server.url,
         phases: [{ durationSeconds: 1, rate: 20 }],
@@ -187,6 +201,26 @@ describe('runLoadTest arrivals', () => {
         mix: { health: 1 },
       });
       expect(result.latencyMs.p95).toBeGreaterThan(600);
+      expect(result.latencyFromSendMs.p95).toBeGreaterThan(600);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reports latency from the send without the lag of a generator whose process is busy', async () => {
+    // The server runs in the generator's process and holds it for 30 ms per request: arrivals
+    // due meanwhile go out late, by 9 ms on average at 20 a second (60 % of the time busy).
+    const server = await recordingServer(0, 30);
+    try {
+      const result = await runLoadTest({
+        url: server.url,
+        phases: [{ durationSeconds: 2, rate: 20 }],
+        connections: 8,
+        mix: { health: 1 },
+      });
+      expect(result.sendLagMs?.max).toBeGreaterThan(10);
+      expect(result.latencyFromSendMs.p50).toBeGreaterThanOrEqual(30);
+      expect(result.latencyMs.mean - result.latencyFromSendMs.mean).toBeGreaterThan(3);
     } finally {
       await server.close();
     }
