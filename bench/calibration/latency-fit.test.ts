@@ -101,6 +101,16 @@ describe('fitting the replica model to runs', () => {
       ],
       'not reached',
     ],
+    [
+      'a bisecting run measured after the grid narrows the step',
+      [
+        [10, 50, 10],
+        [20, 150, 20],
+        [40, 900, 40],
+        [30, 180, 30],
+      ],
+      35,
+    ],
     ['broken from the first rate', [[10, 500, 10]], 'below the lowest rate'],
   ])('saturation: %s', (_name, points, expected) => {
     const setupRuns = points.map(([offered, p95, served]) => ({

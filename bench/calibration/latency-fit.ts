@@ -188,17 +188,29 @@ export function saturated(run: LatencyRun): boolean {
 }
 
 /**
+ * The step of offered rates where a setup's runs first saturate: the lowest that broke and the
+ * highest below it that held, or undefined when none broke or the lowest already did.
+ */
+export function saturationStep(runs: readonly LatencyRun[]): { held: number; broke: number } | undefined {
+  const sorted = [...runs].sort((a, b) => a.offeredRps - b.offeredRps);
+  const broke = sorted.findIndex(saturated);
+  if (broke <= 0) return undefined;
+  return {
+    held: (sorted[broke - 1] as LatencyRun).offeredRps,
+    broke: (sorted[broke] as LatencyRun).offeredRps,
+  };
+}
+
+/**
  * Measured saturation rate of one setup's runs: midway between the highest rate that held and the
  * lowest that broke; 'not reached' when none broke, 'below the lowest rate' when the first broke.
  */
 export function measuredSaturation(
   runs: readonly LatencyRun[],
 ): number | 'not reached' | 'below the lowest rate' {
-  const sorted = [...runs].sort((a, b) => a.offeredRps - b.offeredRps);
-  const broke = sorted.findIndex(saturated);
-  if (broke < 0) return 'not reached';
-  if (broke === 0) return 'below the lowest rate';
-  return ((sorted[broke - 1] as LatencyRun).offeredRps + (sorted[broke] as LatencyRun).offeredRps) / 2;
+  const step = saturationStep(runs);
+  if (step) return (step.held + step.broke) / 2;
+  return runs.some(saturated) ? 'below the lowest rate' : 'not reached';
 }
 
 /** The model's saturation rate at a pool size, hit rate and DB CPU (bisection on the offered rate). */

@@ -16,6 +16,7 @@ import { parsePrometheusText, sumSamples } from '../../risk-api/src/prometheus-t
 import { type PostgresServer, startPostgres } from '../../test/cluster/postgres.ts';
 import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../../test/cluster/processes.ts';
 import { type RedisServer, startRedis } from '../../test/cluster/redis.ts';
+import { saturationStep } from './latency-fit.ts';
 
 const root = join(import.meta.dirname, '../..');
 const password = 'latency-calibration-password';
@@ -52,8 +53,14 @@ export interface LatencyRun {
   readonly achievedRps: number;
   /** hitRate: answers from Redis (a risk analysis's positions are always cached after warm-up). */
   readonly hitRate: number;
+  /**
+   * p50Ms / p95Ms: latency from each request's send (the generator's connection wait counts, its
+   * own lag does not). Runs recorded before `p95FromDueMs` was measured counted from the due time.
+   */
   readonly p50Ms: number;
   readonly p95Ms: number;
+  /** p95FromDueMs: the p95 from each arrival's due time, the generator's lag included. */
+  readonly p95FromDueMs?: number;
   readonly errorShare: number;
   /** meanPoolWaitMs: mean wait for a connection over all checkouts. */
   readonly meanPoolWaitMs: number;
@@ -66,8 +73,8 @@ export interface LatencyRun {
   /** dbCores: the CPU PostgreSQL had: what it used plus what the machine left idle, in cores. */
   readonly dbCores: number;
   /**
-   * sendLagP99Ms: how late the load generator sent its arrivals (p99), which the p95 includes
-   * (absent in runs recorded before it was measured).
+   * sendLagP99Ms: how late the load generator sent its arrivals (p99), which `p95FromDueMs`
+   * includes (absent in runs recorded before it was measured).
    */
   readonly sendLagP99Ms?: number;
 }
@@ -220,11 +227,18 @@ export interface MeasureOptions {
   readonly seconds?: number;
   /** connections of the load generator: enough that the offered rate is sent. @default 64 */
   readonly connections?: number;
+  /**
+   * refineSaturation: once a rate breaks, bisect between it and the highest rate below it that
+   * held until they are within this share of each other, so the saturation point is known finer
+   * than the grid's steps. 0 leaves the grid as it is. @default 0
+   */
+  readonly refineSaturation?: number;
 }
 
 /**
  * Starts the API with `setup`, warms it (every portfolio's positions cached, then 3 s of load),
- * and measures each offered rate in turn, lowest first; stops the API.
+ * and measures each offered rate in turn, lowest first, then the rates that bisect the step where
+ * it saturated (`refineSaturation`); stops the API.
  */
 export async function measureSetup(
   stack: LatencyStack,
@@ -242,7 +256,7 @@ export async function measureSetup(
     const mix = only(setup.endpoint);
     const lowest = Math.min(...rates);
     await runLoadTest({ url: api.url, phases: [{ durationSeconds: 5, rate: lowest }], connections, mix });
-    for (const rate of [...rates].sort((a, b) => a - b)) {
+    const measure = async (rate: number) => {
       await runLoadTest({ url: api.url, phases: [{ durationSeconds: 2, rate }], connections, mix });
       const before = await scrape(api.url);
       const cpuBefore = cpuSeconds(pidOf(api));
@@ -274,8 +288,9 @@ export async function measureSetup(
         sentRps: result.requests / seconds,
         achievedRps: result.rps,
         hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
-        p50Ms: result.latencyMs.p50,
-        p95Ms: result.latencyMs.p95,
+        p50Ms: result.latencyFromSendMs.p50,
+        p95Ms: result.latencyFromSendMs.p95,
+        p95FromDueMs: result.latencyMs.p95,
         errorShare: result.requests > 0 ? result.errors / result.requests : 0,
         meanPoolWaitMs: waits > 0 ? (1000 * delta(`${METRIC.poolWait}_sum`)) / waits : 0,
         cpuMsPerRequest: result.requests > 0 ? (1000 * cpu) / result.requests : 0,
@@ -284,9 +299,15 @@ export async function measureSetup(
         dbCores: (dbCpu + idle) / elapsed,
         ...(result.sendLagMs ? { sendLagP99Ms: result.sendLagMs.p99 } : {}),
       });
+    };
+    for (const rate of [...rates].sort((a, b) => a - b)) await measure(rate);
+    const resolution = options.refineSaturation ?? 0;
+    for (let step = saturationStep(runs); resolution > 0 && step; step = saturationStep(runs)) {
+      if (step.broke / step.held - 1 <= resolution) break;
+      await measure(Math.round((step.held + step.broke) / 2));
     }
   } finally {
     await api.process.stop();
   }
-  return runs;
+  return runs.sort((a, b) => a.offeredRps - b.offeredRps);
 }

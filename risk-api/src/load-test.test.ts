@@ -133,7 +133,9 @@ describe('formatReport', () => {
     expect(late).toContain(
       'Warning: the load generator sent its requests up to 12.5 ms late (p99; max 40.0 ms):',
     );
-    expect(late).toContain("Counted from each request's send instead: p50 190 ms, p95 440 ms, p99 590 ms.");
+    expect(late).toContain(
+      "Counted from each request's send instead: p50 190.0 ms, p95 440.0 ms, p99 590.0 ms.",
+    );
   });
 });
 
