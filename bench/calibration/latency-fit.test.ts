@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bisectingRate,
   type FittedReplica,
   fitReplica,
   measuredSaturation,
@@ -120,6 +121,75 @@ describe('fitting the replica model to runs', () => {
       errorShare: 0,
     }));
     expect(measuredSaturation(setupRuns)).toBe(expected);
+  });
+
+  it.each<[string, [number, number][], number, number | undefined]>([
+    // [offered rps, p95 ms] per run, resolution → the next rate to measure
+    [
+      'the midpoint of the step',
+      [
+        [120, 80],
+        [160, 90],
+        [200, 900],
+      ],
+      0.05,
+      180,
+    ],
+    [
+      'a broken midpoint narrows from above',
+      [
+        [120, 80],
+        [160, 90],
+        [180, 400],
+        [200, 900],
+      ],
+      0.05,
+      170,
+    ],
+    [
+      'within the resolution: done',
+      [
+        [170, 90],
+        [175, 400],
+      ],
+      0.05,
+      undefined,
+    ],
+    [
+      'no whole rate between: done',
+      [
+        [5, 90],
+        [6, 400],
+      ],
+      0.05,
+      undefined,
+    ],
+    [
+      'never broken: nothing to narrow',
+      [
+        [120, 80],
+        [160, 90],
+      ],
+      0.05,
+      undefined,
+    ],
+    [
+      'resolution 0: no bisection',
+      [
+        [120, 80],
+        [200, 900],
+      ],
+      0,
+      undefined,
+    ],
+  ])('bisection: %s', (_name, points, resolution, expected) => {
+    const setupRuns = points.map(([offered, p95]) => ({
+      ...modelRun(cold, offered, 0.3),
+      achievedRps: offered,
+      p95Ms: p95,
+      errorShare: 0,
+    }));
+    expect(bisectingRate(setupRuns, resolution)).toBe(expected);
   });
 
   it('reads the query time from runs where the DB was not busy: its wait is the model’s to add', () => {

@@ -202,6 +202,18 @@ export function saturationStep(runs: readonly LatencyRun[]): { held: number; bro
 }
 
 /**
+ * The next rate to measure to narrow a setup's saturation step: its midpoint (a whole rate), or
+ * undefined when no step is found, the rates that held and broke are within `resolution` of each
+ * other, or no whole rate lies between them. A resolution of 0 never bisects.
+ */
+export function bisectingRate(runs: readonly LatencyRun[], resolution: number): number | undefined {
+  const step = saturationStep(runs);
+  if (!step || !(resolution > 0) || step.broke / step.held - 1 <= resolution) return undefined;
+  const midpoint = Math.round((step.held + step.broke) / 2);
+  return midpoint > step.held && midpoint < step.broke ? midpoint : undefined;
+}
+
+/**
  * Measured saturation rate of one setup's runs: midway between the highest rate that held and the
  * lowest that broke; 'not reached' when none broke, 'below the lowest rate' when the first broke.
  */

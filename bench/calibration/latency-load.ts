@@ -16,7 +16,7 @@ import { parsePrometheusText, sumSamples } from '../../risk-api/src/prometheus-t
 import { type PostgresServer, startPostgres } from '../../test/cluster/postgres.ts';
 import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../../test/cluster/processes.ts';
 import { type RedisServer, startRedis } from '../../test/cluster/redis.ts';
-import { saturationStep } from './latency-fit.ts';
+import { bisectingRate } from './latency-fit.ts';
 
 const root = join(import.meta.dirname, '../..');
 const password = 'latency-calibration-password';
@@ -302,9 +302,12 @@ export async function measureSetup(
     };
     for (const rate of [...rates].sort((a, b) => a - b)) await measure(rate);
     const resolution = options.refineSaturation ?? 0;
-    for (let step = saturationStep(runs); resolution > 0 && step; step = saturationStep(runs)) {
-      if (step.broke / step.held - 1 <= resolution) break;
-      await measure(Math.round((step.held + step.broke) / 2));
+    for (
+      let rate = bisectingRate(runs, resolution);
+      rate !== undefined;
+      rate = bisectingRate(runs, resolution)
+    ) {
+      await measure(rate);
     }
   } finally {
     await api.process.stop();
