@@ -180,6 +180,10 @@ describe('runLoadTest arrivals', () => {
       expect(result.requests).toBeLessThan(250);
       expect(result.errors).toBe(0);
       expect(result.sendLagMs?.max).toBeGreaterThanOrEqual(0);
+      // Counted from its due time, a request never took less than from its send (one sent early
+      // counts from its send).
+      for (const k of ['mean', 'p50', 'p95', 'p99'] as const)
+        expect(result.latencyMs[k]).toBeGreaterThanOrEqual(result.latencyFromSendMs[k]);
       // Exponential gaps have a coefficient of variation of 1; a per-second burst has far more.
       expect(sd / mean).toBeGreaterThan(0.7);
       expect(sd / mean).toBeLessThan(1.4);
