@@ -119,7 +119,10 @@ async function onOperatorInfo(
   count: number,
   act: () => void,
 ): Promise<{ fired: () => boolean; close(): void }> {
-  const client = new Redis({ host, port, password: PASSWORD });
+  // No reconnection: the fault it triggers may stop this very node, and a MONITOR connection that
+  // reconnects can hand its stream to ioredis's command queue ("Command queue state error", thrown
+  // where no listener catches it). Once the fault has fired, the monitor has done its work.
+  const client = new Redis({ host, port, password: PASSWORD, retryStrategy: () => null });
   client.on('error', () => {});
   const monitor = await client.monitor();
   monitor.on('error', () => {});
