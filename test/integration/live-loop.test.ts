@@ -268,10 +268,12 @@ describe('Auto mode on live signals', () => {
 describe('Recommend and Observe', () => {
   it('Recommend changes nothing but status and Events', async () => {
     await env.profiles.create(profileFor('watch-api', 'Recommend', 'single'));
+    // minReplicas rises only on a measured capacity: a first recommendation made while the rebuilt
+    // history holds fewer than three informative minutes keeps 2, and a later cycle raises it.
     const p = await waitForProfile(
       'watch-api',
-      'a recommendation',
-      (p) => p.status?.recommended !== undefined,
+      'a recommendation that raises minReplicas',
+      (p) => (p.status?.recommended?.minReplicas ?? 0) > 2,
     );
     expect(p.status?.recommended?.minReplicas).toBeGreaterThan(2);
     await waitFor(
