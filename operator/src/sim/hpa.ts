@@ -12,7 +12,7 @@
  * - rate limits (default behavior): scale up by at most max(100 %, 4 pods) per 15 s,
  *   scale down by at most 100 % per 15 s; then clamp to [minReplicas, maxReplicas].
  */
-import { HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
+import { hpaDesiredReplicas } from '../tuning/tuning-spec.ts';
 
 /** One rate-limit policy of an HPA behavior. */
 export interface HpaScalingPolicy {
@@ -97,12 +97,12 @@ export function metricReplicas(o: HpaObservation): number {
   const ratio = o.readyUtilization / o.targetUtilization;
   if (o.unreadyPods > 0 && ratio > 1) {
     const total = o.readyPods + o.unreadyPods;
-    const withUnready = (o.readyUtilization * o.readyPods) / total / o.targetUtilization;
-    if (Math.abs(withUnready - 1) <= HPA_TOLERANCE || withUnready < 1) return o.currentReplicas;
-    return Math.ceil(withUnready * total);
+    // Unready pods count as 0 %; a ratio that then points down changes nothing.
+    const withUnready = (o.readyUtilization * o.readyPods) / total;
+    if (withUnready < o.targetUtilization) return o.currentReplicas;
+    return hpaDesiredReplicas(total, withUnready, o.targetUtilization, o.currentReplicas);
   }
-  if (Math.abs(ratio - 1) <= HPA_TOLERANCE) return o.currentReplicas;
-  return Math.ceil(ratio * o.readyPods);
+  return hpaDesiredReplicas(o.readyPods, o.readyUtilization, o.targetUtilization, o.currentReplicas);
 }
 
 function limitFor(

@@ -39,13 +39,15 @@ export function proposeKnobs(
   const bounds = recommendReplicaBounds(spec, snapshot, history.snapshots);
   const pool = recommendPoolSize(spec, snapshot, history.snapshots, current.poolSize);
   const poolSize = pool?.poolSize ?? current.poolSize;
-  const allocation = allocateConnectionBudget(
+  const allocation = allocateConnectionBudget({
     spec,
     poolSize,
-    bounds.peakReplicas,
-    bounds.minReplicas,
-    pool?.designBusyConnections ?? 0,
-  );
+    loadReplicas: bounds.peakReplicas,
+    minReplicas: bounds.minReplicas,
+    designBusyConnections: pool?.designBusyConnections ?? 0,
+    forecastReplicas: bounds.maxReplicas,
+    current,
+  });
   // The floor rises only on a measured capacity: raised on the prior alone (the seed's 1,000 rps
   // per replica, below what a replica usually serves) it holds pods the load does not need, and
   // lowering it again waits out the stabilization window. On the prior it may only fall.

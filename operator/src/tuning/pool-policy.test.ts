@@ -107,10 +107,69 @@ describe('allocateConnectionBudget', () => {
     ],
   ])('%s', (_name, maxConnections, pool, loadReplicas, busy, expected) => {
     const s = specWith({ database: { ...spec.database, maxConnections } });
-    const allocation = allocateConnectionBudget(s, pool, loadReplicas, 2, busy);
+    const allocation = allocateConnectionBudget({
+      spec: s,
+      poolSize: pool,
+      loadReplicas,
+      minReplicas: 2,
+      designBusyConnections: busy,
+    });
     expect(allocation).toMatchObject(expected);
     expect(allocation.maxReplicas * (allocation.poolSize + allocation.maxOverflow)).toBeLessThanOrEqual(
       maxConnections - 3,
     );
+  });
+
+  it.each<
+    [
+      string,
+      number,
+      number,
+      { poolSize: number; maxReplicas: number },
+      { poolSize: number; maxReplicas: number },
+    ]
+  >([
+    // name, pool wanted, forecast ceiling, current, expected; budget 37, the peak needs 3 replicas
+    [
+      'a binding ceiling keeps its replicas: the pool does not grow back into them',
+      11,
+      6,
+      { poolSize: 9, maxReplicas: 4 },
+      { poolSize: 9, maxReplicas: 4 },
+    ],
+    [
+      'a binding ceiling lets the pool grow as far as it still fits',
+      11,
+      6,
+      { poolSize: 7, maxReplicas: 4 },
+      { poolSize: 9, maxReplicas: 4 },
+    ],
+    [
+      'a ceiling above the forecast is not binding: the pool grows',
+      11,
+      3,
+      { poolSize: 9, maxReplicas: 4 },
+      { poolSize: 11, maxReplicas: 3 },
+    ],
+    [
+      'a pool that shrinks is not held',
+      8,
+      6,
+      { poolSize: 9, maxReplicas: 4 },
+      { poolSize: 8, maxReplicas: 4 },
+    ],
+  ])('%s', (_name, pool, forecastReplicas, current, expected) => {
+    const s = specWith({ database: { ...spec.database, maxConnections: 40 } });
+    const allocation = allocateConnectionBudget({
+      spec: s,
+      poolSize: pool,
+      loadReplicas: 3,
+      minReplicas: 2,
+      designBusyConnections: 5.2,
+      forecastReplicas,
+      current,
+    });
+    expect(allocation).toMatchObject(expected);
+    expect(allocation.maxReplicas * (allocation.poolSize + allocation.maxOverflow)).toBeLessThanOrEqual(37);
   });
 });

@@ -91,6 +91,30 @@ export interface ConnectionAllocation {
   readonly reason: string;
 }
 
+/** What {@link allocateConnectionBudget} splits the budget from. */
+export interface AllocationInput {
+  /** spec: the DB budget, the overflow range and the replica ceiling. */
+  readonly spec: TuningSpec;
+  /** poolSize: the pool the pool policy wants. */
+  readonly poolSize: number;
+  /** loadReplicas: what the observed peak needs at the HPA target. */
+  readonly loadReplicas: number;
+  /** minReplicas: the replica floor, which must fit whatever else gives way. */
+  readonly minReplicas: number;
+  /** designBusyConnections: connections busy per replica at the design load (Little's law). */
+  readonly designBusyConnections: number;
+  /** forecastReplicas: the ceiling the forecast peak with headroom asks for. @default loadReplicas */
+  readonly forecastReplicas?: number;
+  /**
+   * current: the pool and replica ceiling in force. While the budget binds (the current ceiling
+   * is no more than `forecastReplicas`), a pool does not grow into the connections that ceiling
+   * holds (see {@link allocateConnectionBudget}). Absent: nothing is kept.
+   */
+  readonly current?: { readonly poolSize: number; readonly maxReplicas: number };
+  /** maxUtilization: the highest pool utilization at the design load a cut may leave. @default 0.95 */
+  readonly maxUtilization?: number;
+}
+
 /**
  * Splits `maxConnections − reserved` between replicas. Overflow gets what is left per replica
  * if the fleet grew to the spec's replica ceiling (so it does not move, and roll pods, whenever
@@ -99,15 +123,17 @@ export interface ConnectionAllocation {
  * target), the DB budget binds: CPU overload hurts more than pool waits, so the pool is cut to
  * `budget / loadReplicas` as long as it keeps pool utilization at the design load below
  * `maxUtilization` (a stable queue), trading pool wait for replicas.
+ *
+ * While the budget binds (the current ceiling is no more than the forecast asks for), a pool
+ * grows only as far as the current ceiling still fits: the replicas that ceiling was given are
+ * not taken back by a pool growth. Otherwise a need that
+ * moves by a hair around a whole replica (a capacity estimate 6 % lower turns 2.84 replicas
+ * into 3.03, so 3 into 4) moves the pool up and down with it, and every pool change rolls the
+ * pods.
  */
-export function allocateConnectionBudget(
-  spec: TuningSpec,
-  poolSize: number,
-  loadReplicas: number,
-  minReplicas: number,
-  designBusyConnections: number,
-  maxUtilization = 0.95,
-): ConnectionAllocation {
+export function allocateConnectionBudget(input: AllocationInput): ConnectionAllocation {
+  const { spec, poolSize, loadReplicas, minReplicas, designBusyConnections, current } = input;
+  const maxUtilization = input.maxUtilization ?? 0.95;
   const budget = connectionBudget(spec);
   const { maxOverflow: overflowRange, replicas } = spec.knobs;
   const perReplicaAtCeiling = Math.floor(budget / replicas.ceiling);
@@ -121,6 +147,15 @@ export function allocateConnectionBudget(
     if (relaxed < pool) {
       note += `; DB budget binds: pool ${pool} → ${relaxed} so more of the ${loadReplicas} replicas the load needs fit`;
       pool = relaxed;
+    }
+  }
+  const forecastReplicas = input.forecastReplicas ?? loadReplicas;
+  if (current && pool > current.poolSize && current.maxReplicas <= forecastReplicas) {
+    const keepsCeiling = Math.floor(budget / current.maxReplicas) - overflowRange.min;
+    if (keepsCeiling < pool) {
+      const grown = Math.max(current.poolSize, keepsCeiling);
+      note += `; DB budget binds: pool ${pool} → ${grown} so the ceiling of ${current.maxReplicas} still fits`;
+      pool = grown;
     }
   }
   const maxOverflow = Math.min(overflowRange.max, Math.max(overflowRange.min, perReplicaAtCeiling - pool));

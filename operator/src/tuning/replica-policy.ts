@@ -1,4 +1,4 @@
-import { HPA_TOLERANCE, minReplicasFloor } from './tuning-spec.ts';
+import { hpaDesiredReplicas, minReplicasFloor } from './tuning-spec.ts';
 import type { MetricSnapshot, TuningSpec } from './types.ts';
 
 /** What one replica can serve, and where the number comes from. */
@@ -97,9 +97,12 @@ export function recommendReplicaBounds(
   const minReplicas = Math.min(ceiling, Math.max(floor, Math.ceil(range.troughRps / perReplicaAtTarget)));
   // What the HPA asks for now, by its own formula (no change within its tolerance): a measured
   // need, where the capacity may still be the prior.
-  const ratio = snapshot.cpuUtilization / spec.hpaTargetCpuUtilization;
-  const hpaWants =
-    Math.abs(ratio - 1) <= HPA_TOLERANCE ? snapshot.readyReplicas : Math.ceil(snapshot.readyReplicas * ratio);
+  const hpaWants = hpaDesiredReplicas(
+    snapshot.readyReplicas,
+    snapshot.cpuUtilization,
+    spec.hpaTargetCpuUtilization,
+    snapshot.readyReplicas,
+  );
   const forPeak = Math.ceil(range.peakRps / perReplicaAtTarget);
   const peakReplicas = Math.min(ceiling, Math.max(minReplicas, hpaWants, forPeak));
   const maxForPeak = Math.ceil((range.peakRps * PEAK_HEADROOM) / perReplicaAtTarget);

@@ -13,6 +13,21 @@ import type { TuningSpec } from './types.ts';
 export const HPA_TOLERANCE = 0.1;
 
 /**
+ * The replicas the HPA asks for on a CPU target, by its own formula (replica_calculator.go):
+ * `ceil(pods × utilization / target)`, or `current` while the ratio is within
+ * {@link HPA_TOLERANCE} of 1. `pods` are the pods the mean `utilization` is taken over.
+ */
+export function hpaDesiredReplicas(
+  pods: number,
+  utilization: number,
+  targetUtilization: number,
+  current: number,
+): number {
+  const ratio = utilization / targetUtilization;
+  return Math.abs(ratio - 1) <= HPA_TOLERANCE ? current : Math.ceil(ratio * pods);
+}
+
+/**
  * The share of a Deployment's pods a rolling update takes away at once (its default
  * `maxUnavailable: 25%`, rounded down to whole pods).
  */
