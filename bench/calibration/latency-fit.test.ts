@@ -7,6 +7,7 @@ import {
   modelFor,
   modelSaturation,
   queryShareFit,
+  saturationHitRate,
 } from './latency-fit.ts';
 import type { ApiSetup, LatencyRun } from './latency-load.ts';
 
@@ -121,6 +122,37 @@ describe('fitting the replica model to runs', () => {
       errorShare: 0,
     }));
     expect(measuredSaturation(setupRuns)).toBe(expected);
+  });
+
+  it.each<[string, [number, number, number][], number]>([
+    // [offered rps, p95 ms, hit rate] per run → the hit rate the model's saturation is taken at
+    [
+      'the runs around the step, not the grid: a TTL’s hit rate rises with the rate',
+      [
+        [10, 40, 0.1],
+        [80, 50, 0.38],
+        [170, 150, 0.48],
+        [175, 220, 0.46],
+        [240, 2600, 0.44],
+      ],
+      0.47,
+    ],
+    [
+      'no step: the runs that held',
+      [
+        [10, 40, 0.2],
+        [80, 50, 0.4],
+      ],
+      0.3,
+    ],
+    ['broken from the first rate: every run', [[10, 500, 0.5]], 0.5],
+  ])('saturation hit rate: %s', (_name, points, expected) => {
+    const setupRuns = points.map(([offered, p95, hitRate]) => ({
+      ...modelRun(cold, offered, hitRate),
+      p95Ms: p95,
+      errorShare: 0,
+    }));
+    expect(saturationHitRate(setupRuns)).toBeCloseTo(expected, 9);
   });
 
   it.each<[string, [number, number][], number, number | undefined]>([

@@ -225,6 +225,20 @@ export function measuredSaturation(
   return runs.some(saturated) ? 'below the lowest rate' : 'not reached';
 }
 
+/**
+ * The hit rate a setup's saturation is modelled at: the mean of the two runs around its
+ * saturation step (a TTL's hit rate rises with the rate: with 2 s it is 0.1 at 5 rps and 0.48 at
+ * 170, so a mean over the whole grid would put the model's break at a hit rate the setup never
+ * had there), else the mean of the runs that held, else of all.
+ */
+export function saturationHitRate(runs: readonly LatencyRun[]): number {
+  const step = saturationStep(runs);
+  const around = step ? runs.filter((r) => r.offeredRps === step.held || r.offeredRps === step.broke) : [];
+  const held = runs.filter((r) => !saturated(r));
+  const used = around.length > 0 ? around : held.length > 0 ? held : runs;
+  return used.reduce((s, r) => s + r.hitRate, 0) / used.length;
+}
+
 /** The model's saturation rate at a pool size, hit rate and DB CPU (bisection on the offered rate). */
 export function modelSaturation(
   params: FittedReplica,
@@ -288,10 +302,7 @@ export function formatLatencyCalibration(runs: readonly LatencyRun[], params: Fi
   for (const run of runs) bySetup.set(setupKey(run), [...(bySetup.get(setupKey(run)) ?? []), run]);
   for (const setupRuns of bySetup.values()) {
     const first = setupRuns[0] as LatencyRun;
-    const held = setupRuns.filter((r) => !saturated(r));
-    const hitRate =
-      (held.length > 0 ? held : setupRuns).reduce((s, r) => s + r.hitRate, 0) /
-      (held.length || setupRuns.length);
+    const hitRate = saturationHitRate(setupRuns);
     const real = measuredSaturation(setupRuns);
     // What the DB had where the load was highest: the load generator takes more of it as it rises.
     const dbCores = (setupRuns.reduce((a, b) => (b.offeredRps > a.offeredRps ? b : a)) as LatencyRun).dbCores;

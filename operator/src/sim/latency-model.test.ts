@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REQUEST_TIMEOUT_MS, type ReplicaLoad, serveReplica } from './latency-model.ts';
+import { allenCunneenFactor, REQUEST_TIMEOUT_MS, type ReplicaLoad, serveReplica } from './latency-model.ts';
 
 const base: ReplicaLoad = {
   requestsPerSecond: 600,
@@ -62,11 +62,15 @@ describe('replica latency model', () => {
   });
 
   it('the DB’s CPU, shared by all replicas, slows queries as it fills, and the pool times out what it cannot carry', () => {
-    const db = (queriesPerSecond: number) =>
-      serveReplica({ ...base, database: { cores: 2, cpuMsPerQuery: 20, queriesPerSecond, connections: 40 } });
+    // 600 rps × 13 % misses = 78 queries/s of each replica, 5 ms of the DB's CPU each: one
+    // replica takes 0.2 of its 2 cores, four 1.56, six more than it has.
+    const fleet = (replicas: number) =>
+      serveReplica({
+        ...base,
+        database: { cores: 2, cpuMsPerQuery: 5, queriesPerSecond: 78 * replicas, connections: 20 * replicas },
+      });
     const none = serveReplica(base);
-    // 600 rps × 13 % misses = 78 queries/s of this replica; the others' add to the DB's load.
-    const [light, busy, full] = [10, 90, 120].map((q) => db(q));
+    const [light, busy, full] = [1, 4, 6].map((r) => fleet(r));
     expect(light?.p95Ms).toBeCloseTo(none.p95Ms, -1);
     expect(busy?.p95Ms).toBeGreaterThan((light?.p95Ms ?? 0) * 1.2);
     expect(busy?.busyConnections).toBeGreaterThan(none.busyConnections);
@@ -89,5 +93,36 @@ describe('replica latency model', () => {
     const floored = serveReplica({ ...slowQueries, queryFixedShare: 0.8 });
     expect(floored.p95Ms).toBeLessThan(exponential.p95Ms);
     expect(floored.busyConnections).toBeCloseTo(exponential.busyConnections, 9);
+  });
+
+  it('a pool in front of a DB short of CPU is one queue: it waits and saturates at the DB’s CPU, not at its connections', () => {
+    // Every request a miss: 5 connections of 18.5 ms queries could carry 270/s; the DB's 1.6
+    // cores at 15 ms of CPU a query carry at most 107/s.
+    const risk = (missesPerSecond: number, database: boolean) =>
+      serveReplica({
+        ...base,
+        requestsPerSecond: missesPerSecond,
+        hitRate: 0,
+        queryMs: 18.5,
+        poolConnections: 5,
+        grantedConnections: 5,
+        ...(database
+          ? { database: { cores: 1.6, cpuMsPerQuery: 15, queriesPerSecond: missesPerSecond, connections: 5 } }
+          : {}),
+      });
+    expect(risk(90, false).meanPoolWaitMs).toBeLessThan(1);
+    expect(risk(90, true).meanPoolWaitMs).toBeGreaterThan(10);
+    expect(risk(90, true).failedShare).toBe(0);
+    expect(risk(90, true).busyConnections).toBeGreaterThan(risk(90, false).busyConnections * 1.5);
+    expect(risk(120, false).failedShare).toBe(0);
+    expect(risk(120, true).failedShare).toBeGreaterThan(0.01);
+  });
+
+  it.each<[string, number, number]>([
+    ['an exponential query waits as Erlang-C says', 0, 1],
+    ['the calibrated fixed share', 0.4, 0.68],
+    ['a fixed query waits half as long (M/D/c)', 1, 0.5],
+  ])('Allen–Cunneen: %s', (_name, share, factor) => {
+    expect(allenCunneenFactor(share)).toBeCloseTo(factor, 9);
   });
 });

@@ -32,7 +32,11 @@ describe('simulate', () => {
     const withDb = (cores: number) =>
       simulate(parseScenario({ ...scenarioSource, db: { cores, cpuMsPerQuery: 10 } }), SEED_STATIC).totals;
     const unbound = simulate(scenario, SEED_STATIC).totals;
-    expect(withDb(64)).toEqual(unbound);
+    // With CPU to spare the DB changes nothing (up to rounding: its queue is solved differently).
+    const ample = withDb(64);
+    for (const [field, value] of Object.entries(unbound)) {
+      expect(ample[field as keyof typeof ample], field).toBeCloseTo(value, 6);
+    }
     expect(withDb(2).failedRequests).toBeGreaterThan(unbound.failedRequests);
     expect(withDb(2).sloViolationMinutes).toBeGreaterThan(unbound.sloViolationMinutes);
   });
