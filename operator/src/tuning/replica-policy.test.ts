@@ -27,6 +27,8 @@ describe('replica bounds', () => {
     // trough rps, peak rps → min, max (capacity prior 1000 at 70 % target = 700 rps per replica)
     ['quiet service keeps two for availability', 100, 300, 2, 3],
     ['trough of 2000 rps needs 3', 2000, 4000, 3, 12],
+    ['a trough within the HPA’s tolerance above two replicas’ target keeps 2', 1500, 3000, 2, 9],
+    ['a trough beyond it needs 3', 1550, 3000, 3, 9],
     ['peak far above the ceiling is capped at it', 1000, 20_000, 2, 20],
   ])('%s', (_name, trough, peak, min, max) => {
     // CPU in step with load at 1000 rps per replica, so the capacity estimate equals the prior.

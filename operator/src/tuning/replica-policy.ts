@@ -1,4 +1,4 @@
-import { hpaDesiredReplicas, minReplicasFloor } from './tuning-spec.ts';
+import { HPA_TOLERANCE, hpaDesiredReplicas, minReplicasFloor } from './tuning-spec.ts';
 import type { MetricSnapshot, TuningSpec } from './types.ts';
 
 /** What one replica can serve, and where the number comes from. */
@@ -80,7 +80,8 @@ export interface ReplicaBoundsNeed {
 }
 
 /**
- * Replica bounds from load: `minReplicas` serves the trough at the HPA's CPU target and never
+ * Replica bounds from load: `minReplicas` serves the trough at the HPA's CPU target (up to its
+ * tolerance above it, where the HPA adds no pod) and never
  * drops below 2 or the PDB; `maxReplicas` serves {@link PEAK_HEADROOM} × the remembered peak
  * (or the current load, if higher) at the CPU target, so the HPA has room for a surprise.
  */
@@ -94,7 +95,11 @@ export function recommendReplicaBounds(
   const range = observedLoadRange(history, snapshot);
   const floor = minReplicasFloor(spec);
   const ceiling = spec.knobs.replicas.ceiling;
-  const minReplicas = Math.min(ceiling, Math.max(floor, Math.ceil(range.troughRps / perReplicaAtTarget)));
+  // The floor serves the trough as the HPA would hold it: it adds no pod while CPU is within its
+  // tolerance above the target, so a trough that needs 2.0 replicas at the target exactly, read
+  // once as 1.998 and once as 2.001, does not move the floor between 2 and 3.
+  const troughPerReplica = perReplicaAtTarget * (1 + HPA_TOLERANCE);
+  const minReplicas = Math.min(ceiling, Math.max(floor, Math.ceil(range.troughRps / troughPerReplica)));
   // What the HPA asks for now, by its own formula (no change within its tolerance): a measured
   // need, where the capacity may still be the prior.
   const hpaWants = hpaDesiredReplicas(
