@@ -152,6 +152,13 @@ describe('allocateConnectionBudget', () => {
       { poolSize: 11, maxReplicas: 3 },
     ],
     [
+      'but a pool below a stable queue grows to it whatever the ceiling holds',
+      11,
+      8,
+      { poolSize: 4, maxReplicas: 8 },
+      { poolSize: 6, maxReplicas: 6 },
+    ],
+    [
       'a pool that shrinks is not held',
       8,
       6,

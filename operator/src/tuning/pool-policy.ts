@@ -125,8 +125,8 @@ export interface AllocationInput {
  * `maxUtilization` (a stable queue), trading pool wait for replicas.
  *
  * While the budget binds (the current ceiling is no more than the forecast asks for), a pool
- * grows only as far as the current ceiling still fits: the replicas that ceiling was given are
- * not taken back by a pool growth. Otherwise a need that
+ * grows only as far as the current ceiling still fits, or to a stable queue if that is more: the
+ * replicas that ceiling was given are not taken back by a pool growth the queue does not need. Otherwise a need that
  * moves by a hair around a whole replica (a capacity estimate 6 % lower turns 2.84 replicas
  * into 3.03, so 3 into 4) moves the pool up and down with it, and every pool change rolls the
  * pods.
@@ -140,9 +140,9 @@ export function allocateConnectionBudget(input: AllocationInput): ConnectionAllo
   const floor = poolSizeFloor(spec);
   let pool = Math.max(floor, Math.min(poolSize, Math.floor(budget / minReplicas) - overflowRange.min));
   let note = pool < poolSize ? `; pool cut from ${poolSize} so ${minReplicas} replicas fit` : '';
+  const stable = Math.ceil(designBusyConnections / maxUtilization);
   if (Math.floor(budget / (pool + overflowRange.min)) < loadReplicas) {
     const fitting = Math.floor(budget / loadReplicas) - overflowRange.min;
-    const stable = Math.ceil(designBusyConnections / maxUtilization);
     const relaxed = Math.max(floor, Math.min(pool, Math.max(fitting, stable)));
     if (relaxed < pool) {
       note += `; DB budget binds: pool ${pool} → ${relaxed} so more of the ${loadReplicas} replicas the load needs fit`;
@@ -153,7 +153,9 @@ export function allocateConnectionBudget(input: AllocationInput): ConnectionAllo
   if (current && pool > current.poolSize && current.maxReplicas <= forecastReplicas) {
     const keepsCeiling = Math.floor(budget / current.maxReplicas) - overflowRange.min;
     if (keepsCeiling < pool) {
-      const grown = Math.max(current.poolSize, keepsCeiling);
+      // Never below a stable queue: a pool that cannot carry the design load grows whatever
+      // the ceiling holds.
+      const grown = Math.min(pool, Math.max(current.poolSize, keepsCeiling, stable));
       note += `; DB budget binds: pool ${pool} → ${grown} so the ceiling of ${current.maxReplicas} still fits`;
       pool = grown;
     }
