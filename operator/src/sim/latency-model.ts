@@ -126,8 +126,8 @@ export function allenCunneenFactor(queryFixedShare: number): number {
   return (1 + (1 - queryFixedShare) ** 2) / 2;
 }
 
-/** A replica's DB pool with the DB's CPU given: see {@link poolOnSharedDatabase}. */
-interface SharedDatabasePool {
+/** A replica's DB pool as a queue: {@link erlangPool}, or {@link poolOnSharedDatabase}. */
+interface PoolQueue {
   /** saturated: the pool cannot carry the arrivals (they grow without bound). */
   readonly saturated: boolean;
   /** holdAtFullMs: a connection's hold with all of the pool's connections busy. */
@@ -163,7 +163,7 @@ function poolOnSharedDatabase(
   db: DatabaseCpu,
   otherBusy: number,
   allenCunneen: number,
-): SharedDatabasePool {
+): PoolQueue {
   const cpuMs = Math.min(db.cpuMsPerQuery, queryMs);
   const offCpuMs = queryMs - cpuMs;
   const cores = Math.max(db.cores, 1e-6);
@@ -208,6 +208,49 @@ function poolOnSharedDatabase(
     busyConnections,
     meanHoldMs: busyConnections / missesPerMs,
   };
+}
+
+/** The pool alone: M/M/c (Erlang-C) over its connections, each query holding one for `queryMs`. */
+function erlangPool(
+  missesPerSecond: number,
+  connections: number,
+  queryMs: number,
+  allenCunneen: number,
+): PoolQueue {
+  const offered = (missesPerSecond * queryMs) / 1000;
+  return {
+    saturated: offered >= connections * 0.995,
+    holdAtFullMs: queryMs,
+    waitProbability: erlangC(connections, offered),
+    drainPerMs: (connections - offered) / queryMs / allenCunneen,
+    busyConnections: offered,
+    meanHoldMs: queryMs,
+  };
+}
+
+/**
+ * The replica's pool queue for `granted` connections and `missRate` misses a second: Erlang-C,
+ * or with the DB's CPU given one queue with it, the others' busy connections found by a fixed
+ * point (their queries by Little's law with the hold this replica sees).
+ */
+function poolQueue(load: ReplicaLoad, missRate: number, granted: number, allenCunneen: number): PoolQueue {
+  if (!load.database) return erlangPool(missRate, granted, load.queryMs, allenCunneen);
+  const othersPerMs = Math.max(0, load.database.queriesPerSecond - missRate) / 1000;
+  const othersMax = Math.max(0, load.database.connections - granted);
+  let queue: PoolQueue | undefined;
+  let meanHold = load.queryMs;
+  for (let i = 0; i < 6; i++) {
+    queue = poolOnSharedDatabase(
+      missRate / 1000,
+      granted,
+      load.queryMs,
+      load.database,
+      Math.min(othersMax, othersPerMs * meanHold),
+      allenCunneen,
+    );
+    meanHold = queue.meanHoldMs;
+  }
+  return queue as PoolQueue;
 }
 
 /** What one replica delivers over one tick. */
@@ -257,55 +300,31 @@ export function serveReplica(load: ReplicaLoad): ReplicaOutcome {
   const granted = Math.floor(load.grantedConnections);
   const allenCunneen = allenCunneenFactor(load.queryFixedShare ?? QUERY_FIXED_SHARE);
   let queryMeanMs = load.queryMs;
-  let holdMs = load.queryMs;
-  let offered = (missRate * holdMs) / 1000;
-  let shared: SharedDatabasePool | undefined;
-  if (load.database && missRate > 0 && granted > 0) {
-    // The others' busy connections, from their queries and the hold this replica sees (Little).
-    const othersPerMs = Math.max(0, load.database.queriesPerSecond - missRate) / 1000;
-    const othersMax = Math.max(0, load.database.connections - granted);
-    let meanHold = load.queryMs;
-    for (let i = 0; i < 6; i++) {
-      shared = poolOnSharedDatabase(
-        missRate / 1000,
-        granted,
-        load.queryMs,
-        load.database,
-        Math.min(othersMax, othersPerMs * meanHold),
-        allenCunneen,
-      );
-      meanHold = shared.meanHoldMs;
-    }
-    if (shared) {
-      holdMs = shared.holdAtFullMs;
-      queryMeanMs = shared.meanHoldMs;
-      offered = shared.saturated ? granted : shared.busyConnections;
-    }
-  }
   let poolWait: WaitComponent = { probability: 0, ratePerMs: 1 };
-  let busyConnections = offered;
+  let busyConnections = (missRate * load.queryMs) / 1000;
   let meanPoolWaitMs = 0;
   const missShare = (servedRate / λ) * (1 - h);
   if (missRate > 0) {
     if (granted <= 0) {
       fastFailShare += missShare;
       busyConnections = 0;
-    } else if (shared ? shared.saturated : offered >= granted * 0.995) {
-      // Saturated pool: what the connections cannot carry times out waiting (pool_timeout).
-      const carried = shared ? (granted * 0.995) / ((missRate * holdMs) / 1000) : (granted * 0.995) / offered;
-      timeoutShare += missShare * (1 - carried);
-      busyConnections = granted * 0.995;
-      poolWait = { probability: 1, ratePerMs: (granted * 0.005) / holdMs };
-      meanPoolWaitMs = 1 / poolWait.ratePerMs;
     } else {
-      const waitProbability = shared ? shared.waitProbability : erlangC(granted, offered);
-      const drainPerMs = shared ? shared.drainPerMs : (granted - offered) / holdMs / allenCunneen;
-      if (granted < load.poolConnections) {
+      const queue = poolQueue(load, missRate, granted, allenCunneen);
+      queryMeanMs = queue.meanHoldMs;
+      busyConnections = queue.busyConnections;
+      if (queue.saturated) {
+        // Saturated pool: what the connections cannot carry times out waiting (pool_timeout).
+        const carried = (granted * 0.995) / ((missRate * queue.holdAtFullMs) / 1000);
+        timeoutShare += missShare * (1 - carried);
+        busyConnections = granted * 0.995;
+        poolWait = { probability: 1, ratePerMs: (granted * 0.005) / queue.holdAtFullMs };
+        meanPoolWaitMs = 1 / poolWait.ratePerMs;
+      } else if (granted < load.poolConnections) {
         // The pool would open another connection, and the DB refuses it: the request fails.
-        fastFailShare += missShare * waitProbability;
+        fastFailShare += missShare * queue.waitProbability;
       } else {
-        poolWait = { probability: waitProbability, ratePerMs: drainPerMs };
-        meanPoolWaitMs = waitProbability / drainPerMs;
+        poolWait = { probability: queue.waitProbability, ratePerMs: queue.drainPerMs };
+        meanPoolWaitMs = queue.waitProbability / queue.drainPerMs;
       }
     }
   }
