@@ -23,6 +23,7 @@ import {
   type ApiSetup,
   type CalibratedEndpoint,
   type LatencyRun,
+  MIN_REQUESTS_FOR_P95,
   measureSetup,
   startLatencyStack,
 } from './calibration/latency-load.ts';
@@ -113,7 +114,12 @@ async function runLatency(): Promise<void> {
     const stack = await startLatencyStack();
     try {
       for (const { setup, rates } of LATENCY_GRID) {
-        runs.push(...(await measureSetup(stack, setup, rates, { refineSaturation: SATURATION_RESOLUTION })));
+        runs.push(
+          ...(await measureSetup(stack, setup, rates, {
+            refineSaturation: SATURATION_RESOLUTION,
+            minRequests: MIN_REQUESTS_FOR_P95,
+          })),
+        );
         process.stderr.write(
           `calibration: ${setup.endpoint} pool ${setup.poolSize} TTL ${setup.ttlSeconds} s done\n`,
         );
