@@ -9,8 +9,8 @@
  * memory within 5 %; p95 within 15 % below saturation, the saturation rate within 10 %.
  * `-- calibration --cache` or `--latency` runs one half.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import {
   type CacheLoadPoint,
   calibrateCache,
@@ -18,7 +18,13 @@ import {
   expiredResidentShares,
   formatCacheCalibration,
 } from './calibration/cache-load.ts';
-import { fitReplica, formatLatencyCalibration, queryShareFit } from './calibration/latency-fit.ts';
+import {
+  fitReplica,
+  formatLatencyCalibration,
+  formatRepeatability,
+  queryShareFit,
+  repeatedPoints,
+} from './calibration/latency-fit.ts';
 import {
   type ApiSetup,
   type CalibratedEndpoint,
@@ -99,6 +105,19 @@ export const SATURATION_RESOLUTION = 0.05;
 /** Where each latency calibration keeps its runs, to fit them again without measuring. */
 export const LATENCY_RUNS_FILE = join(import.meta.dirname, '../.testenv/latency-calibration-runs.json');
 
+/** The calibrations kept in the tree, to compare a run's points with (see {@link repeatedPoints}). */
+export const RECORDED_LATENCY_DIR = join(import.meta.dirname, 'calibration/recorded');
+
+/** The recorded calibrations, oldest file name first, except the file `except` (the one being fitted). */
+function recordedCalibrations(except: string | undefined): { file: string; runs: LatencyRun[] }[] {
+  return readdirSync(RECORDED_LATENCY_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(RECORDED_LATENCY_DIR, f))
+    .filter((file) => except === undefined || resolve(file) !== resolve(except))
+    .map((file) => ({ file, runs: JSON.parse(readFileSync(file, 'utf8')) as LatencyRun[] }));
+}
+
 /**
  * Measures the grid, or with PERFPILOT_LATENCY_RUNS=FILE reads the runs a calibration recorded,
  * then fits and prints the tables per endpoint.
@@ -139,6 +158,15 @@ async function runLatency(): Promise<void> {
       .map((f) => `${f.share}: ${f.medianPercent.toFixed(1)} %`)
       .join(', ');
     console.log(`\nThe query's fixed share: median |Δ| of p95 over the runs that held, by share: ${shares}.`);
+    const others = recordedCalibrations(recorded);
+    const names = others.map((o) => o.file.slice(RECORDED_LATENCY_DIR.length + 1)).join(', ');
+    const points = repeatedPoints(
+      mine,
+      others.map((o) => o.runs.filter((r) => r.setup.endpoint === endpoint)),
+    );
+    console.log(
+      `\nThe same points in the recorded calibrations (${names}), where they held:\n\n${formatRepeatability(points)}`,
+    );
   }
 }
 

@@ -3,10 +3,12 @@ import {
   bisectingRate,
   type FittedReplica,
   fitReplica,
+  formatRepeatability,
   measuredSaturation,
   modelFor,
   modelSaturation,
   queryShareFit,
+  repeatedPoints,
   saturationHitRate,
 } from './latency-fit.ts';
 import type { ApiSetup, LatencyRun } from './latency-load.ts';
@@ -241,5 +243,42 @@ describe('fitting the replica model to runs', () => {
     expect(modelSaturation(truth, 1, 0.3, DB_CORES)).toBeLessThan(modelSaturation(truth, 4, 0.3, DB_CORES));
     expect(modelSaturation(truth, 4, 0.3, DB_CORES)).toBeLessThan(modelSaturation(truth, 4, 0.9, DB_CORES));
     expect(modelSaturation(truth, 4, 0.3, 0.5)).toBeLessThan(modelSaturation(truth, 4, 0.3, DB_CORES));
+  });
+});
+
+describe('repeatedPoints: one grid point across calibrations', () => {
+  const setup: ApiSetup = { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 };
+  const point = (offeredRps: number, p95Ms: number, over: Partial<LatencyRun> = {}): LatencyRun => ({
+    ...modelRun(setup, offeredRps, 0.3),
+    offeredRps,
+    p95Ms,
+    ...over,
+  });
+
+  it('pairs the points that held in this run and in others, with the spread of their p95', () => {
+    const mine = [point(5, 30), point(10, 40), point(20, 35), point(200, 900)];
+    const earlier = [point(5, 42), point(10, 41), point(200, 800)];
+    const later = [point(5, 36), point(20, 700), point(40, 50)];
+    const points = repeatedPoints(mine, [earlier, later]);
+    expect(points.map((p) => [p.run.offeredRps, p.p95Ms])).toEqual([
+      [5, [30, 42, 36]],
+      [10, [40, 41]],
+    ]);
+    expect(points[0]?.spread).toBeCloseTo(0.4, 9);
+    expect(points[1]?.spread).toBeCloseTo(0.025, 9);
+  });
+
+  it('tells setups apart: another pool at the same rate is another point', () => {
+    const other = { ...point(5, 60), setup: { ...setup, poolSize: 2 } };
+    expect(repeatedPoints([point(5, 30)], [[other]])).toEqual([]);
+  });
+
+  it('prints the median spread and how many points are further apart than twice the goal', () => {
+    const table = formatRepeatability(
+      repeatedPoints([point(5, 30), point(10, 40)], [[point(5, 42), point(10, 41)]]),
+    );
+    expect(table).toMatch(/\| risk-analysis, pool 5, TTL 2 s \| 5 \| 40 \| 30\.0 · 42\.0 \| 40 % \|/);
+    expect(table).toMatch(/median 40 % over 2 points; 1 of them more than 30 % apart/);
+    expect(formatRepeatability([])).toMatch(/No point/);
   });
 });

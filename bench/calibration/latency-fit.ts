@@ -314,3 +314,65 @@ export function formatLatencyCalibration(runs: readonly LatencyRun[], params: Fi
   }
   return lines.join('\n');
 }
+
+/** A grid point measured by more than one calibration: the real p95 each measured. */
+export interface RepeatedPoint {
+  /** run: the point as the calibration being fitted measured it. */
+  readonly run: LatencyRun;
+  /** p95Ms: the real p95 in each calibration that measured the point and held there, this one first. */
+  readonly p95Ms: readonly number[];
+  /** spread: the largest p95 over the smallest, less 1. */
+  readonly spread: number;
+}
+
+const pointKey = (run: LatencyRun) => `${setupKey(run)}@${run.offeredRps}`;
+
+/**
+ * The points of `runs` that held and that other calibrations (`others`, one array of runs each)
+ * also measured and held at: how far the real p95 of one point moves between calibrations of the
+ * same grid. A model cannot be within {@link P95_GOAL_SHARE} of two measurements further apart
+ * than twice that.
+ */
+export function repeatedPoints(
+  runs: readonly LatencyRun[],
+  others: readonly (readonly LatencyRun[])[],
+): RepeatedPoint[] {
+  const elsewhere = others.map((calibration) => {
+    const byPoint = new Map<string, LatencyRun>();
+    for (const run of calibration) if (!saturated(run)) byPoint.set(pointKey(run), run);
+    return byPoint;
+  });
+  const points: RepeatedPoint[] = [];
+  for (const run of runs) {
+    if (saturated(run)) continue;
+    const p95Ms = [run.p95Ms];
+    for (const byPoint of elsewhere) {
+      const same = byPoint.get(pointKey(run));
+      if (same) p95Ms.push(same.p95Ms);
+    }
+    if (p95Ms.length < 2) continue;
+    points.push({ run, p95Ms, spread: Math.max(...p95Ms) / Math.min(...p95Ms) - 1 });
+  }
+  return points;
+}
+
+/** A Markdown table of {@link repeatedPoints} and the median spread, or a line saying there are none. */
+export function formatRepeatability(points: readonly RepeatedPoint[]): string {
+  if (points.length === 0) return 'No point of these runs was measured and held in another calibration.';
+  const spreads = points.map((p) => p.spread).sort((a, b) => a - b);
+  const median = spreads[Math.floor(spreads.length / 2)] ?? 0;
+  const apart = points.filter((p) => p.spread > 2 * P95_GOAL_SHARE).length;
+  const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
+  return [
+    '| endpoint, pool, TTL | offered rps | requests | real p95 ms: this run · the others | spread |',
+    '| --- | ---: | ---: | --- | ---: |',
+    ...points.map(
+      ({ run, p95Ms, spread }) =>
+        `| ${run.setup.endpoint}, pool ${run.setup.poolSize}, TTL ${run.setup.ttlSeconds} s | ${run.offeredRps} | ${Math.round(run.sentRps * (run.seconds ?? 8))} ` +
+        `| ${p95Ms.map((x) => x.toFixed(1)).join(' · ')} | ${pct(spread)} |`,
+    ),
+    '',
+    `Spread (largest real p95 over the smallest, less 1) median ${pct(median)} over ${points.length} points; ` +
+      `${apart} of them more than ${pct(2 * P95_GOAL_SHARE)} apart, where no model is within ${pct(P95_GOAL_SHARE)} of every measurement.`,
+  ].join('\n');
+}

@@ -47,6 +47,8 @@ const DATA_TYPE: Readonly<Record<CalibratedEndpoint, string>> = {
 export interface LatencyRun {
   readonly setup: ApiSetup;
   readonly offeredRps: number;
+  /** seconds: how long the run was measured (absent in runs recorded before it was: 8 s). */
+  readonly seconds?: number;
   /** sentRps: the arrivals the load generator sent (a Poisson count around the offered rate) a second. */
   readonly sentRps: number;
   /** achievedRps: requests answered a second, over the phase and the wait for its last answers. */
@@ -310,6 +312,7 @@ export async function measureSetup(
       runs.push({
         setup,
         offeredRps: rate,
+        seconds,
         sentRps: result.requests / seconds,
         achievedRps: result.rps,
         hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
