@@ -228,8 +228,9 @@ const only = (endpoint: CalibratedEndpoint) => ({
  * goal. The p95 of n answers is an order statistic whose rank has a binomial spread of
  * √(n · 0.05 · 0.95); where the tail falls like an exponential's, one rank of that spread moves
  * the p95 by about 1 / (0.05 · n · ln 20) of itself. At 400 requests that is a standard error of
- * 7 %. The 8 s runs at 5 rps (40 requests) had 23 %: three calibrations of the same grid (runs 7,
- * 9 and 10) put the p95s of one point at 5 to 40 rps a median 30 % apart, and up to 145 %.
+ * 7 %. The 8 s runs at 5 rps (40 requests) had 23 %: runs 9 and 10 of the same grid put one
+ * point's p95 at 5 to 40 rps a median 24 % apart (largest 52 %); runs 11 and 12, at 400 requests
+ * a run on another machine, 10 % (largest 67 %).
  */
 export const MIN_REQUESTS_FOR_P95 = 400;
 
