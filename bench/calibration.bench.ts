@@ -108,14 +108,19 @@ export const LATENCY_RUNS_FILE = join(import.meta.dirname, '../.testenv/latency-
 /** The calibrations kept in the tree, to compare a run's points with (see {@link repeatedPoints}). */
 export const RECORDED_LATENCY_DIR = join(import.meta.dirname, 'calibration/recorded');
 
-/** The recorded calibrations, oldest file name first, except the file `except` (the one being fitted). */
-function recordedCalibrations(except: string | undefined): { file: string; runs: LatencyRun[] }[] {
+/** The recorded calibrations by file name, oldest first, except the file `except` (the one being fitted). */
+function recordedCalibrations(except: string | undefined): { name: string; runs: LatencyRun[] }[] {
   return readdirSync(RECORDED_LATENCY_DIR)
-    .filter((f) => f.endsWith('.json'))
+    .filter(
+      (name) =>
+        name.endsWith('.json') &&
+        (except === undefined || resolve(RECORDED_LATENCY_DIR, name) !== resolve(except)),
+    )
     .sort()
-    .map((f) => join(RECORDED_LATENCY_DIR, f))
-    .filter((file) => except === undefined || resolve(file) !== resolve(except))
-    .map((file) => ({ file, runs: JSON.parse(readFileSync(file, 'utf8')) as LatencyRun[] }));
+    .map((name) => ({
+      name,
+      runs: JSON.parse(readFileSync(join(RECORDED_LATENCY_DIR, name), 'utf8')) as LatencyRun[],
+    }));
 }
 
 /**
@@ -159,7 +164,7 @@ async function runLatency(): Promise<void> {
       .join(', ');
     console.log(`\nThe query's fixed share: median |Δ| of p95 over the runs that held, by share: ${shares}.`);
     const others = recordedCalibrations(recorded);
-    const names = others.map((o) => o.file.slice(RECORDED_LATENCY_DIR.length + 1)).join(', ');
+    const names = others.map((o) => o.name).join(', ');
     const points = repeatedPoints(
       mine,
       others.map((o) => o.runs.filter((r) => r.setup.endpoint === endpoint)),

@@ -4,7 +4,7 @@
  * saturation rate with every run. Pure: the runs come from latency-load.ts.
  */
 import { QUERY_FIXED_SHARE, type ReplicaLoad, serveReplica } from '../../operator/src/sim/latency-model.ts';
-import type { LatencyRun } from './latency-load.ts';
+import { type LatencyRun, MEASURED_SECONDS } from './latency-load.ts';
 
 /** The seed's p95 objective, in ms: the rate at which it breaks is the saturation point. */
 export const P95_OBJECTIVE_MS = 200;
@@ -368,7 +368,7 @@ export function formatRepeatability(points: readonly RepeatedPoint[]): string {
     '| --- | ---: | ---: | --- | ---: |',
     ...points.map(
       ({ run, p95Ms, spread }) =>
-        `| ${run.setup.endpoint}, pool ${run.setup.poolSize}, TTL ${run.setup.ttlSeconds} s | ${run.offeredRps} | ${Math.round(run.sentRps * (run.seconds ?? 8))} ` +
+        `| ${run.setup.endpoint}, pool ${run.setup.poolSize}, TTL ${run.setup.ttlSeconds} s | ${run.offeredRps} | ${Math.round(run.sentRps * (run.seconds ?? MEASURED_SECONDS))} ` +
         `| ${p95Ms.map((x) => x.toFixed(1)).join(' · ')} | ${pct(spread)} |`,
     ),
     '',

@@ -47,7 +47,7 @@ const DATA_TYPE: Readonly<Record<CalibratedEndpoint, string>> = {
 export interface LatencyRun {
   readonly setup: ApiSetup;
   readonly offeredRps: number;
-  /** seconds: how long the run was measured (absent in runs recorded before it was: 8 s). */
+  /** seconds: how long the run was measured (absent in runs recorded before it was: {@link MEASURED_SECONDS}). */
   readonly seconds?: number;
   /** sentRps: the arrivals the load generator sent (a Poisson count around the offered rate) a second. */
   readonly sentRps: number;
@@ -234,19 +234,22 @@ const only = (endpoint: CalibratedEndpoint) => ({
  */
 export const MIN_REQUESTS_FOR_P95 = 400;
 
+/** Seconds a measured run lasts at least (all of them, in runs recorded before `seconds` was). */
+export const MEASURED_SECONDS = 8;
+
 /** How long a run at `rate` lasts: `seconds`, or longer until `minRequests` were offered. */
 export function measuredSeconds(
   rate: number,
   options: Pick<MeasureOptions, 'seconds' | 'minRequests'>,
 ): number {
-  const seconds = options.seconds ?? 8;
+  const seconds = options.seconds ?? MEASURED_SECONDS;
   const minRequests = options.minRequests ?? 0;
   return rate > 0 ? Math.max(seconds, Math.ceil(minRequests / rate)) : seconds;
 }
 
 /** Options of measureSetup. */
 export interface MeasureOptions {
-  /** seconds of each measured run, at least. @default 8 */
+  /** seconds of each measured run, at least. @default MEASURED_SECONDS */
   readonly seconds?: number;
   /**
    * minRequests: a run lasts until about this many requests were offered, however long that
