@@ -3,12 +3,15 @@ import {
   bisectingRate,
   type FittedReplica,
   fitReplica,
+  formatLatencyCalibration,
   formatRepeatability,
+  givenDemands,
   measuredSaturation,
   modelFor,
   modelSaturation,
   queryShareFit,
   repeatedPoints,
+  saturationDemandRun,
   saturationHitRate,
 } from './latency-fit.ts';
 import type { ApiSetup, LatencyRun } from './latency-load.ts';
@@ -23,6 +26,7 @@ const truth: FittedReplica = {
   dbCpuMsPerQuery: 3,
   hitLatencyMs: 2,
   missLatencyMs: 6,
+  idleCpuMsPerSecond: 0,
 };
 
 /** The CPU PostgreSQL has in these runs: enough that it stays under 30 % busy. */
@@ -73,6 +77,7 @@ describe('fitting the replica model to runs', () => {
     const fitted = fitReplica(idle);
     expect(fitted.cpuMsPerHit).toBeCloseTo(truth.cpuMsPerHit, 6);
     expect(fitted.cpuMsPerMiss).toBeCloseTo(truth.cpuMsPerMiss, 6);
+    expect(fitted.idleCpuMsPerSecond).toBeCloseTo(25, 6);
   });
 
   it('needs two setups to separate hits from misses', () => {
@@ -243,6 +248,84 @@ describe('fitting the replica model to runs', () => {
     expect(modelSaturation(truth, 1, 0.3, DB_CORES)).toBeLessThan(modelSaturation(truth, 4, 0.3, DB_CORES));
     expect(modelSaturation(truth, 4, 0.3, DB_CORES)).toBeLessThan(modelSaturation(truth, 4, 0.9, DB_CORES));
     expect(modelSaturation(truth, 4, 0.3, 0.5)).toBeLessThan(modelSaturation(truth, 4, 0.3, DB_CORES));
+  });
+});
+
+describe("givenDemands: the model with a run's own measured CPU", () => {
+  const setup: ApiSetup = { endpoint: 'risk-analysis', poolSize: 5, ttlSeconds: 2 };
+  const fitted: FittedReplica = { ...truth, idleCpuMsPerSecond: 20 };
+  // A run that costs what the fit says: 0.5 · 0.5 + 0.5 · 3 = 1.75 ms a request, plus 20 ms a second idle at 40 rps.
+  const asFitted: LatencyRun = {
+    ...modelRun(setup, 40, 0.5),
+    cpuMsPerRequest: 1.75 + 20 / 40,
+  };
+
+  it.each<[string, Partial<LatencyRun>, Partial<FittedReplica>]>([
+    ['a run that cost what the fit says changes nothing', {}, {}],
+    [
+      'a machine twice as slow: twice the API CPU a request, and the DB CPU a miss it measured',
+      { cpuMsPerRequest: 2 * 1.75 + 20 / 40, dbCpuMsPerMiss: 6 },
+      { cpuMsPerHit: 1, cpuMsPerMiss: 6, dbCpuMsPerQuery: 6, queryMs: 1 + 6 },
+    ],
+    [
+      'every answer a hit: no miss measured the DB, so its CPU stays the fit’s',
+      { hitRate: 1, dbCpuMsPerMiss: 0 },
+      { cpuMsPerHit: 0.5 * (1.75 / 0.5), cpuMsPerMiss: 3 * (1.75 / 0.5) },
+    ],
+    ['a run lighter than the idle CPU alone keeps the fit’s API costs', { cpuMsPerRequest: 0.2 }, {}],
+  ])('%s', (_name, run, changed) => {
+    const given = givenDemands(fitted, { ...asFitted, ...run });
+    const expected = { ...fitted, ...changed };
+    for (const key of Object.keys(expected) as (keyof FittedReplica)[]) {
+      expect(given[key], key).toBeCloseTo(expected[key] as number, 9);
+    }
+  });
+
+  it('models a slower machine’s run as slower', () => {
+    const real = modelFor(
+      givenDemands(fitted, { ...asFitted, cpuMsPerRequest: 2 * 1.75 + 0.5, dbCpuMsPerMiss: 6 }),
+      asFitted,
+    );
+    expect(real.p95Ms).toBeGreaterThan(modelFor(fitted, asFitted).p95Ms);
+  });
+
+  it.each<[string, [number, number][], number | undefined]>([
+    // [offered rps, p95 ms] per run → the rate whose demands model the saturation
+    [
+      'the highest rate that held below the step',
+      [
+        [80, 50],
+        [160, 90],
+        [200, 900],
+        [240, 120],
+      ],
+      160,
+    ],
+    [
+      'none broke: the highest rate',
+      [
+        [240, 60],
+        [80, 50],
+      ],
+      240,
+    ],
+    ['the lowest rate broke: none', [[10, 500]], undefined],
+  ])('saturation demands: %s', (_name, points, expected) => {
+    const runs = points.map(([offered, p95]) => ({
+      ...modelRun(setup, offered, 0.4),
+      p95Ms: p95,
+      errorShare: 0,
+    }));
+    expect(saturationDemandRun(runs)?.offeredRps).toBe(expected);
+  });
+
+  it('prints both models for every run and counts each against the goal', () => {
+    const other: ApiSetup = { endpoint: 'risk-analysis', poolSize: 2, ttlSeconds: 2 };
+    const runs = [asFitted, { ...modelRun(other, 20, 0.2), cpuMsPerRequest: 3 * 1.75 }];
+    const table = formatLatencyCalibration(runs, fitted);
+    expect(table).toContain("model given the run's CPU (Δ)");
+    expect(table).toMatch(/Given each run's own CPU \(.*\): \d+ of 2\./);
+    expect(table).toContain('model given the CPU at the step (Δ)');
   });
 });
 
