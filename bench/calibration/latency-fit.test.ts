@@ -145,12 +145,12 @@ describe('fitting the replica model to runs', () => {
       0.47,
     ],
     [
-      'no step: the runs that held',
+      'none broke: the highest rate, where the break is compared',
       [
-        [10, 40, 0.2],
         [80, 50, 0.4],
+        [10, 40, 0.2],
       ],
-      0.3,
+      0.4,
     ],
     ['broken from the first rate: every run', [[10, 500, 0.5]], 0.5],
   ])('saturation hit rate: %s', (_name, points, expected) => {
