@@ -91,6 +91,7 @@ describe('formatReport', () => {
           statusCounts: { 200: 500 },
           latencyMs: latency,
           latencyFromSendMs: latency,
+          latencyFromSendByCacheMs: { hit: null, miss: null },
         },
         {
           endpoint: '/api/v1/risk-analysis',
@@ -101,6 +102,7 @@ describe('formatReport', () => {
           statusCounts: { 200: 498, 503: 2 },
           latencyMs: latency,
           latencyFromSendMs: latency,
+          latencyFromSendByCacheMs: { hit: null, miss: null },
         },
       ],
       api: {
@@ -246,5 +248,46 @@ describe('runLoadTest arrivals', () => {
     expect(result.errors).toBe(result.requests);
     expect(result.endpoints.map((e) => e.endpoint)).toEqual(['connection errors']);
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it.each([
+    ['an open loop', 100],
+    ['a closed loop', 0],
+  ])("splits the latencies of hits and misses by the API's x-cache header, in %s", async (_, rate) => {
+    // Every other answer a hit after 5 ms, the rest misses after 40 ms; /health answers unmarked.
+    let count = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      if (request.url === '/health') return void response.end('{}');
+      const hit = count++ % 2 === 0;
+      setTimeout(
+        () => {
+          response.setHeader('x-cache', hit ? 'HIT' : 'MISS');
+          response.end('{}');
+        },
+        hit ? 5 : 40,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const result = await runLoadTest({
+        url: `http://127.0.0.1:${port}`,
+        phases: [{ durationSeconds: 2, rate }],
+        connections: 4,
+        mix: { data: 3, health: 1 },
+      });
+      const byRoute = Object.fromEntries(result.endpoints.map((e) => [e.endpoint, e]));
+      const data = byRoute['/api/v1/data/:id']?.latencyFromSendByCacheMs;
+      const { hit, miss } = data ?? { hit: null, miss: null };
+      expect(hit?.answers).toBeGreaterThan(10);
+      expect(hit && miss && Math.abs(hit.answers - miss.answers)).toBeLessThanOrEqual(1);
+      expect(hit?.p95).toBeGreaterThanOrEqual(5);
+      expect(hit?.p95).toBeLessThan(30);
+      expect(miss?.p95).toBeGreaterThanOrEqual(40);
+      expect(byRoute['/health']?.latencyFromSendByCacheMs).toEqual({ hit: null, miss: null });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -134,7 +134,19 @@ export interface EndpointResult {
    * connections still counts). Equal to `latencyMs` in a closed loop.
    */
   readonly latencyFromSendMs: EndpointResult['latencyMs'];
+  /**
+   * latencyFromSendByCacheMs: `latencyFromSendMs` of the answers the API marked `x-cache: HIT`
+   * and of those it marked `MISS`, each null when none was (answers without the header count in
+   * neither), with how many answers each counts.
+   */
+  readonly latencyFromSendByCacheMs: {
+    readonly hit: CacheLatency | null;
+    readonly miss: CacheLatency | null;
+  };
 }
+
+/** The latencies of one kind of answer (hits or misses) and their number. */
+export type CacheLatency = EndpointResult['latencyMs'] & { readonly answers: number };
 
 /** The API's own view, from its /metrics before and after the run. */
 export interface ApiMetricsResult {
@@ -190,6 +202,10 @@ function latencySummary(values: number[]): EndpointResult['latencyMs'] {
     p95: r(percentile(sorted, 95)),
     p99: r(percentile(sorted, 99)),
   };
+}
+
+function cacheLatency(values: number[]): CacheLatency | null {
+  return values.length > 0 ? { ...latencySummary(values), answers: values.length } : null;
 }
 
 async function scrape(url: string): Promise<ReturnType<typeof parsePrometheusText> | undefined> {
@@ -259,6 +275,19 @@ interface Tally {
   errors: number;
   latencies: number[];
   fromSend: number[];
+  /** fromSend of the answers marked `x-cache: HIT` and `MISS`. */
+  fromSendHit: number[];
+  fromSendMiss: number[];
+}
+
+/** Whether an answer came from the cache, as the API's `x-cache` header says. */
+type CacheMark = 'hit' | 'miss' | undefined;
+
+function cacheMark(header: unknown): CacheMark {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (typeof value !== 'string') return undefined;
+  const upper = value.toUpperCase();
+  return upper === 'HIT' ? 'hit' : upper === 'MISS' ? 'miss' : undefined;
 }
 
 /** One request of the mix, as requestChooser draws it. */
@@ -268,8 +297,17 @@ type Choice = ReturnType<ReturnType<typeof requestChooser>>;
 interface PhaseSink {
   /** next draws the next request of the mix. */
   next(): Choice;
-  /** answered: a response with its status, its latency from its due time and from its send (ms). */
-  answered(endpoint: EndpointName, status: number, latencyMs: number, fromSendMs: number): void;
+  /**
+   * answered: a response with its status, its latency from its due time and from its send (ms),
+   * and whether the API answered it from the cache.
+   */
+  answered(
+    endpoint: EndpointName,
+    status: number,
+    latencyMs: number,
+    fromSendMs: number,
+    cache: CacheMark,
+  ): void;
   /** failed: no response (refused, reset, timed out). */
   failed(): void;
   /** sent: an open loop's request went out `lagMs` after it was due. */
@@ -312,10 +350,10 @@ function closedLoopPhase(run: PhaseRun, sink: PhaseSink): Promise<void> {
                 body: choice.body ?? '',
               } as typeof request;
             },
-            onResponse: (status, _body, context) => {
+            onResponse: (status, _body, context, headers) => {
               const c = context as { endpoint: EndpointName; sentAt: number };
               const latency = performance.now() - c.sentAt;
-              sink.answered(c.endpoint, status, latency, latency);
+              sink.answered(c.endpoint, status, latency, latency, cacheMark(headers?.['x-cache']));
             },
           },
         ],
@@ -370,6 +408,7 @@ async function openLoopPhase(run: PhaseRun, sink: PhaseSink): Promise<void> {
             response.statusCode,
             answeredAt - Math.min(dueAt, sentAt),
             answeredAt - sentAt,
+            cacheMark(response.headers['x-cache']),
           );
         },
         () => sink.failed(),
@@ -409,7 +448,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const tally = (endpoint: string) => {
     let t = tallies.get(endpoint);
     if (!t) {
-      t = { statusCounts: {}, errors: 0, latencies: [], fromSend: [] };
+      t = { statusCounts: {}, errors: 0, latencies: [], fromSend: [], fromSendHit: [], fromSendMiss: [] };
       tallies.set(endpoint, t);
     }
     return t;
@@ -433,10 +472,12 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     let phaseDone = 0;
     const sink: PhaseSink = {
       next,
-      answered: (endpoint, status, latencyMs, fromSendMs) => {
+      answered: (endpoint, status, latencyMs, fromSendMs, cache) => {
         const t = tally(endpoint);
         t.latencies.push(latencyMs);
         t.fromSend.push(fromSendMs);
+        if (cache === 'hit') t.fromSendHit.push(fromSendMs);
+        else if (cache === 'miss') t.fromSendMiss.push(fromSendMs);
         const key = String(status);
         t.statusCounts[key] = (t.statusCounts[key] ?? 0) + 1;
         if (status >= 400) {
@@ -494,6 +535,10 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       statusCounts: t.statusCounts,
       latencyMs: latencySummary(t.latencies),
       latencyFromSendMs: latencySummary(t.fromSend),
+      latencyFromSendByCacheMs: {
+        hit: cacheLatency(t.fromSendHit),
+        miss: cacheLatency(t.fromSendMiss),
+      },
     });
   }
   const total = done + (tallies.get('connection')?.errors ?? 0);
