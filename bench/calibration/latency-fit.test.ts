@@ -8,6 +8,7 @@ import {
   givenDemands,
   measuredSaturation,
   modelFor,
+  modelPathP95,
   modelSaturation,
   queryShareFit,
   repeatedPoints,
@@ -78,6 +79,41 @@ describe('fitting the replica model to runs', () => {
     expect(fitted.cpuMsPerHit).toBeCloseTo(truth.cpuMsPerHit, 6);
     expect(fitted.cpuMsPerMiss).toBeCloseTo(truth.cpuMsPerMiss, 6);
     expect(fitted.idleCpuMsPerSecond).toBeCloseTo(25, 6);
+  });
+
+  /** A model-made run with the p95 of its hits and of its misses, `answers` of each. */
+  const withPaths = (run: LatencyRun, answers: number): LatencyRun => ({
+    ...run,
+    byCache: {
+      hit: { answers, p95Ms: modelPathP95(truth, run, 'hit') ?? 0 },
+      miss: { answers, p95Ms: modelPathP95(truth, run, 'miss') ?? 0 },
+    },
+  });
+
+  it("fits each path's fixed latency to the p95 of that path's answers where runs measured them", () => {
+    // The p95 of all answers 40 % off (as if the mix's tail were not the model's): the joint fit
+    // would follow it, the paths' own p95s give the truth back.
+    const skewed = runs.map((r) => ({ ...withPaths(r, 100), p95Ms: 1.4 * r.p95Ms }));
+    const fitted = fitReplica(skewed, truth.queryFixedShare);
+    expect(fitted.hitLatencyMs).toBeCloseTo(truth.hitLatencyMs, 2);
+    expect(fitted.missLatencyMs).toBeCloseTo(truth.missLatencyMs, 2);
+    const joint = fitReplica(
+      skewed.map(({ byCache: _, ...r }) => r),
+      truth.queryFixedShare,
+    );
+    expect(
+      Math.abs(joint.hitLatencyMs - truth.hitLatencyMs) + Math.abs(joint.missLatencyMs - truth.missLatencyMs),
+    ).toBeGreaterThan(1);
+  });
+
+  it(`fits both at once on the p95 of all answers where fewer than three runs measured a path over enough answers`, () => {
+    const few = runs.map((r, i) => withPaths(r, i < 2 ? 100 : 19));
+    const fitted = fitReplica(few, truth.queryFixedShare);
+    expect(fitted.hitLatencyMs).toBeCloseTo(truth.hitLatencyMs, 2);
+    expect(fitted.missLatencyMs).toBeCloseTo(truth.missLatencyMs, 2);
+    const table = formatLatencyCalibration(few, fitted);
+    expect(table).toContain('| not measured | not measured |');
+    expect(table).toContain('The p95 of the hits alone within 15 %: 2 of 2, of the misses: 2 of 2');
   });
 
   it('needs two setups to separate hits from misses', () => {

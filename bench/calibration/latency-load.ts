@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { runLoadTest } from '../../risk-api/src/load-test.ts';
+import { type CacheLatency, type LoadTestResult, runLoadTest } from '../../risk-api/src/load-test.ts';
 import { seedDemoData } from '../../risk-api/src/main.ts';
 import { METRIC } from '../../risk-api/src/metrics.ts';
 import { parsePrometheusText, sumSamples } from '../../risk-api/src/prometheus-text.ts';
@@ -63,6 +63,12 @@ export interface LatencyRun {
   readonly p95Ms: number;
   /** p95FromDueMs: the p95 from each arrival's due time, the generator's lag included. */
   readonly p95FromDueMs?: number;
+  /**
+   * byCache: the p95 from each request's send of the answers the API marked `x-cache: HIT` and of
+   * those marked `MISS`, with their number (absent in runs recorded before it was measured, and a
+   * side absent when no answer was of that kind).
+   */
+  readonly byCache?: { readonly hit?: CacheP95; readonly miss?: CacheP95 };
   readonly errorShare: number;
   /** meanPoolWaitMs: mean wait for a connection over all checkouts. */
   readonly meanPoolWaitMs: number;
@@ -79,6 +85,12 @@ export interface LatencyRun {
    * includes (absent in runs recorded before it was measured).
    */
   readonly sendLagP99Ms?: number;
+}
+
+/** The p95 of one kind of answer, and how many answers it is taken over. */
+export interface CacheP95 {
+  readonly answers: number;
+  readonly p95Ms: number;
 }
 
 /** The stack the runs share: PostgreSQL (seeded) and Redis; one API process per setup. */
@@ -159,6 +171,24 @@ async function startApi(stack: LatencyStack, setup: ApiSetup): Promise<Api> {
 }
 
 /** utime + stime of a process, in seconds; 0 once it is gone. */
+/** The p95 of the hits and of the misses over the run's endpoints (one, in a calibration run). */
+export function byCache(result: Pick<LoadTestResult, 'endpoints'>): NonNullable<LatencyRun['byCache']> {
+  const kinds: { hit: CacheLatency[]; miss: CacheLatency[] } = { hit: [], miss: [] };
+  for (const e of result.endpoints) {
+    const { hit, miss } = e.latencyFromSendByCacheMs;
+    if (hit) kinds.hit.push(hit);
+    if (miss) kinds.miss.push(miss);
+  }
+  const one = (latencies: CacheLatency[]): CacheP95 | undefined => {
+    if (latencies.length !== 1) return undefined;
+    const [only] = latencies as [CacheLatency];
+    return { answers: only.answers, p95Ms: only.p95 };
+  };
+  const hit = one(kinds.hit);
+  const miss = one(kinds.miss);
+  return { ...(hit ? { hit } : {}), ...(miss ? { miss } : {}) };
+}
+
 function cpuSeconds(pid: number | string): number {
   const fields = statFields(pid);
   return fields ? cpuOf(fields) : 0;
@@ -323,6 +353,7 @@ export async function measureSetup(
         p50Ms: result.latencyFromSendMs.p50,
         p95Ms: result.latencyFromSendMs.p95,
         p95FromDueMs: result.latencyMs.p95,
+        byCache: byCache(result),
         errorShare: result.requests > 0 ? result.errors / result.requests : 0,
         meanPoolWaitMs: waits > 0 ? (1000 * delta(`${METRIC.poolWait}_sum`)) / waits : 0,
         cpuMsPerRequest: result.requests > 0 ? (1000 * cpu) / result.requests : 0,

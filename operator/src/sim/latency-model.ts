@@ -265,6 +265,23 @@ export interface ReplicaOutcome {
   readonly busyConnections: number;
   /** meanPoolWaitMs: mean wait for a connection. */
   readonly meanPoolWaitMs: number;
+  /**
+   * pathTails: P(latency > t ms) of a hit and of a miss that is served, each alone (for the p95
+   * of one kind of answer: {@link tailQuantileMs}); absent when nothing arrived.
+   */
+  readonly pathTails?: { readonly hit: (t: number) => number; readonly miss: (t: number) => number };
+}
+
+/** The latency exceeded by `share` of requests under `tail` (bisection up to the request timeout). */
+export function tailQuantileMs(tail: (t: number) => number, share = 0.05): number {
+  let lo = 0;
+  let hi = REQUEST_TIMEOUT_MS;
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (tail(mid) > share) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /** Serves one replica's load for a tick; see the file comment for the model. */
@@ -342,23 +359,13 @@ export function serveReplica(load: ReplicaLoad): ReplicaOutcome {
   const missTail = tailOfSum(load.missLatencyMs + queryFloorMs, [appWait, poolWait, query]);
   const tail = (t: number) =>
     (hitShare * hitTail(t) + missSuccessShare * missTail(t) + timeoutShare) / counted;
-  let p95Ms: number;
-  if (counted <= 0 || timeoutShare / counted >= 0.05) p95Ms = REQUEST_TIMEOUT_MS;
-  else {
-    let lo = 0;
-    let hi = REQUEST_TIMEOUT_MS;
-    for (let i = 0; i < 40; i++) {
-      const mid = (lo + hi) / 2;
-      if (tail(mid) > 0.05) lo = mid;
-      else hi = mid;
-    }
-    p95Ms = hi;
-  }
+  const p95Ms = counted <= 0 || timeoutShare / counted >= 0.05 ? REQUEST_TIMEOUT_MS : tailQuantileMs(tail);
   return {
     cpuUtilization,
     failedShare: Math.min(1, timeoutShare + fastFailShare),
     p95Ms,
     busyConnections,
     meanPoolWaitMs,
+    pathTails: { hit: hitTail, miss: missTail },
   };
 }
