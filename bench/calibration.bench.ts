@@ -20,6 +20,7 @@ import {
 } from './calibration/cache-load.ts';
 import {
   fitReplica,
+  formatAllAnswersFit,
   formatLatencyCalibration,
   formatRepeatability,
   queryShareFit,
@@ -159,6 +160,8 @@ async function runLatency(): Promise<void> {
   for (const endpoint of endpoints) {
     const mine = runs.filter((r) => r.setup.endpoint === endpoint);
     console.log(`\n### ${endpoint}\n\n${formatLatencyCalibration(mine, fitReplica(mine))}`);
+    const allAnswers = formatAllAnswersFit(mine);
+    if (allAnswers) console.log(`\n${allAnswers}`);
     const shares = queryShareFit(mine)
       .map((f) => `${f.share}: ${f.medianPercent.toFixed(1)} %`)
       .join(', ');

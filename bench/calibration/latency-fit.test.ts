@@ -3,6 +3,7 @@ import {
   bisectingRate,
   type FittedReplica,
   fitReplica,
+  formatAllAnswersFit,
   formatLatencyCalibration,
   formatRepeatability,
   givenDemands,
@@ -104,6 +105,17 @@ describe('fitting the replica model to runs', () => {
     expect(
       Math.abs(joint.hitLatencyMs - truth.hitLatencyMs) + Math.abs(joint.missLatencyMs - truth.missLatencyMs),
     ).toBeGreaterThan(1);
+  });
+
+  it('prints the fit to all answers beside, where runs measured each path, and nothing where none did', () => {
+    const skewed = runs.map((r) => ({ ...withPaths(r, 100), p95Ms: 1.4 * r.p95Ms }));
+    const joint = fitReplica(skewed, undefined, 'all answers');
+    const line = formatAllAnswersFit(skewed);
+    expect(line).toContain(
+      `${joint.hitLatencyMs.toFixed(1)} ms a hit, ${joint.missLatencyMs.toFixed(1)} ms a miss`,
+    );
+    expect(line).toMatch(/p95 within 15 % on \d of 4/);
+    expect(formatAllAnswersFit(runs)).toBeUndefined();
   });
 
   it(`fits both at once on the p95 of all answers where fewer than three runs measured a path over enough answers`, () => {

@@ -103,10 +103,15 @@ function missWeighted(runs: readonly LatencyRun[], value: (run: LatencyRun) => n
  *   the model calls saturated cannot outweigh the rest). Grids, then finer grids around the best.
  *   This puts the measured spread of each path (loopback, the event loop, the pool's checkout)
  *   into the model's fixed part; the p95 of all answers alone does not tell the two apart (runs
- *   11 and 12 put 18.7–19.4 ms on a hit and 0.1–2.2 ms on a miss).
+ *   11 and 12 put 18.7–19.4 ms on a hit and 0.1–2.2 ms on a miss). `fixedLatencies: 'all answers'`
+ *   fits both at once whatever the runs measured, for comparison.
  * One event loop: one worker on one core.
  */
-export function fitReplica(runs: readonly LatencyRun[], queryFixedShare = QUERY_FIXED_SHARE): FittedReplica {
+export function fitReplica(
+  runs: readonly LatencyRun[],
+  queryFixedShare = QUERY_FIXED_SHARE,
+  fixedLatencies: 'per path' | 'all answers' = 'per path',
+): FittedReplica {
   if (new Set(runs.map(setupKey)).size < 2) throw new Error('fitReplica needs runs of at least two setups');
   const heldRuns = runs.filter((r) => !saturated(r));
   const used = heldRuns.length >= 3 ? heldRuns : lightestRuns(runs);
@@ -126,7 +131,7 @@ export function fitReplica(runs: readonly LatencyRun[], queryFixedShare = QUERY_
   };
   const hitRuns = pathMeasured(used, 'hit');
   const missRuns = pathMeasured(used, 'miss');
-  if (hitRuns.length >= 3 && missRuns.length >= 3) {
+  if (fixedLatencies === 'per path' && hitRuns.length >= 3 && missRuns.length >= 3) {
     // Each path's fixed latency from its own answers: a hit's tail does not depend on a miss's.
     const topOf = (path: CachePath, rs: readonly LatencyRun[]) =>
       Math.max(...rs.map((r) => r.byCache?.[path]?.p95Ms ?? 0));
@@ -399,6 +404,40 @@ function versus(run: LatencyRun, modelMs: number): string {
   return `${modelMs.toFixed(1)} (${modelMs >= run.p95Ms ? '+' : ''}${(100 * (modelMs / run.p95Ms - 1)).toFixed(1)} %)`;
 }
 
+/**
+ * The runs that held, and how many of them the model's p95 is within {@link P95_GOAL_SHARE} of:
+ * with the fit's demands, and with each run's own ({@link givenDemands}).
+ */
+export function p95WithinGoal(
+  runs: readonly LatencyRun[],
+  params: FittedReplica,
+): { held: LatencyRun[]; within: number; withinGiven: number } {
+  const held = runs.filter((r) => !saturated(r));
+  const withinGoal = (model: (r: LatencyRun) => number) =>
+    held.filter((r) => Math.abs(model(r) / r.p95Ms - 1) <= P95_GOAL_SHARE).length;
+  return {
+    held,
+    within: withinGoal((r) => modelFor(params, r).p95Ms),
+    withinGiven: withinGoal((r) => modelFor(givenDemands(params, r), r).p95Ms),
+  };
+}
+
+/**
+ * One line: the fit with both fixed latencies fitted to the p95 of all answers (as before runs
+ * measured each path), its fixed latencies and its count against the goal, to compare with the
+ * per-path fit above it; undefined where the runs measured no path (the two fits are the same).
+ */
+export function formatAllAnswersFit(runs: readonly LatencyRun[]): string | undefined {
+  if (pathMeasured(runs, 'hit').length < 3 || pathMeasured(runs, 'miss').length < 3) return undefined;
+  const params = fitReplica(runs, QUERY_FIXED_SHARE, 'all answers');
+  const { held, within, withinGiven } = p95WithinGoal(runs, params);
+  return (
+    `Fitted instead to the p95 of all answers, both fixed latencies at once: ${params.hitLatencyMs.toFixed(1)} ms a hit, ` +
+    `${params.missLatencyMs.toFixed(1)} ms a miss; p95 within ${100 * P95_GOAL_SHARE} % on ${within} of ${held.length} ` +
+    `(${withinGiven} given each run's own CPU).`
+  );
+}
+
 /** `real · model (±x.x %)` of one path's p95, or `not measured` (fewer than {@link MIN_ANSWERS_FOR_PATH_P95} answers). */
 function pathVersus(params: FittedReplica, run: LatencyRun, path: CachePath): string {
   const real = run.byCache?.[path];
@@ -441,11 +480,7 @@ export function formatLatencyCalibration(runs: readonly LatencyRun[], params: Fi
         `| ${f(run.meanPoolWaitMs)} · ${f(m.meanPoolWaitMs)} | ${run.sendLagP99Ms === undefined ? 'not measured' : f(run.sendLagP99Ms)} |`,
     );
   }
-  const held = runs.filter((r) => !saturated(r));
-  const withinGoal = (model: (r: LatencyRun) => number) =>
-    held.filter((r) => Math.abs(model(r) / r.p95Ms - 1) <= P95_GOAL_SHARE).length;
-  const within = withinGoal((r) => modelFor(params, r).p95Ms);
-  const withinGiven = withinGoal((r) => modelFor(givenDemands(params, r), r).p95Ms);
+  const { held, within, withinGiven } = p95WithinGoal(runs, params);
   const absolute = held.map((r) => Math.abs(modelFor(params, r).p95Ms - r.p95Ms)).sort((a, b) => a - b);
   const pathWithin = (path: CachePath) => {
     const measured = pathMeasured(held, path);

@@ -281,7 +281,8 @@ describe('runLoadTest arrivals', () => {
       const data = byRoute['/api/v1/data/:id']?.latencyFromSendByCacheMs;
       const { hit, miss } = data ?? { hit: null, miss: null };
       expect(hit?.answers).toBeGreaterThan(10);
-      expect(hit && miss && Math.abs(hit.answers - miss.answers)).toBeLessThanOrEqual(1);
+      // Alternating answers, less those still in flight on the 4 connections when the phase ended.
+      expect(hit && miss && Math.abs(hit.answers - miss.answers)).toBeLessThanOrEqual(4);
       expect(hit?.p95).toBeGreaterThanOrEqual(5);
       expect(hit?.p95).toBeLessThan(30);
       expect(miss?.p95).toBeGreaterThanOrEqual(40);
