@@ -113,8 +113,7 @@ export function fitReplica(
   fixedLatencies: 'per path' | 'all answers' = 'per path',
 ): FittedReplica {
   if (new Set(runs.map(setupKey)).size < 2) throw new Error('fitReplica needs runs of at least two setups');
-  const heldRuns = runs.filter((r) => !saturated(r));
-  const used = heldRuns.length >= 3 ? heldRuns : lightestRuns(runs);
+  const used = fittedRuns(runs);
   const { cpuMsPerHit, cpuMsPerMiss, idleCpuMsPerSecond } = cpuCosts(used);
   const dbCpuMsPerQuery = missWeighted(used, (r) => r.dbCpuMsPerMiss);
   const unloaded = used.filter((r) => dbUtilization(r, dbCpuMsPerQuery) < UNLOADED_DB_UTILIZATION);
@@ -129,12 +128,12 @@ export function fitReplica(
     dbCpuMsPerQuery,
     idleCpuMsPerSecond,
   };
-  const hitRuns = pathMeasured(used, 'hit');
-  const missRuns = pathMeasured(used, 'miss');
-  if (fixedLatencies === 'per path' && hitRuns.length >= 3 && missRuns.length >= 3) {
+  if (fixedLatencies === 'per path' && fitsPathsApart(runs)) {
     // Each path's fixed latency from its own answers: a hit's tail does not depend on a miss's.
+    const hitRuns = pathMeasured(used, 'hit');
+    const missRuns = pathMeasured(used, 'miss');
     const topOf = (path: CachePath, rs: readonly LatencyRun[]) =>
-      Math.max(...rs.map((r) => r.byCache?.[path]?.p95Ms ?? 0));
+      Math.max(...rs.map((r) => measuredPathP95(r, path) ?? 0));
     const hitLatencyMs = leastOnGrid(topOf('hit', hitRuns), (hit) =>
       medianAbsLogPathError({ ...base, hitLatencyMs: hit, missLatencyMs: 0 }, hitRuns, 'hit'),
     );
@@ -165,6 +164,27 @@ export function fitReplica(
   return { ...base, hitLatencyMs: best.hit, missLatencyMs: best.miss };
 }
 
+/** The runs a fit uses: those that held, or the lightest run of each setup when fewer than three did. */
+function fittedRuns(runs: readonly LatencyRun[]): LatencyRun[] {
+  const held = runs.filter((r) => !saturated(r));
+  return held.length >= 3 ? held : lightestRuns(runs);
+}
+
+/**
+ * Whether {@link fitReplica} fits each path's fixed latency to its own answers: at least three of
+ * the runs it uses measured the p95 of their hits, and three of their misses.
+ */
+export function fitsPathsApart(runs: readonly LatencyRun[]): boolean {
+  const used = fittedRuns(runs);
+  return pathMeasured(used, 'hit').length >= 3 && pathMeasured(used, 'miss').length >= 3;
+}
+
+/** The real p95 of a run's hits alone (or misses), where taken over {@link MIN_ANSWERS_FOR_PATH_P95} answers or more. */
+function measuredPathP95(run: LatencyRun, path: CachePath): number | undefined {
+  const real = run.byCache?.[path];
+  return real && real.answers >= MIN_ANSWERS_FOR_PATH_P95 ? real.p95Ms : undefined;
+}
+
 /** The median over runs of |log(model p95 / real p95)|. */
 function medianAbsLogError(params: FittedReplica, runs: readonly LatencyRun[]): number {
   return median(runs.map((r) => Math.abs(Math.log(modelFor(params, r).p95Ms / r.p95Ms))));
@@ -174,7 +194,7 @@ function medianAbsLogError(params: FittedReplica, runs: readonly LatencyRun[]): 
 function medianAbsLogPathError(params: FittedReplica, runs: readonly LatencyRun[], path: CachePath): number {
   return median(
     runs.map((r) =>
-      Math.abs(Math.log((modelPathP95(params, r, path) ?? 0) / (r.byCache?.[path]?.p95Ms ?? 1))),
+      Math.abs(Math.log((modelPathP95(params, r, path) ?? 0) / (measuredPathP95(r, path) ?? 1))),
     ),
   );
 }
@@ -195,7 +215,7 @@ export function modelPathP95(params: FittedReplica, run: RunConditions, path: Ca
 
 /** The runs whose p95 of one path was measured over enough answers ({@link MIN_ANSWERS_FOR_PATH_P95}). */
 export function pathMeasured(runs: readonly LatencyRun[], path: CachePath): LatencyRun[] {
-  return runs.filter((r) => (r.byCache?.[path]?.answers ?? 0) >= MIN_ANSWERS_FOR_PATH_P95);
+  return runs.filter((r) => measuredPathP95(r, path) !== undefined);
 }
 
 /** The value in [0, top] with the least `error`: a grid of 41, then twice a grid ten times finer around the best. */
@@ -428,7 +448,7 @@ export function p95WithinGoal(
  * per-path fit above it; undefined where the runs measured no path (the two fits are the same).
  */
 export function formatAllAnswersFit(runs: readonly LatencyRun[]): string | undefined {
-  if (pathMeasured(runs, 'hit').length < 3 || pathMeasured(runs, 'miss').length < 3) return undefined;
+  if (!fitsPathsApart(runs)) return undefined;
   const params = fitReplica(runs, QUERY_FIXED_SHARE, 'all answers');
   const { held, within, withinGiven } = p95WithinGoal(runs, params);
   return (
@@ -440,11 +460,11 @@ export function formatAllAnswersFit(runs: readonly LatencyRun[]): string | undef
 
 /** `real · model (±x.x %)` of one path's p95, or `not measured` (fewer than {@link MIN_ANSWERS_FOR_PATH_P95} answers). */
 function pathVersus(params: FittedReplica, run: LatencyRun, path: CachePath): string {
-  const real = run.byCache?.[path];
-  if (!real || real.answers < MIN_ANSWERS_FOR_PATH_P95) return 'not measured';
+  const real = measuredPathP95(run, path);
+  if (real === undefined) return 'not measured';
   const model = modelPathP95(params, run, path) ?? 0;
-  const delta = 100 * (model / real.p95Ms - 1);
-  return `${real.p95Ms.toFixed(1)} · ${model.toFixed(1)} (${delta >= 0 ? '+' : ''}${delta.toFixed(1)} %)`;
+  const delta = 100 * (model / real - 1);
+  return `${real.toFixed(1)} · ${model.toFixed(1)} (${delta >= 0 ? '+' : ''}${delta.toFixed(1)} %)`;
 }
 
 /** `model (±x.x %)` of a modelled saturation rate against the measured one (or its word). */
@@ -486,7 +506,7 @@ export function formatLatencyCalibration(runs: readonly LatencyRun[], params: Fi
     const measured = pathMeasured(held, path);
     const close = measured.filter(
       (r) =>
-        Math.abs((modelPathP95(params, r, path) ?? 0) / (r.byCache?.[path]?.p95Ms ?? 1) - 1) <=
+        Math.abs((modelPathP95(params, r, path) ?? 0) / (measuredPathP95(r, path) ?? 1) - 1) <=
         P95_GOAL_SHARE,
     );
     return `${close.length} of ${measured.length}`;

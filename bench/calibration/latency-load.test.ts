@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_REQUESTS_FOR_P95, measuredSeconds } from './latency-load.ts';
+import type { EndpointResult } from '../../risk-api/src/load-test.ts';
+import { byCache, MIN_REQUESTS_FOR_P95, measuredSeconds } from './latency-load.ts';
 
 describe('measuredSeconds: how long one calibration run lasts', () => {
   it.each([
@@ -18,5 +19,36 @@ describe('measuredSeconds: how long one calibration run lasts', () => {
 
   it('lasts 8 s without options, as the runs recorded before the minimum did', () => {
     expect(measuredSeconds(5, {})).toBe(8);
+  });
+});
+
+describe("byCache: a run's p95 of hits and of misses", () => {
+  const latency = { mean: 1, p50: 1, p95: 2, p99: 3 };
+  const endpoint = (hit: number | null, miss: number | null): EndpointResult => ({
+    endpoint: '/api/v1/data/:id',
+    requests: 10,
+    rps: 1,
+    errors: 0,
+    errorPercent: 0,
+    statusCounts: { 200: 10 },
+    latencyMs: latency,
+    latencyFromSendMs: latency,
+    latencyFromSendByCacheMs: {
+      hit: hit === null ? null : { ...latency, p95: hit, answers: 30 },
+      miss: miss === null ? null : { ...latency, p95: miss, answers: 7 },
+    },
+  });
+
+  it.each<[string, EndpointResult[], ReturnType<typeof byCache>]>([
+    ['both kinds', [endpoint(3, 30)], { hit: { answers: 30, p95Ms: 3 }, miss: { answers: 7, p95Ms: 30 } }],
+    [
+      'hits only, beside an endpoint nothing marked',
+      [endpoint(3, null), endpoint(null, null)],
+      { hit: { answers: 30, p95Ms: 3 } },
+    ],
+    ['nothing marked', [endpoint(null, null)], {}],
+    ['two marked endpoints, which cannot be told apart', [endpoint(3, 30), endpoint(4, 40)], {}],
+  ])('%s', (_, endpoints, expected) => {
+    expect(byCache({ endpoints })).toEqual(expected);
   });
 });

@@ -170,25 +170,21 @@ async function startApi(stack: LatencyStack, setup: ApiSetup): Promise<Api> {
   return { url, process: child };
 }
 
-/** utime + stime of a process, in seconds; 0 once it is gone. */
-/** The p95 of the hits and of the misses over the run's endpoints (one, in a calibration run). */
+/**
+ * The p95 of the hits and of the misses of the one endpoint whose answers the API marked with
+ * `x-cache` (a calibration run sends one); empty when none or several did.
+ */
 export function byCache(result: Pick<LoadTestResult, 'endpoints'>): NonNullable<LatencyRun['byCache']> {
-  const kinds: { hit: CacheLatency[]; miss: CacheLatency[] } = { hit: [], miss: [] };
-  for (const e of result.endpoints) {
-    const { hit, miss } = e.latencyFromSendByCacheMs;
-    if (hit) kinds.hit.push(hit);
-    if (miss) kinds.miss.push(miss);
-  }
-  const one = (latencies: CacheLatency[]): CacheP95 | undefined => {
-    if (latencies.length !== 1) return undefined;
-    const [only] = latencies as [CacheLatency];
-    return { answers: only.answers, p95Ms: only.p95 };
-  };
-  const hit = one(kinds.hit);
-  const miss = one(kinds.miss);
-  return { ...(hit ? { hit } : {}), ...(miss ? { miss } : {}) };
+  const marked = result.endpoints.filter(
+    (e) => e.latencyFromSendByCacheMs.hit || e.latencyFromSendByCacheMs.miss,
+  );
+  if (marked.length !== 1) return {};
+  const { hit, miss } = (marked[0] as (typeof marked)[number]).latencyFromSendByCacheMs;
+  const p95 = (latency: CacheLatency) => ({ answers: latency.answers, p95Ms: latency.p95 });
+  return { ...(hit ? { hit: p95(hit) } : {}), ...(miss ? { miss: p95(miss) } : {}) };
 }
 
+/** utime + stime of a process, in seconds; 0 once it is gone. */
 function cpuSeconds(pid: number | string): number {
   const fields = statFields(pid);
   return fields ? cpuOf(fields) : 0;
