@@ -5,14 +5,9 @@
  * several runs).
  */
 import { startControlPlane } from '../test/cluster/control-plane.ts';
+import { median } from './median.ts';
 
 const runs = 5;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
 interface Timings {
   start: number[];

@@ -9,6 +9,7 @@ import {
   serveReplica,
   tailQuantileMs,
 } from '../../operator/src/sim/latency-model.ts';
+import { median } from '../median.ts';
 import { type LatencyRun, MEASURED_SECONDS } from './latency-load.ts';
 
 /** The seed's p95 objective, in ms: the rate at which it breaks is the saturation point. */
@@ -197,14 +198,6 @@ function medianAbsLogPathError(params: FittedReplica, runs: readonly LatencyRun[
       Math.abs(Math.log((modelPathP95(params, r, path) ?? 0) / (measuredPathP95(r, path) ?? 1))),
     ),
   );
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** The model's p95 of a run's hits alone, or of its misses; undefined when nothing arrived. */

@@ -14,6 +14,7 @@ import {
   simulate,
 } from '../../operator/src/sim/simulate.ts';
 import type { KnobValues } from '../../operator/src/tuning/types.ts';
+import { median } from '../median.ts';
 import { findBestStatic } from './best-static.ts';
 import { judgeGoal } from './goal.ts';
 
@@ -44,14 +45,6 @@ export interface PolicySummary {
   readonly runs: readonly RunResult[];
   /** knobs: the fixed configuration, for static policies. */
   readonly knobs?: KnobValues;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** The seeds a scenario runs with: one when it has no noise, three otherwise (medians reported). */
