@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'parallel',
-          include: ['{operator,risk-api,charts-ts,cli,demo,test,bench}/**/*.test.ts'],
+          include: ['{operator,risk-api,charts-ts,cli,demo,test,bench,scripts}/**/*.test.ts'],
           exclude: ['**/node_modules/**', ...ALONE],
           sequence: { groupOrder: 0 },
         },
