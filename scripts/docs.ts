@@ -63,10 +63,12 @@ async function check(root: string): Promise<number> {
     console.error('docs: links or #anchors above do not resolve');
     failed = true;
   }
-  console.log(
-    failed ? 'docs: check failed' : 'docs: references current, links resolve, README within its limit',
-  );
-  return failed ? 1 : 0;
+  if (failed) {
+    console.error('docs: check failed');
+    return 1;
+  }
+  console.log('docs: references current, links resolve, README within its limit');
+  return 0;
 }
 
 /** write writes every page and says which changed. */
