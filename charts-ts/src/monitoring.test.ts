@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { GrafanaDashboard } from './grafana-dashboard.ts';
@@ -108,6 +110,24 @@ describe('StackAlerts', () => {
     }
   });
 
+  it('links every alert to its own section of the runbooks page', () => {
+    const { alerts, objects } = synth();
+    const page = 'docs/operations/runbooks.md';
+    const headings = readFileSync(join(import.meta.dirname, '../..', page), 'utf8')
+      .split('\n')
+      .flatMap((line) => /^#{1,6} (.+)$/.exec(line)?.[1] ?? []);
+    expect(headings).toEqual(expect.arrayContaining([...alerts.alertNames]));
+    const anchors = headings.map(githubAnchor);
+    const rules = objects[0]?.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert) ?? [];
+    expect(rules.map((r) => r.alert)).toEqual(alerts.alertNames);
+    for (const rule of rules) {
+      const url = new URL(rule.annotations.runbook_url ?? '');
+      expect(url.pathname, rule.alert).toBe(`/perfpilot/perfpilot/blob/main/${page}`);
+      expect(anchors, rule.alert).toContain(url.hash.slice(1));
+      expect(url.hash, rule.alert).toBe(`#${githubAnchor(rule.alert ?? '')}`);
+    }
+  });
+
   it('uses the seed’s thresholds in the expressions', () => {
     const rules = synth().objects[0]?.spec.groups.flatMap((g) => g.rules) ?? [];
     const expr = (name: string) => rules.find((r) => r.alert === name)?.expr as string;
@@ -158,3 +178,12 @@ describe('GrafanaDashboard', () => {
     expect(json.panels).toHaveLength(8);
   });
 });
+
+/** githubAnchor is the fragment GitHub gives a Markdown heading: lower case, punctuation dropped, spaces as hyphens. */
+function githubAnchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}

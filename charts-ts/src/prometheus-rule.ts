@@ -28,12 +28,16 @@ export interface StackAlertsProps {
   readonly labels?: Record<string, string>;
   /**
    * runbookBaseUrl is prefixed to each alert's runbook anchor.
-   * @default 'https://github.com/perfpilot/perfpilot/blob/main/docs/runbooks.md'
+   * @default 'https://github.com/perfpilot/perfpilot/blob/main/docs/operations/runbooks.md'
    */
   readonly runbookBaseUrl?: string;
 }
 
 type Rule = IRule;
+
+/** The runbooks page of the repository, where each alert has a section named after it. */
+const DEFAULT_RUNBOOK_BASE_URL =
+  'https://github.com/perfpilot/perfpilot/blob/main/docs/operations/runbooks.md';
 
 /** Burn-rate windows (Google SRE workbook): long and short window per factor. */
 const BURN_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
@@ -63,7 +67,7 @@ export class StackAlerts extends Construct {
     const t = props.thresholds;
     const forDuration = `${t.forMinutes}m`;
     const runbook = (alert: string) =>
-      `${props.runbookBaseUrl ?? 'https://github.com/perfpilot/perfpilot/blob/main/docs/runbooks.md'}#${alert.toLowerCase()}`;
+      `${props.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL}#${alert.toLowerCase()}`;
     const alert = (
       name: string,
       expr: string,
