@@ -327,8 +327,8 @@ describe('applyPoolSettings', () => {
   });
 });
 
-describe('the README', () => {
+describe('the GitOps guide', () => {
   it('gives the hand-over overlay these tests apply, patch for patch', () => {
-    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(TUNED_FIELDS_REMOVED);
+    expect(readFileSync(join(root, 'docs/guides/gitops.md'), 'utf8')).toContain(TUNED_FIELDS_REMOVED);
   });
 });
