@@ -74,6 +74,11 @@ describe('simulate', () => {
   it('the engine keeps every invariant after every change and changes nothing during a metric outage', () => {
     const spec = tuningSpecFor(scenario);
     const run = simulate(scenario, engineController(scenario));
+    // An engine that never acted would keep every invariant: the swell must move the pool, the
+    // overflow, the replica ceiling and Redis memory, so the checks below see each kind of change.
+    expect(new Set(run.changes.map((c) => c.knob))).toEqual(
+      new Set(['poolSize', 'maxOverflow', 'maxReplicas', 'redisMaxmemoryMiB']),
+    );
     const knobs = { poolSize: 20, maxOverflow: 30, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 10 };
     const byTime = new Map<number, typeof knobs>();
     for (const c of run.changes) {
