@@ -1,6 +1,8 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   aggregateRedis,
+  type NodeRates,
   type NodeReading,
   nodeRates,
   parseRedisInfo,
@@ -115,11 +117,60 @@ describe('nodeRates', () => {
     else expect(rates).toMatchObject(expected);
   });
 
-  it('is never negative, whatever the counters did', () => {
-    const rates = nodeRates(reading(0), reading(10, { keyspaceHits: 1 }));
-    for (const v of Object.values(rates ?? {}))
-      if (typeof v === 'number') expect(v).toBeGreaterThanOrEqual(0);
+  // Each counter either grows or starts again below where it was (a restart, CONFIG RESETSTAT);
+  // the node may or may not have a new run id, and may have been up for less than the interval.
+  const counter = fc.nat({ max: 1e12 });
+  const afterwards = (before: number) =>
+    fc.oneof(
+      fc.nat({ max: 1e9 }).map((grew) => before + grew),
+      fc.nat({ max: before }).map((since) => since),
+    );
+  const counters = fc.record({
+    keyspaceHits: counter,
+    keyspaceMisses: counter,
+    evictedKeys: counter,
+    expiredKeys: counter,
   });
+  const readings = fc
+    .record({
+      before: counters,
+      restarted: fc.boolean(),
+      uptimeSeconds: fc.nat({ max: 100_000 }),
+      atSeconds: fc.nat({ max: 1e6 }),
+      elapsedSeconds: fc.integer({ min: 1, max: 100_000 }),
+    })
+    .chain(({ before, ...rest }) =>
+      fc
+        .record({
+          keyspaceHits: afterwards(before.keyspaceHits),
+          keyspaceMisses: afterwards(before.keyspaceMisses),
+          evictedKeys: afterwards(before.evictedKeys),
+          expiredKeys: afterwards(before.expiredKeys),
+        })
+        .map((after) => ({ before, after, ...rest })),
+    );
+
+  test.prop([readings])(
+    'is never negative, whatever the counters did, and says when they started again',
+    ({ before, after, restarted, uptimeSeconds, atSeconds, elapsedSeconds }) => {
+      const rates = nodeRates(
+        reading(atSeconds, before),
+        reading(atSeconds + elapsedSeconds, {
+          ...after,
+          uptimeSeconds,
+          ...(restarted ? { runId: 'bbbb' } : {}),
+        }),
+      );
+      expect(rates).toBeDefined();
+      const { reset, ...perSecond } = rates as NodeRates;
+      for (const [name, rate] of Object.entries(perSecond)) {
+        expect(Number.isFinite(rate), name).toBe(true);
+        expect(rate, name).toBeGreaterThanOrEqual(0);
+      }
+      const wentDown = (Object.keys(before) as (keyof typeof before)[]).some((k) => after[k] < before[k]);
+      expect(reset).toBe(restarted || wentDown);
+    },
+  );
 });
 
 describe('aggregateRedis', () => {
