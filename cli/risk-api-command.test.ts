@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RISK_API_ENVIRONMENT } from '../risk-api/src/config.ts';
 
 const run = promisify(execFile);
@@ -33,19 +34,56 @@ describe('perfpilot risk-api and loadtest', () => {
     }
   });
 
-  it.each([
-    [['loadtest', 'not a url'], 'is not an absolute URL'],
-    [
-      ['loadtest', 'http://127.0.0.1:1', '--connections', '0'],
-      '--connections must be an integer from 1 to 10000',
-    ],
-    [
-      ['loadtest', 'http://127.0.0.1:1', '--duration', '99999'],
-      '--duration must be an integer from 1 to 3600',
-    ],
-  ])('loadtest %j fails before sending anything: %s', async (args, message) => {
-    const failed = await perfpilot(...args).catch((e: { code: number; stderr: string }) => e);
-    expect((failed as { code: number }).code).not.toBe(0);
-    expect((failed as { stderr: string }).stderr).toContain(message);
+  describe('loadtest with a bad argument', () => {
+    // A listener on loopback stands where the API would be, and records every connection made to it.
+    const seen: number[] = [];
+    const listener = createServer((socket) => {
+      seen.push(socket.remotePort ?? 0);
+      socket.destroy();
+    });
+    let url = '';
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+
+    /**
+     * connectionsSeen: the connections the listener accepted, after one of our own. The kernel
+     * hands connections over in order, so once ours is seen every earlier one has been too.
+     */
+    async function connectionsSeen(): Promise<number[]> {
+      const marker = connect((listener.address() as AddressInfo).port, '127.0.0.1');
+      const port = await new Promise<number>((resolve) =>
+        marker.once('connect', () => resolve(marker.localPort ?? 0)),
+      );
+      await vi.waitFor(() => expect(seen).toContain(port), { timeout: 5000 });
+      marker.destroy();
+      return seen.filter((p) => p !== port);
+    }
+
+    it.each<[string, string, (url: string) => string[]]>([
+      ['host:port without a scheme', 'is not an absolute URL', (u) => [u.replace('http://', '')]],
+      [
+        '--connections 0',
+        '--connections must be an integer from 1 to 10000',
+        (u) => [u, '--connections', '0'],
+      ],
+      ['--duration 99999', '--duration must be an integer from 1 to 3600', (u) => [u, '--duration', '99999']],
+    ])('loadtest with %s fails before sending anything: %s', async (_what, message, args) => {
+      seen.length = 0;
+      const failed = await perfpilot('loadtest', ...args(url)).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect((failed as { code: number }).code).not.toBe(0);
+      expect((failed as { stderr: string }).stderr).toContain(message);
+      expect(await connectionsSeen()).toEqual([]);
+    });
+
+    it('a valid loadtest does reach the listener (so the cases above would see a request)', async () => {
+      seen.length = 0;
+      await perfpilot('loadtest', url, '--duration', '1', '--rate', '5').catch(() => undefined);
+      expect((await connectionsSeen()).length).toBeGreaterThan(0);
+    });
   });
 });
