@@ -184,15 +184,17 @@ describe('Redis Cluster', () => {
     const down = `127.0.0.1:${masterPort}`;
     await cluster.stopNode(masterPort);
     try {
-      const started = performance.now();
       const partial = await applyRedisMaxMemory(ctx, clusterTarget, 400, ceiling);
-      // The node that is down costs no wait for its reconnect (up to 2 s): the reconcile goes on.
-      expect(performance.now() - started).toBeLessThan(1500);
       expect(partial.kind).toBe('partial');
       if (partial.kind === 'refused') throw new Error(partial.message);
       expect(partial.failed.map((f) => f.address)).toEqual([down]);
       expect(partial.failed[0]?.role).toBe('master');
-      expect(partial.failed[0]?.error).toContain(down);
+      // The node that is down is not waited for (a command queued for its reconnect would fail
+      // with ioredis's "max retries per request" instead): it is named as not connected, and the
+      // reconcile goes on.
+      expect(partial.failed[0]?.error).toMatch(
+        new RegExp(`^${down.replaceAll('.', '\\.')}: not connected\\b`),
+      );
       expect(partial.nodes).toHaveLength(5);
       for (const node of cluster.nodes.filter((n) => n.port !== masterPort)) {
         expect(await maxmemoryOf(node.port)).toBe(400 * BYTES_PER_MIB);
