@@ -1,9 +1,10 @@
 /**
  * The toolkit's PromQL, checked for real: the PrometheusRule that `perfpilot synth` writes passes
  * `promtool check rules` and every rule evaluates healthily in a real Prometheus; every query of
- * the Grafana dashboard and every default query of the profile runs there without error, and the
- * profile's defaults each find exactly one series among the seed's metric names. A typo in any of
- * them fails here.
+ * the Grafana dashboard and every default query of the profile runs there without error, every
+ * recording rule records a series, every dashboard query shows data, and the profile's defaults
+ * each find exactly one series among the seed's metric names. A typo in any of them fails here:
+ * a misspelt metric is no error in PromQL, only an empty answer.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_PROMQL, SIGNALS, type Signal } from '../../operator/src/api/v1alpha1/performance-profile.ts';
 import { signalQuery } from '../../operator/src/metrics/signals.ts';
+import { createOperatorMetrics } from '../../operator/src/telemetry/metrics.ts';
 import { driveRiskApiSeries, startTestExporter, type TestExporter } from '../cluster/exporter.ts';
 import { checkRules, type PrometheusServer, startPrometheus } from '../cluster/prometheus.ts';
 
@@ -49,16 +51,40 @@ const API = 'risk-api';
 
 describe('the toolkit’s PromQL on a real Prometheus', () => {
   let exporter: TestExporter;
+  let operatorExporter: TestExporter;
   let prometheus: PrometheusServer;
   let stopTraffic: () => void;
 
   beforeAll(async () => {
     exporter = await startTestExporter();
+    // The operator's own series (the knob and decision panels), from its real metric definitions;
+    // scraped without a target namespace, so each series keeps its profile's namespace label.
+    operatorExporter = await startTestExporter();
+    const operatorMetrics = createOperatorMetrics(operatorExporter.registry);
+    for (const [knob, value] of [
+      ['poolSize', 20],
+      ['maxOverflow', 30],
+    ] as const) {
+      for (const kind of ['current', 'recommended']) {
+        operatorMetrics.knobValue.set({ namespace: NAMESPACE, profile: API, knob, kind }, value);
+      }
+    }
+    operatorMetrics.decisionsTotal.inc({
+      namespace: NAMESPACE,
+      profile: API,
+      knob: 'poolSize',
+      outcome: 'Applied',
+    });
     prometheus = await startPrometheus({
-      scrapeTargets: [{ address: exporter.address, job: API, labels: { namespace: NAMESPACE } }],
+      scrapeTargets: [
+        { address: exporter.address, job: API, labels: { namespace: NAMESPACE } },
+        { address: operatorExporter.address, job: 'perfpilot-operator' },
+      ],
       ruleFiles: [ruleFile],
     });
     stopTraffic = driveRiskApiSeries(exporter, API).stop;
+    // An increase() needs two scrapes of the counter.
+    await prometheus.waitForSeries('increase(perfpilot_decisions_total[15m])');
     await prometheus.waitForSeries(`rate(database_pool_wait_seconds_count{job="${API}"}[5m]) > 0`);
     await prometheus.waitForSeries(`rate(container_cpu_usage_seconds_total{job="${API}"}[2m]) > 0`);
   });
@@ -66,6 +92,7 @@ describe('the toolkit’s PromQL on a real Prometheus', () => {
     stopTraffic?.();
     await prometheus?.stop();
     await exporter?.stop();
+    await operatorExporter?.stop();
   });
 
   it('has the rule groups the toolkit writes', () => {
@@ -103,8 +130,18 @@ describe('the toolkit’s PromQL on a real Prometheus', () => {
     ).toEqual([]);
   });
 
-  it.each(dashboardQueries)('dashboard panel “%s” runs: %s', async (_title, expr) => {
-    await expect(prometheus.query(expr)).resolves.toMatchObject({ resultType: expect.any(String) });
+  it.each(groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))))(
+    'recording rule %s records a series from the test data',
+    async (record) => {
+      // The SLO recordings are evaluated every 30 s; the first may come a whole interval late.
+      await prometheus.waitForSeries(record, 45_000);
+    },
+  );
+
+  it.each(dashboardQueries)('dashboard panel “%s” shows the test data: %s', async (_title, expr) => {
+    const data = await prometheus.query(expr);
+    expect(data.resultType).toBe('vector');
+    expect(data.result.length, 'series in the answer').toBeGreaterThan(0);
   });
 
   const vars = { namespace: NAMESPACE, deployment: API, poolCapacity: 50 };
