@@ -312,19 +312,51 @@ describe('applyPoolSettings', () => {
     );
   });
 
-  it('reports a missing Deployment or ConfigMap as notFound and creates nothing', async () => {
-    const result = await applyPoolSettings(
-      ctx,
-      { namespace: ns, deployment: 'risk-api', configMap: 'no-such-tuning' },
-      { poolSize: 5, maxOverflow: 0 },
-      { now: at(5000), cooldownSeconds },
-    );
-    expect(result).toEqual({ kind: 'notFound', missing: [`ConfigMap ${ns}/no-such-tuning`] });
-    const names = (
-      await cp.kubeConfig.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: ns })
-    ).items.map((c) => c.metadata?.name);
-    expect(names).not.toContain('no-such-tuning');
-  });
+  it.each<[string, { deployment: string; configMap: string }, string[]]>([
+    [
+      'the ConfigMap',
+      { deployment: 'risk-api', configMap: 'no-such-tuning' },
+      [`ConfigMap ${ns}/no-such-tuning`],
+    ],
+    [
+      'the Deployment',
+      { deployment: 'no-such-api', configMap: 'risk-api-tuning' },
+      [`Deployment ${ns}/no-such-api`],
+    ],
+    [
+      'both',
+      { deployment: 'no-such-api', configMap: 'no-such-tuning' },
+      [`ConfigMap ${ns}/no-such-tuning`, `Deployment ${ns}/no-such-api`],
+    ],
+  ])(
+    'reports a missing target (%s) as notFound, naming it, and writes nothing',
+    async (_what, names, missing) => {
+      const configMapBefore = await readConfigMap();
+      const deploymentBefore = await readDeployment();
+      const result = await applyPoolSettings(
+        ctx,
+        { namespace: ns, ...names },
+        { poolSize: 5, maxOverflow: 0 },
+        { now: at(5000), cooldownSeconds },
+      );
+      expect(result).toEqual({ kind: 'notFound', missing });
+      // Nothing created, and what exists untouched: no new pool without its roll, no roll without it.
+      const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+      const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+      expect(
+        (await core.listNamespacedConfigMap({ namespace: ns })).items.map((c) => c.metadata?.name),
+      ).not.toContain('no-such-tuning');
+      expect(
+        (await apps.listNamespacedDeployment({ namespace: ns })).items.map((d) => d.metadata?.name),
+      ).not.toContain('no-such-api');
+      expect((await readConfigMap()).metadata?.resourceVersion).toBe(
+        configMapBefore.metadata?.resourceVersion,
+      );
+      expect((await readDeployment()).metadata?.resourceVersion).toBe(
+        deploymentBefore.metadata?.resourceVersion,
+      );
+    },
+  );
 });
 
 describe('the GitOps guide', () => {
