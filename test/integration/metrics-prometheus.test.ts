@@ -5,9 +5,13 @@
  * the history rebuilt from range queries.
  */
 import { createServer, type Server } from 'node:net';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
 import { API_VERSION, KIND, type PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
+import { PermanentError } from '../../operator/src/controller/error-policy.ts';
+import { classifyingSecretReader } from '../../operator/src/controller/reconcile.ts';
 import { defaultedProfileSpec } from '../../operator/src/controller/tuning-spec-from-profile.ts';
 import {
   createMetricSources,
@@ -16,7 +20,9 @@ import {
   rebuildHistory,
 } from '../../operator/src/metrics/index.ts';
 import { createOperatorMetrics } from '../../operator/src/telemetry/metrics.ts';
+import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { driveRiskApiSeries, startTestExporter, type TestExporter } from '../cluster/exporter.ts';
+import { createNamespace } from '../cluster/kube.ts';
 import { freePort } from '../cluster/processes.ts';
 import { type PrometheusServer, startPrometheus } from '../cluster/prometheus.ts';
 import { type RedisServer, startRedis } from '../cluster/redis.ts';
@@ -373,28 +379,34 @@ describe('metric sources through a real Prometheus and Redis', () => {
   });
 });
 
-describe('Prometheus with basic auth and TLS', () => {
+describe('Prometheus with basic auth and TLS, credentials from Secrets on a real API server', () => {
   let prometheus: PrometheusServer;
-  const secrets = new Map<string, string>();
-  const sources = createMetricSources({
-    readSecret: async (ns, ref) => {
-      const value = secrets.get(`${ns}/${ref.name}/${ref.key}`);
-      if (value === undefined) throw new Error(`Secret ${ns}/${ref.name} has no key ${ref.key}`);
-      return value;
-    },
-  });
+  let cp: ControlPlane;
+  let sources: MetricSources;
 
   beforeAll(async () => {
-    prometheus = await startPrometheus({
-      basicAuth: { username: 'perfpilot', password: 'prom-s3cret' },
-      tls: true,
+    [prometheus, cp] = await Promise.all([
+      startPrometheus({ basicAuth: { username: 'perfpilot', password: 'prom-s3cret' }, tls: true }),
+      startControlPlane(),
+    ]);
+    await createNamespace(cp.kubeConfig, NAMESPACE);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    for (const [name, stringData] of [
+      ['prom-auth', { password: 'prom-s3cret' }],
+      ['wrong-auth', { password: 'not-the-password' }],
+      ['prom-ca', { 'ca.crt': prometheus.caCert ?? '' }],
+    ] as const) {
+      await core.createNamespacedSecret({ namespace: NAMESPACE, body: { metadata: { name }, stringData } });
+    }
+    // The operator's own Secret reader, wired into the sources as the operator wires it.
+    const readSecret = classifyingSecretReader(kubeSecretReader(core));
+    sources = createMetricSources({
+      readSecret: async (namespace, ref) => await readSecret({ namespace, ...ref }),
     });
-    secrets.set(`${NAMESPACE}/prom-auth/password`, 'prom-s3cret');
-    secrets.set(`${NAMESPACE}/prom-ca/ca.crt`, prometheus.caCert ?? '');
   });
   afterAll(async () => {
-    sources.close();
-    await prometheus?.stop();
+    sources?.close();
+    await Promise.all([prometheus?.stop(), cp?.stop()]);
   });
 
   const auth = (passwordSecret: string) => ({
@@ -411,16 +423,24 @@ describe('Prometheus with basic auth and TLS', () => {
   });
 
   it('a wrong password is an answer naming the URL and the HTTP status, never the password', async () => {
-    secrets.set(`${NAMESPACE}/wrong-auth/password`, 'not-the-password');
     const m = await measureSnapshot(profile(prometheus.url, auth('wrong-auth')), sources, now, { hpa });
     const u = m.unknown.find((x) => x.signal === 'requestsPerSecond');
     expect(u?.message).toMatch(/Prometheus at https:\/\/127\.0\.0\.1:\d+ answered HTTP 401/);
     expect(JSON.stringify(m)).not.toContain('not-the-password');
   });
 
-  it('a missing Secret is an error naming the Secret and key', async () => {
-    await expect(
-      measureSnapshot(profile(prometheus.url, auth('absent')), sources, now, { hpa }),
-    ).rejects.toThrow(/reading the Prometheus password from Secret shop\/absent key password/);
+  it('a missing Secret is an error naming the Secret and key, and a permanent one', async () => {
+    const failed = await measureSnapshot(profile(prometheus.url, auth('absent')), sources, now, {
+      hpa,
+    }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as Error).message).toBe(
+      'reading the Prometheus password from Secret shop/absent key password',
+    );
+    // The API server's 404, as the operator classifies it: permanent until someone creates the Secret.
+    expect((failed as Error).cause).toBeInstanceOf(PermanentError);
+    expect(((failed as Error).cause as Error).message).toBe(
+      'Secret shop/absent key "password" cannot be read (HTTP 404)',
+    );
   });
 });
