@@ -11,6 +11,7 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  type V1ObjectMeta,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -47,6 +48,15 @@ async function waitForProfile(name: string, check: (p: PerformanceProfile) => vo
       return p;
     },
     { timeout, interval: 100 },
+  );
+}
+
+/** reconciles is the operator's count of finished reconciles, from its /metrics. */
+async function reconciles(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  return [...text.matchAll(/^perfpilot_reconcile_total\{[^}]*\} (\S+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
   );
 }
 
@@ -171,12 +181,27 @@ describe('reconcile', () => {
     expect(p.status?.recommended).toBeUndefined();
   });
 
-  it('writes nothing while nothing changes', async () => {
-    const before = await profiles.get(ns, 'main');
-    await new Promise((r) => setTimeout(r, 1500));
-    const after = await profiles.get(ns, 'main');
+  it('writes nothing while nothing changes, across whole evaluation intervals', async () => {
+    const profile = new ProfileBuilder(ns, 'quiet', 'risk-api').build();
+    // The CRD's shortest interval, so the window below holds two requeued evaluations.
+    profile.spec.policy = { evaluationIntervalSeconds: 10 } as PerformanceProfile['spec']['policy'];
+    await profiles.create(profile);
+    const before = await waitForProfile('quiet', (p) => expect(p.status?.observedGeneration).toBe(1));
+    const intervalMs = (before.spec.policy.evaluationIntervalSeconds ?? 0) * 1000;
+    expect(intervalMs).toBe(10_000);
+    const reconciled = await reconciles();
+    // Two intervals and a little: at least one evaluation requeued after the first write, and its
+    // successor, each finding the status as it wants it.
+    await new Promise((r) => setTimeout(r, 2 * intervalMs + 2000));
+    expect(await reconciles()).toBeGreaterThan(reconciled);
+    const after = await profiles.get(ns, 'quiet');
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-  });
+    const managedFields = (p: PerformanceProfile) => (p.metadata as V1ObjectMeta).managedFields;
+    // The operator's status write is on record, with its time: a later write would change it.
+    expect(managedFields(before)?.filter((m) => m.subresource === 'status')).toHaveLength(1);
+    expect(managedFields(after)).toEqual(managedFields(before));
+    expect(await eventReasons('quiet')).toEqual([]);
+  }, 45_000);
 });
 
 describe('deletion', () => {
