@@ -8,7 +8,7 @@
  * Auto profile restores maxmemory; no Secret reaches logs, Events or status.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -47,12 +47,39 @@ const poolOf = (name: string) => env.poolOf(name);
 const deploymentOf = (name: string) => env.deploymentOf(name);
 const eventsOf = (name: string) => env.eventsOf(name);
 const clusterMaxmemory = () => env.clusterMaxmemory();
+
 const waitForProfile = (
   name: string,
   what: string,
   check: (p: PerformanceProfile) => boolean,
   timeoutMs = appliedWithinMs,
 ) => env.waitForProfile(name, what, check, timeoutMs);
+
+/**
+ * rolloutsOf is the Deployment's rollout record, once its controller has caught up with the
+ * latest spec: its revision (one more per rollout, a rollback included) and its ReplicaSets
+ * (one per pod template), each with the config hash of its template.
+ */
+async function rolloutsOf(name: string) {
+  const deployment = await waitFor(
+    `the Deployment controller caught up with ${name}`,
+    async () => {
+      const d = await deploymentOf(name);
+      return (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) ? d : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
+  const list = await env.cp.kubeConfig
+    .makeApiClient(AppsV1Api)
+    .listNamespacedReplicaSet({ namespace: ns, labelSelector: `app.kubernetes.io/name=${name}` });
+  return {
+    revision: Number(deployment.metadata?.annotations?.['deployment.kubernetes.io/revision']),
+    replicaSets: list.items.map((r) => ({
+      name: r.metadata?.name ?? '',
+      configHash: r.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+    })),
+  };
+}
 
 /**
  * A profile for the stack `name`. The standalone Redis (`single`) serves several profiles: its
@@ -114,6 +141,7 @@ describe('Auto mode on live signals', () => {
       (p) => condition(p, 'MetricsAvailable')?.status === 'True',
     );
     expect((await poolOf('pool-api'))?.DB_POOL_SIZE).toBe('7');
+    const rolloutsBefore = await rolloutsOf('pool-api');
     const crossed = Date.now();
     // 8.1 of 9 connections busy on each pod: 90 % > the 80 % SLO; the same 50 queries/s now hold 324 ms each.
     env.traffic.get('pool-api')?.update({ activeConnections: [8.1, 8.1] });
@@ -136,6 +164,7 @@ describe('Auto mode on live signals', () => {
       { timeoutMs: 10_000, intervalMs: 100 },
     );
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    const rolledSeenAt = Date.now();
     const p = await waitForProfile('pool-api', 'history written', (p) =>
       (p.status?.history ?? []).some((d) => d.knob === 'poolSize'),
     );
@@ -154,7 +183,23 @@ describe('Auto mode on live signals', () => {
     expect(
       (hpa?.maxReplicas ?? 0) * (Number(pool?.DB_POOL_SIZE) + Number(pool?.DB_MAX_OVERFLOW)),
     ).toBeLessThanOrEqual(90);
-  }, 120_000);
+    // Once: after two more evaluations (a second write of the pool or the hash would come in one),
+    // the Deployment controller made one new ReplicaSet, with the hash, and one new revision.
+    await waitForProfile(
+      'pool-api',
+      'two evaluations after the roll',
+      (p) => Date.parse(p.status?.lastSnapshot?.time ?? '') > rolledSeenAt + evaluationMs,
+    );
+    const rolloutsAfter = await rolloutsOf('pool-api');
+    expect(rolloutsAfter.revision).toBe(rolloutsBefore.revision + 1);
+    const created = rolloutsAfter.replicaSets.filter(
+      (r) => !rolloutsBefore.replicaSets.some((b) => b.name === r.name),
+    );
+    expect(created).toEqual([{ name: expect.any(String), configHash: hash }]);
+    expect(
+      (await deploymentOf('pool-api')).spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+    ).toBe(hash);
+  }, 150_000);
 
   it('raises maxmemory on all six Redis nodes and persists it when evictions keep the hit rate low', async () => {
     await env.profiles.create(profileFor('cache-api', 'Auto', 'cluster'));
