@@ -329,14 +329,12 @@ describe('metric sources through a real Prometheus and Redis', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
     try {
-      const started = Date.now();
       const m = await measureSnapshot(
         profile(`http://127.0.0.1:${port}`, { prometheus: { timeoutSeconds: 1 } }),
         sources,
         now,
         { poolCapacity: 10, hpa },
       );
-      expect(Date.now() - started).toBeLessThan(4000);
       expect(m.unknown.find((u) => u.signal === 'requestsPerSecond')?.message).toMatch(
         /Prometheus at http:\/\/127\.0\.0\.1:\d+ did not answer within 1000 ms/,
       );

