@@ -9,16 +9,16 @@ import {
   type PerformanceProfile,
   PerformanceProfileSpec,
 } from '../operator/src/api/v1alpha1/index.ts';
-import {
-  DEFAULT_TARGET_ENVIRONMENT,
-  defaultedProfileSpec,
-  tuningSpecFromProfile,
-} from '../operator/src/controller/tuning-spec-from-profile.ts';
 import { createMetricSources, measureSnapshot, rebuildHistory } from '../operator/src/metrics/index.ts';
 import { readInstantValue } from '../operator/src/metrics/prometheus-result.ts';
 import { signalQuery } from '../operator/src/metrics/signals.ts';
 import { EMPTY_HISTORY, evaluate } from '../operator/src/tuning/evaluate.ts';
 import { SEED_STATIC_KNOBS } from '../operator/src/tuning/seed-baselines.ts';
+import {
+  DEFAULT_TARGET_ENVIRONMENT,
+  defaultedProfileSpec,
+  tuningSpecFromProfile,
+} from '../operator/src/tuning/tuning-spec-from-profile.ts';
 import { KNOB_NAMES, type KnobName, type KnobValues } from '../operator/src/tuning/types.ts';
 
 const MIB = 1024 * 1024;

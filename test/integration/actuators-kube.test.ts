@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, type V1ManagedFieldsEntry } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActuatorContext } from '../../operator/src/actuators/context.ts';
+import { makeTargetClients } from '../../operator/src/actuators/context.ts';
 import {
   applyPoolSettings,
   CONFIG_ROLLED_AT_ANNOTATION,
 } from '../../operator/src/actuators/pool-settings.ts';
 import { applyReplicaBounds } from '../../operator/src/actuators/replica-bounds.ts';
-import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../../operator/src/api/v1alpha1/index.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { handOverToPerfpilot, kubectlApplyYaml, TUNED_FIELDS_REMOVED } from './fixtures.ts';

@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ActuatorContext } from '../../operator/src/actuators/context.ts';
-import { RedisConnections } from '../../operator/src/actuators/redis-connections.ts';
+import { makeTargetClients } from '../../operator/src/actuators/context.ts';
 import {
   applyRedisMaxMemory,
   BYTES_PER_MIB,
@@ -22,9 +22,9 @@ import {
   type RedisTarget,
 } from '../../operator/src/actuators/redis-maxmemory.ts';
 import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
-import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
-import { DEFAULT_TUNING_SPEC } from '../../operator/src/controller/tuning-spec-from-profile.ts';
+import { RedisConnections } from '../../operator/src/redis/connections.ts';
 import { createLogger } from '../../operator/src/telemetry/logger.ts';
+import { DEFAULT_TUNING_SPEC } from '../../operator/src/tuning/tuning-spec-from-profile.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '../cluster/redis.ts';
 import { handOverToPerfpilot } from './fixtures.ts';

@@ -12,7 +12,6 @@ import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
 import { API_VERSION, KIND, type PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import { PermanentError } from '../../operator/src/controller/error-policy.ts';
 import { classifyingSecretReader } from '../../operator/src/controller/reconcile.ts';
-import { defaultedProfileSpec } from '../../operator/src/controller/tuning-spec-from-profile.ts';
 import {
   createMetricSources,
   type MetricSources,
@@ -20,6 +19,7 @@ import {
   rebuildHistory,
 } from '../../operator/src/metrics/index.ts';
 import { createOperatorMetrics } from '../../operator/src/telemetry/metrics.ts';
+import { defaultedProfileSpec } from '../../operator/src/tuning/tuning-spec-from-profile.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { driveRiskApiSeries, startTestExporter, type TestExporter } from '../cluster/exporter.ts';
 import { createNamespace } from '../cluster/kube.ts';

@@ -26,10 +26,10 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { makeTargetClients } from '../../operator/src/actuators/context.ts';
 import { applyPoolSettings } from '../../operator/src/actuators/pool-settings.ts';
 import { applyReplicaBounds } from '../../operator/src/actuators/replica-bounds.ts';
 import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
-import { makeTargetClients } from '../../operator/src/actuators/targets.ts';
 import { FINALIZER } from '../../operator/src/api/v1alpha1/index.ts';
 import { OPERATOR_BUNDLE } from '../../operator/src/node-flags.ts';
 import { buildOperatorBundle } from '../../scripts/operator-bundle.ts';

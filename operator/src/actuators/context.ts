@@ -1,11 +1,36 @@
 /**
  * The injected context of the actuators: Kubernetes clients, the shared Redis connections and the
  * Secret reader. Each actuator takes only the parts it uses (`Pick<ActuatorContext, …>`), so a
- * test builds just those.
+ * test builds just those. Every other actuator file imports this one and it imports none of them,
+ * so imports among the actuators run one way.
  */
-import type { RedisConnections } from './redis-connections.ts';
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  type KubeConfig,
+  KubernetesObjectApi,
+} from '@kubernetes/client-node';
+import type { RedisConnections } from '../redis/connections.ts';
 import type { SecretReader } from './secrets.ts';
-import type { TargetClients } from './targets.ts';
+
+/** The clients the actuators need. */
+export interface TargetClients {
+  readonly apps: AppsV1Api;
+  readonly autoscaling: AutoscalingV2Api;
+  readonly core: CoreV1Api;
+  readonly objects: KubernetesObjectApi;
+}
+
+/** makeTargetClients builds the clients from a kubeconfig. */
+export function makeTargetClients(kubeConfig: KubeConfig): TargetClients {
+  return {
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    autoscaling: kubeConfig.makeApiClient(AutoscalingV2Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    objects: KubernetesObjectApi.makeApiClient(kubeConfig),
+  };
+}
 
 /** Everything the actuators need from outside. */
 export interface ActuatorContext {

@@ -4,7 +4,7 @@
  * (applied, unchanged, deferred, conflict, notFound, partial, refused) instead of throwing for
  * outcomes reconcile must report; only a failing API server, Redis seed discovery aside, throws.
  */
-export type { ActuatorContext } from './context.ts';
+export { type ActuatorContext, makeTargetClients, type TargetClients } from './context.ts';
 export {
   applyPoolSettings,
   CONFIG_ROLLED_AT_ANNOTATION,
@@ -17,12 +17,6 @@ export {
   type RolloutDecision,
   type RolloutGuard,
 } from './pool-settings.ts';
-export {
-  type RedisConnectionOptions,
-  RedisConnections,
-  type RedisNodeFailure,
-  type RedisRole,
-} from './redis-connections.ts';
 export {
   applyRedisMaxMemory,
   BYTES_PER_MIB,
@@ -46,9 +40,7 @@ export { conflictSummary, type FieldConflict } from './server-side-apply.ts';
 export {
   apiTargetReader,
   applyKnobs,
-  makeTargetClients,
   type ObservedTarget,
   observeTarget,
-  type TargetClients,
   type TargetReader,
 } from './targets.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TUNING_SPEC } from '../controller/tuning-spec-from-profile.ts';
 import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
+import { DEFAULT_TUNING_SPEC } from '../tuning/tuning-spec-from-profile.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import {
   maxMemoryConf,

@@ -7,16 +7,16 @@
  * is named in the result; the next call sets it once it is back, so no node stays divergent.
  */
 import { LAST_CHANGE_ANNOTATION, REDIS_MAXMEMORY_CONFIG_KEY } from '../api/v1alpha1/index.ts';
-import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
-import type { TuningSpec } from '../tuning/types.ts';
-import type { ActuatorContext } from './context.ts';
 import type {
   RedisEndpointSet,
   RedisNode,
   RedisNodeFailure,
   RedisRole,
   RedisTopology,
-} from './redis-connections.ts';
+} from '../redis/connections.ts';
+import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
+import type { TuningSpec } from '../tuning/types.ts';
+import type { ActuatorContext } from './context.ts';
 import {
   type ApplyConflict,
   applyFields,
@@ -154,7 +154,7 @@ function seedFailures(topology: RedisTopology): RedisNodeFailure[] {
 
 /**
  * onEveryNode runs `act` on every node of the target at once; a node whose `act` throws is in
- * `failed` with the error's message (safe to log: see redis-connections.ts). Both lists are sorted
+ * `failed` with the error's message (safe to log: see redis/connections.ts). Both lists are sorted
  * by address.
  */
 async function onEveryNode<T extends { address: string }>(

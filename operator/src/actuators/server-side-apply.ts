@@ -6,7 +6,7 @@
  */
 import { ApiException, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, LAST_CHANGE_ANNOTATION } from '../api/v1alpha1/index.ts';
-import type { TargetClients } from './targets.ts';
+import type { TargetClients } from './context.ts';
 
 /** One field another manager owns, from a 409 answer to an apply. */
 export interface FieldConflict {

@@ -6,43 +6,17 @@
  * (server-side apply with field manager `perfpilot`); applyKnobs composes them for the
  * finalizer's restore.
  */
-import {
-  AppsV1Api,
-  AutoscalingV2Api,
-  CoreV1Api,
-  type KubeConfig,
-  KubernetesObjectApi,
-  type V1ConfigMap,
-  type V1Deployment,
-  type V2HorizontalPodAutoscaler,
-} from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import {
   configMapNameOf,
   hpaNameOf,
   type KnobValues,
   type PerformanceProfile,
 } from '../api/v1alpha1/index.ts';
+import type { TargetClients } from './context.ts';
 import { applyPoolSettings, MAX_OVERFLOW_KEY, POOL_SIZE_KEY, parsePoolKnob } from './pool-settings.ts';
 import { applyReplicaBounds } from './replica-bounds.ts';
 import { readIfExists } from './server-side-apply.ts';
-
-/** The clients the actuators need. */
-export interface TargetClients {
-  readonly apps: AppsV1Api;
-  readonly autoscaling: AutoscalingV2Api;
-  readonly core: CoreV1Api;
-  readonly objects: KubernetesObjectApi;
-}
-
-/** makeTargetClients builds the clients from a kubeconfig. */
-export function makeTargetClients(kubeConfig: KubeConfig): TargetClients {
-  return {
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    autoscaling: kubeConfig.makeApiClient(AutoscalingV2Api),
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    objects: KubernetesObjectApi.makeApiClient(kubeConfig),
-  };
-}
 
 /** What the observe step found of a profile's target. */
 export interface ObservedTarget {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, type Decision, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import type { Measurement } from '../metrics/index.ts';
 import { healthySnapshot } from '../tuning/test-fixtures.ts';
+import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
 import {
   appliedChangesFromStatus,
   changeRecord,
@@ -13,7 +14,6 @@ import {
   unrecordedChanges,
   withChanges,
 } from './findings.ts';
-import { defaultedProfileSpec } from './tuning-spec-from-profile.ts';
 
 function profile(metrics: object): PerformanceProfile {
   return {

@@ -16,9 +16,9 @@ import {
 } from '../api/v1alpha1/index.ts';
 import type { Measurement } from '../metrics/index.ts';
 import { withoutCredentials } from '../metrics/prometheus-client.ts';
+import { DEFAULT_TARGET_ENVIRONMENT, type TargetEnvironment } from '../tuning/tuning-spec-from-profile.ts';
 import type { AppliedChange, KnobValues as EngineKnobs } from '../tuning/types.ts';
 import type { MeasureOutcome } from './status.ts';
-import { DEFAULT_TARGET_ENVIRONMENT, type TargetEnvironment } from './tuning-spec-from-profile.ts';
 
 const MIB = 1024 * 1024;
 /** A condition message stays readable in `kubectl describe`; the rest is in the operator's log. */

@@ -11,7 +11,7 @@ import type {
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { kubeSecretReader, RedisConnections } from '../actuators/index.ts';
+import { kubeSecretReader } from '../actuators/index.ts';
 import {
   configMapNameOf,
   GROUP,
@@ -21,6 +21,7 @@ import {
   VERSION,
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
+import { RedisConnections } from '../redis/connections.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { runWorkers, type Workers } from '../runtime/controller-loop.ts';
 import { startHttpServer } from '../runtime/http-server.ts';

@@ -21,6 +21,7 @@ import {
 import type { Measurement } from '../metrics/index.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { healthySnapshot } from '../tuning/test-fixtures.ts';
+import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
 import type { KnobActuators } from './act.ts';
 import { PermanentError } from './error-policy.ts';
 import type { ProfileEvent } from './events.ts';
@@ -30,7 +31,6 @@ import {
   type ReconcileContext,
   reconcileProfile,
 } from './reconcile.ts';
-import { defaultedProfileSpec } from './tuning-spec-from-profile.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;

@@ -22,7 +22,6 @@ import {
   type ObservedTarget,
   observeRedisMaxMemory,
   observeTarget,
-  type RedisConnections,
   type RedisMaxMemoryObservation,
   type RedisTarget,
   type SecretReader,
@@ -58,11 +57,13 @@ import {
   type RebuiltHistory,
   rebuildHistory,
 } from '../metrics/index.ts';
+import type { RedisConnections } from '../redis/connections.ts';
 import { patchJson } from '../runtime/kube-http.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { OperatorMetrics } from '../telemetry/metrics.ts';
 import { evaluate, recordEvaluation } from '../tuning/evaluate.ts';
 import { sloMet } from '../tuning/safety-gate.ts';
+import { tuningSpecFromProfile } from '../tuning/tuning-spec-from-profile.ts';
 import type { Evaluation, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import { type ActOutcome, actOnDecisions, changesOf, convergeRedis, type KnobActuators } from './act.ts';
 import { setCondition } from './conditions.ts';
@@ -80,7 +81,6 @@ import {
   withChanges,
 } from './findings.ts';
 import { desiredStatus, knobsSummary, type ReconcileFindings, statusDiffers } from './status.ts';
-import { tuningSpecFromProfile } from './tuning-spec-from-profile.ts';
 
 /** What the observe step found: the target's objects and knobs, and maxmemory on every Redis node. */
 export interface Observation extends ObservedTarget {

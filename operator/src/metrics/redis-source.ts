@@ -1,10 +1,10 @@
 /**
  * Redis `INFO` from every node of a standalone server or a Redis Cluster (masters and replicas,
  * discovered with `CLUSTER NODES` from the profile's seed endpoints), over the operator's one
- * connection pool (actuators/redis-connections.ts), which the maxmemory actuator shares: one
+ * connection pool (redis/connections.ts), which the maxmemory actuator shares: one
  * connection per node, whichever of the two asks. I/O only: parsing and rates are redis-info.ts's.
  */
-import { RedisConnections, type RedisEndpointSet } from '../actuators/redis-connections.ts';
+import { RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
 import { UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';
 import { aggregateRedis, type NodeReading, parseRedisInfo, type RedisMeasurement } from './redis-info.ts';
 

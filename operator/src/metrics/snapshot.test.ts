@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
-import { defaultedProfileSpec } from '../controller/tuning-spec-from-profile.ts';
+import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
 import { assembleSnapshot, historySnapshots } from './snapshot.ts';
 import { createMetricSources, measureSnapshot } from './sources.ts';
 

@@ -5,12 +5,12 @@
  * read through an injected function, so the operator reads them by name and tests bring their own.
  */
 
-import type { RedisConnections } from '../actuators/redis-connections.ts';
 import {
   DEFAULT_STALENESS_SECONDS,
   type PerformanceProfile,
   type Signal,
 } from '../api/v1alpha1/performance-profile.ts';
+import type { RedisConnections } from '../redis/connections.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
 import type { MetricSnapshot } from '../tuning/types.ts';
 import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';

@@ -6,15 +6,15 @@
  */
 import { DEFAULT_KNOB_BOUNDS } from '../api/v1alpha1/performance-profile.ts';
 import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
+import { EMPTY_HISTORY, evaluate, recordEvaluation } from '../tuning/evaluate.ts';
+import { KNOBS_THAT_ROLL_PODS } from '../tuning/safety-gate.ts';
+import { SEED_RULE_BASE_POOL_SIZE, SEED_STATIC_KNOBS, seedRulePoolSize } from '../tuning/seed-baselines.ts';
 import {
   DEFAULT_TARGET_ENVIRONMENT,
   DEFAULT_TUNING_SPEC,
   defaultedProfileSpec,
   tuningSpecFromProfile,
-} from '../controller/tuning-spec-from-profile.ts';
-import { EMPTY_HISTORY, evaluate, recordEvaluation } from '../tuning/evaluate.ts';
-import { KNOBS_THAT_ROLL_PODS } from '../tuning/safety-gate.ts';
-import { SEED_RULE_BASE_POOL_SIZE, SEED_STATIC_KNOBS, seedRulePoolSize } from '../tuning/seed-baselines.ts';
+} from '../tuning/tuning-spec-from-profile.ts';
 import type { KnobName, KnobValues, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import { CacheDynamics } from './cache-dynamics.ts';
 import { type CacheState, redisBytesPerKey } from './cache-model.ts';

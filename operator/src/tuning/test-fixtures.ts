@@ -1,5 +1,5 @@
 /** Builders for tuning tests: a roomy spec, a healthy snapshot, seed-like knobs and an empty history. */
-import { defaultedProfileSpec, tuningSpecFromProfile } from '../controller/tuning-spec-from-profile.ts';
+import { defaultedProfileSpec, tuningSpecFromProfile } from './tuning-spec-from-profile.ts';
 import type { KnobValues, MetricSnapshot, RedisSignals, TuningSpec } from './types.ts';
 
 const MIB = 1024 * 1024;
@@ -39,7 +39,7 @@ export function healthySnapshot(
  * roomy environment (a 4 GiB Redis container, up to 20 replicas, pools from 2, 97 of PostgreSQL's
  * 100 connections, samples valid for 180 s), so each test exercises one mechanism without the
  * default bounds getting in its way. The shipped defaults have their own tests
- * (controller/tuning-spec-from-profile.test.ts).
+ * (tuning-spec-from-profile.test.ts).
  */
 export const TEST_SPEC: TuningSpec = tuningSpecFromProfile(
   defaultedProfileSpec({

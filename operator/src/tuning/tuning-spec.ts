@@ -1,6 +1,6 @@
 /**
  * Derived limits of a {@link TuningSpec} and its validation. The spec itself comes from a
- * PerformanceProfile through the one mapper, controller/tuning-spec-from-profile.ts, which also
+ * PerformanceProfile through the one mapper, tuning-spec-from-profile.ts, which also
  * holds the default spec (the CRD's defaults).
  */
 import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';

@@ -36,7 +36,7 @@ export interface ReplicaRange {
 
 /**
  * Bounds for every knob; policies and the gate never leave them. Names follow the
- * PerformanceProfile's `spec.knobs`; the defaults are the CRD's (controller/tuning-spec-from-profile.ts).
+ * PerformanceProfile's `spec.knobs`; the defaults are the CRD's (tuning-spec-from-profile.ts).
  */
 export interface KnobBounds {
   /** poolSize: persistent DB connections per replica (`DB_POOL_SIZE`). */

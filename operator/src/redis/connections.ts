@@ -5,6 +5,10 @@
  * deployment's nodes are its endpoints. Each node gets its own plain connection, so a command
  * goes to exactly that node and one node being down fails only its own commands.
  *
+ * The metric sources read through these connections (INFO) and the maxmemory actuator writes
+ * through them (CONFIG SET), so they live apart from both: measuring does not import the code
+ * that writes.
+ *
  * Errors never leave this module raw: ioredis attaches the command's arguments to its errors
  * (`AUTH <password>` among them), so callers only ever see messages, with the password removed.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterNodes, redactSecret, splitAddress } from './redis-connections.ts';
+import { parseClusterNodes, redactSecret, splitAddress } from './connections.ts';
 
 /** CLUSTER NODES of a 3 + 3 cluster after one master failed and its replica took over. */
 const clusterNodes = [

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { performanceProfileSchema } from '../api/v1alpha1/crd.ts';
 import { parseScenario } from '../sim/scenario.ts';
 import { tuningSpecFor } from '../sim/simulate.ts';
-import { EMPTY_HISTORY, evaluate } from '../tuning/evaluate.ts';
-import { SEED_STATIC_KNOBS } from '../tuning/seed-baselines.ts';
-import { healthySnapshot } from '../tuning/test-fixtures.ts';
-import { connectionBudget } from '../tuning/tuning-spec.ts';
+import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
+import { SEED_STATIC_KNOBS } from './seed-baselines.ts';
+import { healthySnapshot } from './test-fixtures.ts';
+import { connectionBudget } from './tuning-spec.ts';
 import {
   DEFAULT_TARGET_ENVIRONMENT,
   DEFAULT_TUNING_SPEC,

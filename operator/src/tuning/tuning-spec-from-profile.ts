@@ -4,11 +4,15 @@
  * lives once, in the CRD's schema (api/v1alpha1/performance-profile.ts); the simulator, the
  * benchmark and `perfpilot recommend` run the engine with {@link DEFAULT_TUNING_SPEC}, which is
  * this mapper applied to a profile that sets nothing but its target.
+ *
+ * It lives in tuning/, not in controller/: it is pure and depends only on api/ and the engine's
+ * types, and the simulator and the test fixtures need it as much as the reconcile does, so the
+ * pure core never imports the reconcile.
  */
 import Value from 'typebox/value';
 import { DEFAULT_STALENESS_SECONDS, PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
-import { validateTuningSpec } from '../tuning/tuning-spec.ts';
-import type { TuningSpec } from '../tuning/types.ts';
+import { validateTuningSpec } from './tuning-spec.ts';
+import type { TuningSpec } from './types.ts';
 
 /**
  * What the engine needs to know about the target that the profile does not say, because the
