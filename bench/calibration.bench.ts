@@ -26,14 +26,8 @@ import {
   queryShareFit,
   repeatedPoints,
 } from './calibration/latency-fit.ts';
-import {
-  type ApiSetup,
-  type CalibratedEndpoint,
-  type LatencyRun,
-  MIN_REQUESTS_FOR_P95,
-  measureSetup,
-  startLatencyStack,
-} from './calibration/latency-load.ts';
+import { MIN_REQUESTS_FOR_P95, measureSetup, startLatencyStack } from './calibration/latency-load.ts';
+import type { ApiSetup, CalibratedEndpoint, LatencyRun } from './calibration/latency-run.ts';
 
 /** The full grid; the first five rows are issue 13's measured gaps. */
 export const CACHE_GRID: readonly CacheLoadPoint[] = [

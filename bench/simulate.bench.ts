@@ -8,15 +8,9 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
-import {
-  comparePolicies,
-  formatTable,
-  POLICY_NAMES,
-  rowsFor,
-  seedsFor,
-  type TableRow,
-} from './sim/benchmark.ts';
+import { comparePolicies, POLICY_NAMES, seedsFor } from './sim/benchmark.ts';
 import { formatVerdict, judgeGoal } from './sim/goal.ts';
+import { formatTable, rowsFor, type TableRow } from './sim/table.ts';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 

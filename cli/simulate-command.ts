@@ -1,14 +1,8 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  comparePolicies,
-  formatTable,
-  POLICY_NAMES,
-  type PolicyName,
-  rowsFor,
-  seedsFor,
-} from '../bench/sim/benchmark.ts';
+import { comparePolicies, POLICY_NAMES, type PolicyName, seedsFor } from '../bench/sim/benchmark.ts';
 import { formatVerdict, judgeGoal } from '../bench/sim/goal.ts';
+import { formatTable, rowsFor } from '../bench/sim/table.ts';
 import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
 
 const POLICY_CHOICES = [...POLICY_NAMES, 'all'] as const;

@@ -9,7 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitReplica, formatLatencyCalibration, modelFor, saturated } from './latency-fit.ts';
-import { type LatencyRun, type LatencyStack, measureSetup, startLatencyStack } from './latency-load.ts';
+import { type LatencyStack, measureSetup, startLatencyStack } from './latency-load.ts';
+import type { LatencyRun } from './latency-run.ts';
 
 /**
  * How far the model's p95 may be from the real one in CI, on every point and at the median of

@@ -16,7 +16,7 @@ import {
   saturationDemandRun,
   saturationHitRate,
 } from './latency-fit.ts';
-import type { ApiSetup, LatencyRun } from './latency-load.ts';
+import type { ApiSetup, LatencyRun } from './latency-run.ts';
 
 const truth: FittedReplica = {
   cpuMsPerHit: 0.5,

@@ -1,7 +1,8 @@
 /**
  * Fits the replica model's parameters (`operator/src/sim/latency-model.ts`) to runs of the real
  * risk API, from the runs below saturation, then compares the model's p95, pool wait and
- * saturation rate with every run. Pure: the runs come from latency-load.ts.
+ * saturation rate with every run. Pure: the runs come from latency-load.ts, their shape from
+ * latency-run.ts.
  */
 import {
   QUERY_FIXED_SHARE,
@@ -10,7 +11,7 @@ import {
   tailQuantileMs,
 } from '../../operator/src/sim/latency-model.ts';
 import { median } from '../median.ts';
-import { type LatencyRun, MEASURED_SECONDS } from './latency-load.ts';
+import { type LatencyRun, MEASURED_SECONDS } from './latency-run.ts';
 
 /** The seed's p95 objective, in ms: the rate at which it breaks is the saturation point. */
 export const P95_OBJECTIVE_MS = 200;

@@ -9,8 +9,9 @@ import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import type { Scenario } from '../../operator/src/sim/scenario.ts';
 import type { SeriesPoint } from '../../operator/src/sim/simulate.ts';
-import { formatTable, type PolicySummary, rowsFor } from './benchmark.ts';
+import type { PolicySummary } from './benchmark.ts';
 import { formatVerdict, judgeGoal } from './goal.ts';
+import { formatTable, rowsFor } from './table.ts';
 
 /** One chart of the report: which series field, its title and unit. */
 interface ChartSpec {

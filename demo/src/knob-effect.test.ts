@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionResult, PhaseResult } from './demo-report.ts';
+import type { DecisionResult, PhaseResult } from './demo-result.ts';
 import type { DemoSample } from './demo-sample.ts';
 import { maxmemoryEffects } from './knob-effect.ts';
 

@@ -3,7 +3,7 @@
  * same phase (same load, same keys) over the rate window the operator judged before the change,
  * and once the new maxmemory had been in force for a rate window.
  */
-import type { DecisionResult, PhaseResult } from './demo-report.ts';
+import type { DecisionResult, PhaseResult } from './demo-result.ts';
 import type { DemoSample } from './demo-sample.ts';
 import { DEMO_RATE_WINDOW_SECONDS } from './demo-values.ts';
 

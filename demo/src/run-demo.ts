@@ -4,8 +4,8 @@
  * stop everything, also when a phase fails or the caller aborts.
  */
 import { runLoadTest } from '../../risk-api/src/load-test.ts';
-import type { DecisionResult, PhaseResult } from './demo-report.ts';
 import { writeDemoReport } from './demo-report.ts';
+import type { DecisionResult, PhaseResult } from './demo-result.ts';
 import { createSampler, type DemoSample, type ProfileEventSeen } from './demo-sample.ts';
 import { type DemoStack, startDemoStack } from './demo-stack.ts';
 import { tableHeader, tableRow } from './demo-table.ts';
