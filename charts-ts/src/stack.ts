@@ -9,7 +9,7 @@ import {
   DEFAULT_POLICY,
   DEFAULT_PROMETHEUS_TIMEOUT_SECONDS,
   DEFAULT_STALENESS_SECONDS,
-} from '../../operator/src/api/v1alpha1/performance-profile.ts';
+} from '../../operator/src/api/v1alpha1/defaults.ts';
 import { GrafanaDashboard } from './grafana-dashboard.ts';
 import { StackNamespace } from './namespace.ts';
 import { Operator } from './operator.ts';

@@ -10,7 +10,7 @@ import {
   DEFAULT_KNOB_BOUNDS,
   DEFAULT_POLICY,
   DEFAULT_SLO,
-} from '../../operator/src/api/v1alpha1/performance-profile.ts';
+} from '../../operator/src/api/v1alpha1/defaults.ts';
 import {
   CACHE_STRATEGY_NAMES,
   type CacheStrategyName,

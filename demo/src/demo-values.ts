@@ -6,7 +6,7 @@
  */
 import { resolveValues } from '../../charts-ts/src/load-values.ts';
 import type { Values } from '../../charts-ts/src/values.ts';
-import { DEFAULT_PROMQL, type Signal } from '../../operator/src/api/v1alpha1/performance-profile.ts';
+import { DEFAULT_PROMQL, type Signal } from '../../operator/src/api/v1alpha1/default-promql.ts';
 
 /** The namespace the demo's stack lives in (the toolkit's default). */
 export const DEMO_NAMESPACE = 'perfpilot';

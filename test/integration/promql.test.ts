@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { DEFAULT_PROMQL, SIGNALS, type Signal } from '../../operator/src/api/v1alpha1/performance-profile.ts';
+import { DEFAULT_PROMQL, SIGNALS, type Signal } from '../../operator/src/api/v1alpha1/default-promql.ts';
 import { signalQuery } from '../../operator/src/metrics/signals.ts';
 import { createOperatorMetrics } from '../../operator/src/telemetry/metrics.ts';
 import { driveRiskApiSeries, startTestExporter, type TestExporter } from '../cluster/exporter.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROMQL } from '../api/v1alpha1/performance-profile.ts';
+import { DEFAULT_PROMQL } from '../api/v1alpha1/default-promql.ts';
 import { groupedTemplate, LIVE_SIGNALS, podRatioTemplate, renderQuery, signalQuery } from './signals.ts';
 
 const vars = { namespace: 'shop', deployment: 'risk-api', poolCapacity: 25 };

@@ -3,7 +3,8 @@
  * profile's override, with `$namespace`, `$deployment` and `$poolCapacity` filled in, and for a
  * default query the raw series whose newest sample tells how fresh the signal is. Pure.
  */
-import { DEFAULT_PROMQL, type PrometheusSource, type Signal } from '../api/v1alpha1/performance-profile.ts';
+import { DEFAULT_PROMQL, type Signal } from '../api/v1alpha1/default-promql.ts';
+import type { PrometheusSource } from '../api/v1alpha1/metrics-spec.ts';
 
 /** The Prometheus signals of the engine's snapshot, live and in history. */
 const ENGINE_SIGNALS: readonly Signal[] = [

@@ -3,7 +3,7 @@
  * the engine needs must be known, or there is no snapshot and the engine fails static. Also the
  * history points rebuilt from range queries.
  */
-import type { Signal } from '../api/v1alpha1/performance-profile.ts';
+import type { Signal } from '../api/v1alpha1/default-promql.ts';
 import type { MetricSnapshot, RedisSignals } from '../tuning/types.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';

@@ -5,11 +5,9 @@
  * read through an injected function, so the operator reads them by name and tests bring their own.
  */
 
-import {
-  DEFAULT_STALENESS_SECONDS,
-  type PerformanceProfile,
-  type Signal,
-} from '../api/v1alpha1/performance-profile.ts';
+import type { Signal } from '../api/v1alpha1/default-promql.ts';
+import { DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import type { PerformanceProfile } from '../api/v1alpha1/performance-profile.ts';
 import type { RedisConnections } from '../redis/connections.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
 import type { MetricSnapshot } from '../tuning/types.ts';

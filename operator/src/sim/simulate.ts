@@ -4,7 +4,7 @@
  * fixed configuration, or the tuning engine itself through {@link evaluate} (the same function
  * the operator calls). The model is documented in operator/src/sim/README.md.
  */
-import { DEFAULT_KNOB_BOUNDS } from '../api/v1alpha1/performance-profile.ts';
+import { DEFAULT_KNOB_BOUNDS } from '../api/v1alpha1/defaults.ts';
 import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
 import { EMPTY_HISTORY, evaluate, recordEvaluation } from '../tuning/evaluate.ts';
 import { KNOBS_THAT_ROLL_PODS } from '../tuning/safety-gate.ts';

@@ -10,7 +10,8 @@
  * pure core never imports the reconcile.
  */
 import Value from 'typebox/value';
-import { DEFAULT_STALENESS_SECONDS, PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
+import { DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
 import { validateTuningSpec } from './tuning-spec.ts';
 import type { TuningSpec } from './types.ts';
 

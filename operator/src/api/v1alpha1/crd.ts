@@ -15,7 +15,8 @@ import {
   SINGULAR,
   VERSION,
 } from './constants.ts';
-import { PerformanceProfileSpec, PerformanceProfileStatus } from './performance-profile.ts';
+import { PerformanceProfileSpec } from './performance-profile.ts';
+import { PerformanceProfileStatus } from './profile-status.ts';
 
 /** A Kubernetes JSONSchemaProps subset: the keywords a structural schema may carry. */
 export interface JsonSchemaProps {

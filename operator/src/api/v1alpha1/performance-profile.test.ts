@@ -1,14 +1,9 @@
 import Value from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { configHash } from './config-hash.ts';
-import {
-  configMapNameOf,
-  DEFAULT_KNOB_BOUNDS,
-  DEFAULT_SLO,
-  hpaNameOf,
-  isPaused,
-  PerformanceProfileSpec,
-} from './performance-profile.ts';
+import { DEFAULT_KNOB_BOUNDS, DEFAULT_SLO } from './defaults.ts';
+import { isPaused, PerformanceProfileSpec } from './performance-profile.ts';
+import { configMapNameOf, hpaNameOf } from './target-ref.ts';
 
 describe('PerformanceProfile helpers', () => {
   it('find the HPA and the tuning ConfigMap by the Deployment’s name unless named', () => {

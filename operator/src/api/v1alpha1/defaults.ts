@@ -1,0 +1,56 @@
+/**
+ * The defaults of a PerformanceProfile's spec, each written once: the CRD's schema declares them
+ * (the API server fills them in) and the charts and the engine's default spec read them from here.
+ */
+
+/** Seed defaults of the SLOs (the guide's performance targets). */
+export const DEFAULT_SLO = {
+  p95LatencyMs: 200,
+  errorRatePercent: 0.1,
+  cacheHitRatePercent: 85,
+  poolUsagePercent: 80,
+  requestsPerReplica: 1000,
+} as const;
+
+/**
+ * Default knob bounds. Pool 5..50 is the range of the seed's own `DynamicConnectionPool`
+ * (`max(base // 2, 5)` .. `max_pool_size = 50`); overflow 0..30 tops out at the seed's
+ * `DB_MAX_OVERFLOW=30`; maxmemory 128..768 MiB brackets the seed's `maxmemory 512mb` under a 1 GiB
+ * container (768, the maxmemory ceiling of 1024: see redis-maxmemory-ceiling.ts); replicas 2..10 are the seed HPA's bounds.
+ */
+export const DEFAULT_KNOB_BOUNDS = {
+  poolSize: { min: 5, max: 50 },
+  maxOverflow: { min: 0, max: 30 },
+  redisMaxmemory: { minMiB: 128, maxMiB: 768, containerMemoryLimitMiB: 1024 },
+  replicas: { floor: 2, ceiling: 10 },
+} as const;
+
+/**
+ * Default database budget: PostgreSQL's default `max_connections` of 100, of which 10 are kept
+ * free: PostgreSQL itself reserves 3 for superusers (`superuser_reserved_connections`), and
+ * migrations, backups, an exporter and an administrator's psql need the rest.
+ */
+export const DEFAULT_DATABASE = { maxConnections: 100, reservedConnections: 10 } as const;
+
+/**
+ * Default control-loop timing and safety settings, the ones the tuning engine is tested and
+ * benchmarked with (operator/src/sim/README.md): a pool change rolls every pod, so one change per
+ * knob per 10 minutes (cooldown), each verified for as long; a reversal waits 30 minutes, six
+ * times the HPA's own 5-minute scale-down stabilization, so the operator never fights the HPA;
+ * one step moves a knob by at most half its value (the seed's rule doubles and halves the pool in
+ * one step); changes under 10 % are not worth a rollout.
+ */
+export const DEFAULT_POLICY = {
+  evaluationIntervalSeconds: 60,
+  cooldownSeconds: 600,
+  maxStepPercent: 50,
+  stabilizationWindowSeconds: 1800,
+  verificationWindowSeconds: 600,
+  deadbandPercent: 10,
+} as const;
+
+/** Default staleness limit of metric samples, in seconds: two evaluations at the default interval. */
+export const DEFAULT_STALENESS_SECONDS = 120;
+
+/** Default timeout of one request to Prometheus, in seconds: well inside one evaluation interval. */
+export const DEFAULT_PROMETHEUS_TIMEOUT_SECONDS = 5;

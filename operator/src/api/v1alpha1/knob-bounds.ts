@@ -1,0 +1,122 @@
+/**
+ * How far the operator may move each knob, and the database's connection budget the pool knobs
+ * must fit in over all replicas.
+ */
+import Type, { type Static } from 'typebox';
+import { MAXMEMORY_WITHIN_CONTAINER, orderedPair, RESERVED_BELOW_MAX_CONNECTIONS } from './cel-rules.ts';
+import { DEFAULT_DATABASE, DEFAULT_KNOB_BOUNDS } from './defaults.ts';
+import { MAXMEMORY_SHARE_PERCENT } from './redis-maxmemory-ceiling.ts';
+import { intBound } from './schema-builders.ts';
+
+/** IntRange is an inclusive integer range `[min, max]` for a knob. */
+function intRange(owner: string, what: string, def: { min: number; max: number }, lo: number, hi: number) {
+  return Type.Object(
+    {
+      min: intBound(`min is the smallest ${what} the operator may set.`, def.min, lo, hi),
+      max: intBound(`max is the largest ${what} the operator may set.`, def.max, lo, hi),
+    },
+    {
+      default: {},
+      description: `${owner} bounds the ${what}.`,
+      'x-kubernetes-validations': [orderedPair(owner, 'min', 'max')],
+    },
+  );
+}
+
+/** KnobBounds: the ranges within which each knob may be moved. */
+export const KnobBounds = Type.Object(
+  {
+    poolSize: intRange(
+      'poolSize',
+      'DB connection pool size per replica (DB_POOL_SIZE)',
+      DEFAULT_KNOB_BOUNDS.poolSize,
+      1,
+      1000,
+    ),
+    maxOverflow: intRange(
+      'maxOverflow',
+      'DB pool overflow per replica (DB_MAX_OVERFLOW)',
+      DEFAULT_KNOB_BOUNDS.maxOverflow,
+      0,
+      1000,
+    ),
+    redisMaxmemory: Type.Object(
+      {
+        minMiB: intBound(
+          'minMiB is the smallest Redis maxmemory the operator may set, in MiB.',
+          DEFAULT_KNOB_BOUNDS.redisMaxmemory.minMiB,
+          16,
+          1048576,
+        ),
+        maxMiB: intBound(
+          `maxMiB is the largest Redis maxmemory the operator may set, in MiB; at most ${MAXMEMORY_SHARE_PERCENT}% of containerMemoryLimitMiB.`,
+          DEFAULT_KNOB_BOUNDS.redisMaxmemory.maxMiB,
+          16,
+          1048576,
+        ),
+        containerMemoryLimitMiB: intBound(
+          `containerMemoryLimitMiB is the memory limit of the Redis container, in MiB; maxmemory stays at or below ${MAXMEMORY_SHARE_PERCENT}% of it to leave room for fragmentation, replication buffers and forks.`,
+          DEFAULT_KNOB_BOUNDS.redisMaxmemory.containerMemoryLimitMiB,
+          32,
+          2097152,
+        ),
+      },
+      {
+        default: {},
+        description: 'redisMaxmemory bounds the Redis maxmemory setting of every node.',
+        'x-kubernetes-validations': [
+          orderedPair('redisMaxmemory', 'minMiB', 'maxMiB'),
+          MAXMEMORY_WITHIN_CONTAINER,
+        ],
+      },
+    ),
+    replicas: Type.Object(
+      {
+        floor: intBound(
+          'floor is the lowest HPA minReplicas the operator may set; at least 2 so a disruption never takes the API down.',
+          DEFAULT_KNOB_BOUNDS.replicas.floor,
+          2,
+          1000,
+        ),
+        ceiling: intBound(
+          'ceiling is the highest HPA maxReplicas the operator may set.',
+          DEFAULT_KNOB_BOUNDS.replicas.ceiling,
+          2,
+          1000,
+        ),
+      },
+      {
+        default: {},
+        description: 'replicas bounds the HPA’s minReplicas and maxReplicas.',
+        'x-kubernetes-validations': [orderedPair('replicas', 'floor', 'ceiling')],
+      },
+    ),
+  },
+  { default: {}, description: 'knobs bounds every knob the operator tunes.' },
+);
+export type KnobBounds = Static<typeof KnobBounds>;
+
+/** DatabaseBudget is the connection budget the pool knobs must fit in. */
+export const DatabaseBudget = Type.Object(
+  {
+    maxConnections: intBound(
+      'maxConnections is the database’s max_connections.',
+      DEFAULT_DATABASE.maxConnections,
+      1,
+      100000,
+    ),
+    reservedConnections: intBound(
+      'reservedConnections are kept free for administrators, migrations and other clients; the API may use maxConnections - reservedConnections.',
+      DEFAULT_DATABASE.reservedConnections,
+      0,
+      100000,
+    ),
+  },
+  {
+    default: {},
+    description:
+      'database is the connection budget: maxReplicas x (poolSize + maxOverflow) <= maxConnections - reservedConnections.',
+    'x-kubernetes-validations': [RESERVED_BELOW_MAX_CONNECTIONS],
+  },
+);
+export type DatabaseBudget = Static<typeof DatabaseBudget>;

@@ -1,0 +1,168 @@
+/**
+ * Where a profile's metrics come from: Prometheus (request, latency, error, cache and pool
+ * signals, with optional credentials) and the Redis nodes read with INFO and tuned with CONFIG SET.
+ */
+import Type, { type Static } from 'typebox';
+import { PROMETHEUS_ONE_CREDENTIAL } from './cel-rules.ts';
+import { REDIS_MAXMEMORY_CONFIG_KEY } from './constants.ts';
+import { DEFAULT_PROMQL, SIGNAL_MEANING, SIGNALS, type Signal } from './default-promql.ts';
+import { DEFAULT_PROMETHEUS_TIMEOUT_SECONDS, DEFAULT_STALENESS_SECONDS } from './defaults.ts';
+import { DNS_SUBDOMAIN } from './schema-builders.ts';
+
+const queryOverride = (signal: Signal) =>
+  Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: `${signal} overrides the PromQL for ${SIGNAL_MEANING[signal]}. Default: ${DEFAULT_PROMQL[signal]}`,
+    }),
+  );
+
+/** A reference to one key of a Secret in the profile's namespace, its key defaulting to `defaultKey`. */
+function secretKeyRef(defaultKey: string, description: string) {
+  return Type.Object(
+    {
+      name: Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: DNS_SUBDOMAIN,
+        description: 'name of the Secret in the profile’s namespace.',
+      }),
+      key: Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: '^[-._a-zA-Z0-9]+$',
+        default: defaultKey,
+        description: 'key of the Secret holding the value.',
+      }),
+    },
+    { description },
+  );
+}
+
+/** SecretKeyRef names one key of a Secret in the profile's namespace (a password by default). */
+export const SecretKeyRef = secretKeyRef('password', 'A key of a Secret in the profile’s namespace.');
+export type SecretKeyRef = Static<typeof SecretKeyRef>;
+
+/** PrometheusSource says where and how request, cache and pool metrics are read. */
+export const PrometheusSource = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      pattern: '^https?://[^\\s]+$',
+      description: 'url of the Prometheus HTTP API, e.g. http://prometheus-operated.monitoring.svc:9090.',
+    }),
+    stalenessSeconds: Type.Integer({
+      minimum: 10,
+      maximum: 3600,
+      default: DEFAULT_STALENESS_SECONDS,
+      description:
+        'stalenessSeconds is the age beyond which a sample counts as stale; on stale metrics the operator changes nothing.',
+    }),
+    timeoutSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 60,
+      default: DEFAULT_PROMETHEUS_TIMEOUT_SECONDS,
+      description:
+        'timeoutSeconds bounds every request to Prometheus; a query that takes longer makes its signal unknown.',
+    }),
+    bearerTokenSecretRef: Type.Optional(
+      secretKeyRef(
+        'token',
+        'bearerTokenSecretRef names the Secret key holding a bearer token sent as `Authorization: Bearer`.',
+      ),
+    ),
+    basicAuth: Type.Optional(
+      Type.Object(
+        {
+          username: Type.String({ minLength: 1, maxLength: 253, description: 'username for basic auth.' }),
+          passwordSecretRef: secretKeyRef(
+            'password',
+            'passwordSecretRef names the Secret key holding the password.',
+          ),
+        },
+        {
+          description: 'basicAuth sends a username and a password from a Secret (HTTP basic authentication).',
+        },
+      ),
+    ),
+    caBundleSecretRef: Type.Optional(
+      secretKeyRef(
+        'ca.crt',
+        'caBundleSecretRef names the Secret key holding the PEM CA bundle that verifies an https url; without it the system CAs do.',
+      ),
+    ),
+    queries: Type.Optional(
+      Type.Object(Object.fromEntries(SIGNALS.map((signal) => [signal, queryOverride(signal)])), {
+        description:
+          'queries override the PromQL per signal; $namespace, $deployment and $poolCapacity (pool size + overflow) are replaced before a query runs. A default query’s samples must also be younger than stalenessSeconds; an overridden one is trusted to Prometheus’s own staleness handling.',
+      }),
+    ),
+  },
+  {
+    description: 'prometheus is the source of request, latency, error, cache and pool metrics.',
+    'x-kubernetes-validations': [PROMETHEUS_ONE_CREDENTIAL],
+  },
+);
+export type PrometheusSource = Static<typeof PrometheusSource>;
+
+/** RedisSource says which Redis nodes are read (INFO) and tuned (CONFIG SET maxmemory). */
+export const RedisSource = Type.Object(
+  {
+    endpoints: Type.Array(
+      Type.String({
+        minLength: 3,
+        maxLength: 261,
+        pattern: '^[a-zA-Z0-9]([-.a-zA-Z0-9]*[a-zA-Z0-9])?:[0-9]{1,5}$',
+        description: 'host:port of a Redis node.',
+      }),
+      {
+        minItems: 1,
+        maxItems: 64,
+        description:
+          'endpoints are host:port seeds of the Redis Cluster; the operator discovers every node from them.',
+      },
+    ),
+    passwordSecretRef: Type.Optional(SecretKeyRef),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caBundleSecretRef: Type.Optional(
+            secretKeyRef(
+              'ca.crt',
+              'caBundleSecretRef names the Secret key holding the PEM CA bundle that verifies the nodes; without it the system CAs do.',
+            ),
+          ),
+        },
+        { description: 'tls, when present, connects to every Redis node over TLS.' },
+      ),
+    ),
+    configMapName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: DNS_SUBDOMAIN,
+        description: `configMapName is the Redis ConfigMap whose "${REDIS_MAXMEMORY_CONFIG_KEY}" key persists maxmemory across restarts; without it a change made with CONFIG SET lasts until a node restarts.`,
+      }),
+    ),
+  },
+  {
+    description: 'redis is the source of memory, eviction and keyspace metrics, and the maxmemory actuator.',
+  },
+);
+export type RedisSource = Static<typeof RedisSource>;
+
+/** MetricsSpec configures where metrics come from. */
+export const MetricsSpec = Type.Object(
+  {
+    prometheus: Type.Optional(PrometheusSource),
+    redis: Type.Optional(RedisSource),
+  },
+  {
+    default: {},
+    description:
+      'metrics configures the metric sources. Without any source the operator reports MetricsAvailable=Unknown and changes nothing.',
+  },
+);
+export type MetricsSpec = Static<typeof MetricsSpec>;

@@ -1,0 +1,53 @@
+/** The control loop's timing and safety settings: interval, cooldown, step cap, windows, deadband. */
+import Type, { type Static } from 'typebox';
+import { EVALUATED_WITHIN_VERIFICATION, VERIFIED_WITHIN_COOLDOWN } from './cel-rules.ts';
+import { DEFAULT_POLICY } from './defaults.ts';
+import { intBound } from './schema-builders.ts';
+
+/** Policy holds the control loop's timing and safety settings. */
+export const Policy = Type.Object(
+  {
+    evaluationIntervalSeconds: intBound(
+      'evaluationIntervalSeconds is how often the profile is evaluated.',
+      DEFAULT_POLICY.evaluationIntervalSeconds,
+      10,
+      3600,
+    ),
+    cooldownSeconds: intBound(
+      'cooldownSeconds is the least time between two changes of the same knob.',
+      DEFAULT_POLICY.cooldownSeconds,
+      0,
+      86400,
+    ),
+    maxStepPercent: intBound(
+      'maxStepPercent caps one change of a knob, in percent of its current value (at least one unit).',
+      DEFAULT_POLICY.maxStepPercent,
+      1,
+      100,
+    ),
+    stabilizationWindowSeconds: intBound(
+      'stabilizationWindowSeconds is how long a knob must wait before changing direction.',
+      DEFAULT_POLICY.stabilizationWindowSeconds,
+      0,
+      86400,
+    ),
+    verificationWindowSeconds: intBound(
+      'verificationWindowSeconds is how long after a change the SLOs are watched; a worse SLO in that window rolls the change back.',
+      DEFAULT_POLICY.verificationWindowSeconds,
+      10,
+      86400,
+    ),
+    deadbandPercent: intBound(
+      'deadbandPercent: proposals changing a knob by less than this share of its value are ignored, to avoid flapping.',
+      DEFAULT_POLICY.deadbandPercent,
+      0,
+      50,
+    ),
+  },
+  {
+    default: {},
+    description: 'policy holds the control loop’s timing and safety settings.',
+    'x-kubernetes-validations': [EVALUATED_WITHIN_VERIFICATION, VERIFIED_WITHIN_COOLDOWN],
+  },
+);
+export type Policy = Static<typeof Policy>;
