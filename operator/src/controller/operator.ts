@@ -33,13 +33,10 @@ import type { Logger } from '../telemetry/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
 import { errorMessage, errorPolicy } from './error-policy.ts';
 import { createEventRecorder } from './events.ts';
-import {
-  classifyingSecretReader,
-  makeReconcileContext,
-  type ReconcileContext,
-  reconcileFailure,
-  reconcileProfile,
-} from './reconcile.ts';
+import { classifyingSecretReader, makeReconcileContext } from './make-reconcile-context.ts';
+import { reconcileProfile } from './reconcile.ts';
+import type { ReconcileContext } from './reconcile-context.ts';
+import { reconcileFailure } from './report.ts';
 
 /** Leader election settings; see coordination.k8s.io Leases. */
 export interface LeaderElectionOptions {

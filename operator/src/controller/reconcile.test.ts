@@ -25,12 +25,9 @@ import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
 import type { KnobActuators } from './act.ts';
 import { PermanentError } from './error-policy.ts';
 import type { ProfileEvent } from './events.ts';
-import {
-  classifyingSecretReader,
-  type Observation,
-  type ReconcileContext,
-  reconcileProfile,
-} from './reconcile.ts';
+import { classifyingSecretReader } from './make-reconcile-context.ts';
+import { reconcileProfile } from './reconcile.ts';
+import type { Observation, ReconcileContext } from './reconcile-context.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
