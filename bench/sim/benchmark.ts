@@ -3,16 +3,16 @@
  * `npm run bench -- simulate`. The goal lives in goal.ts, the hindsight search in best-static.ts,
  * the result table in table.ts.
  */
-import type { Scenario } from '../../operator/src/sim/scenario.ts';
+
 import {
   engineController,
   type KnobController,
-  type RunResult,
-  type RunTotals,
   SEED_RULES,
   SEED_STATIC,
-  simulate,
-} from '../../operator/src/sim/simulate.ts';
+} from '../../operator/src/sim/controllers.ts';
+import type { RunResult, RunTotals } from '../../operator/src/sim/run-result.ts';
+import type { Scenario } from '../../operator/src/sim/scenario.ts';
+import { simulate } from '../../operator/src/sim/simulate.ts';
 import type { KnobValues } from '../../operator/src/tuning/types.ts';
 import { median } from '../median.ts';
 import { findBestStatic } from './best-static.ts';

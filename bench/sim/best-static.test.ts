@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunTotals } from '../../operator/src/sim/simulate.ts';
+import type { RunTotals } from '../../operator/src/sim/run-result.ts';
 import { isBetterStatic } from './best-static.ts';
 
 const totals = (violations: number, cost: number, podHours = 10): RunTotals => ({

@@ -4,8 +4,10 @@
  * forward-looking policy could run.
  */
 import { maxmemoryCeilingForLimitMiB } from '../../operator/src/api/v1alpha1/redis-maxmemory-ceiling.ts';
+import { SEED_STATIC } from '../../operator/src/sim/controllers.ts';
+import type { RunTotals } from '../../operator/src/sim/run-result.ts';
 import type { Scenario } from '../../operator/src/sim/scenario.ts';
-import { type RunTotals, SEED_STATIC, simulate } from '../../operator/src/sim/simulate.ts';
+import { simulate } from '../../operator/src/sim/simulate.ts';
 import { SEED_STATIC_KNOBS } from '../../operator/src/tuning/seed-baselines.ts';
 import type { KnobName, KnobValues } from '../../operator/src/tuning/types.ts';
 

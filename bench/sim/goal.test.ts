@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { RunTotals } from '../../operator/src/sim/run-result.ts';
 import { parseScenario } from '../../operator/src/sim/scenario.ts';
-import type { RunTotals } from '../../operator/src/sim/simulate.ts';
 import type { PolicySummary } from './benchmark.ts';
 import { judgeGoal, loadChanges } from './goal.ts';
 

@@ -2,8 +2,9 @@
  * The tuning engine's goal on a scenario (issue 13), judged on medians over seeds against the
  * seed's baselines and the best static configuration in hindsight.
  */
+
+import type { RunTotals } from '../../operator/src/sim/run-result.ts';
 import type { Scenario } from '../../operator/src/sim/scenario.ts';
-import type { RunTotals } from '../../operator/src/sim/simulate.ts';
 import type { PolicyName, PolicySummary } from './benchmark.ts';
 
 /** The verdict on the engine's goal for one scenario. */

@@ -3,8 +3,9 @@
  * `npm run bench -- simulate`: one Markdown row per policy and scenario, with the goal's verdict
  * (goal.ts) on the engine's row.
  */
+
+import type { RunTotals } from '../../operator/src/sim/run-result.ts';
 import type { Scenario } from '../../operator/src/sim/scenario.ts';
-import type { RunTotals } from '../../operator/src/sim/simulate.ts';
 import type { PolicySummary } from './benchmark.ts';
 import { judgeGoal } from './goal.ts';
 

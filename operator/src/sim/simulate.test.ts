@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { connectionBudget } from '../tuning/tuning-spec.ts';
+import { engineController, SEED_RULES, SEED_STATIC, tuningSpecFor } from './controllers.ts';
+import { pricedCost } from './run-result.ts';
 import { parseScenario } from './scenario.ts';
-import {
-  engineController,
-  pricedCost,
-  SEED_RULES,
-  SEED_STATIC,
-  simulate,
-  tuningSpecFor,
-} from './simulate.ts';
+import { simulate } from './simulate.ts';
 
 const scenarioSource = {
   name: 'short-swell',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { performanceProfileSchema } from '../api/v1alpha1/crd.ts';
+import { tuningSpecFor } from '../sim/controllers.ts';
 import { parseScenario } from '../sim/scenario.ts';
-import { tuningSpecFor } from '../sim/simulate.ts';
 import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
 import { SEED_STATIC_KNOBS } from './seed-baselines.ts';
 import { healthySnapshot } from './test-fixtures.ts';
