@@ -11,7 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MIX, type EndpointName, percentile, runLoadTest } from '../risk-api/src/load-test.ts';
+import { DEFAULT_MIX, type EndpointName } from '../risk-api/src/load-plan.ts';
+import { percentile } from '../risk-api/src/load-report.ts';
+import { runLoadTest } from '../risk-api/src/load-test.ts';
 import { seedDemoData } from '../risk-api/src/main.ts';
 import { SEED_PORTFOLIO_COUNT, seedSymbolNames } from '../risk-api/src/seed-data.ts';
 import { startPostgres } from '../test/cluster/postgres.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EndpointResult } from '../../risk-api/src/load-test.ts';
+import type { EndpointResult } from '../../risk-api/src/load-report.ts';
 import { byCache, MIN_REQUESTS_FOR_P95, measuredSeconds } from './latency-load.ts';
 
 describe('measuredSeconds: how long one calibration run lasts', () => {

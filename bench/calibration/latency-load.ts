@@ -9,7 +9,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type CacheLatency, type LoadTestResult, runLoadTest } from '../../risk-api/src/load-test.ts';
+import type { CacheLatency, LoadTestResult } from '../../risk-api/src/load-report.ts';
+import { runLoadTest } from '../../risk-api/src/load-test.ts';
 import { seedDemoData } from '../../risk-api/src/main.ts';
 import { METRIC } from '../../risk-api/src/metrics.ts';
 import { parsePrometheusText, sumSamples } from '../../risk-api/src/prometheus-text.ts';

@@ -7,7 +7,7 @@
  * last raise. `--phases FILE` replaces them; `--duration` scales them.
  */
 import { parse as parseYaml } from 'yaml';
-import { type EndpointName, MAX_TOTAL_SECONDS, parseMix } from '../../risk-api/src/load-test.ts';
+import { type EndpointName, MAX_TOTAL_SECONDS, parseMix } from '../../risk-api/src/load-plan.ts';
 import { SEED_SYMBOL_COUNT } from '../../risk-api/src/seed-data.ts';
 import { DEMO_SEED_SYMBOLS } from './demo-values.ts';
 

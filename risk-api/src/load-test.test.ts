@@ -1,15 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MIX,
-  formatReport,
-  type LoadTestResult,
-  parseMix,
-  parsePhases,
-  percentile,
-  runLoadTest,
-} from './load-test.ts';
+import { DEFAULT_MIX, parseMix, parsePhases } from './load-plan.ts';
+import { formatReport, type LoadTestResult, percentile } from './load-report.ts';
+import { runLoadTest } from './load-test.ts';
 
 describe('parsePhases', () => {
   it('reads YAML and JSON lists of {duration, rate}', () => {
