@@ -1,0 +1,88 @@
+/** The operator's values: its Deployment, the default PerformanceProfile, and the connection budget it enforces. */
+import Type from 'typebox';
+import { MODES, type Mode } from '../../operator/src/api/v1alpha1/constants.ts';
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_KNOB_BOUNDS,
+  DEFAULT_POLICY,
+} from '../../operator/src/api/v1alpha1/defaults.ts';
+import { bool, image, int, oneOf, PERFPILOT_IMAGE, resources, strict } from './values-fields.ts';
+
+/** database: the connection budget the operator enforces. */
+export const DatabaseValues = Type.Object(
+  {
+    maxConnections: int(
+      'The database’s max_connections (PostgreSQL default 100).',
+      DEFAULT_DATABASE.maxConnections,
+      1,
+      100000,
+    ),
+    reservedConnections: int(
+      'Connections kept free for admins and jobs.',
+      DEFAULT_DATABASE.reservedConnections,
+      0,
+      100000,
+    ),
+  },
+  { ...strict, description: 'The database connection budget the operator enforces.' },
+);
+
+/** operator: the PerfPilot operator and its default profile. */
+export const OperatorValues = Type.Object(
+  {
+    image: image('Image of the operator: the project’s one image.', PERFPILOT_IMAGE),
+    args: Type.Array(Type.String({ minLength: 1 }), {
+      description:
+        'Flags of the operator (those of `perfpilot operator --help`), given to the image’s operator bundle (`node dist/operator.js`, see the Dockerfile).',
+      default: [],
+    }),
+    replicas: int('Operator replicas; one leads through a Lease, the others stand by.', 2, 1, 5),
+    metricsPort: int('Port of /metrics, /healthz and /readyz (one HTTP server).', 8080, 1024, 65535),
+    logLevel: oneOf('Log level.', ['debug', 'info', 'warn', 'error'], 'info'),
+    resources: resources({
+      cpuRequestMillis: 100,
+      cpuLimitMillis: 500,
+      memoryRequestMiB: 128,
+      memoryLimitMiB: 256,
+    }),
+    profile: Type.Object(
+      {
+        enabled: bool('Create a PerformanceProfile for the stack.', true),
+        mode: oneOf<Mode>('Mode of the default profile.', MODES, 'Recommend'),
+        poolSizeMin: int('knobs.poolSize.min.', DEFAULT_KNOB_BOUNDS.poolSize.min, 1, 1000),
+        poolSizeMax: int('knobs.poolSize.max.', DEFAULT_KNOB_BOUNDS.poolSize.max, 1, 1000),
+        maxOverflowMin: int('knobs.maxOverflow.min.', DEFAULT_KNOB_BOUNDS.maxOverflow.min, 0, 1000),
+        maxOverflowMax: int('knobs.maxOverflow.max.', DEFAULT_KNOB_BOUNDS.maxOverflow.max, 0, 1000),
+        redisMaxmemoryMinMiB: int(
+          'knobs.redisMaxmemory.minMiB.',
+          DEFAULT_KNOB_BOUNDS.redisMaxmemory.minMiB,
+          16,
+          1048576,
+        ),
+        redisMaxmemoryMaxMiB: int(
+          'knobs.redisMaxmemory.maxMiB.',
+          DEFAULT_KNOB_BOUNDS.redisMaxmemory.maxMiB,
+          16,
+          1048576,
+        ),
+        replicaFloor: int('knobs.replicas.floor.', DEFAULT_KNOB_BOUNDS.replicas.floor, 2, 1000),
+        replicaCeiling: int('knobs.replicas.ceiling.', DEFAULT_KNOB_BOUNDS.replicas.ceiling, 2, 1000),
+        evaluationIntervalSeconds: int(
+          'policy.evaluationIntervalSeconds.',
+          DEFAULT_POLICY.evaluationIntervalSeconds,
+          10,
+          3600,
+        ),
+        cooldownSeconds: int('policy.cooldownSeconds.', DEFAULT_POLICY.cooldownSeconds, 0, 86400),
+        verificationWindowSeconds: int(
+          'policy.verificationWindowSeconds.',
+          DEFAULT_POLICY.verificationWindowSeconds,
+          10,
+          86400,
+        ),
+      },
+      { ...strict, description: 'The default PerformanceProfile for the stack.' },
+    ),
+  },
+  { ...strict, description: 'The PerfPilot operator.' },
+);
