@@ -1,6 +1,6 @@
 /**
  * The report step's pure half: from what a reconcile observed, the status a profile should have.
- * Writing it (only when it differs) is reconcile.ts's job.
+ * Writing it (only when it differs) is report.ts's job.
  */
 
 import type { ObservedTarget } from '../actuators/targets.ts';

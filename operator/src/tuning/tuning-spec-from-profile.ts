@@ -1,9 +1,9 @@
 /**
  * The one contract between the PerformanceProfile CRD and the tuning engine: a profile's spec,
  * with the API server's defaults applied, becomes the engine's {@link TuningSpec}. Every default
- * lives once, in the CRD's schema (api/v1alpha1/performance-profile.ts); the simulator, the
- * benchmark and `perfpilot recommend` run the engine with {@link DEFAULT_TUNING_SPEC}, which is
- * this mapper applied to a profile that sets nothing but its target.
+ * lives once (api/v1alpha1/defaults.ts), in the CRD's schema; the simulator, the benchmark and
+ * `perfpilot recommend` run the engine with {@link DEFAULT_TUNING_SPEC}, which is this mapper
+ * applied to a profile that sets nothing but its target.
  *
  * It lives in tuning/, not in controller/: it is pure and depends only on api/ and the engine's
  * types, and the simulator and the test fixtures need it as much as the reconcile does, so the

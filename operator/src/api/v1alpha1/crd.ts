@@ -1,5 +1,5 @@
 /**
- * Builds the PerformanceProfile CustomResourceDefinition from the TypeBox schemas in
+ * Builds the PerformanceProfile CustomResourceDefinition from the TypeBox schemas composed in
  * performance-profile.ts: a structural OpenAPI v3 schema with descriptions, defaults, bounds and
  * CEL rules, the status subresource, printer columns, short names and a category.
  */
