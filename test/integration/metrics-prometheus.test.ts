@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeSecretReader } from '../../operator/src/actuators/secrets.ts';
 import { API_VERSION, KIND, type PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import { PermanentError } from '../../operator/src/controller/error-policy.ts';
-import { classifyingSecretReader } from '../../operator/src/controller/reconcile.ts';
+import { classifyingSecretReader } from '../../operator/src/controller/make-reconcile-context.ts';
 import {
   createMetricSources,
   type MetricSources,
