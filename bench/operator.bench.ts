@@ -59,7 +59,7 @@ const profileCount = Number(process.env.PERFPILOT_BENCH_PROFILES ?? 1000);
 /**
  * prometheusProfileCount is the Prometheus phase's profiles: 100 unless
  * PERFPILOT_BENCH_PROMETHEUS_PROFILES says, to keep the phase short on 2 cores. Profiles with the
- * default queries share one grouped query per signal (operator/src/metrics/README.md), so the
+ * default queries share one grouped query per signal (docs/concepts.md#how-signals-are-measured), so the
  * row's count stays about the same for more profiles.
  */
 const prometheusProfileCount = Number(process.env.PERFPILOT_BENCH_PROMETHEUS_PROFILES ?? 100);

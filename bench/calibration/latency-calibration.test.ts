@@ -4,7 +4,7 @@
  * the measurements are sound (what was sent was answered, the API's counters and PostgreSQL's CPU
  * agree with the load), and the fitted model's p95 is within a factor of the real one. The 15 %
  * goal and the saturation rates are judged on the benchmark's grid (`npm run bench -- calibration
- * --latency`, operator/src/sim/README.md): a p95 of tens of milliseconds on a CI machine running
+ * --latency`, docs/simulator.md): a p95 of tens of milliseconds on a CI machine running
  * other tests beside this one moves by more than that.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

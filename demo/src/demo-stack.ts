@@ -2,7 +2,7 @@
  * Starts everything the demo runs, on loopback: the test cluster with its controllers, the
  * 6-node Redis Cluster, PostgreSQL with the seed data, Prometheus scraping the risk API,
  * prometheus-adapter, the stack's objects from the toolkit's synthesis (handed over to the
- * operator as the README's hand-over does), the risk API process reading its tuning ConfigMap
+ * operator as the GitOps guide's hand-over does), the risk API process reading its tuning ConfigMap
  * through a kubelet-like volume, and the operator process. stop() ends it all, newest first.
  */
 import { writeFileSync } from 'node:fs';
@@ -91,7 +91,7 @@ function synthesizedObjects(values: Values, redis: RedisCluster): { crd: KubeObj
 }
 
 /**
- * splitTunedFields splits objects for the README's hand-over: the tuned fields at their values
+ * splitTunedFields splits objects for the GitOps guide's hand-over: the tuned fields at their values
  * (applied as perfpilot), and the objects without them (applied again by the demo's manager).
  */
 export function splitTunedFields(objects: readonly KubeObject[]): {
@@ -133,7 +133,7 @@ export function splitTunedFields(objects: readonly KubeObject[]): {
   return { tuned, rest };
 }
 
-/** The stack's objects applied as the README says: server-side, then the tuned fields handed to perfpilot. */
+/** The stack's objects applied as the GitOps guide says: server-side, then the tuned fields handed to perfpilot. */
 async function applyStack(cp: ControlPlane, dir: string, values: Values, redis: RedisCluster): Promise<void> {
   const write = (name: string, objects: readonly unknown[]) => {
     const path = join(dir, name);

@@ -2,7 +2,7 @@
  * The HPA and pool actuators against a real kube-apiserver, on the toolkit's own manifests applied
  * the way users apply them (`kubectl apply`). Server-side apply as `perfpilot` changes only its
  * fields; a field another manager owns is a conflict that changes nothing, until the fields are
- * handed over with the command the README gives; a pool change rolls the pods once per cooldown.
+ * handed over with the command the GitOps guide gives (docs/guides/gitops.md); a pool change rolls the pods once per cooldown.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ function ownedBy(managedFields: V1ManagedFieldsEntry[] | undefined, manager: str
 
 beforeAll(async () => {
   cp = await startControlPlane();
-  // The toolkit's manifests, applied as the README says (client-side kubectl apply).
+  // The toolkit's manifests, applied as the install guide says (client-side kubectl apply).
   for (const file of ['namespace.yaml', 'risk-api.yaml', 'risk-api-hpa.yaml']) {
     await cp.kubectl(['apply', '-f', join(root, 'manifests', file)]);
   }
@@ -97,7 +97,7 @@ describe('applyReplicaBounds', () => {
     expect((await readHpa()).metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
   });
 
-  it('after the README hand-over, changes exactly minReplicas and maxReplicas as perfpilot', async () => {
+  it('after the GitOps hand-over, changes exactly minReplicas and maxReplicas as perfpilot', async () => {
     await handOverToPerfpilot(cp, [join(root, 'manifests/risk-api-hpa.yaml')], hpaHandover);
     const before = await readHpa();
     const result = await applyReplicaBounds(ctx, hpaRef, { minReplicas: 3, maxReplicas: 8 });
@@ -190,7 +190,7 @@ describe('applyPoolSettings', () => {
     expect((await readDeployment()).metadata?.generation).toBe(deployment.metadata?.generation);
   });
 
-  it('after the README hand-over, writes the pool and rolls the pods once, then not again within the cooldown', async () => {
+  it('after the GitOps hand-over, writes the pool and rolls the pods once, then not again within the cooldown', async () => {
     const current = await readDeployment();
     const hash = current.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION] ?? '';
     await handOverToPerfpilot(

@@ -366,7 +366,7 @@ describe('persisted in the Redis ConfigMap', () => {
     });
     expect((await readRedisConfig()).metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
 
-    // The README's hand-over of the one key, then the next apply persists it.
+    // The GitOps guide's hand-over of the one key, then the next apply persists it.
     await handOverToPerfpilot(
       cp,
       [path()],

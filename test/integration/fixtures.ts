@@ -240,7 +240,7 @@ export async function kubectlApplyYaml(
 }
 
 /**
- * TUNED_FIELDS_REMOVED are the kustomize patches of the README's overlay: the stack without the
+ * TUNED_FIELDS_REMOVED are the kustomize patches of the GitOps guide's overlay (docs/guides/gitops.md): the stack without the
  * fields perfpilot tunes, so that once perfpilot co-owns them, applying the overlay leaves it the
  * only owner.
  */
@@ -268,7 +268,7 @@ export const TUNED_FIELDS_REMOVED = `patches:
 `;
 
 /**
- * handOverToPerfpilot runs the README's hand-over for the manifest files given (paths): the files
+ * handOverToPerfpilot runs the GitOps guide's hand-over for the manifest files given (paths): the files
  * by server-side apply (kubectl takes what client-side apply owned), `coOwned` (the tuned fields at
  * their current values) as perfpilot, then the files without the tuned fields, so kubectl lets go
  * of them and perfpilot is their only manager.
@@ -300,7 +300,7 @@ export async function handOverToPerfpilot(
 
 /**
  * claimTunedFields makes perfpilot the only manager of the fields it tunes on a target stack
- * (the HPA's bounds and the tuning ConfigMap's pool keys), as the README's hand-over leaves them.
+ * (the HPA's bounds and the tuning ConfigMap's pool keys), as the GitOps guide's hand-over leaves them.
  * The stack's creator (a plain create) cannot let go of a field by omitting it, so perfpilot
  * takes the fields with force at other values (a forced apply of an equal value would leave them
  * shared with the creator), then applies the stack's values; minReplicas goes down, not up, so

@@ -54,7 +54,7 @@ let leader: RunningOperator;
 let standby: RunningOperator;
 const leaderLog: string[] = [];
 const standbyLog: string[] = [];
-/** What each fault test injected and found, printed at the end (the README's fault figures). */
+/** What each fault test injected and found, printed at the end (the fault table of docs/concepts.md). */
 const figures: { fault: string; changes: number; duplicated: number; lost: number }[] = [];
 
 const waitForProfile = (name: string, what: string, check: (p: PerformanceProfile) => boolean) =>

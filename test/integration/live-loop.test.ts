@@ -39,7 +39,7 @@ const podsFollowMs = 60_000;
 let env: LiveEnv;
 let operator: RunningOperator;
 const timings: Record<string, number> = {};
-/** `kubectl describe pp` of an Auto profile after its changes, printed at the end for the README. */
+/** `kubectl describe pp` of an Auto profile after its changes, printed at the end (docs/getting-started.md shows one). */
 let describedProfile = '';
 
 const hpaOf = (name: string) => env.hpaOf(name);

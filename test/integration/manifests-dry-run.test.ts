@@ -256,7 +256,7 @@ describe('the sample PerformanceProfiles on a real API server', () => {
         replicas: { floor: 2, ceiling: 10 },
       },
       database: { maxConnections: 100, reservedConnections: 10 },
-      // The engine runs with exactly these (controller/tuning-spec-from-profile.ts).
+      // The engine runs with exactly these (tuning/tuning-spec-from-profile.ts).
       policy: {
         evaluationIntervalSeconds: 60,
         cooldownSeconds: 600,

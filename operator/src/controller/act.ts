@@ -21,6 +21,7 @@ import {
   ConditionReason,
   type Decision,
   DecisionOutcome,
+  EventReason,
   type KnobValues,
   type MetricSnapshotStatus,
   type PerformanceProfile,
@@ -226,7 +227,7 @@ type Mutable = { -readonly [K in keyof ActOutcome]: ActOutcome[K] } & {
 };
 
 function conflictMessage(object: string, conflicts: Parameters<typeof conflictSummary>[0]): string {
-  return `not applied to ${object}: ${conflictSummary(conflicts)}; nothing was forced (see "Which fields the operator owns, and GitOps" in the README)`;
+  return `not applied to ${object}: ${conflictSummary(conflicts)}; nothing was forced (see docs/guides/gitops.md, "Hand the tuned fields to the operator")`;
 }
 
 /** problem records the first problem as Degraded (later ones join its message) and a Warning Event for each. */
@@ -277,7 +278,7 @@ export async function convergeRedis(
   if (result.kind === 'converged') {
     return {
       maxMemoryMiB: wanted,
-      event: { type: 'Normal', reason: 'Converged', action: 'Tune', note: summary },
+      event: { type: 'Normal', reason: EventReason.Converged, action: 'Tune', note: summary },
     };
   }
   return {

@@ -7,6 +7,7 @@
  * and server errors are temporary, a refused request permanent; no answer at all is temporary.
  */
 import { ApiException } from '@kubernetes/client-node';
+import { EventReason } from '../api/v1alpha1/index.ts';
 
 /** TemporaryError: retry the reconcile, after `retryAfterSeconds` when given, else with backoff. */
 export class TemporaryError extends Error {
@@ -82,7 +83,7 @@ export function errorPolicy(err: unknown): ErrorVerdict {
         ? { kind: 'permanent', reason: e.reason }
         : { kind: 'permanent', reason: e.reason, recheckAfterMs: e.recheckAfterSeconds * 1000 };
     }
-    if (e instanceof RangeError) return { kind: 'permanent', reason: 'InvalidInput' };
+    if (e instanceof RangeError) return { kind: 'permanent', reason: EventReason.InvalidInput };
   }
   for (const e of causes(err)) {
     if (!(e instanceof ApiException)) continue;
@@ -90,8 +91,8 @@ export function errorPolicy(err: unknown): ErrorVerdict {
     if (temporaryStatus.has(code) || code >= 500) {
       return { kind: 'temporary', reason: code === 409 ? 'Conflict' : `HTTP${code}` };
     }
-    if (code === 403) return { kind: 'permanent', reason: 'Forbidden' };
-    if (code === 422 || code === 400) return { kind: 'permanent', reason: 'Invalid' };
+    if (code === 403) return { kind: 'permanent', reason: EventReason.Forbidden };
+    if (code === 422 || code === 400) return { kind: 'permanent', reason: EventReason.Invalid };
     return { kind: 'permanent', reason: `HTTP${code}` };
   }
   // Connection refused, reset, timeouts: the API server may be restarting.

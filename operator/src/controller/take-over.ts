@@ -4,6 +4,7 @@
  * removes the finalizer.
  */
 import {
+  EventReason,
   FINALIZER,
   KNOBS,
   type KnobValues,
@@ -31,7 +32,7 @@ export async function ensureTakenOver(
   log.info({ original: observed.current }, 'took over target');
   await ctx.events.record(profile, {
     type: 'Normal',
-    reason: 'TookOver',
+    reason: EventReason.TookOver,
     action: 'Observe',
     note: `recorded the original knobs (${knobsSummary(observed.current)}); they are restored when this profile is deleted in Auto mode`,
   });
@@ -54,7 +55,7 @@ export async function finalize(
       log.info({ original, notes }, 'restored original knobs');
       await ctx.events.record(profile, {
         type: 'Normal',
-        reason: 'Restored',
+        reason: EventReason.Restored,
         action: 'Finalize',
         note: `original knobs ${knobsSummary(original)}: ${notes.join('; ')}`,
       });
@@ -62,7 +63,7 @@ export async function finalize(
       log.warn({ missing: observed.missing }, 'original knobs not restored');
       await ctx.events.record(profile, {
         type: 'Warning',
-        reason: 'RestoreSkipped',
+        reason: EventReason.RestoreSkipped,
         action: 'Finalize',
         note: original
           ? `target gone (${observed.missing.join(', ')}): nothing to restore`

@@ -58,7 +58,7 @@ export interface KeyPopulation {
 /**
  * Shape of the eviction-age law that stands for Redis's sampled LRU (`maxmemory-samples 5`, an
  * eviction pool of 16, a 1 s LRU clock). Fitted to a real redis-server: see
- * `operator/src/sim/README.md`, "Calibration", for the command and the table.
+ * `docs/simulator.md#cache-redis-server`, for the command and the table.
  */
 export const REDIS_SAMPLED_LRU_SHAPE = 8;
 
@@ -66,7 +66,7 @@ export const REDIS_SAMPLED_LRU_SHAPE = 8;
  * Share of the resident keys with a TTL that have expired but are still in memory: Redis deletes
  * an expired key when it is next read or when its active expire cycle samples it, and that cycle
  * stops once about a tenth of a sample is stale, so cold expired keys linger. Measured on a real
- * redis-server: see `operator/src/sim/README.md`, "Calibration".
+ * redis-server: see `docs/simulator.md#cache-redis-server`.
  */
 export const REDIS_EXPIRED_RESIDENT_SHARE = 0.14;
 

@@ -17,7 +17,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 /**
  * Share of a query's mean time that is a fixed floor; the rest is exponential. An exponential
  * query alone (share 0) has a p95 of 3 × its mean, where the risk API's price-history query on
- * PostgreSQL measured about 2 × (the latency calibration, operator/src/sim/README.md, which
+ * PostgreSQL measured about 2 × (the latency calibration, docs/simulator.md, which
  * prints the rms error of the p95 for each share and from which this is set).
  */
 export const QUERY_FIXED_SHARE = 0.4;

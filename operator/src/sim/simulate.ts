@@ -2,7 +2,7 @@
  * The simulator: steps a scenario in 15 s ticks (the HPA's sync period) and runs a knob
  * controller against it: the seed's static values, the seed's `DynamicConnectionPool` rule, a
  * fixed configuration, or the tuning engine itself through {@link evaluate} (the same function
- * the operator calls). The model is documented in operator/src/sim/README.md.
+ * the operator calls). The model is documented in docs/simulator.md#the-model.
  *
  * This file holds the loop and the two controllers that act in it; the controllers' choice is
  * controllers.ts, the cluster's behaviour in one tick cluster-tick.ts, the run's state

@@ -34,7 +34,7 @@ export const DEFAULT_DATABASE = { maxConnections: 100, reservedConnections: 10 }
 
 /**
  * Default control-loop timing and safety settings, the ones the tuning engine is tested and
- * benchmarked with (operator/src/sim/README.md): a pool change rolls every pod, so one change per
+ * benchmarked with (docs/simulator.md#the-spec-the-engine-runs-with): a pool change rolls every pod, so one change per
  * knob per 10 minutes (cooldown), each verified for as long; a reversal waits 30 minutes, six
  * times the HPA's own 5-minute scale-down stabilization, so the operator never fights the HPA;
  * one step moves a knob by at most half its value (the seed's rule doubles and halves the pool in

@@ -5,6 +5,7 @@ export * from './constants.ts';
 export * from './crd.ts';
 export * from './default-promql.ts';
 export * from './defaults.ts';
+export * from './event-reasons.ts';
 export * from './knob-bounds.ts';
 export * from './metrics-spec.ts';
 export * from './performance-profile.ts';
