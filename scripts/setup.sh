@@ -6,6 +6,8 @@
 #  3. The test cluster (kube-apiserver, controllers, scheduler, kubectl, etcd, kwok,
 #     prometheus-adapter) built from Go modules, cached
 #     outside the repository (test/cluster/build.sh).
+#  4. The manifest checkers the policy tests run (kube-score), built from their Go modules and
+#     cached the same way (test/tools/build.sh).
 # Used by `npm test` (pretest) and by .ci/run. Stops with the exact command to run when
 # something cannot be installed.
 set -euo pipefail
@@ -54,4 +56,7 @@ if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
   export PATH="/usr/local/go/bin:$PATH"
 fi
 bin_dir=$(bash test/cluster/build.sh)
-say "ready: node $($node24 --version), test cluster binaries in $bin_dir"
+
+# 4. The Go-built manifest checkers.
+tools_dir=$(bash test/tools/build.sh)
+say "ready: node $($node24 --version), test cluster binaries in $bin_dir, manifest checkers in $tools_dir"
