@@ -50,14 +50,35 @@ export interface NetworkPolicyPeer {
   readonly namespaceSelector?: { readonly matchLabels: Record<string, string> };
 }
 
-/** The `networking.k8s.io/v1` NetworkPolicy, ingress only. */
+/** A NetworkPolicy port; a rule without ports allows every port. */
+export interface NetworkPolicyPort {
+  readonly protocol: 'TCP' | 'UDP';
+  readonly port: number;
+}
+
+/** The `networking.k8s.io/v1` NetworkPolicy; a rule without peers allows every address. */
 export interface NetworkPolicy {
   readonly spec: {
     readonly podSelector: { readonly matchLabels: Record<string, string> };
-    readonly policyTypes: readonly 'Ingress'[];
-    readonly ingress: readonly {
+    readonly policyTypes: readonly ('Ingress' | 'Egress')[];
+    readonly ingress?: readonly {
       readonly from?: readonly NetworkPolicyPeer[];
-      readonly ports?: readonly { readonly protocol: 'TCP'; readonly port: number }[];
+      readonly ports?: readonly NetworkPolicyPort[];
+    }[];
+    readonly egress?: readonly {
+      readonly to?: readonly NetworkPolicyPeer[];
+      readonly ports?: readonly NetworkPolicyPort[];
     }[];
   };
 }
+
+/**
+ * DNS_EGRESS lets a pod resolve names. It names no peer: the resolver is kube-dns in most
+ * clusters, but a node-local cache on a link-local address in others, which no selector matches.
+ */
+export const DNS_EGRESS = {
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
+} as const satisfies { readonly ports: readonly NetworkPolicyPort[] };

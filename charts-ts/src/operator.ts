@@ -9,7 +9,7 @@ import type {
 import { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
 import { OPERATOR_BUNDLE, operatorEnvironment } from '../../operator/src/node-flags.ts';
-import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
+import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
   containerResources,
@@ -181,7 +181,7 @@ export class Operator extends Construct {
       metadata: { name: this.name, namespace: ns, labels },
       spec: {
         podSelector: { matchLabels: this.podLabels },
-        policyTypes: ['Ingress'],
+        policyTypes: ['Ingress', 'Egress'],
         ingress: [
           {
             from: [
@@ -193,6 +193,28 @@ export class Operator extends Construct {
             ],
             ports: [{ protocol: 'TCP', port: c.metricsPort }],
           },
+        ],
+        egress: [
+          // The API server: its address is the cluster's, and network plugins see either the
+          // kubernetes Service's port (443) or the server's own (6443 by default).
+          {
+            ports: [
+              { protocol: 'TCP', port: 443 },
+              { protocol: 'TCP', port: 6443 },
+            ],
+          },
+          // Prometheus, on whichever port the profile's URL names. RedisCluster lets its clients
+          // out to the nodes.
+          {
+            to: [
+              {
+                namespaceSelector: {
+                  matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace },
+                },
+              },
+            ],
+          },
+          DNS_EGRESS,
         ],
       },
     });

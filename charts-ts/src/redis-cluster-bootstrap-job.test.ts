@@ -24,7 +24,7 @@ function synth(overrides: Partial<RedisClusterBootstrapJobProps> = {}) {
 }
 
 describe('RedisClusterBootstrapJob', () => {
-  it('synthesizes the Job and a deny-all-ingress NetworkPolicy', () => {
+  it('synthesizes the Job and a NetworkPolicy that lets nothing in and only DNS and Redis out', () => {
     expect(synth()).toMatchSnapshot();
   });
 

@@ -1,6 +1,6 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
-import { kubeObject, type NetworkPolicy } from './kube-object.ts';
+import { DNS_EGRESS, kubeObject, type NetworkPolicy } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
   containerResources,
@@ -114,11 +114,18 @@ export class RedisClusterBootstrapJob extends Construct {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: { name: this.name, namespace: props.namespace, labels },
-      // The Job serves nothing: no ingress at all.
+      // The Job serves nothing: no ingress at all. It only resolves and calls the nodes.
       spec: {
         podSelector: { matchLabels: selectorLabels(this.name) },
-        policyTypes: ['Ingress'],
+        policyTypes: ['Ingress', 'Egress'],
         ingress: [],
+        egress: [
+          {
+            to: [{ podSelector: { matchLabels: selectorLabels(props.clusterName) } }],
+            ports: [{ protocol: 'TCP', port: REDIS_PORT }],
+          },
+          DNS_EGRESS,
+        ],
       },
     });
   }

@@ -53,6 +53,47 @@ describe('RedisCluster', () => {
     expect(sts?.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('2Gi');
   });
 
+  it('probes the exporter for liveness only, so the exporter never takes a node out of rotation', () => {
+    const sts = synth().objects.find((o) => o.kind === 'StatefulSet');
+    const [redis, exporter] = sts?.spec.template.spec.containers ?? [];
+    expect(redis.readinessProbe.exec.command.join(' ')).toContain('ping');
+    expect(redis.livenessProbe).toMatchObject({ tcpSocket: { port: 'redis' } });
+    expect(exporter.name).toBe('redis-exporter');
+    expect(exporter.readinessProbe).toBeUndefined();
+    expect(exporter.livenessProbe).toMatchObject({ httpGet: { path: '/health', port: 'metrics' } });
+  });
+
+  it('lets nodes send only to each other, and each client send to the nodes on 6379', () => {
+    const clients = [
+      { 'app.kubernetes.io/name': 'risk-api' },
+      { 'app.kubernetes.io/name': 'perfpilot-operator' },
+    ];
+    const policies = synth({ clientSelectors: clients }).objects.filter((o) => o.kind === 'NetworkPolicy');
+    const nodes = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis-cluster' } } };
+    expect(policies.map((p) => [p.metadata.name, p.spec.policyTypes, p.spec.egress])).toEqual([
+      [
+        'redis-cluster',
+        ['Ingress', 'Egress'],
+        [
+          {
+            to: [nodes],
+            ports: [
+              { protocol: 'TCP', port: 6379 },
+              { protocol: 'TCP', port: 16379 },
+            ],
+          },
+        ],
+      ],
+      ['risk-api-to-redis-cluster', ['Egress'], [{ to: [nodes], ports: [{ protocol: 'TCP', port: 6379 }] }]],
+      [
+        'perfpilot-operator-to-redis-cluster',
+        ['Egress'],
+        [{ to: [nodes], ports: [{ protocol: 'TCP', port: 6379 }] }],
+      ],
+    ]);
+    expect(policies[2]?.spec.podSelector).toEqual({ matchLabels: clients[1] });
+  });
+
   it('lists a stable host:port per node', () => {
     expect(synth().redis.nodeAddresses('perfpilot', 'cluster.local')[5]).toBe(
       'redis-cluster-5.redis-cluster-headless.perfpilot.svc.cluster.local:6379',

@@ -30,7 +30,10 @@ export interface RedisClusterProps {
   readonly config: Values['redis'];
   /** clusterDomain is the cluster's DNS domain, for the hostnames nodes announce. */
   readonly clusterDomain: string;
-  /** clientSelectors are the pod labels allowed to reach 6379 (the API, the operator). */
+  /**
+   * clientSelectors are the pods allowed to reach 6379 (the API, the operator): the nodes let them
+   * in, and a NetworkPolicy per client lets them out.
+   */
   readonly clientSelectors: readonly Record<string, string>[];
   /** monitoringNamespace may scrape the exporter on 9121. */
   readonly monitoringNamespace: string;
@@ -44,7 +47,8 @@ export interface RedisClusterProps {
 /**
  * RedisCluster is a 3-master, 3-replica Redis Cluster: redis.conf ConfigMap (the seed's settings
  * plus cluster mode), headless, client and metrics Services, a StatefulSet whose nodes announce
- * stable hostnames, a redis_exporter sidecar, a PodDisruptionBudget and a NetworkPolicy.
+ * stable hostnames, a redis_exporter sidecar, a PodDisruptionBudget, a NetworkPolicy and, for
+ * each client, a NetworkPolicy that lets it reach the nodes.
  * The password comes from an existing Secret; nothing secret is generated.
  */
 export class RedisCluster extends Construct {
@@ -226,11 +230,9 @@ export class RedisCluster extends Construct {
                 ],
                 resources: containerResources(c.exporterResources),
                 securityContext: restrictedContainerSecurityContext(EXPORTER_UID),
-                readinessProbe: {
-                  httpGet: { path: '/health', port: 'metrics' },
-                  periodSeconds: 10,
-                  timeoutSeconds: 3,
-                },
+                // Liveness only: a pod is Ready when all its containers are, so an exporter's
+                // readiness would take a healthy cache node out of the client Service and count it
+                // against the PodDisruptionBudget. /health only answers that the exporter runs.
                 livenessProbe: {
                   httpGet: { path: '/health', port: 'metrics' },
                   initialDelaySeconds: 10,
@@ -269,7 +271,7 @@ export class RedisCluster extends Construct {
       metadata: { name: this.name, namespace: ns, labels },
       spec: {
         podSelector: { matchLabels: this.podLabels },
-        policyTypes: ['Ingress'],
+        policyTypes: ['Ingress', 'Egress'],
         ingress: [
           {
             // Clients: the API and the operator; other nodes (replication) and the bootstrap Job.
@@ -295,8 +297,41 @@ export class RedisCluster extends Construct {
             ports: [{ protocol: 'TCP', port: REDIS_EXPORTER_PORT }],
           },
         ],
+        // Nodes reach only each other (replication and the cluster bus), by the IPs in
+        // nodes.conf: no name to resolve. The exporter reads Redis on loopback.
+        egress: [
+          {
+            to: [{ podSelector: { matchLabels: this.podLabels } }],
+            ports: [
+              { protocol: 'TCP', port: REDIS_PORT },
+              { protocol: 'TCP', port: REDIS_BUS_PORT },
+            ],
+          },
+        ],
       },
     });
+
+    // Each client may send to the nodes what the nodes accept from it: its own egress policy,
+    // beside the ingress rule above, so the two sides cannot drift apart. Policies add up, so
+    // this adds to whatever egress the client's own policy allows.
+    for (const matchLabels of props.clientSelectors) {
+      const client = Object.values(matchLabels).join('-');
+      kubeObject<NetworkPolicy>(this, `ClientEgress-${client}`, {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: `${client}-to-${this.name}`, namespace: ns, labels },
+        spec: {
+          podSelector: { matchLabels },
+          policyTypes: ['Egress'],
+          egress: [
+            {
+              to: [{ podSelector: { matchLabels: this.podLabels } }],
+              ports: [{ protocol: 'TCP', port: REDIS_PORT }],
+            },
+          ],
+        },
+      });
+    }
   }
 
   /** nodeAddresses are the stable host:port of every node, e.g. for the operator's seeds. */

@@ -113,4 +113,29 @@ describe('RiskApi', () => {
       'RiskApi: redisPort must be from 1 to 65535, got 70000',
     );
   });
+
+  it('sends out of the stack only to the database port and to DNS', () => {
+    const egressOf = (overrides: Partial<RiskApiProps>) =>
+      synth(overrides).find((o) => o.kind === 'NetworkPolicy')?.spec;
+    expect(egressOf({})).toMatchObject({
+      policyTypes: ['Ingress', 'Egress'],
+      egress: [
+        { ports: [{ protocol: 'TCP', port: 5432 }] },
+        {
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
+    });
+    // A pooler in front of PostgreSQL, as often as not.
+    expect(egressOf({ databasePort: 6432 }).egress[0]).toEqual({ ports: [{ protocol: 'TCP', port: 6432 }] });
+  });
+
+  it('rejects a database port outside 1-65535', () => {
+    expect(() => synth({ databasePort: 0 })).toThrow(
+      'RiskApi: databasePort must be an integer from 1 to 65535, got 0',
+    );
+  });
 });

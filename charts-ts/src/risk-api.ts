@@ -2,7 +2,7 @@ import type { V1ConfigMap, V1Deployment, V1Service, V1ServiceAccount } from '@ku
 import { Construct } from 'constructs';
 import { configHash } from '../../operator/src/api/v1alpha1/config-hash.ts';
 import { CONFIG_HASH_ANNOTATION } from '../../operator/src/api/v1alpha1/constants.ts';
-import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
+import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
   containerResources,
@@ -37,6 +37,12 @@ export interface RiskApiProps {
    * @default []
    */
   readonly ingressFrom?: readonly Record<string, unknown>[];
+  /**
+   * databasePort is the TCP port of DATABASE_URL's server, the one address outside the stack the
+   * API reaches. The URL is in a Secret, so its host is not known here: any host on this port.
+   * @default 5432
+   */
+  readonly databasePort?: number;
 }
 
 /**
@@ -62,6 +68,10 @@ export class RiskApi extends Construct {
     if (c.pool.size < 1) throw new Error(`RiskApi: config.pool.size must be at least 1, got ${c.pool.size}`);
     if (props.redisPort < 1 || props.redisPort > 65535) {
       throw new Error(`RiskApi: redisPort must be from 1 to 65535, got ${props.redisPort}`);
+    }
+    const databasePort = props.databasePort ?? 5432;
+    if (!Number.isInteger(databasePort) || databasePort < 1 || databasePort > 65535) {
+      throw new Error(`RiskApi: databasePort must be an integer from 1 to 65535, got ${databasePort}`);
     }
     this.name = c.name;
     this.tuningConfigMapName = `${c.name}-tuning`;
@@ -195,7 +205,7 @@ export class RiskApi extends Construct {
       metadata: { name: c.name, namespace: ns, labels },
       spec: {
         podSelector: { matchLabels: this.podLabels },
-        policyTypes: ['Ingress'],
+        policyTypes: ['Ingress', 'Egress'],
         ingress: [
           {
             // Clients (and Prometheus, which scrapes the same port's metrics path).
@@ -203,6 +213,8 @@ export class RiskApi extends Construct {
             ports: [{ protocol: 'TCP', port: c.port }],
           },
         ],
+        // The database and names to resolve; RedisCluster lets its clients out to the nodes.
+        egress: [{ ports: [{ protocol: 'TCP', port: databasePort }] }, DNS_EGRESS],
       },
     });
   }
