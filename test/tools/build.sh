@@ -32,7 +32,7 @@ tmp="$(mktemp -d "$dir/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 cd "$here"
 kube_score="$(go list -m -f '{{.Version}}' github.com/zegl/kube-score)"
-echo "perfpilot: building kube-score $kube_score into $dir (first time only: about a minute on 2 cores)" >&2
+echo "perfpilot: building kube-score $kube_score into $dir (first time only: one to two minutes on 2 cores)" >&2
 start=$(date +%s)
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
 measure=()
