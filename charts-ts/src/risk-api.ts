@@ -10,8 +10,10 @@ import {
   restrictedPodSecurityContext,
 } from './pod-security.ts';
 import type { Values } from './values.ts';
+import { POSTGRES_PORT } from './values-api.ts';
 
 const API_UID = 10001;
+
 /**
  * Where the tuning ConfigMap is mounted; the API watches the files (TUNING_CONFIG_DIR) and resizes
  * its pool in place when the operator changes DB_POOL_SIZE or DB_MAX_OVERFLOW.
@@ -40,7 +42,7 @@ export interface RiskApiProps {
   /**
    * databasePort is the TCP port of DATABASE_URL's server, the one address outside the stack the
    * API reaches. The URL is in a Secret, so its host is not known here: any host on this port.
-   * @default 5432
+   * @default POSTGRES_PORT (5432)
    */
   readonly databasePort?: number;
 }
@@ -69,7 +71,7 @@ export class RiskApi extends Construct {
     if (props.redisPort < 1 || props.redisPort > 65535) {
       throw new Error(`RiskApi: redisPort must be from 1 to 65535, got ${props.redisPort}`);
     }
-    const databasePort = props.databasePort ?? 5432;
+    const databasePort = props.databasePort ?? POSTGRES_PORT;
     if (!Number.isInteger(databasePort) || databasePort < 1 || databasePort > 65535) {
       throw new Error(`RiskApi: databasePort must be an integer from 1 to 65535, got ${databasePort}`);
     }

@@ -78,6 +78,7 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
     redisHost: `${redis.serviceName}.${ns}.svc.${values.clusterDomain}`,
     redisPort: REDIS_PORT,
     redisPasswordSecret: values.redis.passwordSecret,
+    databasePort: values.api.databasePort,
     monitoringNamespace: monitoringNs,
   });
 

@@ -44,6 +44,14 @@ describe('synth', () => {
     for (const f of files) expect(f.content.startsWith(GENERATED_HEADER), f.path).toBe(true);
   });
 
+  it('lets the API reach its database on the port the values name (PgBouncer on 6432), and no other', () => {
+    const values = defaultValues();
+    const rendered = renderStack({ ...values, api: { ...values.api, databasePort: 6432 } });
+    const api = rendered.find((f) => f.path === 'manifests/risk-api.yaml')?.content ?? '';
+    expect(api).toContain('- ports:\n        - port: 6432\n          protocol: TCP');
+    expect(api).not.toContain('port: 5432');
+  });
+
   it('is deterministic', () => {
     expect(renderStack(defaultValues())).toEqual(renderStack(defaultValues()));
   });

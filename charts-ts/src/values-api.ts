@@ -21,6 +21,8 @@ import {
   strict,
 } from './values-fields.ts';
 
+/** POSTGRES_PORT is PostgreSQL's own port, where DATABASE_URL points unless it names another. */
+export const POSTGRES_PORT = 5432;
 /** Cache strategies the seed names per data type (the risk API's own list). */
 export const CACHE_STRATEGIES = CACHE_STRATEGY_NAMES;
 export type { CacheStrategyName };
@@ -140,6 +142,12 @@ export const ApiValues = Type.Object(
         }),
       },
       { ...strict, description: 'Reference to an existing Secret with DATABASE_URL.' },
+    ),
+    databasePort: int(
+      'TCP port of the database server DATABASE_URL names: the one port outside the stack the API’s NetworkPolicy lets it reach (PostgreSQL 5432; PgBouncer is often 6432).',
+      POSTGRES_PORT,
+      1,
+      65535,
     ),
     // Measured by `npm run bench -- risk-api`: one process pinned to one core serves the
     // benchmark's load; its peak RSS was 331 MiB at about 10,000 requests per second.
