@@ -6,8 +6,9 @@
  */
 import type { RedisCache } from './cache.ts';
 import type { ConnectionPool } from './connection-pool.ts';
+import { loadRiskInputs } from './price-series.ts';
 import { RequestError, type RiskAnalysisRequest } from './request-validation.ts';
-import { dailyLosses, historicalVaR, type Position, portfolioValue } from './value-at-risk.ts';
+import { commonDays, dailyLosses, historicalVaR, portfolioValue, sortLosses } from './value-at-risk.ts';
 
 /** Calendar days of price history behind a VaR: two years, about 520 trading days. */
 export const HISTORY_CALENDAR_DAYS = 730;
@@ -27,11 +28,6 @@ export const cacheKey = {
   risk: (r: RiskAnalysisRequest) =>
     `risk_calculations:${r.portfolio_id}:${r.time_horizon_days}:${r.confidence_levels.join(',')}`,
 };
-
-interface PortfolioPositions {
-  readonly portfolio_id: number;
-  readonly positions: readonly (Position & { symbol_id: number })[];
-}
 
 /** RiskService: see the file comment. */
 export class RiskService {
@@ -166,78 +162,56 @@ export class RiskService {
     return { body, cached: false };
   }
 
-  /** computeRisk reads positions (cached as static data) and price history, then computes VaR. */
+  /**
+   * computeRisk reads the positions and their closes in one round trip (price_series.ts), then
+   * computes the VaR on typed arrays; the positions are also cached as static data for readers of
+   * that key.
+   */
   async computeRisk(request: RiskAnalysisRequest): Promise<Record<string, unknown>> {
-    const { positions } = await this.#positions(request.portfolio_id);
+    const id = request.portfolio_id;
+    const inputs = await loadRiskInputs(this.#pool, id, HISTORY_CALENDAR_DAYS);
+    if (!inputs) throw new RequestError(404, 'portfolio_id', `no portfolio with id ${id}`);
+    const { positions } = inputs;
     if (positions.length === 0) {
-      throw new RequestError(422, 'portfolio_id', `portfolio ${request.portfolio_id} holds no positions`);
+      throw new RequestError(422, 'portfolio_id', `portfolio ${id} holds no positions`);
     }
-    const { rows } = await this.#pool.query<{ symbol: string; closes: number[]; last_day: string }>(
-      `WITH days AS (
-         SELECT day FROM daily_prices
-          WHERE symbol_id = ANY($1::int[])
-            AND day > (SELECT max(day) FROM daily_prices WHERE symbol_id = ANY($1::int[])) - $2::int
-          GROUP BY day HAVING count(*) = cardinality($1::int[]))
-       SELECT s.symbol, array_agg(d.close ORDER BY d.day) AS closes,
-              to_char(max(d.day), 'YYYY-MM-DD') AS last_day
-         FROM daily_prices d JOIN days USING (day) JOIN symbols s ON s.id = d.symbol_id
-        WHERE d.symbol_id = ANY($1::int[])
-        GROUP BY s.symbol`,
-      [positions.map((p) => p.symbol_id), HISTORY_CALENDAR_DAYS],
+    await this.#cache.fill(
+      'static_data',
+      cacheKey.portfolio(id),
+      JSON.stringify({
+        portfolio_id: id,
+        positions: positions.map((p) => ({ symbol_id: p.symbolId, symbol: p.symbol, quantity: p.quantity })),
+      }),
     );
-    const prices = new Map(rows.map((r) => [r.symbol, r.closes]));
-    const losses = dailyLosses(positions, prices);
+    const days = commonDays(positions);
+    const losses = dailyLosses(positions, days);
     if (losses.length < 2) {
       throw new RequestError(
         422,
         'portfolio_id',
-        `portfolio ${request.portfolio_id} has too little common price history for a VaR`,
+        `portfolio ${id} has too little common price history for a VaR`,
       );
     }
-    const value = portfolioValue(positions, prices);
+    const lastDay = days[days.length - 1] as number;
+    const value = portfolioValue(positions, lastDay);
+    const sorted = sortLosses(losses);
     return {
-      portfolio_id: request.portfolio_id,
+      portfolio_id: id,
       method: 'historical-simulation',
       time_horizon_days: request.time_horizon_days,
       portfolio_value: round(value, 2),
       observations: losses.length,
-      as_of: rows[0]?.last_day ?? null,
+      as_of: addDays(inputs.fromDay as string, lastDay),
       value_at_risk: request.confidence_levels.map((c) =>
-        historicalVaR(losses, value, c, request.time_horizon_days),
+        historicalVaR(sorted, value, c, request.time_horizon_days),
       ),
     };
   }
+}
 
-  async #positions(portfolioId: number): Promise<PortfolioPositions> {
-    const key = cacheKey.portfolio(portfolioId);
-    const hit = await this.#cache.get('static_data', key);
-    if (hit !== undefined) return JSON.parse(hit) as PortfolioPositions;
-    const { rows } = await this.#pool.query<{
-      found: boolean;
-      symbol_id: number | null;
-      symbol: string | null;
-      quantity: number | null;
-    }>(
-      `SELECT true AS found, p.symbol_id, s.symbol, p.quantity
-         FROM portfolios f
-         LEFT JOIN portfolio_positions p ON p.portfolio_id = f.id
-         LEFT JOIN symbols s ON s.id = p.symbol_id
-        WHERE f.id = $1
-        ORDER BY s.symbol`,
-      [portfolioId],
-    );
-    if (rows.length === 0) throw new RequestError(404, 'portfolio_id', `no portfolio with id ${portfolioId}`);
-    const positions = rows
-      .filter((r) => r.symbol_id !== null)
-      .map((r) => ({
-        symbol_id: r.symbol_id as number,
-        symbol: r.symbol as string,
-        quantity: r.quantity as number,
-      }));
-    const result = { portfolio_id: portfolioId, positions };
-    await this.#cache.fill('static_data', key, JSON.stringify(result));
-    return result;
-  }
+/** addDays gives the date `days` after `day`, both YYYY-MM-DD. */
+function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 function round(x: number, digits: number): number {

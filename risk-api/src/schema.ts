@@ -3,6 +3,7 @@
  * advisory lock, so replicas starting together apply each migration once.
  */
 import type pg from 'pg';
+import { PRICE_SERIES_MIGRATION_SQL } from './price-series.ts';
 
 /** One schema change; applied versions are recorded in schema_migrations. */
 export interface Migration {
@@ -48,6 +49,11 @@ export const MIGRATIONS: readonly Migration[] = [
         version integer NOT NULL,
         seeded_at timestamptz NOT NULL DEFAULT now()
       );`,
+  },
+  {
+    version: 2,
+    name: "price series: each symbol's closes in one row, kept current by triggers",
+    sql: PRICE_SERIES_MIGRATION_SQL,
   },
 ];
 
