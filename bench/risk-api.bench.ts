@@ -3,12 +3,15 @@
  * process pinned to one core (taskset), with a hot cache (Redis Cluster, every key warmed) and a
  * cold one (no Redis: every request computed from PostgreSQL), side by side in the same run with
  * the physical limit: a bare Fastify handler returning a constant, pinned to the same core.
- * Each measurement runs ROUNDS times, interleaved; the table shows medians and ratios.
+ * Each measurement runs ROUNDS times, interleaved; the table shows medians and ratios, and where
+ * the time goes: the CPU the API process and PostgreSQL (the postmaster and every backend) spent
+ * per request, read from /proc before and after each measurement. `--quick` runs one short round,
+ * to check the benchmark works, not to measure.
  *
  * Goals from the seed guide: ≥ 1,000 RPS per instance with p95 < 200 ms on the risk-analysis mix,
  * and the cached market-data path within 2× of the bare handler.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MIX, type EndpointName } from '../risk-api/src/load-plan.ts';
@@ -20,8 +23,13 @@ import { startPostgres } from '../test/cluster/postgres.ts';
 import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../test/cluster/processes.ts';
 import { startRedisCluster } from '../test/cluster/redis.ts';
 
-const ROUNDS = 3;
-const SECONDS = 5;
+/** The suite's own flag: one round of one second, short warm-ups. */
+export const options = ['--quick'] as const;
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 1 : 3;
+const SECONDS = quick ? 1 : 5;
+/** Seconds of the warm-up of the hot risk-analysis and batch keys. */
+const WARM_SECONDS = quick ? { risk: 1, batch: 1 } : { risk: 8, batch: 4 };
 const CONNECTIONS = 16;
 /** The core the measured servers run on; the load generator, PostgreSQL and Redis use the others. */
 const SERVER_CORE = availableParallelism() - 1;
@@ -54,6 +62,43 @@ async function startPinned(
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/** Clock ticks per second (USER_HZ, 100 on Linux): the unit of the CPU times in /proc/<pid>/stat. */
+const CLOCK_TICKS = 100;
+
+/** cpuFields reads utime, stime, cutime and cstime (in ms) and the parent pid of `pid`, or undefined. */
+function cpuFields(pid: number): { ppid: number; ownMs: number; childrenMs: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // the process ended between the listing and the read
+  }
+  // Fields after the command name, which may hold spaces: state, ppid, …, utime (14), stime, cutime, cstime.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ms = (i: number) => (1000 * Number(f[i])) / CLOCK_TICKS;
+  return { ppid: Number(f[1]), ownMs: ms(11) + ms(12), childrenMs: ms(13) + ms(14) };
+}
+
+/** processCpuMs is the CPU `pid` has used, its ended children included. */
+function processCpuMs(pid: number): number {
+  const own = cpuFields(pid);
+  return own ? own.ownMs + own.childrenMs : 0;
+}
+
+/**
+ * postgresCpuMs is the CPU the PostgreSQL server has used: the postmaster, its running backends
+ * and workers, and (through the postmaster's children times) those that ended.
+ */
+function postgresCpuMs(postmasterPid: number): number {
+  let total = processCpuMs(postmasterPid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = cpuFields(Number(entry));
+    if (child?.ppid === postmasterPid) total += child.ownMs + child.childrenMs;
+  }
+  return total;
 }
 
 const only = (endpoint: EndpointName): Record<EndpointName, number> => ({
@@ -137,23 +182,37 @@ export async function run(): Promise<void> {
     }
     await runLoadTest({
       url: hot.url,
-      phases: [{ durationSeconds: 8, rate: 0 }],
+      phases: [{ durationSeconds: WARM_SECONDS.risk, rate: 0 }],
       connections: CONNECTIONS,
       mix: only('risk-analysis'),
     });
     await runLoadTest({
       url: hot.url,
-      phases: [{ durationSeconds: 4, rate: 0 }],
+      phases: [{ durationSeconds: WARM_SECONDS.batch, rate: 0 }],
       connections: CONNECTIONS,
       mix: only('batch-risk-analysis'),
     });
 
+    const postmasterPid = postgres.serverPid();
+    if (postmasterPid === undefined) throw new Error('PostgreSQL is not running');
     const results = new Map<
       string,
-      { rps: number[]; p50: number[]; p95: number[]; p99: number[]; errors: number; hitRate: number[] }
+      {
+        rps: number[];
+        p50: number[];
+        p95: number[];
+        p99: number[];
+        errors: number;
+        hitRate: number[];
+        apiCpuMs: number[];
+        postgresCpuMs: number[];
+      }
     >();
     for (let round = 0; round < ROUNDS; round++) {
       for (const m of MEASURES) {
+        const serverPid = servers[m.server].process.pid;
+        const apiBefore = processCpuMs(serverPid);
+        const postgresBefore = postgresCpuMs(postmasterPid);
         const r = await runLoadTest({
           url: servers[m.server].url,
           phases: [{ durationSeconds: SECONDS, rate: 0 }],
@@ -161,7 +220,19 @@ export async function run(): Promise<void> {
           mix: m.mix,
           seed: round + 1,
         });
-        const entry = results.get(m.label) ?? { rps: [], p50: [], p95: [], p99: [], errors: 0, hitRate: [] };
+        const requests = Math.max(1, r.requests);
+        const entry = results.get(m.label) ?? {
+          rps: [],
+          p50: [],
+          p95: [],
+          p99: [],
+          errors: 0,
+          hitRate: [],
+          apiCpuMs: [],
+          postgresCpuMs: [],
+        };
+        entry.apiCpuMs.push((processCpuMs(serverPid) - apiBefore) / requests);
+        entry.postgresCpuMs.push((postgresCpuMs(postmasterPid) - postgresBefore) / requests);
         entry.rps.push(r.rps);
         entry.p50.push(r.latencyMs.p50);
         entry.p95.push(r.latencyMs.p95);
@@ -180,16 +251,19 @@ export async function run(): Promise<void> {
     console.log(
       `risk API on core ${SERVER_CORE} of ${availableParallelism()} (taskset), ${CONNECTIONS} connections, ` +
         `${SECONDS} s × ${ROUNDS} interleaved rounds, medians; ${symbols.length} symbols, ${SEED_PORTFOLIO_COUNT} portfolios, ` +
-        `load average at start ${loadavg()[0]?.toFixed(1)}\n`,
+        `load average at start ${loadavg()[0]?.toFixed(1)}; CPU per request from /proc: the API process, ` +
+        `and PostgreSQL's postmaster and backends\n`,
     );
-    console.log('| endpoint | RPS | bare / this | p50 ms | p95 ms | p99 ms | hit rate | errors |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log(
+      '| endpoint | RPS | bare / this | p50 ms | p95 ms | p99 ms | hit rate | API CPU ms/req | PostgreSQL CPU ms/req | errors |',
+    );
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const m of MEASURES) {
       const e = results.get(m.label);
       if (!e) continue;
       const rps = median(e.rps);
       console.log(
-        `| ${m.label} | ${rps.toFixed(0)} | ${(bareRps / rps).toFixed(2)}× | ${median(e.p50).toFixed(2)} | ${median(e.p95).toFixed(2)} | ${median(e.p99).toFixed(2)} | ${e.hitRate.length ? `${median(e.hitRate).toFixed(1)} %` : '–'} | ${e.errors} |`,
+        `| ${m.label} | ${rps.toFixed(0)} | ${(bareRps / rps).toFixed(2)}× | ${median(e.p50).toFixed(2)} | ${median(e.p95).toFixed(2)} | ${median(e.p99).toFixed(2)} | ${e.hitRate.length ? `${median(e.hitRate).toFixed(1)} %` : '–'} | ${median(e.apiCpuMs).toFixed(3)} | ${median(e.postgresCpuMs).toFixed(3)} | ${e.errors} |`,
       );
     }
     console.log(
