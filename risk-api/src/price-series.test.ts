@@ -375,6 +375,11 @@ describe('price series', () => {
       await db.query('DELETE FROM daily_prices WHERE symbol_id = 9102');
       expect(await seriesOf(9102)).toBeUndefined();
       await same({ portfolio_id: 9101 });
+
+      // Every price gone at once: no series is left to answer from.
+      await db.query('TRUNCATE daily_prices');
+      expect((await db.query('SELECT symbol_id FROM price_series')).rows).toEqual([]);
+      expect(await same({ portfolio_id: 9101 })).toEqual({ status: 422 });
     } finally {
       await db.end();
     }
