@@ -119,6 +119,16 @@ describe('ConnectionPool on a real PostgreSQL', () => {
     await p.close();
   });
 
+  it('prepares a named statement once per connection and runs it again with other values', async () => {
+    const p = pool({ size: 1, maxOverflow: 0 });
+    const sql = 'SELECT $1::int * 2 AS n';
+    expect((await p.query(sql, [2], 'double')).rows[0]).toEqual({ n: 4 });
+    expect((await p.query(sql, [5], 'double')).rows[0]).toEqual({ n: 10 });
+    const prepared = await p.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name');
+    expect(prepared.rows.map((r) => r.name)).toEqual(['double']);
+    await p.close();
+  });
+
   it('fails fast with DatabaseUnavailableError while the server is down, and reconnects after', async () => {
     const p = pool({ timeoutMs: 30_000 });
     await p.query('SELECT 1');

@@ -144,12 +144,18 @@ export class ConnectionPool {
     return this.#lastConnectError;
   }
 
-  /** query runs one parameterized statement on a pooled connection. */
+  /**
+   * query runs one parameterized statement on a pooled connection. With a `name`, the statement is
+   * prepared once per connection and then only bound and executed: PostgreSQL neither parses nor
+   * plans it again. A name must always go with the same text.
+   */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string,
     values: readonly unknown[] = [],
+    name?: string,
   ): Promise<pg.QueryResult<R>> {
-    return await this.withConnection((client) => client.query<R>(text, values as unknown[]));
+    const config = { text, values: values as unknown[], ...(name ? { name } : {}) };
+    return await this.withConnection((client) => client.query<R>(config));
   }
 
   /** withConnection checks out a connection for `work` and returns it afterwards, even on error. */

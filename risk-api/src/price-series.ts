@@ -9,7 +9,6 @@
  * of the symbols a statement touched (insert, update, delete, truncate), so the series is current
  * whoever writes, the seed or a plain INSERT. The migration fills it from the rows already there.
  */
-import type pg from 'pg';
 import type { ConnectionPool } from './connection-pool.ts';
 import type { PositionSeries } from './value-at-risk.ts';
 
@@ -110,24 +109,21 @@ export interface RiskInputs {
 
 /**
  * loadRiskInputs reads the positions of `portfolioId` and their closes over the last
- * `historyDays` calendar days; undefined when there is no such portfolio. A named statement, so
- * PostgreSQL parses and plans it once per connection.
+ * `historyDays` calendar days; undefined when there is no such portfolio.
  */
 export async function loadRiskInputs(
   pool: ConnectionPool,
   portfolioId: number,
   historyDays: number,
 ): Promise<RiskInputs | undefined> {
-  const { rows } = await pool.withConnection((client: pg.Client) =>
-    client.query<{
-      symbol_id: number | null;
-      symbol: string | null;
-      quantity: number | null;
-      from_day: string | null;
-      start: number | null;
-      closes: Buffer | null;
-    }>({ name: 'risk-inputs', text: RISK_INPUTS_SQL, values: [portfolioId, historyDays] }),
-  );
+  const { rows } = await pool.query<{
+    symbol_id: number | null;
+    symbol: string | null;
+    quantity: number | null;
+    from_day: string | null;
+    start: number | null;
+    closes: Buffer | null;
+  }>(RISK_INPUTS_SQL, [portfolioId, historyDays], 'risk-inputs');
   if (rows.length === 0) return undefined;
   const positions = [];
   for (const r of rows) {

@@ -70,6 +70,7 @@ export class RiskService {
         WHERE s.symbol = $1
         ORDER BY d.day DESC`,
       [symbol],
+      'market-data',
     );
     const [last, previous] = rows;
     if (!last) throw new RequestError(404, 'symbol', `unknown symbol ${symbol}`);
@@ -109,6 +110,7 @@ export class RiskService {
         WHERE s.symbol = $1
         ORDER BY d.day`,
       [symbol],
+      'price-history',
     );
     const [first] = rows;
     if (!first) throw new RequestError(404, 'symbol', `unknown symbol ${symbol}`);
@@ -145,6 +147,7 @@ export class RiskService {
     const { rows } = await this.#pool.query(
       'SELECT id, symbol, name, sector, currency, exchange FROM symbols WHERE id = $1',
       [id],
+      'reference-data',
     );
     if (rows.length === 0) throw new RequestError(404, 'id', `no data with id ${id}`);
     const body = JSON.stringify(rows[0]);
