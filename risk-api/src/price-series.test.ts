@@ -2,8 +2,9 @@
  * The price-series layout against a real PostgreSQL: a database of the previous layout (schema
  * version 1, seeded) is migrated by a running risk API without losing a row, and every seeded
  * portfolio's VaR then equals what the previous computation (kept below, as it was) answers;
- * the triggers keep the series current whoever writes prices; seed and migration run twice change
- * nothing, and a fresh seed gives the same rows as the migrated database.
+ * the triggers keep the series current whoever writes prices; `risk-api seed` migrates such a
+ * database as the API does; seed and migration run twice change nothing, and a fresh seed gives
+ * the same rows as the migrated database.
  */
 import { join } from 'node:path';
 import pg from 'pg';
@@ -380,6 +381,20 @@ describe('price series', () => {
       await db.query('TRUNCATE daily_prices');
       expect((await db.query('SELECT symbol_id FROM price_series')).rows).toEqual([]);
       expect(await same({ portfolio_id: 9101 })).toEqual({ status: 422 });
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('risk-api seed migrates a previous-layout database too, and leaves the seeded rows as they are', async () => {
+    const url = await createDatabase('previous_layout_seeded');
+    const db = await connect(url);
+    try {
+      await migrateToPreviousLayout(db);
+      await seedDatabase(db, generateSeedData());
+      const outcome = await seedDemoData(url);
+      expect(outcome.seeded).toBe(false);
+      expect(await tableContents(db)).toEqual(migratedContents);
     } finally {
       await db.end();
     }
