@@ -83,6 +83,8 @@ describe('latency calibration: the replica model against the real risk API', () 
     }
     errors.sort((a, b) => a - b);
     expect(errors[Math.floor(errors.length / 2)], table).toBeLessThan(P95_MEDIAN_SHARE);
-    expect(params.dbCpuMsPerQuery).toBeGreaterThan(1);
+    // A miss is one query on price_series (a fraction of a millisecond of PostgreSQL's CPU since
+    // the one-row-per-symbol layout): the fit must still find it, not fold it into the API's CPU.
+    expect(params.dbCpuMsPerQuery, table).toBeGreaterThan(0);
   });
 });
