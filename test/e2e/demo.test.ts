@@ -178,23 +178,14 @@ describe('npm run demo, shortened', () => {
     expect(after?.evictedKeysPerSecond ?? 1, cache).toBeLessThan(1);
   });
 
-  it('p95 and hit rate in the phase after a pool change meet the SLO where they did not before it', () => {
-    // The last raise with a phase after it: one in the quiet phase (the engine still averages
-    // the heavy phase's snapshots) has nothing after it to judge.
-    const change = applied('poolSize')
-      .filter((d) => d.atSeconds < (result.phases.at(-1)?.fromSeconds ?? 0))
-      .at(-1);
-    expect(change, JSON.stringify(result.decisions)).toBeDefined();
-    const at = change?.atSeconds ?? 0;
-    const index = result.phases.findIndex((p) => p.fromSeconds <= at && at < p.toSeconds);
-    const during = result.samples.filter((s) => s.phase === result.phases[index]?.name);
-    const next = result.phases[index + 1];
-    const violated = (s: (typeof during)[number]) =>
-      (s.p95Ms ?? 0) > 200 || (s.hitRatePercent ?? 100) < 85 || (s.poolUsagePercent ?? 0) > 80;
-    expect(during.some(violated), `no SLO violated in the phase of the change at ${at} s`).toBe(true);
-    expect(next, `the change at ${at} s came in the last phase`).toBeDefined();
-    expect(next?.p95Ms).toBeLessThan(200);
-    expect(next?.hitRate ?? 0).toBeGreaterThanOrEqual(85);
+  it('the heavy phase meets the p95 and pool SLOs with the pool the operator left', () => {
+    // Since a cold risk analysis reads one price_series row per position, the heavy phase's
+    // analyses are cached within seconds and a 5-connection pool is not the limit: the operator
+    // leaves its size alone here (the live-loop test raises a pool that is), and the phase is fast.
+    const heavy = phase('heavy');
+    expect(heavy.p95Ms, JSON.stringify(result.phases)).toBeLessThan(200);
+    expect(heavy.poolUsage ?? 100, JSON.stringify(result.phases)).toBeLessThanOrEqual(80);
+    expect(heavy.errorRate).toBe(0);
   });
 
   it('no request failed: no 5xx and no connection error, knob changes included', () => {
