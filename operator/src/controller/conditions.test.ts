@@ -1,6 +1,7 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../api/v1alpha1/index.ts';
-import { findCondition, setCondition } from './conditions.ts';
+import { conditionMessage, findCondition, MAX_CONDITION_MESSAGE, setCondition } from './conditions.ts';
 
 const t0 = new Date('2026-11-27T10:00:00Z');
 const t1 = new Date('2026-11-27T10:05:00Z');
@@ -56,5 +57,50 @@ describe('setCondition', () => {
     );
     expect(findCondition(result, 'Ready')).toEqual(ready);
     expect(findCondition(result, 'Paused')?.status).toBe('True');
+  });
+});
+
+describe('conditionMessage', () => {
+  const clause = (n: number) => `node-${n}.redis.shop.svc:6379 refused CONFIG SET (ERR unknown command)`;
+  it.each([
+    { name: 'a short message as it is', message: 'no change in flight', expected: 'no change in flight' },
+    {
+      name: 'many problems: the whole ones that fit, and how many more',
+      message: Array.from({ length: 8 }, (_, i) => clause(i)).join('; '),
+      expected: `${[0, 1, 2].map(clause).join('; ')}; +5 more`,
+    },
+    {
+      name: 'one problem too long on its own: cut inside, with an ellipsis',
+      message: `not applied to ${'x'.repeat(300)}`,
+      expected: `not applied to ${'x'.repeat(MAX_CONDITION_MESSAGE - 'not applied to …'.length)}…`,
+    },
+  ])('$name', ({ message, expected }) => {
+    expect(conditionMessage(message)).toBe(expected);
+  });
+
+  it('says where the rest is when told', () => {
+    const message = Array.from({ length: 8 }, (_, i) => clause(i)).join('; ');
+    expect(conditionMessage(message, 'see Events')).toMatch(/; \+5 more \(see Events\)$/);
+  });
+
+  test.prop(
+    [
+      fc.oneof(
+        fc.string({ maxLength: 2000, size: 'max' }),
+        fc.string({ unit: 'grapheme', maxLength: 600, size: 'max' }),
+      ),
+    ],
+    {
+      numRuns: 300,
+    },
+  )(`setCondition keeps every message within ${MAX_CONDITION_MESSAGE} characters`, (message) => {
+    const [condition] = setCondition(
+      [],
+      { type: 'Degraded', status: 'True', reason: 'ApplyFailed', message },
+      1,
+      t0,
+    );
+    expect(condition?.message.length).toBeLessThanOrEqual(MAX_CONDITION_MESSAGE);
+    if (message.length <= MAX_CONDITION_MESSAGE) expect(condition?.message).toBe(message);
   });
 });

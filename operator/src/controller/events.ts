@@ -6,6 +6,18 @@ import { EventsV1Api, type KubeConfig, V1MicroTime } from '@kubernetes/client-no
 import { API_VERSION, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { shortenByClauses } from './short-text.ts';
+
+/**
+ * MAX_NOTE_BYTES is the API server's bound on an Event's note: 1 KiB, counted in bytes of UTF-8,
+ * so a note of 1,024 characters with an arrow or an ellipsis in it is refused.
+ */
+export const MAX_NOTE_BYTES = 1024;
+
+/** eventNote bounds `note` to MAX_NOTE_BYTES, cutting between whole clauses. */
+export function eventNote(note: string): string {
+  return shortenByClauses(note, (text) => Buffer.byteLength(text, 'utf8') <= MAX_NOTE_BYTES);
+}
 
 /** REPORTING_CONTROLLER names the operator in every Event it writes. */
 export const REPORTING_CONTROLLER = 'perfpilot.dev/operator';
@@ -17,7 +29,7 @@ export interface ProfileEvent {
   readonly reason: string;
   /** action is what the operator did or failed to do, e.g. `Reconcile`, `Restore`. */
   readonly action: string;
-  /** note explains it for humans (at most 1 kB). */
+  /** note explains it for humans; one over MAX_NOTE_BYTES is cut by {@link eventNote}. */
   readonly note: string;
 }
 
@@ -47,7 +59,7 @@ export function createEventRecorder(
             reportingInstance,
             action: event.action,
             reason: event.reason,
-            note: event.note.slice(0, 1024),
+            note: eventNote(event.note),
             type: event.type,
             regarding: {
               apiVersion: API_VERSION,

@@ -43,16 +43,16 @@ describe('measureOutcome', () => {
       /every signal measured from Prometheus at https:\/\/prom\.example:9090/,
     ],
     [
-      'a NaN signal, the URL without its credentials',
+      'a NaN signal: the cause, then the signal',
       withPrometheus,
       measured({
         unknown: [{ signal: 'p95LatencyMs', reason: 'nan', message: 'p95LatencyMs: the value is NaN' }],
       }),
       'False/MetricsUnavailable',
-      /^no usable snapshot from Prometheus at https:\/\/prom\.example:9090, so nothing changes: p95LatencyMs: the value is NaN$/,
+      /^value NaN: p95LatencyMs$/,
     ],
     [
-      'a stale signal',
+      'a stale signal and an empty one',
       withPrometheus,
       measured({
         unknown: [
@@ -61,13 +61,42 @@ describe('measureOutcome', () => {
         ],
       }),
       'False/MetricsStale',
-      /requestsPerSecond: 300 s old; p95LatencyMs: the query returned no series/,
+      /^stale: requestsPerSecond; no series: p95LatencyMs$/,
+    ],
+    [
+      'Prometheus unreachable, the URL without its credentials',
+      withPrometheus,
+      measured({
+        unknown: ['requestsPerSecond', 'p95LatencyMs'].map((signal) => ({
+          signal,
+          reason: 'unanswered',
+          message: `${signal}: Prometheus at https://prom.example:9090 is unreachable: ECONNREFUSED`,
+        })),
+      }),
+      'False/MetricsUnavailable',
+      /^Prometheus at https:\/\/prom\.example:9090 unreachable \(ECONNREFUSED\): requestsPerSecond, p95LatencyMs$/,
     ],
   ])('%s → %s', (_name, p, m, want, message) => {
     const outcome = measureOutcome(p, m);
     expect(`${outcome.status}/${outcome.reason}`).toBe(want);
     expect(outcome.message).toMatch(message);
     expect(outcome.message).not.toContain('secret');
+    expect(outcome.detail ?? '').not.toContain('secret');
+  });
+
+  it('leaves each signal to the Event and the log, and names the sources there', () => {
+    const unknown = [
+      { signal: 'p95LatencyMs', reason: 'nan', message: 'p95LatencyMs: the value is NaN' },
+    ] as const;
+    const twoSeeds = profile({
+      prometheus: { url: 'https://user:secret@prom.example:9090' },
+      redis: { endpoints: ['redis-0:6379', 'redis-1:6379'] },
+    });
+    const outcome = measureOutcome(twoSeeds, measured({ unknown }));
+    expect(outcome.detail).toBe(
+      'value NaN: p95LatencyMs; nothing changes until every signal is measured from Prometheus at https://prom.example:9090 and Redis at redis-0:6379 (+1 more)',
+    );
+    expect(outcome.unknown).toEqual(['p95LatencyMs: the value is NaN']);
   });
 });
 

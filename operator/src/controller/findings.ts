@@ -19,17 +19,20 @@ import { withoutCredentials } from '../metrics/prometheus-client.ts';
 import { DEFAULT_TARGET_ENVIRONMENT, type TargetEnvironment } from '../tuning/tuning-spec-from-profile.ts';
 import type { AppliedChange, KnobValues as EngineKnobs } from '../tuning/types.ts';
 import type { MeasureOutcome } from './status.ts';
+import { summarizeUnknown } from './unknown-summary.ts';
 
 const MIB = 1024 * 1024;
-/** A condition message stays readable in `kubectl describe`; the rest is in the operator's log. */
-const MAX_MESSAGE = 2000;
 
-/** sourcesNamed names the profile's metric sources for messages: the Prometheus URL and the Redis seeds. */
+/**
+ * sourcesNamed names the profile's metric sources for messages: the Prometheus URL and the first
+ * Redis seed (a cluster lists six; the condition has room for one).
+ */
 export function sourcesNamed(profile: PerformanceProfile): string {
   const { prometheus, redis } = profile.spec.metrics;
+  const [seed, ...more] = redis?.endpoints ?? [];
   return [
     prometheus ? `Prometheus at ${withoutCredentials(prometheus.url)}` : '',
-    redis ? `Redis at ${redis.endpoints.join(',')}` : '',
+    seed ? `Redis at ${seed}${more.length > 0 ? ` (+${more.length} more)` : ''}` : '',
   ]
     .filter(Boolean)
     .join(' and ');
@@ -37,8 +40,10 @@ export function sourcesNamed(profile: PerformanceProfile): string {
 
 /**
  * measureOutcome turns a measurement into MetricsAvailable: True with a complete snapshot, False
- * naming every unknown signal (a stale one makes the reason MetricsStale), Unknown without any
- * source. An unknown signal is never read as zero: without a snapshot nothing changes.
+ * saying what made signals unknown, cause first and grouped (a stale signal makes the reason
+ * MetricsStale), Unknown without any source. The message is short; `detail` names every signal
+ * and node for the Event, `unknown` holds each signal's own message for the log. An unknown
+ * signal is never read as zero: without a snapshot nothing changes.
  */
 export function measureOutcome(
   profile: PerformanceProfile,
@@ -68,13 +73,14 @@ export function measureOutcome(
     };
   }
   const stale = measurement.unknown.some((u) => u.reason === 'stale');
-  const message = `no usable snapshot from ${sourcesNamed(profile)}, so nothing changes: ${measurement.unknown
-    .map((u) => u.message)
-    .join('; ')}`;
+  const redisNodesRead = measurement.redis ? measurement.redis.masters + measurement.redis.replicas : 0;
+  const summary = summarizeUnknown(measurement.unknown, { redisNodesRead });
   return {
     status: 'False',
     reason: stale ? ConditionReason.MetricsStale : ConditionReason.MetricsUnavailable,
-    message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,
+    message: summary.message,
+    detail: `${summary.full}; nothing changes until every signal is measured from ${sourcesNamed(profile)}`,
+    unknown: measurement.unknown.map((u) => u.message),
   };
 }
 

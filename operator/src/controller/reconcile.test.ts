@@ -271,7 +271,7 @@ describe('reconcileProfile: mode × measurement', () => {
       metrics: 'False/MetricsUnavailable',
       recommended: false,
       history: 0,
-      events: [],
+      events: ['MetricsUnavailable'],
     },
     {
       name: 'Recommend with a NaN signal: nothing recommended',
@@ -281,7 +281,7 @@ describe('reconcileProfile: mode × measurement', () => {
       metrics: 'False/MetricsUnavailable',
       recommended: false,
       history: 0,
-      events: [],
+      events: ['MetricsUnavailable'],
     },
   ])('$name', async ({ mode, paused, measurement, calls, metrics, recommended, history, events }) => {
     const { recorded, status, outcome } = await run(
@@ -300,11 +300,13 @@ describe('reconcileProfile: mode × measurement', () => {
     expect(outcome.requeueAfterMs).toBe(60_000);
   });
 
-  it('names the signal and the Prometheus URL when a signal is unknown, and never counts it as zero', async () => {
-    const { status } = await run(new ContextBuilder().with((b) => (b.measurement = nanSignal)));
-    const message = condition(status, 'MetricsAvailable')?.message ?? '';
-    expect(message).toContain(`Prometheus at ${URL}`);
-    expect(message).toContain('p95LatencyMs: the value is NaN');
+  it('names the cause and the signal, the Event the Prometheus URL, and never counts it as zero', async () => {
+    const { status, recorded } = await run(new ContextBuilder().with((b) => (b.measurement = nanSignal)));
+    expect(condition(status, 'MetricsAvailable')?.message).toBe('value NaN: p95LatencyMs');
+    const event = recorded.events.find((e) => e.reason === 'MetricsUnavailable');
+    expect(event?.type).toBe('Warning');
+    expect(event?.note).toMatch(/^MetricsAvailable=False: value NaN: p95LatencyMs; nothing changes/);
+    expect(event?.note).toContain(`Prometheus at ${URL}`);
     expect(status?.lastSnapshot?.p95LatencyMs).toBeUndefined();
     expect(condition(status, 'SLOMet')?.status).toBe('Unknown');
   });
@@ -352,9 +354,10 @@ describe('reconcileProfile: without a metric source', () => {
 
 describe('reconcileProfile: take-over', () => {
   it.each<{ mode: Mode; patched: boolean; events: string[] }>([
-    { mode: 'Observe', patched: false, events: [] },
-    { mode: 'Recommend', patched: false, events: [] },
-    { mode: 'Auto', patched: true, events: ['TookOver'] },
+    // The NaN signal keeps the engine from acting; its Warning is the only other Event.
+    { mode: 'Observe', patched: false, events: ['MetricsUnavailable'] },
+    { mode: 'Recommend', patched: false, events: ['MetricsUnavailable'] },
+    { mode: 'Auto', patched: true, events: ['TookOver', 'MetricsUnavailable'] },
   ])(
     'a new $mode profile: finalizer and original knobs recorded: $patched',
     async ({ mode, patched, events }) => {

@@ -125,7 +125,17 @@ export async function report(
     if (event.type === 'Warning') log.warn({ reason: event.reason, note: event.note }, 'not applied');
     await ctx.events.record(profile, event);
   }
-  await recordTransitions(ctx, profile, profile.status, status);
+  const notes = {
+    [ConditionType.MetricsAvailable]: findings.measured.detail,
+    // A missing target is Degraded for its own reason, which its message says in full.
+    [ConditionType.Degraded]: findings.observed.missing.length === 0 ? findings.degraded?.message : undefined,
+  };
+  const said = await recordTransitions(ctx, profile, profile.status, status, notes);
+  // The condition says the causes in a few words; the log keeps each signal's own message, once
+  // per change of causes rather than at every evaluation.
+  if (said.includes(ConditionType.MetricsAvailable) && findings.measured.unknown) {
+    log.warn({ unknown: findings.measured.unknown }, 'metrics unknown');
+  }
 }
 
 /** reconcileFailure says why a reconcile stopped for good: Degraded=True with the error policy's reason. */
@@ -148,27 +158,50 @@ export async function reconcileFailure(
   if (statusDiffers(profile.status, status)) await ctx.store.writeStatus(profile, status);
 }
 
-/** recordTransitions emits one Event per condition whose status changed, and one for trouble on first contact. */
+/**
+ * trouble: a condition that stops the operator from doing its job, worth a Warning Event from the
+ * first status on. MetricsAvailable=False is one: nothing is tuned until every signal is known.
+ */
+function trouble(condition: { type: string; status: string }): boolean {
+  return (
+    (condition.type === ConditionType.Degraded && condition.status === 'True') ||
+    (condition.type === ConditionType.Ready && condition.status === 'False') ||
+    (condition.type === ConditionType.MetricsAvailable && condition.status === 'False')
+  );
+}
+
+/**
+ * recordTransitions emits one Event per condition whose status changed, one for trouble on first
+ * contact, and one when MetricsAvailable stays False for other causes. A condition's message is
+ * short; the Event says all of it: `notes` holds the whole text by condition type, where there is
+ * more than the message. Returns the types an Event was recorded for.
+ */
 export async function recordTransitions(
   ctx: ReconcileContext,
   profile: PerformanceProfile,
   before: PerformanceProfileStatus | undefined,
   after: PerformanceProfileStatus,
-): Promise<void> {
+  notes: Partial<Record<string, string | undefined>> = {},
+): Promise<string[]> {
+  const said: string[] = [];
   for (const condition of after.conditions ?? []) {
     const previous = before?.conditions?.find((c) => c.type === condition.type);
-    if (previous?.status === condition.status) continue;
-    const bad =
-      (condition.type === 'Degraded' && condition.status === 'True') ||
-      (condition.type === 'Ready' && condition.status === 'False');
+    const bad = trouble(condition);
     // A profile's first status is in its conditions already; only trouble is worth an Event then.
     // With many profiles, an Event per first condition would be most of the operator's writes.
     if (!previous && !bad) continue;
+    // Unknown metrics whose causes changed (Prometheus back, Redis still down) are news; the same
+    // causes again are not. Their message carries no ages or counts of seconds, so it holds still.
+    const causesChanged =
+      condition.type === ConditionType.MetricsAvailable && bad && previous?.message !== condition.message;
+    if (previous?.status === condition.status && !causesChanged) continue;
     await ctx.events.record(profile, {
       type: bad ? 'Warning' : 'Normal',
       reason: condition.reason,
       action: 'Reconcile',
-      note: `${condition.type}=${condition.status}: ${condition.message || condition.reason}`,
+      note: `${condition.type}=${condition.status}: ${notes[condition.type] || condition.message || condition.reason}`,
     });
+    said.push(condition.type);
   }
+  return said;
 }

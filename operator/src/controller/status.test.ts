@@ -1,5 +1,7 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { MAX_CONDITION_MESSAGE } from './conditions.ts';
 import { desiredStatus, knobsSummary, type ReconcileFindings, statusDiffers } from './status.ts';
 
 const now = new Date('2026-11-27T10:00:00Z');
@@ -84,6 +86,54 @@ describe('desiredStatus', () => {
     const next = desiredStatus(profile(2, first), found, later);
     expect(statusDiffers(first, next)).toBe(true);
     expect(next.conditions?.every((c) => c.lastTransitionTime === now.toISOString())).toBe(true);
+  });
+
+  it('says Redis nodes left out of Degraded are in the Events', () => {
+    const nodes = Array.from(
+      { length: 6 },
+      (_, i) => `redis-${i}.redis.shop.svc:6379 (master): ERR unknown command 'CONFIG'`,
+    );
+    const message = `maxmemory 600 MiB on 0 of 6 Redis nodes; not set on ${nodes.join('; ')}`;
+    const status = desiredStatus(profile(1), { ...found, degraded: { reason: 'ApplyFailed', message } }, now);
+    const degraded = status.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded?.message).toBe(
+      `maxmemory 600 MiB on 0 of 6 Redis nodes; not set on ${nodes.slice(0, 2).join('; ')}; +4 more (see Events)`,
+    );
+  });
+
+  // Whatever the steps found (unreadable objects, missing ones, problems, SLO verdicts), every
+  // condition `kubectl describe` shows fits in three lines of a terminal.
+  test.prop(
+    [
+      fc.record({
+        missing: fc.array(fc.string({ maxLength: 120, size: 'max' }), { maxLength: 6 }),
+        problems: fc.array(fc.string({ maxLength: 300, size: 'max' }), { maxLength: 6 }),
+        measured: fc.string({ maxLength: 3000, size: 'max' }),
+        slo: fc.string({ maxLength: 600, size: 'max' }),
+        progressing: fc.string({ maxLength: 600, size: 'max' }),
+        degraded: fc.option(fc.string({ unit: 'grapheme', maxLength: 1200, size: 'max' })),
+        namespace: fc.string({ minLength: 1, maxLength: 253 }),
+      }),
+    ],
+    { numRuns: 300 },
+  )(`every condition message is at most ${MAX_CONDITION_MESSAGE} characters`, (f) => {
+    const p = profile(1);
+    p.metadata.namespace = f.namespace;
+    const status = desiredStatus(
+      p,
+      {
+        ...found,
+        observed: { ...found.observed, missing: f.missing, problems: f.problems },
+        measured: { status: 'False', reason: 'MetricsUnavailable', message: f.measured },
+        slo: { met: false, message: f.slo },
+        progressing: { reason: 'Verifying', message: f.progressing },
+        ...(f.degraded !== null ? { degraded: { reason: 'ApplyFailed', message: f.degraded } } : {}),
+      },
+      now,
+    );
+    expect(status.conditions).toHaveLength(6);
+    for (const c of status.conditions ?? [])
+      expect(c.message.length).toBeLessThanOrEqual(MAX_CONDITION_MESSAGE);
   });
 
   it('keeps the decision history it did not make', () => {

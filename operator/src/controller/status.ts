@@ -15,7 +15,7 @@ import {
   type PerformanceProfileStatus,
   SloState,
 } from '../api/v1alpha1/index.ts';
-import { type ConditionUpdate, setCondition } from './conditions.ts';
+import { type ConditionUpdate, conditionMessage, setCondition } from './conditions.ts';
 
 /** What the measure step could say about metrics: MetricsAvailable's status, reason and message. */
 export interface MeasureOutcome {
@@ -23,8 +23,12 @@ export interface MeasureOutcome {
   readonly status: 'True' | 'False' | 'Unknown';
   /** reason is a ConditionReason: NoMetricsSource, MetricsUnavailable, MetricsStale, MetricsFresh. */
   readonly reason: string;
-  /** message explains it for humans, naming every signal that is unknown. */
+  /** message explains it for humans in a few words: what made signals unknown, cause first. */
   readonly message: string;
+  /** detail names every unknown signal and Redis node by cause, for the Event (False only). */
+  readonly detail?: string;
+  /** unknown holds the metric sources' own message for each unknown signal, for the log (False only). */
+  readonly unknown?: readonly string[];
 }
 
 /** A condition's verdict from an earlier step: reason and message. */
@@ -128,7 +132,13 @@ export function desiredStatus(
           message: `cannot tune: ${observed.missing.join(', ')} missing`,
         }
       : findings.degraded
-        ? { type: ConditionType.Degraded, status: 'True', ...findings.degraded }
+        ? {
+            type: ConditionType.Degraded,
+            status: 'True',
+            reason: findings.degraded.reason,
+            // Each problem is an Event of its own, and the transition's Event says them all.
+            message: conditionMessage(findings.degraded.message, 'see Events'),
+          }
         : { type: ConditionType.Degraded, status: 'False', reason: ConditionReason.AsExpected, message: '' },
     paused
       ? {
