@@ -354,15 +354,11 @@ describe('Recommend and Observe', () => {
 
 describe('faults', () => {
   it.each([
-    ['NaN', 'vector(0) / 0', /p95LatencyMs: the value is NaN/],
-    ['a negative value', '0 - 5', /p95LatencyMs: the value is negative/],
-    [
-      'an empty result',
-      'no_such_series{namespace="$namespace"}',
-      /p95LatencyMs: the query returned no series/,
-    ],
+    ['NaN', 'vector(0) / 0', /value NaN: [^;]*p95LatencyMs/],
+    ['a negative value', '0 - 5', /value negative: [^;]*p95LatencyMs/],
+    ['an empty result', 'no_such_series{namespace="$namespace"}', /no series: [^;]*p95LatencyMs/],
   ])(
-    '%s changes nothing and names the signal',
+    '%s changes nothing and names the cause and the signal',
     async (_name, query, message) => {
       const name = 'odd-api';
       const existing = await env.profiles.get(ns, name).catch(() => undefined);
@@ -380,7 +376,18 @@ describe('faults', () => {
         message.test(condition(p, 'MetricsAvailable')?.message ?? ''),
       );
       expect(condition(p, 'MetricsAvailable')).toMatchObject({ status: 'False' });
-      expect(condition(p, 'MetricsAvailable')?.message).toContain(`Prometheus at ${env.prometheus.url}`);
+      // The condition says the cause in a few words; its Warning Event names the Prometheus asked.
+      await waitFor(
+        'the Event naming the Prometheus',
+        async () =>
+          (await eventsOf(name)).some(
+            (e) =>
+              e.reason === 'MetricsUnavailable' &&
+              message.test(e.note) &&
+              e.note.includes(`Prometheus at ${env.prometheus.url}`),
+          ) || undefined,
+        { timeoutMs: 10_000 },
+      );
       // The same load made busy-api's bounds grow; here nothing moves.
       expect(await hpaOf(name)).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
       expect(await poolOf(name)).toMatchObject({ DB_POOL_SIZE: '5', DB_MAX_OVERFLOW: '0' });
@@ -417,8 +424,8 @@ describe('faults', () => {
         'metrics unavailable',
         (p) => condition(p, 'MetricsAvailable')?.status === 'False',
       );
-      expect(condition(p, 'MetricsAvailable')?.message).toContain(
-        `Prometheus at ${env.prometheus.url} is unreachable`,
+      expect(condition(p, 'MetricsAvailable')?.message).toMatch(
+        new RegExp(`^Prometheus at ${env.prometheus.url.replace(/[.]/g, '\\.')} unreachable \\(E[A-Z]+\\)`),
       );
     }
     expect([await hpaOf('busy-api'), await poolOf('pool-api')]).toEqual(knobsBefore);
