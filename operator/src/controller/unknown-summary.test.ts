@@ -44,6 +44,11 @@ describe('classifyUnknown', () => {
       { source: 'prometheus', kind: 'unreachable', detail: 'ECONNREFUSED', url: URL },
     ],
     [
+      'Prometheus unreachable without a code',
+      prometheusDown('p95LatencyMs', 'is unreachable: socket hang up'),
+      { source: 'prometheus', kind: 'unreachable', detail: 'socket hang up', url: URL },
+    ],
+    [
       'Prometheus too slow',
       prometheusDown('p95LatencyMs', 'did not answer within 5000 ms'),
       { source: 'prometheus', kind: 'timeout', detail: '5000 ms', url: URL },
@@ -127,6 +132,11 @@ describe('classifyUnknown', () => {
       'no Redis password',
       u('redis 127.0.0.1:7001', 'unanswered', 'INFO failed: 127.0.0.1:7001: NOAUTH Authentication required.'),
       { source: 'redis', kind: 'auth', detail: 'NOAUTH', node: '127.0.0.1:7001' },
+    ],
+    [
+      'a wrong password to an old Redis',
+      u('redis 127.0.0.1:7001', 'unanswered', 'INFO failed: 127.0.0.1:7001: ERR invalid password'),
+      { source: 'redis', kind: 'auth', detail: 'invalid password', node: '127.0.0.1:7001' },
     ],
     [
       'a Redis command timing out',

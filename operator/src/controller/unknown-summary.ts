@@ -86,15 +86,16 @@ function classifyConnection(detail: string): Pick<UnknownCause, 'kind' | 'detail
   }
   if (/body that is not JSON/.test(detail)) return { kind: 'not-prometheus' };
   const auth = REDIS_AUTH.exec(detail);
-  if (auth) return { kind: 'auth', detail: auth[1]?.toUpperCase() ?? 'WRONGPASS' };
+  if (auth) return { kind: 'auth', detail: auth[1]?.toUpperCase() ?? 'invalid password' };
   if (/the cluster flags it as failing/.test(detail)) return { kind: 'failing' };
   const code = NETWORK_CODE.exec(detail)?.[1];
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return { kind: 'timeout', detail: code };
   if (code) return { kind: 'unreachable', detail: code };
   if (/\btimed? ?out\b/i.test(detail)) return { kind: 'timeout' };
-  if (/not connected|connection is closed|is unreachable/i.test(detail)) {
+  const unreachable = /is unreachable: (.+)$/.exec(detail)?.[1];
+  if (unreachable) return { kind: 'unreachable', detail: short(unreachable) };
+  if (/not connected|connection is closed/i.test(detail))
     return { kind: 'unreachable', detail: 'not connected' };
-  }
   return { kind: 'other', detail: short(detail.replace(/^unreachable: |^INFO failed: /, '')) };
 }
 
