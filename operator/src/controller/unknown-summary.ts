@@ -73,8 +73,11 @@ function short(text: string): string {
   return text.length <= MAX_DETAIL ? text : `${text.slice(0, MAX_DETAIL - 1).trimEnd()}…`;
 }
 
-/** classifyConnection reads an error of a source that did not answer: Prometheus's or a Redis node's. */
-function classifyConnection(detail: string): Pick<UnknownCause, 'kind' | 'detail'> {
+/**
+ * classifyError reads the error of a source that did not answer (Prometheus's or a Redis node's):
+ * the network code, the timeout, the HTTP status, Redis's refusal of the password.
+ */
+export function classifyError(detail: string): Pick<UnknownCause, 'kind' | 'detail'> {
   const rejected = /rejected "(?:[^"\\]|\\.)*": HTTP (\d{3}), ([^:]+):/.exec(detail);
   if (rejected) return { kind: 'rejected', detail: rejected[2] ?? `HTTP ${rejected[1]}` };
   const timeout = /did not answer within (\d+) ms/.exec(detail);
@@ -131,7 +134,7 @@ export function classifyUnknown(u: UnknownSignal): UnknownCause {
       return { source, kind: 'one-reading', ...where };
     case UnknownReason.Unanswered: {
       const url = source === 'prometheus' ? /Prometheus at (\S+) /.exec(detail)?.[1] : undefined;
-      const cause = classifyConnection(detail);
+      const cause = classifyError(detail);
       // A rejected query is the query's fault, not the server's: it is grouped with the other queries.
       const wide = url && cause.kind !== 'rejected' ? { url } : {};
       return { source, ...cause, ...wide, ...where };
