@@ -84,7 +84,7 @@ describe('measureOutcome', () => {
     expect(outcome.detail ?? '').not.toContain('secret');
   });
 
-  it('leaves each signal to the Event and the log, and names the sources there', () => {
+  it('leaves each signal to the Event and the log, and names the Prometheus there', () => {
     const unknown = [
       { signal: 'p95LatencyMs', reason: 'nan', message: 'p95LatencyMs: the value is NaN' },
     ] as const;
@@ -94,7 +94,7 @@ describe('measureOutcome', () => {
     });
     const outcome = measureOutcome(twoSeeds, measured({ unknown }));
     expect(outcome.detail).toBe(
-      'value NaN: p95LatencyMs; nothing changes until every signal is measured from Prometheus at https://prom.example:9090 and Redis at redis-0:6379 (+1 more)',
+      'value NaN: p95LatencyMs; nothing changes until every signal is measured (Prometheus at https://prom.example:9090)',
     );
     expect(outcome.unknown).toEqual(['p95LatencyMs: the value is NaN']);
   });

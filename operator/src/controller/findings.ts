@@ -79,7 +79,8 @@ export function measureOutcome(
     status: 'False',
     reason: stale ? ConditionReason.MetricsStale : ConditionReason.MetricsUnavailable,
     message: summary.message,
-    detail: `${summary.full}; nothing changes until every signal is measured from ${sourcesNamed(profile)}`,
+    // Redis causes name their nodes; a query's fault does not name the Prometheus it was asked of.
+    detail: `${summary.full}; nothing changes until every signal is measured${prometheus ? ` (Prometheus at ${withoutCredentials(prometheus.url)})` : ''}`,
     unknown: measurement.unknown.map((u) => u.message),
   };
 }
