@@ -50,7 +50,9 @@ export function conditionsReference(sources: ConditionsSources): string {
     constantTable(sources.conditionTypes, 'Type'),
     '## Condition reasons',
     "When a condition changes status, the operator also records an Event with the condition's reason: " +
-      'a Warning for `Degraded=True` or `Ready=False`, a Normal Event otherwise.',
+      'a Warning for `Degraded=True`, `Ready=False` or `MetricsAvailable=False` (also on a new profile, ' +
+      'and again when the causes of unknown metrics change), a Normal Event otherwise. A condition message ' +
+      'is at most 240 characters; the Event carries the whole text (at most 1 KiB).',
     constantTable(sources.conditionReasons, 'Reason'),
     '## Decision outcomes',
     'Each entry of `status.history` has one. A change recommended or applied is also an Event with the outcome as its reason.',
