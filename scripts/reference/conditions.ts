@@ -34,6 +34,8 @@ export interface ConditionsSources {
   readonly conditionReasons: ConstantDocs;
   readonly decisionOutcomes: ConstantDocs;
   readonly eventReasons: ConstantDocs;
+  /** limits are the operator's bounds on a condition message (characters) and an Event note (bytes). */
+  readonly limits: { readonly conditionMessageChars: number; readonly eventNoteBytes: number };
 }
 
 /** conditionsReference renders docs/reference/conditions.md. */
@@ -52,7 +54,8 @@ export function conditionsReference(sources: ConditionsSources): string {
     "When a condition changes status, the operator also records an Event with the condition's reason: " +
       'a Warning for `Degraded=True`, `Ready=False` or `MetricsAvailable=False` (also on a new profile, ' +
       'and again when the causes of unknown metrics change), a Normal Event otherwise. A condition message ' +
-      'is at most 240 characters; the Event carries the whole text (at most 1 KiB).',
+      `is at most ${sources.limits.conditionMessageChars} characters; the Event carries the whole text ` +
+      `(at most ${sources.limits.eventNoteBytes} bytes).`,
     constantTable(sources.conditionReasons, 'Reason'),
     '## Decision outcomes',
     'Each entry of `status.history` has one. A change recommended or applied is also an Event with the outcome as its reason.',

@@ -15,6 +15,8 @@ import {
   OperatorMetric,
   performanceProfileCrd,
 } from '../../operator/src/api/v1alpha1/index.ts';
+import { MAX_CONDITION_MESSAGE } from '../../operator/src/controller/conditions.ts';
+import { MAX_NOTE_BYTES } from '../../operator/src/controller/events.ts';
 import { createOperatorMetrics } from '../../operator/src/telemetry/metrics.ts';
 import { cliReference } from './cli-commands.ts';
 import { type ConstantDocs, conditionsReference } from './conditions.ts';
@@ -97,6 +99,7 @@ export async function referencePages(root: string): Promise<Page[]> {
       conditionReasons: await constantDocs(root, 'ConditionReason', ConditionReason),
       decisionOutcomes: await constantDocs(root, 'DecisionOutcome', DecisionOutcome),
       eventReasons: await constantDocs(root, 'EventReason', EventReason),
+      limits: { conditionMessageChars: MAX_CONDITION_MESSAGE, eventNoteBytes: MAX_NOTE_BYTES },
     }),
   };
   return [
