@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './demo-command.ts';
+import { doctorCommand } from './doctor-command.ts';
+import { initCommand } from './init-command.ts';
 import { loadtestCommand } from './loadtest-command.ts';
 import { operatorCommand } from './operator-command.ts';
 import { recommendCommand } from './recommend-command.ts';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   program.addCommand(simulateCommand());
   program.addCommand(operatorCommand());
   program.addCommand(recommendCommand());
+  program.addCommand(initCommand());
+  program.addCommand(doctorCommand());
   program.addCommand(riskApiCommand());
   program.addCommand(loadtestCommand());
   program.addCommand(demoCommand());

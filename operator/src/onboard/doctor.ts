@@ -1,0 +1,510 @@
+/**
+ * `perfpilot doctor`'s checks, read-only I/O: the target objects, each signal's query against the
+ * profile's Prometheus, every Redis node (reachable, authenticated, CONFIG permitted), the
+ * operator's access to every object this profile needs, and who else owns the HPA and the fields
+ * perfpilot writes. Nothing here writes: Redis gets CONFIG GET and ACL DRYRUN, never CONFIG SET;
+ * the API server gets GETs and SelfSubjectAccessReviews.
+ */
+import {
+  ApiException,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1ConfigMap,
+  type V1PolicyRule,
+} from '@kubernetes/client-node';
+import { makeTargetClients } from '../actuators/context.ts';
+import { kubeSecretReader } from '../actuators/secrets.ts';
+import { readIfExists } from '../actuators/server-side-apply.ts';
+import { apiTargetReader, observeTarget } from '../actuators/targets.ts';
+import {
+  configMapNameOf,
+  DEFAULT_STALENESS_SECONDS,
+  hpaNameOf,
+  Mode,
+  type PerformanceProfile,
+  SIGNALS,
+} from '../api/v1alpha1/index.ts';
+import { createMetricSources } from '../metrics/index.ts';
+import { HISTORY_SIGNALS, LIVE_SIGNALS, signalQuery } from '../metrics/signals.ts';
+import { RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
+import type { DoctorLine, Verdict } from './doctor-report.ts';
+import {
+  DEPLOYMENT_FIELDS,
+  foreignOwners,
+  HPA_FIELDS,
+  handOverCommands,
+  kedaOwnerOf,
+  REDIS_CONFIGMAP_FIELDS,
+  TUNING_CONFIGMAP_FIELDS,
+  type WrittenField,
+  type WrittenObject,
+} from './field-owners.ts';
+import {
+  type AccessCheck,
+  describeCheck,
+  grantCommands,
+  profileSecretNames,
+  requiredAccess,
+  serviceAccountOf,
+} from './required-access.ts';
+import { judgeSignal, type SignalAnswer } from './signal-verdict.ts';
+
+/** What the checks need. */
+export interface DoctorContext {
+  /** kubeConfig is the current user's: every read is made as them. */
+  readonly kubeConfig: KubeConfig;
+  /** operatorRules gives the operator's Role for the Secrets a profile names (charts-ts's operatorRules). */
+  readonly operatorRules: (secretNames: readonly string[]) => readonly V1PolicyRule[];
+  /** as is whose access to check (impersonated); undefined checks the current user's own. */
+  readonly as?: string;
+  /** leaseNamespace is where the operator's Lease lives. @default the ServiceAccount's namespace in `as`, else perfpilot */
+  readonly leaseNamespace?: string;
+}
+
+/** errorText is a short message for any error: an API error's status and message, not its headers. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiException) {
+    let message = '';
+    try {
+      message = (JSON.parse(String(err.body)) as { message?: string }).message ?? '';
+    } catch {
+      message = String(err.body ?? '').slice(0, 200);
+    }
+    return `HTTP ${err.code}${message ? `: ${message}` : ''}`;
+  }
+  const base = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && err.cause ? errorText(err.cause) : '';
+  return cause && !base.includes(cause) ? `${base}: ${cause}` : base;
+}
+
+/** runDoctor runs every check for `profile` and returns the report's lines, in the order they print. */
+export async function runDoctor(ctx: DoctorContext, profile: PerformanceProfile): Promise<DoctorLine[]> {
+  const target = await checkTarget(ctx, profile);
+  const [signals, redis, access] = await Promise.all([
+    checkSignals(ctx, profile, target.poolCapacity),
+    checkRedis(ctx, profile),
+    checkAccess(ctx, profile),
+  ]);
+  return [...target.lines, ...signals, ...redis, ...access, ...target.ownership];
+}
+
+const namespaceOf = (profile: PerformanceProfile) => profile.metadata.namespace ?? 'default';
+
+/** The target objects: they exist, their knobs read, and who else owns what perfpilot writes. */
+async function checkTarget(
+  ctx: DoctorContext,
+  profile: PerformanceProfile,
+): Promise<{ lines: DoctorLine[]; ownership: DoctorLine[]; poolCapacity?: number }> {
+  const clients = makeTargetClients(ctx.kubeConfig);
+  const namespace = namespaceOf(profile);
+  const { targetRef } = profile.spec;
+  let observed: Awaited<ReturnType<typeof observeTarget>>;
+  try {
+    observed = await observeTarget(apiTargetReader(clients), profile);
+  } catch (err) {
+    const line: DoctorLine = {
+      verdict: 'fail',
+      check: 'target',
+      detail: `cannot read the target: ${errorText(err)}`,
+      fix: 'check the kubeconfig and that you may get Deployments, HPAs and ConfigMaps in the namespace',
+    };
+    return { lines: [line], ownership: [] };
+  }
+  const objects: [string, string, unknown][] = [
+    ['Deployment', targetRef.name, observed.deployment],
+    ['HorizontalPodAutoscaler', hpaNameOf(targetRef), observed.hpa],
+    ['ConfigMap', configMapNameOf(targetRef), observed.configMap],
+  ];
+  const lines: DoctorLine[] = objects.map(([kind, name, found]) =>
+    found
+      ? { verdict: 'ok', check: `target ${kind}`, detail: `${namespace}/${name} found` }
+      : {
+          verdict: 'fail',
+          check: `target ${kind}`,
+          detail: `${namespace}/${name} not found: the profile goes Ready=False (TargetNotFound) and changes nothing`,
+          fix:
+            kind === 'ConfigMap'
+              ? `create ConfigMap ${name} with DB_POOL_SIZE and DB_MAX_OVERFLOW, which the pods read, or name yours in spec.targetRef.configMapName`
+              : `create it, or name the right one in spec.targetRef.${kind === 'Deployment' ? 'name' : 'hpaName'}`,
+        },
+  );
+  for (const problem of observed.problems) {
+    lines.push({
+      verdict: 'fail',
+      check: 'target knobs',
+      detail: problem,
+      fix: 'write whole numbers ≥ 0 in the tuning ConfigMap',
+    });
+  }
+  const { poolSize, maxOverflow } = observed.current;
+  const poolCapacity =
+    poolSize !== undefined && maxOverflow !== undefined ? poolSize + maxOverflow : undefined;
+
+  const redisConfigMapName = profile.spec.metrics.redis?.configMapName;
+  let redisConfigMap: V1ConfigMap | undefined;
+  if (redisConfigMapName) {
+    redisConfigMap = await readIfExists(() =>
+      clients.core.readNamespacedConfigMap({ namespace, name: redisConfigMapName }),
+    ).catch(() => undefined);
+  }
+  const ownership: DoctorLine[] = [];
+  const keda = kedaOwnerOf(observed.hpa?.metadata?.ownerReferences);
+  if (observed.hpa) {
+    ownership.push(
+      keda
+        ? {
+            verdict: 'warn',
+            check: 'HPA owner',
+            detail: `KEDA owns this HPA (ScaledObject ${keda}); perfpilot would write its bounds behind KEDA's back`,
+            fix: `keep this profile in Observe or Recommend, and set minReplicaCount/maxReplicaCount on ScaledObject ${keda} from its recommendations`,
+          }
+        : {
+            verdict: 'ok',
+            check: 'HPA owner',
+            detail: `no controller owns HorizontalPodAutoscaler ${hpaNameOf(targetRef)}`,
+          },
+    );
+  }
+  const written: [WrittenObject | undefined, readonly WrittenField[]][] = [
+    [
+      observed.hpa && { ...observed.hpa, apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+      HPA_FIELDS,
+    ],
+    [
+      observed.configMap && { ...observed.configMap, apiVersion: 'v1', kind: 'ConfigMap' },
+      TUNING_CONFIGMAP_FIELDS,
+    ],
+    [
+      observed.deployment && { ...observed.deployment, apiVersion: 'apps/v1', kind: 'Deployment' },
+      DEPLOYMENT_FIELDS,
+    ],
+    [redisConfigMap && { ...redisConfigMap, apiVersion: 'v1', kind: 'ConfigMap' }, REDIS_CONFIGMAP_FIELDS],
+  ];
+  const auto = profile.spec.mode === Mode.Auto;
+  for (const [object, fields] of written) {
+    if (!object) continue;
+    const check = `fields of ${object.kind} ${object.metadata?.name}`;
+    const owners = foreignOwners(object.metadata?.managedFields, fields);
+    if (owners.length === 0) {
+      ownership.push({ verdict: 'ok', check, detail: 'no other field manager owns what perfpilot writes' });
+      continue;
+    }
+    const byManager = new Map<string, string[]>();
+    for (const o of owners)
+      byManager.set(`${o.manager} (${o.operation})`, [
+        ...(byManager.get(`${o.manager} (${o.operation})`) ?? []),
+        o.field,
+      ]);
+    const who = [...byManager].map(([manager, f]) => `${manager} owns ${f.join(', ')}`).join('; ');
+    ownership.push({
+      verdict: auto ? 'fail' : 'warn',
+      check,
+      detail: `${who}: ${auto ? 'in Auto, perfpilot’s first change of them is refused (409 Conflict)' : 'perfpilot writes nothing in this mode; in Auto its first change would be refused (409 Conflict)'}`,
+      fix: `hand them to perfpilot at their current values (nothing changes but the owner):\n${handOverCommands(object, fields, owners)}`,
+    });
+  }
+  return { lines, ownership, ...(poolCapacity !== undefined ? { poolCapacity } : {}) };
+}
+
+function secretReaderFor(ctx: DoctorContext) {
+  const read = kubeSecretReader(ctx.kubeConfig.makeApiClient(CoreV1Api));
+  return async (namespace: string, ref: { readonly name: string; readonly key: string }) => {
+    try {
+      return await read({ namespace, ...ref });
+    } catch (err) {
+      throw new Error(`Secret ${namespace}/${ref.name} key "${ref.key}": ${errorText(err)}`);
+    }
+  };
+}
+
+/** Each signal's query, run once against the profile's Prometheus, with its age query. */
+async function checkSignals(
+  ctx: DoctorContext,
+  profile: PerformanceProfile,
+  poolCapacity: number | undefined,
+): Promise<DoctorLine[]> {
+  const source = profile.spec.metrics.prometheus;
+  if (!source) {
+    return [
+      {
+        verdict: 'fail',
+        check: 'Prometheus',
+        detail: 'spec.metrics.prometheus is not set: every signal is unknown and nothing is tuned',
+        fix: 'set spec.metrics.prometheus.url to the Prometheus that scrapes this service',
+      },
+    ];
+  }
+  const sources = createMetricSources({ readSecret: secretReaderFor(ctx) });
+  try {
+    let client: Awaited<ReturnType<typeof sources.prometheus>>;
+    try {
+      client = await sources.prometheus(profile);
+    } catch (err) {
+      return [
+        {
+          verdict: 'fail',
+          check: 'Prometheus credentials',
+          detail: errorText(err),
+          fix: 'create the Secret and key the profile names, or fix the reference (spec.metrics.prometheus)',
+        },
+      ];
+    }
+    if (!client) return [];
+    const prometheus = client;
+    const vars = {
+      namespace: namespaceOf(profile),
+      deployment: profile.spec.targetRef.name,
+      ...(poolCapacity !== undefined ? { poolCapacity } : {}),
+    };
+    const signals = SIGNALS.filter((s) => LIVE_SIGNALS.includes(s) || HISTORY_SIGNALS.includes(s));
+    return await Promise.all(
+      signals.map(async (signal) => {
+        const built = signalQuery(source, signal, vars);
+        const base = {
+          signal,
+          live: LIVE_SIGNALS.includes(signal),
+          stalenessSeconds: source.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS,
+          selector: `namespace="${vars.namespace}", job="${vars.deployment}"`,
+        };
+        if ('problem' in built)
+          return judgeSignal({ ...base, overridden: false }, { problem: built.problem });
+        let answer: SignalAnswer;
+        try {
+          const [data, age] = await Promise.all([
+            prometheus.query(built.query),
+            built.ageQuery ? prometheus.query(built.ageQuery) : Promise.resolve(undefined),
+          ]);
+          answer = age === undefined ? { data } : { data, age };
+        } catch (err) {
+          answer = { error: errorText(err) };
+        }
+        return judgeSignal({ ...base, query: built.query, overridden: built.overridden }, answer);
+      }),
+    );
+  } finally {
+    sources.close();
+  }
+}
+
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
+
+/** Every Redis node: reachable, authenticated, CONFIG GET answered, CONFIG SET permitted by its ACL. */
+async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Promise<DoctorLine[]> {
+  const source = profile.spec.metrics.redis;
+  const namespace = namespaceOf(profile);
+  if (!source) {
+    return [
+      {
+        verdict: 'fail',
+        check: 'Redis',
+        detail: 'spec.metrics.redis is not set: the engine needs the cache’s signals, so nothing is tuned',
+        fix: 'set spec.metrics.redis.endpoints to the host:port of your Redis nodes',
+      },
+    ];
+  }
+  const read = secretReaderFor(ctx);
+  let password: string | undefined;
+  let ca: string | undefined;
+  try {
+    if (source.passwordSecretRef) password = await read(namespace, source.passwordSecretRef);
+    if (source.tls?.caBundleSecretRef) ca = await read(namespace, source.tls.caBundleSecretRef);
+  } catch (err) {
+    return [
+      {
+        verdict: 'fail',
+        check: 'Redis credentials',
+        detail: errorText(err),
+        fix: 'create the Secret and key the profile names (spec.metrics.redis.passwordSecretRef), and let the operator get it by name',
+      },
+    ];
+  }
+  const secretName = source.passwordSecretRef
+    ? `Secret ${namespace}/${source.passwordSecretRef.name} key "${source.passwordSecretRef.key}"`
+    : 'no password (spec.metrics.redis.passwordSecretRef is not set)';
+  const set: RedisEndpointSet = {
+    endpoints: source.endpoints,
+    ...(password !== undefined ? { password } : {}),
+    ...(source.tls ? { tls: true, ...(ca !== undefined ? { ca } : {}) } : {}),
+  };
+  const connections = new RedisConnections();
+  try {
+    const topology = await connections.discover(set);
+    const lines: DoctorLine[] = topology.unreachable.map((u) =>
+      unreachableLine(u.address, u.error, secretName),
+    );
+    for (const node of topology.nodes) {
+      lines.push(await checkRedisNode(connections, set, node.address, node.role, node.failing, secretName));
+    }
+    if (lines.length === 0) {
+      lines.push({
+        verdict: 'fail',
+        check: 'Redis',
+        detail: `no node found behind ${source.endpoints.join(', ')}`,
+        fix: 'check spec.metrics.redis.endpoints',
+      });
+    }
+    return lines;
+  } finally {
+    await connections.close();
+  }
+}
+
+function unreachableLine(address: string, error: string, secretName: string): DoctorLine {
+  const auth = AUTH_FAILURE.test(error);
+  return {
+    verdict: 'fail',
+    check: `Redis ${address}`,
+    detail: auth ? `authentication failed: ${error}` : `unreachable: ${error}`,
+    fix: auth
+      ? `check that ${secretName} holds this node's password (requirepass)`
+      : 'check the endpoint in spec.metrics.redis.endpoints, and that this machine and the operator’s pod may reach it (NetworkPolicy)',
+  };
+}
+
+async function checkRedisNode(
+  connections: RedisConnections,
+  set: RedisEndpointSet,
+  address: string,
+  role: string,
+  failing: boolean,
+  secretName: string,
+): Promise<DoctorLine> {
+  const check = `Redis ${address}`;
+  if (failing) {
+    return {
+      verdict: 'fail',
+      check,
+      detail: `${role}: the cluster flags it as failing`,
+      fix: 'repair or replace the node',
+    };
+  }
+  let maxmemory: string;
+  try {
+    const reply = (await connections.command(set, address, ['CONFIG', 'GET', 'maxmemory'])) as string[];
+    maxmemory = String(reply[1] ?? '');
+  } catch (err) {
+    const error = errorText(err);
+    if (AUTH_FAILURE.test(error)) return unreachableLine(address, error, secretName);
+    return {
+      verdict: 'fail',
+      check,
+      detail: `${role}, CONFIG GET maxmemory refused: ${error}; perfpilot can neither read nor set maxmemory`,
+      fix: 'allow CONFIG GET and CONFIG SET to the user the profile authenticates as (ACL SETUSER <user> +config|get +config|set; a renamed CONFIG command cannot be used)',
+    };
+  }
+  let user = 'default';
+  let dryRun: string;
+  try {
+    user = String(await connections.command(set, address, ['ACL', 'WHOAMI']));
+    dryRun = String(
+      await connections.command(set, address, [
+        'ACL',
+        'DRYRUN',
+        user,
+        'CONFIG',
+        'SET',
+        'maxmemory',
+        maxmemory,
+      ]),
+    );
+  } catch (err) {
+    return {
+      verdict: 'warn',
+      check,
+      detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET not checked: ACL DRYRUN is not available (${errorText(err)}), and doctor never runs CONFIG SET`,
+      fix: `ask an admin to run ACL DRYRUN ${user} CONFIG SET maxmemory ${maxmemory}, or watch the profile's first change in Auto`,
+    };
+  }
+  if (dryRun !== 'OK') {
+    return {
+      verdict: 'fail',
+      check,
+      detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET denied to user ${user}: ${dryRun}`,
+      fix: `ACL SETUSER ${user} +config|set (and +config|get), on every node; or leave maxmemory to someone else (recommend-only)`,
+    };
+  }
+  return {
+    verdict: 'ok',
+    check,
+    detail: `${role}, authenticated as ${user}, maxmemory ${maxmemory}, CONFIG SET permitted (ACL DRYRUN)`,
+  };
+}
+
+/** impersonating is `base` with every request sent as `user` (Impersonate-User). */
+function impersonating(base: KubeConfig, user: string): KubeConfig {
+  const kc = new KubeConfig();
+  const current = base.getCurrentUser()?.name;
+  kc.loadFromOptions({
+    clusters: base.clusters,
+    users: base.users.map((u) => (u.name === current ? { ...u, impersonateUser: user } : u)),
+    contexts: base.contexts,
+    currentContext: base.currentContext,
+  });
+  return kc;
+}
+
+/** Every verb on every object this profile needs, by SelfSubjectAccessReview as `ctx.as`. */
+async function checkAccess(ctx: DoctorContext, profile: PerformanceProfile): Promise<DoctorLine[]> {
+  const who = ctx.as ?? 'the current user';
+  const leaseNamespace = ctx.leaseNamespace ?? (ctx.as && serviceAccountOf(ctx.as)?.namespace) ?? 'perfpilot';
+  const needs = requiredAccess(ctx.operatorRules(profileSecretNames(profile)), profile, leaseNamespace);
+  const api = (ctx.as ? impersonating(ctx.kubeConfig, ctx.as) : ctx.kubeConfig).makeApiClient(
+    AuthorizationV1Api,
+  );
+  const review = async (c: AccessCheck): Promise<boolean> => {
+    const answer = await api.createSelfSubjectAccessReview({
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            verb: c.verb,
+            group: c.group,
+            resource: c.resource,
+            namespace: c.namespace,
+            ...(c.subresource ? { subresource: c.subresource } : {}),
+            ...(c.name ? { name: c.name } : {}),
+          },
+        },
+      },
+    });
+    return answer.status?.allowed === true;
+  };
+  try {
+    return await Promise.all(
+      needs.map(async (need) => {
+        const answers = await Promise.all(need.checks.map(review));
+        const denied = need.checks.filter((_, i) => !answers[i]);
+        const verbs = [...new Set(need.checks.map((c) => c.verb))].join(', ');
+        const names = [...new Set(need.checks.map((c) => c.name).filter(Boolean))].join(', ');
+        const check = `access ${need.resource}`;
+        if (denied.length === 0) {
+          return {
+            verdict: 'ok' as Verdict,
+            check,
+            detail: `${verbs} in ${need.namespace}${names ? ` (${names})` : ''}: allowed for ${who}`,
+          };
+        }
+        return {
+          verdict: 'fail' as Verdict,
+          check,
+          detail: `denied for ${who}: ${denied.map(describeCheck).join('; ')}`,
+          fix: ctx.as ? grantCommands(ctx.as, denied) : 'grant these verbs to the operator’s ServiceAccount',
+        };
+      }),
+    );
+  } catch (err) {
+    const error = errorText(err);
+    return [
+      {
+        verdict: 'fail',
+        check: 'access',
+        detail: `cannot ask as ${who}: ${error}`,
+        fix: /impersonate/i.test(error)
+          ? 'run doctor as a user who may impersonate the operator’s ServiceAccount, or pass --no-as to check your own access'
+          : 'check the kubeconfig',
+      },
+    ];
+  }
+}
