@@ -350,7 +350,8 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
   }
 }
 
-function unreachableLine(address: string, error: string, secretName: string): DoctorLine {
+function unreachableLine(address: string, raw: string, secretName: string): DoctorLine {
+  const error = raw.startsWith(`${address}: `) ? raw.slice(address.length + 2) : raw;
   const auth = AUTH_FAILURE.test(error);
   return {
     verdict: 'fail',
