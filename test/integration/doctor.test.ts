@@ -88,7 +88,8 @@ function runFix(fix: string): Promise<unknown>[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     if (!line.startsWith('kubectl ')) continue;
-    const args = line.split(' ').slice(1);
+    // Words as a shell splits them here: single-quoted ones whole, without their quotes.
+    const args = (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => w.replace(/^'(.*)'$/, '$1'));
     if (line.endsWith("<<'YAML'")) {
       const end = lines.indexOf('YAML', i);
       const file = join(dir, `fix-${i}-${Date.now()}.yaml`);
@@ -262,7 +263,8 @@ describe('perfpilot doctor', () => {
   });
 
   it('says CONFIG SET is denied by the node’s ACL, without running it', async () => {
-    const before = await lockedRedis.client().call('CONFIG', 'GET', 'maxmemory');
+    const client = lockedRedis.client();
+    const before = await client.call('CONFIG', 'GET', 'maxmemory');
     const run = await doctor([`${NS}/config-denied`]);
     console.log(`$ perfpilot doctor ${NS}/config-denied\n${run.stdout}`);
     const { code, lines } = await doctorJson([`${NS}/config-denied`]);
@@ -271,7 +273,8 @@ describe('perfpilot doctor', () => {
     expect(bad.map((l) => [l.verdict, l.check])).toEqual([['fail', `Redis 127.0.0.1:${lockedRedis.port}`]]);
     expect(bad[0]?.detail).toMatch(/CONFIG SET denied to user default: .*config\|set/);
     expect(bad[0]?.fix).toMatch(/^ACL SETUSER default \+config\|set/);
-    expect(await lockedRedis.client().call('CONFIG', 'GET', 'maxmemory')).toEqual(before);
+    expect(await client.call('CONFIG', 'GET', 'maxmemory')).toEqual(before);
+    client.disconnect();
   });
 
   it('names the verb missing from the operator’s Role, and the commands that grant it work', async () => {
@@ -321,8 +324,19 @@ describe('perfpilot doctor', () => {
     expect(bad[0]?.detail).toBe(
       'gitops (Apply) owns spec.minReplicas, spec.maxReplicas: in Auto, perfpilot’s first change of them is refused (409 Conflict)',
     );
-    expect(bad[0]?.fix).toContain('then drop these fields from what gitops applies');
+    expect(bad[0]?.fix).toContain('then drop these fields from what gitops applies, and apply it again');
     for (const command of runFix(bad[0]?.fix ?? '')) await command;
+    // What the fix asks of the GitOps tool: its manifest without the two fields, applied again.
+    writeFileSync(
+      hpa,
+      stringify({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: API, namespace: NS },
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: API } },
+      }),
+    );
+    await cp.kubectl(['apply', '--server-side', '--field-manager=gitops', '-f', hpa]);
     expect(notOk((await doctorJson([`${NS}/${API}`])).lines)).toEqual([]);
     // The object perfpilot would write is as it was: only the owner changed.
     const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);

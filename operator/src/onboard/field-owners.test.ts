@@ -88,32 +88,77 @@ describe('handOverCommands', () => {
       metadata: { name: 'api', namespace: 'shop' },
       spec: { minReplicas: 2, maxReplicas: 10, scaleTargetRef: { kind: 'Deployment', name: 'api' } },
     };
-    const owners = [{ field: 'spec.minReplicas', manager: 'argocd-controller', operation: 'Apply' }];
+    const owners = [
+      {
+        field: 'spec.minReplicas',
+        manager: 'argocd-controller',
+        operation: 'Apply',
+        index: 1,
+        path: ['f:spec', 'f:minReplicas'],
+      },
+    ];
     expect(handOverCommands(hpa, HPA_FIELDS, owners)).toBe(
       [
-        "kubectl apply --server-side --force-conflicts --field-manager=perfpilot -f - <<'YAML'",
+        "kubectl apply --server-side --field-manager=perfpilot -f - <<'YAML'",
         'apiVersion: autoscaling/v2',
         'kind: HorizontalPodAutoscaler',
         'metadata: { name: api, namespace: shop }',
         'spec: { minReplicas: 2, maxReplicas: 10 }',
         'YAML',
-        'then drop these fields from what argocd-controller applies, or its next apply takes them back',
+        'then drop these fields from what argocd-controller applies, and apply it again: it lets go of them',
         '(docs/guides/gitops.md, "Hand the tuned fields to the operator")',
       ].join('\n'),
     );
   });
 
-  it('keeps ConfigMap values strings and says nothing more for a manager that only updated', () => {
+  it('takes the fields out of the entry of a manager that only updated them, then applies; values stay strings', () => {
     const cm = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'api-tuning', namespace: 'shop' },
       data: { DB_POOL_SIZE: '20', DB_MAX_OVERFLOW: '30', OTHER: 'x' },
     };
-    const owners = [{ field: 'data.DB_POOL_SIZE', manager: 'kubectl-create', operation: 'Update' }];
-    const text = handOverCommands(cm, TUNING_CONFIGMAP_FIELDS, owners);
-    expect(text).toContain('data: { DB_POOL_SIZE: "20", DB_MAX_OVERFLOW: "30" }');
-    expect(text).not.toContain('OTHER');
-    expect(text.endsWith('YAML')).toBe(true);
+    const owners = [
+      {
+        field: 'data.DB_POOL_SIZE',
+        manager: 'kubectl-create',
+        operation: 'Update',
+        index: 0,
+        path: ['f:data', 'f:DB_POOL_SIZE'],
+      },
+      {
+        field: 'data.DB_MAX_OVERFLOW',
+        manager: 'kubectl-create',
+        operation: 'Update',
+        index: 0,
+        path: ['f:data', 'f:DB_MAX_OVERFLOW'],
+      },
+    ];
+    const lines = handOverCommands(cm, TUNING_CONFIGMAP_FIELDS, owners).split('\n');
+    expect(lines[0]).toBe(
+      `kubectl -n shop patch configmap api-tuning --type=json -p '[{"op":"test","path":"/metadata/managedFields/0/manager","value":"kubectl-create"},{"op":"remove","path":"/metadata/managedFields/0/fieldsV1/f:data/f:DB_POOL_SIZE"},{"op":"remove","path":"/metadata/managedFields/0/fieldsV1/f:data/f:DB_MAX_OVERFLOW"}]'`,
+    );
+    expect(lines).toContain('data: { DB_POOL_SIZE: "20", DB_MAX_OVERFLOW: "30" }');
+    expect(lines.join('\n')).not.toContain('OTHER');
+    expect(lines.at(-1)).toBe('YAML');
+  });
+
+  it('escapes an annotation key’s slash in the JSON pointer', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace: 'shop' },
+      spec: { template: { metadata: { annotations: { 'perfpilot.dev/config-hash': 'abc' } } } },
+    };
+    const path = ['f:spec', 'f:template', 'f:metadata', 'f:annotations', 'f:perfpilot.dev/config-hash'];
+    const text = handOverCommands(deployment, DEPLOYMENT_FIELDS, [
+      { field: 'x', manager: 'kubectl-edit', operation: 'Update', index: 2, path },
+    ]);
+    expect(text).toContain(
+      '"path":"/metadata/managedFields/2/fieldsV1/f:spec/f:template/f:metadata/f:annotations/f:perfpilot.dev~1config-hash"',
+    );
+    expect(text).toContain(
+      'spec: { template: { metadata: { annotations: { perfpilot.dev/config-hash: abc } } } }',
+    );
   });
 });

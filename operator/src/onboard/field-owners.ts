@@ -52,6 +52,9 @@ export interface ForeignOwner {
   readonly manager: string;
   /** operation is how the manager wrote it: Apply (server-side apply) or Update (create, edit, client-side apply). */
   readonly operation: string;
+  /** index of the manager's entry in metadata.managedFields, and the field's path in it. */
+  readonly index: number;
+  readonly path: readonly string[];
 }
 
 function hasPath(fields: unknown, path: readonly string[]): boolean {
@@ -69,18 +72,20 @@ export function foreignOwners(
   fields: readonly WrittenField[],
 ): ForeignOwner[] {
   const owners: ForeignOwner[] = [];
-  for (const entry of managedFields ?? []) {
-    if (entry.manager === FIELD_MANAGER || entry.subresource) continue;
+  (managedFields ?? []).forEach((entry, index) => {
+    if (entry.manager === FIELD_MANAGER || entry.subresource) return;
     for (const field of fields) {
       if (hasPath(entry.fieldsV1, field.path)) {
         owners.push({
           field: field.display,
           manager: entry.manager ?? '(unnamed)',
           operation: entry.operation ?? '?',
+          index,
+          path: field.path,
         });
       }
     }
-  }
+  });
   return owners;
 }
 
@@ -108,11 +113,38 @@ function setAt(body: Record<string, unknown>, path: readonly string[], value: un
   node[path[path.length - 1] as string] = value;
 }
 
+/** A JSON pointer segment: `~` and `/` escaped (RFC 6901). */
+const pointer = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
+
 /**
- * handOverCommands moves every field perfpilot writes on `object` to perfpilot at its current
- * value (so nothing changes but the owner), then says what the other managers must stop doing.
- * The body names all of the object's written fields, not only the contested ones: an apply that
- * left one out would remove a field perfpilot already owns alone.
+ * releaseCommand takes the fields out of the managedFields entries of managers that wrote them
+ * by Update (create, edit, client-side apply): those never apply again, so their ownership stays
+ * until it is removed, and an apply of an equal value only shares it. A `test` of each entry's
+ * manager makes the patch fail, changing nothing, if the entries moved since doctor read them.
+ */
+function releaseCommand(object: WrittenObject, owners: readonly ForeignOwner[]): string | undefined {
+  const updaters = owners.filter((o) => o.operation !== 'Apply');
+  if (updaters.length === 0) return undefined;
+  const ops: object[] = [];
+  for (const index of [...new Set(updaters.map((o) => o.index))]) {
+    const entry = updaters.filter((o) => o.index === index);
+    ops.push({ op: 'test', path: `/metadata/managedFields/${index}/manager`, value: entry[0]?.manager });
+    for (const o of entry) {
+      ops.push({
+        op: 'remove',
+        path: `/metadata/managedFields/${index}/fieldsV1/${o.path.map(pointer).join('/')}`,
+      });
+    }
+  }
+  return `kubectl -n ${object.metadata?.namespace} patch ${object.kind.toLowerCase()} ${object.metadata?.name} --type=json -p '${JSON.stringify(ops)}'`;
+}
+
+/**
+ * handOverCommands hands the fields perfpilot writes on `object` to it, values unchanged: first
+ * they leave the managers that only updated them (their managedFields entries, by JSON patch),
+ * then perfpilot applies every one of them at its current value (the apply names all of the
+ * object's written fields, not only the contested ones: leaving one out would remove a field
+ * perfpilot owns alone). A manager that applies them must then stop applying them.
  */
 export function handOverCommands(
   object: WrittenObject,
@@ -131,8 +163,10 @@ export function handOverCommands(
   }
   const { metadata: extraMetadata, ...rest } = body as { metadata?: Record<string, unknown> };
   const flow = (value: unknown) => stringify(value, { collectionStyle: 'flow' }).trim();
+  const release = releaseCommand(object, owners);
   const lines = [
-    `kubectl apply --server-side --force-conflicts --field-manager=${FIELD_MANAGER} -f - <<'YAML'`,
+    ...(release ? [release] : []),
+    `kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f - <<'YAML'`,
     `apiVersion: ${object.apiVersion}`,
     `kind: ${object.kind}`,
     `metadata: ${flow({ name: object.metadata?.name, namespace: object.metadata?.namespace, ...extraMetadata })}`,
@@ -142,7 +176,7 @@ export function handOverCommands(
   const appliers = [...new Set(owners.filter((o) => o.operation === 'Apply').map((o) => o.manager))];
   if (appliers.length > 0) {
     lines.push(
-      `then drop these fields from what ${appliers.join(', ')} applies, or its next apply takes them back`,
+      `then drop these fields from what ${appliers.join(', ')} applies, and apply it again: it lets go of them`,
       '(docs/guides/gitops.md, "Hand the tuned fields to the operator")',
     );
   }
