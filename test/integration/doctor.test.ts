@@ -81,9 +81,8 @@ function profile(name: string, metrics: Record<string, unknown> = {}): Performan
   return p;
 }
 
-/** runFix runs the kubectl commands of a fix as printed: plain lines, and heredoc bodies as files. */
-function runFix(fix: string): Promise<unknown>[] {
-  const runs: Promise<unknown>[] = [];
+/** runFix runs the kubectl commands of a fix one after the other as printed: plain lines, and heredoc bodies as files. */
+async function runFix(fix: string): Promise<void> {
   const lines = fix.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
@@ -94,11 +93,10 @@ function runFix(fix: string): Promise<unknown>[] {
       const end = lines.indexOf('YAML', i);
       const file = join(dir, `fix-${i}-${Date.now()}.yaml`);
       writeFileSync(file, lines.slice(i + 1, end).join('\n'));
-      runs.push(cp.kubectl([...args.slice(0, args.indexOf('-')), file]));
+      await cp.kubectl([...args.slice(0, args.indexOf('-')), file]);
       i = end;
-    } else runs.push(cp.kubectl(args));
+    } else await cp.kubectl(args);
   }
-  return runs;
 }
 
 async function grantRole(namespace: string, name: string, account: string, rules: V1PolicyRule[]) {
@@ -205,7 +203,7 @@ describe('perfpilot doctor', () => {
       ['fail', `fields of ConfigMap ${API}-tuning`],
     ]);
     expect(contested[0]?.detail).toMatch(/\(Update\) owns spec\.minReplicas, spec\.maxReplicas: in Auto/);
-    for (const line of contested) await Promise.all(runFix(line.fix ?? ''));
+    for (const line of contested) await runFix(line.fix ?? '');
 
     const healthy = await doctor([`${NS}/${API}`]);
     console.log(`$ perfpilot doctor ${NS}/${API}\n${healthy.stdout}`);
@@ -293,7 +291,7 @@ describe('perfpilot doctor', () => {
       `kubectl -n ${NS} create role perfpilot-horizontalpodautoscalers --verb=patch --resource=horizontalpodautoscalers.autoscaling --resource-name=${API}\n` +
         `kubectl -n ${NS} create rolebinding perfpilot-horizontalpodautoscalers --role=perfpilot-horizontalpodautoscalers --serviceaccount=${OPERATOR_NS}:limited`,
     );
-    for (const command of runFix(bad[0]?.fix ?? '')) await command;
+    await runFix(bad[0]?.fix ?? '');
     expect(notOk((await doctorJson([`${NS}/${API}`, '--as', as])).lines)).toEqual([]);
   });
 
@@ -325,7 +323,7 @@ describe('perfpilot doctor', () => {
       'gitops (Apply) owns spec.minReplicas, spec.maxReplicas: in Auto, perfpilot’s first change of them is refused (409 Conflict)',
     );
     expect(bad[0]?.fix).toContain('then drop these fields from what gitops applies, and apply it again');
-    for (const command of runFix(bad[0]?.fix ?? '')) await command;
+    await runFix(bad[0]?.fix ?? '');
     // What the fix asks of the GitOps tool: its manifest without the two fields, applied again.
     writeFileSync(
       hpa,
