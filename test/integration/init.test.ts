@@ -119,7 +119,7 @@ describe('perfpilot init', () => {
     await createHpa('ledger-autoscaler', 'ledger');
     const text = await init('ledger', '--prometheus', 'http://prometheus.monitoring.svc:9090');
     console.log(
-      `$ perfpilot init --deployment ${NS}/ledger --prometheus http://prometheus.monitoring.svc:9090\n${text}`,
+      `$ perfpilot init --deployment ${NS}/ledger --prometheus http://prometheus.monitoring.svc:9090 --out ledger.yaml; cat ledger.yaml\n${text}`,
     );
     expect(text).toContain(
       '# pool: found env var SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE = 15 of container app (HikariCP spring.datasource.hikari.maximum-pool-size)',
