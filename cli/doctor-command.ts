@@ -54,7 +54,7 @@ export function doctorCommand(): Command {
     )
     .action(async (target: { namespace: string; name: string } | undefined, flags: DoctorFlags) => {
       if ((target === undefined) === (flags.profile === undefined)) {
-        throw new InvalidArgumentError('name one profile: NAMESPACE/NAME or --profile FILE');
+        throw new Error('name one profile: NAMESPACE/NAME or --profile FILE');
       }
       // Loaded on use: the Kubernetes client and the toolkit's Role are heavy, and other commands do not need them.
       const [{ KubeConfig, CustomObjectsApi }, { operatorRules }, doctor, report, api, recommend] =

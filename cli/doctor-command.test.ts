@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { main } from './perfpilot.ts';
+
+/** run runs `perfpilot ARGS` in-process and returns its exit code and what it wrote to stderr. */
+async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+  const errors: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => {
+    errors.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await main(['node', 'perfpilot', ...args]), stderr: errors.join('') };
+  } finally {
+    process.stderr.write = original;
+  }
+}
+
+describe('perfpilot doctor and init arguments', () => {
+  it.each([
+    [['doctor'], /name one profile: NAMESPACE\/NAME or --profile FILE/],
+    [['doctor', 'shop/api', '--profile', 'p.yaml'], /name one profile/],
+    [['doctor', 'shop'], /expected NAMESPACE\/NAME/],
+    [['init'], /required option '--deployment <namespace\/name>' not specified/],
+    [['init', '--deployment', 'api'], /expected NAMESPACE\/NAME/],
+    [
+      ['init', '--deployment', 'shop/api', '--prometheus', 'prometheus:9090'],
+      /expected an http:\/\/ or https:\/\/ URL/,
+    ],
+  ])('perfpilot %s is refused before anything is read', async (args, message) => {
+    const { code, stderr } = await run(args);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(message);
+  });
+});
