@@ -1,9 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from './perfpilot.ts';
 
 /** run runs `perfpilot ARGS` in-process and returns its exit code and what it wrote to stderr. */
 async function run(args: string[]): Promise<{ code: number; stderr: string }> {
   const errors: string[] = [];
+  // Commander writes usage errors to stderr; runProgram reports the others with console.error.
+  const logged = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
+    errors.push(parts.join(' '));
+  });
   const original = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string) => {
     errors.push(String(chunk));
@@ -13,6 +17,7 @@ async function run(args: string[]): Promise<{ code: number; stderr: string }> {
     return { code: await main(['node', 'perfpilot', ...args]), stderr: errors.join('') };
   } finally {
     process.stderr.write = original;
+    logged.mockRestore();
   }
 }
 
