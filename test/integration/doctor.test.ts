@@ -38,6 +38,7 @@ let exporter: TestExporter;
 let prometheus: PrometheusServer;
 let redis: RedisServer;
 let lockedRedis: RedisServer;
+let managedRedis: RedisServer;
 let stopTraffic: () => void;
 let dir: string;
 
@@ -115,12 +116,13 @@ async function grantRole(namespace: string, name: string, account: string, rules
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'perfpilot-doctor-'));
   exporter = await startTestExporter();
-  [cp, prometheus, redis, lockedRedis] = await Promise.all([
+  [cp, prometheus, redis, lockedRedis, managedRedis] = await Promise.all([
     startControlPlane(),
     startPrometheus({
       scrapeTargets: [{ address: exporter.address, job: API, labels: { namespace: NS } }],
       scrapeIntervalSeconds: 1,
     }),
+    startRedis({ password: 'doctor-redis-password' }),
     startRedis({ password: 'doctor-redis-password' }),
     startRedis({ password: 'doctor-redis-password' }),
   ]);
@@ -129,6 +131,10 @@ beforeAll(async () => {
   const locked = lockedRedis.client();
   await locked.call('ACL', 'SETUSER', 'default', '-config|set');
   locked.disconnect();
+  // A managed Redis that refuses CONFIG altogether, as several cloud offerings do.
+  const managed = managedRedis.client();
+  await managed.call('ACL', 'SETUSER', 'default', '-config');
+  managed.disconnect();
 
   await installCrd(cp);
   await createNamespace(cp.kubeConfig, NS);
@@ -174,6 +180,11 @@ beforeAll(async () => {
     }),
   );
   await profiles.create(
+    profile('config-refused', {
+      redis: { endpoints: [`127.0.0.1:${managedRedis.port}`], passwordSecretRef: { name: 'redis-auth' } },
+    }),
+  );
+  await profiles.create(
     profile('config-denied', {
       redis: { endpoints: [`127.0.0.1:${lockedRedis.port}`], passwordSecretRef: { name: 'redis-auth' } },
     }),
@@ -189,7 +200,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stopTraffic?.();
-  await Promise.all([cp?.stop(), prometheus?.stop(), exporter?.stop(), redis?.stop(), lockedRedis?.stop()]);
+  await Promise.all([
+    cp?.stop(),
+    prometheus?.stop(),
+    exporter?.stop(),
+    redis?.stop(),
+    lockedRedis?.stop(),
+    managedRedis?.stop(),
+  ]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -273,6 +291,17 @@ describe('perfpilot doctor', () => {
     expect(bad[0]?.fix).toMatch(/^ACL SETUSER default \+config\|set/);
     expect(await client.call('CONFIG', 'GET', 'maxmemory')).toEqual(before);
     client.disconnect();
+  });
+
+  it('says a node that refuses CONFIG GET cannot have maxmemory read or set', async () => {
+    const { code, lines } = await doctorJson([`${NS}/config-refused`]);
+    expect(code).toBe(1);
+    const bad = notOk(lines);
+    expect(bad.map((l) => [l.verdict, l.check])).toEqual([['fail', `Redis 127.0.0.1:${managedRedis.port}`]]);
+    expect(bad[0]?.detail).toMatch(
+      /^master, CONFIG GET maxmemory refused: NOPERM .*; perfpilot can neither read nor set maxmemory$/,
+    );
+    expect(bad[0]?.fix).toMatch(/^allow CONFIG GET and CONFIG SET to the user the profile authenticates as/);
   });
 
   it('names the verb missing from the operator’s Role, and the commands that grant it work', async () => {

@@ -350,8 +350,13 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
   }
 }
 
+/** withoutAddress drops the `host:port: ` the connections put before a node's errors: the line names the node. */
+function withoutAddress(address: string, error: string): string {
+  return error.startsWith(`${address}: `) ? error.slice(address.length + 2) : error;
+}
+
 function unreachableLine(address: string, raw: string, secretName: string): DoctorLine {
-  const error = raw.startsWith(`${address}: `) ? raw.slice(address.length + 2) : raw;
+  const error = withoutAddress(address, raw);
   const auth = AUTH_FAILURE.test(error);
   return {
     verdict: 'fail',
@@ -385,7 +390,7 @@ async function checkRedisNode(
     const reply = (await connections.command(set, address, ['CONFIG', 'GET', 'maxmemory'])) as string[];
     maxmemory = String(reply[1] ?? '');
   } catch (err) {
-    const error = errorText(err);
+    const error = withoutAddress(address, errorText(err));
     if (AUTH_FAILURE.test(error)) return unreachableLine(address, error, secretName);
     return {
       verdict: 'fail',
@@ -413,7 +418,7 @@ async function checkRedisNode(
     return {
       verdict: 'warn',
       check,
-      detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET not checked: ACL DRYRUN is not available (${errorText(err)}), and doctor never runs CONFIG SET`,
+      detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET not checked: ACL DRYRUN is not available (${withoutAddress(address, errorText(err))}), and doctor never runs CONFIG SET`,
       fix: `ask an admin to run ACL DRYRUN ${user} CONFIG SET maxmemory ${maxmemory}, or watch the profile's first change in Auto`,
     };
   }
