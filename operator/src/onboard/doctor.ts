@@ -162,7 +162,9 @@ async function checkTarget(
         : {
             verdict: 'ok',
             check: 'HPA owner',
-            detail: `no controller owns HorizontalPodAutoscaler ${hpaNameOf(targetRef)}`,
+            detail: observed.hpa.metadata?.ownerReferences?.length
+              ? `HorizontalPodAutoscaler ${hpaNameOf(targetRef)} is owned by ${observed.hpa.metadata.ownerReferences.map((o) => `${o.kind} ${o.name}`).join(', ')}, not by KEDA`
+              : `no controller owns HorizontalPodAutoscaler ${hpaNameOf(targetRef)}`,
           },
     );
   }
