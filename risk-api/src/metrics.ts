@@ -6,7 +6,7 @@
  * `database_query_duration_seconds`, and the pool's size and overflow.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CacheDataType } from './config.ts';
+import { type CacheDataType, DEFAULT_CACHE_STRATEGIES } from './config.ts';
 import type { PoolStats } from './connection-pool.ts';
 
 /** Metric names, as Prometheus sees them; tests and the load generator read them by these names. */
@@ -34,6 +34,12 @@ export const METRIC = {
 export const REQUEST_DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10,
 ];
+
+/** The cache's data types: each has its hit and miss series from the start. */
+const CACHE_DATA_TYPES = Object.keys(DEFAULT_CACHE_STRATEGIES) as CacheDataType[];
+
+/** The Redis commands whose failures `cache_errors_total` counts (cache.ts). */
+const CACHE_OPERATIONS = ['get', 'set', 'zincrby', 'zrevrange'] as const;
 
 /** Sources the gauges read at scrape time. */
 export interface MetricSources {
@@ -135,6 +141,14 @@ export class RiskApiMetrics {
       registers,
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    // Every known label value starts at 0, as Prometheus's instrumentation guidance asks: a series
+    // that appears only on its first increment (a warmed cache is never missed) leaves a ratio
+    // over it empty, and the operator could not tell "no misses" from "no metrics".
+    for (const dataType of [...CACHE_DATA_TYPES, 'default'] as const) {
+      this.cacheHits.inc({ data_type: dataType }, 0);
+      this.cacheMisses.inc({ data_type: dataType }, 0);
+    }
+    for (const operation of CACHE_OPERATIONS) this.cacheErrors.inc({ operation }, 0);
   }
 
   /** recordCacheLookup counts one lookup of `dataType` as a hit or a miss. */

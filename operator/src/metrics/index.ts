@@ -8,12 +8,19 @@ export { PrometheusClient, type PrometheusConnection, PrometheusError } from './
 export { UnknownReason, type UnknownSignal } from './prometheus-result.ts';
 export type { RedisMeasurement } from './redis-info.ts';
 export {
+  type EffectiveQuery,
+  effectiveQueries,
+  type QueryOrigin,
+  type QueryVariables,
+} from './signals.ts';
+export {
   createMetricSources,
   type MeasureContext,
   type Measurement,
   type MetricSources,
   type MetricSourcesContext,
   measureSnapshot,
+  NO_EVENTS_VALUE,
   type ReadSecret,
   type RebuildOptions,
   type RebuiltHistory,

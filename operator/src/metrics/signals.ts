@@ -1,10 +1,12 @@
 /**
- * Which PromQL the metric sources run for a profile: the default query of each signal or the
- * profile's override, with `$namespace`, `$deployment` and `$poolCapacity` filled in, and for a
- * default query the raw series whose newest sample tells how fresh the signal is. Pure.
+ * Which PromQL the metric sources run for a profile: the default query of each signal under the
+ * profile's presets (metric-presets.ts) or the profile's override, with `$namespace`,
+ * `$deployment` and `$poolCapacity` filled in, and for a default query the raw series whose newest
+ * sample tells how fresh the signal is and the count that tells "no events" from a broken source. Pure.
  */
-import { DEFAULT_PROMQL, type Signal } from '../api/v1alpha1/default-promql.ts';
-import type { PrometheusSource } from '../api/v1alpha1/metrics-spec.ts';
+import type { Signal } from '../api/v1alpha1/default-promql.ts';
+import { type PresetChoice, presetDefault, REDIS_EXPORTER_SIGNALS } from '../api/v1alpha1/metric-presets.ts';
+import type { MetricsSpec, PrometheusSource } from '../api/v1alpha1/metrics-spec.ts';
 
 /** The Prometheus signals of the engine's snapshot, live and in history. */
 const ENGINE_SIGNALS: readonly Signal[] = [
@@ -43,24 +45,6 @@ export const HISTORY_SIGNALS: readonly Signal[] = [
 const API_SERIES = 'namespace="$namespace",job="$deployment"';
 /** The matchers of a default query over the API's pods, matched by name (CPU's). */
 const POD_SERIES = 'namespace="$namespace",pod=~"$deployment-.+"';
-
-/**
- * The raw series each default query reads; the age of its newest sample is the signal's age. A
- * signal whose query the profile overrides has no entry: Prometheus's own staleness handling
- * (stale markers, lookback) is all that judges it.
- */
-export const FRESHNESS_SERIES: Partial<Record<Signal, string>> = {
-  requestsPerSecond: `http_request_duration_seconds_count{${API_SERIES}}`,
-  p95LatencyMs: `http_request_duration_seconds_count{${API_SERIES}}`,
-  errorRatePercent: `http_request_duration_seconds_count{${API_SERIES}}`,
-  cacheHitRatePercent: `cache_hits_total{${API_SERIES}}`,
-  poolUsagePercent: `database_connections_active{${API_SERIES}}`,
-  dbActiveConnections: `database_connections_active{${API_SERIES}}`,
-  poolWaitSecondsP95: `database_pool_wait_seconds_count{${API_SERIES}}`,
-  poolWaitSecondsMean: `database_pool_wait_seconds_count{${API_SERIES}}`,
-  dbQueriesPerSecond: `database_query_duration_seconds_count{${API_SERIES}}`,
-  cpuUtilizationPercent: `container_cpu_usage_seconds_total{${POD_SERIES},container!="",container!="POD"}`,
-};
 
 /** What the placeholders of a query stand for. */
 export interface QueryVariables {
@@ -182,6 +166,8 @@ export interface SignalQuery {
   readonly query: string;
   /** ageQuery yields the age in seconds of the newest sample the default query reads. */
   readonly ageQuery?: string;
+  /** eventsQuery yields the count a default query divides by: 0 with fresh series is "no events". */
+  readonly eventsQuery?: string;
   /** overridden is true when the profile replaced the default query. */
   readonly overridden: boolean;
   /** grouped: the same signal from a query shared by every profile (default queries that group). */
@@ -202,37 +188,105 @@ export function renderQuery(template: string, vars: QueryVariables): string | un
     .replaceAll('$poolCapacity', String(vars.poolCapacity ?? ''));
 }
 
+/** The parts of a profile's Prometheus source that choose its queries. */
+export type QuerySource = Pick<PrometheusSource, 'queries' | 'preset' | 'poolPreset'>;
+
+/** choiceOf reads the presets a profile chose; `liveRedis` when Redis is read through redis_exporter. */
+export function choiceOf(source: QuerySource | undefined, liveRedis = false): PresetChoice {
+  return {
+    ...(source?.preset ? { preset: source.preset } : {}),
+    ...(source?.poolPreset ? { poolPreset: source.poolPreset } : {}),
+    ...(liveRedis ? { liveRedis } : {}),
+  };
+}
+
 /**
- * signalQuery is the PromQL for one signal under a profile's Prometheus source, or a reason why it
- * cannot be built (a `$poolCapacity` query without a known pool).
+ * signalQuery is the PromQL for one signal under a profile's Prometheus source (its presets and
+ * overrides), or a reason why it cannot be built (a `$poolCapacity` query without a known pool).
+ * `liveRedis`: the Redis signals are read live (redis_exporter), so they carry an age query too.
  */
 export function signalQuery(
-  source: Pick<PrometheusSource, 'queries'> | undefined,
+  source: QuerySource | undefined,
   signal: Signal,
   vars: QueryVariables,
+  liveRedis = false,
 ): SignalQuery | { readonly signal: Signal; readonly problem: string } {
   const override = (source?.queries as Partial<Record<Signal, string>> | undefined)?.[signal];
-  const query = renderQuery(override ?? DEFAULT_PROMQL[signal], vars);
+  const preset = presetDefault(signal, choiceOf(source, liveRedis));
+  const query = renderQuery(override ?? preset.query, vars);
   if (query === undefined) {
     return { signal, problem: 'its query needs $poolCapacity, and the pool size is not known' };
   }
-  const freshness = override === undefined ? FRESHNESS_SERIES[signal] : undefined;
+  const freshness = override === undefined ? preset.freshness : undefined;
   const ageQuery = freshness ? `time() - max(timestamp(${renderQuery(freshness, vars)}))` : undefined;
-  const grouped = override === undefined ? groupedQuery(signal, vars) : undefined;
-  const groupedPods = override === undefined && !grouped ? podRatioQuery(signal, vars) : undefined;
+  const eventsQuery = override === undefined && preset.events ? renderQuery(preset.events, vars) : undefined;
+  const grouped = override === undefined ? groupedQuery(preset.query, freshness, vars) : undefined;
+  const groupedPods =
+    override === undefined && !grouped ? podRatioQuery(preset.query, freshness, vars) : undefined;
   return {
     signal,
     query,
     overridden: override !== undefined,
     ...(ageQuery ? { ageQuery } : {}),
+    ...(eventsQuery ? { eventsQuery } : {}),
     ...(grouped ? { grouped } : {}),
     ...(groupedPods ? { groupedPods } : {}),
   };
 }
 
-function podRatioQuery(signal: Signal, vars: QueryVariables): PodRatioQuery | undefined {
-  const ratio = podRatioTemplate(DEFAULT_PROMQL[signal]);
-  const freshness = FRESHNESS_SERIES[signal];
+/** Where a signal's effective query comes from. */
+export type QueryOrigin = 'override' | 'preset';
+
+/** One signal's effective query under a profile, for `perfpilot doctor` and the docs. */
+export interface EffectiveQuery {
+  /** query is the PromQL that runs, placeholders filled; undefined with `problem`. */
+  readonly query?: string;
+  /** origin: the profile's override, or the default of its presets. */
+  readonly origin: QueryOrigin;
+  /** ageQuery, for a default query: the age of its newest raw sample (stale beyond stalenessSeconds). */
+  readonly ageQuery?: string;
+  /** eventsQuery, for a default ratio: its count; 0 with fresh series is "no events", not unknown. */
+  readonly eventsQuery?: string;
+  /** problem says why the query cannot be built (a `$poolCapacity` query without a known pool). */
+  readonly problem?: string;
+}
+
+/**
+ * effectiveQueries resolves every signal a profile reads (its presets, then its overrides, with
+ * `$namespace`, `$deployment` and `$poolCapacity` filled in): the live signals, and the Redis
+ * signals when `metrics.redis.source` is `Exporter`. `vars` comes from the profile's namespace
+ * and target (and the pool capacity, when known).
+ */
+export function effectiveQueries(
+  metrics: Pick<MetricsSpec, 'prometheus' | 'redis'>,
+  vars: QueryVariables,
+): Partial<Record<Signal, EffectiveQuery>> {
+  const liveRedis = metrics.redis?.source === 'Exporter';
+  const signals = liveRedis ? [...LIVE_SIGNALS, ...REDIS_EXPORTER_SIGNALS] : LIVE_SIGNALS;
+  const out: Partial<Record<Signal, EffectiveQuery>> = {};
+  for (const signal of signals) {
+    const built = signalQuery(metrics.prometheus, signal, vars, liveRedis);
+    const overridden = (metrics.prometheus?.queries as Partial<Record<Signal, string>> | undefined)?.[signal];
+    const origin: QueryOrigin = overridden === undefined ? 'preset' : 'override';
+    out[signal] =
+      'problem' in built
+        ? { origin, problem: built.problem }
+        : {
+            query: built.query,
+            origin,
+            ...(built.ageQuery ? { ageQuery: built.ageQuery } : {}),
+            ...(built.eventsQuery ? { eventsQuery: built.eventsQuery } : {}),
+          };
+  }
+  return out;
+}
+
+function podRatioQuery(
+  template: string,
+  freshness: string | undefined,
+  vars: QueryVariables,
+): PodRatioQuery | undefined {
+  const ratio = podRatioTemplate(template);
   if (!ratio || !freshness?.includes(`{${POD_SERIES},`)) return undefined;
   return {
     ...ratio,
@@ -242,11 +296,14 @@ function podRatioQuery(signal: Signal, vars: QueryVariables): PodRatioQuery | un
   };
 }
 
-function groupedQuery(signal: Signal, vars: QueryVariables): GroupedQuery | undefined {
-  const value = groupedTemplate(DEFAULT_PROMQL[signal]);
+function groupedQuery(
+  template: string,
+  freshness: string | undefined,
+  vars: QueryVariables,
+): GroupedQuery | undefined {
+  const value = groupedTemplate(template);
   if (!value) return undefined;
   if (value.dividedByPoolCapacity && vars.poolCapacity === undefined) return undefined;
-  const freshness = FRESHNESS_SERIES[signal];
   const stamp = freshness ? groupedTemplate(`max(timestamp(${freshness}))`) : undefined;
   // A default query whose freshness series cannot be grouped keeps its own queries.
   if (freshness && !stamp) return undefined;

@@ -7,10 +7,11 @@
 
 import type { Signal } from '../api/v1alpha1/default-promql.ts';
 import { DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import { REDIS_EXPORTER_SIGNALS } from '../api/v1alpha1/metric-presets.ts';
 import type { PerformanceProfile } from '../api/v1alpha1/performance-profile.ts';
 import type { RedisConnections } from '../redis/connections.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
-import type { MetricSnapshot } from '../tuning/types.ts';
+import type { MetricSnapshot, RedisSignals } from '../tuning/types.ts';
 import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { PrometheusClient, type QueryData } from './prometheus-client.ts';
@@ -157,6 +158,12 @@ export interface Measurement {
   readonly unknown: readonly UnknownSignal[];
   /** prometheus holds every Prometheus signal that was measured (for status). */
   readonly prometheus: Partial<Record<Signal, number>>;
+  /**
+   * noEvents names the signals whose count did not move in their window while their series are
+   * fresh (no request, no checkout, no cache lookup): not unknown, and not in `prometheus`. The
+   * engine reads them as {@link NO_EVENTS_VALUE} says; a check that needs one of them holds.
+   */
+  readonly noEvents?: readonly Signal[];
   /** redis is the Redis measurement (connected clients, node counts), when a Redis source exists. */
   readonly redis?: RedisMeasurement;
   /** readyReplicas is the HPA's current replicas, when it reports them (for status, with or without a snapshot). */
@@ -240,13 +247,49 @@ async function readPods(asking: Asking, signal: Signal, pods: PodRatioQuery): Pr
   return [value, 'unknown' in stamp ? stamp : { value: asking.timeSeconds - stamp.value }];
 }
 
+/**
+ * What a signal with no events means to the engine: no request was slow or failed, no checkout
+ * waited. The cache hit rate has no such value (no lookup is neither a hit nor a miss); the engine
+ * does not read it, and only the cache objective's check holds.
+ */
+export const NO_EVENTS_VALUE: Partial<Record<Signal, number>> = {
+  p95LatencyMs: 0,
+  errorRatePercent: 0,
+  poolWaitSecondsMean: 0,
+  poolWaitSecondsP95: 0,
+};
+
+/** A signal that had no events in its window: its count did not move while its series are fresh. */
+interface NoEvents {
+  readonly noEvents: Signal;
+}
+
+/**
+ * noEventsOf tells "no events" from a broken source for a NaN answer: the signal's count (its
+ * `eventsQuery`) must be exactly 0 and its newest raw sample must be younger than the staleness
+ * bound. Anything else (no count, a count that moved, NaN in the count, a stale or unreadable
+ * age) leaves the NaN unknown.
+ */
+async function noEventsOf(
+  ask: Ask,
+  signal: Signal,
+  eventsQuery: string,
+  age: Reading | undefined,
+  stalenessSeconds: number,
+): Promise<NoEvents | undefined> {
+  if (!age || 'unknown' in age || age.value > stalenessSeconds) return undefined;
+  const events = readInstantValue(signal, await ask(eventsQuery));
+  return 'value' in events && events.value === 0 ? { noEvents: signal } : undefined;
+}
+
 async function readSignal(
   asking: Asking,
   signal: Signal,
   profile: PerformanceProfile,
   vars: QueryVariables,
-): Promise<Reading> {
-  const built = signalQuery(profile.spec.metrics.prometheus, signal, vars);
+  liveRedis: boolean,
+): Promise<Reading | NoEvents> {
+  const built = signalQuery(profile.spec.metrics.prometheus, signal, vars, liveRedis);
   if ('problem' in built) return unknown(signal, UnknownReason.NotQueried, built.problem);
   const { ask } = asking;
   try {
@@ -261,10 +304,28 @@ async function readSignal(
               : Promise.resolve(undefined),
           ]);
     const staleness = profile.spec.metrics.prometheus?.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS;
+    if ('unknown' in value && value.unknown.reason === UnknownReason.NotANumber && built.eventsQuery) {
+      const none = await noEventsOf(ask, signal, built.eventsQuery, age, staleness);
+      if (none) return none;
+    }
     return age ? checkFreshness(value, age, signal, staleness) : value;
   } catch (err) {
     return unknown(signal, UnknownReason.Unanswered, err instanceof Error ? err.message : String(err));
   }
+}
+
+/** redisFromExporter builds the engine's Redis signals from redis_exporter's series, when all were measured. */
+function redisFromExporter(p: Partial<Record<Signal, number>>): RedisSignals | undefined {
+  const [used, max, hits, misses, evicted, expired] = REDIS_EXPORTER_SIGNALS.map((s) => p[s]);
+  if ([used, max, hits, misses, evicted, expired].some((v) => v === undefined)) return undefined;
+  return {
+    usedMemoryBytes: used as number,
+    maxMemoryBytes: max as number,
+    hitsPerSecond: hits as number,
+    missesPerSecond: misses as number,
+    evictedKeysPerSecond: evicted as number,
+    expiredKeysPerSecond: expired as number,
+  };
 }
 
 /**
@@ -285,9 +346,12 @@ export async function measureSnapshot(
     ...(context.poolCapacity !== undefined ? { poolCapacity: context.poolCapacity } : {}),
   };
   const unknowns: UnknownSignal[] = [];
+  // Redis through redis_exporter: its signals are Prometheus signals, and INFO is not read.
+  const liveRedis = profile.spec.metrics.redis?.source === 'Exporter';
+  const signals: readonly Signal[] = liveRedis ? [...LIVE_SIGNALS, ...REDIS_EXPORTER_SIGNALS] : LIVE_SIGNALS;
   const [client, redisOptions] = await Promise.all([
     sources.prometheus(profile),
-    sources.redisOptions(profile),
+    liveRedis ? Promise.resolve(undefined) : sources.redisOptions(profile),
   ]);
   const time = nowSeconds();
   const [readings, redis] = await Promise.all([
@@ -299,23 +363,26 @@ export async function measureSnapshot(
             shared: (promql) => sources.answers.ask(client, promql, time, window),
             timeSeconds: time,
           };
-          return Promise.all(LIVE_SIGNALS.map((signal) => readSignal(asking, signal, profile, vars)));
+          return Promise.all(signals.map((signal) => readSignal(asking, signal, profile, vars, liveRedis)));
         })()
       : Promise.resolve(
-          LIVE_SIGNALS.map((signal) =>
+          signals.map((signal) =>
             unknown(signal, UnknownReason.NotQueried, 'spec.metrics.prometheus is not set'),
           ),
         ),
     redisOptions ? sources.readRedis(redisOptions, nowSeconds) : Promise.resolve(undefined),
   ]);
   const prometheus: Partial<Record<Signal, number>> = {};
+  const noEvents: Signal[] = [];
   readings.forEach((reading, i) => {
-    const signal = LIVE_SIGNALS[i] as Signal;
+    const signal = signals[i] as Signal;
     if ('unknown' in reading) unknowns.push(reading.unknown);
+    else if ('noEvents' in reading) noEvents.push(signal);
     else prometheus[signal] = reading.value;
   });
   if (redis) unknowns.push(...redis.unknown);
-  else unknowns.push(unknown('redis', UnknownReason.NotQueried, 'spec.metrics.redis is not set').unknown);
+  else if (!liveRedis)
+    unknowns.push(unknown('redis', UnknownReason.NotQueried, 'spec.metrics.redis is not set').unknown);
   if (context.hpa?.currentReplicas === undefined) {
     unknowns.push(
       unknown('readyReplicas', UnknownReason.Empty, 'the HPA reports no current replicas').unknown,
@@ -326,10 +393,16 @@ export async function measureSnapshot(
     prometheus.cpuUtilizationPercent === undefined && context.hpa?.cpuUtilizationPercent !== undefined;
   const reported = cpuCovered ? unknowns.filter((u) => u.signal !== 'cpuUtilizationPercent') : unknowns;
   const takenAtSeconds = nowSeconds();
+  const redisSignals = liveRedis ? redisFromExporter(prometheus) : redis?.signals;
+  const engineValues = { ...prometheus };
+  for (const signal of noEvents) {
+    const value = NO_EVENTS_VALUE[signal];
+    if (value !== undefined) engineValues[signal] = value;
+  }
   const { snapshot } = assembleSnapshot(
     {
-      prometheus,
-      ...(redis?.signals ? { redis: redis.signals } : {}),
+      prometheus: engineValues,
+      ...(redisSignals ? { redis: redisSignals } : {}),
       ...(context.hpa ? { hpa: context.hpa } : {}),
     },
     takenAtSeconds,
@@ -340,6 +413,7 @@ export async function measureSnapshot(
     ...(snapshot && reported.length === 0 ? { snapshot } : {}),
     unknown: reported,
     prometheus,
+    noEvents,
     ...(redis ? { redis } : {}),
     ...(context.hpa?.currentReplicas !== undefined ? { readyReplicas: context.hpa.currentReplicas } : {}),
     takenAtSeconds,

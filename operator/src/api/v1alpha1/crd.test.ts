@@ -121,6 +121,9 @@ describe('PerformanceProfile CRD', () => {
       ],
       '.spec.knobs.replicas': ['self.floor <= self.ceiling'],
       '.spec.database': ['self.reservedConnections < self.maxConnections'],
+      '.spec.metrics': [
+        "!has(self.redis) || !has(self.redis.source) || self.redis.source != 'Exporter' || has(self.prometheus)",
+      ],
       '.spec.metrics.prometheus': ['!(has(self.bearerTokenSecretRef) && has(self.basicAuth))'],
       '.spec.policy': [
         'self.evaluationIntervalSeconds <= self.verificationWindowSeconds',

@@ -5,15 +5,18 @@
 
 /** Label matchers of the API's own series: the target's namespace and its scrape job. */
 const API_SERIES = 'namespace="$namespace",job="$deployment"';
+const HITS = `sum(rate(cache_hits_total{${API_SERIES}}[5m]))`;
+const MISSES = `sum(rate(cache_misses_total{${API_SERIES}}[5m]))`;
 
 /**
- * Default PromQL per signal, on the seed guide's metric names (and, for Redis history and CPU,
+ * Default PromQL per signal (the `PerfPilot` preset; metric-presets.ts holds the others), on the seed guide's metric names (and, for Redis history and CPU,
  * redis_exporter's, cAdvisor's and kube-state-metrics' standard names). Before a query runs,
  * `$namespace` and `$deployment` are replaced with the target's namespace and Deployment name (the
  * scrape job of the API's Service, which has the Deployment's name), and `$poolCapacity` with the
  * current DB_POOL_SIZE + DB_MAX_OVERFLOW; `spec.metrics.prometheus.queries` overrides any of them.
  * Each query must return one series: an empty result, several series, NaN, ±Inf or a negative
- * value makes the signal unknown, never zero.
+ * value makes the signal unknown, never zero; a NaN whose count did not move while its series
+ * are fresh is "no events" (metric-presets.ts, `events`).
  */
 export const DEFAULT_PROMQL = {
   requestsPerSecond: `sum(rate(http_request_duration_seconds_count{${API_SERIES}}[2m]))`,
@@ -21,7 +24,9 @@ export const DEFAULT_PROMQL = {
   // A 5xx series exists only once a request has failed: no such series is zero errors, as long as
   // the request rate it is divided by exists (no requests measured is still unknown, not zero).
   errorRatePercent: `100 * (sum(rate(http_request_duration_seconds_count{${API_SERIES},status_code=~"5.."}[5m])) or vector(0)) / sum(rate(http_request_duration_seconds_count{${API_SERIES}}[5m]))`,
-  cacheHitRatePercent: `100 * sum(rate(cache_hits_total{${API_SERIES}}[5m])) / (sum(rate(cache_hits_total{${API_SERIES}}[5m])) + sum(rate(cache_misses_total{${API_SERIES}}[5m])))`,
+  // A labelled counter has no series before its first increment (a warmed key is never missed):
+  // either side absent counts as 0 while the other exists and proves the source alive.
+  cacheHitRatePercent: `100 * (${HITS} or 0 * ${MISSES}) / ((${HITS} or 0 * ${MISSES}) + (${MISSES} or 0 * ${HITS}))`,
   poolUsagePercent: `100 * max(database_connections_active{${API_SERIES}}) / $poolCapacity`,
   poolWaitSecondsP95: `histogram_quantile(0.95, sum by (le) (rate(database_pool_wait_seconds_bucket{${API_SERIES}}[5m])))`,
   poolWaitSecondsMean: `sum(rate(database_pool_wait_seconds_sum{${API_SERIES}}[5m])) / sum(rate(database_pool_wait_seconds_count{${API_SERIES}}[5m]))`,

@@ -3,18 +3,29 @@
  * signals, with optional credentials) and the Redis nodes read with INFO and tuned with CONFIG SET.
  */
 import Type, { type Static } from 'typebox';
-import { PROMETHEUS_ONE_CREDENTIAL } from './cel-rules.ts';
+import { type CelRule, PROMETHEUS_ONE_CREDENTIAL } from './cel-rules.ts';
 import { REDIS_MAXMEMORY_CONFIG_KEY } from './constants.ts';
 import { DEFAULT_PROMQL, SIGNAL_MEANING, SIGNALS, type Signal } from './default-promql.ts';
 import { DEFAULT_PROMETHEUS_TIMEOUT_SECONDS, DEFAULT_STALENESS_SECONDS } from './defaults.ts';
-import { DNS_SUBDOMAIN } from './schema-builders.ts';
+import {
+  DEFAULT_METRICS_PRESET,
+  DEFAULT_POOL_PRESET,
+  DEFAULT_REDIS_METRICS_SOURCE,
+  METRICS_PRESETS,
+  type MetricsPreset,
+  POOL_PRESETS,
+  type PoolPreset,
+  REDIS_METRICS_SOURCES,
+  type RedisMetricsSource,
+} from './metric-presets.ts';
+import { DNS_SUBDOMAIN, StringEnum } from './schema-builders.ts';
 
 const queryOverride = (signal: Signal) =>
   Type.Optional(
     Type.String({
       minLength: 1,
       maxLength: 4096,
-      description: `${signal} overrides the PromQL for ${SIGNAL_MEANING[signal]}. Default: ${DEFAULT_PROMQL[signal]}`,
+      description: `${signal} overrides the PromQL for ${SIGNAL_MEANING[signal]}. Default (preset PerfPilot): ${DEFAULT_PROMQL[signal]}`,
     }),
   );
 
@@ -93,6 +104,20 @@ export const PrometheusSource = Type.Object(
         'caBundleSecretRef names the Secret key holding the PEM CA bundle that verifies an https url; without it the system CAs do.',
       ),
     ),
+    preset: Type.Optional(
+      StringEnum<MetricsPreset>(METRICS_PRESETS, {
+        default: DEFAULT_METRICS_PRESET,
+        description:
+          'preset picks the default queries of the HTTP, cache and DB query signals by the metric names the service exports: PerfPilot (http_request_duration_seconds, cache_hits_total, database_query_duration_seconds) or OpenTelemetry (the HTTP and database semantic conventions as Prometheus exports them: http_server_request_duration_seconds with http_response_status_code, db_client_operation_duration_seconds; the cache keeps cache_hits_total and cache_misses_total). queries still override any one signal.',
+      }),
+    ),
+    poolPreset: Type.Optional(
+      StringEnum<PoolPreset>(POOL_PRESETS, {
+        default: DEFAULT_POOL_PRESET,
+        description:
+          'poolPreset picks the default queries of the connection pool signals: PerfPilot (database_connections_active, database_pool_wait_seconds), HikariCP (Micrometer’s hikaricp_connections_*) or GoDatabaseSQL (client_golang’s DBStatsCollector, go_sql_*). queries still override any one signal.',
+      }),
+    ),
     queries: Type.Optional(
       Type.Object(Object.fromEntries(SIGNALS.map((signal) => [signal, queryOverride(signal)])), {
         description:
@@ -138,6 +163,13 @@ export const RedisSource = Type.Object(
         { description: 'tls, when present, connects to every Redis node over TLS.' },
       ),
     ),
+    source: Type.Optional(
+      StringEnum<RedisMetricsSource>(REDIS_METRICS_SOURCES, {
+        default: DEFAULT_REDIS_METRICS_SOURCE,
+        description:
+          'source of the Redis memory, hit, miss, eviction and expiry signals: Direct reads INFO on every node; Exporter reads redis_exporter’s series from spec.metrics.prometheus (redis_memory_used_bytes, redis_keyspace_hits_total, …, matched by namespace), for clusters where the operator may not read Redis. The maxmemory actuator still connects to the endpoints.',
+      }),
+    ),
     configMapName: Type.Optional(
       Type.String({
         minLength: 1,
@@ -153,6 +185,14 @@ export const RedisSource = Type.Object(
 );
 export type RedisSource = Static<typeof RedisSource>;
 
+/** Redis signals read through redis_exporter come from the profile's Prometheus, which must be set. */
+const REDIS_EXPORTER_NEEDS_PROMETHEUS: CelRule = {
+  rule: "!has(self.redis) || !has(self.redis.source) || self.redis.source != 'Exporter' || has(self.prometheus)",
+  message: 'metrics.redis.source Exporter reads redis_exporter’s series from metrics.prometheus: set it',
+  fieldPath: '.prometheus',
+  reason: 'FieldValueRequired',
+};
+
 /** MetricsSpec configures where metrics come from. */
 export const MetricsSpec = Type.Object(
   {
@@ -163,6 +203,7 @@ export const MetricsSpec = Type.Object(
     default: {},
     description:
       'metrics configures the metric sources. Without any source the operator reports MetricsAvailable=Unknown and changes nothing.',
+    'x-kubernetes-validations': [REDIS_EXPORTER_NEEDS_PROMETHEUS],
   },
 );
 export type MetricsSpec = Static<typeof MetricsSpec>;
