@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { METRIC, RiskApiMetrics } from './metrics.ts';
 
-const stats = { size: 20, maxOverflow: 30, active: 0, idle: 0, waiting: 0, timeouts: 0 };
+const stats = { size: 20, maxOverflow: 30, active: 0, idle: 0, opening: 0, waiting: 0, timeouts: 0 };
 
 describe('RiskApiMetrics', () => {
   it('serves every known cache label value at 0 before the first lookup, so a hit rate has both sides', async () => {

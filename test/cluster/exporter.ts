@@ -140,6 +140,80 @@ export interface RiskApiTraffic {
   redisMaxBytes: number;
   /** redisPerTick: increments of redis_exporter's hits, misses, evictions and expirations counters. @default 3 */
   redisPerTick: number;
+  /**
+   * httpNames: the HTTP and DB query series' names. PerfPilot serves the risk API's; OpenTelemetry
+   * serves `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`
+   * and `db_client_operation_duration_seconds` (semantic conventions v1.45.0, the conventions'
+   * advised buckets). Fixed when the series start. @default 'PerfPilot'
+   */
+  httpNames: 'PerfPilot' | 'OpenTelemetry';
+  /**
+   * poolNames: the pool series' names. HikariCP serves Micrometer's `hikaricp_connections_active`,
+   * `_max`, `_pending` and the `hikaricp_connections_acquire_seconds` timer (`pool="HikariPool-1"`);
+   * GoDatabaseSQL serves client_golang's DBStatsCollector `go_sql_*` (`db_name="risk"`), whose
+   * waits count only checkouts that waited (none while `poolWaitSeconds` is 0). Fixed when the
+   * series start. @default 'PerfPilot'
+   */
+  poolNames: 'PerfPilot' | 'HikariCP' | 'GoDatabaseSQL';
+  /** poolMax: each pod's pool maximum (`hikaricp_connections_max`, `go_sql_max_open_connections`). @default 10 */
+  poolMax: number;
+}
+
+/** The semantic conventions' advised buckets for http.server.request.duration, in seconds. */
+export const OTEL_DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
+
+/** The pool series of one naming convention: active connections per pod, the pool's maximum, checkouts. */
+function poolSeries(
+  exporter: TestExporter,
+  t: RiskApiTraffic,
+): { active: Gauge; max?: Gauge; labels: Record<string, string>; checkout(waitSeconds: number): void } {
+  switch (t.poolNames) {
+    case 'HikariCP': {
+      const labels = { pool: 'HikariPool-1' };
+      const acquire = exporter.histogram('hikaricp_connections_acquire_seconds', [1], ['pool']);
+      const acquireMax = exporter.gauge('hikaricp_connections_acquire_seconds_max', ['pool']);
+      exporter.gauge('hikaricp_connections_pending', ['pool']).set(labels, 0);
+      return {
+        active: exporter.gauge('hikaricp_connections_active', ['pod', 'pool']),
+        max: exporter.gauge('hikaricp_connections_max', ['pod', 'pool']),
+        labels,
+        checkout: (seconds) => {
+          // Micrometer times every acquisition, waited or not.
+          acquire.observe(labels, seconds);
+          acquireMax.set(labels, seconds);
+        },
+      };
+    }
+    case 'GoDatabaseSQL': {
+      const labels = { db_name: 'risk' };
+      const waits = exporter.counter('go_sql_wait_count_total', ['db_name']);
+      const waited = exporter.counter('go_sql_wait_duration_seconds_total', ['db_name']);
+      // The collector serves its counters from the start, at 0.
+      waits.inc(labels, 0);
+      waited.inc(labels, 0);
+      return {
+        active: exporter.gauge('go_sql_in_use_connections', ['pod', 'db_name']),
+        max: exporter.gauge('go_sql_max_open_connections', ['pod', 'db_name']),
+        labels,
+        checkout: (seconds) => {
+          // database/sql counts only the checkouts that waited.
+          if (seconds <= 0) return;
+          waits.inc(labels, 1);
+          waited.inc(labels, seconds);
+        },
+      };
+    }
+    default: {
+      const wait = exporter.histogram('database_pool_wait_seconds', [0.001, 0.01, 0.1, 1]);
+      return {
+        active: exporter.gauge('database_connections_active', ['pod']),
+        labels: {},
+        checkout: (seconds) => wait.observe(seconds),
+      };
+    }
+  }
 }
 
 /** The risk API's series advance by one tick of their per-tick figures every this many ms. */
@@ -170,18 +244,36 @@ export function driveRiskApiSeries(
     redisUsedBytes: 100 * 2 ** 20,
     redisMaxBytes: 512 * 2 ** 20,
     redisPerTick: 3,
+    httpNames: 'PerfPilot',
+    poolNames: 'PerfPilot',
+    poolMax: 10,
     ...traffic,
   };
-  const requests = exporter.histogram(
-    'http_request_duration_seconds',
-    [0.05, 0.1, 0.2, 0.5, 1],
-    ['status_code'],
-  );
-  const hits = exporter.counter('cache_hits_total');
-  const misses = exporter.counter('cache_misses_total');
-  const queries = exporter.histogram('database_query_duration_seconds', [0.01, 0.05, 0.1]);
-  const wait = exporter.histogram('database_pool_wait_seconds', [0.001, 0.01, 0.1, 1]);
-  const active = exporter.gauge('database_connections_active', ['pod']);
+  const otel = t.httpNames === 'OpenTelemetry';
+  const requests = otel
+    ? exporter.histogram('http_server_request_duration_seconds', OTEL_DURATION_BUCKETS, [
+        'http_request_method',
+        'http_route',
+        'http_response_status_code',
+      ])
+    : exporter.histogram('http_request_duration_seconds', [0.05, 0.1, 0.2, 0.5, 1], ['status_code']);
+  const observeRequest = (status: string) =>
+    otel
+      ? requests.observe(
+          { http_request_method: 'GET', http_route: '/api/v1/risk', http_response_status_code: status },
+          t.latencySeconds,
+        )
+      : requests.observe({ status_code: status }, t.latencySeconds);
+  // Labelled as the risk API's are: a counter that never moved has no series (a late series).
+  const hits = exporter.counter('cache_hits_total', ['data_type']);
+  const misses = exporter.counter('cache_misses_total', ['data_type']);
+  const queries = otel
+    ? exporter.histogram('db_client_operation_duration_seconds', [0.01, 0.05, 0.1], ['db_system_name'])
+    : exporter.histogram('database_query_duration_seconds', [0.01, 0.05, 0.1]);
+  const observeQuery = () =>
+    otel ? queries.observe({ db_system_name: 'postgresql' }, 0.04) : queries.observe(0.04);
+  const pool = poolSeries(exporter, t);
+  const active = pool.active;
   const cpu = exporter.counter('container_cpu_usage_seconds_total', ['pod', 'container']);
   const cpuRequest = exporter.gauge('kube_pod_container_resource_requests', ['pod', 'container', 'resource']);
   const ready = exporter.gauge('kube_deployment_status_replicas_ready', ['deployment']);
@@ -198,7 +290,8 @@ export function driveRiskApiSeries(
     active.reset();
     cpuRequest.reset();
     pods().forEach((pod, i) => {
-      active.set({ pod }, t.activeConnections[i] ?? 0);
+      active.set({ pod, ...pool.labels }, t.activeConnections[i] ?? 0);
+      pool.max?.set({ pod, ...pool.labels }, t.poolMax);
       cpuRequest.set({ pod, container: 'api', resource: 'cpu' }, 1);
     });
     ready.set({ deployment }, t.readyReplicas);
@@ -217,13 +310,13 @@ export function driveRiskApiSeries(
       tick++;
       for (let i = 0; i < t.requestsPerTick; i++) {
         const failed = t.errorEveryTicks > 0 && tick % t.errorEveryTicks === 0 && i === 0;
-        requests.observe({ status_code: failed ? '500' : '200' }, t.latencySeconds);
+        observeRequest(failed ? '500' : '200');
       }
-      hits.inc(t.hitsPerTick);
-      misses.inc(t.missesPerTick);
+      if (t.hitsPerTick > 0) hits.inc({ data_type: 'market_data' }, t.hitsPerTick);
+      if (t.missesPerTick > 0) misses.inc({ data_type: 'market_data' }, t.missesPerTick);
       for (let i = 0; i < t.queriesPerTick; i++) {
-        queries.observe(0.04);
-        wait.observe(t.poolWaitSeconds);
+        observeQuery();
+        pool.checkout(t.poolWaitSeconds);
       }
       for (const pod of pods()) cpu.inc({ pod, container: 'api' }, t.cpuSecondsPerTick);
       for (const c of redisCounters) c.inc(t.redisPerTick);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROMQL } from '../api/v1alpha1/default-promql.ts';
-import { groupedTemplate, LIVE_SIGNALS, podRatioTemplate, renderQuery, signalQuery } from './signals.ts';
+import { DEFAULT_PROMQL, SIGNALS } from '../api/v1alpha1/default-promql.ts';
+import { METRICS_PRESETS, POOL_PRESETS, presetDefault } from '../api/v1alpha1/metric-presets.ts';
+import {
+  effectiveQueries,
+  groupedTemplate,
+  LIVE_SIGNALS,
+  podRatioTemplate,
+  renderQuery,
+  signalQuery,
+} from './signals.ts';
 
 const vars = { namespace: 'shop', deployment: 'risk-api', poolCapacity: 25 };
 
@@ -145,5 +153,85 @@ describe('podRatioTemplate', () => {
     ['a placeholder left', `100 * sum(a{${PODS},x="$namespace"}) / sum(b{${PODS},r="cpu"})`, undefined],
   ])('%s', (_what, template, expected) => {
     expect(podRatioTemplate(template)).toEqual(expected);
+  });
+});
+
+describe('metric presets', () => {
+  const presets = METRICS_PRESETS.flatMap((preset) =>
+    POOL_PRESETS.map((poolPreset) => ({ preset, poolPreset })),
+  );
+
+  it('keeps today’s queries under the PerfPilot presets', () => {
+    for (const signal of SIGNALS) {
+      expect(presetDefault(signal, { preset: 'PerfPilot', poolPreset: 'PerfPilot' }).query).toBe(
+        DEFAULT_PROMQL[signal],
+      );
+    }
+  });
+
+  it.each(presets)(
+    'groups every live query but CPU under $preset and $poolPreset, each with an age query',
+    (source) => {
+      for (const signal of LIVE_SIGNALS.filter((s) => s !== 'cpuUtilizationPercent')) {
+        const q = signalQuery(source, signal, vars);
+        expect('grouped' in q && q.grouped?.labels, `${signal} is grouped`).toEqual({
+          namespace: 'shop',
+          job: 'risk-api',
+        });
+        expect('ageQuery' in q && q.ageQuery, `${signal} has an age query`).toMatch(
+          /^time\(\) - max\(timestamp\(/,
+        );
+      }
+    },
+  );
+
+  it('resolves a profile’s effective queries: presets, then overrides, placeholders filled', () => {
+    const queries = effectiveQueries(
+      {
+        prometheus: {
+          url: 'http://prometheus:9090',
+          stalenessSeconds: 120,
+          timeoutSeconds: 5,
+          preset: 'OpenTelemetry',
+          poolPreset: 'HikariCP',
+          queries: { dbQueriesPerSecond: 'sum(rate(my_queries_total{namespace="$namespace"}[1m]))' },
+        },
+      },
+      vars,
+    );
+    expect(queries.requestsPerSecond).toEqual({
+      query: 'sum(rate(http_server_request_duration_seconds_count{namespace="shop",job="risk-api"}[2m]))',
+      origin: 'preset',
+      ageQuery:
+        'time() - max(timestamp(http_server_request_duration_seconds_count{namespace="shop",job="risk-api"}))',
+    });
+    expect(queries.errorRatePercent?.query).toContain('http_response_status_code=~"5.."');
+    expect(queries.poolUsagePercent?.query).toBe(
+      '100 * max(hikaricp_connections_active{namespace="shop",job="risk-api"} / hikaricp_connections_max{namespace="shop",job="risk-api"})',
+    );
+    expect(queries.poolWaitSecondsMean?.eventsQuery).toBe(
+      'sum(rate(hikaricp_connections_acquire_seconds_count{namespace="shop",job="risk-api"}[5m]))',
+    );
+    expect(queries.dbQueriesPerSecond).toEqual({
+      query: 'sum(rate(my_queries_total{namespace="shop"}[1m]))',
+      origin: 'override',
+    });
+    expect(queries.redisUsedMemoryBytes).toBeUndefined();
+  });
+
+  it('reads the Redis signals from Prometheus, each with its age, when redis.source is Exporter', () => {
+    const queries = effectiveQueries(
+      {
+        prometheus: { url: 'http://prometheus:9090', stalenessSeconds: 120, timeoutSeconds: 5 },
+        redis: { endpoints: ['redis:6379'], source: 'Exporter' },
+      },
+      { namespace: 'shop', deployment: 'risk-api' },
+    );
+    expect(queries.redisHitsPerSecond).toEqual({
+      query: 'sum(rate(redis_keyspace_hits_total{namespace="shop"}[5m]))',
+      origin: 'preset',
+      ageQuery: 'time() - max(timestamp(redis_keyspace_hits_total{namespace="shop"}))',
+    });
+    expect(queries.poolUsagePercent?.problem).toMatch(/\$poolCapacity/);
   });
 });
