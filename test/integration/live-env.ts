@@ -106,6 +106,8 @@ export interface ProfileExtras {
   readonly redisMaxmemory?: { minMiB: number; maxMiB: number; containerMemoryLimitMiB: number };
   /** knobs are the other knobs' bounds (spec.knobs). @default the CRD's */
   readonly knobs?: Record<string, unknown>;
+  /** presets are the Prometheus source's `preset` and `poolPreset`. @default the CRD's (PerfPilot) */
+  readonly presets?: { readonly preset?: string; readonly poolPreset?: string };
 }
 
 /**
@@ -247,9 +249,14 @@ export async function startLiveEnv(options: LiveEnvOptions): Promise<LiveEnv> {
     if (!exporter) throw new Error(`no exporter for ${stack.name}`);
     traffic.set(stack.name, driveRiskApiSeries(exporter, stack.name, stack.series ?? {}));
   }
-  // Rates over [5m] need two scrapes of moving counters, for every job.
-  for (const job of exporters.keys()) {
-    await prometheus.waitForSeries(`rate(database_pool_wait_seconds_count{job="${job}"}[5m]) > 0`);
+  // Rates over [5m] need two scrapes of moving counters, for every job (by its pool's names).
+  for (const stack of options.stacks) {
+    const checkouts = {
+      PerfPilot: 'database_pool_wait_seconds_count',
+      HikariCP: 'hikaricp_connections_acquire_seconds_count',
+      GoDatabaseSQL: 'go_sql_wait_count_total',
+    }[stack.series?.poolNames ?? 'PerfPilot'];
+    await prometheus.waitForSeries(`rate(${checkouts}{job="${stack.name}"}[5m]) > 0`);
   }
   const profiles = profileApi(cp.kubeConfig);
   const clusterSeed = `127.0.0.1:${cluster.nodes[0]?.port}`;
@@ -285,6 +292,7 @@ export async function startLiveEnv(options: LiveEnvOptions): Promise<LiveEnv> {
               url: prometheus.url,
               timeoutSeconds: 2,
               ...(extra.stalenessSeconds !== undefined ? { stalenessSeconds: extra.stalenessSeconds } : {}),
+              ...extra.presets,
               queries: { ...(extra.queries ?? SHORT_WINDOW_QUERIES) },
             },
             redis: {

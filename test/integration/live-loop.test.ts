@@ -3,7 +3,8 @@
  * scheduler and kwok (the real HPA controller acts), Debian's Prometheus scraping test exporters
  * whose series the tests set (the operator reads them only through Prometheus), a 6-node Redis
  * Cluster and a standalone redis-server, and the operator started as main starts it. Auto mode
- * raises the pool, maxmemory and the HPA bounds from live signals; Recommend and Observe change
+ * raises the pool (also for a profile on the OpenTelemetry and HikariCP presets, with no
+ * override), maxmemory and the HPA bounds from live signals; Recommend and Observe change
  * no target; unknown signals, a restart and a stopped Prometheus change nothing; deleting an
  * Auto profile restores maxmemory; no Secret reaches logs, Events or status.
  */
@@ -113,6 +114,19 @@ beforeAll(async () => {
         series: { cpuSecondsPerTick: 0.025 },
         knobs: { ...START, poolSize: 7, maxOverflow: 2 },
       },
+      // A Java service on the OpenTelemetry and HikariCP names, its pool 8.1 of 9 busy per pod
+      // from the start (90 % > the 80 % SLO), as pool-api is once its test raises the load.
+      {
+        name: 'otel-api',
+        series: {
+          cpuSecondsPerTick: 0.025,
+          httpNames: 'OpenTelemetry',
+          poolNames: 'HikariCP',
+          poolMax: 9,
+          activeConnections: [8.1, 8.1],
+        },
+        knobs: { ...START, poolSize: 7, maxOverflow: 2 },
+      },
       { name: 'busy-api', series: BUSY },
       { name: 'cache-api' },
       { name: 'watch-api', series: BUSY },
@@ -199,6 +213,33 @@ describe('Auto mode on live signals', () => {
     expect(
       (await deploymentOf('pool-api')).spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
     ).toBe(hash);
+  }, 150_000);
+
+  it('measures a profile on the OpenTelemetry and HikariCP presets in full with no override, and raises its pool', async () => {
+    await env.profiles.create(
+      env.profileFor('otel-api', 'Auto', 'single', {
+        queries: {},
+        presets: { preset: 'OpenTelemetry', poolPreset: 'HikariCP' },
+        redisMaxmemory: { minMiB: 64, maxMiB: 64, containerMemoryLimitMiB: 128 },
+      }),
+    );
+    const measured = await waitForProfile(
+      'otel-api',
+      'metrics fresh',
+      (p) => condition(p, 'MetricsAvailable')?.status === 'True',
+    );
+    // Every request takes 80 ms, in the conventions' (0.075, 0.1] bucket: p95 98.75 ms.
+    expect(measured.status?.lastSnapshot?.p95LatencyMs).toBeCloseTo(98.75, 0);
+    expect(measured.status?.lastSnapshot?.cacheHitRatePercent).toBeCloseTo(90, 0);
+    const p = await waitForProfile('otel-api', 'pool raised', (p) =>
+      (p.status?.history ?? []).some((d) => d.knob === 'poolSize' && d.outcome === 'Applied'),
+    );
+    const entry = p.status?.history?.find((d) => d.knob === 'poolSize');
+    // hikaricp_connections_active over hikaricp_connections_max: 8.1 of 9.
+    expect(entry?.snapshot?.poolUsagePercent).toBe(90);
+    expect(entry?.from).toBe(7);
+    expect(entry?.to).toBeGreaterThan(7);
+    expect(Number((await poolOf('otel-api'))?.DB_POOL_SIZE)).toBe(entry?.to);
   }, 150_000);
 
   it('raises maxmemory on all six Redis nodes and persists it when evictions keep the hit rate low', async () => {
