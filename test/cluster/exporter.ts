@@ -175,6 +175,8 @@ function poolSeries(
       const acquire = exporter.histogram('hikaricp_connections_acquire_seconds', [1], ['pool']);
       const acquireMax = exporter.gauge('hikaricp_connections_acquire_seconds_max', ['pool']);
       exporter.gauge('hikaricp_connections_pending', ['pool']).set(labels, 0);
+      // Micrometer serves a timer from its registration, at 0.
+      acquire.zero(labels);
       return {
         active: exporter.gauge('hikaricp_connections_active', ['pod', 'pool']),
         max: exporter.gauge('hikaricp_connections_max', ['pod', 'pool']),
