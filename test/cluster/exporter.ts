@@ -140,6 +140,8 @@ export interface RiskApiTraffic {
   redisMaxBytes: number;
   /** redisPerTick: increments of redis_exporter's hits, misses, evictions and expirations counters. @default 3 */
   redisPerTick: number;
+  /** redisSeries: serve redis_exporter's series at all (off where a real redis_exporter serves them). @default true */
+  redisSeries: boolean;
   /**
    * httpNames: the HTTP and DB query series' names. PerfPilot serves the risk API's; OpenTelemetry
    * serves `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`
@@ -249,6 +251,7 @@ export function driveRiskApiSeries(
     httpNames: 'PerfPilot',
     poolNames: 'PerfPilot',
     poolMax: 10,
+    redisSeries: true,
     ...traffic,
   };
   const otel = t.httpNames === 'OpenTelemetry';
@@ -279,14 +282,16 @@ export function driveRiskApiSeries(
   const cpu = exporter.counter('container_cpu_usage_seconds_total', ['pod', 'container']);
   const cpuRequest = exporter.gauge('kube_pod_container_resource_requests', ['pod', 'container', 'resource']);
   const ready = exporter.gauge('kube_deployment_status_replicas_ready', ['deployment']);
-  const redisUsed = exporter.gauge('redis_memory_used_bytes');
-  const redisMax = exporter.gauge('redis_memory_max_bytes');
-  const redisCounters = [
-    'redis_keyspace_hits_total',
-    'redis_keyspace_misses_total',
-    'redis_evicted_keys_total',
-    'redis_expired_keys_total',
-  ].map((n) => exporter.counter(n));
+  const redisUsed = t.redisSeries ? exporter.gauge('redis_memory_used_bytes') : undefined;
+  const redisMax = t.redisSeries ? exporter.gauge('redis_memory_max_bytes') : undefined;
+  const redisCounters = t.redisSeries
+    ? [
+        'redis_keyspace_hits_total',
+        'redis_keyspace_misses_total',
+        'redis_evicted_keys_total',
+        'redis_expired_keys_total',
+      ].map((n) => exporter.counter(n))
+    : [];
   const pods = () => t.activeConnections.map((_, i) => `${deployment}-${String.fromCharCode(97 + i)}`);
   const setGauges = () => {
     active.reset();
@@ -297,8 +302,8 @@ export function driveRiskApiSeries(
       cpuRequest.set({ pod, container: 'api', resource: 'cpu' }, 1);
     });
     ready.set({ deployment }, t.readyReplicas);
-    redisUsed.set(t.redisUsedBytes);
-    redisMax.set(t.redisMaxBytes);
+    redisUsed?.set(t.redisUsedBytes);
+    redisMax?.set(t.redisMaxBytes);
   };
   setGauges();
   // Ticks follow the clock, not the timer: a timer that fires late on a loaded machine (one

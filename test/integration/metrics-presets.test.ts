@@ -32,6 +32,8 @@ const TRAFFIC = {
   queriesPerTick: 5,
   activeConnections: [2, 3],
   poolMax: 10,
+  // The real redis_exporter serves the Redis series here.
+  redisSeries: false,
 };
 
 /** A profile for `deployment` in `shop` on the given presets, with Redis through redis_exporter. */

@@ -53,10 +53,29 @@ describe('checkFreshness', () => {
       });
   });
 
-  it('keeps an unknown value unknown, and a value whose age is unknown as it is', () => {
+  it('keeps an unknown value unknown, and a value whose age is unreadable as it is', () => {
     const empty = readInstantValue('x', vector());
     expect(checkFreshness(empty, { value: 1 }, 'x', 120)).toBe(empty);
-    expect(checkFreshness({ value: 2 }, empty, 'x', 120)).toEqual({ value: 2 });
+    expect(checkFreshness({ value: 2 }, readInstantValue('x', vector('1', '2')), 'x', 120)).toEqual({
+      value: 2,
+    });
+  });
+
+  it('calls a NaN over a stale series stale, and a NaN over a fresh one NaN', () => {
+    const nan = readInstantValue('x', vector('NaN'));
+    expect(checkFreshness(nan, { value: 300 }, 'x', 120)).toMatchObject({
+      unknown: { reason: UnknownReason.Stale },
+    });
+    expect(checkFreshness(nan, { value: 5 }, 'x', 120)).toBe(nan);
+  });
+
+  it('calls a value whose raw series has no current sample stale (a rate still sees old samples)', () => {
+    expect(checkFreshness({ value: 2 }, readInstantValue('x', vector()), 'x', 120)).toMatchObject({
+      unknown: {
+        reason: UnknownReason.Stale,
+        message: 'x: its raw series has no current sample (gone stale)',
+      },
+    });
   });
 });
 

@@ -109,8 +109,10 @@ export function readInstantValue(signal: string, data: unknown): Reading {
 
 /**
  * checkFreshness judges a signal by the age of its newest raw sample (the answer to its age
- * query): older than `stalenessSeconds` is stale. An age that cannot be read leaves the value
- * reading as it is, since the value query already judged emptiness.
+ * query): older than `stalenessSeconds` is stale, and so is a value whose raw series has no
+ * current sample (an exporter that stopped serving it: a rate over a range still sees its old
+ * samples for minutes). A NaN over a stale series is stale too. An age that cannot be read
+ * otherwise leaves the value reading as it is.
  */
 export function checkFreshness(
   value: Reading,
@@ -118,7 +120,13 @@ export function checkFreshness(
   signal: string,
   stalenessSeconds: number,
 ): Reading {
-  if ('unknown' in value || 'unknown' in age) return value;
+  // A NaN over a stale series is stale first: the source stopped, nothing was divided by zero.
+  if ('unknown' in value && value.unknown.reason !== UnknownReason.NotANumber) return value;
+  if ('unknown' in age) {
+    return age.unknown.reason === UnknownReason.Empty
+      ? unknown(signal, UnknownReason.Stale, 'its raw series has no current sample (gone stale)')
+      : value;
+  }
   if (age.value > stalenessSeconds) {
     return unknown(
       signal,

@@ -217,8 +217,8 @@ export function signalQuery(
   if (query === undefined) {
     return { signal, problem: 'its query needs $poolCapacity, and the pool size is not known' };
   }
-  const freshness = override === undefined ? preset.freshness : undefined;
-  const ageQuery = freshness ? `time() - max(timestamp(${renderQuery(freshness, vars)}))` : undefined;
+  const freshness = override === undefined ? newestSampleOf(preset.freshness) : undefined;
+  const ageQuery = freshness ? `time() - max(${renderQuery(freshness, vars)})` : undefined;
   const eventsQuery = override === undefined && preset.events ? renderQuery(preset.events, vars) : undefined;
   const grouped = override === undefined ? groupedQuery(preset.query, freshness, vars) : undefined;
   const groupedPods =
@@ -232,6 +232,12 @@ export function signalQuery(
     ...(grouped ? { grouped } : {}),
     ...(groupedPods ? { groupedPods } : {}),
   };
+}
+
+/** newestSampleOf is the timestamps of a signal's raw series, for `max(…)`: one selector's, or any of several. */
+function newestSampleOf(series: string | readonly string[] | undefined): string | undefined {
+  if (series === undefined) return undefined;
+  return (typeof series === 'string' ? [series] : series).map((s) => `timestamp(${s})`).join(' or ');
 }
 
 /** Where a signal's effective query comes from. */
@@ -290,7 +296,7 @@ function podRatioQuery(
   if (!ratio || !freshness?.includes(`{${POD_SERIES},`)) return undefined;
   return {
     ...ratio,
-    timestampQuery: `max by (${BY_POD}) (timestamp(${freshness.replace(`{${POD_SERIES},`, '{')}))`,
+    timestampQuery: `max by (${BY_POD}) (${freshness.replaceAll(`{${POD_SERIES},`, '{')})`,
     namespace: vars.namespace,
     podPattern: `^(?:${vars.deployment}-.+)$`,
   };
@@ -304,7 +310,7 @@ function groupedQuery(
   const value = groupedTemplate(template);
   if (!value) return undefined;
   if (value.dividedByPoolCapacity && vars.poolCapacity === undefined) return undefined;
-  const stamp = freshness ? groupedTemplate(`max(timestamp(${freshness}))`) : undefined;
+  const stamp = freshness ? groupedTemplate(`max(${freshness})`) : undefined;
   // A default query whose freshness series cannot be grouped keeps its own queries.
   if (freshness && !stamp) return undefined;
   return {

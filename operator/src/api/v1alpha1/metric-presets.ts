@@ -52,8 +52,11 @@ export const DEFAULT_REDIS_METRICS_SOURCE: RedisMetricsSource = 'Direct';
 export interface SignalDefault {
   /** query is the PromQL, with `$namespace`, `$deployment` and `$poolCapacity` still in it. */
   readonly query: string;
-  /** freshness is the raw series whose newest sample tells the signal's age. */
-  readonly freshness?: string;
+  /**
+   * freshness is the raw series whose newest sample tells the signal's age; of several, the
+   * newest of any (a cache's hits or misses, whichever exists).
+   */
+  readonly freshness?: string | readonly string[];
   /**
    * events is the count the query divides by (or takes a quantile of). When the query is NaN and
    * this is exactly 0 while the freshness series is young, the signal had no events: it did not
@@ -98,7 +101,9 @@ const misses = rateOf('cache_misses_total');
  */
 const CACHE_HIT_RATE: SignalDefault = {
   query: `100 * (${hits} or 0 * ${misses}) / ((${hits} or 0 * ${misses}) + (${misses} or 0 * ${hits}))`,
-  freshness: `{${API},__name__=~"cache_hits_total|cache_misses_total"}`,
+  // Two selectors, not one with a name regex: timestamp() drops the metric name, and hits and
+  // misses would be two series with one label set, an error.
+  freshness: [`cache_hits_total{${API}}`, `cache_misses_total{${API}}`],
   events: `(${hits} or 0 * ${misses}) + (${misses} or 0 * ${hits})`,
 };
 
