@@ -100,7 +100,7 @@ const misses = rateOf('cache_misses_total');
  * as 0 as long as the other exists and proves the source alive.
  */
 const CACHE_HIT_RATE: SignalDefault = {
-  query: `100 * (${hits} or 0 * ${misses}) / ((${hits} or 0 * ${misses}) + (${misses} or 0 * ${hits}))`,
+  query: DEFAULT_PROMQL.cacheHitRatePercent,
   // Two selectors, not one with a name regex: timestamp() drops the metric name, and hits and
   // misses would be two series with one label set, an error.
   freshness: [`cache_hits_total{${API}}`, `cache_misses_total{${API}}`],
