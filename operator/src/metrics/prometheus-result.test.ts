@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkFreshness, readInstantValue, readRangeSeries, UnknownReason } from './prometheus-result.ts';
+import {
+  checkFreshness,
+  isNoEvents,
+  readInstantValue,
+  readRangeSeries,
+  UnknownReason,
+  unknown,
+} from './prometheus-result.ts';
 
 const vector = (...values: string[]) => ({
   resultType: 'vector',
@@ -116,5 +123,22 @@ describe('readRangeSeries', () => {
     const series = readRangeSeries('s', data);
     if (typeof expected === 'number') expect('points' in series && series.points.size).toBe(expected);
     else expect(series).toMatchObject({ unknown: { reason: expected } });
+  });
+});
+
+describe('isNoEvents', () => {
+  const nan = unknown('poolWaitSecondsMean', UnknownReason.NotANumber, 'the value is NaN');
+  const empty = unknown('poolWaitSecondsMean', UnknownReason.Empty, 'no series');
+  it.each<[string, Parameters<typeof isNoEvents>, boolean]>([
+    ['NaN, count 0, fresh', [nan, { value: 5 }, { value: 0 }, 60], true],
+    ['NaN, count moved', [nan, { value: 5 }, { value: 2 }, 60], false],
+    ['NaN, count 0, stale', [nan, { value: 90 }, { value: 0 }, 60], false],
+    ['NaN, no age', [nan, undefined, { value: 0 }, 60], false],
+    ['NaN, no count', [nan, { value: 5 }, undefined, 60], false],
+    ['NaN, count NaN', [nan, { value: 5 }, nan, 60], false],
+    ['empty, count 0, fresh', [empty, { value: 5 }, { value: 0 }, 60], false],
+    ['a number', [{ value: 0.2 }, { value: 5 }, { value: 0 }, 60], false],
+  ])('%s → %s', (_, args, expected) => {
+    expect(isNoEvents(...args)).toBe(expected);
   });
 });

@@ -137,6 +137,23 @@ export function checkFreshness(
   return value;
 }
 
+/**
+ * isNoEvents tells "no events" from a broken source for a NaN value: the signal's count (its
+ * events query) must be exactly 0 and its newest raw sample younger than the staleness bound.
+ * Anything else (no count, a count that moved, NaN in the count, a stale or unreadable age)
+ * leaves the NaN unknown.
+ */
+export function isNoEvents(
+  value: Reading,
+  age: Reading | undefined,
+  events: Reading | undefined,
+  stalenessSeconds: number,
+): boolean {
+  if (!('unknown' in value) || value.unknown.reason !== UnknownReason.NotANumber) return false;
+  if (!age || 'unknown' in age || age.value > stalenessSeconds) return false;
+  return events !== undefined && 'value' in events && events.value === 0;
+}
+
 /** One series of a range query: usable points by time (seconds), and the points it rejected. */
 export interface RangeSeries {
   readonly points: ReadonlyMap<number, number>;

@@ -18,6 +18,7 @@ import { PrometheusClient, type QueryData } from './prometheus-client.ts';
 import {
   checkFreshness,
   checkValue,
+  isNoEvents,
   type Reading,
   readInstantValue,
   readRangeSeries,
@@ -264,22 +265,18 @@ interface NoEvents {
   readonly noEvents: Signal;
 }
 
-/**
- * noEventsOf tells "no events" from a broken source for a NaN answer: the signal's count (its
- * `eventsQuery`) must be exactly 0 and its newest raw sample must be younger than the staleness
- * bound. Anything else (no count, a count that moved, NaN in the count, a stale or unreadable
- * age) leaves the NaN unknown.
- */
+/** noEventsOf reads a NaN signal's count and says whether it is "no events" ({@link isNoEvents}). */
 async function noEventsOf(
   ask: Ask,
   signal: Signal,
   eventsQuery: string,
+  value: Reading,
   age: Reading | undefined,
   stalenessSeconds: number,
 ): Promise<NoEvents | undefined> {
   if (!age || 'unknown' in age || age.value > stalenessSeconds) return undefined;
   const events = readInstantValue(signal, await ask(eventsQuery));
-  return 'value' in events && events.value === 0 ? { noEvents: signal } : undefined;
+  return isNoEvents(value, age, events, stalenessSeconds) ? { noEvents: signal } : undefined;
 }
 
 async function readSignal(
@@ -305,7 +302,7 @@ async function readSignal(
           ]);
     const staleness = profile.spec.metrics.prometheus?.stalenessSeconds ?? DEFAULT_STALENESS_SECONDS;
     if ('unknown' in value && value.unknown.reason === UnknownReason.NotANumber && built.eventsQuery) {
-      const none = await noEventsOf(ask, signal, built.eventsQuery, age, staleness);
+      const none = await noEventsOf(ask, signal, built.eventsQuery, value, age, staleness);
       if (none) return none;
     }
     return age ? checkFreshness(value, age, signal, staleness) : value;

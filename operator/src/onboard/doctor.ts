@@ -273,11 +273,16 @@ async function checkSignals(
           return judgeSignal({ ...base, overridden: false }, { problem: built.problem });
         let answer: SignalAnswer;
         try {
-          const [data, age] = await Promise.all([
+          const [data, age, events] = await Promise.all([
             prometheus.query(built.query),
             built.ageQuery ? prometheus.query(built.ageQuery) : Promise.resolve(undefined),
+            built.eventsQuery ? prometheus.query(built.eventsQuery) : Promise.resolve(undefined),
           ]);
-          answer = age === undefined ? { data } : { data, age };
+          answer = {
+            data,
+            ...(age === undefined ? {} : { age }),
+            ...(events === undefined ? {} : { events }),
+          };
         } catch (err) {
           answer = { error: errorText(err) };
         }

@@ -28,6 +28,27 @@ describe('judgeSignal', () => {
     ['three series', { data: vector('1', '2', '3') }, 'fail', '3 series where one is expected', /aggregate/],
     ['NaN', { data: vector('NaN') }, 'fail', 'the value is NaN', /0\/0/],
     [
+      'NaN whose count is 0 while its series are fresh (no events)',
+      { data: vector('NaN'), age: vector('2'), events: vector('0') },
+      'ok',
+      'no events: its count is 0 in the window and its series are fresh (the rules that need it hold)',
+      undefined,
+    ],
+    [
+      'NaN whose count moved',
+      { data: vector('NaN'), age: vector('2'), events: vector('3') },
+      'fail',
+      'the value is NaN',
+      /0\/0/,
+    ],
+    [
+      'NaN whose count is 0 but its series are stale',
+      { data: vector('NaN'), age: vector('300'), events: vector('0') },
+      'fail',
+      'the newest sample is 300 s old, more than the 60 s staleness bound',
+      /Targets page/,
+    ],
+    [
       'a stale series',
       { data: vector('5'), age: vector('300') },
       'fail',

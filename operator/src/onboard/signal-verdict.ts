@@ -4,12 +4,12 @@
  * fix it. Pure.
  */
 import type { Signal } from '../api/v1alpha1/index.ts';
-import { checkFreshness, readInstantValue, UnknownReason } from '../metrics/prometheus-result.ts';
+import { checkFreshness, isNoEvents, readInstantValue, UnknownReason } from '../metrics/prometheus-result.ts';
 import type { DoctorLine, Verdict } from './doctor-report.ts';
 
 /** What Prometheus answered for one signal: the value query's data and the age query's, or an error. */
 export type SignalAnswer =
-  | { readonly data: unknown; readonly age?: unknown }
+  | { readonly data: unknown; readonly age?: unknown; readonly events?: unknown }
   | { readonly error: string }
   | { readonly problem: string };
 
@@ -69,6 +69,17 @@ export function judgeSignal(c: SignalCase, answer: SignalAnswer): DoctorLine {
   }
   const value = readInstantValue(c.signal, answer.data);
   const age = answer.age === undefined ? undefined : readInstantValue(c.signal, answer.age);
+  const events = answer.events === undefined ? undefined : readInstantValue(c.signal, answer.events);
+  if (isNoEvents(value, age, events, c.stalenessSeconds)) {
+    // As the operator reads it: a count that did not move while its series are fresh is not unknown.
+    return {
+      verdict: 'ok',
+      check,
+      detail:
+        'no events: its count is 0 in the window and its series are fresh (the rules that need it hold)',
+      more,
+    };
+  }
   const judged = age ? checkFreshness(value, age, c.signal, c.stalenessSeconds) : value;
   if ('value' in judged) {
     const ageText = age && 'value' in age ? `, newest sample ${Math.round(age.value)} s old` : '';
