@@ -149,8 +149,9 @@ export const ApiValues = Type.Object(
       1,
       65535,
     ),
-    // Measured by `npm run bench -- risk-api`: one process pinned to one core serves the
-    // benchmark's load; its peak RSS was 331 MiB at about 10,000 requests per second.
+    // Measured by `npm run bench -- risk-api` (docs/benchmarks.md#risk-api, 6 December 2026): one
+    // process pinned to one core serves the benchmark's load; its peak RSS was 339 MiB hot (about
+    // 20,000 requests per second) and 387 MiB cold (about 2,000), within the 512 MiB limit.
     resources: resources({
       cpuRequestMillis: 500,
       cpuLimitMillis: 1000,
