@@ -124,7 +124,7 @@ describe('no events is not unknown', () => {
     const p = profile('warm-api');
     const m = await measureSnapshot(p, sources, now, { poolCapacity: 10, hpa });
     expect(m.unknown).toEqual([]);
-    expect(m.prometheus.cacheHitRatePercent).toBe(100);
+    expect(m.prometheus.cacheHitRatePercent).toBeCloseTo(100, 9);
     expect(m.noEvents).toEqual(['poolWaitSecondsMean', 'poolWaitSecondsP95']);
     expect(m.prometheus.poolWaitSecondsMean).toBeUndefined();
     expect(m.snapshot?.poolWaitMs).toBe(0);
