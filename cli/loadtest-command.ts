@@ -57,9 +57,12 @@ export function loadtestCommand(): Command {
     .option('--seed <n>', 'seed of the request sequence', '1')
     .option('--json', 'print the report as JSON on standard output (progress still goes to standard error)')
     .action(async (url: string, flags: LoadtestFlags) => {
-      const { formatReport, parseMix, parsePhases, runLoadTest, MAX_TOTAL_SECONDS } = await import(
-        '../risk-api/src/load-test.ts'
-      );
+      const [{ runLoadTest }, { MAX_TOTAL_SECONDS, parseMix, parsePhases }, { formatReport }] =
+        await Promise.all([
+          import('../risk-api/src/load-test.ts'),
+          import('../risk-api/src/load-plan.ts'),
+          import('../risk-api/src/load-report.ts'),
+        ]);
       try {
         new URL(url);
       } catch {

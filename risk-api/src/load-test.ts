@@ -21,11 +21,6 @@ import {
 import { METRIC } from './metrics.ts';
 import { parsePrometheusText, sumSamples } from './prometheus-text.ts';
 
-// The `perfpilot loadtest` command imports this one module, lazily: it reaches the plan's parsers
-// and the report through it.
-export { MAX_TOTAL_SECONDS, parseMix, parsePhases } from './load-plan.ts';
-export { formatReport } from './load-report.ts';
-
 interface Tally {
   statusCounts: Record<string, number>;
   errors: number;
