@@ -1,23 +1,13 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { UnknownReason, type UnknownSignal } from '../metrics/index.ts';
+import { LIVE_SIGNALS } from '../metrics/signals.ts';
 import { MAX_CONDITION_MESSAGE } from './conditions.ts';
 import { classifyUnknown, summarizeUnknown, type UnknownCause } from './unknown-summary.ts';
 
 const URL = 'http://prometheus-operated.monitoring.svc:9090';
-/** The ten signals measured at every evaluation (LIVE_SIGNALS). */
-const SIGNALS = [
-  'requestsPerSecond',
-  'p95LatencyMs',
-  'errorRatePercent',
-  'cpuUtilizationPercent',
-  'dbQueriesPerSecond',
-  'dbActiveConnections',
-  'poolWaitSecondsMean',
-  'cacheHitRatePercent',
-  'poolUsagePercent',
-  'poolWaitSecondsP95',
-];
+/** The ten signals measured at every evaluation. */
+const SIGNALS = LIVE_SIGNALS;
 const NODES = [0, 1, 2, 3, 4, 5].map((i) => `redis-cluster-${i}.redis-cluster-headless.shop.svc:6379`);
 
 /** An unknown signal as the metric sources write it: the message starts with the signal's name. */
