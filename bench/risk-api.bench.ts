@@ -22,6 +22,7 @@ import { SEED_PORTFOLIO_COUNT, seedSymbolNames } from '../risk-api/src/seed-data
 import { startPostgres } from '../test/cluster/postgres.ts';
 import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../test/cluster/processes.ts';
 import { startRedisCluster } from '../test/cluster/redis.ts';
+import { procCpu } from './proc-stat.ts';
 
 /** The suite's own flag: one round of one second, short warm-ups. */
 export const options = ['--quick'] as const;
@@ -64,27 +65,10 @@ function peakRssMiB(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-/** Clock ticks per second (USER_HZ, 100 on Linux): the unit of the CPU times in /proc/<pid>/stat. */
-const CLOCK_TICKS = 100;
-
-/** cpuFields reads utime, stime, cutime and cstime (in ms) and the parent pid of `pid`, or undefined. */
-function cpuFields(pid: number): { ppid: number; ownMs: number; childrenMs: number } | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined; // the process ended between the listing and the read
-  }
-  // Fields after the command name, which may hold spaces: state, ppid, …, utime (14), stime, cutime, cstime.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ms = (i: number) => (1000 * Number(f[i])) / CLOCK_TICKS;
-  return { ppid: Number(f[1]), ownMs: ms(11) + ms(12), childrenMs: ms(13) + ms(14) };
-}
-
 /** processCpuMs is the CPU `pid` has used, its ended children included. */
 function processCpuMs(pid: number): number {
-  const own = cpuFields(pid);
-  return own ? own.ownMs + own.childrenMs : 0;
+  const own = procCpu(pid);
+  return own ? 1000 * (own.ownSeconds + own.childrenSeconds) : 0;
 }
 
 /**
@@ -95,8 +79,8 @@ function postgresCpuMs(postmasterPid: number): number {
   let total = processCpuMs(postmasterPid);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const child = cpuFields(Number(entry));
-    if (child?.ppid === postmasterPid) total += child.ownMs + child.childrenMs;
+    const child = procCpu(entry);
+    if (child?.ppid === postmasterPid) total += 1000 * (child.ownSeconds + child.childrenSeconds);
   }
   return total;
 }

@@ -17,6 +17,7 @@ import { parsePrometheusText, sumSamples } from '../../risk-api/src/prometheus-t
 import { type PostgresServer, startPostgres } from '../../test/cluster/postgres.ts';
 import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../../test/cluster/processes.ts';
 import { type RedisServer, startRedis } from '../../test/cluster/redis.ts';
+import { CLOCK_TICKS_PER_SECOND, procCpu } from '../proc-stat.ts';
 import { bisectingRate } from './latency-fit.ts';
 import { type ApiSetup, type CalibratedEndpoint, type LatencyRun, MEASURED_SECONDS } from './latency-run.ts';
 
@@ -24,7 +25,6 @@ const root = join(import.meta.dirname, '../..');
 const password = 'latency-calibration-password';
 /** The core the API runs on; the load generator, PostgreSQL and Redis use the others. */
 const API_CORE = availableParallelism() - 1;
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** The cache data type of each endpoint's answers, as the API labels its hit and miss counters. */
 const DATA_TYPE: Readonly<Record<CalibratedEndpoint, string>> = {
@@ -125,23 +125,8 @@ export function byCache(result: Pick<LoadTestResult, 'endpoints'>): NonNullable<
 
 /** utime + stime of a process, in seconds; 0 once it is gone. */
 function cpuSeconds(pid: number | string): number {
-  const fields = statFields(pid);
-  return fields ? cpuOf(fields) : 0;
+  return procCpu(pid)?.ownSeconds ?? 0;
 }
-
-/** The fields of /proc/PID/stat after the command name in parentheses; undefined once it is gone. */
-function statFields(pid: number | string): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Fields 14 and 15 of /proc/PID/stat: utime + stime, in seconds. */
-const cpuOf = (fields: readonly string[]) =>
-  (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 
 /** The machine's idle CPU seconds so far (idle + iowait of /proc/stat's first line). */
 function idleSeconds(): number {
@@ -157,10 +142,8 @@ function postgresCpu(postmaster: number | undefined): Map<string, number> {
   const cpu = new Map<string, number>();
   if (postmaster === undefined) return cpu;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    const fields = statFields(pid);
-    // Field 4 of /proc/PID/stat: the parent's pid.
-    if (fields && (Number(pid) === postmaster || Number(fields[1]) === postmaster))
-      cpu.set(pid, cpuOf(fields));
+    const proc = procCpu(pid);
+    if (proc && (Number(pid) === postmaster || proc.ppid === postmaster)) cpu.set(pid, proc.ownSeconds);
   }
   return cpu;
 }
