@@ -160,11 +160,3 @@ export function poolPlaceOf(targetRef: PoolFields): PoolPlace {
         : {}),
   };
 }
-
-/** poolHasOverflow: whether the pool's place has an overflow setting. */
-export function poolHasOverflow(place: PoolPlace): boolean {
-  return (
-    (place.kind === 'configMap' && place.overflowKey !== undefined) ||
-    (place.kind === 'env' && place.overflowVar !== undefined)
-  );
-}
