@@ -208,6 +208,9 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
           ? { poolCapacity: observed.current.poolSize + observed.current.maxOverflow }
           : {}),
         ...(observed.hpa ? { hpa: hpaStatusOf(observed.hpa) } : {}),
+        ...(poolPlaceOf(profile.spec.targetRef).kind === 'none' || observed.untunedKnobs?.poolSize
+          ? { poolUntuned: true }
+          : {}),
       }),
     rebuildHistory: async (profile, nowSeconds) => await rebuildHistory(profile, parts.sources, nowSeconds),
     actuators: {

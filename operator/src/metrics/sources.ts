@@ -149,6 +149,11 @@ export interface MeasureContext {
   readonly poolCapacity?: number;
   /** hpa is the HPA's status as observed (see hpaStatusOf); its current replicas are the ready replicas. */
   readonly hpa?: HpaStatus;
+  /**
+   * poolUntuned: the pool is not tuned (pool: none, or a size the operator cannot read), so a pool
+   * usage that needs its capacity is named unknown but holds back no other knob. @default false
+   */
+  readonly poolUntuned?: boolean;
 }
 
 /** A measurement: the engine's snapshot when everything it needs is known, and what is not. */
@@ -410,7 +415,13 @@ export async function measureSnapshot(
   );
   count(sources, reported);
   return {
-    ...(snapshot && reported.every((u) => redisNotSet && u.signal === 'redis') ? { snapshot } : {}),
+    ...(snapshot &&
+    reported.every(
+      (u) =>
+        (redisNotSet && u.signal === 'redis') || (context.poolUntuned && u.signal === 'poolUsagePercent'),
+    )
+      ? { snapshot }
+      : {}),
     unknown: reported,
     prometheus,
     noEvents,
