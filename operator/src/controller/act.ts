@@ -168,6 +168,9 @@ export async function actOnDecisions(
           `pool not changed: ${result.missing.join(', ')} not found`,
         );
         return;
+      case 'notActuatable':
+        problem(outcome, ConditionReason.KnobNotActuatable, `pool not changed: ${result.message}`);
+        return;
     }
   };
   const applyBounds = async () => {

@@ -16,13 +16,13 @@ import {
 import { makeTargetClients } from '../actuators/context.ts';
 import { kubeSecretReader } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
-import { apiTargetReader, observeTarget } from '../actuators/targets.ts';
+import { apiTargetReader, observeTarget, poolEnvTargetOf } from '../actuators/targets.ts';
 import {
-  configMapNameOf,
   DEFAULT_STALENESS_SECONDS,
   hpaNameOf,
   Mode,
   type PerformanceProfile,
+  poolPlaceOf,
   SIGNALS,
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
@@ -35,8 +35,10 @@ import {
   HPA_FIELDS,
   handOverCommands,
   kedaOwnerOf,
+  poolEnvFields,
   REDIS_CONFIGMAP_FIELDS,
-  TUNING_CONFIGMAP_FIELDS,
+  SCALED_OBJECT_FIELDS,
+  tuningConfigMapFields,
   type WrittenField,
   type WrittenObject,
 } from './field-owners.ts';
@@ -111,10 +113,17 @@ async function checkTarget(
     };
     return { lines: [line], ownership: [] };
   }
+  const place = poolPlaceOf(targetRef);
+  const keda = targetRef.scaledObjectName ?? kedaOwnerOf(observed.hpa?.metadata?.ownerReferences);
   const objects: [string, string, unknown][] = [
     ['Deployment', targetRef.name, observed.deployment],
     ['HorizontalPodAutoscaler', hpaNameOf(targetRef), observed.hpa],
-    ['ConfigMap', configMapNameOf(targetRef), observed.configMap],
+    ...(place.kind === 'configMap'
+      ? [['ConfigMap', place.name, observed.configMap] as [string, string, unknown]]
+      : []),
+    ...(keda !== undefined
+      ? [['ScaledObject', keda, observed.scaledObject] as [string, string, unknown]]
+      : []),
   ];
   const lines: DoctorLine[] = objects.map(([kind, name, found]) =>
     found
@@ -125,16 +134,44 @@ async function checkTarget(
           detail: `${namespace}/${name} not found: the profile goes Ready=False (TargetNotFound) and changes nothing`,
           fix:
             kind === 'ConfigMap'
-              ? `create ConfigMap ${name} with DB_POOL_SIZE and DB_MAX_OVERFLOW, which the pods read, or name yours in spec.targetRef.configMapName`
-              : `create it, or name the right one in spec.targetRef.${kind === 'Deployment' ? 'name' : 'hpaName'}`,
+              ? `create ConfigMap ${name} with the pool's keys, which the pods read, or say where the pool is in spec.targetRef.pool (configMap, env or none)`
+              : kind === 'ScaledObject'
+                ? `install KEDA and create ScaledObject ${name}, or name the right one in spec.targetRef.scaledObjectName`
+                : `create it, or name the right one in spec.targetRef.${kind === 'Deployment' ? 'name' : 'hpaName'}`,
         },
   );
+  for (const [knob, why] of Object.entries(observed.untunedKnobs ?? {})) {
+    if (knob !== 'poolSize') continue;
+    lines.push({
+      verdict: 'fail',
+      check: 'target pool',
+      detail: `not tunable: ${why}`,
+      fix: 'set the pool env var with a plain value, or point spec.targetRef.pool at where it is set',
+    });
+  }
+  if (place.kind === 'env' && observed.deployment && !observed.untunedKnobs?.poolSize) {
+    lines.push({
+      verdict: 'ok',
+      check: 'target pool',
+      detail: `container ${place.container} sets ${[place.sizeVar, place.overflowVar].filter(Boolean).join(' and ')} with a value: a change rolls the pods, at most once per cooldown${place.overflowVar ? '' : '; no overflow, so the connection budget counts the size alone'}`,
+    });
+  }
+  if (place.kind === 'none') {
+    lines.push({
+      verdict: 'ok',
+      check: 'target pool',
+      detail: 'pool: none: the pool is not tuned and the connection budget not checked; the other knobs are',
+    });
+  }
   for (const problem of observed.problems) {
     lines.push({
       verdict: 'fail',
       check: 'target knobs',
       detail: problem,
-      fix: 'write whole numbers ≥ 0 in the tuning ConfigMap',
+      fix:
+        place.kind === 'env'
+          ? 'set the pool env vars to whole numbers ≥ 0'
+          : 'write whole numbers ≥ 0 in the tuning ConfigMap',
     });
   }
   const { poolSize, maxOverflow } = observed.current;
@@ -149,15 +186,13 @@ async function checkTarget(
     ).catch(() => undefined);
   }
   const ownership: DoctorLine[] = [];
-  const keda = kedaOwnerOf(observed.hpa?.metadata?.ownerReferences);
   if (observed.hpa) {
     ownership.push(
       keda
         ? {
-            verdict: 'warn',
+            verdict: 'ok',
             check: 'HPA owner',
-            detail: `KEDA owns this HPA (ScaledObject ${keda}); perfpilot would write its bounds behind KEDA's back`,
-            fix: `keep this profile in Observe or Recommend, and set minReplicaCount/maxReplicaCount on ScaledObject ${keda} from its recommendations`,
+            detail: `KEDA owns this HPA (ScaledObject ${keda}): perfpilot tunes minReplicaCount/maxReplicaCount on the ScaledObject and never writes the HPA`,
           }
         : {
             verdict: 'ok',
@@ -169,17 +204,26 @@ async function checkTarget(
     );
   }
   const written: [WrittenObject | undefined, readonly WrittenField[]][] = [
-    [
-      observed.hpa && { ...observed.hpa, apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
-      HPA_FIELDS,
-    ],
+    keda === undefined
+      ? [
+          observed.hpa && { ...observed.hpa, apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+          HPA_FIELDS,
+        ]
+      : [observed.scaledObject as WrittenObject | undefined, SCALED_OBJECT_FIELDS],
     [
       observed.configMap && { ...observed.configMap, apiVersion: 'v1', kind: 'ConfigMap' },
-      TUNING_CONFIGMAP_FIELDS,
+      place.kind === 'configMap'
+        ? tuningConfigMapFields({
+            size: place.sizeKey,
+            ...(place.overflowKey ? { overflow: place.overflowKey } : {}),
+          })
+        : [],
     ],
     [
       observed.deployment && { ...observed.deployment, apiVersion: 'apps/v1', kind: 'Deployment' },
-      DEPLOYMENT_FIELDS,
+      place.kind === 'env'
+        ? poolEnvFields(poolEnvTargetOf(namespace, targetRef.name, place))
+        : DEPLOYMENT_FIELDS,
     ],
     [redisConfigMap && { ...redisConfigMap, apiVersion: 'v1', kind: 'ConfigMap' }, REDIS_CONFIGMAP_FIELDS],
   ];

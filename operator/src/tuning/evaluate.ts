@@ -54,12 +54,17 @@ export function proposeKnobs(
   if (bounds.capacitySource === 'observed' || bounds.minReplicas < current.minReplicas) {
     proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
   }
+  // An untuned pool's connections are unknown (none: {}, or set where the operator cannot see
+  // it): the budget is not counted, and the ceiling follows the load alone.
+  const poolTuned = spec.untunedKnobs?.poolSize === undefined;
   proposals.push({
     knob: 'maxReplicas',
-    value: allocation.maxReplicas,
-    reason: `${bounds.reason}; ${allocation.reason}`,
+    value: poolTuned ? allocation.maxReplicas : bounds.maxReplicas,
+    reason: poolTuned
+      ? `${bounds.reason}; ${allocation.reason}`
+      : `${bounds.reason}; the pool is not tuned, so the connection budget is not counted`,
   });
-  if (pool) {
+  if (pool && poolTuned) {
     const fitted = allocation.poolSize === pool.poolSize ? '' : `; ${allocation.reason}`;
     proposals.push({ knob: 'poolSize', value: allocation.poolSize, reason: `${pool.reason}${fitted}` });
     proposals.push({ knob: 'maxOverflow', value: allocation.maxOverflow, reason: allocation.reason });
@@ -70,10 +75,13 @@ export function proposeKnobs(
     lastMemoryChange ? snapshotBefore(history.snapshots, lastMemoryChange.atSeconds) : undefined,
     snapshot,
   );
-  const peakUsedBytes = history.snapshots.reduce((peak, s) => Math.max(peak, s.redis.usedMemoryBytes), 0);
+  const peakUsedBytes = history.snapshots.reduce(
+    (peak, s) => Math.max(peak, s.redis?.usedMemoryBytes ?? 0),
+    0,
+  );
   const { peakRps } = observedLoadRange(history.snapshots, snapshot);
   const unsettled = cacheUnsettled(history.snapshots, snapshot);
-  if (unsettled) return proposals;
+  if (unsettled || !snapshot.redis) return proposals;
   const memory = recommendMaxMemory({
     spec,
     snapshot,

@@ -80,3 +80,19 @@ export const BOUNDS_FIT_CONNECTION_BUDGET: CelRule = {
   fieldPath: '.knobs',
   reason: 'FieldValueInvalid',
 };
+
+/** The pool lives in one place: a ConfigMap, env vars, or nowhere the operator tunes. */
+export const POOL_EXACTLY_ONE_FORM: CelRule = {
+  rule: '[has(self.configMap), has(self.env), has(self.none)].filter(f, f).size() == 1',
+  message: 'pool must set exactly one of configMap, env or none',
+  reason: 'FieldValueInvalid',
+};
+
+/** The older configMapName and the pool form say the same thing: one of them, not both. */
+export const POOL_OR_CONFIG_MAP_NAME: CelRule = {
+  rule: '!(has(self.configMapName) && has(self.pool))',
+  message:
+    'targetRef.configMapName and targetRef.pool are exclusive: write pool.configMap.name instead of configMapName',
+  fieldPath: '.configMapName',
+  reason: 'FieldValueForbidden',
+};

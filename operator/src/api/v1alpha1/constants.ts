@@ -122,6 +122,8 @@ export const ConditionReason = {
   ApplyFailed: 'ApplyFailed',
   /** FieldConflict: another field manager owns a knob's field; nothing was forced, the message names both. */
   FieldConflict: 'FieldConflict',
+  /** KnobNotActuatable: a knob is measured and recommended but cannot be written where it lives; the message names the object and why. */
+  KnobNotActuatable: 'KnobNotActuatable',
   /** RedisNotConverged: some Redis nodes do not hold the maxmemory set on the others; the message names them. */
   RedisNotConverged: 'RedisNotConverged',
   /** RolloutDeferred: a pool change waits for the cooldown since the last roll of the pods; the message says until when. */

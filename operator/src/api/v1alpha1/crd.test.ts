@@ -99,7 +99,7 @@ describe('PerformanceProfile CRD', () => {
     expect(schema.properties?.spec?.properties?.targetRef?.required).toEqual(['name']);
   });
 
-  it('has a CEL rule for every min/max pair, the connection budget and exclusive Prometheus auth', () => {
+  it('has a CEL rule for every min/max pair, the connection budget, exclusive Prometheus auth and one pool form', () => {
     const rules = new Map<string, string[]>();
     walk(schema, '', (node, path) => {
       const v = node['x-kubernetes-validations'] as { rule: string }[] | undefined;
@@ -128,6 +128,10 @@ describe('PerformanceProfile CRD', () => {
       '.spec.policy': [
         'self.evaluationIntervalSeconds <= self.verificationWindowSeconds',
         'self.verificationWindowSeconds <= self.cooldownSeconds || self.cooldownSeconds == 0',
+      ],
+      '.spec.targetRef': ['!(has(self.configMapName) && has(self.pool))'],
+      '.spec.targetRef.pool': [
+        '[has(self.configMap), has(self.env), has(self.none)].filter(f, f).size() == 1',
       ],
     });
   });
