@@ -313,9 +313,12 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
   const read = secretReaderFor(ctx);
   let password: string | undefined;
   let ca: string | undefined;
+  let sentinelPassword: string | undefined;
   try {
     if (source.passwordSecretRef) password = await read(namespace, source.passwordSecretRef);
     if (source.tls?.caBundleSecretRef) ca = await read(namespace, source.tls.caBundleSecretRef);
+    if (source.sentinel?.passwordSecretRef)
+      sentinelPassword = await read(namespace, source.sentinel.passwordSecretRef);
   } catch (err) {
     return [
       {
@@ -329,8 +332,19 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
   const secretName = source.passwordSecretRef
     ? `Secret ${namespace}/${source.passwordSecretRef.name} key "${source.passwordSecretRef.key}"`
     : 'no password (spec.metrics.redis.passwordSecretRef is not set)';
+  const { sentinel } = source;
   const set: RedisEndpointSet = {
-    endpoints: source.endpoints,
+    endpoints: sentinel ? [] : (source.endpoints ?? []),
+    ...(sentinel
+      ? {
+          sentinel: {
+            endpoints: sentinel.endpoints,
+            masterName: sentinel.masterName,
+            ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
+          },
+        }
+      : {}),
+    ...(source.username !== undefined ? { username: source.username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(source.tls ? { tls: true, ...(ca !== undefined ? { ca } : {}) } : {}),
   };
@@ -347,8 +361,8 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
       lines.push({
         verdict: 'fail',
         check: 'Redis',
-        detail: `no node found behind ${source.endpoints.join(', ')}`,
-        fix: 'check spec.metrics.redis.endpoints',
+        detail: `no node found behind ${(sentinel?.endpoints ?? source.endpoints ?? []).join(', ')}`,
+        fix: sentinel ? 'check spec.metrics.redis.sentinel' : 'check spec.metrics.redis.endpoints',
       });
     }
     return lines;

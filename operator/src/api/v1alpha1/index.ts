@@ -11,5 +11,6 @@ export * from './metrics-spec.ts';
 export * from './performance-profile.ts';
 export * from './policy.ts';
 export * from './profile-status.ts';
+export * from './redis-forms.ts';
 export * from './slo.ts';
 export * from './target-ref.ts';
