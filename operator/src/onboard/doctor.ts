@@ -22,6 +22,7 @@ import {
   DEFAULT_STALENESS_SECONDS,
   hpaNameOf,
   Mode,
+  maxMemoryPersistenceOf,
   type PerformanceProfile,
   SIGNALS,
 } from '../api/v1alpha1/index.ts';
@@ -35,11 +36,12 @@ import {
   HPA_FIELDS,
   handOverCommands,
   kedaOwnerOf,
-  REDIS_CONFIGMAP_FIELDS,
+  redisConfigMapFields,
   TUNING_CONFIGMAP_FIELDS,
   type WrittenField,
   type WrittenObject,
 } from './field-owners.ts';
+import { checkConfigRewrite, checkPersistenceTarget } from './redis-persistence-check.ts';
 import {
   type AccessCheck,
   describeCheck,
@@ -141,7 +143,9 @@ async function checkTarget(
   const poolCapacity =
     poolSize !== undefined && maxOverflow !== undefined ? poolSize + maxOverflow : undefined;
 
-  const redisConfigMapName = profile.spec.metrics.redis?.configMapName;
+  const redisSource = profile.spec.metrics.redis;
+  const persistence = redisSource ? maxMemoryPersistenceOf(redisSource) : undefined;
+  const redisConfigMapName = persistence?.kind === 'configMap' ? persistence.name : undefined;
   let redisConfigMap: V1ConfigMap | undefined;
   if (redisConfigMapName) {
     redisConfigMap = await readIfExists(() =>
@@ -181,7 +185,10 @@ async function checkTarget(
       observed.deployment && { ...observed.deployment, apiVersion: 'apps/v1', kind: 'Deployment' },
       DEPLOYMENT_FIELDS,
     ],
-    [redisConfigMap && { ...redisConfigMap, apiVersion: 'v1', kind: 'ConfigMap' }, REDIS_CONFIGMAP_FIELDS],
+    [
+      redisConfigMap && { ...redisConfigMap, apiVersion: 'v1', kind: 'ConfigMap' },
+      redisConfigMapFields(persistence?.kind === 'configMap' ? persistence.key : undefined),
+    ],
   ];
   const auto = profile.spec.mode === Mode.Auto;
   for (const [object, fields] of written) {
@@ -296,6 +303,10 @@ async function checkSignals(
 
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
 
+/** What the operator does on a node that refuses CONFIG, for the fix of the lines that find one. */
+const MANAGED_REDIS_FALLBACK =
+  'As it is (a managed Redis), the operator reads maxmemory from INFO and recommends it, never applies it: in Auto, Degraded says KnobNotActuatable, and the other knobs are still tuned.';
+
 /** Every Redis node: reachable, authenticated, CONFIG GET answered, CONFIG SET permitted by its ACL. */
 async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Promise<DoctorLine[]> {
   const source = profile.spec.metrics.redis;
@@ -348,15 +359,27 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
     ...(password !== undefined ? { password } : {}),
     ...(source.tls ? { tls: true, ...(ca !== undefined ? { ca } : {}) } : {}),
   };
+  const persistence = maxMemoryPersistenceOf(source);
   const connections = new RedisConnections();
   try {
     const topology = await connections.discover(set);
-    const lines: DoctorLine[] = topology.unreachable.map((u) =>
-      unreachableLine(u.address, u.error, secretName),
-    );
+    const lines: DoctorLine[] = sentinel
+      ? topology.unreachable.map((u) => sentinelLine(u.address, u.error))
+      : topology.unreachable.map((u) => unreachableLine(u.address, u.error, secretName));
+    if (sentinel && topology.nodes.length > 0) {
+      const master = topology.nodes.find((n) => n.role === 'master');
+      lines.push({
+        verdict: 'ok',
+        check: 'Redis Sentinel',
+        detail: `master "${sentinel.masterName}" at ${master?.address ?? 'unknown'} with ${topology.nodes.length - 1} replica(s), found through the Sentinels at every cycle`,
+      });
+    }
     for (const node of topology.nodes) {
       lines.push(await checkRedisNode(connections, set, node.address, node.role, node.failing, secretName));
+      if (persistence.kind === 'configRewrite' && !node.failing)
+        lines.push(await checkConfigRewrite(connections, set, node.address));
     }
+    lines.push(await checkPersistenceTarget(ctx.kubeConfig.makeApiClient(CoreV1Api), namespace, persistence));
     if (lines.length === 0) {
       lines.push({
         verdict: 'fail',
@@ -369,6 +392,17 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
   } finally {
     await connections.close();
   }
+}
+
+function sentinelLine(address: string, error: string): DoctorLine {
+  return {
+    verdict: 'fail',
+    check: `Redis Sentinel ${address}`,
+    detail: `did not name the master: ${error.replace(/^Sentinel /, '').replace(`${address}: `, '')}`,
+    fix: AUTH_FAILURE.test(error)
+      ? 'check the Secret in spec.metrics.redis.sentinel.passwordSecretRef (the Sentinels’ requirepass)'
+      : 'check spec.metrics.redis.sentinel.endpoints and masterName (SENTINEL MASTERS lists the names), and that the operator’s pod may reach the Sentinels',
+  };
 }
 
 /** withoutAddress drops the `host:port: ` the connections put before a node's errors: the line names the node. */
@@ -384,7 +418,7 @@ function unreachableLine(address: string, raw: string, secretName: string): Doct
     check: `Redis ${address}`,
     detail: auth ? `authentication failed: ${error}` : `unreachable: ${error}`,
     fix: auth
-      ? `check that ${secretName} holds this node's password (requirepass)`
+      ? `check that ${secretName} holds this node's password (requirepass, or the ACL user's in spec.metrics.redis.username)`
       : 'check the endpoint in spec.metrics.redis.endpoints, and that this machine and the operator’s pod may reach it (NetworkPolicy)',
   };
 }
@@ -417,7 +451,7 @@ async function checkRedisNode(
       verdict: 'fail',
       check,
       detail: `${role}, CONFIG GET maxmemory refused: ${error}; perfpilot can neither read nor set maxmemory`,
-      fix: 'allow CONFIG GET and CONFIG SET to the user the profile authenticates as (ACL SETUSER <user> +config|get +config|set; a renamed CONFIG command cannot be used)',
+      fix: `allow CONFIG GET and CONFIG SET to the user the profile authenticates as (ACL SETUSER <user> +config|get +config|set; a renamed CONFIG command cannot be used). ${MANAGED_REDIS_FALLBACK}`,
     };
   }
   let user = 'default';
@@ -448,7 +482,7 @@ async function checkRedisNode(
       verdict: 'fail',
       check,
       detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET denied to user ${user}: ${dryRun}`,
-      fix: `ACL SETUSER ${user} +config|set (and +config|get), on every node; or leave maxmemory to someone else (recommend-only)`,
+      fix: `ACL SETUSER ${user} +config|set (and +config|get), on every node; or leave maxmemory to someone else (recommend-only). ${MANAGED_REDIS_FALLBACK}`,
     };
   }
   return {
