@@ -7,7 +7,12 @@
  *   redis.conf: maxmemory is raised, and of that ConfigMap only the maxmemory line changes.
  * - "managed": CONFIG renamed away, as hosted services do: maxmemory is recommended, not applied,
  *   Degraded says KnobNotActuatable naming the node and Redis's error, and the pool is still tuned.
+ * And `perfpilot doctor` on each, and on a Redis behind Sentinel (Debian's redis-sentinel).
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CoreV1Api,
   type KubernetesObject,
@@ -17,8 +22,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import type { RunningOperator } from '../../operator/src/controller/operator.ts';
+import type { DoctorLine } from '../../operator/src/onboard/doctor-report.ts';
 import { waitFor } from '../cluster/processes.ts';
-import { type RedisServer, startRedis } from '../cluster/redis.ts';
+import {
+  type RedisSentinelDeployment,
+  type RedisServer,
+  startRedis,
+  startRedisSentinel,
+} from '../cluster/redis.ts';
 import {
   condition,
   type LiveEnv,
@@ -32,6 +43,7 @@ import {
 const ns = 'adopt';
 const PASSWORD = 'adopt-redis-admin-2b9e';
 const USER_PASSWORD = 'adopt-redis-perfpilot-6d0a';
+const SENTINEL_PASSWORD = 'adopt-redis-sentinels-1e5f';
 /** The least ACL the docs give for a standalone Redis: read INFO and ROLE, get and set CONFIG. */
 const LEAST_ACL = '-@all +info +role +config|get +config|set';
 const START_MIB = 16;
@@ -57,6 +69,22 @@ let env: LiveEnv;
 let operator: RunningOperator;
 let shop: RedisServer;
 let managed: RedisServer;
+let sentinel: RedisSentinelDeployment;
+let dir: string;
+
+/** doctorJson runs `perfpilot doctor … --json` as a user would, through its bin, against the test cluster. */
+async function doctorJson(args: readonly string[]): Promise<DoctorLine[]> {
+  const stdout = await new Promise<string>((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/perfpilot.js', 'doctor', ...args, '--json'],
+      { env: { ...process.env, KUBECONFIG: env.cp.kubeconfigPath }, timeout: 60_000 },
+      (_err, out) => resolve(out),
+    );
+  });
+  if (!stdout.startsWith('{')) throw new Error(`doctor printed no JSON: ${stdout}`);
+  return (JSON.parse(stdout) as { checks: DoctorLine[] }).checks;
+}
 
 /** load writes 16 KiB values over a keyspace far larger than maxmemory and reads random keys: evictions, misses. */
 function load(server: RedisServer): () => Promise<void> {
@@ -100,7 +128,8 @@ function withRedis(profile: PerformanceProfile, redis: Record<string, unknown>):
 }
 
 beforeAll(async () => {
-  [shop, managed] = await Promise.all([
+  dir = mkdtempSync(join(tmpdir(), 'perfpilot-adopt-redis-'));
+  [shop, managed, sentinel] = await Promise.all([
     startRedis({
       password: PASSWORD,
       config: [
@@ -112,6 +141,11 @@ beforeAll(async () => {
     startRedis({
       password: PASSWORD,
       config: ['rename-command CONFIG ""', `maxmemory ${START_MIB}mb`, 'maxmemory-policy allkeys-lru'],
+    }),
+    startRedisSentinel({
+      password: PASSWORD,
+      sentinelPassword: SENTINEL_PASSWORD,
+      config: [`user perfpilot on >${USER_PASSWORD} ${LEAST_ACL} +config|rewrite`],
     }),
   ]);
   env = await startLiveEnv({
@@ -132,6 +166,10 @@ beforeAll(async () => {
   await core.createNamespacedSecret({
     namespace: ns,
     body: { metadata: { name: 'shop-redis-perfpilot' }, stringData: { password: USER_PASSWORD } },
+  });
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: { metadata: { name: 'redis-sentinel-auth' }, stringData: { password: SENTINEL_PASSWORD } },
   });
   // The chart's ConfigMap as Helm applies it (server-side, manager helm), then the GitOps guide's
   // hand-over of the one key perfpilot writes: applied as perfpilot at its current value, then
@@ -160,7 +198,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
   await env?.stop();
-  await Promise.all([shop?.stop(), managed?.stop()]);
+  await Promise.all([shop?.stop(), managed?.stop(), sentinel?.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a Redis configured from a whole redis.conf, tuned as a least-ACL user', () => {
@@ -274,4 +313,78 @@ describe('a managed Redis that refuses CONFIG', () => {
       await stop();
     }
   }, 240_000);
+});
+
+describe('perfpilot doctor on these forms', () => {
+  it('names the ACL user and what the operator will rewrite in the redis.conf key', async () => {
+    const lines = await doctorJson([`${ns}/shop-api`]);
+    // The least ACL leaves out ACL DRYRUN, so CONFIG SET cannot be checked without running it.
+    expect(lines.find((l) => l.check === `Redis ${shop.host}:${shop.port}`)).toMatchObject({
+      verdict: 'warn',
+      detail: expect.stringMatching(
+        /^master, authenticated as perfpilot, maxmemory \d+; CONFIG SET not checked: ACL DRYRUN is not available \(NOPERM/,
+      ),
+    });
+    expect(lines.find((l) => l.check === 'Redis persistence')).toMatchObject({
+      verdict: 'ok',
+      detail: expect.stringMatching(
+        new RegExp(
+          `^ConfigMap ${ns}/${CONFIG_MAP} key "redis.conf": "maxmemory \\d+mb" rewritten at each change`,
+        ),
+      ),
+    });
+  });
+
+  it('says what the operator does with a Redis that refuses CONFIG', async () => {
+    const lines = await doctorJson([`${ns}/managed-api`]);
+    const line = lines.find((l) => l.check === `Redis ${managed.host}:${managed.port}`);
+    expect(line?.verdict).toBe('fail');
+    expect(line?.detail).toContain("CONFIG GET maxmemory refused: ERR unknown command 'CONFIG'");
+    expect(line?.fix).toContain('Degraded says KnobNotActuatable, and the other knobs are still tuned');
+  });
+
+  it('finds the master and replica through Sentinel and checks CONFIG REWRITE on each', async () => {
+    const file = join(dir, 'sentinel.yaml');
+    const profile = withRedis(env.profileFor('shop-api', 'Recommend', 'cluster'), {
+      sentinel: {
+        endpoints: sentinel.sentinels.map((s) => `${s.host}:${s.port}`),
+        masterName: sentinel.masterName,
+        passwordSecretRef: { name: 'redis-sentinel-auth', key: 'password' },
+      },
+      username: 'perfpilot',
+      passwordSecretRef: { name: 'shop-redis-perfpilot', key: 'password' },
+      persist: { configRewrite: true },
+    });
+    writeFileSync(file, JSON.stringify(profile));
+    const lines = await doctorJson(['--profile', file]);
+    const [master, replica] = sentinel.nodes.map((n) => `${n.host}:${n.port}`);
+    expect(lines.find((l) => l.check === 'Redis Sentinel')).toEqual({
+      verdict: 'ok',
+      check: 'Redis Sentinel',
+      detail: `master "${sentinel.masterName}" at ${master} with 1 replica(s), found through the Sentinels at every cycle`,
+    });
+    for (const node of [master, replica]) {
+      expect(lines.find((l) => l.check === `Redis ${node}`)?.detail).toMatch(/authenticated as perfpilot/);
+      expect(lines.find((l) => l.check === `Redis ${node} CONFIG REWRITE`)).toMatchObject({
+        verdict: 'warn',
+        detail: expect.stringMatching(
+          /^writes .*redis-\d+\.conf; permission not checked: ACL DRYRUN is not available \(NOPERM/,
+        ),
+      });
+    }
+    // A wrong Sentinel password is named as such.
+    const wrong = withRedis(profile, {
+      ...profile.spec.metrics.redis,
+      sentinel: {
+        ...profile.spec.metrics.redis?.sentinel,
+        passwordSecretRef: { name: 'shop-redis-perfpilot', key: 'password' },
+      },
+    });
+    writeFileSync(file, JSON.stringify(wrong));
+    const denied = (await doctorJson(['--profile', file])).filter((l) =>
+      l.check.startsWith('Redis Sentinel '),
+    );
+    expect(denied).toHaveLength(3);
+    expect(denied[0]?.fix).toMatch(/^check the Secret in spec\.metrics\.redis\.sentinel\.passwordSecretRef/);
+  });
 });

@@ -454,10 +454,11 @@ async function checkRedisNode(
       fix: `allow CONFIG GET and CONFIG SET to the user the profile authenticates as (ACL SETUSER <user> +config|get +config|set; a renamed CONFIG command cannot be used). ${MANAGED_REDIS_FALLBACK}`,
     };
   }
-  let user = 'default';
+  // The profile's ACL user is known; WHOAMI asks only for the default one (a least-ACL user may not run it).
+  let user = set.username ?? 'default';
   let dryRun: string;
   try {
-    user = String(await connections.command(set, address, ['ACL', 'WHOAMI']));
+    if (set.username === undefined) user = String(await connections.command(set, address, ['ACL', 'WHOAMI']));
     dryRun = String(
       await connections.command(set, address, [
         'ACL',
@@ -473,7 +474,7 @@ async function checkRedisNode(
     return {
       verdict: 'warn',
       check,
-      detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET not checked: ACL DRYRUN is not available (${withoutAddress(address, errorText(err))}), and doctor never runs CONFIG SET`,
+      detail: `${role}, authenticated${set.username === undefined ? '' : ` as ${user}`}, maxmemory ${maxmemory}; CONFIG SET not checked: ACL DRYRUN is not available (${withoutAddress(address, errorText(err))}), and doctor never runs CONFIG SET`,
       fix: `ask an admin to run ACL DRYRUN ${user} CONFIG SET maxmemory ${maxmemory}, or watch the profile's first change in Auto`,
     };
   }
