@@ -34,6 +34,7 @@ import {
   ConditionReason,
   GROUP,
   hpaNameOf,
+  maxMemoryPersistenceOf,
   type PerformanceProfile,
   PLURAL,
   poolPlaceOf,
@@ -79,9 +80,12 @@ export function redisTargetOf(profile: PerformanceProfile): RedisTarget | undefi
   if (!redis) return undefined;
   return {
     namespace: profile.metadata.namespace ?? 'default',
-    endpoints: redis.endpoints,
+    endpoints: redis.endpoints ?? [],
+    ...(redis.sentinel ? { sentinel: redis.sentinel } : {}),
+    ...(redis.username !== undefined ? { username: redis.username } : {}),
     ...(redis.passwordSecretRef ? { passwordSecretRef: redis.passwordSecretRef } : {}),
     ...(redis.configMapName ? { configMapName: redis.configMapName } : {}),
+    ...(redis.persist ? { persist: redis.persist } : {}),
     ...(redis.tls ? { tls: true } : {}),
     ...(redis.tls?.caBundleSecretRef ? { caBundleSecretRef: redis.tls.caBundleSecretRef } : {}),
   };
@@ -177,7 +181,8 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
       const target = await observeTarget(targets, profile);
       const redisAt = redisTargetOf(profile);
       if (!redisAt) return target;
-      const configMapName = redisAt.configMapName;
+      const persistence = maxMemoryPersistenceOf(redisAt);
+      const configMapName = persistence.kind === 'configMap' ? persistence.name : undefined;
       const [redis, redisConfigMap] = await Promise.all([
         observeRedisMaxMemory(actuatorContext, redisAt),
         configMapName

@@ -131,8 +131,20 @@ export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
         readSecretRef(ctx, namespaceOf(profile), ref, what);
       const password = await read(source.passwordSecretRef, 'Redis password');
       const ca = source.tls ? await read(source.tls.caBundleSecretRef, 'Redis CA bundle') : undefined;
+      const { sentinel } = source;
+      const sentinelPassword = await read(sentinel?.passwordSecretRef, 'Redis Sentinel password');
       return {
-        endpoints: source.endpoints,
+        endpoints: sentinel ? [] : (source.endpoints ?? []),
+        ...(sentinel
+          ? {
+              sentinel: {
+                endpoints: sentinel.endpoints,
+                masterName: sentinel.masterName,
+                ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
+              },
+            }
+          : {}),
+        ...(source.username !== undefined ? { username: source.username } : {}),
         secondReadingDelayMs: ctx.redisSecondReadingDelayMs ?? 1000,
         ...(password !== undefined ? { password } : {}),
         ...(source.tls ? { tls: ca !== undefined ? { ca } : {} } : {}),

@@ -83,9 +83,12 @@ export function poolEnvFields(
     },
   ];
 }
-export const REDIS_CONFIGMAP_FIELDS: readonly WrittenField[] = [
-  { path: ['f:data', `f:${REDIS_MAXMEMORY_CONFIG_KEY}`], display: `data["${REDIS_MAXMEMORY_CONFIG_KEY}"]` },
-];
+export const REDIS_CONFIGMAP_FIELDS: readonly WrittenField[] = redisConfigMapFields();
+
+/** redisConfigMapFields is the key of the Redis ConfigMap that persists maxmemory. @default maxmemory.conf */
+export function redisConfigMapFields(key: string = REDIS_MAXMEMORY_CONFIG_KEY): readonly WrittenField[] {
+  return [{ path: ['f:data', `f:${key}`], display: `data["${key}"]` }];
+}
 
 /** A field perfpilot writes that another manager owns too. */
 export interface ForeignOwner {
