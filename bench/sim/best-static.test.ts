@@ -4,6 +4,7 @@ import { isBetterStatic } from './best-static.ts';
 
 const totals = (violations: number, cost: number, podHours = 10): RunTotals => ({
   sloViolationMinutes: violations,
+  hitRateViolationMinutes: 0,
   failedRequests: 0,
   requests: 1,
   podHours,

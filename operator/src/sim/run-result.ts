@@ -39,8 +39,13 @@ export interface KnobChange {
 
 /** What a run cost and how well it served. */
 export interface RunTotals {
-  /** sloViolationMinutes: minutes with p95 above target or error rate above target. */
+  /**
+   * sloViolationMinutes: minutes that miss any declared objective: p95 above its target, error
+   * rate above its target, or the cache hit rate below its objective where the profile declares one.
+   */
   readonly sloViolationMinutes: number;
+  /** hitRateViolationMinutes: the minutes among them whose hit rate missed its objective. */
+  readonly hitRateViolationMinutes: number;
   /** failedRequests: requests that timed out or were refused. */
   readonly failedRequests: number;
   /** requests: all requests. */

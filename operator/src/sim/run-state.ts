@@ -3,10 +3,10 @@
  * metrics window and the accounts), and the steady state it starts from.
  */
 import { EMPTY_HISTORY } from '../tuning/evaluate.ts';
-import type { KnobName, KnobValues, TuningHistory } from '../tuning/types.ts';
+import type { KnobName, KnobValues, SloTargets, TuningHistory } from '../tuning/types.ts';
 import type { CacheDynamics } from './cache-dynamics.ts';
 import type { CacheState } from './cache-model.ts';
-import { type KnobController, startingKnobs } from './controllers.ts';
+import { type KnobController, startingKnobs, tuningSpecFor } from './controllers.ts';
 import { EMPTY_HPA_MEMORY, HPA_SYNC_SECONDS, type HpaMemory } from './hpa.ts';
 import type { ReplicaOutcome } from './latency-model.ts';
 import type { KnobChange, SeriesPoint } from './run-result.ts';
@@ -65,6 +65,7 @@ export function emptyWindow(): WindowSums {
 /** Running sums of a run's accounting. */
 export interface Accounts {
   violationTicks: number;
+  hitRateViolationTicks: number;
   failedRequests: number;
   requests: number;
   podSeconds: number;
@@ -77,6 +78,11 @@ export interface Accounts {
 
 /** Everything a run carries from one tick to the next. */
 export interface RunState {
+  /**
+   * slo: the objectives every policy is judged on, the scenario's profile's (tuningSpecFor), so a
+   * baseline answers the same declared SLOs as the engine that aims for them.
+   */
+  readonly slo: SloTargets;
   knobs: KnobValues;
   history: TuningHistory;
   /** pods: ready-at times of the Deployment's pods. */
@@ -124,6 +130,7 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     ),
   );
   return {
+    slo: tuningSpecFor(scenario).slo,
     knobs,
     history: EMPTY_HISTORY,
     pods: Array.from({ length: startReplicas }, () => 0),
@@ -139,6 +146,7 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     lastChange: new Map(),
     accounts: {
       violationTicks: 0,
+      hitRateViolationTicks: 0,
       failedRequests: 0,
       requests: 0,
       podSeconds: 0,

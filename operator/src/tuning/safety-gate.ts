@@ -59,7 +59,7 @@ export function snapshotProblem(
   return undefined;
 }
 
-/** Whether a snapshot meets the latency and error-rate SLOs (the ones the benchmark counts). */
+/** Whether a snapshot meets the latency and error-rate SLOs (a change that breaks them is rolled back). */
 export function sloMet(spec: TuningSpec, snapshot: MetricSnapshot): boolean {
   return snapshot.p95LatencyMs <= spec.slo.p95LatencyMs && snapshot.errorRate <= spec.slo.errorRate;
 }
