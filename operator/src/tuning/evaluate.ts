@@ -84,7 +84,12 @@ export function proposeKnobs(
     context: memoryContext(spec, snapshot, current),
   });
   if (memory.valueMiB !== undefined) {
-    proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });
+    proposals.push({
+      knob: 'redisMaxmemoryMiB',
+      value: memory.valueMiB,
+      reason: memory.reason,
+      ...(memory.objectiveCost ? { objectiveCost: memory.objectiveCost } : {}),
+    });
   }
   return proposals;
 }

@@ -3,7 +3,6 @@
  * the controller maps the profile's spec onto a {@link TuningSpec} and its metric sources onto a
  * {@link MetricSnapshot}, so the engine, the offline commands and the simulator share one contract.
  */
-
 /** Service-level objectives the policies aim for (`spec.slo` of the profile, as fractions). */
 export interface SloTargets {
   /** p95LatencyMs: 95th-percentile request latency must stay below this, in milliseconds. */
@@ -176,6 +175,29 @@ export interface Proposal {
   readonly value: number;
   /** reason: one human-readable sentence with the numbers behind it. */
   readonly reason: string;
+  /**
+   * objectiveCost: for `redisMaxmemoryMiB`, set when the growth is for the cache hit-rate
+   * objective alone: the GiB it adds and why no pod or latency saving comes with it.
+   */
+  readonly objectiveCost?: ObjectiveCost;
+}
+
+/**
+ * Memory grown for the cache hit-rate objective alone: no measurable latency or pod saving comes
+ * with it (objective-cost.ts).
+ */
+export interface ObjectiveCost {
+  /** objective: the declared objective the memory is for. */
+  readonly objective: 'cacheHitRate';
+  /** target: the objective's value (0..1). */
+  readonly target: number;
+  /** fromMiB / toMiB: the `maxmemory` in force and the one the objective asks for. */
+  readonly fromMiB: number;
+  readonly toMiB: number;
+  /** extraGiB: what the objective adds, in GiB. */
+  readonly extraGiB: number;
+  /** why: the measured facts that make the saving nil, one clause. */
+  readonly why: string;
 }
 
 /** The gate's verdict on one knob. */
