@@ -21,6 +21,7 @@ interface Figures {
 const totals = ({ violations = 0, failed = 0, cost = 10, reversalsInWindow = 0 }: Figures): RunTotals => ({
   sloViolationMinutes: violations,
   hitRateViolationMinutes: 0,
+  p95OrErrorViolationMinutes: violations,
   failedRequests: failed,
   requests: 1e6,
   podHours: cost / 0.048,

@@ -21,13 +21,14 @@ export interface TableRow {
   readonly note?: string;
 }
 
-/** A Markdown table of totals: violation minutes (and those that missed the hit-rate objective), failures, resources, priced cost, changes and reversals. */
+/** A Markdown table of totals: violation minutes (and those that missed the hit-rate objective, and p95 or errors), failures, resources, priced cost, changes and reversals. */
 export function formatTable(rows: readonly TableRow[]): string {
   const header = [
     'scenario',
     'policy',
     'SLO-viol min',
     'of which hit rate',
+    'of which p95/errors',
     'failed req',
     'pod-h',
     'Redis GB-h',
@@ -42,6 +43,7 @@ export function formatTable(rows: readonly TableRow[]): string {
     r.policy,
     r.totals.sloViolationMinutes.toFixed(2),
     r.totals.hitRateViolationMinutes.toFixed(2),
+    r.totals.p95OrErrorViolationMinutes.toFixed(2),
     Math.round(r.totals.failedRequests).toString(),
     r.totals.podHours.toFixed(1),
     r.totals.redisGbHours.toFixed(1),

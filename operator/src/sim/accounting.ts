@@ -39,6 +39,7 @@ export function accountTick(state: RunState, tick: TickOutcome): void {
   const misses = sloMisses(state.slo, { p95Ms: tick.replica.p95Ms, errorRate, hitRate: tick.cache.hitRate });
   if (misses.p95 || misses.errorRate || misses.hitRate) a.violationTicks++;
   if (misses.hitRate) a.hitRateViolationTicks++;
+  if (misses.p95 || misses.errorRate) a.p95OrErrorViolationTicks++;
   a.failedRequests += tick.rps * errorRate * TICK_SECONDS;
   a.requests += tick.rps * TICK_SECONDS;
   a.podSeconds += (state.pods.length + (state.rollout?.surge ?? 0)) * TICK_SECONDS;
@@ -140,6 +141,7 @@ export function totalsOf(scenario: Scenario, state: RunState): RunTotals {
   return {
     sloViolationMinutes: (a.violationTicks * TICK_SECONDS) / 60,
     hitRateViolationMinutes: (a.hitRateViolationTicks * TICK_SECONDS) / 60,
+    p95OrErrorViolationMinutes: (a.p95OrErrorViolationTicks * TICK_SECONDS) / 60,
     failedRequests: a.failedRequests,
     requests: a.requests,
     ...usage,

@@ -46,6 +46,8 @@ export interface RunTotals {
   readonly sloViolationMinutes: number;
   /** hitRateViolationMinutes: the minutes among them whose hit rate missed its objective. */
   readonly hitRateViolationMinutes: number;
+  /** p95OrErrorViolationMinutes: the minutes among them whose p95 or error rate missed its objective. */
+  readonly p95OrErrorViolationMinutes: number;
   /** failedRequests: requests that timed out or were refused. */
   readonly failedRequests: number;
   /** requests: all requests. */

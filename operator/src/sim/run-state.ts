@@ -66,6 +66,7 @@ export function emptyWindow(): WindowSums {
 export interface Accounts {
   violationTicks: number;
   hitRateViolationTicks: number;
+  p95OrErrorViolationTicks: number;
   failedRequests: number;
   requests: number;
   podSeconds: number;
@@ -147,6 +148,7 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     accounts: {
       violationTicks: 0,
       hitRateViolationTicks: 0,
+      p95OrErrorViolationTicks: 0,
       failedRequests: 0,
       requests: 0,
       podSeconds: 0,
