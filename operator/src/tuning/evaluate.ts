@@ -1,3 +1,4 @@
+import { recommendBurstFloor } from './burst-policy.ts';
 import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
@@ -51,13 +52,24 @@ export function proposeKnobs(
   // The floor rises only on a measured capacity: raised on the prior alone (the seed's 1,000 rps
   // per replica, below what a replica usually serves) it holds pods the load does not need, and
   // lowering it again waits out the stabilization window. On the prior it may only fall.
-  if (bounds.capacitySource === 'observed' || bounds.minReplicas < current.minReplicas) {
+  // A burst raises the floor at once, through the cooldown; otherwise the reactive rule sets it.
+  const burst = recommendBurstFloor(spec, snapshot, history.snapshots, current);
+  if (burst) {
+    proposals.push({
+      knob: 'minReplicas',
+      value: burst.minReplicas,
+      reason: burst.reason,
+      skipsCooldown: true,
+    });
+  } else if (bounds.capacitySource === 'observed' || bounds.minReplicas < current.minReplicas) {
     proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
   }
+  const ceilingForBurst = burst !== undefined && current.maxReplicas < burst.minReplicas;
   proposals.push({
     knob: 'maxReplicas',
-    value: allocation.maxReplicas,
-    reason: `${bounds.reason}; ${allocation.reason}`,
+    value: ceilingForBurst ? Math.max(allocation.maxReplicas, burst.minReplicas) : allocation.maxReplicas,
+    reason: `${bounds.reason}; ${allocation.reason}${ceilingForBurst ? `; raised with the burst floor ${burst.minReplicas}` : ''}`,
+    ...(ceilingForBurst ? { skipsCooldown: true } : {}),
   });
   if (pool) {
     const fitted = allocation.poolSize === pool.poolSize ? '' : `; ${allocation.reason}`;

@@ -10,7 +10,7 @@
  * pure core never imports the reconcile.
  */
 import Value from 'typebox/value';
-import { DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import { DEFAULT_BURST, DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
 import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
 import { validateTuningSpec } from './tuning-spec.ts';
 import type { TuningSpec } from './types.ts';
@@ -92,6 +92,9 @@ export function tuningSpecFromProfile(
       maxStepFraction: policy.maxStepPercent / 100,
       deadbandFraction: policy.deadbandPercent / 100,
     },
+    // Optional in the schema's type so that profiles written before it stay whole; the API server
+    // and defaultedProfileSpec fill it in, the fallback is the same default.
+    burst: { ratio: policy.burst?.ratio ?? DEFAULT_BURST.ratio },
   });
 }
 

@@ -97,6 +97,14 @@ export interface TuningSpec {
   readonly hpaTargetCpuUtilization: number;
   /** timings: evaluation interval, cooldown, step and window settings. */
   readonly timings: PolicyTimings;
+  /** burst: the burst response (`spec.policy.burst`). */
+  readonly burst: BurstPolicy;
+}
+
+/** When a request rate is a burst (burst-policy.ts). */
+export interface BurstPolicy {
+  /** ratio: a rate at this many times what the ready pods serve at the HPA's target is a burst. */
+  readonly ratio: number;
 }
 
 /** Redis signals from `INFO`, summed over the cluster's masters and turned into rates. */
@@ -175,6 +183,11 @@ export interface Proposal {
   readonly value: number;
   /** reason: one human-readable sentence with the numbers behind it. */
   readonly reason: string;
+  /**
+   * skipsCooldown: the gate lets this raise through the knob's cooldown and step cap (not the
+   * stabilization window). Only the burst response sets it.
+   */
+  readonly skipsCooldown?: boolean;
   /**
    * objectiveCost: for `redisMaxmemoryMiB`, set when the growth is for the cache hit-rate
    * objective alone: the GiB it adds and why no pod or latency saving comes with it.

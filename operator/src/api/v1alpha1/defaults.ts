@@ -49,6 +49,13 @@ export const DEFAULT_POLICY = {
   deadbandPercent: 10,
 } as const;
 
+/**
+ * Default burst response: the request rate at twice what the ready pods serve at the HPA's target
+ * is a burst (Knative's panic mode enters at the same 2× of capacity); below that the HPA's own
+ * growth, up to 1.43× a sync from a saturated pod, keeps up within a start-up.
+ */
+export const DEFAULT_BURST = { ratio: 2 } as const;
+
 /** Default staleness limit of metric samples, in seconds: two evaluations at the default interval. */
 export const DEFAULT_STALENESS_SECONDS = 120;
 

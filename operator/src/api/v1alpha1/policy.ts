@@ -1,7 +1,7 @@
 /** The control loop's timing and safety settings: interval, cooldown, step cap, windows, deadband. */
 import Type, { type Static } from 'typebox';
 import { EVALUATED_WITHIN_VERIFICATION, VERIFIED_WITHIN_COOLDOWN } from './cel-rules.ts';
-import { DEFAULT_POLICY } from './defaults.ts';
+import { DEFAULT_BURST, DEFAULT_POLICY } from './defaults.ts';
 import { intBound } from './schema-builders.ts';
 
 /** Policy holds the control loop's timing and safety settings. */
@@ -42,6 +42,24 @@ export const Policy = Type.Object(
       DEFAULT_POLICY.deadbandPercent,
       0,
       50,
+    ),
+    burst: Type.Optional(
+      Type.Object(
+        {
+          ratio: Type.Number({
+            minimum: 1.1,
+            maximum: 100,
+            default: DEFAULT_BURST.ratio,
+            description:
+              'ratio is the multiple of what the ready pods serve at the HPA’s CPU target at which a request rate is a burst; minReplicas is then raised at once to what the rate needs (within the replica ceiling and the DB budget), skipping the cooldown and the step cap, and held for the stabilization window.',
+          }),
+        },
+        {
+          default: {},
+          description:
+            'burst is the burst response: the one rule that may change minReplicas inside the cooldown.',
+        },
+      ),
     ),
   },
   {
