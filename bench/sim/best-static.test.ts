@@ -5,6 +5,10 @@ import { isBetterStatic } from './best-static.ts';
 const totals = (violations: number, cost: number, podHours = 10): RunTotals => ({
   sloViolationMinutes: violations,
   hitRateViolationMinutes: 0,
+  underAccuracy: 0,
+  overAccuracy: 0,
+  underTimeshare: 0,
+  overTimeshare: 0,
   p95OrErrorViolationMinutes: violations,
   failedRequests: 0,
   requests: 1,

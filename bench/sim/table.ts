@@ -21,7 +21,7 @@ export interface TableRow {
   readonly note?: string;
 }
 
-/** A Markdown table of totals: violation minutes (and those that missed the hit-rate objective, and p95 or errors), failures, resources, priced cost, changes and reversals. */
+/** A Markdown table of totals: violation minutes (and those that missed the hit-rate objective, and p95 or errors), failures, resources, priced cost, changes and reversals, and BUNGEE's elasticity metrics of the pods (θU/θO: under-/over-provisioning accuracy, τU/τO: timeshare, in percent). */
 export function formatTable(rows: readonly TableRow[]): string {
   const header = [
     'scenario',
@@ -36,6 +36,10 @@ export function formatTable(rows: readonly TableRow[]): string {
     'cost $',
     'knob changes',
     'reversals (in window)',
+    'θU %',
+    'θO %',
+    'τU %',
+    'τO %',
     'goal',
   ];
   const body = rows.map((r) => [
@@ -51,6 +55,10 @@ export function formatTable(rows: readonly TableRow[]): string {
     r.totals.pricedCost.toFixed(2),
     Math.round(r.totals.knobChanges).toString(),
     `${Math.round(r.totals.reversals)} (${Math.round(r.totals.reversalsInWindow)})`,
+    r.totals.underAccuracy.toFixed(1),
+    r.totals.overAccuracy.toFixed(1),
+    r.totals.underTimeshare.toFixed(1),
+    r.totals.overTimeshare.toFixed(1),
     r.note ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));

@@ -4,6 +4,7 @@
  * reversals, and the totals at the end.
  */
 import type { MetricSnapshot, SloTargets } from '../tuning/types.ts';
+import { accountElasticity, demandedPods, elasticityOf, utilizationAtSlo } from './elasticity.ts';
 import { type KnobChange, pricedCost, type RunTotals } from './run-result.ts';
 import { MIB, type RunState, TICK_SECONDS, type TickOutcome } from './run-state.ts';
 import type { Scenario } from './scenario.ts';
@@ -46,6 +47,23 @@ export function accountTick(state: RunState, tick: TickOutcome): void {
   a.redisGbSeconds += (state.knobs.redisMaxmemoryMiB / 1024) * TICK_SECONDS;
   a.connectionSeconds += tick.dbConnections * TICK_SECONDS;
   a.peakDbConnections = Math.max(a.peakDbConnections, tick.dbConnections);
+}
+
+/** Adds a tick's demanded and supplied pods to the elasticity metrics (elasticity.ts). */
+export function accountElasticityTick(scenario: Scenario, state: RunState, tick: TickOutcome): void {
+  // The utilization within the p95 objective depends on the hit rate (a miss costs more CPU and a
+  // query); one bisection per point of hit rate keeps it cheap.
+  const point = Math.round(tick.cache.hitRate * 100);
+  let utilization = state.utilizationAtSlo.get(point);
+  if (utilization === undefined) {
+    utilization = utilizationAtSlo(scenario, point / 100, state.slo.p95LatencyMs);
+    state.utilizationAtSlo.set(point, utilization);
+  }
+  accountElasticity(
+    state.elasticity,
+    demandedPods(scenario, tick.rps, tick.cache.hitRate, utilization),
+    tick.serving,
+  );
 }
 
 /** Adds a tick to the metrics window the engine's next snapshot averages. */
@@ -150,5 +168,6 @@ export function totalsOf(scenario: Scenario, state: RunState): RunTotals {
     reversals: a.reversals,
     reversalsInWindow: a.reversalsInWindow,
     peakDbConnections: a.peakDbConnections,
+    ...elasticityOf(state.elasticity),
   };
 }

@@ -1,5 +1,6 @@
 /** What a simulated run returns: a point per minute, every knob change, and its totals and their price. */
 import type { KnobName } from '../tuning/types.ts';
+import type { ElasticityMetrics } from './elasticity.ts';
 import type { Scenario } from './scenario.ts';
 
 /** One minute of a run, for charts. */
@@ -37,8 +38,11 @@ export interface KnobChange {
   readonly reason: string;
 }
 
-/** What a run cost and how well it served. */
-export interface RunTotals {
+/**
+ * What a run cost and how well it served, with BUNGEE's elasticity metrics of its pods (in
+ * percent: under- and over-provisioning accuracy and timeshare, elasticity.ts).
+ */
+export interface RunTotals extends ElasticityMetrics {
   /**
    * sloViolationMinutes: minutes that miss any declared objective: p95 above its target, error
    * rate above its target, or the cache hit rate below its objective where the profile declares one.

@@ -7,6 +7,7 @@ import type { KnobName, KnobValues, SloTargets, TuningHistory } from '../tuning/
 import type { CacheDynamics } from './cache-dynamics.ts';
 import type { CacheState } from './cache-model.ts';
 import { type KnobController, startingKnobs, tuningSpecFor } from './controllers.ts';
+import { type ElasticitySums, emptyElasticity } from './elasticity.ts';
 import { EMPTY_HPA_MEMORY, HPA_SYNC_SECONDS, type HpaMemory } from './hpa.ts';
 import type { ReplicaOutcome } from './latency-model.ts';
 import type { KnobChange, SeriesPoint } from './run-result.ts';
@@ -99,6 +100,10 @@ export interface RunState {
   readonly changes: KnobChange[];
   readonly lastChange: Map<KnobName, { atSeconds: number; direction: number }>;
   readonly accounts: Accounts;
+  /** elasticity: demanded against supplied pods, tick by tick (elasticity.ts). */
+  readonly elasticity: ElasticitySums;
+  /** utilizationAtSlo: a replica's highest CPU within the p95 objective, by hit rate in points. */
+  readonly utilizationAtSlo: Map<number, number>;
 }
 
 /** What one tick served, as the accounting and the metrics see it. */
@@ -145,6 +150,8 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     series: [],
     changes: [],
     lastChange: new Map(),
+    elasticity: emptyElasticity(),
+    utilizationAtSlo: new Map(),
     accounts: {
       violationTicks: 0,
       hitRateViolationTicks: 0,

@@ -14,6 +14,7 @@ import { seedRulePoolSize } from '../tuning/seed-baselines.ts';
 import { DEFAULT_TUNING_SPEC } from '../tuning/tuning-spec-from-profile.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import {
+  accountElasticityTick,
   accountTick,
   chartTick,
   observeTick,
@@ -113,6 +114,7 @@ export function simulate(
     const rps = arrivals(scenario, state, random, minute);
     const tick = serveTick(scenario, cache, state, now, rps);
     accountTick(state, tick);
+    accountElasticityTick(scenario, state, tick);
     observeTick(state, tick);
     chartTick(state, tick, index, minute);
     if (controller.kind === 'seed-rules') actSeedRules(state, reversalWindow, tick, now);
