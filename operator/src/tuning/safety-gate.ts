@@ -259,7 +259,10 @@ function gateOneKnob({
       reason: `${prefix} ${from} → ${target} waits: the SLO is broken now and this removes capacity`,
     };
   }
-  if (Math.abs(delta) < timings.deadbandFraction * from) {
+  // The deadband keeps small moves from flapping; a move onto the knob's limit cannot flap (nothing
+  // lies past it), and without this the last step to the limit would never be taken.
+  const ontoLimit = target === limits.max || target === limits.min;
+  if (!ontoLimit && Math.abs(delta) < timings.deadbandFraction * from) {
     return {
       to: from,
       verdict: 'hold',
