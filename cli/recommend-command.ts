@@ -215,6 +215,7 @@ async function recommend(flags: RecommendFlags): Promise<number> {
             current,
             decisions: evaluation?.decisions ?? null,
             recommended: evaluation?.next ?? null,
+            forecast: evaluation?.forecast ?? null,
             objectiveCosts: objectiveCostsOf(evaluation).map((cost) => ({
               ...cost,
               dollarsPerDay: objectiveCostPerDay(cost, flags.redisGibHourPrice),
@@ -316,6 +317,8 @@ function formatRecommendation(
   );
   const row = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i] ?? 0) : c)).join('  ');
   const costs = formatObjectiveCosts(objectiveCostsOf(evaluation), redisGibHourPrice);
+  // The forecast, its error over the last season and the floor it asks for (or why it is off).
+  if (evaluation.forecast) costs.unshift(`forecast floor: ${evaluation.forecast.reason}`);
   lines.push('', row(header), ...rows.map(row), ...(costs.length ? ['', ...costs] : []));
   lines.push('', 'nothing was changed: recommend writes to no cluster.');
   return lines.join('\n');

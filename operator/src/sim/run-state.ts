@@ -139,7 +139,8 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     slo: tuningSpecFor(scenario).slo,
     knobs,
     history: EMPTY_HISTORY,
-    pods: Array.from({ length: startReplicas }, () => 0),
+    // Ready since before the run (and its history days, which start at negative times).
+    pods: Array.from({ length: startReplicas }, () => Number.NEGATIVE_INFINITY),
     specReplicas: startReplicas,
     hpaMemory: EMPTY_HPA_MEMORY,
     lastReadyUtilization: Math.min(1, (startRps * startCpuMs) / (startReplicas * app.cpuCores * 1000)),

@@ -10,9 +10,9 @@
  * pure core never imports the reconcile.
  */
 import Value from 'typebox/value';
-import { DEFAULT_BURST, DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import { DEFAULT_BURST, DEFAULT_FORECAST_MODE, DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
 import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
-import { validateTuningSpec } from './tuning-spec.ts';
+import { HPA_SYNC_SECONDS, validateTuningSpec } from './tuning-spec.ts';
 import type { TuningSpec } from './types.ts';
 
 /**
@@ -29,18 +29,22 @@ export interface TargetEnvironment {
   readonly pdbMinAvailable: number;
   /** hpaTargetCpuUtilization: the HPA's average CPU utilization target, as a fraction (0..1). */
   readonly hpaTargetCpuUtilization: number;
+  /** podStartupSeconds: from a pod's creation to its readiness, the lead a forecast floor needs. @default 60 */
+  readonly podStartupSeconds?: number;
 }
 
 /**
  * The environment the toolkit's stack has, used until the target's objects say otherwise: the
  * seed's `ASYNC_WORKERS=4`, one connection per request, a PDB keeping one pod (the toolkit's
- * `maxUnavailable: 1` with two replicas), and the toolkit HPA's 70 % CPU target.
+ * `maxUnavailable: 1` with two replicas), the toolkit HPA's 70 % CPU target, and a minute from a
+ * pod's creation to its readiness.
  */
-export const DEFAULT_TARGET_ENVIRONMENT: TargetEnvironment = {
+export const DEFAULT_TARGET_ENVIRONMENT: Required<TargetEnvironment> = {
   workersPerReplica: 4,
   connectionsHeldPerRequest: 1,
   pdbMinAvailable: 1,
   hpaTargetCpuUtilization: 0.7,
+  podStartupSeconds: 60,
 };
 
 /** A profile spec as the API server stores it: every omitted field defaulted from the CRD schema. */
@@ -95,6 +99,13 @@ export function tuningSpecFromProfile(
     // Optional in the schema's type so that profiles written before it stay whole; the API server
     // and defaultedProfileSpec fill it in, the fallback is the same default.
     burst: { ratio: policy.burst?.ratio ?? DEFAULT_BURST.ratio },
+    forecast: {
+      mode: policy.forecast ?? DEFAULT_FORECAST_MODE,
+      leadSeconds:
+        (environment.podStartupSeconds ?? DEFAULT_TARGET_ENVIRONMENT.podStartupSeconds) +
+        HPA_SYNC_SECONDS +
+        policy.evaluationIntervalSeconds,
+    },
   });
 }
 

@@ -3,6 +3,8 @@
  * the controller maps the profile's spec onto a {@link TuningSpec} and its metric sources onto a
  * {@link MetricSnapshot}, so the engine, the offline commands and the simulator share one contract.
  */
+import type { RateForecast, RateHistory } from './forecast.ts';
+
 /** Service-level objectives the policies aim for (`spec.slo` of the profile, as fractions). */
 export interface SloTargets {
   /** p95LatencyMs: 95th-percentile request latency must stay below this, in milliseconds. */
@@ -99,6 +101,19 @@ export interface TuningSpec {
   readonly timings: PolicyTimings;
   /** burst: the burst response (`spec.policy.burst`). */
   readonly burst: BurstPolicy;
+  /** forecast: the forecast floor (`spec.policy.forecast`). */
+  readonly forecast: ForecastPolicy;
+}
+
+/** Whether the forecast floor is off, only reported, or raises `minReplicas` (forecast-floor.ts). */
+export type ForecastMode = 'Off' | 'Recommend' | 'Auto';
+
+/** The forecast floor's settings. */
+export interface ForecastPolicy {
+  /** mode: Off, Recommend (computed and reported) or Auto (it raises minReplicas). */
+  readonly mode: ForecastMode;
+  /** leadSeconds: how far ahead the floor is raised: the pods' start-up, one HPA sync and one evaluation. */
+  readonly leadSeconds: number;
 }
 
 /** When a request rate is a burst (burst-policy.ts). */
@@ -250,6 +265,8 @@ export interface AppliedChange {
 
 /** What the engine remembers between evaluations; the caller keeps it and passes it back. */
 export interface TuningHistory {
+  /** rates: the request rate in 5-minute buckets over up to 15 days, for the forecast (forecast.ts). */
+  readonly rates?: RateHistory;
   /** changes: applied changes, oldest first. */
   readonly changes: readonly AppliedChange[];
   /** snapshots: recent valid snapshots, oldest first, for trough and peak estimates. */
@@ -266,4 +283,18 @@ export interface Evaluation {
   readonly next: KnobValues;
   /** metricsUsable: false when the snapshot was stale, missing or nonsensical (fail static). */
   readonly metricsUsable: boolean;
+  /** forecast: the forecast, its error and the floor it asks for; absent when off or metrics are unusable. */
+  readonly forecast?: ForecastFloor;
+}
+
+/** The forecast floor's report (forecast-floor.ts). */
+export interface ForecastFloor {
+  /** forecast: the rate forecast, or why there is none. */
+  readonly forecast: RateForecast;
+  /** minReplicas: the floor the forecast asks for, when there is one. */
+  readonly minReplicas?: number;
+  /** applied: whether it raises the minReplicas proposal (mode Auto, above the reactive rule). */
+  readonly applied: boolean;
+  /** reason: one sentence with the numbers. */
+  readonly reason: string;
 }

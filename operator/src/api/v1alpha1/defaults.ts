@@ -56,6 +56,15 @@ export const DEFAULT_POLICY = {
  */
 export const DEFAULT_BURST = { ratio: 2 } as const;
 
+/** The forecast floor's modes: off, computed and reported only, or raising minReplicas. */
+export const FORECAST_MODES = ['Off', 'Recommend', 'Auto'] as const;
+
+/**
+ * Default forecast mode: computed and shown in status and `perfpilot recommend`, not applied, so a
+ * user sees its error over a season before letting it raise the floor.
+ */
+export const DEFAULT_FORECAST_MODE = 'Recommend' as const;
+
 /** Default staleness limit of metric samples, in seconds: two evaluations at the default interval. */
 export const DEFAULT_STALENESS_SECONDS = 120;
 

@@ -1,8 +1,8 @@
 /** The control loop's timing and safety settings: interval, cooldown, step cap, windows, deadband. */
 import Type, { type Static } from 'typebox';
 import { EVALUATED_WITHIN_VERIFICATION, VERIFIED_WITHIN_COOLDOWN } from './cel-rules.ts';
-import { DEFAULT_BURST, DEFAULT_POLICY } from './defaults.ts';
-import { intBound } from './schema-builders.ts';
+import { DEFAULT_BURST, DEFAULT_FORECAST_MODE, DEFAULT_POLICY, FORECAST_MODES } from './defaults.ts';
+import { intBound, StringEnum } from './schema-builders.ts';
 
 /** Policy holds the control loop's timing and safety settings. */
 export const Policy = Type.Object(
@@ -60,6 +60,13 @@ export const Policy = Type.Object(
             'burst is the burst response: the one rule that may change minReplicas inside the cooldown.',
         },
       ),
+    ),
+    forecast: Type.Optional(
+      StringEnum(FORECAST_MODES, {
+        default: DEFAULT_FORECAST_MODE,
+        description:
+          'forecast is the forecast floor: a seasonal forecast of the request rate (daily, weekly once two weeks exist) that raises minReplicas ahead of a forecast peak by the pods’ start-up plus one HPA sync, never below what the reactive rule asks and never past the DB budget. Off: not computed; Recommend: computed and shown in status with its error, not applied; Auto: applied. It needs one full day of history.',
+      }),
     ),
   },
   {
