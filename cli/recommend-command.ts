@@ -12,14 +12,21 @@ import {
 import { createMetricSources, measureSnapshot, rebuildHistory } from '../operator/src/metrics/index.ts';
 import { readInstantValue } from '../operator/src/metrics/prometheus-result.ts';
 import { signalQuery } from '../operator/src/metrics/signals.ts';
+import { SCENARIO_DEFAULTS } from '../operator/src/sim/scenario.ts';
 import { EMPTY_HISTORY, evaluate } from '../operator/src/tuning/evaluate.ts';
+import { objectiveCostPerDay } from '../operator/src/tuning/objective-cost.ts';
 import { SEED_STATIC_KNOBS } from '../operator/src/tuning/seed-baselines.ts';
 import {
   DEFAULT_TARGET_ENVIRONMENT,
   defaultedProfileSpec,
   tuningSpecFromProfile,
 } from '../operator/src/tuning/tuning-spec-from-profile.ts';
-import { KNOB_NAMES, type KnobName, type KnobValues } from '../operator/src/tuning/types.ts';
+import {
+  KNOB_NAMES,
+  type KnobName,
+  type KnobValues,
+  type ObjectiveCost,
+} from '../operator/src/tuning/types.ts';
 
 const MIB = 1024 * 1024;
 
@@ -77,6 +84,14 @@ interface RecommendFlags {
   readyReplicas?: number;
   secretsDir?: string;
   workers: number;
+  redisGibHourPrice: number;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('must be a number of dollars, 0 or more');
+  return n;
 }
 
 function positiveInteger(value: string): number {
@@ -124,6 +139,12 @@ export function recommendCommand(): Command {
       'request workers per pod (ASYNC_WORKERS)',
       positiveInteger,
       DEFAULT_TARGET_ENVIRONMENT.workersPerReplica,
+    )
+    .option(
+      '--redis-gib-hour-price <dollars>',
+      'dollars per GiB-hour of Redis memory, to price memory bought for the hit-rate objective alone',
+      nonNegativeNumber,
+      SCENARIO_DEFAULTS.prices.redisGbHour,
     )
     .addHelpText(
       'after',
@@ -194,6 +215,11 @@ async function recommend(flags: RecommendFlags): Promise<number> {
             current,
             decisions: evaluation?.decisions ?? null,
             recommended: evaluation?.next ?? null,
+            forecast: evaluation?.forecast ?? null,
+            objectiveCosts: objectiveCostsOf(evaluation).map((cost) => ({
+              ...cost,
+              dollarsPerDay: objectiveCostPerDay(cost, flags.redisGibHourPrice),
+            })),
           },
           null,
           2,
@@ -201,7 +227,14 @@ async function recommend(flags: RecommendFlags): Promise<number> {
       );
     } else {
       console.log(
-        formatRecommendation(name, measurement, history?.snapshots.length ?? 0, current, evaluation),
+        formatRecommendation(
+          name,
+          measurement,
+          history?.snapshots.length ?? 0,
+          current,
+          evaluation,
+          flags.redisGibHourPrice,
+        ),
       );
     }
     return evaluation ? 0 : Math.max(1, measurement.unknown.length);
@@ -229,12 +262,30 @@ async function readyReplicasFromPrometheus(
   }
 }
 
+/** The proposals' objective costs: memory the hit-rate objective alone asks for. */
+function objectiveCostsOf(evaluation: ReturnType<typeof evaluate> | undefined): ObjectiveCost[] {
+  return (evaluation?.proposals ?? []).flatMap((p) => (p.objectiveCost ? [p.objectiveCost] : []));
+}
+
+/** One line per objective cost: the GiB, the dollars at the given price, and why nothing else is bought. */
+export function formatObjectiveCosts(costs: readonly ObjectiveCost[], pricePerGibHour: number): string[] {
+  return costs.map((cost) => {
+    const perDay = objectiveCostPerDay(cost, pricePerGibHour);
+    return (
+      `cost of an objective: the ${Math.round(cost.target * 100)} % hit-rate objective alone asks for ` +
+      `+${cost.extraGiB.toFixed(2)} GiB of Redis (maxmemory ${cost.fromMiB} → ${cost.toMiB} MiB), ` +
+      `$${perDay.toFixed(2)} a day ($${(perDay * 30).toFixed(2)} a month) at $${pricePerGibHour} per GiB-hour: ${cost.why}`
+    );
+  });
+}
+
 function formatRecommendation(
   name: string,
   m: Awaited<ReturnType<typeof measureSnapshot>>,
   historySnapshots: number,
   current: KnobValues,
   evaluation: ReturnType<typeof evaluate> | undefined,
+  redisGibHourPrice: number,
 ): string {
   const lines = [`profile ${name}`];
   const s = m.snapshot;
@@ -267,6 +318,10 @@ function formatRecommendation(
     Math.max(h.length, ...rows.map((r) => (i < 4 ? (r[i] ?? '').length : 0))),
   );
   const row = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i] ?? 0) : c)).join('  ');
-  lines.push('', row(header), ...rows.map(row), '', 'nothing was changed: recommend writes to no cluster.');
+  const costs = formatObjectiveCosts(objectiveCostsOf(evaluation), redisGibHourPrice);
+  // The forecast, its error over the last season and the floor it asks for (or why it is off).
+  if (evaluation.forecast) costs.unshift(`forecast floor: ${evaluation.forecast.reason}`);
+  lines.push('', row(header), ...rows.map(row), ...(costs.length ? ['', ...costs] : []));
+  lines.push('', 'nothing was changed: recommend writes to no cluster.');
   return lines.join('\n');
 }

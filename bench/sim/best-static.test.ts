@@ -4,6 +4,12 @@ import { isBetterStatic } from './best-static.ts';
 
 const totals = (violations: number, cost: number, podHours = 10): RunTotals => ({
   sloViolationMinutes: violations,
+  hitRateViolationMinutes: 0,
+  underAccuracy: 0,
+  overAccuracy: 0,
+  underTimeshare: 0,
+  overTimeshare: 0,
+  p95OrErrorViolationMinutes: violations,
   failedRequests: 0,
   requests: 1,
   podHours,
@@ -29,6 +35,12 @@ describe('isBetterStatic', () => {
       true,
     ],
     ['and is not better with more pod-hours', totals(0, 9.97, 11), totals(0, 10, 10), false],
+    [
+      'where every minute misses the hit rate, fewer p95 or error minutes win over a lower cost',
+      { ...totals(720, 2.5), hitRateViolationMinutes: 720, p95OrErrorViolationMinutes: 1 },
+      { ...totals(720, 1.2), hitRateViolationMinutes: 720, p95OrErrorViolationMinutes: 300 },
+      true,
+    ],
   ])('%s', (_name, a, b, better) => {
     expect(isBetterStatic(a, b, reference)).toBe(better);
   });

@@ -24,14 +24,19 @@ export const BEST_STATIC_GRID: Readonly<Record<KnobName, readonly number[]>> = {
 export const BEST_STATIC_COST_TOLERANCE = 0.005;
 
 /**
- * Orders runs for the best-static search: fewer SLO-violation minutes (rounded to whole minutes)
- * first, then the lower priced cost, compared with a {@link BEST_STATIC_COST_TOLERANCE} of the
- * seed-static reference, then fewer pod-hours.
+ * Orders runs for the best-static search: fewer SLO-violation minutes (any declared objective,
+ * rounded to whole minutes) first, then fewer minutes that missed p95 or the error rate (where no
+ * setting meets the hit-rate objective, those minutes are in violation whatever the pods do, and
+ * this keeps the search from starving the pods for free), then the lower priced cost, compared
+ * with a {@link BEST_STATIC_COST_TOLERANCE} of the seed-static reference, then fewer pod-hours.
  */
 export function isBetterStatic(a: RunTotals, b: RunTotals, reference: RunTotals): boolean {
   const va = Math.round(a.sloViolationMinutes);
   const vb = Math.round(b.sloViolationMinutes);
   if (va !== vb) return va < vb;
+  const sa = Math.round(a.p95OrErrorViolationMinutes);
+  const sb = Math.round(b.p95OrErrorViolationMinutes);
+  if (sa !== sb) return sa < sb;
   const tolerance = BEST_STATIC_COST_TOLERANCE * Math.max(reference.pricedCost, 1e-9);
   if (Math.abs(a.pricedCost - b.pricedCost) > tolerance) return a.pricedCost < b.pricedCost;
   return a.podHours < b.podHours;

@@ -21,12 +21,14 @@ export interface TableRow {
   readonly note?: string;
 }
 
-/** A Markdown table of totals: violation minutes, failures, resources, priced cost, changes and reversals. */
+/** A Markdown table of totals: violation minutes (and those that missed the hit-rate objective, and p95 or errors), failures, resources, priced cost, changes and reversals, and BUNGEE's elasticity metrics of the pods (θU/θO: under-/over-provisioning accuracy, τU/τO: timeshare, in percent). */
 export function formatTable(rows: readonly TableRow[]): string {
   const header = [
     'scenario',
     'policy',
     'SLO-viol min',
+    'of which hit rate',
+    'of which p95/errors',
     'failed req',
     'pod-h',
     'Redis GB-h',
@@ -34,12 +36,18 @@ export function formatTable(rows: readonly TableRow[]): string {
     'cost $',
     'knob changes',
     'reversals (in window)',
+    'θU %',
+    'θO %',
+    'τU %',
+    'τO %',
     'goal',
   ];
   const body = rows.map((r) => [
     r.scenario,
     r.policy,
     r.totals.sloViolationMinutes.toFixed(2),
+    r.totals.hitRateViolationMinutes.toFixed(2),
+    r.totals.p95OrErrorViolationMinutes.toFixed(2),
     Math.round(r.totals.failedRequests).toString(),
     r.totals.podHours.toFixed(1),
     r.totals.redisGbHours.toFixed(1),
@@ -47,6 +55,10 @@ export function formatTable(rows: readonly TableRow[]): string {
     r.totals.pricedCost.toFixed(2),
     Math.round(r.totals.knobChanges).toString(),
     `${Math.round(r.totals.reversals)} (${Math.round(r.totals.reversalsInWindow)})`,
+    r.totals.underAccuracy.toFixed(1),
+    r.totals.overAccuracy.toFixed(1),
+    r.totals.underTimeshare.toFixed(1),
+    r.totals.overTimeshare.toFixed(1),
     r.note ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));

@@ -3,24 +3,67 @@
  * window the engine's next snapshot averages, a chart point per minute, every knob change with its
  * reversals, and the totals at the end.
  */
-import { DEFAULT_TUNING_SPEC } from '../tuning/tuning-spec-from-profile.ts';
-import type { MetricSnapshot } from '../tuning/types.ts';
+import type { MetricSnapshot, SloTargets } from '../tuning/types.ts';
+import { accountElasticity, demandedPods, elasticityOf, utilizationAtSlo } from './elasticity.ts';
 import { type KnobChange, pricedCost, type RunTotals } from './run-result.ts';
 import { MIB, type RunState, TICK_SECONDS, type TickOutcome } from './run-state.ts';
 import type { Scenario } from './scenario.ts';
+
+/** Which of the declared objectives one tick misses. */
+export interface SloMisses {
+  readonly p95: boolean;
+  readonly errorRate: boolean;
+  /** hitRate: only where the profile declares a hit-rate objective (above 0). */
+  readonly hitRate: boolean;
+}
+
+/**
+ * The declared objectives a tick misses: p95, error rate, and the cache hit rate where the
+ * profile declares one. A tick is in violation when it misses any of them, so the engine, which
+ * aims for all of them, and a baseline, which does not, are judged on the same objectives.
+ */
+export function sloMisses(
+  slo: SloTargets,
+  tick: { readonly p95Ms: number; readonly errorRate: number; readonly hitRate: number },
+): SloMisses {
+  return {
+    p95: tick.p95Ms > slo.p95LatencyMs,
+    errorRate: tick.errorRate > slo.errorRate,
+    hitRate: slo.cacheHitRate > 0 && tick.hitRate < slo.cacheHitRate,
+  };
+}
 
 /** Adds a tick to the run's accounting: violations, failures and the resources that existed. */
 export function accountTick(state: RunState, tick: TickOutcome): void {
   const a = state.accounts;
   const errorRate = tick.replica.failedShare;
-  const { slo } = DEFAULT_TUNING_SPEC;
-  if (tick.replica.p95Ms > slo.p95LatencyMs || errorRate > slo.errorRate) a.violationTicks++;
+  const misses = sloMisses(state.slo, { p95Ms: tick.replica.p95Ms, errorRate, hitRate: tick.cache.hitRate });
+  if (misses.p95 || misses.errorRate || misses.hitRate) a.violationTicks++;
+  if (misses.hitRate) a.hitRateViolationTicks++;
+  if (misses.p95 || misses.errorRate) a.p95OrErrorViolationTicks++;
   a.failedRequests += tick.rps * errorRate * TICK_SECONDS;
   a.requests += tick.rps * TICK_SECONDS;
   a.podSeconds += (state.pods.length + (state.rollout?.surge ?? 0)) * TICK_SECONDS;
   a.redisGbSeconds += (state.knobs.redisMaxmemoryMiB / 1024) * TICK_SECONDS;
   a.connectionSeconds += tick.dbConnections * TICK_SECONDS;
   a.peakDbConnections = Math.max(a.peakDbConnections, tick.dbConnections);
+}
+
+/** Adds a tick's demanded and supplied pods to the elasticity metrics (elasticity.ts). */
+export function accountElasticityTick(scenario: Scenario, state: RunState, tick: TickOutcome): void {
+  // The utilization within the p95 objective depends on the hit rate (a miss costs more CPU and a
+  // query); one bisection per point of hit rate keeps it cheap.
+  const point = Math.round(tick.cache.hitRate * 100);
+  let utilization = state.utilizationAtSlo.get(point);
+  if (utilization === undefined) {
+    utilization = utilizationAtSlo(scenario, point / 100, state.slo.p95LatencyMs);
+    state.utilizationAtSlo.set(point, utilization);
+  }
+  accountElasticity(
+    state.elasticity,
+    demandedPods(scenario, tick.rps, tick.cache.hitRate, utilization),
+    tick.serving,
+  );
 }
 
 /** Adds a tick to the metrics window the engine's next snapshot averages. */
@@ -115,6 +158,8 @@ export function totalsOf(scenario: Scenario, state: RunState): RunTotals {
   };
   return {
     sloViolationMinutes: (a.violationTicks * TICK_SECONDS) / 60,
+    hitRateViolationMinutes: (a.hitRateViolationTicks * TICK_SECONDS) / 60,
+    p95OrErrorViolationMinutes: (a.p95OrErrorViolationTicks * TICK_SECONDS) / 60,
     failedRequests: a.failedRequests,
     requests: a.requests,
     ...usage,
@@ -123,5 +168,6 @@ export function totalsOf(scenario: Scenario, state: RunState): RunTotals {
     reversals: a.reversals,
     reversalsInWindow: a.reversalsInWindow,
     peakDbConnections: a.peakDbConnections,
+    ...elasticityOf(state.elasticity),
   };
 }

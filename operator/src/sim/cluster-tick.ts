@@ -16,12 +16,34 @@ export const ROLLING_SURGE = 0.25;
 
 /** Arrivals at a tick: the scenario's curve times a slowly varying log-normal AR(1) noise. */
 export function arrivals(scenario: Scenario, state: RunState, random: SeededRandom, minute: number): number {
+  return noisy(scenario, state, random, loadAt(scenario.load.points, minute));
+}
+
+/**
+ * Arrivals at a tick of the history before minute 0: the history's day curve (or the judged curve)
+ * repeated, times the same noise, drawn from `random` (the caller seeds one per day).
+ */
+export function historyArrivals(
+  scenario: Scenario,
+  state: RunState,
+  random: SeededRandom,
+  minute: number,
+): number {
+  const { history } = scenario;
+  const points = history.points ?? scenario.load.points;
+  const period = history.points ? 1440 : scenario.durationMinutes;
+  const phase = ((minute % period) + period) % period;
+  return noisy(scenario, state, random, loadAt(points, phase));
+}
+
+/** The curve's rate times the slowly varying log-normal AR(1) noise. */
+function noisy(scenario: Scenario, state: RunState, random: SeededRandom, rate: number): number {
   const sigma = scenario.load.noise;
   if (sigma > 0) {
     const persistence = Math.exp(-TICK_SECONDS / NOISE_CORRELATION_SECONDS);
     state.noise = persistence * state.noise + Math.sqrt(1 - persistence ** 2) * sigma * random.normal();
   }
-  return loadAt(scenario.load.points, minute) * Math.exp(state.noise - (sigma * sigma) / 2);
+  return rate * Math.exp(state.noise - (sigma * sigma) / 2);
 }
 
 /** What nobody serves: every request fails when no pod is ready. */

@@ -28,7 +28,7 @@ export const SEED_RULES: KnobController = { kind: 'seed-rules', label: 'seed-rul
 /**
  * The TuningSpec the operator runs with for a scenario's environment: a profile that sets only
  * what the environment dictates (the DB budget, the Redis container limit and its maxmemory ceiling,
- * the replica ceiling), every other field defaulted by the CRD, mapped by the operator's own
+ * the replica ceiling; the forecast mode where the scenario names one), every other field defaulted by the CRD, mapped by the operator's own
  * mapper (tuning-spec-from-profile.ts) with the scenario's workers and HPA target. So the benchmark measures what ships.
  */
 export function tuningSpecFor(scenario: Scenario): TuningSpec {
@@ -47,11 +47,13 @@ export function tuningSpecFor(scenario: Scenario): TuningSpec {
       maxConnections: scenario.db.maxConnections,
       reservedConnections: scenario.db.reservedConnections,
     },
+    ...(scenario.forecast ? { policy: { forecast: scenario.forecast } } : {}),
   });
   return tuningSpecFromProfile(profile, {
     ...DEFAULT_TARGET_ENVIRONMENT,
     workersPerReplica: scenario.app.workers,
     hpaTargetCpuUtilization: scenario.app.hpaTargetCpuUtilization,
+    podStartupSeconds: scenario.app.podStartupSeconds,
   });
 }
 

@@ -12,7 +12,7 @@
  * - rate limits (default behavior): scale up by at most max(100 %, 4 pods) per 15 s,
  *   scale down by at most 100 % per 15 s; then clamp to [minReplicas, maxReplicas].
  */
-import { hpaDesiredReplicas } from '../tuning/tuning-spec.ts';
+import { HPA_SYNC_SECONDS, hpaDesiredReplicas } from '../tuning/tuning-spec.ts';
 
 /** One rate-limit policy of an HPA behavior. */
 export interface HpaScalingPolicy {
@@ -55,8 +55,8 @@ export const DEFAULT_HPA_BEHAVIOR: HpaBehavior = {
   },
 };
 
-/** `--horizontal-pod-autoscaler-sync-period`, in seconds. */
-export const HPA_SYNC_SECONDS = 15;
+/** `--horizontal-pod-autoscaler-sync-period`, in seconds (the engine's constant). */
+export { HPA_SYNC_SECONDS };
 
 /** What the HPA remembers between syncs. */
 export interface HpaMemory {

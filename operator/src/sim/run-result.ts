@@ -1,5 +1,6 @@
 /** What a simulated run returns: a point per minute, every knob change, and its totals and their price. */
 import type { KnobName } from '../tuning/types.ts';
+import type { ElasticityMetrics } from './elasticity.ts';
 import type { Scenario } from './scenario.ts';
 
 /** One minute of a run, for charts. */
@@ -37,10 +38,20 @@ export interface KnobChange {
   readonly reason: string;
 }
 
-/** What a run cost and how well it served. */
-export interface RunTotals {
-  /** sloViolationMinutes: minutes with p95 above target or error rate above target. */
+/**
+ * What a run cost and how well it served, with BUNGEE's elasticity metrics of its pods (in
+ * percent: under- and over-provisioning accuracy and timeshare, elasticity.ts).
+ */
+export interface RunTotals extends ElasticityMetrics {
+  /**
+   * sloViolationMinutes: minutes that miss any declared objective: p95 above its target, error
+   * rate above its target, or the cache hit rate below its objective where the profile declares one.
+   */
   readonly sloViolationMinutes: number;
+  /** hitRateViolationMinutes: the minutes among them whose hit rate missed its objective. */
+  readonly hitRateViolationMinutes: number;
+  /** p95OrErrorViolationMinutes: the minutes among them whose p95 or error rate missed its objective. */
+  readonly p95OrErrorViolationMinutes: number;
   /** failedRequests: requests that timed out or were refused. */
   readonly failedRequests: number;
   /** requests: all requests. */

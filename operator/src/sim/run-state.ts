@@ -3,10 +3,11 @@
  * metrics window and the accounts), and the steady state it starts from.
  */
 import { EMPTY_HISTORY } from '../tuning/evaluate.ts';
-import type { KnobName, KnobValues, TuningHistory } from '../tuning/types.ts';
+import type { KnobName, KnobValues, SloTargets, TuningHistory } from '../tuning/types.ts';
 import type { CacheDynamics } from './cache-dynamics.ts';
 import type { CacheState } from './cache-model.ts';
-import { type KnobController, startingKnobs } from './controllers.ts';
+import { type KnobController, startingKnobs, tuningSpecFor } from './controllers.ts';
+import { type ElasticitySums, emptyElasticity } from './elasticity.ts';
 import { EMPTY_HPA_MEMORY, HPA_SYNC_SECONDS, type HpaMemory } from './hpa.ts';
 import type { ReplicaOutcome } from './latency-model.ts';
 import type { KnobChange, SeriesPoint } from './run-result.ts';
@@ -65,6 +66,8 @@ export function emptyWindow(): WindowSums {
 /** Running sums of a run's accounting. */
 export interface Accounts {
   violationTicks: number;
+  hitRateViolationTicks: number;
+  p95OrErrorViolationTicks: number;
   failedRequests: number;
   requests: number;
   podSeconds: number;
@@ -77,6 +80,11 @@ export interface Accounts {
 
 /** Everything a run carries from one tick to the next. */
 export interface RunState {
+  /**
+   * slo: the objectives every policy is judged on, the scenario's profile's (tuningSpecFor), so a
+   * baseline answers the same declared SLOs as the engine that aims for them.
+   */
+  readonly slo: SloTargets;
   knobs: KnobValues;
   history: TuningHistory;
   /** pods: ready-at times of the Deployment's pods. */
@@ -92,6 +100,10 @@ export interface RunState {
   readonly changes: KnobChange[];
   readonly lastChange: Map<KnobName, { atSeconds: number; direction: number }>;
   readonly accounts: Accounts;
+  /** elasticity: demanded against supplied pods, tick by tick (elasticity.ts). */
+  readonly elasticity: ElasticitySums;
+  /** utilizationAtSlo: a replica's highest CPU within the p95 objective, by hit rate in points. */
+  readonly utilizationAtSlo: Map<number, number>;
 }
 
 /** What one tick served, as the accounting and the metrics see it. */
@@ -124,9 +136,11 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     ),
   );
   return {
+    slo: tuningSpecFor(scenario).slo,
     knobs,
     history: EMPTY_HISTORY,
-    pods: Array.from({ length: startReplicas }, () => 0),
+    // Ready since before the run (and its history days, which start at negative times).
+    pods: Array.from({ length: startReplicas }, () => Number.NEGATIVE_INFINITY),
     specReplicas: startReplicas,
     hpaMemory: EMPTY_HPA_MEMORY,
     lastReadyUtilization: Math.min(1, (startRps * startCpuMs) / (startReplicas * app.cpuCores * 1000)),
@@ -137,8 +151,12 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     series: [],
     changes: [],
     lastChange: new Map(),
+    elasticity: emptyElasticity(),
+    utilizationAtSlo: new Map(),
     accounts: {
       violationTicks: 0,
+      hitRateViolationTicks: 0,
+      p95OrErrorViolationTicks: 0,
       failedRequests: 0,
       requests: 0,
       podSeconds: 0,

@@ -16,16 +16,18 @@ describe('scenario files', () => {
     },
   );
 
-  it('ships the standard scenarios: issue 5’s eight, issue 13’s three and the engine’s held-out check', () => {
+  it('ships the standard scenarios: issue 5’s eight, issue 13’s three, the engine’s held-out check and issue 30’s two', () => {
     expect(
       readdirSync(scenarioDir)
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
     ).toEqual([
+      'business-week.yaml',
       'cache-bound.yaml',
       'campaign-evening.yaml',
       'db-constrained.yaml',
       'diurnal-day.yaml',
+      'early-peak.yaml',
       'flash-spike.yaml',
       'growing-working-set.yaml',
       'noisy-week.yaml',
@@ -53,6 +55,26 @@ describe('scenario files', () => {
       'DB CPU a query above the query time',
       { db: { queryMs: 20, cores: 2, cpuMsPerQuery: 25 } },
       /db.cpuMsPerQuery must be a number in \[0.01, 20\], got 25/,
+    ],
+    [
+      'too many history days',
+      { history: { days: 40 } },
+      /history.days must be a number in \[0, 28\], got 40/,
+    ],
+    [
+      'fractional history days',
+      { history: { days: 1.5 } },
+      /history.days must be a whole number in \[0, 28\], got 1.5/,
+    ],
+    [
+      'a history day curve past the day',
+      { history: { days: 1, points: [{ minute: 2000, rps: 5 }] } },
+      /history.points\[0\].minute must be a number in \[0, 1440\], got 2000/,
+    ],
+    [
+      'an unknown forecast mode',
+      { forecast: 'auto' },
+      /forecast must be one of Off, Recommend, Auto, got "auto"/,
     ],
     [
       'a skew out of range',

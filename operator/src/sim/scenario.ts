@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { FORECAST_MODES } from '../api/v1alpha1/defaults.ts';
+import type { ForecastMode } from '../tuning/types.ts';
 
 /** The database. */
 export interface DatabaseEnvironment {
@@ -104,6 +106,20 @@ export interface LoadSpec {
   readonly noise: number;
 }
 
+/**
+ * Days of load before the judged run, which the engine lives through (its history, the
+ * forecast's seasons) but the accounting does not count. Each day has its own noise seed.
+ */
+export interface HistorySpec {
+  /** days: how many days of history precede minute 0 (0: none). */
+  readonly days: number;
+  /**
+   * points: one day's load curve (minutes 0..1440), repeated each day; absent: the judged curve,
+   * repeated every `durationMinutes`.
+   */
+  readonly points?: readonly LoadPoint[];
+}
+
 /** A parsed, validated scenario. */
 export interface Scenario {
   /** name: short identifier. */
@@ -124,6 +140,10 @@ export interface Scenario {
   readonly metricGaps: readonly MinuteRange[];
   /** prices: what pods, Redis memory and DB connections cost, for the run's priced cost. */
   readonly prices: Prices;
+  /** history: days of load before minute 0, for the engine's history and its forecast. */
+  readonly history: HistorySpec;
+  /** forecast: the profile's `spec.policy.forecast`; absent: the CRD's default. */
+  readonly forecast?: ForecastMode;
 }
 
 /** Defaults for every optional field; documented in bench/scenarios/README.md. */
@@ -151,6 +171,7 @@ export const SCENARIO_DEFAULTS = {
     universeReplacedAtMinutes: [],
   },
   noise: 0,
+  historyDays: 0,
   /**
    * Default prices, the ones issue 13 judges the engine at: $0.048 an hour for a pod of 1 vCPU
    * with its memory (an m6i.large, 2 vCPU and 8 GiB, lists at $0.096 an hour on demand in
@@ -239,6 +260,50 @@ function parseCsvLoad(text: string, source: string): LoadPoint[] {
     const [minute, rps] = line.split(',').map((c) => Number(c.trim()));
     return { minute: minute ?? Number.NaN, rps: rps ?? Number.NaN, line: i + 2 } as LoadPoint;
   });
+}
+
+/** A list of load points, each checked: minutes ascending within [0, lastMinute], rps within [0, 1e7]. */
+function pointList(raw: unknown, field: string, lastMinute: number): LoadPoint[] {
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new RangeError(`${field} must be a non-empty list of {minute, rps}`);
+  const points: LoadPoint[] = [];
+  raw.forEach((p, i) => {
+    if (!isObject(p)) throw new RangeError(`${field}[${i}] must be a mapping {minute, rps}`);
+    const minute = numberField(
+      p,
+      `${field}[${i}]`,
+      'minute',
+      undefined,
+      points[i - 1]?.minute ?? 0,
+      lastMinute,
+    );
+    points.push({ minute, rps: numberField(p, `${field}[${i}]`, 'rps', undefined, 0, 10_000_000) });
+  });
+  return points;
+}
+
+/** The `history` section: days of load before the judged run, and optionally one day's curve. */
+function parseHistory(raw: Raw): HistorySpec {
+  const section = raw.history ?? {};
+  if (!isObject(section))
+    throw new RangeError(`history must be a mapping {days, points}, got ${JSON.stringify(section)}`);
+  const days = numberField(section, 'history', 'days', SCENARIO_DEFAULTS.historyDays, 0, 28);
+  if (!Number.isInteger(days))
+    throw new RangeError(`history.days must be a whole number in [0, 28], got ${days}`);
+  return section.points === undefined
+    ? { days }
+    : { days, points: pointList(section.points, 'history.points', 1440) };
+}
+
+/** The `forecast` field: one of the CRD's modes, or absent. */
+function parseForecast(raw: Raw): ForecastMode | undefined {
+  const value = raw.forecast;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(FORECAST_MODES as readonly string[]).includes(value))
+    throw new RangeError(
+      `forecast must be one of ${FORECAST_MODES.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return value as ForecastMode;
 }
 
 /**
@@ -368,6 +433,8 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     load: { points: points.map((p) => ({ minute: p.minute, rps: p.rps })), noise },
     metricGaps,
     prices,
+    history: parseHistory(raw),
+    ...(parseForecast(raw) ? { forecast: parseForecast(raw) as ForecastMode } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import { seedRulePoolSize } from '../tuning/seed-baselines.ts';
 import { DEFAULT_TUNING_SPEC } from '../tuning/tuning-spec-from-profile.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import {
+  accountElasticityTick,
   accountTick,
   chartTick,
   observeTick,
@@ -23,7 +24,7 @@ import {
 } from './accounting.ts';
 import { CacheDynamics } from './cache-dynamics.ts';
 import { redisBytesPerKey } from './cache-model.ts';
-import { arrivals, serveTick, startRollout, syncHpa } from './cluster-tick.ts';
+import { arrivals, historyArrivals, serveTick, startRollout, syncHpa } from './cluster-tick.ts';
 import type { KnobController } from './controllers.ts';
 import type { RunResult } from './run-result.ts';
 import { emptyWindow, initialState, type RunState, TICK_SECONDS, type TickOutcome } from './run-state.ts';
@@ -62,6 +63,7 @@ function actEngine(
   reversalWindow: number,
   minute: number,
   end: number,
+  judged: boolean,
 ): void {
   const snapshot = snapshotOfWindow(scenario, state, minute, end);
   state.window = emptyWindow();
@@ -70,13 +72,15 @@ function actEngine(
   let rolls = false;
   for (const decision of evaluation.decisions) {
     if (decision.to === decision.from) continue;
-    recordChange(state, reversalWindow, {
-      atSeconds: end,
-      knob: decision.knob,
-      from: decision.from,
-      to: decision.to,
-      reason: decision.reason,
-    });
+    // Changes in the history before minute 0 are lived through, not counted.
+    if (judged)
+      recordChange(state, reversalWindow, {
+        atSeconds: end,
+        knob: decision.knob,
+        from: decision.from,
+        to: decision.to,
+        reason: decision.reason,
+      });
     if (KNOBS_THAT_ROLL_PODS.includes(decision.knob)) rolls = true;
   }
   state.knobs = evaluation.next;
@@ -106,18 +110,32 @@ export function simulate(
       ? Math.max(1, Math.round(controller.spec.timings.evaluationIntervalSeconds / TICK_SECONDS))
       : 0;
   const ticks = Math.round((scenario.durationMinutes * 60) / TICK_SECONDS);
-  for (let index = 0; index < ticks; index++) {
+  // The engine lives through the scenario's history days first (its snapshots, the forecast's
+  // seasons); fixed policies have nothing to learn from them and start at minute 0.
+  const ticksPerDay = (1440 * 60) / TICK_SECONDS;
+  const historyTicks = controller.kind === 'engine' ? scenario.history.days * ticksPerDay : 0;
+  let historyRandom = random;
+  for (let index = -historyTicks; index < ticks; index++) {
+    const judged = index >= 0;
     const now = index * TICK_SECONDS;
     const minute = now / 60;
     if (state.rollout && now >= state.rollout.untilSeconds) state.rollout = undefined;
-    const rps = arrivals(scenario, state, random, minute);
+    // A seed per history day, so the days differ as real days do.
+    if (!judged && (index + historyTicks) % ticksPerDay === 0)
+      historyRandom = seededRandom(seed * 7919 + (index + historyTicks) / ticksPerDay + 1);
+    const rps = judged
+      ? arrivals(scenario, state, random, minute)
+      : historyArrivals(scenario, state, historyRandom, minute);
     const tick = serveTick(scenario, cache, state, now, rps);
-    accountTick(state, tick);
+    if (judged) {
+      accountTick(state, tick);
+      accountElasticityTick(scenario, state, tick);
+      chartTick(state, tick, index, minute);
+    }
     observeTick(state, tick);
-    chartTick(state, tick, index, minute);
     if (controller.kind === 'seed-rules') actSeedRules(state, reversalWindow, tick, now);
-    else if (controller.kind === 'engine' && (index + 1) % evaluationTicks === 0)
-      actEngine(scenario, controller.spec, state, reversalWindow, minute, now + TICK_SECONDS);
+    else if (controller.kind === 'engine' && (index + historyTicks + 1) % evaluationTicks === 0)
+      actEngine(scenario, controller.spec, state, reversalWindow, minute, now + TICK_SECONDS, judged);
     syncHpa(scenario, state, tick, now);
   }
   return {

@@ -1,5 +1,6 @@
+import { describeObjectiveCost, hitRateObjectiveCost } from './objective-cost.ts';
 import { HPA_TOLERANCE, maxMemoryCeilingMiB } from './tuning-spec.ts';
-import type { AppliedChange, MetricSnapshot, TuningSpec } from './types.ts';
+import type { AppliedChange, MetricSnapshot, ObjectiveCost, TuningSpec } from './types.ts';
 
 const MIB = 1024 * 1024;
 /** The policy aims this far above the hit-rate target so that noise does not cross it. */
@@ -165,6 +166,8 @@ export interface MemoryNeed {
   readonly valueMiB: number | undefined;
   /** reason: the numbers behind it. */
   readonly reason: string;
+  /** objectiveCost: set when the growth is for the hit-rate objective alone (no pod or latency saving). */
+  readonly objectiveCost?: ObjectiveCost;
 }
 
 /**
@@ -228,10 +231,18 @@ export function recommendMaxMemory({
     }
     const allowedCapacityMisses = aimMissRatio - otherMissRatio;
     const needed = currentMiB * (capacityMissRatio / allowedCapacityMisses) ** (1 / missCurveExponent);
-    return {
-      valueMiB: clamp(needed),
-      reason: `${facts}: curve m ∝ M^-${missCurveExponent.toFixed(2)} needs ${Math.round(needed)} MiB for ${pct(1 - aimMissRatio)}`,
-    };
+    const valueMiB = clamp(needed);
+    const reason = `${facts}: curve m ∝ M^-${missCurveExponent.toFixed(2)} needs ${Math.round(needed)} MiB for ${pct(1 - aimMissRatio)}`;
+    const objectiveCost = hitRateObjectiveCost(
+      spec,
+      snapshot,
+      context.cpuBound ?? false,
+      currentMiB,
+      valueMiB,
+    );
+    return objectiveCost
+      ? { valueMiB, reason: `${reason}; ${describeObjectiveCost(objectiveCost)}`, objectiveCost }
+      : { valueMiB, reason };
   }
   if (context.cpuBound && capacityMissRatio > CPU_BOUND_CAPACITY_MISS_AIM) {
     const needed = currentMiB * (capacityMissRatio / CPU_BOUND_CAPACITY_MISS_AIM) ** (1 / missCurveExponent);

@@ -1,10 +1,14 @@
+import { recommendBurstFloor } from './burst-policy.ts';
 import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
+import { appendRate, EMPTY_RATE_HISTORY } from './forecast.ts';
+import { recommendForecastFloor } from './forecast-floor.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
 import type {
   AppliedChange,
   Evaluation,
+  ForecastFloor,
   KnobValues,
   MetricSnapshot,
   Proposal,
@@ -35,6 +39,16 @@ export function proposeKnobs(
   current: KnobValues,
   history: TuningHistory,
 ): Proposal[] {
+  return proposeWithForecast(spec, snapshot, current, history).proposals;
+}
+
+/** {@link proposeKnobs}, with the forecast floor's report beside the proposals. */
+function proposeWithForecast(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  current: KnobValues,
+  history: TuningHistory,
+): { proposals: Proposal[]; forecast: ForecastFloor | undefined } {
   const proposals: Proposal[] = [];
   const bounds = recommendReplicaBounds(spec, snapshot, history.snapshots);
   const pool = recommendPoolSize(spec, snapshot, history.snapshots, current.poolSize);
@@ -51,18 +65,47 @@ export function proposeKnobs(
   // The floor rises only on a measured capacity: raised on the prior alone (the seed's 1,000 rps
   // per replica, below what a replica usually serves) it holds pods the load does not need, and
   // lowering it again waits out the stabilization window. On the prior it may only fall.
-  if (bounds.capacitySource === 'observed' || bounds.minReplicas < current.minReplicas) {
-    proposals.push({ knob: 'minReplicas', value: bounds.minReplicas, reason: bounds.reason });
+  // A burst raises the floor at once, through the cooldown; otherwise the reactive rule sets it,
+  // and the forecast floor may raise it ahead of a peak (never lower it).
+  const burst = recommendBurstFloor(spec, snapshot, history.snapshots, current);
+  const reactive =
+    bounds.capacitySource === 'observed' || bounds.minReplicas < current.minReplicas
+      ? bounds.minReplicas
+      : undefined;
+  const forecast = recommendForecastFloor(spec, snapshot, history, current, reactive ?? current.minReplicas);
+  if (burst) {
+    proposals.push({
+      knob: 'minReplicas',
+      value: burst.minReplicas,
+      reason: burst.reason,
+      skipsCooldown: true,
+    });
+  } else if (forecast?.applied && forecast.minReplicas !== undefined) {
+    proposals.push({
+      knob: 'minReplicas',
+      value: forecast.minReplicas,
+      reason: `${bounds.reason}; ${forecast.reason}`,
+    });
+  } else if (reactive !== undefined) {
+    proposals.push({
+      knob: 'minReplicas',
+      value: reactive,
+      reason: forecast ? `${bounds.reason}; ${forecast.reason}` : bounds.reason,
+    });
   }
   // An untuned pool's connections are unknown (none: {}, or set where the operator cannot see
   // it): the budget is not counted, and the ceiling follows the load alone.
   const poolTuned = spec.untunedKnobs?.poolSize === undefined;
+  const ceiling = poolTuned ? allocation.maxReplicas : bounds.maxReplicas;
+  const ceilingReason = poolTuned
+    ? `${bounds.reason}; ${allocation.reason}`
+    : `${bounds.reason}; the pool is not tuned, so the connection budget is not counted`;
+  const ceilingForBurst = burst !== undefined && current.maxReplicas < burst.minReplicas;
   proposals.push({
     knob: 'maxReplicas',
-    value: poolTuned ? allocation.maxReplicas : bounds.maxReplicas,
-    reason: poolTuned
-      ? `${bounds.reason}; ${allocation.reason}`
-      : `${bounds.reason}; the pool is not tuned, so the connection budget is not counted`,
+    value: ceilingForBurst ? Math.max(ceiling, burst.minReplicas) : ceiling,
+    reason: `${ceilingReason}${ceilingForBurst ? `; raised with the burst floor ${burst.minReplicas}` : ''}`,
+    ...(ceilingForBurst ? { skipsCooldown: true } : {}),
   });
   if (pool && poolTuned) {
     const fitted = allocation.poolSize === pool.poolSize ? '' : `; ${allocation.reason}`;
@@ -81,7 +124,7 @@ export function proposeKnobs(
   );
   const { peakRps } = observedLoadRange(history.snapshots, snapshot);
   const unsettled = cacheUnsettled(history.snapshots, snapshot);
-  if (unsettled || !snapshot.redis) return proposals;
+  if (unsettled || !snapshot.redis) return { proposals, forecast };
   const memory = recommendMaxMemory({
     spec,
     snapshot,
@@ -92,9 +135,14 @@ export function proposeKnobs(
     context: memoryContext(spec, snapshot, current),
   });
   if (memory.valueMiB !== undefined) {
-    proposals.push({ knob: 'redisMaxmemoryMiB', value: memory.valueMiB, reason: memory.reason });
+    proposals.push({
+      knob: 'redisMaxmemoryMiB',
+      value: memory.valueMiB,
+      reason: memory.reason,
+      ...(memory.objectiveCost ? { objectiveCost: memory.objectiveCost } : {}),
+    });
   }
-  return proposals;
+  return { proposals, forecast };
 }
 
 /**
@@ -110,9 +158,18 @@ export function evaluate(
   nowSeconds: number,
 ): Evaluation {
   const problem = snapshotProblem(spec, snapshot, nowSeconds);
-  const proposals = !problem && snapshot ? proposeKnobs(spec, snapshot, current, history) : [];
+  const { proposals, forecast } =
+    !problem && snapshot
+      ? proposeWithForecast(spec, snapshot, current, history)
+      : { proposals: [], forecast: undefined };
   const { decisions, next } = gateProposals(spec, snapshot, current, proposals, history, nowSeconds);
-  return { proposals, decisions, next, metricsUsable: problem === undefined };
+  return {
+    proposals,
+    decisions,
+    next,
+    metricsUsable: problem === undefined,
+    ...(forecast ? { forecast } : {}),
+  };
 }
 
 /** How many snapshots a history keeps: a day at the default one-minute interval. */
@@ -133,11 +190,24 @@ export function recordEvaluation(
   nowSeconds: number,
   applied: boolean,
 ): TuningHistory {
-  const snapshots =
-    evaluation.metricsUsable && snapshot
-      ? [...history.snapshots, snapshot].slice(-HISTORY_SNAPSHOT_LIMIT)
-      : history.snapshots;
-  if (!applied) return { changes: history.changes, snapshots };
+  const usable = evaluation.metricsUsable && snapshot;
+  const snapshots = usable
+    ? [...history.snapshots, snapshot].slice(-HISTORY_SNAPSHOT_LIMIT)
+    : history.snapshots;
+  // The forecast's rate history, only where a forecast is wanted: it spans two weeks.
+  const rates =
+    usable && spec.forecast.mode !== 'Off'
+      ? {
+          rates: appendRate(
+            history.rates ?? EMPTY_RATE_HISTORY,
+            snapshot.takenAtSeconds,
+            snapshot.requestsPerSecond,
+          ),
+        }
+      : history.rates
+        ? { rates: history.rates }
+        : {};
+  if (!applied) return { changes: history.changes, snapshots, ...rates };
   const metBefore = snapshot !== undefined && evaluation.metricsUsable && sloMet(spec, snapshot);
   const newChanges: AppliedChange[] = evaluation.decisions
     .filter((d) => d.to !== d.from)
@@ -155,6 +225,7 @@ export function recordEvaluation(
       ? [...history.changes, ...newChanges].slice(-HISTORY_CHANGE_LIMIT)
       : history.changes,
     snapshots,
+    ...rates,
   };
 }
 

@@ -148,6 +148,22 @@ describe('gate rules per knob', () => {
     expect(decision.reason).toMatch(reason);
   });
 
+  it.each<[string, number, number]>([
+    // maxmemory 2,900 MiB, the ceiling 3,072 (0.75 × 4 GiB): +6 %, inside the 10 % deadband
+    ['takes the last step onto the limit', 3072, 3072],
+    ['holds a small step the policy wants inside the limit', 3000, 2900],
+  ])('%s', (_name, wanted, expected) => {
+    const { next } = gateProposals(
+      spec,
+      healthySnapshot(now),
+      { ...SAFE_KNOBS, redisMaxmemoryMiB: 2900 },
+      [{ knob: 'redisMaxmemoryMiB', value: wanted, reason: 'r' }],
+      EMPTY_HISTORY,
+      now,
+    );
+    expect(next.redisMaxmemoryMiB).toBe(expected);
+  });
+
   it('grows a starving pool even while the SLO is broken', () => {
     const decision = gateOne(
       { knob: 'poolSize', value: 10, reason: 'r' },

@@ -60,7 +60,7 @@ export function snapshotProblem(
   return undefined;
 }
 
-/** Whether a snapshot meets the latency and error-rate SLOs (the ones the benchmark counts). */
+/** Whether a snapshot meets the latency and error-rate SLOs (a change that breaks them is rolled back). */
 export function sloMet(spec: TuningSpec, snapshot: MetricSnapshot): boolean {
   return snapshot.p95LatencyMs <= spec.slo.p95LatencyMs && snapshot.errorRate <= spec.slo.errorRate;
 }
@@ -261,7 +261,10 @@ function gateOneKnob({
       reason: `${prefix} ${from} → ${target} waits: the SLO is broken now and this removes capacity`,
     };
   }
-  if (Math.abs(delta) < timings.deadbandFraction * from) {
+  // The deadband keeps small moves from flapping; a move onto the knob's limit cannot flap (nothing
+  // lies past it), and without this the last step to the limit would never be taken.
+  const ontoLimit = target === limits.max || target === limits.min;
+  if (!ontoLimit && Math.abs(delta) < timings.deadbandFraction * from) {
     return {
       to: from,
       verdict: 'hold',
@@ -269,7 +272,7 @@ function gateOneKnob({
     };
   }
   const last = lastChangeOf(history, knob);
-  if (last && nowSeconds - last.atSeconds < timings.cooldownSeconds) {
+  if (last && !proposal.skipsCooldown && nowSeconds - last.atSeconds < timings.cooldownSeconds) {
     return {
       to: from,
       verdict: 'hold',
@@ -289,7 +292,7 @@ function gateOneKnob({
   }
   const maxStep = Math.max(1, Math.floor(timings.maxStepFraction * from));
   let note = '';
-  if (Math.abs(delta) > maxStep) {
+  if (!proposal.skipsCooldown && Math.abs(delta) > maxStep) {
     target = from + Math.sign(delta) * maxStep;
     note = ` (step capped at ${maxStep})`;
   }
@@ -418,7 +421,8 @@ export function satisfiesInvariants(spec: TuningSpec, values: KnobValues): boole
  * changes while the SLO is broken, and pod-rolling changes while CPU is above the HPA target or
  * the pods a rollout leaves serving would run past the HPA's scale-up threshold (a rollout takes a
  * quarter of the pods away), then apply deadband, per-knob cooldown, the stabilization
- * window before a change of direction and the max step, in that order. A current state that
+ * window before a change of direction and the max step, in that order (a proposal that
+ * `skipsCooldown`, the burst response's, passes the cooldown and the max step). A current state that
  * breaks an invariant is repaired first; each change then goes only as far as the invariants
  * allow. Pure.
  */
@@ -462,8 +466,13 @@ export function gateProposals(
   }
   let next: KnobValues = repairedCurrent;
   const limited: Partial<Record<KnobName, string>> = {};
+  // Shrinks first (they free budget); among raises the replica ceiling before the floor, so a
+  // burst that lifts both is not stopped by the old ceiling.
+  const direction = (k: KnobName) => Math.sign(outcomes[k].to - repairedCurrent[k]);
   const changing = KNOB_NAMES.filter((k) => outcomes[k].to !== repairedCurrent[k]).sort(
-    (a, b) => Math.sign(outcomes[a].to - repairedCurrent[a]) - Math.sign(outcomes[b].to - repairedCurrent[b]),
+    (a, b) =>
+      direction(a) - direction(b) ||
+      (direction(a) > 0 ? Number(b === 'maxReplicas') - Number(a === 'maxReplicas') : 0),
   );
   for (const knob of changing) {
     const start = next[knob];

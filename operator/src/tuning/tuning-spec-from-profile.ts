@@ -10,10 +10,10 @@
  * pure core never imports the reconcile.
  */
 import Value from 'typebox/value';
-import { DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import { DEFAULT_BURST, DEFAULT_FORECAST_MODE, DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
 import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
 import { poolPlaceOf } from '../api/v1alpha1/pool-ref.ts';
-import { validateTuningSpec } from './tuning-spec.ts';
+import { HPA_SYNC_SECONDS, validateTuningSpec } from './tuning-spec.ts';
 import type { KnobName, TuningSpec } from './types.ts';
 
 /**
@@ -30,6 +30,8 @@ export interface TargetEnvironment {
   readonly pdbMinAvailable: number;
   /** hpaTargetCpuUtilization: the HPA's average CPU utilization target, as a fraction (0..1). */
   readonly hpaTargetCpuUtilization: number;
+  /** podStartupSeconds: from a pod's creation to its readiness, the lead a forecast floor needs. @default 60 */
+  readonly podStartupSeconds?: number;
   /**
    * untunedKnobs: knobs the target's objects keep the operator from writing, with the reason
    * (a pool env var set from a ConfigMap or Secret reference). @default none
@@ -63,13 +65,15 @@ export function poolUntunedKnobs(spec: PerformanceProfileSpec): Partial<Record<K
 /**
  * The environment the toolkit's stack has, used until the target's objects say otherwise: the
  * seed's `ASYNC_WORKERS=4`, one connection per request, a PDB keeping one pod (the toolkit's
- * `maxUnavailable: 1` with two replicas), and the toolkit HPA's 70 % CPU target.
+ * `maxUnavailable: 1` with two replicas), the toolkit HPA's 70 % CPU target, and a minute from a
+ * pod's creation to its readiness.
  */
-export const DEFAULT_TARGET_ENVIRONMENT: TargetEnvironment = {
+export const DEFAULT_TARGET_ENVIRONMENT: Required<Omit<TargetEnvironment, 'untunedKnobs'>> = {
   workersPerReplica: 4,
   connectionsHeldPerRequest: 1,
   pdbMinAvailable: 1,
   hpaTargetCpuUtilization: 0.7,
+  podStartupSeconds: 60,
 };
 
 /** A profile spec as the API server stores it: every omitted field defaulted from the CRD schema. */
@@ -127,6 +131,16 @@ export function tuningSpecFromProfile(
       deadbandFraction: policy.deadbandPercent / 100,
     },
     ...(Object.keys(untunedKnobs).length > 0 ? { untunedKnobs } : {}),
+    // Optional in the schema's type so that profiles written before it stay whole; the API server
+    // and defaultedProfileSpec fill it in, the fallback is the same default.
+    burst: { ratio: policy.burst?.ratio ?? DEFAULT_BURST.ratio },
+    forecast: {
+      mode: policy.forecast ?? DEFAULT_FORECAST_MODE,
+      leadSeconds:
+        (environment.podStartupSeconds ?? DEFAULT_TARGET_ENVIRONMENT.podStartupSeconds) +
+        HPA_SYNC_SECONDS +
+        policy.evaluationIntervalSeconds,
+    },
   });
 }
 

@@ -12,6 +12,9 @@ import type { TuningSpec } from './types.ts';
  */
 export const HPA_TOLERANCE = 0.1;
 
+/** `--horizontal-pod-autoscaler-sync-period`, in seconds: how often the HPA acts. */
+export const HPA_SYNC_SECONDS = 15;
+
 /**
  * The replicas the HPA asks for on a CPU target, by its own formula (replica_calculator.go):
  * `ceil(pods × utilization / target)`, or `current` while the ratio is within
@@ -96,6 +99,8 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('timings.maxMetricAgeSeconds', timings.maxMetricAgeSeconds, 1, 86_400);
   requireRange('timings.maxStepFraction', timings.maxStepFraction, 0.01, 10);
   requireRange('timings.deadbandFraction', timings.deadbandFraction, 0, 0.9);
+  requireRange('burst.ratio', spec.burst.ratio, 1.1, 100);
+  requireRange('forecast.leadSeconds', spec.forecast.leadSeconds, 0, 86_400);
   const floor = minReplicasFloor(spec);
   requireRange('knobs.replicas.ceiling', knobs.replicas.ceiling, floor, 1e7);
   requireRange('knobs.redisMaxmemoryMiB.min', knobs.redisMaxmemoryMiB.min, 0, maxMemoryCeilingMiB(spec));

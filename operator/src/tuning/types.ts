@@ -3,6 +3,7 @@
  * the controller maps the profile's spec onto a {@link TuningSpec} and its metric sources onto a
  * {@link MetricSnapshot}, so the engine, the offline commands and the simulator share one contract.
  */
+import type { RateForecast, RateHistory } from './forecast.ts';
 
 /** Service-level objectives the policies aim for (`spec.slo` of the profile, as fractions). */
 export interface SloTargets {
@@ -105,6 +106,27 @@ export interface TuningSpec {
    * adds no connections to the budget. @default every knob is tuned
    */
   readonly untunedKnobs?: Readonly<Partial<Record<KnobName, string>>>;
+  /** burst: the burst response (`spec.policy.burst`). */
+  readonly burst: BurstPolicy;
+  /** forecast: the forecast floor (`spec.policy.forecast`). */
+  readonly forecast: ForecastPolicy;
+}
+
+/** Whether the forecast floor is off, only reported, or raises `minReplicas` (forecast-floor.ts). */
+export type ForecastMode = 'Off' | 'Recommend' | 'Auto';
+
+/** The forecast floor's settings. */
+export interface ForecastPolicy {
+  /** mode: Off, Recommend (computed and reported) or Auto (it raises minReplicas). */
+  readonly mode: ForecastMode;
+  /** leadSeconds: how far ahead the floor is raised: the pods' start-up, one HPA sync and one evaluation. */
+  readonly leadSeconds: number;
+}
+
+/** When a request rate is a burst (burst-policy.ts). */
+export interface BurstPolicy {
+  /** ratio: a rate at this many times what the ready pods serve at the HPA's target is a burst. */
+  readonly ratio: number;
 }
 
 /** Redis signals from `INFO`, summed over the cluster's masters and turned into rates. */
@@ -186,6 +208,34 @@ export interface Proposal {
   readonly value: number;
   /** reason: one human-readable sentence with the numbers behind it. */
   readonly reason: string;
+  /**
+   * skipsCooldown: the gate lets this raise through the knob's cooldown and step cap (not the
+   * stabilization window). Only the burst response sets it.
+   */
+  readonly skipsCooldown?: boolean;
+  /**
+   * objectiveCost: for `redisMaxmemoryMiB`, set when the growth is for the cache hit-rate
+   * objective alone: the GiB it adds and why no pod or latency saving comes with it.
+   */
+  readonly objectiveCost?: ObjectiveCost;
+}
+
+/**
+ * Memory grown for the cache hit-rate objective alone: no measurable latency or pod saving comes
+ * with it (objective-cost.ts).
+ */
+export interface ObjectiveCost {
+  /** objective: the declared objective the memory is for. */
+  readonly objective: 'cacheHitRate';
+  /** target: the objective's value (0..1). */
+  readonly target: number;
+  /** fromMiB / toMiB: the `maxmemory` in force and the one the objective asks for. */
+  readonly fromMiB: number;
+  readonly toMiB: number;
+  /** extraGiB: what the objective adds, in GiB. */
+  readonly extraGiB: number;
+  /** why: the measured facts that make the saving nil, one clause. */
+  readonly why: string;
 }
 
 /** The gate's verdict on one knob. */
@@ -225,6 +275,8 @@ export interface AppliedChange {
 
 /** What the engine remembers between evaluations; the caller keeps it and passes it back. */
 export interface TuningHistory {
+  /** rates: the request rate in 5-minute buckets over up to 15 days, for the forecast (forecast.ts). */
+  readonly rates?: RateHistory;
   /** changes: applied changes, oldest first. */
   readonly changes: readonly AppliedChange[];
   /** snapshots: recent valid snapshots, oldest first, for trough and peak estimates. */
@@ -241,4 +293,18 @@ export interface Evaluation {
   readonly next: KnobValues;
   /** metricsUsable: false when the snapshot was stale, missing or nonsensical (fail static). */
   readonly metricsUsable: boolean;
+  /** forecast: the forecast, its error and the floor it asks for; absent when off or metrics are unusable. */
+  readonly forecast?: ForecastFloor;
+}
+
+/** The forecast floor's report (forecast-floor.ts). */
+export interface ForecastFloor {
+  /** forecast: the rate forecast, or why there is none. */
+  readonly forecast: RateForecast;
+  /** minReplicas: the floor the forecast asks for, when there is one. */
+  readonly minReplicas?: number;
+  /** applied: whether it raises the minReplicas proposal (mode Auto, above the reactive rule). */
+  readonly applied: boolean;
+  /** reason: one sentence with the numbers. */
+  readonly reason: string;
 }

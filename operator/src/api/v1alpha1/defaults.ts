@@ -49,6 +49,22 @@ export const DEFAULT_POLICY = {
   deadbandPercent: 10,
 } as const;
 
+/**
+ * Default burst response: the request rate at twice what the ready pods serve at the HPA's target
+ * is a burst (Knative's panic mode enters at the same 2× of capacity); below that the HPA's own
+ * growth, up to 1.43× a sync from a saturated pod, keeps up within a start-up.
+ */
+export const DEFAULT_BURST = { ratio: 2 } as const;
+
+/** The forecast floor's modes: off, computed and reported only, or raising minReplicas. */
+export const FORECAST_MODES = ['Off', 'Recommend', 'Auto'] as const;
+
+/**
+ * Default forecast mode: computed and shown in status and `perfpilot recommend`, not applied, so a
+ * user sees its error over a season before letting it raise the floor.
+ */
+export const DEFAULT_FORECAST_MODE = 'Recommend' as const;
+
 /** Default staleness limit of metric samples, in seconds: two evaluations at the default interval. */
 export const DEFAULT_STALENESS_SECONDS = 120;
 

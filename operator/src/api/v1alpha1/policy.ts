@@ -1,8 +1,8 @@
 /** The control loop's timing and safety settings: interval, cooldown, step cap, windows, deadband. */
 import Type, { type Static } from 'typebox';
 import { EVALUATED_WITHIN_VERIFICATION, VERIFIED_WITHIN_COOLDOWN } from './cel-rules.ts';
-import { DEFAULT_POLICY } from './defaults.ts';
-import { intBound } from './schema-builders.ts';
+import { DEFAULT_BURST, DEFAULT_FORECAST_MODE, DEFAULT_POLICY, FORECAST_MODES } from './defaults.ts';
+import { intBound, StringEnum } from './schema-builders.ts';
 
 /** Policy holds the control loop's timing and safety settings. */
 export const Policy = Type.Object(
@@ -42,6 +42,31 @@ export const Policy = Type.Object(
       DEFAULT_POLICY.deadbandPercent,
       0,
       50,
+    ),
+    burst: Type.Optional(
+      Type.Object(
+        {
+          ratio: Type.Number({
+            minimum: 1.1,
+            maximum: 100,
+            default: DEFAULT_BURST.ratio,
+            description:
+              'ratio is the multiple of what the ready pods serve at the HPA’s CPU target at which a request rate is a burst; minReplicas is then raised at once to what the rate needs (within the replica ceiling and the DB budget), skipping the cooldown and the step cap, and held for the stabilization window.',
+          }),
+        },
+        {
+          default: {},
+          description:
+            'burst is the burst response: the one rule that may change minReplicas inside the cooldown.',
+        },
+      ),
+    ),
+    forecast: Type.Optional(
+      StringEnum(FORECAST_MODES, {
+        default: DEFAULT_FORECAST_MODE,
+        description:
+          'forecast is the forecast floor: a seasonal forecast of the request rate (daily, weekly once two weeks exist) that raises minReplicas ahead of a forecast peak by the pods’ start-up plus one HPA sync, never below what the reactive rule asks and never past the DB budget. Off: not computed; Recommend: computed and shown in status with its error, not applied; Auto: applied. It needs one full day of history.',
+      }),
     ),
   },
   {

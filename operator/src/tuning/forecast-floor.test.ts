@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { DAY_SECONDS, rateHistoryOf } from './forecast.ts';
+import { recommendForecastFloor } from './forecast-floor.ts';
+import { healthySnapshot, SAFE_KNOBS, specWith, TEST_SPEC } from './test-fixtures.ts';
+import type { ForecastMode, TuningHistory } from './types.ts';
+
+// Three days at 2,000 rps on 3 replicas at 55 % CPU (848 rps a pod at the 70 % target), with a
+// 6,000 rps hour at 09:00 each day. Now is 08:58: the lead (135 s) reaches into the peak.
+const now = 3 * DAY_SECONDS + 8 * 3600 + 58 * 60;
+const rate = (t: number) => (Math.floor((t % DAY_SECONDS) / 3600) === 9 ? 6000 : 2000);
+const minutes = Array.from({ length: (3 * DAY_SECONDS) / 60 + 538 }, (_, i) => i * 60);
+const history: TuningHistory = {
+  changes: [],
+  snapshots: minutes.slice(-30).map((t) => healthySnapshot(t)),
+  rates: rateHistoryOf(minutes.map((t) => ({ takenAtSeconds: t, requestsPerSecond: rate(t) }))),
+};
+const spec = (mode: ForecastMode) => specWith({ forecast: { mode, leadSeconds: 135 } });
+
+describe('recommendForecastFloor', () => {
+  it.each<[string, ForecastMode, number, number | undefined, boolean, RegExp]>([
+    [
+      'Auto raises the floor ahead of the peak',
+      'Auto',
+      2,
+      8,
+      true,
+      /raises minReplicas to 8, above the reactive 2/,
+    ],
+    ['Recommend only reports it', 'Recommend', 2, 8, false, /spec.policy.forecast is Recommend: not applied/],
+    ['never below the reactive rule', 'Auto', 9, 8, false, /not above the reactive 9/],
+  ])('%s', (_name, mode, reactive, floor, applied, reason) => {
+    const f = recommendForecastFloor(spec(mode), healthySnapshot(now), history, SAFE_KNOBS, reactive);
+    expect(f?.minReplicas).toBe(floor);
+    expect(f?.applied).toBe(applied);
+    expect(f?.reason).toMatch(reason);
+  });
+
+  it('is not computed when Off', () => {
+    expect(recommendForecastFloor(spec('Off'), healthySnapshot(now), history, SAFE_KNOBS, 2)).toBeUndefined();
+  });
+
+  it('is off, with the reason, before a full day of history', () => {
+    const short = {
+      ...history,
+      rates: rateHistoryOf([{ takenAtSeconds: now - 60, requestsPerSecond: 2000 }]),
+    };
+    const f = recommendForecastFloor(spec('Auto'), healthySnapshot(now), short, SAFE_KNOBS, 2);
+    expect(f).toMatchObject({ applied: false, forecast: { on: false } });
+    expect(f?.reason).toMatch(/forecast off: .* the forecast needs one full day/);
+  });
+
+  it('stays within the DB budget', () => {
+    // Pools of 20: 97 connections hold 4 pods.
+    const f = recommendForecastFloor(
+      spec('Auto'),
+      healthySnapshot(now),
+      history,
+      { ...SAFE_KNOBS, poolSize: 20 },
+      2,
+    );
+    expect(f?.minReplicas).toBe(4);
+  });
+
+  it('asks for no floor on the prior capacity', () => {
+    const f = recommendForecastFloor(
+      spec('Auto'),
+      healthySnapshot(now),
+      { ...history, snapshots: [] },
+      SAFE_KNOBS,
+      2,
+    );
+    expect(f?.minReplicas).toBeUndefined();
+    expect(f?.reason).toMatch(/no floor until the capacity per replica is measured/);
+  });
+});
+
+describe('the default profile', () => {
+  it('computes the forecast but does not apply it', () => {
+    expect(TEST_SPEC.forecast.mode).toBe('Recommend');
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import {
+  appendRate,
+  DAY_SECONDS,
+  EMPTY_RATE_HISTORY,
+  forecastRate,
+  RATE_BUCKET_SECONDS,
+  type RateHistory,
+  WEEK_SECONDS,
+} from './forecast.ts';
+
+/** A rate history sampled every minute from `from` to `to` seconds by `rate(t)`. */
+function historyOf(from: number, to: number, rate: (t: number) => number): RateHistory {
+  let h = EMPTY_RATE_HISTORY;
+  for (let t = from; t < to; t += 60) h = appendRate(h, t, rate(t));
+  return h;
+}
+
+/** A business day: 500 rps, 3,000 from 09:00 to 17:00. */
+const day = (t: number) => {
+  const hour = (((t % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS) / 3600;
+  return hour >= 9 && hour < 17 ? 3000 : 500;
+};
+
+describe('appendRate', () => {
+  it('keeps the mean of each 5-minute bucket and closes it when the next begins', () => {
+    const h = historyOf(0, 600, (t) => (t < 300 ? 100 : 200));
+    expect(h.buckets).toEqual([{ atSeconds: 0, rps: 100 }]);
+    expect(h.open).toEqual({ atSeconds: RATE_BUCKET_SECONDS, sum: 1000, count: 5 });
+  });
+
+  it('forgets what is older than fifteen days', () => {
+    const h = historyOf(0, 16 * DAY_SECONDS, () => 1);
+    expect(h.buckets[0]?.atSeconds).toBeGreaterThanOrEqual(DAY_SECONDS - RATE_BUCKET_SECONDS);
+  });
+});
+
+describe('forecastRate', () => {
+  it.each<[string, number, string | RegExp]>([
+    ['off with no history', 0, /no request-rate history yet/],
+    [
+      'off with less than a day',
+      20 * 3600,
+      /20.0 h of request-rate history; the forecast needs one full day/,
+    ],
+    ['daily from one day', DAY_SECONDS, 'daily'],
+    ['still daily with thirteen days', 13 * DAY_SECONDS, 'daily'],
+    ['weekly once two weeks exist', 2 * WEEK_SECONDS, 'weekly'],
+  ])('%s', (_name, seconds, expected) => {
+    const now = 0;
+    const f = forecastRate(historyOf(now - seconds, now, day), now, 3600);
+    if (typeof expected === 'string') expect(f.on && f.season).toBe(expected);
+    else expect(!f.on && f.reason).toMatch(expected);
+  });
+
+  it('sees a daily peak coming within the horizon, before the rate rises', () => {
+    // Three days of history; now is 08:50, the 3,000 rps peak begins at 09:00.
+    const now = 3 * DAY_SECONDS + 8 * 3600 + 50 * 60;
+    const history = historyOf(0, now, day);
+    expect(forecastRate(history, now, 300)).toMatchObject({ on: true, peakRps: 500 });
+    expect(forecastRate(history, now, 900)).toMatchObject({ on: true, peakRps: 3000, errorPercent: 0 });
+  });
+
+  it('scales the seasonal median by how the last hour runs against it', () => {
+    // Today runs at 1.5× the usual days: the forecast peak follows, within the level's bounds.
+    const now = 3 * DAY_SECONDS + 8 * 3600 + 50 * 60;
+    const history = historyOf(0, now, (t) => day(t) * (t > now - 2 * 3600 ? 1.5 : 1));
+    const f = forecastRate(history, now, 900);
+    expect(f.on && f.level).toBeCloseTo(1.5, 6);
+    expect(f.on && f.peakRps).toBeCloseTo(4500, 6);
+  });
+
+  it('measures its error over the last season against the seasons before it', () => {
+    // Day 2 ran at twice days 0 and 1: the seasonal median missed it by half.
+    const history = historyOf(0, 3 * DAY_SECONDS, (t) => (t >= 2 * DAY_SECONDS ? 2 : 1) * 1000);
+    const f = forecastRate(history, 3 * DAY_SECONDS, 300);
+    expect(f.on && f.errorPercent).toBeCloseTo(50, 0);
+  });
+
+  it('has no error to show with one season', () => {
+    const f = forecastRate(historyOf(0, DAY_SECONDS, day), DAY_SECONDS, 300);
+    expect(f.on && f.errorPercent).toBeUndefined();
+  });
+});
