@@ -62,15 +62,15 @@ function spawnInImage(image: Unpacked, args: readonly string[], env: Record<stri
     ]),
   );
   return spawn(
-    'unshare',
+    '/usr/bin/unshare',
     [
+      // A mount namespace only: unshare, the host's sh and the inner unshare each exec the next,
+      // so the spawned process ends as the image's process and a signal reaches it directly.
       '--mount',
-      '--pid',
-      '--fork',
       '--propagation=private',
       '/bin/sh',
       '-c',
-      'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec unshare --root="$0" "$@"',
+      'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec /usr/bin/unshare --root="$0" "$@"',
       image.rootfs,
       `--wd=${cwd}`,
       `--setuid=${user.uid}`,
@@ -83,6 +83,7 @@ function spawnInImage(image: Unpacked, args: readonly string[], env: Record<stri
 
 async function runInImage(image: Unpacked, args: readonly string[]): Promise<string> {
   const child = spawnInImage(image, args);
+  const exited = once(child, 'exit');
   let output = '';
   child.stdout.on('data', (c: Buffer) => {
     output += c.toString();
@@ -90,7 +91,7 @@ async function runInImage(image: Unpacked, args: readonly string[]): Promise<str
   child.stderr.on('data', (c: Buffer) => {
     output += c.toString();
   });
-  const [code] = await once(child, 'exit');
+  const [code] = await exited;
   if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${output}`);
   return output;
 }
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
       HEALTH_PORT: String(healthPort),
     });
     children.push(operator);
+    const exited = once(operator, 'exit');
     let log = '';
     operator.stdout.on('data', (c: Buffer) => {
       log += c.toString();
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
       console.log(`  log: ${msg}`);
     }
     operator.kill('SIGTERM');
-    const [code] = await once(operator, 'exit');
+    const [code] = await exited;
     console.log(`  stopped on SIGTERM, exit code ${code}`);
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
