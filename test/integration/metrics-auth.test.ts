@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { METRICS_PATH } from '../../operator/src/endpoints.ts';
 import { selfSignedCert } from '../../operator/src/runtime/serving-cert.ts';
@@ -160,13 +160,17 @@ beforeAll(async () => {
     await core.createNamespacedServiceAccount({ namespace: scrapers, body: { metadata: { name } } });
   }
   const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-  // The role scrapers need (what the perfpilot-metrics-reader ClusterRole grants).
-  await rbac.createClusterRole({
-    body: {
-      metadata: { name: 'perfpilot-metrics-reader' },
-      rules: [{ nonResourceURLs: [METRICS_PATH], verbs: ['get'] }],
-    },
-  });
+  // The role scrapers need; created here unless the generated manifests already carry it.
+  await rbac
+    .createClusterRole({
+      body: {
+        metadata: { name: 'perfpilot-metrics-reader' },
+        rules: [{ nonResourceURLs: [METRICS_PATH], verbs: ['get'] }],
+      },
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof ApiException && err.code === 409)) throw err;
+    });
   await rbac.createClusterRoleBinding({
     body: {
       metadata: { name: 'prometheus-reads-perfpilot-metrics' },
