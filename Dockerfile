@@ -4,6 +4,8 @@
 # (`node dist/operator.js`, built here by rolldown: rolldown.config.ts), which starts faster and
 # holds less memory. The image carries sources, the bundle and production dependencies only.
 # Build: docker build -t ghcr.io/perfpilot/perfpilot:0.1.0 .
+# Without Docker, from Debian's packages: scripts/build-image.sh --out DIR builds the same /app
+# (its COPY lines are read from this file; scripts/image-tree.ts checks the result).
 # Stage 1: production dependencies, installed from the lock file.
 FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
@@ -31,9 +33,11 @@ COPY cli ./cli
 COPY operator/src ./operator/src
 COPY risk-api/src ./risk-api/src
 COPY charts-ts/src ./charts-ts/src
+# The simulator's benchmark and standard traces, for `perfpilot simulate` (.dockerignore keeps only these).
+COPY bench ./bench
 COPY --from=bundle /app/dist/operator.js ./dist/operator.js
 USER 10001:10001
-# 8080: the operator's /metrics and probes; 8001: the risk API.
-EXPOSE 8080 8001
+# 8080: the operator's /metrics (HTTPS); 8081: its /healthz and /readyz; 8001: the risk API.
+EXPOSE 8080 8081 8001
 ENTRYPOINT ["node", "bin/perfpilot.js"]
 CMD ["operator"]

@@ -148,7 +148,7 @@ function oursFrom(bundle: string): Contender {
   return {
     name: 'ours',
     async start(cp, namespace) {
-      const port = await freePort();
+      const [port, healthPort] = [await freePort(), await freePort()];
       const child = await spawnReady(
         'perfpilot operator (bundle)',
         process.execPath,
@@ -157,8 +157,11 @@ function oursFrom(bundle: string): Contender {
           `--kubeconfig=${cp.kubeconfigPath}`,
           `--watch-namespace=${namespace}`,
           `--metrics-port=${port}`,
+          `--health-port=${healthPort}`,
+          // Plain HTTP, as the peer serves its /metrics here: the bench reads both alike.
+          '--insecure-metrics',
         ],
-        `http://127.0.0.1:${port}/readyz`,
+        `http://127.0.0.1:${healthPort}/readyz`,
         {
           ...process.env,
           ...operatorEnvironment(),
@@ -384,11 +387,12 @@ async function startupTimes(
   const times = { bundleMs: [] as number[], sourcesMs: [] as number[] };
   for (let i = 0; i < runs; i++) {
     for (const kind of ['bundleMs', 'sourcesMs'] as const) {
-      const port = await freePort();
+      const [port, healthPort] = [await freePort(), await freePort()];
       const flags = [
         `--kubeconfig=${cp.kubeconfigPath}`,
         `--watch-namespace=${namespace}`,
         `--metrics-port=${port}`,
+        `--health-port=${healthPort}`,
       ];
       const args = kind === 'bundleMs' ? [bundle, ...flags] : [sources, 'operator', ...flags];
       const env = kind === 'bundleMs' ? { ...process.env, ...operatorEnvironment() } : { ...process.env };
@@ -397,7 +401,7 @@ async function startupTimes(
         `ours (${kind})`,
         process.execPath,
         args,
-        `http://127.0.0.1:${port}/readyz`,
+        `http://127.0.0.1:${healthPort}/readyz`,
         { ...env, LEADER_ELECT: 'false', LOG_LEVEL: 'warn', POD_NAME: 'bench-operator' },
         10,
       );

@@ -1,9 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT } from '../operator/src/endpoints.ts';
 
 interface OperatorFlags {
   kubeconfig?: string;
   watchNamespace?: string;
   metricsPort?: string;
+  healthPort?: string;
+  metricsCertDir?: string;
+  insecureMetrics?: boolean;
   leaderElect: boolean;
   leaseNamespace?: string;
   identity?: string;
@@ -22,7 +26,23 @@ export function operatorCommand(): Command {
       '--watch-namespace <names>',
       'comma-separated namespaces to watch; "*" or empty = all [WATCH_NAMESPACE]',
     )
-    .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics [METRICS_PORT, default 8080]')
+    .option(
+      '--metrics-port <port>',
+      `port of /metrics: HTTPS, callers need a token allowed "get /metrics" [METRICS_PORT, default ${DEFAULT_METRICS_PORT}]`,
+    )
+    .option(
+      '--health-port <port>',
+      `port of /healthz and /readyz, plain HTTP [HEALTH_PORT, default ${DEFAULT_HEALTH_PORT}]`,
+    )
+    .option(
+      '--metrics-cert-dir <dir>',
+      'tls.crt and tls.key of /metrics (a cert-manager Secret mounted), reloaded on change;\n' +
+        'a self-signed certificate is generated at start when unset [METRICS_CERT_DIR]',
+    )
+    .option(
+      '--insecure-metrics',
+      'serve /metrics over plain HTTP to anyone, without authentication [INSECURE_METRICS=true]',
+    )
     .option('--no-leader-elect', 'act without a Lease (only safe with one replica) [LEADER_ELECT=false]')
     .option('--lease-namespace <name>', 'namespace of the leader-election Lease [POD_NAMESPACE]')
     .option(
@@ -45,6 +65,9 @@ export function operatorCommand(): Command {
       if (flags.kubeconfig) env.KUBECONFIG = flags.kubeconfig;
       if (flags.watchNamespace !== undefined) env.WATCH_NAMESPACE = flags.watchNamespace;
       if (flags.metricsPort !== undefined) env.METRICS_PORT = flags.metricsPort;
+      if (flags.healthPort !== undefined) env.HEALTH_PORT = flags.healthPort;
+      if (flags.metricsCertDir !== undefined) env.METRICS_CERT_DIR = flags.metricsCertDir;
+      if (flags.insecureMetrics) env.INSECURE_METRICS = 'true';
       if (!flags.leaderElect) env.LEADER_ELECT = 'false';
       if (flags.leaseNamespace) env.POD_NAMESPACE = flags.leaseNamespace;
       if (flags.identity) env.POD_NAME = flags.identity;

@@ -50,6 +50,27 @@ describe('ServiceMonitor', () => {
     });
   });
 
+  it('scrapes a secure server over HTTPS with the scraper’s own token, trusting the CA when given', () => {
+    expect(synth({ secure: {} })[0]).toMatchObject({
+      spec: {
+        endpoints: [
+          {
+            scheme: 'https',
+            bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+            tlsConfig: { insecureSkipVerify: true },
+          },
+        ],
+      },
+    });
+    const verified = synth({
+      secure: { caSecret: 'metrics-cert', serverName: 'op-metrics.perfpilot.svc' },
+    })[0];
+    expect(verified?.spec.endpoints[0].tlsConfig).toEqual({
+      ca: { secret: { name: 'metrics-cert', key: 'ca.crt' } },
+      serverName: 'op-metrics.perfpilot.svc',
+    });
+  });
+
   it('rejects a scrape interval outside 5-300 s', () => {
     expect(() => synth({ intervalSeconds: 1 })).toThrow(
       'ServiceMonitor: intervalSeconds must be from 5 to 300, got 1',

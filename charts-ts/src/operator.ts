@@ -8,9 +8,11 @@ import type {
 } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
+import { METRICS_CERT_MOUNT } from '../../operator/src/endpoints.ts';
 import { OPERATOR_BUNDLE, operatorEnvironment } from '../../operator/src/node-flags.ts';
 import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
+import { MetricsAuthRole } from './metrics-auth-role.ts';
 import {
   containerResources,
   restrictedContainerSecurityContext,
@@ -39,14 +41,18 @@ export interface OperatorProps {
 
 /**
  * Operator is the PerfPilot operator: ServiceAccount, a namespaced Role with only the verbs it
- * uses (no wildcards), its binding, a Deployment with probes, a metrics port and leader election,
- * a metrics Service, a PodDisruptionBudget and a NetworkPolicy.
+ * uses (no wildcards), its binding, a Deployment with probes on a plain-HTTP health port, a
+ * metrics port (HTTPS with token and access reviews, and their ClusterRole, unless
+ * `metricsSecure` is false) and leader election, a metrics Service, a PodDisruptionBudget and a
+ * NetworkPolicy.
  */
 export class Operator extends Construct {
   /** name of the ServiceAccount, Role, Deployment and Service. */
   readonly name: string;
   /** podLabels select the operator's pods. */
   readonly podLabels: Record<string, string>;
+  /** metricsServiceName is the Service in front of /metrics; a certificate for it names `<it>.<namespace>.svc`. */
+  readonly metricsServiceName: string;
   /** rules are the Role's rules, for tests and docs. */
   readonly rules: readonly V1PolicyRule[];
 
@@ -58,11 +64,27 @@ export class Operator extends Construct {
         `Operator: config.metricsPort must be an integer from 1024 to 65535, got ${c.metricsPort}`,
       );
     }
+    if (!Number.isInteger(c.healthPort) || c.healthPort < 1024 || c.healthPort > 65535) {
+      throw new Error(
+        `Operator: config.healthPort must be an integer from 1024 to 65535, got ${c.healthPort}`,
+      );
+    }
+    if (c.healthPort === c.metricsPort) {
+      throw new Error(
+        `Operator: config.healthPort must differ from config.metricsPort, both are ${c.metricsPort}`,
+      );
+    }
+    if (!c.metricsSecure && c.metricsCertSecret) {
+      throw new Error(
+        `Operator: config.metricsCertSecret (${c.metricsCertSecret}) needs config.metricsSecure: true`,
+      );
+    }
     if (c.replicas < 1 || c.replicas > 5) {
       throw new Error(`Operator: config.replicas must be from 1 to 5, got ${c.replicas}`);
     }
     this.name = props.name ?? 'perfpilot-operator';
     this.podLabels = selectorLabels(this.name);
+    this.metricsServiceName = `${this.name}-metrics`;
     const ns = props.namespace;
     const labels = appLabels(this.name, 'operator');
     this.rules = operatorRules(props.secretNames);
@@ -85,6 +107,14 @@ export class Operator extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
       subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: ns }],
     });
+
+    // The reviews behind a secure /metrics (runtime/metrics-auth.ts) are cluster-scoped.
+    if (c.metricsSecure) {
+      new MetricsAuthRole(this, 'MetricsAuthRole', { serviceAccount: { name: this.name, namespace: ns } });
+    }
+    const certVolume = c.metricsCertSecret
+      ? { name: 'metrics-certs', secret: { secretName: c.metricsCertSecret } }
+      : undefined;
 
     kubeObject<V1Deployment>(this, 'Deployment', {
       apiVersion: 'apps/v1',
@@ -124,13 +154,19 @@ export class Operator extends Construct {
                 // the time of the sources and holds less; args are `perfpilot operator`'s flags.
                 command: ['node', OPERATOR_BUNDLE],
                 ...(c.args.length > 0 ? { args: [...c.args] } : {}),
-                ports: [{ name: 'metrics', containerPort: c.metricsPort, protocol: 'TCP' }],
+                ports: [
+                  { name: 'metrics', containerPort: c.metricsPort, protocol: 'TCP' },
+                  { name: 'health', containerPort: c.healthPort, protocol: 'TCP' },
+                ],
                 env: [
                   { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'LOG_LEVEL', value: c.logLevel },
                   { name: 'METRICS_PORT', value: String(c.metricsPort) },
+                  { name: 'HEALTH_PORT', value: String(c.healthPort) },
+                  ...(c.metricsSecure ? [] : [{ name: 'INSECURE_METRICS', value: 'true' }]),
+                  ...(certVolume ? [{ name: 'METRICS_CERT_DIR', value: METRICS_CERT_MOUNT }] : []),
                   // A controller's heap (a small young generation, old space inside the memory
                   // limit) and two malloc arenas (operator/src/node-flags.ts).
                   ...Object.entries(operatorEnvironment()).map(([name, value]) => ({ name, value })),
@@ -138,21 +174,26 @@ export class Operator extends Construct {
                 resources: containerResources(c.resources),
                 securityContext: restrictedContainerSecurityContext(),
                 readinessProbe: {
-                  httpGet: { path: '/readyz', port: 'metrics' },
+                  httpGet: { path: '/readyz', port: 'health' },
                   periodSeconds: 10,
                   timeoutSeconds: 2,
                 },
                 livenessProbe: {
-                  httpGet: { path: '/healthz', port: 'metrics' },
+                  httpGet: { path: '/healthz', port: 'health' },
                   initialDelaySeconds: 10,
                   periodSeconds: 20,
                   timeoutSeconds: 3,
                   failureThreshold: 3,
                 },
-                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                volumeMounts: [
+                  { name: 'tmp', mountPath: '/tmp' },
+                  ...(certVolume
+                    ? [{ name: certVolume.name, mountPath: METRICS_CERT_MOUNT, readOnly: true }]
+                    : []),
+                ],
               },
             ],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...(certVolume ? [certVolume] : [])],
           },
         },
       },
@@ -162,7 +203,7 @@ export class Operator extends Construct {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: {
-        name: `${this.name}-metrics`,
+        name: this.metricsServiceName,
         namespace: ns,
         labels: { ...labels, 'app.kubernetes.io/component': 'metrics' },
       },

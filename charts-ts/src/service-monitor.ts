@@ -25,7 +25,29 @@ export interface ServiceMonitorProps {
    * @default {}
    */
   readonly labels?: Record<string, string>;
+  /**
+   * secure scrapes over HTTPS with the scraper's own ServiceAccount token, for a server that
+   * reviews tokens (the operator's /metrics); the scraper's ServiceAccount needs the
+   * `perfpilot-metrics-reader` ClusterRole.
+   * @default undefined (plain HTTP, no token)
+   */
+  readonly secure?: SecureScrape;
 }
+
+/** SecureScrape: how a ServiceMonitor trusts the server's certificate. */
+export interface SecureScrape {
+  /**
+   * caSecret is a Secret in the ServiceMonitor's namespace whose `ca.crt` signed the server's
+   * certificate (cert-manager's layout).
+   * @default undefined (verification skipped: the server's certificate is self-signed)
+   */
+  readonly caSecret?: string;
+  /** serverName is the name the certificate holds, checked with caSecret. @default the Service's DNS name is not assumed */
+  readonly serverName?: string;
+}
+
+/** SERVICE_ACCOUNT_TOKEN_FILE is where a pod's ServiceAccount token is mounted (Prometheus reads its own). */
+export const SERVICE_ACCOUNT_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** ServiceMonitor is a Prometheus Operator `monitoring.coreos.com/v1` ServiceMonitor for one Service. */
 export class ServiceMonitor extends Construct {
@@ -51,9 +73,29 @@ export class ServiceMonitor extends Construct {
         selector: { matchLabels: props.selector },
         namespaceSelector: { matchNames: [props.namespace] },
         endpoints: [
-          { port: props.port, path: props.path ?? '/metrics', interval: `${props.intervalSeconds}s` },
+          {
+            port: props.port,
+            path: props.path ?? '/metrics',
+            interval: `${props.intervalSeconds}s`,
+            ...(props.secure ? secureEndpoint(props.secure) : {}),
+          },
         ],
       },
     });
   }
+}
+
+/** secureEndpoint: HTTPS, the scraper's token, and the CA to verify with (or none, for a self-signed certificate). */
+function secureEndpoint(secure: SecureScrape) {
+  return {
+    scheme: 'https' as const,
+    bearerTokenFile: SERVICE_ACCOUNT_TOKEN_FILE,
+    tlsConfig: secure.caSecret
+      ? {
+          ca: { secret: { name: secure.caSecret, key: 'ca.crt' } },
+          ...(secure.serverName ? { serverName: secure.serverName } : {}),
+        }
+      : // A certificate generated at start has no CA to check it with; the connection is still encrypted.
+        { insecureSkipVerify: true },
+  };
 }

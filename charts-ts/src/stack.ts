@@ -94,7 +94,7 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
     scaleDownStabilizationSeconds: values.hpa.scaleDownStabilizationSeconds,
   });
 
-  new Operator(chart('manifests/operator.yaml'), 'Operator', {
+  const operator = new Operator(chart('manifests/operator.yaml'), 'Operator', {
     namespace: ns,
     name: operatorName,
     config: values.operator,
@@ -201,6 +201,16 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
       port: 'metrics',
       intervalSeconds: interval,
       labels,
+      ...(values.operator.metricsSecure
+        ? {
+            secure: values.operator.metricsCertSecret
+              ? {
+                  caSecret: values.operator.metricsCertSecret,
+                  serverName: `${operator.metricsServiceName}.${ns}.svc`,
+                }
+              : {},
+          }
+        : {}),
     });
     new StackAlerts(s, 'Alerts', {
       namespace: ns,

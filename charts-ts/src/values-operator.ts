@@ -6,7 +6,17 @@ import {
   DEFAULT_KNOB_BOUNDS,
   DEFAULT_POLICY,
 } from '../../operator/src/api/v1alpha1/defaults.ts';
-import { bool, image, int, oneOf, PERFPILOT_IMAGE, resources, strict } from './values-fields.ts';
+import { DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT } from '../../operator/src/endpoints.ts';
+import {
+  bool,
+  DNS_SUBDOMAIN,
+  image,
+  int,
+  oneOf,
+  PERFPILOT_IMAGE,
+  resources,
+  strict,
+} from './values-fields.ts';
 
 /** database: the connection budget the operator enforces. */
 export const DatabaseValues = Type.Object(
@@ -37,7 +47,30 @@ export const OperatorValues = Type.Object(
       default: [],
     }),
     replicas: int('Operator replicas; one leads through a Lease, the others stand by.', 2, 1, 5),
-    metricsPort: int('Port of /metrics, /healthz and /readyz (one HTTP server).', 8080, 1024, 65535),
+    metricsPort: int(
+      'Port of /metrics: HTTPS, each scrape checked with a TokenReview and a SubjectAccessReview, unless metricsSecure is false.',
+      DEFAULT_METRICS_PORT,
+      1024,
+      65535,
+    ),
+    healthPort: int(
+      'Port of /healthz and /readyz: plain HTTP, for the kubelet’s probes.',
+      DEFAULT_HEALTH_PORT,
+      1024,
+      65535,
+    ),
+    metricsSecure: bool(
+      'Serve /metrics over HTTPS to callers allowed `get /metrics` only (the perfpilot-metrics-reader ClusterRole); false serves plain HTTP to anyone who reaches the port.',
+      true,
+    ),
+    metricsCertSecret: Type.String({
+      description:
+        'A Secret in cert-manager’s layout (tls.crt, tls.key, ca.crt) whose certificate /metrics serves, and whose ca.crt the ServiceMonitor verifies it with; empty: a self-signed certificate generated at start, not verified by the scraper.',
+      default: '',
+      pattern: `^$|${DNS_SUBDOMAIN}`,
+      maxLength: 253,
+      'x-allowed': 'empty, or a Secret name: a DNS subdomain',
+    }),
     logLevel: oneOf('Log level.', ['debug', 'info', 'warn', 'error'], 'info'),
     resources: resources({
       cpuRequestMillis: 100,

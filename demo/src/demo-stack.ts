@@ -321,7 +321,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     );
 
     onStep('the operator in Auto mode (perfpilot operator)');
-    const operatorPort = await freePort();
+    const [operatorPort, operatorHealthPort] = [await freePort(), await freePort()];
     const operator = dir.start(
       'operator',
       process.execPath,
@@ -334,6 +334,8 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
         values.namespace,
         '--metrics-port',
         String(operatorPort),
+        '--health-port',
+        String(operatorHealthPort),
         '--no-leader-elect',
         '--identity',
         'perfpilot-demo',
@@ -344,7 +346,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     await waitFor(
       'the operator ready',
       async () =>
-        (await fetch(`http://127.0.0.1:${operatorPort}/readyz`).catch(() => undefined))?.ok
+        (await fetch(`http://127.0.0.1:${operatorHealthPort}/readyz`).catch(() => undefined))?.ok
           ? true
           : undefined,
       { timeoutMs: 60_000, process: operator },

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startOperator } from './controller/operator.ts';
+import { DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT } from './endpoints.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 /** Settings of one operator process; flags override the environment variables named here. */
@@ -14,8 +15,14 @@ export interface OperatorConfig {
   readonly kubeconfig?: string;
   /** watchNamespaces from WATCH_NAMESPACE (comma-separated; empty or "*" = all namespaces). */
   readonly watchNamespaces: readonly string[];
-  /** metricsPort from METRICS_PORT. @default 8080 */
+  /** metricsPort from METRICS_PORT. @default DEFAULT_METRICS_PORT (8080) */
   readonly metricsPort: number;
+  /** healthPort from HEALTH_PORT: /healthz and /readyz, plain HTTP. @default DEFAULT_HEALTH_PORT (8081) */
+  readonly healthPort: number;
+  /** secureMetrics is false when INSECURE_METRICS is "true": /metrics over plain HTTP for anyone. @default true */
+  readonly secureMetrics: boolean;
+  /** metricsCertDir from METRICS_CERT_DIR: tls.crt and tls.key; a self-signed certificate when unset. */
+  readonly metricsCertDir?: string;
   /** leaderElect from LEADER_ELECT ("false" turns it off). @default true */
   readonly leaderElect: boolean;
   /** leaseNamespace from POD_NAMESPACE, else the first watched namespace, else "default". */
@@ -38,19 +45,41 @@ export function parseWatchNamespaces(value: string | undefined): string[] {
 /** configFromEnvironment reads the settings' environment variables. */
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const watchNamespaces = parseWatchNamespaces(env.WATCH_NAMESPACE);
-  const port = Number(env.METRICS_PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`METRICS_PORT is "${env.METRICS_PORT}"; it must be a port number from 0 to 65535`);
+  const metricsPort = parsePort('METRICS_PORT', env.METRICS_PORT, DEFAULT_METRICS_PORT);
+  const healthPort = parsePort('HEALTH_PORT', env.HEALTH_PORT, DEFAULT_HEALTH_PORT);
+  if (metricsPort !== 0 && metricsPort === healthPort) {
+    throw new Error(
+      `HEALTH_PORT is ${healthPort}, the same as METRICS_PORT; the two servers need their own ports`,
+    );
+  }
+  if (env.INSECURE_METRICS !== undefined && !['true', 'false', ''].includes(env.INSECURE_METRICS)) {
+    throw new Error(`INSECURE_METRICS is "${env.INSECURE_METRICS}"; it must be "true" or "false"`);
+  }
+  const secureMetrics = env.INSECURE_METRICS !== 'true';
+  if (!secureMetrics && env.METRICS_CERT_DIR) {
+    throw new Error('METRICS_CERT_DIR is set with INSECURE_METRICS=true; a certificate needs secure metrics');
   }
   return {
     ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
     watchNamespaces,
-    metricsPort: port,
+    metricsPort,
+    healthPort,
+    secureMetrics,
+    ...(env.METRICS_CERT_DIR ? { metricsCertDir: env.METRICS_CERT_DIR } : {}),
     leaderElect: env.LEADER_ELECT !== 'false',
     leaseNamespace: env.POD_NAMESPACE || watchNamespaces[0] || 'default',
     identity: env.POD_NAME || hostname(),
     logLevel: env.LOG_LEVEL || 'info',
   };
+}
+
+/** parsePort reads a port variable: an integer from 0 (any free port) to 65535. */
+function parsePort(name: string, value: string | undefined, fallback: number): number {
+  const port = Number(value || fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${name} is "${value}"; it must be a port number from 0 to 65535`);
+  }
+  return port;
 }
 
 /** SHUTDOWN_DEADLINE_MS bounds a graceful stop; Kubernetes' default grace period is 30 s. */
@@ -82,6 +111,12 @@ export async function runOperatorProcess(config: OperatorConfig): Promise<number
     identity: config.identity,
     leaderElection: config.leaderElect ? { namespace: config.leaseNamespace } : false,
     metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    secureMetrics: config.secureMetrics
+      ? config.metricsCertDir
+        ? { certDir: config.metricsCertDir }
+        : {}
+      : false,
     logger,
     onLostLeadership: () => {
       // A replica that lost its lease may hold stale decisions: exit and let Kubernetes restart it.

@@ -373,6 +373,7 @@ beforeAll(async () => {
     identity: 'adopt-shop',
     leaderElection: false,
     metricsPort: 0,
+    healthPort: 0,
     metricsHost: '127.0.0.1',
     logger: createLogger({ level: 'warn' }),
   });

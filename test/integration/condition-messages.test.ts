@@ -51,6 +51,7 @@ beforeAll(async () => {
     identity: 'operator-test',
     leaderElection: false,
     metricsPort: 0,
+    healthPort: 0,
     metricsHost: '127.0.0.1',
     logger: createLogger({
       level: 'info',

@@ -324,6 +324,7 @@ export async function startLiveEnv(options: LiveEnvOptions): Promise<LiveEnv> {
         identity,
         leaderElection: operatorOptions.leaderElection ?? false,
         metricsPort: 0,
+        healthPort: 0,
         metricsHost: '127.0.0.1',
         logger: createLogger({ level: 'debug', destination }),
       });

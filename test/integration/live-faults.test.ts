@@ -509,6 +509,7 @@ describe('an operator process killed between a change and its status write', () 
         'operator',
         `--kubeconfig=${env.cp.kubeconfigPath}`,
         `--metrics-port=${port}`,
+        `--health-port=${await freePort()}`,
         `--identity=${identity}`,
       ],
       {

@@ -69,7 +69,7 @@ function operatorContainer(): V1Container {
  * for /readyz.
  */
 async function startOperator(identity: string, kubeconfig: string): Promise<ChildProcess> {
-  const port = await freePort();
+  const [port, healthPort] = [await freePort(), await freePort()];
   const container = operatorContainer();
   const [node, script, ...rest] = container.command ?? [];
   expect([node, script]).toEqual(['node', OPERATOR_BUNDLE]);
@@ -84,6 +84,7 @@ async function startOperator(identity: string, kubeconfig: string): Promise<Chil
       ...(container.args ?? []),
       `--kubeconfig=${kubeconfig}`,
       `--metrics-port=${port}`,
+      `--health-port=${healthPort}`,
       `--identity=${identity}`,
     ],
     {
@@ -95,7 +96,7 @@ async function startOperator(identity: string, kubeconfig: string): Promise<Chil
   child.once('exit', () => running.delete(child));
   await vi.waitFor(
     async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const res = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
       expect(res.status).toBe(200);
     },
     { timeout: 30_000, interval: 200 },

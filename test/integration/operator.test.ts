@@ -77,6 +77,9 @@ beforeAll(async () => {
     identity: 'operator-test',
     leaderElection: false,
     metricsPort: 0,
+    healthPort: 0,
+    // The tests below scrape /metrics themselves; test/integration/metrics-auth.test.ts covers the secure server.
+    secureMetrics: false,
     metricsHost: '127.0.0.1',
     logger: createLogger({ level: 'silent' }),
   });

@@ -2,7 +2,7 @@
  * The running operator: informers over PerformanceProfiles and their targets (Deployments, HPAs,
  * tuning ConfigMaps) feed one work queue, and the observe step reads the targets from those caches
  * rather than with a GET each; workers reconcile only while this replica holds the lease; every
- * replica keeps warm caches and serves /healthz, /readyz and /metrics.
+ * replica keeps warm caches and serves /healthz and /readyz on one port and /metrics on another.
  */
 import type {
   KubeConfig,
@@ -20,14 +20,17 @@ import {
   PLURAL,
   VERSION,
 } from '../api/v1alpha1/index.ts';
+import { DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT } from '../endpoints.ts';
 import { createMetricSources } from '../metrics/index.ts';
 import { RedisConnections } from '../redis/connections.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { runWorkers, type Workers } from '../runtime/controller-loop.ts';
-import { startHttpServer } from '../runtime/http-server.ts';
+import { type RunningHttpServer, startHealthServer, startMetricsServer } from '../runtime/http-server.ts';
 import { type InformedObject, Informer, objectKey, withoutManagedFields } from '../runtime/informer.ts';
 import { LeaderElector } from '../runtime/leader-election.ts';
+import { kubeReviewClient, MetricsAuthorizer } from '../runtime/metrics-auth.ts';
 import { pooled } from '../runtime/pooled-kube-config.ts';
+import { readCertDir, selfSignedCert } from '../runtime/serving-cert.ts';
 import { WorkQueue } from '../runtime/workqueue.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../telemetry/metrics.ts';
@@ -61,10 +64,17 @@ export interface OperatorOptions {
   readonly identity: string;
   /** leaderElection settings, or false to act without a lease (one replica only). */
   readonly leaderElection: LeaderElectionOptions | false;
-  /** metricsPort serves /healthz, /readyz and /metrics; 0 picks a free port. @default 8080 */
+  /** metricsPort serves /metrics; 0 picks a free port. @default DEFAULT_METRICS_PORT (8080) */
   readonly metricsPort?: number;
-  /** metricsHost is the address the HTTP server binds. @default "0.0.0.0" */
+  /** healthPort serves /healthz and /readyz over plain HTTP; 0 picks a free port. @default DEFAULT_HEALTH_PORT (8081) */
+  readonly healthPort?: number;
+  /** metricsHost is the address both HTTP servers bind. @default "0.0.0.0" */
   readonly metricsHost?: string;
+  /**
+   * secureMetrics serves /metrics over HTTPS to callers allowed `get /metrics` only; false serves
+   * it over plain HTTP to anyone. @default {} (secure, with a self-signed certificate)
+   */
+  readonly secureMetrics?: SecureMetricsSettings | false;
   /** concurrency is the number of profiles reconciled at once. @default 4 */
   readonly concurrency?: number;
   readonly logger: Logger;
@@ -74,11 +84,21 @@ export interface OperatorOptions {
   readonly onLostLeadership?: () => void;
 }
 
+/** How the metrics server is secured. */
+export interface SecureMetricsSettings {
+  /** certDir holds tls.crt and tls.key (cert-manager's layout), read again as they change; absent, a self-signed certificate is generated. */
+  readonly certDir?: string;
+  /** certHosts are the self-signed certificate's names. @default ["localhost", "127.0.0.1", identity] */
+  readonly certHosts?: readonly string[];
+}
+
 /** A started operator. */
 export interface RunningOperator {
   readonly metrics: OperatorMetrics;
   /** metricsPort is the port /metrics is served on. */
   readonly metricsPort: number;
+  /** healthPort is the port /healthz and /readyz are served on. */
+  readonly healthPort: number;
   readonly profiles: Informer<PerformanceProfile>;
   isLeader(): boolean;
   /** stop takes no new work, finishes the reconcile in flight, releases the lease and closes. */
@@ -209,15 +229,22 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     });
   };
 
-  const server = await startHttpServer({
-    port: options.metricsPort ?? 8080,
-    host: options.metricsHost ?? '0.0.0.0',
-    registry: metrics.registry,
+  const host = options.metricsHost ?? '0.0.0.0';
+  const health = await startHealthServer({
+    port: options.healthPort ?? DEFAULT_HEALTH_PORT,
+    host,
     isReady: () => informers.every((informer) => informer.hasSynced()),
   });
+  let server: RunningHttpServer;
+  try {
+    server = await startSecuredMetricsServer(options, kubeConfig, metrics, host, clock);
+  } catch (err) {
+    await health.close();
+    throw err;
+  }
   await Promise.all(informers.map((informer) => informer.start()));
   logger.info(
-    { namespaces: namespaces.length ? namespaces : 'all', metricsPort: server.port },
+    { namespaces: namespaces.length ? namespaces : 'all', metricsPort: server.port, healthPort: health.port },
     'caches synced',
   );
 
@@ -255,6 +282,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   return {
     metrics,
     metricsPort: server.port,
+    healthPort: health.port,
     profiles,
     isLeader: () => (elector ? elector.isLeader() : true),
     stop: async () => {
@@ -263,10 +291,69 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await elector?.release();
       for (const informer of informers) informer.stop();
       await server.close();
+      await health.close();
       sources.close();
       await redis.close();
       await kubeConfig.close();
       logger.info('stopped');
     },
   };
+}
+
+/**
+ * startSecuredMetricsServer serves /metrics as the options say and logs how: HTTPS with the
+ * mounted or a self-signed certificate and every scrape reviewed by the API server, or plain
+ * HTTP for anyone (said as a warning).
+ */
+async function startSecuredMetricsServer(
+  options: OperatorOptions,
+  kubeConfig: KubeConfig,
+  metrics: OperatorMetrics,
+  host: string,
+  clock: Clock,
+): Promise<RunningHttpServer> {
+  const { logger } = options;
+  const port = options.metricsPort ?? DEFAULT_METRICS_PORT;
+  const settings = options.secureMetrics ?? {};
+  if (settings === false) {
+    const server = await startMetricsServer({ port, host, registry: metrics.registry });
+    logger.warn(
+      { metricsPort: server.port },
+      'serving /metrics over plain HTTP without authentication (--insecure-metrics)',
+    );
+    return server;
+  }
+  const { certDir } = settings;
+  const keyPair = certDir
+    ? readCertDir(certDir)
+    : await selfSignedCert(settings.certHosts ?? ['localhost', '127.0.0.1', options.identity], clock.date());
+  const server = await startMetricsServer({
+    port,
+    host,
+    registry: metrics.registry,
+    secure: {
+      keyPair,
+      ...(certDir ? { reloadKeyPair: () => readCertDir(certDir) } : {}),
+      authorization: new MetricsAuthorizer(kubeReviewClient(kubeConfig), clock),
+      onRefused: (verdict) =>
+        verdict.status === 500
+          ? logger.warn(
+              { status: verdict.status, error: verdict.error },
+              `metrics scrape failed: ${verdict.message}`,
+            )
+          : logger.debug({ status: verdict.status }, `metrics scrape refused: ${verdict.message}`),
+      onReloadFailed: (err) =>
+        logger.warn(
+          { certDir, error: errorMessage(err) },
+          'metrics certificate not reloaded: keeping the served one',
+        ),
+    },
+  });
+  logger.info(
+    { metricsPort: server.port, certificate: certDir ?? 'self-signed' },
+    certDir
+      ? 'serving /metrics over HTTPS to authorized callers'
+      : 'serving /metrics over HTTPS to authorized callers, with a self-signed certificate generated at start',
+  );
+  return server;
 }
