@@ -1,16 +1,9 @@
-import type {
-  V1Deployment,
-  V1PolicyRule,
-  V1Role,
-  V1RoleBinding,
-  V1Service,
-  V1ServiceAccount,
-} from '@kubernetes/client-node';
+import type { V1Deployment, V1PolicyRule, V1Service } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
-import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
 import { OPERATOR_BUNDLE, operatorEnvironment } from '../../operator/src/node-flags.ts';
 import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
+import { OperatorRbac, tunedNamespaceRules } from './operator-rbac.ts';
 import {
   containerResources,
   restrictedContainerSecurityContext,
@@ -22,11 +15,11 @@ const OPERATOR_UID = 10001;
 
 /** Props of Operator. */
 export interface OperatorProps {
-  /** namespace the operator runs in and watches. */
+  /** namespace the operator runs in. */
   readonly namespace: string;
-  /** config is the `operator` section of the values. */
+  /** config is the `operator` section of the values (watchNamespaces, secretNames and rbac included). */
   readonly config: Values['operator'];
-  /** secretNames are the only Secrets the operator may read (the Redis password). */
+  /** secretNames the operator may read besides config.secretNames (the stack's Redis password). */
   readonly secretNames: readonly string[];
   /** monitoringNamespace may scrape /metrics. */
   readonly monitoringNamespace: string;
@@ -35,6 +28,16 @@ export interface OperatorProps {
    * @default 'perfpilot-operator'
    */
   readonly name?: string;
+  /**
+   * podDisruptionBudget keeps one replica up through a node drain.
+   * @default true
+   */
+  readonly podDisruptionBudget?: boolean;
+  /**
+   * networkPolicy limits the operator's traffic to the API server, Prometheus and DNS.
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
 }
 
 /**
@@ -47,7 +50,7 @@ export class Operator extends Construct {
   readonly name: string;
   /** podLabels select the operator's pods. */
   readonly podLabels: Record<string, string>;
-  /** rules are the Role's rules, for tests and docs. */
+  /** rules are the rules of each tuned namespace's Role, for tests and docs. */
   readonly rules: readonly V1PolicyRule[];
 
   constructor(scope: Construct, id: string, props: OperatorProps) {
@@ -65,26 +68,17 @@ export class Operator extends Construct {
     this.podLabels = selectorLabels(this.name);
     const ns = props.namespace;
     const labels = appLabels(this.name, 'operator');
-    this.rules = operatorRules(props.secretNames);
-
-    kubeObject<V1ServiceAccount>(this, 'ServiceAccount', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: this.name, namespace: ns, labels },
+    const secretNames = [...new Set([...props.secretNames, ...c.secretNames])];
+    this.rules = tunedNamespaceRules(secretNames);
+    const rbac = new OperatorRbac(this, 'Rbac', {
+      namespace: ns,
+      name: this.name,
+      labels,
+      watchNamespaces: c.watchNamespaces,
+      secretNames,
+      aggregateToDefaultRoles: c.rbac.aggregateToDefaultRoles,
     });
-    kubeObject<V1Role>(this, 'Role', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: this.name, namespace: ns, labels },
-      rules: [...this.rules],
-    });
-    kubeObject<V1RoleBinding>(this, 'RoleBinding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: this.name, namespace: ns, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: ns }],
-    });
+    const watchNamespace = rbac.watchNamespaceEnv;
 
     kubeObject<V1Deployment>(this, 'Deployment', {
       apiVersion: 'apps/v1',
@@ -126,7 +120,12 @@ export class Operator extends Construct {
                 ...(c.args.length > 0 ? { args: [...c.args] } : {}),
                 ports: [{ name: 'metrics', containerPort: c.metricsPort, protocol: 'TCP' }],
                 env: [
-                  { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  watchNamespace === undefined
+                    ? {
+                        name: 'WATCH_NAMESPACE',
+                        valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } },
+                      }
+                    : { name: 'WATCH_NAMESPACE', value: watchNamespace },
                   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'LOG_LEVEL', value: c.logLevel },
@@ -218,34 +217,8 @@ export class Operator extends Construct {
         ],
       },
     });
+    // Both are built above in every case, so the objects are written once; a chart without them removes them here.
+    if (props.podDisruptionBudget === false) this.node.tryRemoveChild('PodDisruptionBudget');
+    if (props.networkPolicy === false) this.node.tryRemoveChild('NetworkPolicy');
   }
-}
-
-/**
- * operatorRules are the only permissions the operator needs, by verb and resource; each comment
- * names what uses it. Every write is a server-side apply (verb patch) of an object read first, so
- * nothing is created, updated whole or deleted, and no subresource (scale, status of targets) is touched.
- */
-export function operatorRules(secretNames: readonly string[]): V1PolicyRule[] {
-  return [
-    // patch: the finalizer and the original-values annotation (merge patches on metadata).
-    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch'] },
-    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch'] },
-    // list, watch: the HPA informer; get, patch: applyReplicaBounds (minReplicas, maxReplicas).
-    {
-      apiGroups: ['autoscaling'],
-      resources: ['horizontalpodautoscalers'],
-      verbs: ['get', 'list', 'watch', 'patch'],
-    },
-    // list, watch: the ConfigMap informer the observe step reads; get, patch: applyPoolSettings
-    // (the tuning ConfigMap's pool keys) and applyRedisMaxMemory (the Redis ConfigMap's maxmemory.conf).
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
-    // list, watch: the Deployment informer; get, patch: the config-hash annotation that rolls the
-    // API's pods after a pool change, and the time of that roll (applyPoolSettings).
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
-    // The Redis password named by the profile (spec.metrics.redis.passwordSecretRef), by name only.
-    { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames], verbs: ['get'] },
-    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
-  ];
 }

@@ -134,6 +134,17 @@ const stacks: Record<string, Values> = {
     // One operator replica is allowed, and kube-score's deployment-replicas rightly warns on it.
     operator: { replicas: 3, profile: { mode: 'Auto' } },
   }),
+  'all-namespaces': resolveValues({
+    operator: {
+      watchNamespaces: ['*'],
+      secretNames: ['shop-redis'],
+      rbac: { aggregateToDefaultRoles: true },
+    },
+  }),
+  'listed-namespaces': resolveValues({
+    namespace: 'perfpilot',
+    operator: { watchNamespaces: ['perfpilot', 'shop'], secretNames: ['shop-redis'] },
+  }),
 };
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'Job', 'DaemonSet', 'CronJob']);
@@ -327,14 +338,27 @@ describe.each(Object.entries(stacks))('policy over the synthesized %s stack', (_
 
     it('access-to-secrets: Secrets only by name, only get', () => {
       for (const role of objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')) {
-        for (const rule of role.rules.filter((r: { resources: string[] }) =>
-          r.resources.includes('secrets'),
+        for (const rule of role.rules.filter((r: { resources?: string[] }) =>
+          (r.resources ?? []).includes('secrets'),
         )) {
           expect(rule.verbs, id(role)).toEqual(['get']);
           expect(rule.resourceNames?.length, id(role)).toBeGreaterThan(0);
         }
       }
-      expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
+      // Cluster-wide, only what holds no Secret: the metrics reader and the profile roles for
+      // people, and the operator's own ClusterRole only when it tunes every namespace.
+      const clusterWide = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
+      const allNamespaces = values.operator.watchNamespaces.includes('*');
+      expect(clusterWide.map(id).sort()).toEqual(
+        [
+          'ClusterRole/performanceprofiles-editor',
+          'ClusterRole/performanceprofiles-viewer',
+          'ClusterRole/perfpilot-metrics-reader',
+          ...(allNamespaces
+            ? ['ClusterRole/perfpilot-operator', 'ClusterRoleBinding/perfpilot-operator']
+            : []),
+        ].sort(),
+      );
     });
 
     it('env-var-secret: passwords and URLs with credentials come from Secrets, never literals', () => {
@@ -433,10 +457,17 @@ describe.each(Object.entries(stacks))('policy over the synthesized %s stack', (_
     expect([...new Set(blocked)]).toEqual([]);
   });
 
-  it('every namespaced object lives in the stack namespace', () => {
+  it('every namespaced object lives in the stack namespace, but the operator’s Roles in the namespaces it tunes', () => {
     const ns = objects.find((o) => o.kind === 'Namespace')?.metadata.name;
-    for (const o of objects.filter((o) => !['Namespace', 'CustomResourceDefinition'].includes(o.kind))) {
-      expect(o.metadata.namespace, id(o)).toBe(ns);
+    const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
+    const tuned = values.operator.watchNamespaces.filter((n) => n !== '*');
+    for (const o of objects.filter((o) => !clusterScoped.includes(o.kind))) {
+      const elsewhere =
+        (o.kind === 'Role' || o.kind === 'RoleBinding') && tuned.includes(o.metadata.namespace ?? '');
+      expect(elsewhere || o.metadata.namespace === ns, `${id(o)} in ${o.metadata.namespace}`).toBe(true);
+    }
+    for (const o of objects.filter((o) => clusterScoped.includes(o.kind))) {
+      expect(o.metadata.namespace, id(o)).toBeUndefined();
     }
   });
 });

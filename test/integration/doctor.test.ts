@@ -18,7 +18,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { operatorRules } from '../../charts-ts/src/operator.ts';
+import { operatorRules } from '../../charts-ts/src/operator-rbac.ts';
 import type { PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import type { DoctorLine } from '../../operator/src/onboard/doctor-report.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
