@@ -13,6 +13,9 @@ import type { Values } from './values.ts';
 
 const OPERATOR_UID = 10001;
 
+/** OPERATOR_NAME names the operator's ServiceAccount, Deployment, Service and Roles by default. */
+export const OPERATOR_NAME = 'perfpilot-operator';
+
 /** Props of Operator. */
 export interface OperatorProps {
   /** namespace the operator runs in. */
@@ -38,6 +41,12 @@ export interface OperatorProps {
    * @default true
    */
   readonly networkPolicy?: boolean;
+  /**
+   * redisPorts the operator may reach in any namespace: the Redis nodes and Sentinels of the
+   * services it tunes, where no Redis NetworkPolicy of ours lets it out.
+   * @default [] (the stack's RedisCluster lets its clients out itself)
+   */
+  readonly redisPorts?: readonly number[];
 }
 
 /**
@@ -64,7 +73,7 @@ export class Operator extends Construct {
     if (c.replicas < 1 || c.replicas > 5) {
       throw new Error(`Operator: config.replicas must be from 1 to 5, got ${c.replicas}`);
     }
-    this.name = props.name ?? 'perfpilot-operator';
+    this.name = props.name ?? OPERATOR_NAME;
     this.podLabels = selectorLabels(this.name);
     const ns = props.namespace;
     const labels = appLabels(this.name, 'operator');
@@ -214,6 +223,9 @@ export class Operator extends Construct {
             ],
           },
           DNS_EGRESS,
+          ...((props.redisPorts ?? []).length > 0
+            ? [{ ports: (props.redisPorts ?? []).map((port) => ({ protocol: 'TCP' as const, port })) }]
+            : []),
         ],
       },
     });

@@ -12,7 +12,8 @@ import {
 } from '../../operator/src/api/v1alpha1/defaults.ts';
 import { GrafanaDashboard } from './grafana-dashboard.ts';
 import { StackNamespace } from './namespace.ts';
-import { Operator } from './operator.ts';
+import { OPERATOR_NAME, Operator } from './operator.ts';
+import { OperatorMonitoring } from './operator-monitoring.ts';
 import { PerformanceProfile } from './performance-profile.ts';
 import { PerformanceProfileCrd } from './performance-profile-crd.ts';
 import { StackAlerts } from './prometheus-rule.ts';
@@ -46,7 +47,7 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
   };
   const ns = values.namespace;
   const monitoringNs = values.monitoring.prometheusNamespace;
-  const operatorName = 'perfpilot-operator';
+  const operatorName = OPERATOR_NAME;
   const operatorPods = { 'app.kubernetes.io/name': operatorName };
   const apiPods = { 'app.kubernetes.io/name': values.api.name };
 
@@ -194,13 +195,12 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
       intervalSeconds: interval,
       labels,
     });
-    new ServiceMonitor(s, 'OperatorMonitor', {
+    new OperatorMonitoring(s, 'OperatorMonitoring', {
       namespace: ns,
-      name: operatorName,
-      selector: { 'app.kubernetes.io/name': operatorName, 'app.kubernetes.io/component': 'metrics' },
-      port: 'metrics',
+      operatorName,
       intervalSeconds: interval,
-      labels,
+      serviceMonitorLabels: labels,
+      ruleLabels: labels,
     });
     new StackAlerts(s, 'Alerts', {
       namespace: ns,
