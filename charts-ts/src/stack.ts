@@ -33,9 +33,8 @@ export interface StackFile {
   readonly chart: Chart;
 }
 
-/** buildStack creates every chart of the stack under a fresh cdk8s App. */
-export function buildStack(values: Values): { app: App; files: StackFile[] } {
-  const app = new App();
+/** buildStack creates every chart of the stack under `app` (a fresh cdk8s App by default). */
+export function buildStack(values: Values, app: App = new App()): { app: App; files: StackFile[] } {
   const files: StackFile[] = [];
   /** chart starts the chart that becomes the file at `path`. */
   const chart = (path: string): Construct => {
