@@ -7,7 +7,7 @@
 #     prometheus-adapter) built from Go modules, cached
 #     outside the repository (test/cluster/build.sh).
 #  4. The manifest checkers the policy tests run (kube-score), built from their Go modules and
-#     cached the same way (test/tools/build.sh).
+#     cached the same way (test/tools/build.sh), and helm v4 for the chart's tests (test/tools/helm/build.sh).
 # Used by `npm test` (pretest) and by .ci/run. Stops with the exact command to run when
 # something cannot be installed.
 set -euo pipefail
@@ -59,4 +59,5 @@ bin_dir=$(bash test/cluster/build.sh)
 
 # 4. The Go-built manifest checkers.
 tools_dir=$(bash test/tools/build.sh)
-say "ready: node $($node24 --version), test cluster binaries in $bin_dir, manifest checkers in $tools_dir"
+helm_dir=$(bash test/tools/helm/build.sh)
+say "ready: node $($node24 --version), test cluster binaries in $bin_dir, manifest checkers in $tools_dir, helm in $helm_dir"

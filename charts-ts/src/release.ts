@@ -141,7 +141,8 @@ export function valuesTable(): string {
       return;
     }
     const allowed = node.type === 'object' ? '' : ` Allowed: ${allowedBy(node)}.`;
-    const text = `${node.description ?? ''}${allowed}`.replaceAll('|', '\\|');
+    // Markdown would read a pattern's brackets as a link and its bars as cells.
+    const text = `${node.description ?? ''}${allowed}`.replace(/[|[\]]/g, (c) => `\\${c}`);
     rows.push(`| \`${path}\` | \`${JSON.stringify(node.default)}\` | ${text} |`);
   };
   walk(ReleaseValuesSchema as unknown as SchemaNode, '');
