@@ -42,7 +42,10 @@ fi
 # 2. npm dependencies and Node.js 24.
 command -v npm >/dev/null 2>&1 ||
   fail "missing npm (and Node.js)" "install them: sudo apt-get install -y nodejs npm"
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ -L node_modules ]]; then
+  # A link to an install shared by several checkouts: npm ci here would empty it under the others.
+  say "node_modules links to $(readlink node_modules): left as it is (run npm ci where it lives)"
+elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
