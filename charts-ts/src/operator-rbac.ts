@@ -167,9 +167,9 @@ export function tunedNamespaceRules(secretNames: readonly string[]): V1PolicyRul
       resources: ['horizontalpodautoscalers'],
       verbs: ['get', 'list', 'watch', 'patch'],
     },
-    // The bounds of an HPA that a KEDA ScaledObject owns are written on the ScaledObject, never
-    // on the HPA, which KEDA would rewrite.
-    { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // get, patch: applyScaledObjectBounds. The bounds of an HPA that a KEDA ScaledObject owns are
+    // written on the ScaledObject, never on the HPA, which KEDA would rewrite; no informer watches them.
+    { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: ['get', 'patch'] },
     // list, watch: the ConfigMap informer the observe step reads; get, patch: the pool's ConfigMap
     // form (applyPoolSettings) and the Redis persistence ConfigMap (a maxmemory key or a redis.conf).
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },

@@ -136,7 +136,7 @@ const FORMS: Record<string, V1ResourceAttributes[]> = {
     { verb: 'patch', group: 'autoscaling', resource: 'horizontalpodautoscalers' },
   ],
   'replica bounds on a KEDA ScaledObject': [
-    { verb: 'watch', group: 'keda.sh', resource: 'scaledobjects' },
+    { verb: 'get', group: 'keda.sh', resource: 'scaledobjects', name: 'api' },
     { verb: 'patch', group: 'keda.sh', resource: 'scaledobjects', name: 'api' },
   ],
   Events: [{ verb: 'create', group: 'events.k8s.io', resource: 'events' }],

@@ -77,15 +77,7 @@ describe('requiredAccess', () => {
           'patch horizontalpodautoscalers.autoscaling checkout-hpa in shop',
         ],
       ],
-      [
-        'scaledobjects.keda.sh',
-        [
-          'get scaledobjects.keda.sh in shop',
-          'list scaledobjects.keda.sh in shop',
-          'watch scaledobjects.keda.sh in shop',
-          'patch scaledobjects.keda.sh in shop',
-        ],
-      ],
+      ['scaledobjects.keda.sh', ['get scaledobjects.keda.sh in shop', 'patch scaledobjects.keda.sh in shop']],
       [
         'configmaps',
         [

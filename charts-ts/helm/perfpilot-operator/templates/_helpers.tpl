@@ -53,8 +53,6 @@ app.kubernetes.io/part-of: perfpilot
     - scaledobjects
   verbs:
     - get
-    - list
-    - watch
     - patch
 - apiGroups:
     - ""
