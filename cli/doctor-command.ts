@@ -60,7 +60,7 @@ export function doctorCommand(): Command {
       const [{ KubeConfig, CustomObjectsApi }, { operatorRules }, doctor, report, api, recommend] =
         await Promise.all([
           import('@kubernetes/client-node'),
-          import('../charts-ts/src/operator.ts'),
+          import('../charts-ts/src/operator-rbac.ts'),
           import('../operator/src/onboard/doctor.ts'),
           import('../operator/src/onboard/doctor-report.ts'),
           import('../operator/src/api/v1alpha1/index.ts'),

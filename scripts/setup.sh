@@ -7,7 +7,7 @@
 #     prometheus-adapter) built from Go modules, cached
 #     outside the repository (test/cluster/build.sh).
 #  4. The manifest checkers the policy tests run (kube-score), built from their Go modules and
-#     cached the same way (test/tools/build.sh).
+#     cached the same way (test/tools/build.sh), and helm v4 for the chart's tests (test/tools/helm/build.sh).
 # Used by `npm test` (pretest) and by .ci/run. Stops with the exact command to run when
 # something cannot be installed.
 set -euo pipefail
@@ -42,7 +42,10 @@ fi
 # 2. npm dependencies and Node.js 24.
 command -v npm >/dev/null 2>&1 ||
   fail "missing npm (and Node.js)" "install them: sudo apt-get install -y nodejs npm"
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ -L node_modules ]]; then
+  # A link to an install shared by several checkouts: npm ci here would empty it under the others.
+  say "node_modules links to $(readlink node_modules): left as it is (run npm ci where it lives)"
+elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
@@ -59,4 +62,5 @@ bin_dir=$(bash test/cluster/build.sh)
 
 # 4. The Go-built manifest checkers.
 tools_dir=$(bash test/tools/build.sh)
-say "ready: node $($node24 --version), test cluster binaries in $bin_dir, manifest checkers in $tools_dir"
+helm_dir=$(bash test/tools/helm/build.sh)
+say "ready: node $($node24 --version), test cluster binaries in $bin_dir, manifest checkers in $tools_dir, helm in $helm_dir"

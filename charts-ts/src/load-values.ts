@@ -10,7 +10,9 @@ import {
   maxmemoryCeilingForLimitMiB,
 } from '../../operator/src/api/v1alpha1/redis-maxmemory-ceiling.ts';
 import { describe, type SchemaNode, schemaProblems, withDefaults } from './json-schema-check.ts';
+import { ALL_NAMESPACES } from './operator-rbac.ts';
 import { type Values, ValuesSchema } from './values.ts';
+import { type ReleaseValues, ReleaseValuesSchema } from './values-release.ts';
 
 /** ValuesError lists every problem found in a values file. */
 export class ValuesError extends Error {
@@ -61,6 +63,51 @@ export function resolveValues(overrides: unknown, source = 'values'): Values {
   return values as Values;
 }
 
+/**
+ * resolveReleaseValues applies the release defaults (the Helm chart's values.yaml) to `overrides`
+ * and validates the result, as resolveValues does for the toolkit.
+ * @throws ValuesError naming every bad field, its value and the allowed range.
+ */
+export function resolveReleaseValues(overrides: unknown, source = 'values'): ReleaseValues {
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw new ValuesError(source, [`the values must be a mapping, got ${describe(overrides)}`]);
+  }
+  const schema = ReleaseValuesSchema as unknown as SchemaNode;
+  const values = mergeOver(withDefaults(schema, {}), overrides) as ReleaseValues;
+  const problems = schemaProblems(schema, values);
+  if (problems.length === 0) {
+    problems.push(...resourceProblems('resources', values.resources));
+    problems.push(...watchNamespacesProblems('watchNamespaces', values.watchNamespaces));
+  }
+  if (problems.length > 0) throw new ValuesError(source, problems);
+  return values;
+}
+
+/** watchNamespacesProblems: "*" means all namespaces, so it stands alone. */
+function watchNamespacesProblems(field: string, namespaces: readonly string[]): string[] {
+  return namespaces.includes(ALL_NAMESPACES) && namespaces.length > 1
+    ? [
+        `${field}: ${JSON.stringify(namespaces)} is invalid; allowed: namespace names, or ["${ALL_NAMESPACES}"] alone`,
+      ]
+    : [];
+}
+
+/** resourceProblems: requests never above limits. */
+function resourceProblems(field: string, r: Values['api']['resources']): string[] {
+  const problems: string[] = [];
+  if (r.cpuRequestMillis > r.cpuLimitMillis) {
+    problems.push(
+      `${field}.cpuRequestMillis: ${r.cpuRequestMillis} is invalid; allowed: at most ${field}.cpuLimitMillis (${r.cpuLimitMillis})`,
+    );
+  }
+  if (r.memoryRequestMiB > r.memoryLimitMiB) {
+    problems.push(
+      `${field}.memoryRequestMiB: ${r.memoryRequestMiB} is invalid; allowed: at most ${field}.memoryLimitMiB (${r.memoryLimitMiB})`,
+    );
+  }
+  return problems;
+}
+
 /** mergeOver: mappings merge key by key (as Helm values do); lists and scalars replace. */
 function mergeOver(base: unknown, override: unknown): unknown {
   const isMapping = (v: unknown): v is Record<string, unknown> =>
@@ -81,6 +128,7 @@ function crossFieldProblems(v: Values): string[] {
     }
   };
   ordered('hpa.minReplicas', v.hpa.minReplicas, 'hpa.maxReplicas', v.hpa.maxReplicas);
+  problems.push(...watchNamespacesProblems('operator.watchNamespaces', v.operator.watchNamespaces));
   for (const [field, r] of [
     ['redis.resources', v.redis.resources],
     ['redis.exporterResources', v.redis.exporterResources],

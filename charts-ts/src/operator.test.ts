@@ -15,7 +15,7 @@ const props: OperatorProps = {
 function synth(overrides: Partial<OperatorProps> = {}) {
   const chart = Testing.chart();
   new Operator(chart, 'operator', { ...props, ...overrides });
-  return Testing.synth(chart) as { kind: string; rules?: unknown }[];
+  return Testing.synth(chart) as { kind: string; metadata: { name: string }; rules?: unknown }[];
 }
 
 describe('Operator', () => {
@@ -24,24 +24,26 @@ describe('Operator', () => {
   });
 
   it('is granted exactly the verbs it uses, with the Secret by name', () => {
-    expect(synth().find((o) => o.kind === 'Role')?.rules).toEqual([
-      {
-        apiGroups: ['perfpilot.dev'],
-        resources: ['performanceprofiles'],
-        verbs: ['get', 'list', 'watch', 'patch'],
-      },
-      { apiGroups: ['perfpilot.dev'], resources: ['performanceprofiles/status'], verbs: ['patch'] },
-      {
-        apiGroups: ['autoscaling'],
-        resources: ['horizontalpodautoscalers'],
-        verbs: ['get', 'list', 'watch', 'patch'],
-      },
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
-      { apiGroups: [''], resources: ['secrets'], resourceNames: ['redis-auth'], verbs: ['get'] },
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
-    ]);
+    expect(synth().find((o) => o.kind === 'Role' && o.metadata.name === 'perfpilot-operator')?.rules).toEqual(
+      [
+        {
+          apiGroups: ['perfpilot.dev'],
+          resources: ['performanceprofiles'],
+          verbs: ['get', 'list', 'watch', 'patch'],
+        },
+        { apiGroups: ['perfpilot.dev'], resources: ['performanceprofiles/status'], verbs: ['patch'] },
+        {
+          apiGroups: ['autoscaling'],
+          resources: ['horizontalpodautoscalers'],
+          verbs: ['get', 'list', 'watch', 'patch'],
+        },
+        { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: ['get', 'patch'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['redis-auth'], verbs: ['get'] },
+        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+      ],
+    );
   });
 
   it('rejects a metrics port below 1024', () => {

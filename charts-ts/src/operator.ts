@@ -1,11 +1,4 @@
-import type {
-  V1Deployment,
-  V1PolicyRule,
-  V1Role,
-  V1RoleBinding,
-  V1Service,
-  V1ServiceAccount,
-} from '@kubernetes/client-node';
+import type { V1Deployment, V1PolicyRule, V1Service } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
 import { METRICS_CERT_MOUNT } from '../../operator/src/endpoints.ts';
@@ -13,6 +6,7 @@ import { OPERATOR_BUNDLE, operatorEnvironment } from '../../operator/src/node-fl
 import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import { MetricsAuthRole } from './metrics-auth-role.ts';
+import { OperatorRbac, tunedNamespaceRules } from './operator-rbac.ts';
 import {
   containerResources,
   restrictedContainerSecurityContext,
@@ -22,13 +16,16 @@ import type { Values } from './values.ts';
 
 const OPERATOR_UID = 10001;
 
+/** OPERATOR_NAME names the operator's ServiceAccount, Deployment, Service and Roles by default. */
+export const OPERATOR_NAME = 'perfpilot-operator';
+
 /** Props of Operator. */
 export interface OperatorProps {
-  /** namespace the operator runs in and watches. */
+  /** namespace the operator runs in. */
   readonly namespace: string;
-  /** config is the `operator` section of the values. */
+  /** config is the `operator` section of the values (watchNamespaces, secretNames and rbac included). */
   readonly config: Values['operator'];
-  /** secretNames are the only Secrets the operator may read (the Redis password). */
+  /** secretNames the operator may read besides config.secretNames (the stack's Redis password). */
   readonly secretNames: readonly string[];
   /** monitoringNamespace may scrape /metrics. */
   readonly monitoringNamespace: string;
@@ -37,6 +34,22 @@ export interface OperatorProps {
    * @default 'perfpilot-operator'
    */
   readonly name?: string;
+  /**
+   * podDisruptionBudget keeps one replica up through a node drain.
+   * @default true
+   */
+  readonly podDisruptionBudget?: boolean;
+  /**
+   * networkPolicy limits the operator's traffic to the API server, Prometheus and DNS.
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
+  /**
+   * redisPorts the operator may reach in any namespace: the Redis nodes and Sentinels of the
+   * services it tunes, where no Redis NetworkPolicy of ours lets it out.
+   * @default [] (the stack's RedisCluster lets its clients out itself)
+   */
+  readonly redisPorts?: readonly number[];
 }
 
 /**
@@ -53,7 +66,7 @@ export class Operator extends Construct {
   readonly podLabels: Record<string, string>;
   /** metricsServiceName is the Service in front of /metrics; a certificate for it names `<it>.<namespace>.svc`. */
   readonly metricsServiceName: string;
-  /** rules are the Role's rules, for tests and docs. */
+  /** rules are the rules of each tuned namespace's Role, for tests and docs. */
   readonly rules: readonly V1PolicyRule[];
 
   constructor(scope: Construct, id: string, props: OperatorProps) {
@@ -82,31 +95,22 @@ export class Operator extends Construct {
     if (c.replicas < 1 || c.replicas > 5) {
       throw new Error(`Operator: config.replicas must be from 1 to 5, got ${c.replicas}`);
     }
-    this.name = props.name ?? 'perfpilot-operator';
+    this.name = props.name ?? OPERATOR_NAME;
     this.podLabels = selectorLabels(this.name);
     this.metricsServiceName = `${this.name}-metrics`;
     const ns = props.namespace;
     const labels = appLabels(this.name, 'operator');
-    this.rules = operatorRules(props.secretNames);
-
-    kubeObject<V1ServiceAccount>(this, 'ServiceAccount', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: this.name, namespace: ns, labels },
+    const secretNames = [...new Set([...props.secretNames, ...c.secretNames])];
+    this.rules = tunedNamespaceRules(secretNames);
+    const rbac = new OperatorRbac(this, 'Rbac', {
+      namespace: ns,
+      name: this.name,
+      labels,
+      watchNamespaces: c.watchNamespaces,
+      secretNames,
+      aggregateToDefaultRoles: c.rbac.aggregateToDefaultRoles,
     });
-    kubeObject<V1Role>(this, 'Role', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: this.name, namespace: ns, labels },
-      rules: [...this.rules],
-    });
-    kubeObject<V1RoleBinding>(this, 'RoleBinding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: this.name, namespace: ns, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: ns }],
-    });
+    const watchNamespace = rbac.watchNamespaceEnv;
 
     // The reviews behind a secure /metrics (runtime/metrics-auth.ts) are cluster-scoped.
     if (c.metricsSecure) {
@@ -159,7 +163,12 @@ export class Operator extends Construct {
                   { name: 'health', containerPort: c.healthPort, protocol: 'TCP' },
                 ],
                 env: [
-                  { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  watchNamespace === undefined
+                    ? {
+                        name: 'WATCH_NAMESPACE',
+                        valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } },
+                      }
+                    : { name: 'WATCH_NAMESPACE', value: watchNamespace },
                   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'LOG_LEVEL', value: c.logLevel },
@@ -256,37 +265,14 @@ export class Operator extends Construct {
             ],
           },
           DNS_EGRESS,
+          ...((props.redisPorts ?? []).length > 0
+            ? [{ ports: (props.redisPorts ?? []).map((port) => ({ protocol: 'TCP' as const, port })) }]
+            : []),
         ],
       },
     });
+    // Both are built above in every case, so the objects are written once; a chart without them removes them here.
+    if (props.podDisruptionBudget === false) this.node.tryRemoveChild('PodDisruptionBudget');
+    if (props.networkPolicy === false) this.node.tryRemoveChild('NetworkPolicy');
   }
-}
-
-/**
- * operatorRules are the only permissions the operator needs, by verb and resource; each comment
- * names what uses it. Every write is a server-side apply (verb patch) of an object read first, so
- * nothing is created, updated whole or deleted, and no subresource (scale, status of targets) is touched.
- */
-export function operatorRules(secretNames: readonly string[]): V1PolicyRule[] {
-  return [
-    // patch: the finalizer and the original-values annotation (merge patches on metadata).
-    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch'] },
-    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch'] },
-    // list, watch: the HPA informer; get, patch: applyReplicaBounds (minReplicas, maxReplicas).
-    {
-      apiGroups: ['autoscaling'],
-      resources: ['horizontalpodautoscalers'],
-      verbs: ['get', 'list', 'watch', 'patch'],
-    },
-    // list, watch: the ConfigMap informer the observe step reads; get, patch: applyPoolSettings
-    // (the tuning ConfigMap's pool keys) and applyRedisMaxMemory (the Redis ConfigMap's maxmemory.conf).
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] },
-    // list, watch: the Deployment informer; get, patch: the config-hash annotation that rolls the
-    // API's pods after a pool change, and the time of that roll (applyPoolSettings).
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] },
-    // The Redis password named by the profile (spec.metrics.redis.passwordSecretRef), by name only.
-    { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames], verbs: ['get'] },
-    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
-  ];
 }

@@ -22,6 +22,7 @@ import { parseAllDocuments } from 'yaml';
 import { manifestCheckers } from '../../test/tools/binaries.ts';
 import { defaultValues, resolveValues } from './load-values.ts';
 import { METRICS_AUTH_RULES } from './metrics-auth-role.ts';
+import { OPERATOR_NAME } from './operator.ts';
 import { renderStack } from './synth.ts';
 import type { Values } from './values.ts';
 
@@ -135,6 +136,17 @@ const stacks: Record<string, Values> = {
     hpa: { minReplicas: 3, maxReplicas: 20 },
     // One operator replica is allowed, and kube-score's deployment-replicas rightly warns on it.
     operator: { replicas: 3, profile: { mode: 'Auto' } },
+  }),
+  'all-namespaces': resolveValues({
+    operator: {
+      watchNamespaces: ['*'],
+      secretNames: ['shop-redis'],
+      rbac: { aggregateToDefaultRoles: true },
+    },
+  }),
+  'listed-namespaces': resolveValues({
+    namespace: 'perfpilot',
+    operator: { watchNamespaces: ['perfpilot', 'shop'], secretNames: ['shop-redis'] },
   }),
 };
 
@@ -329,16 +341,35 @@ describe.each(Object.entries(stacks))('policy over the synthesized %s stack', (_
 
     it('access-to-secrets: Secrets only by name, only get', () => {
       for (const role of objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')) {
-        for (const rule of role.rules.filter((r: { resources: string[] }) =>
-          r.resources.includes('secrets'),
+        for (const rule of role.rules.filter((r: { resources?: string[] }) =>
+          (r.resources ?? []).includes('secrets'),
         )) {
           expect(rule.verbs, id(role)).toEqual(['get']);
           expect(rule.resourceNames?.length, id(role)).toBeGreaterThan(0);
         }
       }
-      // Cluster-wide, the operator may only ask the API server to review a scraper's token and
-      // access (the reviews behind a secure /metrics): nothing stored is read or written.
-      for (const role of objects.filter((o) => o.kind === 'ClusterRole')) {
+      // Cluster-wide, only what holds no Secret: the metrics reader and the profile roles for
+      // people, the reviews behind a secure /metrics (a scraper's token and access: nothing stored
+      // is read or written), and the operator's own ClusterRole only when it tunes every namespace.
+      const clusterWide = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
+      const allNamespaces = values.operator.watchNamespaces.includes('*');
+      const metricsAuth = `${OPERATOR_NAME}-metrics-auth`;
+      expect(clusterWide.map(id).sort()).toEqual(
+        [
+          'ClusterRole/performanceprofiles-editor',
+          'ClusterRole/performanceprofiles-viewer',
+          'ClusterRole/perfpilot-metrics-reader',
+          ...(values.operator.metricsSecure
+            ? [`ClusterRole/${metricsAuth}`, `ClusterRoleBinding/${metricsAuth}`]
+            : []),
+          ...(allNamespaces
+            ? ['ClusterRole/perfpilot-operator', 'ClusterRoleBinding/perfpilot-operator']
+            : []),
+        ].sort(),
+      );
+      for (const role of clusterWide.filter(
+        (o) => o.kind === 'ClusterRole' && o.metadata.name === metricsAuth,
+      )) {
         expect(role.rules, id(role)).toEqual([...METRICS_AUTH_RULES]);
       }
     });
@@ -439,11 +470,17 @@ describe.each(Object.entries(stacks))('policy over the synthesized %s stack', (_
     expect([...new Set(blocked)]).toEqual([]);
   });
 
-  it('every namespaced object lives in the stack namespace', () => {
+  it('every namespaced object lives in the stack namespace, but the operator’s Roles in the namespaces it tunes', () => {
     const ns = objects.find((o) => o.kind === 'Namespace')?.metadata.name;
     const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
+    const tuned = values.operator.watchNamespaces.filter((n) => n !== '*');
     for (const o of objects.filter((o) => !clusterScoped.includes(o.kind))) {
-      expect(o.metadata.namespace, id(o)).toBe(ns);
+      const elsewhere =
+        (o.kind === 'Role' || o.kind === 'RoleBinding') && tuned.includes(o.metadata.namespace ?? '');
+      expect(elsewhere || o.metadata.namespace === ns, `${id(o)} in ${o.metadata.namespace}`).toBe(true);
+    }
+    for (const o of objects.filter((o) => clusterScoped.includes(o.kind))) {
+      expect(o.metadata.namespace, id(o)).toBeUndefined();
     }
   });
 });

@@ -12,7 +12,8 @@ import {
 } from '../../operator/src/api/v1alpha1/defaults.ts';
 import { GrafanaDashboard } from './grafana-dashboard.ts';
 import { StackNamespace } from './namespace.ts';
-import { Operator } from './operator.ts';
+import { OPERATOR_NAME, Operator } from './operator.ts';
+import { OperatorMonitoring } from './operator-monitoring.ts';
 import { PerformanceProfile } from './performance-profile.ts';
 import { PerformanceProfileCrd } from './performance-profile-crd.ts';
 import { StackAlerts } from './prometheus-rule.ts';
@@ -32,9 +33,8 @@ export interface StackFile {
   readonly chart: Chart;
 }
 
-/** buildStack creates every chart of the stack under a fresh cdk8s App. */
-export function buildStack(values: Values): { app: App; files: StackFile[] } {
-  const app = new App();
+/** buildStack creates every chart of the stack under `app` (a fresh cdk8s App by default). */
+export function buildStack(values: Values, app: App = new App()): { app: App; files: StackFile[] } {
   const files: StackFile[] = [];
   /** chart starts the chart that becomes the file at `path`. */
   const chart = (path: string): Construct => {
@@ -46,7 +46,7 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
   };
   const ns = values.namespace;
   const monitoringNs = values.monitoring.prometheusNamespace;
-  const operatorName = 'perfpilot-operator';
+  const operatorName = OPERATOR_NAME;
   const operatorPods = { 'app.kubernetes.io/name': operatorName };
   const apiPods = { 'app.kubernetes.io/name': values.api.name };
 
@@ -194,13 +194,12 @@ export function buildStack(values: Values): { app: App; files: StackFile[] } {
       intervalSeconds: interval,
       labels,
     });
-    new ServiceMonitor(s, 'OperatorMonitor', {
+    new OperatorMonitoring(s, 'OperatorMonitoring', {
       namespace: ns,
-      name: operatorName,
-      selector: { 'app.kubernetes.io/name': operatorName, 'app.kubernetes.io/component': 'metrics' },
-      port: 'metrics',
+      operatorName,
       intervalSeconds: interval,
-      labels,
+      serviceMonitorLabels: labels,
+      ruleLabels: labels,
       ...(values.operator.metricsSecure
         ? {
             secure: values.operator.metricsCertSecret

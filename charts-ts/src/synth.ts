@@ -42,7 +42,8 @@ export function renderStack(values: Values): RenderedFile[] {
   return rendered;
 }
 
-function toYamlDocuments(objects: readonly unknown[]): string {
+/** toYamlDocuments writes objects as one multi-document YAML file. */
+export function toYamlDocuments(objects: readonly unknown[]): string {
   return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 

@@ -7,8 +7,10 @@ import {
   DEFAULT_POLICY,
 } from '../../operator/src/api/v1alpha1/defaults.ts';
 import { DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT } from '../../operator/src/endpoints.ts';
+import { ALL_NAMESPACES } from './operator-rbac.ts';
 import {
   bool,
+  DNS_LABEL,
   DNS_SUBDOMAIN,
   image,
   int,
@@ -17,6 +19,50 @@ import {
   resources,
   strict,
 } from './values-fields.ts';
+
+/**
+ * watchNamespaces: where the operator tunes, one shape for the toolkit's values and the Helm
+ * chart's. The release's default (all namespaces) is set where the release values are defined.
+ */
+export function watchNamespaces(def: readonly string[]) {
+  return Type.Array(
+    Type.String({
+      pattern: `^(\\${ALL_NAMESPACES}|${DNS_LABEL.slice(1, -1)})$`,
+      maxLength: 63,
+      'x-allowed': `a namespace name, or "${ALL_NAMESPACES}" alone for all namespaces`,
+    }),
+    {
+      description: `Namespaces whose profiles the operator tunes: a Role in each with only what the profile forms need. ["${ALL_NAMESPACES}"] tunes every namespace (a ClusterRole); an empty list, the operator's own namespace.`,
+      default: [...def],
+    },
+  );
+}
+
+/** secretNames: the Secrets the operator may read, by name, in each tuned namespace. */
+export const SecretNames = Type.Array(
+  Type.String({
+    pattern: DNS_SUBDOMAIN,
+    minLength: 1,
+    maxLength: 253,
+    'x-allowed': 'a Secret name (a DNS subdomain)',
+  }),
+  {
+    description:
+      'Secrets the operator may get, by name, in each tuned namespace: the Redis password and ACL Secrets your profiles name (spec.metrics.redis). No other Secret is readable.',
+    default: [],
+  },
+);
+
+/** rbac: the roles for people beside the operator's own. */
+export const RbacValues = Type.Object(
+  {
+    aggregateToDefaultRoles: bool(
+      'Add the performanceprofiles-viewer ClusterRole to the built-in view role, and the editor to edit and admin.',
+      false,
+    ),
+  },
+  { ...strict, description: 'The per-CRD roles for people.' },
+);
 
 /** database: the connection budget the operator enforces. */
 export const DatabaseValues = Type.Object(
@@ -72,6 +118,9 @@ export const OperatorValues = Type.Object(
       'x-allowed': 'empty, or a Secret name: a DNS subdomain',
     }),
     logLevel: oneOf('Log level.', ['debug', 'info', 'warn', 'error'], 'info'),
+    watchNamespaces: watchNamespaces([]),
+    secretNames: SecretNames,
+    rbac: RbacValues,
     resources: resources({
       cpuRequestMillis: 100,
       cpuLimitMillis: 500,

@@ -12,9 +12,18 @@ interface DescribedNode extends SchemaNode {
 }
 
 export function valuesYaml(values: Values): string {
+  return commentedYaml(
+    values,
+    ValuesSchema,
+    ' PerfPilot toolkit values (perfpilot synth --values FILE). Every field is optional.',
+  );
+}
+
+/** commentedYaml renders any values with their schema's descriptions and ranges (the Helm chart's values.yaml too). */
+export function commentedYaml(values: unknown, schema: unknown, header: string): string {
   const doc = new Document(values);
-  annotate(doc.contents as YAMLMap, ValuesSchema as unknown as DescribedNode);
-  doc.commentBefore = ' PerfPilot toolkit values (perfpilot synth --values FILE). Every field is optional.';
+  annotate(doc.contents as YAMLMap, schema as DescribedNode);
+  doc.commentBefore = header;
   return doc.toString({ lineWidth: 0 });
 }
 

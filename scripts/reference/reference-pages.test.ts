@@ -15,6 +15,7 @@ describe('referencePages', () => {
       'docs/reference/README.md',
       'docs/reference/performance-profile.md',
       'docs/reference/cli.md',
+      'docs/reference/helm-values.md',
       'docs/reference/metrics.md',
       'docs/reference/conditions.md',
     ]);

@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { valuesTable } from '../../charts-ts/src/release.ts';
 import { buildProgram } from '../../cli/perfpilot.ts';
 import { EventReason } from '../../operator/src/api/v1alpha1/event-reasons.ts';
 import {
@@ -62,6 +63,11 @@ const PAGES = [
     'every field: type, default, bounds, description; CEL rules; printer columns',
   ],
   ['cli.md', 'perfpilot CLI', 'every command and option'],
+  [
+    'helm-values.md',
+    'Helm chart values',
+    'every value of the operator’s chart (and of `npm run release --values`)',
+  ],
   ['metrics.md', 'Operator metrics', 'every metric the operator exports: type, labels, help'],
   [
     'conditions.md',
@@ -90,6 +96,14 @@ export async function referencePages(root: string): Promise<Page[]> {
   const content: Record<(typeof PAGES)[number][0], string> = {
     'performance-profile.md': profileReference(performanceProfileCrd()),
     'cli.md': cliReference(buildProgram()),
+    'helm-values.md': [
+      generatedNote('charts-ts/src/values-release.ts'),
+      '# Helm chart values',
+      'The values of the `perfpilot-operator` chart that `npm run release` writes. The same file is ' +
+        '`npm run release -- --values FILE`, so the release bundle and the chart install the same objects. ' +
+        'See [Install](../guides/install.md).',
+      valuesTable(),
+    ].join('\n\n'),
     'metrics.md': metricsReference(
       metrics.registry.getMetricsAsArray() as unknown as MetricLike[],
       Object.values(OperatorMetric),

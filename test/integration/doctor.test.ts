@@ -18,7 +18,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { operatorRules } from '../../charts-ts/src/operator.ts';
+import { operatorRules } from '../../charts-ts/src/operator-rbac.ts';
 import type { PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import type { DoctorLine } from '../../operator/src/onboard/doctor-report.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
@@ -229,7 +229,7 @@ describe('perfpilot doctor', () => {
     expect(healthy.code).toBe(0);
     const { lines } = await doctorJson([`${NS}/${API}`]);
     expect(notOk(lines)).toEqual([]);
-    // Every check is there: the target, all 17 signals with their queries, Redis, 8 resources of access, owners.
+    // Every check is there: the target, all 17 signals with their queries, Redis, 9 resources of access (KEDA ScaledObjects among them), owners.
     expect(lines.filter((l) => l.check.startsWith('signal ')).length).toBe(17);
     expect(lines.find((l) => l.check === 'signal p95LatencyMs')?.more?.[0]).toMatch(
       /^query: 1000 \* histogram_quantile\(0\.95, .*namespace="shop",job="risk-api"/,
@@ -237,7 +237,7 @@ describe('perfpilot doctor', () => {
     expect(lines.find((l) => l.check === `Redis 127.0.0.1:${redis.port}`)?.detail).toMatch(
       /^master, authenticated as default, maxmemory \d+, CONFIG SET permitted/,
     );
-    expect(lines.filter((l) => l.check.startsWith('access ')).length).toBe(8);
+    expect(lines.filter((l) => l.check.startsWith('access ')).length).toBe(9);
     expect(lines.map((l) => l.check)).toContain('HPA owner');
   });
 
@@ -274,7 +274,7 @@ describe('perfpilot doctor', () => {
     expect(bad.map((l) => [l.verdict, l.check])).toEqual([['fail', `Redis 127.0.0.1:${redis.port}`]]);
     expect(bad[0]?.detail).toMatch(/^authentication failed: .*WRONGPASS/);
     expect(bad[0]?.fix).toBe(
-      `check that Secret ${NS}/redis-wrong key "password" holds this node's password (requirepass)`,
+      `check that Secret ${NS}/redis-wrong key "password" holds this node's password (requirepass, or the ACL user's in spec.metrics.redis.username)`,
     );
   });
 

@@ -184,6 +184,7 @@ describe('the synthesized manifests on a real API server', () => {
       .filter((o) => OFFLINE_KINDS.has(o.kind));
     expect(monitoring.map((o) => o.kind).sort()).toEqual([
       'PrometheusRule',
+      'PrometheusRule',
       'ServiceMonitor',
       'ServiceMonitor',
       'ServiceMonitor',

@@ -27,3 +27,15 @@ export function manifestCheckers(): Promise<ManifestCheckers> {
   })();
   return cached;
 }
+
+let helmCached: Promise<string> | undefined;
+
+/** helmBinary builds helm v4 from its module when it is not cached yet (test/tools/helm/build.sh; minutes, once). */
+export function helmBinary(): Promise<string> {
+  helmCached ??= (async () => {
+    const script = fileURLToPath(new URL('./helm/build.sh', import.meta.url));
+    const { stdout } = await run('bash', [script], { maxBuffer: 16 * 1024 * 1024 });
+    return join(stdout.trim().split('\n').at(-1) ?? '', 'helm');
+  })();
+  return helmCached;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { operatorRules } from '../../../charts-ts/src/operator.ts';
+import { operatorRules } from '../../../charts-ts/src/operator-rbac.ts';
 import { API_VERSION, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
 import {
@@ -77,6 +77,7 @@ describe('requiredAccess', () => {
           'patch horizontalpodautoscalers.autoscaling checkout-hpa in shop',
         ],
       ],
+      ['scaledobjects.keda.sh', ['get scaledobjects.keda.sh in shop', 'patch scaledobjects.keda.sh in shop']],
       [
         'configmaps',
         [
