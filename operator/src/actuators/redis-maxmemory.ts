@@ -13,6 +13,7 @@ import {
   LAST_CHANGE_ANNOTATION,
   type MaxMemoryPersistence,
   maxMemoryPersistenceOf,
+  REDIS_MAXMEMORY_CONFIG_KEY,
   RedisConfigMapFormat,
   type RedisPersist,
 } from '../api/v1alpha1/index.ts';
@@ -380,8 +381,10 @@ async function rewriteConfigFiles(
     : { kind: 'failed', object, message: failures.sort().join('; ') };
 }
 
+/** configMapObject names the ConfigMap, and the key unless it is the toolkit's maxmemory.conf. */
 function configMapObject(namespace: string, persistence: { name: string; key: string }): string {
-  return `ConfigMap ${namespace}/${persistence.name} key "${persistence.key}"`;
+  const key = persistence.key === REDIS_MAXMEMORY_CONFIG_KEY ? '' : ` key "${persistence.key}"`;
+  return `ConfigMap ${namespace}/${persistence.name}${key}`;
 }
 
 /**

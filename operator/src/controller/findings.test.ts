@@ -302,6 +302,37 @@ describe('snapshotStatus: the signals a profile has, with or without the engineâ
       want: { p95LatencyMs: 80, readyReplicas: 2, stale: true },
     },
     {
+      name: 'Redis through redis_exporter (no INFO read): used memory and evictions from its series',
+      measurement: measured({
+        prometheus: {
+          p95LatencyMs: 80,
+          redisUsedMemoryBytes: 100 * 1024 * 1024,
+          redisEvictedKeysPerSecond: 2.5,
+        },
+      }),
+      want: { p95LatencyMs: 80, redisUsedMemoryMiB: 100, redisEvictedKeysPerSecond: 2.5, stale: false },
+    },
+    {
+      name: 'Redis from INFO: its signals, not the exporterâ€™s',
+      measurement: measured({
+        prometheus: { redisUsedMemoryBytes: 1 },
+        redis: {
+          masters: 1,
+          replicas: 0,
+          unknown: [],
+          signals: {
+            usedMemoryBytes: 64 * 1024 * 1024,
+            maxMemoryBytes: 128 * 1024 * 1024,
+            hitsPerSecond: 1,
+            missesPerSecond: 0,
+            evictedKeysPerSecond: 0,
+            expiredKeysPerSecond: 0,
+          },
+        },
+      }),
+      want: { redisUsedMemoryMiB: 64, redisEvictedKeysPerSecond: 0, stale: false },
+    },
+    {
       name: 'no HPA replicas: none shown, never zero',
       measurement: measured({ prometheus: { p95LatencyMs: 80 } }),
       want: { p95LatencyMs: 80, stale: false },

@@ -121,7 +121,8 @@ export function sloVerdict(
  */
 export function snapshotStatus(measurement: Measurement, time: Date): MetricSnapshotStatus {
   const p = measurement.prometheus;
-  const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 1000) / 1000);
+  const round = (v: number | undefined) =>
+    v === undefined || Number.isNaN(v) ? undefined : Math.round(v * 1000) / 1000;
   const fields: Omit<MetricSnapshotStatus, 'time' | 'stale'> = {
     requestsPerSecond: round(p.requestsPerSecond),
     p95LatencyMs: round(p.p95LatencyMs),
@@ -130,10 +131,13 @@ export function snapshotStatus(measurement: Measurement, time: Date): MetricSnap
     poolUsagePercent: round(p.poolUsagePercent),
     poolWaitSecondsP95: round(p.poolWaitSecondsP95),
     readyReplicas: measurement.snapshot?.readyReplicas ?? measurement.readyReplicas,
+    // From INFO, else from redis_exporter's series (spec.metrics.redis.source Exporter reads no INFO).
     redisUsedMemoryMiB: round(
-      measurement.redis?.signals ? measurement.redis.signals.usedMemoryBytes / MIB : undefined,
+      (measurement.redis?.signals?.usedMemoryBytes ?? p.redisUsedMemoryBytes ?? Number.NaN) / MIB,
     ),
-    redisEvictedKeysPerSecond: round(measurement.redis?.signals?.evictedKeysPerSecond),
+    redisEvictedKeysPerSecond: round(
+      measurement.redis?.signals?.evictedKeysPerSecond ?? p.redisEvictedKeysPerSecond,
+    ),
   };
   return {
     time: time.toISOString(),

@@ -409,7 +409,7 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
     const topology = await connections.discover(set);
     const lines: DoctorLine[] = sentinel
       ? topology.unreachable.map((u) => sentinelLine(u.address, u.error))
-      : topology.unreachable.map((u) => unreachableLine(u.address, u.error, secretName));
+      : topology.unreachable.map((u) => unreachableLine(u.address, u.error, secretName, set.username));
     if (sentinel && topology.nodes.length > 0) {
       const master = topology.nodes.find((n) => n.role === 'master');
       lines.push({
@@ -454,7 +454,7 @@ function withoutAddress(address: string, error: string): string {
   return error.startsWith(`${address}: `) ? error.slice(address.length + 2) : error;
 }
 
-function unreachableLine(address: string, raw: string, secretName: string): DoctorLine {
+function unreachableLine(address: string, raw: string, secretName: string, username?: string): DoctorLine {
   const error = withoutAddress(address, raw);
   const auth = AUTH_FAILURE.test(error);
   return {
@@ -462,7 +462,7 @@ function unreachableLine(address: string, raw: string, secretName: string): Doct
     check: `Redis ${address}`,
     detail: auth ? `authentication failed: ${error}` : `unreachable: ${error}`,
     fix: auth
-      ? `check that ${secretName} holds this node's password (requirepass, or the ACL user's in spec.metrics.redis.username)`
+      ? `check that ${secretName} holds this node's password (${username === undefined ? 'requirepass' : `ACL user ${username}`})`
       : 'check the endpoint in spec.metrics.redis.endpoints, and that this machine and the operator’s pod may reach it (NetworkPolicy)',
   };
 }
@@ -490,7 +490,7 @@ async function checkRedisNode(
     maxmemory = String(reply[1] ?? '');
   } catch (err) {
     const error = withoutAddress(address, errorText(err));
-    if (AUTH_FAILURE.test(error)) return unreachableLine(address, error, secretName);
+    if (AUTH_FAILURE.test(error)) return unreachableLine(address, error, secretName, set.username);
     return {
       verdict: 'fail',
       check,

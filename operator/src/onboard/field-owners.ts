@@ -83,7 +83,6 @@ export function poolEnvFields(
     },
   ];
 }
-export const REDIS_CONFIGMAP_FIELDS: readonly WrittenField[] = redisConfigMapFields();
 
 /** redisConfigMapFields is the key of the Redis ConfigMap that persists maxmemory. @default maxmemory.conf */
 export function redisConfigMapFields(key: string = REDIS_MAXMEMORY_CONFIG_KEY): readonly WrittenField[] {

@@ -52,6 +52,28 @@ describe('requiredAccess', () => {
     expect(profileSecretNames(profile({}))).toEqual([]);
   });
 
+  it('lists the Sentinels’ password Secret, and asks for the ConfigMap persist names', () => {
+    const sentinel = profile({
+      metrics: {
+        redis: {
+          sentinel: {
+            endpoints: ['sentinel:26379'],
+            masterName: 'mymaster',
+            passwordSecretRef: { name: 'sentinel-auth' },
+          },
+          username: 'perfpilot',
+          passwordSecretRef: { name: 'redis-user' },
+          persist: { configMap: { name: 'redis-configuration', format: 'RedisConf' } },
+        },
+      },
+    });
+    expect(profileSecretNames(sentinel)).toEqual(['redis-user', 'sentinel-auth']);
+    const configMaps = requiredAccess(operatorRules(profileSecretNames(sentinel)), sentinel, 'perfpilot')
+      .filter((n) => n.resource === 'configmaps')
+      .flatMap((n) => n.checks.map(describeCheck));
+    expect(configMaps).toContain('patch configmaps redis-configuration in shop');
+  });
+
   it('asks every verb of the operator’s Role on the objects this profile touches', () => {
     const needs = requiredAccess(operatorRules(profileSecretNames(withSecrets)), withSecrets, 'perfpilot');
     expect(needs.map((n) => [n.resource, n.checks.map(describeCheck)])).toEqual([

@@ -5,7 +5,13 @@
  * SelfSubjectAccessReview. Pure.
  */
 import type { V1PolicyRule } from '@kubernetes/client-node';
-import { configMapNameOf, hpaNameOf, type PerformanceProfile, PLURAL } from '../api/v1alpha1/index.ts';
+import {
+  configMapNameOf,
+  hpaNameOf,
+  maxMemoryPersistenceOf,
+  type PerformanceProfile,
+  PLURAL,
+} from '../api/v1alpha1/index.ts';
 
 /** One question for the API server: may the subject do `verb` on this resource (and name)? */
 export interface AccessCheck {
@@ -45,6 +51,7 @@ export function profileSecretNames(profile: PerformanceProfile): string[] {
     prometheus?.caBundleSecretRef?.name,
     redis?.passwordSecretRef?.name,
     redis?.tls?.caBundleSecretRef?.name,
+    redis?.sentinel?.passwordSecretRef?.name,
   ].filter((name): name is string => name !== undefined);
   return [...new Set(names)];
 }
@@ -65,7 +72,10 @@ export function requiredAccess(
   const namespace = profile.metadata.namespace ?? 'default';
   const { targetRef } = profile.spec;
   const profileName = profile.metadata.name ?? targetRef.name;
-  const configMaps = [configMapNameOf(targetRef), profile.spec.metrics.redis?.configMapName].filter(
+  const redis = profile.spec.metrics.redis;
+  const persistence = redis ? maxMemoryPersistenceOf(redis) : undefined;
+  const redisConfigMap = persistence?.kind === 'configMap' ? persistence.name : undefined;
+  const configMaps = [configMapNameOf(targetRef), redisConfigMap].filter(
     (name): name is string => name !== undefined,
   );
   const objectNames: Record<string, readonly string[]> = {
