@@ -114,10 +114,17 @@ async function killRedisMaster(durationMs: number, ctx: FaultContext): Promise<s
     timeoutMs: 10_000,
   });
   await sleep(durationMs);
-  const configMaps = await cp.kubeConfig.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace });
-  const persisted = configMaps.items
-    .map((c) => c.data?.[REDIS_MAXMEMORY_CONFIG_KEY])
-    .find((text): text is string => text !== undefined);
+  // The API server may be away (another fault): the node starts anyway, with what it had.
+  const persisted = await waitFor(
+    'the Redis ConfigMap',
+    async () => {
+      const configMaps = await cp.kubeConfig.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace });
+      return configMaps.items
+        .map((c) => c.data?.[REDIS_MAXMEMORY_CONFIG_KEY])
+        .find((text): text is string => text !== undefined);
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  ).catch(() => undefined);
   if (persisted && configFile) {
     writeFileSync(configFile, `${readFileSync(configFile, 'utf8').trimEnd()}\n${persisted.trim()}\n`);
   }
@@ -131,18 +138,24 @@ async function killLeader(durationMs: number, ctx: FaultContext): Promise<string
   if (!leader) throw new Error('no operator replica holds the Lease');
   const killedAt = Date.now();
   ctx.replicas.kill(leader.identity);
-  const next = await waitFor(
-    'another replica holding the Lease',
-    async () => {
-      const now = await ctx.replicas.leader();
-      return now && now.identity !== leader.identity ? now : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 250 },
-  );
-  const tookOver = Math.round((Date.now() - killedAt) / 100) / 10;
-  await sleep(Math.max(0, killedAt + durationMs - Date.now()));
-  await ctx.replicas.replace(leader.identity);
-  return `leader ${leader.identity} (pid ${leader.pid}) SIGKILLed; ${next.identity} took the Lease after ${tookOver} s`;
+  let next: Awaited<ReturnType<OperatorReplicas['leader']>>;
+  let tookOver: number;
+  try {
+    next = await waitFor(
+      'another replica holding the Lease',
+      async () => {
+        const now = await ctx.replicas.leader();
+        return now && now.identity !== leader.identity ? now : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+    tookOver = Math.round((Date.now() - killedAt) / 100) / 10;
+    await sleep(Math.max(0, killedAt + durationMs - Date.now()));
+  } finally {
+    // Its Deployment starts a new Pod, whatever the Lease did.
+    await ctx.replicas.replace(leader.identity);
+  }
+  return `leader ${leader.identity} (pid ${leader.pid}) SIGKILLed; ${next?.identity} took the Lease after ${tookOver} s`;
 }
 
 /** processArgs reads a process's command line. */
@@ -187,7 +200,7 @@ type PrometheusConfig = {
   }[];
 };
 
-/** prometheusConfig edits the running Prometheus's configuration file and reloads it. */
+/** reloadPrometheus edits the running Prometheus's configuration file and reloads it. */
 async function reloadPrometheus(url: string, edit: (config: PrometheusConfig) => void): Promise<void> {
   const args = processArgs(prometheusPid(url));
   const path = args.find((a) => a.startsWith('--config.file='))?.slice('--config.file='.length);
@@ -198,6 +211,19 @@ async function reloadPrometheus(url: string, edit: (config: PrometheusConfig) =>
   const response = await fetch(`${url}/-/reload`, { method: 'POST' });
   if (!response.ok) throw new Error(`prometheus reload: ${response.status} ${await response.text()}`);
 }
+
+/** reloadPrometheusWhenUp retries the edit while Prometheus is stopped (another fault), up to 2 minutes. */
+const reloadPrometheusWhenUp = async (url: string, edit: (config: PrometheusConfig) => void) =>
+  await waitFor(
+    'prometheus reloaded',
+    async () =>
+      (await reloadPrometheus(url, edit)
+        .then(() => true)
+        .catch(() => undefined))
+        ? true
+        : undefined,
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
 
 /**
  * nanTarget adds a second target to the risk API's job that exports database_connections_active
@@ -216,15 +242,18 @@ async function nanTarget(durationMs: number, ctx: FaultContext): Promise<string>
   const target = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const job = (c: PrometheusConfig) => c.scrape_configs.find((s) => s.job_name === stack.name);
   try {
-    await reloadPrometheus(stack.prometheus.url, (c) =>
-      job(c)?.static_configs.push({ targets: [target], labels: { namespace: stack.namespace } }),
-    );
+    await reloadPrometheusWhenUp(stack.prometheus.url, (c) => {
+      const j = job(c);
+      if (j && !j.static_configs.some((t) => t.targets.includes(target))) {
+        j.static_configs.push({ targets: [target], labels: { namespace: stack.namespace } });
+      }
+    });
     await sleep(durationMs);
   } finally {
-    await reloadPrometheus(stack.prometheus.url, (c) => {
+    await reloadPrometheusWhenUp(stack.prometheus.url, (c) => {
       const j = job(c);
       if (j) j.static_configs = j.static_configs.filter((s) => !s.targets.includes(target));
-    }).catch(() => {});
+    });
     server.close();
   }
   return `a second ${stack.name} target answering database_connections_active NaN for ${durationMs / 1000} s`;
