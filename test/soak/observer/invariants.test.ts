@@ -107,6 +107,7 @@ describe('majorityMaxmemoryMiB', () => {
 describe('accountChanges', () => {
   const changed = [sample(0), sample(1, { knobs: { ...sample(0).knobs, redisMaxmemoryMiB: 24 } })];
   const applied = {
+    time: T0 + 1000,
     reason: 'Applied',
     note: 'redisMaxmemoryMiB 16 → 24 (set on 6 nodes): evictions',
     count: 1,
@@ -125,6 +126,14 @@ describe('accountChanges', () => {
     ],
     ['an Event twice', changed, [entry(1, 'redisMaxmemoryMiB', 16, 24)], [{ ...applied, count: 2 }], 0, 1],
     ['a record from before the observer started', [sample(0)], [entry(-5, 'poolSize', 5, 8)], [], 0, 0],
+    [
+      'an Event from before the observer started, for the same change made again',
+      changed,
+      [entry(-5, 'redisMaxmemoryMiB', 16, 24), entry(1, 'redisMaxmemoryMiB', 16, 24)],
+      [{ ...applied, time: T0 - 5000 }, applied],
+      0,
+      0,
+    ],
   ] as const)('%s', (_name, samples, history, events, lost, duplicated) => {
     const account = accountChanges(samples, history, events, T0);
     expect({ lost: account.lost, duplicated: account.duplicated }).toEqual({ lost, duplicated });

@@ -151,6 +151,8 @@ export interface HistoryEntry {
 
 /** An Event about the profile: its reason, note, and how many times it happened. */
 export interface EventSeen {
+  /** time is the Event's eventTime (ms), or null when it has none. */
+  readonly time: number | null;
   readonly reason: string;
   readonly note: string;
   readonly count: number;
@@ -226,7 +228,8 @@ export function accountChanges(
   }
   const told = new Map<string, number>();
   for (const e of events) {
-    if (!CHANGE_OUTCOMES.has(e.reason)) continue;
+    // Events from before the observer started belong to changes it does not count either.
+    if (!CHANGE_OUTCOMES.has(e.reason) || (e.time !== null && e.time < since)) continue;
     // The note starts with "knob from → to" (and says "recorded late" when a successor recorded it).
     const match = /^(\w+) (\d+) → (\d+)/.exec(e.note);
     if (!match) continue;

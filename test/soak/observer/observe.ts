@@ -222,7 +222,9 @@ export async function observe(config: ObserverConfig, stopped: Promise<void>): P
     }
     for (const e of eventList?.items ?? []) {
       if (e.regarding?.name !== config.profile || !e.metadata?.uid) continue;
+      const at = e.eventTime ? Date.parse(String(e.eventTime)) : Number.NaN;
       events.set(e.metadata.uid, {
+        time: Number.isNaN(at) ? null : at,
         reason: e.reason ?? '',
         note: e.note ?? '',
         count: Math.max(1, e.series?.count ?? e.deprecatedCount ?? 1),
