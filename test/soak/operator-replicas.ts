@@ -66,7 +66,8 @@ export async function startReplicas(options: ReplicaOptions): Promise<OperatorRe
   const start = async (): Promise<Replica> => {
     generation++;
     const identity = `perfpilot-soak-${generation}`;
-    const port = await freePort();
+    // Each replica its own ports: they share one host here, where Pods would each have their own.
+    const [port, healthPort] = [await freePort(), await freePort()];
     const child = options.dir.start(
       identity,
       process.execPath,
@@ -81,6 +82,8 @@ export async function startReplicas(options: ReplicaOptions): Promise<OperatorRe
         options.namespace,
         '--metrics-port',
         String(port),
+        '--health-port',
+        String(healthPort),
         '--identity',
         identity,
       ],
