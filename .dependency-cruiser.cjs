@@ -49,6 +49,14 @@ module.exports = {
       from: { path: '^(operator|charts-ts|risk-api)/src/', pathNot: '\\.test\\.ts$|test-fixtures\\.ts$' },
       to: { path: '^(test|bench)/' },
     },
+    {
+      name: 'soak-observer-is-independent',
+      severity: 'error',
+      comment:
+        'The soak observer checks the operator from outside: it reads Redis, PostgreSQL, the API server and the load generator, and shares no code with the product or the soak runner.',
+      from: { path: '^test/soak/observer/' },
+      to: { path: '^(?!test/soak/observer/)(operator|charts-ts|risk-api|cli|demo|bench|test)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
