@@ -103,7 +103,7 @@ afterAll(async () => {
 });
 
 describe('perfpilot init', () => {
-  it('drafts a profile the API server accepts as written, naming the HikariCP env var that holds the pool', async () => {
+  it('drafts a profile the API server accepts as written, with the HikariCP env var that holds the pool as its pool', async () => {
     await createDeployment('ledger', {
       name: 'app',
       image: 'registry.example/ledger:1.4.2',
@@ -122,7 +122,7 @@ describe('perfpilot init', () => {
       `$ perfpilot init --deployment ${NS}/ledger --prometheus http://prometheus.monitoring.svc:9090 --out ledger.yaml; cat ledger.yaml\n${text}`,
     );
     expect(text).toContain(
-      '# pool: found env var SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE = 15 of container app (HikariCP spring.datasource.hikari.maximum-pool-size)',
+      '# found: container app sets SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE with a value: the operator tunes it there,',
     );
     expect(text).toContain(
       '# found: HPA ledger-autoscaler scales this Deployment (minReplicas 3, maxReplicas 12)',
@@ -134,7 +134,11 @@ describe('perfpilot init', () => {
     const written = parse(text);
     expect(written.spec).toEqual({
       mode: 'Observe',
-      targetRef: { name: 'ledger', hpaName: 'ledger-autoscaler' },
+      targetRef: {
+        name: 'ledger',
+        hpaName: 'ledger-autoscaler',
+        pool: { env: { container: 'app', sizeVar: 'SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE' } },
+      },
       metrics: {
         prometheus: { url: 'http://prometheus.monitoring.svc:9090' },
         redis: {

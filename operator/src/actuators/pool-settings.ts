@@ -112,7 +112,7 @@ export type PoolSettingsResult =
       readonly kind: 'applied';
       readonly before: Partial<PoolSettings>;
       readonly after: PoolSettings;
-      /** configHash is the pod template's new config-hash annotation. */
+      /** configHash is the pod template's new config-hash annotation (ConfigMap form), or the pool's new values (env form). */
       readonly configHash: string;
       /** rolledAt is the time written to CONFIG_ROLLED_AT_ANNOTATION. */
       readonly rolledAt: Date;

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   DEPLOYMENT_FIELDS,
   foreignOwners,
   HPA_FIELDS,
   handOverCommands,
   kedaOwnerOf,
+  poolEnvFields,
   TUNING_CONFIGMAP_FIELDS,
 } from './field-owners.ts';
 
@@ -160,5 +162,65 @@ describe('handOverCommands', () => {
     expect(text).toContain(
       'spec: { template: { metadata: { annotations: { perfpilot.dev/config-hash: abc } } } }',
     );
+  });
+
+  it('hands over a pool env var of the env form: the list items by name, the other vars left out', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'orders',
+        namespace: 'shop',
+        managedFields: [
+          {
+            manager: 'shop-admin',
+            operation: 'Update',
+            fieldsV1: {
+              'f:spec': {
+                'f:template': {
+                  'f:spec': {
+                    'f:containers': {
+                      'k:{"name":"app"}': {
+                        'f:env': {
+                          'k:{"name":"SPRING_PROFILES_ACTIVE"}': { 'f:value': {} },
+                          'k:{"name":"POOL"}': { 'f:value': {} },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'sidecar', env: [{ name: 'POOL', value: '99' }] },
+              {
+                name: 'app',
+                env: [
+                  { name: 'SPRING_PROFILES_ACTIVE', value: 'prod' },
+                  { name: 'POOL', value: '9' },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    };
+    const fields = poolEnvFields({ container: 'app', sizeVar: 'POOL' });
+    const owners = foreignOwners(deployment.metadata.managedFields, fields);
+    expect(owners.map((o) => o.field)).toEqual(['spec.template.spec.containers[app].env[POOL].value']);
+    const text = handOverCommands(deployment, fields, owners);
+    expect(text).toContain(
+      '{"op":"remove","path":"/metadata/managedFields/0/fieldsV1/f:spec/f:template/f:spec/f:containers/k:{\\"name\\":\\"app\\"}/f:env/k:{\\"name\\":\\"POOL\\"}/f:value"}',
+    );
+    const body = parse(text.slice(text.indexOf("<<'YAML'\n") + 8, text.lastIndexOf('YAML')));
+    expect(body.spec).toEqual({
+      template: { spec: { containers: [{ name: 'app', env: [{ name: 'POOL', value: '9' }] }] } },
+    });
   });
 });
