@@ -186,7 +186,7 @@ async function recommend(flags: RecommendFlags): Promise<number> {
         : {}),
     });
     const history = measurement.snapshot ? await rebuildHistory(profile, sources, now()) : undefined;
-    const measuredMaxmemory = measurement.snapshot?.redis.maxMemoryBytes;
+    const measuredMaxmemory = measurement.snapshot?.redis?.maxMemoryBytes;
     // Redis says its own maxmemory; the other knobs live in Kubernetes, which this command does not read.
     const current: KnobValues = {
       ...given,
@@ -296,12 +296,14 @@ function formatRecommendation(
     return lines.join('\n');
   }
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-  const lookups = s.redis.hitsPerSecond + s.redis.missesPerSecond;
-  const hitRate = lookups > 0 ? `Redis hit rate ${pct(s.redis.hitsPerSecond / lookups)}` : 'no Redis lookups';
+  const lookups = s.redis ? s.redis.hitsPerSecond + s.redis.missesPerSecond : 0;
+  const hitRate = s.redis
+    ? `${lookups > 0 ? `Redis hit rate ${pct(s.redis.hitsPerSecond / lookups)}` : 'no Redis lookups'}, ${s.redis.evictedKeysPerSecond.toFixed(1)} evictions/s`
+    : 'Redis not measured';
   lines.push(
     `measured: ${s.requestsPerSecond.toFixed(1)} rps on ${s.readyReplicas} replicas, p95 ${s.p95LatencyMs.toFixed(0)} ms, ` +
       `errors ${pct(s.errorRate)}, CPU ${pct(s.cpuUtilization)}, ${s.dbActiveConnections.toFixed(1)} DB connections busy, ` +
-      `pool wait ${s.poolWaitMs.toFixed(1)} ms, ${hitRate}, ${s.redis.evictedKeysPerSecond.toFixed(1)} evictions/s; ` +
+      `pool wait ${s.poolWaitMs.toFixed(1)} ms, ${hitRate}; ` +
       `history: ${historySnapshots} snapshots`,
   );
   const rows = evaluation.decisions.map((d) => [

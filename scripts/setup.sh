@@ -22,7 +22,7 @@ fail() {
 }
 
 # 1. Debian packages: command -> package.
-declare -A apt_for=([redis-server]=redis-server [redis-cli]=redis-tools [curl]=curl [prometheus]=prometheus [pg_ctlcluster]=postgresql [prometheus-redis-exporter]=prometheus-redis-exporter)
+declare -A apt_for=([redis-server]=redis-server [redis-sentinel]=redis-sentinel [redis-cli]=redis-tools [curl]=curl [prometheus]=prometheus [pg_ctlcluster]=postgresql [prometheus-redis-exporter]=prometheus-redis-exporter)
 missing=()
 for cmd in "${!apt_for[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${apt_for[$cmd]}")

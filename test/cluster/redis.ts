@@ -1,7 +1,8 @@
 /**
  * Real Redis for tests: Debian's redis-server on free loopback ports, password-protected. One node
- * (startRedis) or a Redis Cluster created with `redis-cli --cluster create` (startRedisCluster),
- * with a way to stop and restart one node for failover tests.
+ * (startRedis), a Redis Cluster created with `redis-cli --cluster create` (startRedisCluster),
+ * with a way to stop and restart one node for failover tests, or a master and replicas watched by
+ * Debian's redis-sentinel (startRedisSentinel).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -57,6 +58,11 @@ export interface RedisOptions {
 export interface RedisServerOptions extends RedisOptions {
   /** tls serves TLS only (no plain port), with a fresh test CA's certificate for 127.0.0.1. @default false */
   readonly tls?: boolean;
+  /**
+   * config are further redis.conf lines, e.g. an ACL `user` line or `rename-command CONFIG ""`
+   * (written to the 0600 config file, so a password in them stays off command lines). @default []
+   */
+  readonly config?: readonly string[];
 }
 
 /** Options for startRedisCluster. */
@@ -141,7 +147,13 @@ export async function startRedis(options: RedisServerOptions): Promise<RedisServ
         'tls-auth-clients no',
       );
     }
-    const config = writeConfig(dir.path, port, options.password, tlsLines, options.tls);
+    const config = writeConfig(
+      dir.path,
+      port,
+      options.password,
+      [...tlsLines, ...(options.config ?? [])],
+      options.tls,
+    );
     const server = dir.start('redis', 'redis-server', [config]);
     await waitFor(
       `redis-server on ${port}`,
@@ -305,6 +317,180 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
         await node.stop(0);
       },
       startNode,
+      stop: async () => await dir.dispose(),
+    };
+  } catch (err) {
+    await dir.dispose();
+    throw err;
+  }
+}
+
+/** Options for startRedisSentinel. */
+export interface RedisSentinelOptions extends RedisOptions {
+  /** masterName is the name the Sentinels monitor the master under. @default 'mymaster' */
+  readonly masterName?: string;
+  /** replicas is the number of replicas of the master. @default 1 */
+  readonly replicas?: number;
+  /** sentinels is the number of Sentinels; a quorum of half of them plus one agrees on a failover. @default 3 */
+  readonly sentinels?: number;
+  /** sentinelPassword is the Sentinels' own `requirepass`. @default none */
+  readonly sentinelPassword?: string;
+  /** config are further redis.conf lines of every data node (an ACL user, say). @default [] */
+  readonly config?: readonly string[];
+}
+
+/** A master and its replicas, watched by Sentinels. */
+export interface RedisSentinelDeployment {
+  readonly password: string;
+  readonly masterName: string;
+  /** nodes are the data nodes, the first started as the master. */
+  readonly nodes: readonly RedisEndpoint[];
+  /** sentinels are the Sentinels' endpoints. */
+  readonly sentinels: readonly RedisEndpoint[];
+  /** configFileOf is the path of a data node's redis.conf (by port), which CONFIG REWRITE writes. */
+  configFileOf(port: number): string;
+  /** masterPort asks the first Sentinel which port the master is on now. */
+  masterPort(): Promise<number>;
+  /**
+   * failover runs SENTINEL FAILOVER and waits until every Sentinel names another master and that
+   * master has a synced replica again; returns the new master's port.
+   */
+  failover(): Promise<number>;
+  /** stop ends every process and removes the deployment's directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * startRedisSentinel starts a master, its replicas (`replicaof`) and the Sentinels (`sentinel
+ * monitor`, on loopback, each with a config file of its own that it rewrites), and waits until
+ * every Sentinel knows every replica and the other Sentinels.
+ */
+export async function startRedisSentinel(options: RedisSentinelOptions): Promise<RedisSentinelDeployment> {
+  const masterName = options.masterName ?? 'mymaster';
+  const replicas = options.replicas ?? 1;
+  const sentinelCount = options.sentinels ?? 3;
+  const quorum = Math.floor(sentinelCount / 2) + 1;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const { password } = options;
+  const dir = new RunDirectory('perfpilot-redis-sentinel');
+  try {
+    const ports: number[] = [];
+    const configs = new Map<number, string>();
+    for (let i = 0; i <= replicas; i++) {
+      const port = await freePort();
+      const nodeDir = join(dir.path, String(port));
+      mkdirSync(nodeDir);
+      const master = ports[0];
+      configs.set(
+        port,
+        writeConfig(nodeDir, port, password, [
+          ...(master === undefined ? [] : [`replicaof ${host} ${master}`]),
+          ...(options.config ?? []),
+        ]),
+      );
+      ports.push(port);
+    }
+    const master = ports[0] as number;
+    for (const port of ports) {
+      const node = dir.start(`redis-${port}`, 'redis-server', [configs.get(port) as string]);
+      await waitFor(
+        `redis-server on ${port}`,
+        async () => ((await ping(port, password)) ? true : undefined),
+        {
+          timeoutMs,
+          process: node,
+        },
+      );
+    }
+    const sentinelPorts: number[] = [];
+    for (let i = 0; i < sentinelCount; i++) {
+      const port = await freePort();
+      const path = join(dir.path, `sentinel-${port}.conf`);
+      // Sentinel rewrites its own file (known replicas and Sentinels, the current epoch).
+      writeFileSync(
+        path,
+        `${[
+          `port ${port}`,
+          `bind ${host}`,
+          `dir ${dir.path}`,
+          'daemonize no',
+          'logfile ""',
+          ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`] : []),
+          `sentinel monitor ${masterName} ${host} ${master} ${quorum}`,
+          `sentinel auth-pass ${masterName} ${password}`,
+          `sentinel down-after-milliseconds ${masterName} 2000`,
+          `sentinel failover-timeout ${masterName} 10000`,
+        ].join('\n')}\n`,
+        { mode: 0o600 },
+      );
+      const sentinel = dir.start(`sentinel-${port}`, 'redis-sentinel', [path]);
+      await waitFor(
+        `redis-sentinel on ${port}`,
+        async () => ((await ping(port, options.sentinelPassword ?? '')) ? true : undefined),
+        { timeoutMs, process: sentinel },
+      );
+      sentinelPorts.push(port);
+    }
+    const ask = async <T>(port: number, args: [string, ...string[]]): Promise<T> => {
+      const client = connect(port, options.sentinelPassword ?? '');
+      try {
+        await client.connect();
+        return (await client.call(...args)) as T;
+      } finally {
+        client.disconnect();
+      }
+    };
+    const masterOf = async (port: number) =>
+      Number((await ask<[string, string]>(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName]))[1]);
+    /** settled: every Sentinel names `expected` as master and knows its replicas (up) and the other Sentinels. */
+    const settled = async (expected: number) => {
+      for (const port of sentinelPorts) {
+        if ((await masterOf(port)) !== expected) return undefined;
+        const known = (await ask<string[][]>(port, ['SENTINEL', 'REPLICAS', masterName])).filter((fields) => {
+          const flags = fields[fields.indexOf('flags') + 1] ?? '';
+          return !/s_down|o_down|disconnected/.test(flags);
+        });
+        const others = await ask<unknown[]>(port, ['SENTINEL', 'SENTINELS', masterName]);
+        if (known.length < replicas || others.length < sentinelCount - 1) return undefined;
+      }
+      return true;
+    };
+    await waitFor(
+      'every Sentinel knows the master, its replicas and the other Sentinels',
+      () => settled(master),
+      {
+        timeoutMs,
+        intervalMs: 250,
+      },
+    );
+    return {
+      password,
+      masterName,
+      nodes: ports.map((port) => ({ host, port })),
+      sentinels: sentinelPorts.map((port) => ({ host, port })),
+      configFileOf: (port) => {
+        const path = configs.get(port);
+        if (path === undefined) throw new Error(`no data node on port ${port}`);
+        return path;
+      },
+      masterPort: async () => await masterOf(sentinelPorts[0] as number),
+      failover: async () => {
+        const before = await masterOf(sentinelPorts[0] as number);
+        await ask(sentinelPorts[0] as number, ['SENTINEL', 'FAILOVER', masterName]);
+        const after = await waitFor(
+          'the Sentinels name a new master',
+          async () => {
+            const now = await masterOf(sentinelPorts[0] as number);
+            return now !== before ? now : undefined;
+          },
+          { timeoutMs, intervalMs: 250 },
+        );
+        await waitFor('every Sentinel agrees on the new master and its replicas', () => settled(after), {
+          timeoutMs,
+          intervalMs: 250,
+        });
+        return after;
+      },
       stop: async () => await dir.dispose(),
     };
   } catch (err) {

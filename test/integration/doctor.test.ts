@@ -375,7 +375,7 @@ describe('perfpilot doctor', () => {
     expect(read.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
   });
 
-  it('warns when KEDA owns the HPA', async () => {
+  it('says the bounds of a KEDA-owned HPA go to its ScaledObject, and fails while that does not exist', async () => {
     const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
     await objects.patch(
       {
@@ -401,14 +401,19 @@ describe('perfpilot doctor', () => {
       PatchStrategy.MergePatch,
     );
     const { code, lines } = await doctorJson([`${NS}/${API}`]);
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     expect(notOk(lines)).toEqual([
       {
-        verdict: 'warn',
-        check: 'HPA owner',
-        detail: `KEDA owns this HPA (ScaledObject ${API}); perfpilot would write its bounds behind KEDA's back`,
-        fix: `keep this profile in Observe or Recommend, and set minReplicaCount/maxReplicaCount on ScaledObject ${API} from its recommendations`,
+        verdict: 'fail',
+        check: 'target ScaledObject',
+        detail: `${NS}/${API} not found: the profile goes Ready=False (TargetNotFound) and changes nothing`,
+        fix: `install KEDA and create ScaledObject ${API}, or name the right one in spec.targetRef.scaledObjectName`,
       },
     ]);
+    expect(lines).toContainEqual({
+      verdict: 'ok',
+      check: 'HPA owner',
+      detail: `KEDA owns this HPA (ScaledObject ${API}): perfpilot tunes minReplicaCount/maxReplicaCount on the ScaledObject and never writes the HPA`,
+    });
   });
 });

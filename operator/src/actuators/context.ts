@@ -8,6 +8,7 @@ import {
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
+  CustomObjectsApi,
   type KubeConfig,
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
@@ -20,6 +21,8 @@ export interface TargetClients {
   readonly autoscaling: AutoscalingV2Api;
   readonly core: CoreV1Api;
   readonly objects: KubernetesObjectApi;
+  /** custom reads KEDA ScaledObjects, whose CRD may not be installed (a 404, not an error). */
+  readonly custom: CustomObjectsApi;
 }
 
 /** makeTargetClients builds the clients from a kubeconfig. */
@@ -29,6 +32,7 @@ export function makeTargetClients(kubeConfig: KubeConfig): TargetClients {
     autoscaling: kubeConfig.makeApiClient(AutoscalingV2Api),
     core: kubeConfig.makeApiClient(CoreV1Api),
     objects: KubernetesObjectApi.makeApiClient(kubeConfig),
+    custom: kubeConfig.makeApiClient(CustomObjectsApi),
   };
 }
 

@@ -5,12 +5,15 @@
  * outcomes reconcile must report; only a failing API server, Redis seed discovery aside, throws.
  */
 export { type ActuatorContext, makeTargetClients, type TargetClients } from './context.ts';
+export { applyPoolEnv, type PoolEnvTarget, readPoolEnv } from './pool-env.ts';
 export {
   applyPoolSettings,
   CONFIG_ROLLED_AT_ANNOTATION,
+  DEFAULT_POOL_KEYS,
   decideRollout,
   MAX_OVERFLOW_KEY,
   POOL_SIZE_KEY,
+  type PoolKeys,
   type PoolSettings,
   type PoolSettingsResult,
   type PoolTarget,
@@ -31,10 +34,19 @@ export {
 } from './redis-maxmemory.ts';
 export {
   applyReplicaBounds,
+  KEDA_API_VERSION,
   type ObjectRef,
   type ReplicaBounds,
   type ReplicaBoundsResult,
+  SCALED_OBJECT_KIND,
+  scaledObjectOwnerOf,
 } from './replica-bounds.ts';
+export {
+  applyScaledObjectBounds,
+  readScaledObject,
+  type ScaledObject,
+  scaledObjectBounds,
+} from './scaled-object-bounds.ts';
 export { kubeSecretReader, type SecretReader } from './secrets.ts';
 export { conflictSummary, type FieldConflict } from './server-side-apply.ts';
 export {
@@ -42,5 +54,7 @@ export {
   applyKnobs,
   type ObservedTarget,
   observeTarget,
+  poolEnvTargetOf,
+  scaledObjectNameOf,
   type TargetReader,
 } from './targets.ts';

@@ -1,11 +1,17 @@
 /**
- * The pool actuator: DB_POOL_SIZE and DB_MAX_OVERFLOW in the API's tuning ConfigMap, then the
+ * The pool actuator of the ConfigMap form (pool-env.ts is the env form): the pool's keys
+ * (DB_POOL_SIZE and DB_MAX_OVERFLOW unless the profile names others) in the API's tuning ConfigMap, then the
  * config-hash annotation on the Deployment's pod template, which rolls the pods so they read the
  * new values. A roll restarts every API pod, so it happens at most once per cooldown: the time of
  * the last roll is kept on the Deployment itself (CONFIG_ROLLED_AT_ANNOTATION), not in the operator.
  */
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
-import { CONFIG_HASH_ANNOTATION, configHash } from '../api/v1alpha1/index.ts';
+import {
+  CONFIG_HASH_ANNOTATION,
+  configHash,
+  DEFAULT_MAX_OVERFLOW_KEY,
+  DEFAULT_POOL_SIZE_KEY,
+} from '../api/v1alpha1/index.ts';
 import type { ActuatorContext } from './context.ts';
 import {
   type ApplyOptions,
@@ -16,10 +22,21 @@ import {
   recordMetadata,
 } from './server-side-apply.ts';
 
-/** POOL_SIZE_KEY is the tuning ConfigMap's key (an environment variable of the API) for the pool size. */
-export const POOL_SIZE_KEY = 'DB_POOL_SIZE';
-/** MAX_OVERFLOW_KEY is the tuning ConfigMap's key for the pool's overflow. */
-export const MAX_OVERFLOW_KEY = 'DB_MAX_OVERFLOW';
+/** POOL_SIZE_KEY is the tuning ConfigMap's default key (an environment variable of the API) for the pool size. */
+export const POOL_SIZE_KEY = DEFAULT_POOL_SIZE_KEY;
+/** MAX_OVERFLOW_KEY is the tuning ConfigMap's default key for the pool's overflow. */
+export const MAX_OVERFLOW_KEY = DEFAULT_MAX_OVERFLOW_KEY;
+
+/** The keys of the pool in its ConfigMap. */
+export interface PoolKeys {
+  /** size is the pool size's key. */
+  readonly size: string;
+  /** overflow is the overflow's key; absent for a pool with a size only. */
+  readonly overflow?: string;
+}
+
+/** DEFAULT_POOL_KEYS are the toolkit's keys, DB_POOL_SIZE and DB_MAX_OVERFLOW. */
+export const DEFAULT_POOL_KEYS: PoolKeys = { size: POOL_SIZE_KEY, overflow: MAX_OVERFLOW_KEY };
 
 /**
  * CONFIG_ROLLED_AT_ANNOTATION on the API Deployment (not its pod template) holds the RFC 3339 time
@@ -31,7 +48,7 @@ export const CONFIG_ROLLED_AT_ANNOTATION = 'perfpilot.dev/config-rolled-at';
 export interface PoolSettings {
   /** poolSize is DB_POOL_SIZE. */
   readonly poolSize: number;
-  /** maxOverflow is DB_MAX_OVERFLOW. */
+  /** maxOverflow is DB_MAX_OVERFLOW; not written for a pool without an overflow setting. */
   readonly maxOverflow: number;
 }
 
@@ -42,6 +59,8 @@ export interface PoolTarget {
   readonly deployment: string;
   /** configMap is the tuning ConfigMap's name. */
   readonly configMap: string;
+  /** keys are the pool's keys in it. @default DEFAULT_POOL_KEYS */
+  readonly keys?: PoolKeys;
 }
 
 /** When a roll may happen: the clock and the cooldown, both from the caller. */
@@ -116,7 +135,14 @@ export type PoolSettingsResult =
       /** configMapWritten is true when the ConfigMap took the values but the pods were not rolled. */
       readonly configMapWritten: boolean;
     }
-  | { readonly kind: 'notFound'; readonly missing: readonly string[] };
+  | { readonly kind: 'notFound'; readonly missing: readonly string[] }
+  | {
+      /** notActuatable: the setting is not one the operator may write (an env var from valueFrom). */
+      readonly kind: 'notActuatable';
+      readonly before: Partial<PoolSettings>;
+      /** message names the object and the setting, and what to do. */
+      readonly message: string;
+    };
 
 /** validatePoolSettings throws a RangeError naming the knob when it is not a possible pool. */
 export function validatePoolSettings(settings: PoolSettings): void {
@@ -134,9 +160,9 @@ export function parsePoolKnob(raw: string | undefined): number | undefined {
   return Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
-function poolOf(configMap: V1ConfigMap): Partial<PoolSettings> {
-  const poolSize = parsePoolKnob(configMap.data?.[POOL_SIZE_KEY]);
-  const maxOverflow = parsePoolKnob(configMap.data?.[MAX_OVERFLOW_KEY]);
+function poolOf(configMap: V1ConfigMap, keys: PoolKeys): Partial<PoolSettings> {
+  const poolSize = parsePoolKnob(configMap.data?.[keys.size]);
+  const maxOverflow = keys.overflow === undefined ? 0 : parsePoolKnob(configMap.data?.[keys.overflow]);
   return {
     ...(poolSize === undefined ? {} : { poolSize }),
     ...(maxOverflow === undefined ? {} : { maxOverflow }),
@@ -171,10 +197,11 @@ export async function applyPoolSettings(
     ];
     return { kind: 'notFound', missing };
   }
-  const before = poolOf(configMap);
-  const pool = {
-    [POOL_SIZE_KEY]: String(settings.poolSize),
-    [MAX_OVERFLOW_KEY]: String(settings.maxOverflow),
+  const keys = target.keys ?? DEFAULT_POOL_KEYS;
+  const before = poolOf(configMap, keys);
+  const pool: Record<string, string> = {
+    [keys.size]: String(settings.poolSize),
+    ...(keys.overflow === undefined ? {} : { [keys.overflow]: String(settings.maxOverflow) }),
   };
   const desiredHash = configHash({ ...(configMap.data ?? {}), ...pool });
   const decision = decideRollout({
@@ -189,9 +216,7 @@ export async function applyPoolSettings(
       ? { kind: 'unchanged', before }
       : { kind: 'deferred', before, notBefore: decision.notBefore };
   }
-  const configMapChanged =
-    configMap.data?.[POOL_SIZE_KEY] !== pool[POOL_SIZE_KEY] ||
-    configMap.data?.[MAX_OVERFLOW_KEY] !== pool[MAX_OVERFLOW_KEY];
+  const configMapChanged = Object.entries(pool).some(([key, value]) => configMap.data?.[key] !== value);
   if (configMapChanged) {
     const written = await applyFields(
       ctx.clients,

@@ -3,6 +3,7 @@ import { maxMemoryCeilingMiB } from '../tuning/tuning-spec.ts';
 import { DEFAULT_TUNING_SPEC } from '../tuning/tuning-spec-from-profile.ts';
 import type { TuningSpec } from '../tuning/types.ts';
 import {
+  isConfigRefusal,
   maxMemoryConf,
   type RedisMaxMemoryResult,
   redisMaxMemoryCeilingMiB,
@@ -71,7 +72,7 @@ describe('summarizeMaxMemoryResult', () => {
     [
       'no ConfigMap configured',
       { ...base, kind: 'converged', failed: [], persisted: { kind: 'notConfigured' } },
-      'maxmemory 600 MiB on 2 of 2 Redis nodes; not persisted: spec.metrics.redis.configMapName is not set, so a restarted node loses it',
+      'maxmemory 600 MiB on 2 of 2 Redis nodes; not persisted: spec.metrics.redis.persist is not set, so a restarted node loses it',
     ],
     [
       'the ConfigMap key owned by kubectl',
@@ -95,5 +96,31 @@ describe('summarizeMaxMemoryResult', () => {
     ],
   ] as const)('says %s', (_name, result, expected) => {
     expect(summarizeMaxMemoryResult(result as RedisMaxMemoryResult)).toBe(expected);
+  });
+});
+
+describe('isConfigRefusal', () => {
+  it.each([
+    [
+      'CONFIG renamed away (Redis 7)',
+      "127.0.0.1:6379: ERR unknown command 'CONFIG', with args beginning with: 'GET' 'maxmemory' ",
+      true,
+    ],
+    [
+      'CONFIG renamed away (Redis 6)',
+      'ERR unknown command `CONFIG`, with args beginning with: `SET`, ',
+      true,
+    ],
+    ['denied by ACL', "NOPERM User perfpilot has no permissions to run the 'config|set' command", true],
+    [
+      'denied by ACL (Redis 6)',
+      "NOPERM this user has no permissions to run the 'config' command or its subcommand",
+      true,
+    ],
+    ['a node down', '127.0.0.1:6379: connect ECONNREFUSED 127.0.0.1:6379', false],
+    ['a wrong password', 'WRONGPASS invalid username-password pair or user is disabled.', false],
+    ['another unknown command', "ERR unknown command 'CONFIGURE'", false],
+  ])('%s: %s', (_name, message, refused) => {
+    expect(isConfigRefusal(message)).toBe(refused);
   });
 });

@@ -3,6 +3,7 @@
  * server-side apply as `perfpilot` with a body holding only those two fields, so a GitOps tool
  * or a person keeps every other field of the HPA.
  */
+import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { ActuatorContext } from './context.ts';
 import {
   type ApplyOptions,
@@ -11,6 +12,23 @@ import {
   readIfExists,
   recordMetadata,
 } from './server-side-apply.ts';
+
+/** KEDA_API_VERSION is the group and version of KEDA's ScaledObject. */
+export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
+/** SCALED_OBJECT_KIND is KEDA's kind that owns the HPAs it scales with. */
+export const SCALED_OBJECT_KIND = 'ScaledObject';
+
+/**
+ * scaledObjectOwnerOf names the KEDA ScaledObject that owns the HPA (its ownerReferences), or
+ * undefined when KEDA does not own it.
+ */
+export function scaledObjectOwnerOf(
+  hpa: { readonly metadata?: { readonly ownerReferences?: V1OwnerReference[] } } | undefined,
+): string | undefined {
+  return hpa?.metadata?.ownerReferences?.find(
+    (o) => o.kind === SCALED_OBJECT_KIND && o.apiVersion.startsWith('keda.sh/'),
+  )?.name;
+}
 
 /** An HPA's replica bounds. */
 export interface ReplicaBounds {
@@ -77,6 +95,19 @@ export async function applyReplicaBounds(
   if (!current) return { kind: 'notFound', object };
   // An HPA without minReplicas scales down to 1, the API's documented default.
   const before = { minReplicas: current.spec?.minReplicas ?? 1, maxReplicas: current.spec?.maxReplicas ?? 0 };
+  const keda = scaledObjectOwnerOf(current);
+  if (keda !== undefined) {
+    // KEDA would write its own bounds back at once: they are tuned on the ScaledObject.
+    return {
+      kind: 'conflict',
+      object,
+      before,
+      conflicts: [
+        { manager: `${SCALED_OBJECT_KIND} ${keda}`, field: '.spec.minReplicas, .spec.maxReplicas' },
+      ],
+      message: `owned by KEDA ${SCALED_OBJECT_KIND} ${keda}: its minReplicaCount and maxReplicaCount are the bounds, and the HPA is not written`,
+    };
+  }
   if (before.minReplicas === bounds.minReplicas && before.maxReplicas === bounds.maxReplicas) {
     return { kind: 'unchanged', object, before };
   }

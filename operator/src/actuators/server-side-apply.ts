@@ -174,8 +174,14 @@ function ownedLeaves(fields: unknown, prefix: readonly string[] = []): string[][
   return entries.flatMap(([key, value]) => ownedLeaves(value, [...prefix, key.replace(/^f:/, '')]));
 }
 
-/** Path segments of every leaf of an apply body, leaving out what identifies the object. */
+/**
+ * Path segments of every leaf of an apply body, leaving out what identifies the object. A list of
+ * named objects (containers, env) is keyed by name, as managedFields keys it (`k:{"name":"api"}`).
+ */
 function bodyLeaves(value: unknown, prefix: readonly string[] = []): string[][] {
+  if (Array.isArray(value) && value.length > 0 && value.every(isNamedObject)) {
+    return value.flatMap((item) => bodyLeaves(item, [...prefix, `k:${JSON.stringify({ name: item.name })}`]));
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [[...prefix]];
   return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
     const path = [...prefix, key];
@@ -198,4 +204,8 @@ export function strayOwnedFields(live: KubernetesObject, body: KubernetesObject,
   return ownedLeaves(entry.fieldsV1)
     .filter((p) => !applied.has(p.join('\0')))
     .map((p) => `.${p.join('.')}`);
+}
+
+function isNamedObject(item: unknown): item is { name: string } {
+  return item !== null && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string';
 }

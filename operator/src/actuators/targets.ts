@@ -1,34 +1,52 @@
 /**
- * The knobs where they live (design.md): DB_POOL_SIZE and DB_MAX_OVERFLOW in the API's tuning
- * ConfigMap, minReplicas and maxReplicas in its HPA. Reading them is the observe step (from the
- * operator's informer caches, as controller-runtime's cached client reads, or from the API server
- * through {@link apiTargetReader}); writing them is replica-bounds.ts and pool-settings.ts
- * (server-side apply with field manager `perfpilot`); applyKnobs composes them for the
- * finalizer's restore.
+ * The knobs where they live (design.md): the pool in the API's tuning ConfigMap (DB_POOL_SIZE and
+ * DB_MAX_OVERFLOW by default) or in its container's env vars, or nowhere tuned (spec.targetRef.pool);
+ * minReplicas and maxReplicas in its HPA, or in the KEDA ScaledObject that owns the HPA. Reading
+ * them is the observe step (from the operator's informer caches, as controller-runtime's cached
+ * client reads, or from the API server through {@link apiTargetReader}); writing them is
+ * replica-bounds.ts, scaled-object-bounds.ts, pool-settings.ts and pool-env.ts (server-side apply
+ * with field manager `perfpilot`); applyKnobs composes them for the finalizer's restore.
  */
 import type { V1ConfigMap, V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import {
-  configMapNameOf,
   hpaNameOf,
+  type Knob,
   type KnobValues,
   type PerformanceProfile,
+  type PoolPlace,
+  poolPlaceOf,
 } from '../api/v1alpha1/index.ts';
 import type { TargetClients } from './context.ts';
-import { applyPoolSettings, MAX_OVERFLOW_KEY, POOL_SIZE_KEY, parsePoolKnob } from './pool-settings.ts';
-import { applyReplicaBounds } from './replica-bounds.ts';
+import { applyPoolEnv, readPoolEnv } from './pool-env.ts';
+import { applyPoolSettings, parsePoolKnob } from './pool-settings.ts';
+import { applyReplicaBounds, scaledObjectOwnerOf } from './replica-bounds.ts';
+import {
+  applyScaledObjectBounds,
+  readScaledObject,
+  type ScaledObject,
+  scaledObjectBounds,
+} from './scaled-object-bounds.ts';
 import { readIfExists } from './server-side-apply.ts';
 
 /** What the observe step found of a profile's target. */
 export interface ObservedTarget {
   readonly deployment?: V1Deployment;
   readonly hpa?: V2HorizontalPodAutoscaler;
+  /** configMap is the pool's ConfigMap (the ConfigMap form only). */
   readonly configMap?: V1ConfigMap;
+  /** scaledObject is the KEDA ScaledObject that owns the HPA, when one does. */
+  readonly scaledObject?: ScaledObject;
   /** missing names each object that does not exist, e.g. `HorizontalPodAutoscaler risk-api`. */
   readonly missing: readonly string[];
   /** problems names values that exist but cannot be read, e.g. a non-numeric DB_POOL_SIZE. */
   readonly problems: readonly string[];
   /** current holds the knob values read; a knob that could not be read is absent. */
   readonly current: KnobValues;
+  /**
+   * untunedKnobs are the knobs the target keeps the operator from writing, with the reason (a pool
+   * env var set from valueFrom, or missing); the other knobs are still tuned.
+   */
+  readonly untunedKnobs?: Readonly<Partial<Record<Knob, string>>>;
 }
 
 /** A read of one object by namespace and name: undefined when it does not exist. */
@@ -39,6 +57,8 @@ export interface TargetReader {
   readonly deployment: ObjectRead<V1Deployment>;
   readonly hpa: ObjectRead<V2HorizontalPodAutoscaler>;
   readonly configMap: ObjectRead<V1ConfigMap>;
+  /** scaledObject reads KEDA ScaledObjects. @default none is found, as without KEDA */
+  readonly scaledObject?: ObjectRead<ScaledObject>;
 }
 
 /** apiTargetReader reads the target from the API server: one GET per object. */
@@ -52,10 +72,25 @@ export function apiTargetReader(clients: TargetClients): TargetReader {
       ),
     configMap: async (namespace, name) =>
       await readIfExists(() => clients.core.readNamespacedConfigMap({ namespace, name })),
+    scaledObject: async (namespace, name) => await readScaledObject(clients, { namespace, name }),
   };
 }
 
-/** observeTarget reads the Deployment, its HPA and its tuning ConfigMap, and the knobs they hold. */
+/**
+ * scaledObjectNameOf is the KEDA ScaledObject whose bounds are tuned: spec.targetRef.scaledObjectName,
+ * else the one that owns the HPA; undefined when KEDA does not own it.
+ */
+export function scaledObjectNameOf(
+  profile: PerformanceProfile,
+  hpa: V2HorizontalPodAutoscaler | undefined,
+): string | undefined {
+  return profile.spec.targetRef.scaledObjectName ?? scaledObjectOwnerOf(hpa);
+}
+
+/**
+ * observeTarget reads the Deployment, its HPA (and the KEDA ScaledObject that owns it), the
+ * pool's place (its ConfigMap, or the Deployment's env), and the knobs they hold.
+ */
 export async function observeTarget(
   read: TargetReader,
   profile: PerformanceProfile,
@@ -63,38 +98,82 @@ export async function observeTarget(
   const namespace = profile.metadata.namespace ?? 'default';
   const { targetRef } = profile.spec;
   const hpaName = hpaNameOf(targetRef);
-  const configMapName = configMapNameOf(targetRef);
+  const place = poolPlaceOf(targetRef);
   const [deployment, hpa, configMap] = await Promise.all([
     read.deployment(namespace, targetRef.name),
     read.hpa(namespace, hpaName),
-    read.configMap(namespace, configMapName),
+    place.kind === 'configMap' ? read.configMap(namespace, place.name) : undefined,
   ]);
+  const scaledObjectName = scaledObjectNameOf(profile, hpa);
+  const scaledObject =
+    scaledObjectName === undefined ? undefined : await read.scaledObject?.(namespace, scaledObjectName);
   const missing: string[] = [];
   if (!deployment) missing.push(`Deployment ${targetRef.name}`);
   if (!hpa) missing.push(`HorizontalPodAutoscaler ${hpaName}`);
-  if (!configMap) missing.push(`ConfigMap ${configMapName}`);
+  if (place.kind === 'configMap' && !configMap) missing.push(`ConfigMap ${place.name}`);
+  if (scaledObjectName !== undefined && !scaledObject) missing.push(`ScaledObject ${scaledObjectName}`);
   const problems: string[] = [];
   const current: KnobValues = {};
-  if (hpa?.spec) {
+  const untunedKnobs: Partial<Record<Knob, string>> = {};
+  if (scaledObject) {
+    // KEDA writes the HPA from these: they are the bounds in force.
+    Object.assign(current, scaledObjectBounds(scaledObject));
+  } else if (hpa?.spec) {
     // An HPA without minReplicas scales down to 1, the API's documented default.
     current.minReplicas = hpa.spec.minReplicas ?? 1;
     current.maxReplicas = hpa.spec.maxReplicas;
   }
-  if (configMap) {
-    for (const [key, knob] of [
-      [POOL_SIZE_KEY, 'poolSize'],
-      [MAX_OVERFLOW_KEY, 'maxOverflow'],
-    ] as const) {
+  if (place.kind === 'configMap' && configMap) {
+    const keys = [
+      [place.sizeKey, 'poolSize'],
+      ...(place.overflowKey === undefined ? [] : [[place.overflowKey, 'maxOverflow'] as const]),
+    ] as const;
+    if (place.overflowKey === undefined) current.maxOverflow = 0;
+    for (const [key, knob] of keys) {
       const raw = configMap.data?.[key];
       const value = parsePoolKnob(raw);
       if (value !== undefined) current[knob] = value;
       else
         problems.push(
-          `ConfigMap ${configMapName} ${key} is ${raw === undefined ? 'missing' : `"${raw}"`}, not a whole number ≥ 0`,
+          `ConfigMap ${place.name} ${key} is ${raw === undefined ? 'missing' : `"${raw}"`}, not a whole number ≥ 0`,
         );
     }
   }
-  return { deployment, hpa, configMap, missing, problems, current };
+  if (place.kind === 'env' && deployment) {
+    const reading = readPoolEnv(deployment, poolEnvTargetOf(namespace, targetRef.name, place));
+    if (reading.kind === 'notActuatable') {
+      untunedKnobs.poolSize = reading.message;
+      untunedKnobs.maxOverflow = reading.message;
+    } else {
+      Object.assign(current, reading.pool);
+      problems.push(...reading.problems);
+    }
+  }
+  return {
+    deployment,
+    hpa,
+    configMap,
+    ...(scaledObject ? { scaledObject } : {}),
+    missing,
+    problems,
+    current,
+    ...(Object.keys(untunedKnobs).length > 0 ? { untunedKnobs } : {}),
+  };
+}
+
+/** poolEnvTargetOf is the env form's place on a Deployment. */
+export function poolEnvTargetOf(
+  namespace: string,
+  deployment: string,
+  place: Extract<PoolPlace, { kind: 'env' }>,
+) {
+  return {
+    namespace,
+    deployment,
+    container: place.container,
+    sizeVar: place.sizeVar,
+    ...(place.overflowVar === undefined ? {} : { overflowVar: place.overflowVar }),
+  };
 }
 
 /**
@@ -114,7 +193,8 @@ export async function applyKnobs(
   const namespace = profile.metadata.namespace ?? 'default';
   const { targetRef } = profile.spec;
   // Read fresh, not from a cache: these values decide what the restore writes.
-  const { current } = await observeTarget(apiTargetReader(clients), profile);
+  const observed = await observeTarget(apiTargetReader(clients), profile);
+  const { current } = observed;
   const changed: string[] = [];
   const force = { force: true };
   // Server-side apply removes fields this manager applied before and omits now, so every apply
@@ -122,22 +202,42 @@ export async function applyKnobs(
   const minReplicas = values.minReplicas ?? current.minReplicas;
   const maxReplicas = values.maxReplicas ?? current.maxReplicas;
   if (minReplicas !== undefined && maxReplicas !== undefined) {
-    const hpa = { namespace, name: hpaNameOf(targetRef) };
-    const result = await applyReplicaBounds({ clients }, hpa, { minReplicas, maxReplicas }, force);
+    const bounds = { minReplicas, maxReplicas };
+    const scaledObject = observed.scaledObject?.metadata?.name;
+    // A KEDA-owned HPA is KEDA's: the bounds go back to its ScaledObject.
+    const result = scaledObject
+      ? await applyScaledObjectBounds({ clients }, { namespace, name: scaledObject }, bounds, force)
+      : await applyReplicaBounds({ clients }, { namespace, name: hpaNameOf(targetRef) }, bounds, force);
     if (result.kind === 'conflict') throw new Error(`restore refused on ${result.object}: ${result.message}`);
     if (result.kind === 'applied') changed.push(result.object);
   }
   const poolSize = values.poolSize ?? current.poolSize;
-  const maxOverflow = values.maxOverflow ?? current.maxOverflow;
-  if (poolSize !== undefined && maxOverflow !== undefined) {
-    const target = { namespace, deployment: targetRef.name, configMap: configMapNameOf(targetRef) };
-    const result = await applyPoolSettings(
-      { clients },
-      target,
-      { poolSize, maxOverflow },
-      { now, cooldownSeconds: 0 },
-      force,
-    );
+  const maxOverflow = values.maxOverflow ?? current.maxOverflow ?? 0;
+  const place = poolPlaceOf(targetRef);
+  if (poolSize !== undefined && place.kind !== 'none') {
+    const settings = { poolSize, maxOverflow };
+    const guard = { now, cooldownSeconds: 0 };
+    const result =
+      place.kind === 'env'
+        ? await applyPoolEnv(
+            { clients },
+            poolEnvTargetOf(namespace, targetRef.name, place),
+            settings,
+            guard,
+            force,
+          )
+        : await applyPoolSettings(
+            { clients },
+            {
+              namespace,
+              deployment: targetRef.name,
+              configMap: place.name,
+              keys: { size: place.sizeKey, ...(place.overflowKey ? { overflow: place.overflowKey } : {}) },
+            },
+            settings,
+            guard,
+            force,
+          );
     if (result.kind === 'conflict') throw new Error(`restore refused on ${result.object}: ${result.message}`);
     if (result.kind === 'applied') changed.push(...result.changed);
   }

@@ -168,6 +168,9 @@ export async function actOnDecisions(
           `pool not changed: ${result.missing.join(', ')} not found`,
         );
         return;
+      case 'notActuatable':
+        problem(outcome, ConditionReason.KnobNotActuatable, `pool not changed: ${result.message}`);
+        return;
     }
   };
   const applyBounds = async () => {
@@ -208,7 +211,12 @@ export async function actOnDecisions(
   if (redisChange) {
     const result = await actuators.redisMaxMemory(profile, redisChange.to, spec, recordOf([redisChange]));
     const summary = summarizeMaxMemoryResult(result);
-    if (result.kind === 'refused') problem(outcome, ConditionReason.ApplyFailed, summary);
+    if (result.kind === 'refused')
+      problem(
+        outcome,
+        result.configRefused ? ConditionReason.KnobNotActuatable : ConditionReason.ApplyFailed,
+        summary,
+      );
     else {
       // Set on some nodes is applied: the next cycles converge the rest to it.
       if (result.nodes.length > 0) record([redisChange], summary);

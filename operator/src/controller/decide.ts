@@ -67,10 +67,30 @@ export function decide(
   nowSeconds: number,
 ): Decided {
   if (!snapshot) return {};
-  const knobs = completeKnobs(current);
+  // A knob the engine holds untuned and nobody could read (maxmemory without Redis, a pool that is
+  // not tuned) enters as 0: it is kept out of every bound and adds no connection to the budget.
+  const untuned = Object.keys(spec.untunedKnobs ?? {}).map((knob) => [knob, 0]);
+  const knobs = completeKnobs({ ...Object.fromEntries(untuned), ...current });
   if ('missing' in knobs)
     return { snapshot, problem: `not tuned: ${knobs.missing.join(', ')} could not be read` };
   return { snapshot, evaluation: evaluate(spec, snapshot, knobs.knobs, history, nowSeconds) };
+}
+
+/**
+ * knownKnobs is the engine's `next` without the untuned knobs that were never read (their 0 is
+ * only the engine's stand-in), as status shows recommendations.
+ */
+export function knownKnobs(
+  next: KnobValues,
+  read: KnobValues,
+  untuned: TuningSpec['untunedKnobs'],
+): KnobValues {
+  return Object.fromEntries(
+    Object.entries(next).filter(
+      ([knob]) =>
+        untuned?.[knob as keyof KnobValues] === undefined || read[knob as keyof KnobValues] !== undefined,
+    ),
+  );
 }
 
 /**

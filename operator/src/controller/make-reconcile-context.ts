@@ -13,14 +13,18 @@ import {
 import {
   apiTargetReader,
   applyKnobs,
+  applyPoolEnv,
   applyPoolSettings,
   applyRedisMaxMemory,
   applyReplicaBounds,
+  applyScaledObjectBounds,
   makeTargetClients,
   observeRedisMaxMemory,
   observeTarget,
+  poolEnvTargetOf,
   type RedisTarget,
   type SecretReader,
+  scaledObjectNameOf,
   summarizeMaxMemoryResult,
   type TargetReader,
 } from '../actuators/index.ts';
@@ -28,11 +32,12 @@ import { SecretKeyMissingError } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
 import {
   ConditionReason,
-  configMapNameOf,
   GROUP,
   hpaNameOf,
+  maxMemoryPersistenceOf,
   type PerformanceProfile,
   PLURAL,
+  poolPlaceOf,
   VERSION,
 } from '../api/v1alpha1/index.ts';
 import { hpaStatusOf, type MetricSources, measureSnapshot, rebuildHistory } from '../metrics/index.ts';
@@ -75,9 +80,12 @@ export function redisTargetOf(profile: PerformanceProfile): RedisTarget | undefi
   if (!redis) return undefined;
   return {
     namespace: profile.metadata.namespace ?? 'default',
-    endpoints: redis.endpoints,
+    endpoints: redis.endpoints ?? [],
+    ...(redis.sentinel ? { sentinel: redis.sentinel } : {}),
+    ...(redis.username !== undefined ? { username: redis.username } : {}),
     ...(redis.passwordSecretRef ? { passwordSecretRef: redis.passwordSecretRef } : {}),
     ...(redis.configMapName ? { configMapName: redis.configMapName } : {}),
+    ...(redis.persist ? { persist: redis.persist } : {}),
     ...(redis.tls ? { tls: true } : {}),
     ...(redis.tls?.caBundleSecretRef ? { caBundleSecretRef: redis.tls.caBundleSecretRef } : {}),
   };
@@ -104,7 +112,8 @@ export type ReconcileParts = Pick<ReconcileContext, 'profile' | 'events' | 'logg
 export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcileParts): ReconcileContext {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const clients = makeTargetClients(kubeConfig);
-  const targets = parts.targets ?? apiTargetReader(clients);
+  // KEDA's ScaledObjects are read from the API server: its CRD may not be installed, so no informer.
+  const targets = { ...apiTargetReader(clients), ...parts.targets };
   const actuatorContext = { clients, redis: parts.redis, readSecret: parts.readSecret };
   const now = () => new Date();
   const at = (profile: PerformanceProfile) => ({
@@ -172,7 +181,8 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
       const target = await observeTarget(targets, profile);
       const redisAt = redisTargetOf(profile);
       if (!redisAt) return target;
-      const configMapName = redisAt.configMapName;
+      const persistence = maxMemoryPersistenceOf(redisAt);
+      const configMapName = persistence.kind === 'configMap' ? persistence.name : undefined;
       const [redis, redisConfigMap] = await Promise.all([
         observeRedisMaxMemory(actuatorContext, redisAt),
         configMapName
@@ -203,28 +213,46 @@ export function makeReconcileContext(kubeConfig: KubeConfig, parts: ReconcilePar
           ? { poolCapacity: observed.current.poolSize + observed.current.maxOverflow }
           : {}),
         ...(observed.hpa ? { hpa: hpaStatusOf(observed.hpa) } : {}),
+        ...(poolPlaceOf(profile.spec.targetRef).kind === 'none' || observed.untunedKnobs?.poolSize
+          ? { poolUntuned: true }
+          : {}),
       }),
     rebuildHistory: async (profile, nowSeconds) => await rebuildHistory(profile, parts.sources, nowSeconds),
     actuators: {
-      replicaBounds: async (profile, bounds, record) =>
-        await applyReplicaBounds(
+      replicaBounds: async (profile, bounds, record) => {
+        const namespace = profile.metadata.namespace ?? 'default';
+        const hpaName = hpaNameOf(profile.spec.targetRef);
+        const options = record === undefined ? {} : { record };
+        // A KEDA-owned HPA is never written: its ScaledObject holds the bounds.
+        const scaledObject = scaledObjectNameOf(profile, await targets.hpa(namespace, hpaName));
+        return scaledObject === undefined
+          ? await applyReplicaBounds(actuatorContext, { namespace, name: hpaName }, bounds, options)
+          : await applyScaledObjectBounds(
+              actuatorContext,
+              { namespace, name: scaledObject },
+              bounds,
+              options,
+            );
+      },
+      poolSettings: async (profile, settings, guard, record) => {
+        const namespace = profile.metadata.namespace ?? 'default';
+        const deployment = profile.spec.targetRef.name;
+        const options = record === undefined ? {} : { record };
+        const place = poolPlaceOf(profile.spec.targetRef);
+        if (place.kind === 'none') return { kind: 'unchanged', before: {} };
+        if (place.kind === 'env') {
+          const target = poolEnvTargetOf(namespace, deployment, place);
+          return await applyPoolEnv(actuatorContext, target, settings, guard, options);
+        }
+        const keys = { size: place.sizeKey, ...(place.overflowKey ? { overflow: place.overflowKey } : {}) };
+        return await applyPoolSettings(
           actuatorContext,
-          { namespace: profile.metadata.namespace ?? 'default', name: hpaNameOf(profile.spec.targetRef) },
-          bounds,
-          record === undefined ? {} : { record },
-        ),
-      poolSettings: async (profile, settings, guard, record) =>
-        await applyPoolSettings(
-          actuatorContext,
-          {
-            namespace: profile.metadata.namespace ?? 'default',
-            deployment: profile.spec.targetRef.name,
-            configMap: configMapNameOf(profile.spec.targetRef),
-          },
+          { namespace, deployment, configMap: place.name, keys },
           settings,
           guard,
-          record === undefined ? {} : { record },
-        ),
+          options,
+        );
+      },
       redisMaxMemory: async (profile, mib, tuning, record) =>
         await applyRedisMaxMemory(
           actuatorContext,

@@ -134,7 +134,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   // A change of a target's object (someone edits the HPA's bounds or the pool, or creates a
   // missing Deployment) re-evaluates the profiles that tune it.
   const enqueueProfilesOf =
-    (nameOf: (profile: PerformanceProfile) => string) => (obj: { metadata?: InformedObject['metadata'] }) => {
+    (nameOf: (profile: PerformanceProfile) => string | undefined) =>
+    (obj: { metadata?: InformedObject['metadata'] }) => {
       for (const p of profiles.list()) {
         if (p.metadata.namespace === obj.metadata?.namespace && nameOf(p) === obj.metadata?.name) {
           queue.add(objectKey(p));

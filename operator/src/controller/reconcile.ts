@@ -9,9 +9,9 @@
 import { isPaused, Mode, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import { recordEvaluation } from '../tuning/evaluate.ts';
 import { sloMet } from '../tuning/safety-gate.ts';
-import { tuningSpecFromProfile } from '../tuning/tuning-spec-from-profile.ts';
+import { REDIS_NOT_MEASURED, tuningSpecFromProfile } from '../tuning/tuning-spec-from-profile.ts';
 import { type ActOutcome, actOnDecisions, convergeRedis } from './act.ts';
-import { decide, historyOf, recoverUnrecorded } from './decide.ts';
+import { decide, historyOf, knownKnobs, recoverUnrecorded } from './decide.ts';
 import { measureOutcome, sloVerdict, snapshotStatus, targetEnvironment, withChanges } from './findings.ts';
 import type { Observation, ReconcileContext, ReconcileOutcome } from './reconcile-context.ts';
 import { appliedValues, degradedOf, progressingOf, recommendationEvent, report } from './report.ts';
@@ -57,7 +57,13 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   // after measuring: a snapshot taken after `now` would be from the future, and fail static.
   const now = ctx.now();
   const nowSeconds = now.getTime() / 1000;
-  const spec = tuningSpecFromProfile(profile.spec, targetEnvironment(observed.configMap, observed.hpa));
+  const spec = tuningSpecFromProfile(profile.spec, {
+    ...targetEnvironment(observed.configMap, observed.hpa),
+    untunedKnobs: {
+      ...(profile.spec.metrics.redis ? {} : { redisMaxmemoryMiB: REDIS_NOT_MEASURED }),
+      ...observed.untunedKnobs,
+    },
+  });
   // Changes made whose status was never written: by this process (its status write failed), or
   // by one that stopped in between (the record on the objects they were applied to).
   const unrecorded = recoverUnrecorded(ctx, profile, key, observed, log);
@@ -108,11 +114,17 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   const recommends = profile.spec.mode !== Mode.Observe && !paused && decided.evaluation !== undefined;
   const findings: ReconcileFindings = {
     paused,
-    observed: { ...observed, current: { ...current, ...appliedValues(acted) } },
+    observed: {
+      ...observed,
+      current: { ...current, ...appliedValues(acted) },
+      ...(spec.untunedKnobs ? { untunedKnobs: spec.untunedKnobs } : {}),
+    },
     measured,
     ...(slo ? { slo } : {}),
     ...(snapshot ? { snapshot } : {}),
-    ...(recommends && decided.evaluation ? { recommended: { ...decided.evaluation.next } } : {}),
+    ...(recommends && decided.evaluation
+      ? { recommended: knownKnobs(decided.evaluation.next, current, spec.untunedKnobs) }
+      : {}),
     recovered: unrecorded.applied,
     applied: acted.applied,
     ...progressingOf(profile, acted, now),

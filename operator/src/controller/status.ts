@@ -89,7 +89,7 @@ export function desiredStatus(
           message:
             observed.problems.length > 0
               ? `target observed; unreadable: ${observed.problems.join('; ')}`
-              : `observed ${knobsSummary(observed.current)}`,
+              : `observed ${knobsSummary(observed.current)}${untunedSummary(observed.untunedKnobs)}`,
         }
       : {
           type: ConditionType.Ready,
@@ -198,4 +198,12 @@ function canonicalJson(value: unknown): string {
         )
       : v,
   );
+}
+
+/** untunedSummary names the knobs the engine holds untuned, with the reason, for Ready's message. */
+function untunedSummary(untuned: ObservedTarget['untunedKnobs']): string {
+  const entries = Object.entries(untuned ?? {});
+  return entries.length > 0
+    ? `; not tuned: ${entries.map(([knob, why]) => `${knob} (${why})`).join('; ')}`
+    : '';
 }

@@ -4,14 +4,18 @@
  * connection pool (redis/connections.ts), which the maxmemory actuator shares: one
  * connection per node, whichever of the two asks. I/O only: parsing and rates are redis-info.ts's.
  */
-import { RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
+import { RedisConnections, type RedisEndpointSet, type SentinelSet } from '../redis/connections.ts';
 import { UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';
 import { aggregateRedis, type NodeReading, parseRedisInfo, type RedisMeasurement } from './redis-info.ts';
 
 /** How to reach a set of Redis nodes. */
 export interface RedisEndpointOptions {
-  /** endpoints are `host:port` seeds; in a cluster every other node is discovered from them. */
+  /** endpoints are `host:port` seeds; in a cluster every other node is discovered from them. Empty with `sentinel`. */
   readonly endpoints: readonly string[];
+  /** sentinel finds the master and replicas through Sentinel, at every read. */
+  readonly sentinel?: SentinelSet;
+  /** username is the ACL user for `AUTH username password`. */
+  readonly username?: string;
   /** password for `AUTH` (from the Secret the profile names). */
   readonly password?: string;
   /** tls connects over TLS, verifying with `ca` (PEM) when given, else the system CAs. */
@@ -29,6 +33,8 @@ export interface RedisEndpointOptions {
 function endpointSet(options: RedisEndpointOptions): RedisEndpointSet {
   return {
     endpoints: options.endpoints,
+    ...(options.sentinel ? { sentinel: options.sentinel } : {}),
+    ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.tls ? { tls: true, ...(options.tls.ca !== undefined ? { ca: options.tls.ca } : {}) } : {}),
   };
@@ -145,9 +151,18 @@ export class RedisInfoReader {
   }
 }
 
-/** The key of an endpoint set: the same seeds, password and TLS share one reader. */
+/** The key of an endpoint set: the same seeds (or Sentinels), credentials and TLS share one reader. */
 function endpointSetKey(options: RedisEndpointOptions): string {
-  return JSON.stringify([[...options.endpoints].sort(), options.password ?? '', options.tls ?? null]);
+  const sentinel = options.sentinel
+    ? [options.sentinel.masterName, [...options.sentinel.endpoints].sort(), options.sentinel.password ?? '']
+    : null;
+  return JSON.stringify([
+    [...options.endpoints].sort(),
+    sentinel,
+    options.username ?? '',
+    options.password ?? '',
+    options.tls ?? null,
+  ]);
 }
 
 /**

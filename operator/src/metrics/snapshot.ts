@@ -4,7 +4,7 @@
  * history points rebuilt from range queries.
  */
 import type { Signal } from '../api/v1alpha1/default-promql.ts';
-import type { MetricSnapshot, RedisSignals } from '../tuning/types.ts';
+import type { CacheSnapshot, MetricSnapshot, RedisSignals } from '../tuning/types.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';
 
@@ -16,6 +16,11 @@ export interface MeasuredValues {
   readonly redis?: RedisSignals;
   /** hpa is the HPA's status, when it was read. */
   readonly hpa?: HpaStatus;
+  /**
+   * withoutRedis: the profile names no Redis, so the snapshot has no cache signals (maxmemory is
+   * not tuned) instead of missing them. @default false
+   */
+  readonly withoutRedis?: boolean;
 }
 
 const MS_PER_SECOND = 1000;
@@ -50,14 +55,18 @@ export function assembleSnapshot(
     dbActiveConnections: need('dbActiveConnections', p.dbActiveConnections, 'Prometheus'),
     poolWaitMs: need('poolWaitSecondsMean', p.poolWaitSecondsMean, 'Prometheus') * MS_PER_SECOND,
     readyReplicas: need('readyReplicas', values.hpa?.currentReplicas, 'the HPA’s status'),
-    redis: values.redis ?? {
-      usedMemoryBytes: need('redis', undefined, 'Redis INFO'),
-      maxMemoryBytes: 0,
-      hitsPerSecond: 0,
-      missesPerSecond: 0,
-      evictedKeysPerSecond: 0,
-      expiredKeysPerSecond: 0,
-    },
+    ...(values.withoutRedis && !values.redis
+      ? {}
+      : {
+          redis: values.redis ?? {
+            usedMemoryBytes: need('redis', undefined, 'Redis INFO'),
+            maxMemoryBytes: 0,
+            hitsPerSecond: 0,
+            missesPerSecond: 0,
+            evictedKeysPerSecond: 0,
+            expiredKeysPerSecond: 0,
+          },
+        }),
   };
   // The zeros above only fill the shape; a snapshot with any field missing is never returned.
   return missing.length > 0 ? { missing } : { snapshot, missing };
@@ -71,10 +80,10 @@ export type HistoryPoints = Partial<Record<Signal, ReadonlyMap<number, number>>>
  * request rate's times lead), oldest first; a time with any signal missing is skipped, never
  * filled with zero.
  */
-export function historySnapshots(points: HistoryPoints, windowSeconds: number): MetricSnapshot[] {
+export function historySnapshots(points: HistoryPoints, windowSeconds: number): CacheSnapshot[] {
   const times = [...(points.requestsPerSecond?.keys() ?? [])].sort((a, b) => a - b);
   const at = (signal: Signal, t: number) => points[signal]?.get(t);
-  const snapshots: MetricSnapshot[] = [];
+  const snapshots: CacheSnapshot[] = [];
   for (const t of times) {
     const values = {
       requestsPerSecond: at('requestsPerSecond', t),

@@ -11,7 +11,7 @@ import { REDIS_EXPORTER_SIGNALS } from '../api/v1alpha1/metric-presets.ts';
 import type { PerformanceProfile } from '../api/v1alpha1/performance-profile.ts';
 import type { RedisConnections } from '../redis/connections.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
-import type { MetricSnapshot, RedisSignals } from '../tuning/types.ts';
+import type { CacheSnapshot, MetricSnapshot, RedisSignals } from '../tuning/types.ts';
 import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { PrometheusClient, type QueryData } from './prometheus-client.ts';
@@ -131,8 +131,20 @@ export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
         readSecretRef(ctx, namespaceOf(profile), ref, what);
       const password = await read(source.passwordSecretRef, 'Redis password');
       const ca = source.tls ? await read(source.tls.caBundleSecretRef, 'Redis CA bundle') : undefined;
+      const { sentinel } = source;
+      const sentinelPassword = await read(sentinel?.passwordSecretRef, 'Redis Sentinel password');
       return {
-        endpoints: source.endpoints,
+        endpoints: sentinel ? [] : (source.endpoints ?? []),
+        ...(sentinel
+          ? {
+              sentinel: {
+                endpoints: sentinel.endpoints,
+                masterName: sentinel.masterName,
+                ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
+              },
+            }
+          : {}),
+        ...(source.username !== undefined ? { username: source.username } : {}),
         secondReadingDelayMs: ctx.redisSecondReadingDelayMs ?? 1000,
         ...(password !== undefined ? { password } : {}),
         ...(source.tls ? { tls: ca !== undefined ? { ca } : {} } : {}),
@@ -149,6 +161,11 @@ export interface MeasureContext {
   readonly poolCapacity?: number;
   /** hpa is the HPA's status as observed (see hpaStatusOf); its current replicas are the ready replicas. */
   readonly hpa?: HpaStatus;
+  /**
+   * poolUntuned: the pool is not tuned (pool: none, or a size the operator cannot read), so a pool
+   * usage that needs its capacity is named unknown but holds back no other knob. @default false
+   */
+  readonly poolUntuned?: boolean;
 }
 
 /** A measurement: the engine's snapshot when everything it needs is known, and what is not. */
@@ -378,7 +395,9 @@ export async function measureSnapshot(
     else prometheus[signal] = reading.value;
   });
   if (redis) unknowns.push(...redis.unknown);
-  else if (!liveRedis)
+  // Named, for status, but no blocker: a profile without Redis tunes the other knobs (any subset).
+  const redisNotSet = !redis && !liveRedis && profile.spec.metrics.redis === undefined;
+  if (!redis && !liveRedis)
     unknowns.push(unknown('redis', UnknownReason.NotQueried, 'spec.metrics.redis is not set').unknown);
   if (context.hpa?.currentReplicas === undefined) {
     unknowns.push(
@@ -401,13 +420,20 @@ export async function measureSnapshot(
       prometheus: engineValues,
       ...(redisSignals ? { redis: redisSignals } : {}),
       ...(context.hpa ? { hpa: context.hpa } : {}),
+      ...(redisNotSet ? { withoutRedis: true } : {}),
     },
     takenAtSeconds,
     profile.spec.policy.evaluationIntervalSeconds,
   );
   count(sources, reported);
   return {
-    ...(snapshot && reported.length === 0 ? { snapshot } : {}),
+    ...(snapshot &&
+    reported.every(
+      (u) =>
+        (redisNotSet && u.signal === 'redis') || (context.poolUntuned && u.signal === 'poolUsagePercent'),
+    )
+      ? { snapshot }
+      : {}),
     unknown: reported,
     prometheus,
     noEvents,
@@ -425,7 +451,7 @@ export interface RebuildOptions {
 
 /** The rebuilt history: snapshots oldest first, and the signals that could not be read. */
 export interface RebuiltHistory {
-  readonly snapshots: readonly MetricSnapshot[];
+  readonly snapshots: readonly CacheSnapshot[];
   readonly unknown: readonly UnknownSignal[];
   /** rejectedPoints counts NaN, infinite or negative points dropped. */
   readonly rejectedPoints: number;

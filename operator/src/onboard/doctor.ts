@@ -16,13 +16,14 @@ import {
 import { makeTargetClients } from '../actuators/context.ts';
 import { kubeSecretReader } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
-import { apiTargetReader, observeTarget } from '../actuators/targets.ts';
+import { apiTargetReader, observeTarget, poolEnvTargetOf } from '../actuators/targets.ts';
 import {
-  configMapNameOf,
   DEFAULT_STALENESS_SECONDS,
   hpaNameOf,
   Mode,
+  maxMemoryPersistenceOf,
   type PerformanceProfile,
+  poolPlaceOf,
   SIGNALS,
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
@@ -35,11 +36,14 @@ import {
   HPA_FIELDS,
   handOverCommands,
   kedaOwnerOf,
-  REDIS_CONFIGMAP_FIELDS,
-  TUNING_CONFIGMAP_FIELDS,
+  poolEnvFields,
+  redisConfigMapFields,
+  SCALED_OBJECT_FIELDS,
+  tuningConfigMapFields,
   type WrittenField,
   type WrittenObject,
 } from './field-owners.ts';
+import { checkConfigRewrite, checkPersistenceTarget } from './redis-persistence-check.ts';
 import {
   type AccessCheck,
   describeCheck,
@@ -111,10 +115,17 @@ async function checkTarget(
     };
     return { lines: [line], ownership: [] };
   }
+  const place = poolPlaceOf(targetRef);
+  const keda = targetRef.scaledObjectName ?? kedaOwnerOf(observed.hpa?.metadata?.ownerReferences);
   const objects: [string, string, unknown][] = [
     ['Deployment', targetRef.name, observed.deployment],
     ['HorizontalPodAutoscaler', hpaNameOf(targetRef), observed.hpa],
-    ['ConfigMap', configMapNameOf(targetRef), observed.configMap],
+    ...(place.kind === 'configMap'
+      ? [['ConfigMap', place.name, observed.configMap] as [string, string, unknown]]
+      : []),
+    ...(keda !== undefined
+      ? [['ScaledObject', keda, observed.scaledObject] as [string, string, unknown]]
+      : []),
   ];
   const lines: DoctorLine[] = objects.map(([kind, name, found]) =>
     found
@@ -125,23 +136,53 @@ async function checkTarget(
           detail: `${namespace}/${name} not found: the profile goes Ready=False (TargetNotFound) and changes nothing`,
           fix:
             kind === 'ConfigMap'
-              ? `create ConfigMap ${name} with DB_POOL_SIZE and DB_MAX_OVERFLOW, which the pods read, or name yours in spec.targetRef.configMapName`
-              : `create it, or name the right one in spec.targetRef.${kind === 'Deployment' ? 'name' : 'hpaName'}`,
+              ? `create ConfigMap ${name} with the pool's keys, which the pods read, or say where the pool is in spec.targetRef.pool (configMap, env or none)`
+              : kind === 'ScaledObject'
+                ? `install KEDA and create ScaledObject ${name}, or name the right one in spec.targetRef.scaledObjectName`
+                : `create it, or name the right one in spec.targetRef.${kind === 'Deployment' ? 'name' : 'hpaName'}`,
         },
   );
+  for (const [knob, why] of Object.entries(observed.untunedKnobs ?? {})) {
+    if (knob !== 'poolSize') continue;
+    lines.push({
+      verdict: 'fail',
+      check: 'target pool',
+      detail: `not tunable: ${why}`,
+      fix: 'set the pool env var with a plain value, or point spec.targetRef.pool at where it is set',
+    });
+  }
+  if (place.kind === 'env' && observed.deployment && !observed.untunedKnobs?.poolSize) {
+    lines.push({
+      verdict: 'ok',
+      check: 'target pool',
+      detail: `container ${place.container} sets ${[place.sizeVar, place.overflowVar].filter(Boolean).join(' and ')} with a value: a change rolls the pods, at most once per cooldown${place.overflowVar ? '' : '; no overflow, so the connection budget counts the size alone'}`,
+    });
+  }
+  if (place.kind === 'none') {
+    lines.push({
+      verdict: 'ok',
+      check: 'target pool',
+      detail: 'pool: none: the pool is not tuned and the connection budget not checked; the other knobs are',
+    });
+  }
   for (const problem of observed.problems) {
     lines.push({
       verdict: 'fail',
       check: 'target knobs',
       detail: problem,
-      fix: 'write whole numbers ≥ 0 in the tuning ConfigMap',
+      fix:
+        place.kind === 'env'
+          ? 'set the pool env vars to whole numbers ≥ 0'
+          : 'write whole numbers ≥ 0 in the tuning ConfigMap',
     });
   }
   const { poolSize, maxOverflow } = observed.current;
   const poolCapacity =
     poolSize !== undefined && maxOverflow !== undefined ? poolSize + maxOverflow : undefined;
 
-  const redisConfigMapName = profile.spec.metrics.redis?.configMapName;
+  const redisSource = profile.spec.metrics.redis;
+  const persistence = redisSource ? maxMemoryPersistenceOf(redisSource) : undefined;
+  const redisConfigMapName = persistence?.kind === 'configMap' ? persistence.name : undefined;
   let redisConfigMap: V1ConfigMap | undefined;
   if (redisConfigMapName) {
     redisConfigMap = await readIfExists(() =>
@@ -149,15 +190,13 @@ async function checkTarget(
     ).catch(() => undefined);
   }
   const ownership: DoctorLine[] = [];
-  const keda = kedaOwnerOf(observed.hpa?.metadata?.ownerReferences);
   if (observed.hpa) {
     ownership.push(
       keda
         ? {
-            verdict: 'warn',
+            verdict: 'ok',
             check: 'HPA owner',
-            detail: `KEDA owns this HPA (ScaledObject ${keda}); perfpilot would write its bounds behind KEDA's back`,
-            fix: `keep this profile in Observe or Recommend, and set minReplicaCount/maxReplicaCount on ScaledObject ${keda} from its recommendations`,
+            detail: `KEDA owns this HPA (ScaledObject ${keda}): perfpilot tunes minReplicaCount/maxReplicaCount on the ScaledObject and never writes the HPA`,
           }
         : {
             verdict: 'ok',
@@ -169,19 +208,31 @@ async function checkTarget(
     );
   }
   const written: [WrittenObject | undefined, readonly WrittenField[]][] = [
-    [
-      observed.hpa && { ...observed.hpa, apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
-      HPA_FIELDS,
-    ],
+    keda === undefined
+      ? [
+          observed.hpa && { ...observed.hpa, apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+          HPA_FIELDS,
+        ]
+      : [observed.scaledObject as WrittenObject | undefined, SCALED_OBJECT_FIELDS],
     [
       observed.configMap && { ...observed.configMap, apiVersion: 'v1', kind: 'ConfigMap' },
-      TUNING_CONFIGMAP_FIELDS,
+      place.kind === 'configMap'
+        ? tuningConfigMapFields({
+            size: place.sizeKey,
+            ...(place.overflowKey ? { overflow: place.overflowKey } : {}),
+          })
+        : [],
     ],
     [
       observed.deployment && { ...observed.deployment, apiVersion: 'apps/v1', kind: 'Deployment' },
-      DEPLOYMENT_FIELDS,
+      place.kind === 'env'
+        ? poolEnvFields(poolEnvTargetOf(namespace, targetRef.name, place))
+        : DEPLOYMENT_FIELDS,
     ],
-    [redisConfigMap && { ...redisConfigMap, apiVersion: 'v1', kind: 'ConfigMap' }, REDIS_CONFIGMAP_FIELDS],
+    [
+      redisConfigMap && { ...redisConfigMap, apiVersion: 'v1', kind: 'ConfigMap' },
+      redisConfigMapFields(persistence?.kind === 'configMap' ? persistence.key : undefined),
+    ],
   ];
   const auto = profile.spec.mode === Mode.Auto;
   for (const [object, fields] of written) {
@@ -296,6 +347,10 @@ async function checkSignals(
 
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
 
+/** What the operator does on a node that refuses CONFIG, for the fix of the lines that find one. */
+const MANAGED_REDIS_FALLBACK =
+  'As it is (a managed Redis), the operator reads maxmemory from INFO and recommends it, never applies it: in Auto, Degraded says KnobNotActuatable, and the other knobs are still tuned.';
+
 /** Every Redis node: reachable, authenticated, CONFIG GET answered, CONFIG SET permitted by its ACL. */
 async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Promise<DoctorLine[]> {
   const source = profile.spec.metrics.redis;
@@ -313,9 +368,12 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
   const read = secretReaderFor(ctx);
   let password: string | undefined;
   let ca: string | undefined;
+  let sentinelPassword: string | undefined;
   try {
     if (source.passwordSecretRef) password = await read(namespace, source.passwordSecretRef);
     if (source.tls?.caBundleSecretRef) ca = await read(namespace, source.tls.caBundleSecretRef);
+    if (source.sentinel?.passwordSecretRef)
+      sentinelPassword = await read(namespace, source.sentinel.passwordSecretRef);
   } catch (err) {
     return [
       {
@@ -329,32 +387,66 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
   const secretName = source.passwordSecretRef
     ? `Secret ${namespace}/${source.passwordSecretRef.name} key "${source.passwordSecretRef.key}"`
     : 'no password (spec.metrics.redis.passwordSecretRef is not set)';
+  const { sentinel } = source;
   const set: RedisEndpointSet = {
-    endpoints: source.endpoints,
+    endpoints: sentinel ? [] : (source.endpoints ?? []),
+    ...(sentinel
+      ? {
+          sentinel: {
+            endpoints: sentinel.endpoints,
+            masterName: sentinel.masterName,
+            ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
+          },
+        }
+      : {}),
+    ...(source.username !== undefined ? { username: source.username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(source.tls ? { tls: true, ...(ca !== undefined ? { ca } : {}) } : {}),
   };
+  const persistence = maxMemoryPersistenceOf(source);
   const connections = new RedisConnections();
   try {
     const topology = await connections.discover(set);
-    const lines: DoctorLine[] = topology.unreachable.map((u) =>
-      unreachableLine(u.address, u.error, secretName),
-    );
+    const lines: DoctorLine[] = sentinel
+      ? topology.unreachable.map((u) => sentinelLine(u.address, u.error))
+      : topology.unreachable.map((u) => unreachableLine(u.address, u.error, secretName));
+    if (sentinel && topology.nodes.length > 0) {
+      const master = topology.nodes.find((n) => n.role === 'master');
+      lines.push({
+        verdict: 'ok',
+        check: 'Redis Sentinel',
+        detail: `master "${sentinel.masterName}" at ${master?.address ?? 'unknown'} with ${topology.nodes.length - 1} replica(s), found through the Sentinels at every cycle`,
+      });
+    }
     for (const node of topology.nodes) {
       lines.push(await checkRedisNode(connections, set, node.address, node.role, node.failing, secretName));
+      if (persistence.kind === 'configRewrite' && !node.failing)
+        lines.push(await checkConfigRewrite(connections, set, node.address));
     }
+    lines.push(await checkPersistenceTarget(ctx.kubeConfig.makeApiClient(CoreV1Api), namespace, persistence));
     if (lines.length === 0) {
       lines.push({
         verdict: 'fail',
         check: 'Redis',
-        detail: `no node found behind ${source.endpoints.join(', ')}`,
-        fix: 'check spec.metrics.redis.endpoints',
+        detail: `no node found behind ${(sentinel?.endpoints ?? source.endpoints ?? []).join(', ')}`,
+        fix: sentinel ? 'check spec.metrics.redis.sentinel' : 'check spec.metrics.redis.endpoints',
       });
     }
     return lines;
   } finally {
     await connections.close();
   }
+}
+
+function sentinelLine(address: string, error: string): DoctorLine {
+  return {
+    verdict: 'fail',
+    check: `Redis Sentinel ${address}`,
+    detail: `did not name the master: ${error.replace(/^Sentinel /, '').replace(`${address}: `, '')}`,
+    fix: AUTH_FAILURE.test(error)
+      ? 'check the Secret in spec.metrics.redis.sentinel.passwordSecretRef (the Sentinels’ requirepass)'
+      : 'check spec.metrics.redis.sentinel.endpoints and masterName (SENTINEL MASTERS lists the names), and that the operator’s pod may reach the Sentinels',
+  };
 }
 
 /** withoutAddress drops the `host:port: ` the connections put before a node's errors: the line names the node. */
@@ -370,7 +462,7 @@ function unreachableLine(address: string, raw: string, secretName: string): Doct
     check: `Redis ${address}`,
     detail: auth ? `authentication failed: ${error}` : `unreachable: ${error}`,
     fix: auth
-      ? `check that ${secretName} holds this node's password (requirepass)`
+      ? `check that ${secretName} holds this node's password (requirepass, or the ACL user's in spec.metrics.redis.username)`
       : 'check the endpoint in spec.metrics.redis.endpoints, and that this machine and the operator’s pod may reach it (NetworkPolicy)',
   };
 }
@@ -403,13 +495,14 @@ async function checkRedisNode(
       verdict: 'fail',
       check,
       detail: `${role}, CONFIG GET maxmemory refused: ${error}; perfpilot can neither read nor set maxmemory`,
-      fix: 'allow CONFIG GET and CONFIG SET to the user the profile authenticates as (ACL SETUSER <user> +config|get +config|set; a renamed CONFIG command cannot be used)',
+      fix: `allow CONFIG GET and CONFIG SET to the user the profile authenticates as (ACL SETUSER <user> +config|get +config|set; a renamed CONFIG command cannot be used). ${MANAGED_REDIS_FALLBACK}`,
     };
   }
-  let user = 'default';
+  // The profile's ACL user is known; WHOAMI asks only for the default one (a least-ACL user may not run it).
+  let user = set.username ?? 'default';
   let dryRun: string;
   try {
-    user = String(await connections.command(set, address, ['ACL', 'WHOAMI']));
+    if (set.username === undefined) user = String(await connections.command(set, address, ['ACL', 'WHOAMI']));
     dryRun = String(
       await connections.command(set, address, [
         'ACL',
@@ -425,7 +518,7 @@ async function checkRedisNode(
     return {
       verdict: 'warn',
       check,
-      detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET not checked: ACL DRYRUN is not available (${withoutAddress(address, errorText(err))}), and doctor never runs CONFIG SET`,
+      detail: `${role}, authenticated${set.username === undefined ? '' : ` as ${user}`}, maxmemory ${maxmemory}; CONFIG SET not checked: ACL DRYRUN is not available (${withoutAddress(address, errorText(err))}), and doctor never runs CONFIG SET`,
       fix: `ask an admin to run ACL DRYRUN ${user} CONFIG SET maxmemory ${maxmemory}, or watch the profile's first change in Auto`,
     };
   }
@@ -434,7 +527,7 @@ async function checkRedisNode(
       verdict: 'fail',
       check,
       detail: `${role}, authenticated, maxmemory ${maxmemory}; CONFIG SET denied to user ${user}: ${dryRun}`,
-      fix: `ACL SETUSER ${user} +config|set (and +config|get), on every node; or leave maxmemory to someone else (recommend-only)`,
+      fix: `ACL SETUSER ${user} +config|set (and +config|get), on every node; or leave maxmemory to someone else (recommend-only). ${MANAGED_REDIS_FALLBACK}`,
     };
   }
   return {

@@ -74,7 +74,7 @@ describe('draftProfile', () => {
     expect(text).toContain('on 2026-12-06');
   });
 
-  it('names a pool in an env var in a comment, and leaves it out of the fields', () => {
+  it('writes the env form for a pool size set with a plain value in an env var', () => {
     const text = draftProfile(
       {
         ...base,
@@ -90,12 +90,42 @@ describe('draftProfile', () => {
       now,
     );
     expect(specOf(text).errors).toEqual([]);
+    expect(parse(text).spec.targetRef).toEqual({
+      name: 'checkout',
+      hpaName: 'checkout',
+      pool: { env: { container: 'app', sizeVar: 'SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE' } },
+    });
     expect(text).toContain(
-      '# pool: found env var SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE = 10 of container app (HikariCP spring.datasource.hikari.maximum-pool-size)',
+      '# found: container app sets SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE with a value: the operator tunes it there,',
     );
-    expect(text).toContain('spec.targetRef.pool.env');
-    expect(parse(text).spec.targetRef).toEqual({ name: 'checkout', hpaName: 'checkout' });
+    expect(text).toContain('no overflow var, so the connection budget counts the size alone');
     expect(text).toContain('# given: --prometheus\n      url: http://prom:9090');
+  });
+
+  it('leaves a pool env var set from a reference out of the fields, and says how to name it', () => {
+    const text = draftProfile(
+      {
+        ...base,
+        poolSettings: [
+          {
+            name: 'SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE',
+            setting: hikari,
+            source: {
+              kind: 'configMap',
+              container: 'app',
+              configMap: 'checkout-env',
+              key: 'pool',
+              via: 'configMapKeyRef',
+            },
+          },
+        ],
+      },
+      {},
+      now,
+    );
+    expect(specOf(text).errors).toEqual([]);
+    expect(parse(text).spec.targetRef).toEqual({ name: 'checkout', hpaName: 'checkout' });
+    expect(text).toContain('point spec.targetRef.pool at it');
   });
 
   it('names the tuning ConfigMap when it holds the operator’s keys and reaches the pods by envFrom', () => {
@@ -167,14 +197,14 @@ describe('draftProfile', () => {
     expect(parseDocument(text).errors).toEqual([]);
   });
 
-  it('warns in a comment when KEDA owns the HPA', () => {
+  it('says in a comment that the bounds go to the ScaledObject when KEDA owns the HPA', () => {
     const text = draftProfile(
       { ...base, hpa: { name: 'keda-hpa-checkout', maxReplicas: 5, scaledObject: 'checkout' } },
       {},
       now,
     );
     expect(text).toContain(
-      "KEDA ScaledObject checkout owns it,\n    # so keep this profile out of Auto: perfpilot would write the bounds behind KEDA's back",
+      'KEDA ScaledObject checkout owns it,\n    # so the operator tunes minReplicaCount/maxReplicaCount on the ScaledObject and never writes the HPA',
     );
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The draft profile `perfpilot init` writes: an `Observe` PerformanceProfile for what it found
- * of a Deployment, in which every field found or guessed carries a comment saying how, and every
- * fact the CRD cannot hold yet (a pool in an env var) is a comment, not a field, so the draft is
- * accepted by the API server as written. Pure: the findings come from read-workload.ts.
+ * of a Deployment, in which every field found or guessed carries a comment saying how (a pool in a
+ * plain env var becomes `targetRef.pool.env`), and every fact the CRD cannot hold is a comment, not
+ * a field, so the draft is accepted by the API server as written. Pure: the findings come from
+ * read-workload.ts.
  */
 import { Document, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { MAX_OVERFLOW_KEY, POOL_SIZE_KEY } from '../actuators/pool-settings.ts';
@@ -84,6 +85,31 @@ export function tuningConfigMapOf(findings: WorkloadFindings): string | undefine
   return [...byConfigMap].find(([, found]) => found.has(POOL_SIZE_KEY))?.[0];
 }
 
+/**
+ * poolEnvOf: the env form of the pool when a container sets a recognised pool size env var with a
+ * plain value (the operator rewrites only those), with the same container's overflow var if any.
+ */
+export function poolEnvOf(
+  findings: WorkloadFindings,
+): { container: string; sizeVar: string; overflowVar?: string } | undefined {
+  const plain = (role: string, container?: string) =>
+    findings.poolSettings.find(
+      (p) =>
+        p.source.kind === 'env' &&
+        p.source.value !== undefined &&
+        p.setting.role === role &&
+        (container === undefined || p.source.container === container),
+    );
+  const size = plain('poolSize');
+  if (!size) return undefined;
+  const overflow = plain('maxOverflow', size.source.container);
+  return {
+    container: size.source.container,
+    sizeVar: size.name,
+    ...(overflow ? { overflowVar: overflow.name } : {}),
+  };
+}
+
 function commentOn(map: YAMLMap, key: string, text: string): void {
   const pair = map.items.find((p) => (p.key as Scalar).value === key) as Pair<Scalar> | undefined;
   if (pair)
@@ -101,6 +127,7 @@ function commentOn(map: YAMLMap, key: string, text: string): void {
 export function draftProfile(findings: WorkloadFindings, options: DraftOptions, now: Date): string {
   const { namespace, deployment, hpa } = findings;
   const configMap = tuningConfigMapOf(findings);
+  const poolEnv = configMap ? undefined : poolEnvOf(findings);
   const redis = findings.redisServices[0];
   const profile = {
     apiVersion: API_VERSION,
@@ -112,6 +139,7 @@ export function draftProfile(findings: WorkloadFindings, options: DraftOptions, 
         name: deployment,
         ...(hpa ? { hpaName: hpa.name } : {}),
         ...(configMap ? { configMapName: configMap } : {}),
+        ...(poolEnv ? { pool: { env: poolEnv } } : {}),
       },
       metrics: {
         prometheus: { url: options.prometheusUrl ?? GUESSED_PROMETHEUS_URL },
@@ -155,7 +183,7 @@ export function draftProfile(findings: WorkloadFindings, options: DraftOptions, 
       targetRef,
       'hpaName',
       hpa.scaledObject
-        ? `found: HPA ${hpa.name} scales this Deployment (${bounds}); KEDA ScaledObject ${hpa.scaledObject} owns it,\nso keep this profile out of Auto: perfpilot would write the bounds behind KEDA's back`
+        ? `found: HPA ${hpa.name} scales this Deployment (${bounds}); KEDA ScaledObject ${hpa.scaledObject} owns it,\nso the operator tunes minReplicaCount/maxReplicaCount on the ScaledObject and never writes the HPA`
         : `found: HPA ${hpa.name} scales this Deployment (${bounds})`,
     );
   }
@@ -170,12 +198,20 @@ export function draftProfile(findings: WorkloadFindings, options: DraftOptions, 
   const notes = [
     ...(hpa ? [] : [`no HPA scales this Deployment: create one (autoscaling/v2) and name it in hpaName`]),
   ];
-  if (!configMap) {
+  if (poolEnv) {
+    const pool = targetRef.get('pool') as YAMLMap;
+    commentOn(
+      pool,
+      'env',
+      `found: container ${poolEnv.container} sets ${poolEnv.sizeVar}${poolEnv.overflowVar ? ` and ${poolEnv.overflowVar}` : ''} with a value: the operator tunes it there,\na change of the pod template that rolls the pods (at most once per cooldown)${poolEnv.overflowVar ? '' : ';\nno overflow var, so the connection budget counts the size alone'}`,
+    );
+    notes.push(...poolNotes.filter((note) => !note.includes(`env var ${poolEnv.sizeVar} `)));
+  } else if (!configMap) {
     notes.push(
       ...poolNotes,
       poolNotes.length > 0
-        ? `The operator writes the pool only to a ConfigMap's ${POOL_SIZE_KEY} and ${MAX_OVERFLOW_KEY} today; the CRD has no\nenv-var form yet (spec.targetRef.pool.env comes in a later release), so the pool is left out\nand the operator will report the tuning ConfigMap (${deployment}-tuning) as missing.`
-        : `no pool setting found (HikariCP, SQLAlchemy, node-postgres, Go database/sql, Rails names):\nthe operator expects ${POOL_SIZE_KEY} and ${MAX_OVERFLOW_KEY} in ConfigMap ${deployment}-tuning (configMapName)`,
+        ? `The pool is not set with a plain value in an env var nor in a ConfigMap key the pods read under\nthe same name, so it is left out and the operator will report the tuning ConfigMap\n(${deployment}-tuning) as missing: point spec.targetRef.pool at it (configMap with its keys,\nenv), or write pool: {none: {}} to tune the other knobs only.`
+        : `no pool setting found (HikariCP, SQLAlchemy, node-postgres, Go database/sql, Rails names):\nthe operator expects ${POOL_SIZE_KEY} and ${MAX_OVERFLOW_KEY} in ConfigMap ${deployment}-tuning (configMapName),\nor say where the pool is in spec.targetRef.pool (or pool: {none: {}})`,
     );
   } else {
     notes.push(...poolNotes.filter((note) => !note.includes(`ConfigMap ${configMap} `)));

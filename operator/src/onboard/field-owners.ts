@@ -6,7 +6,9 @@
  */
 import type { V1ManagedFieldsEntry, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { CONFIG_ROLLED_AT_ANNOTATION, MAX_OVERFLOW_KEY, POOL_SIZE_KEY } from '../actuators/pool-settings.ts';
+import type { PoolEnvTarget } from '../actuators/pool-env.ts';
+import { CONFIG_ROLLED_AT_ANNOTATION, DEFAULT_POOL_KEYS, type PoolKeys } from '../actuators/pool-settings.ts';
+import { scaledObjectOwnerOf } from '../actuators/replica-bounds.ts';
 import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER, REDIS_MAXMEMORY_CONFIG_KEY } from '../api/v1alpha1/index.ts';
 
 /** An object perfpilot writes fields of, as read. */
@@ -29,9 +31,7 @@ export const HPA_FIELDS: readonly WrittenField[] = [
   { path: ['f:spec', 'f:minReplicas'], display: 'spec.minReplicas' },
   { path: ['f:spec', 'f:maxReplicas'], display: 'spec.maxReplicas' },
 ];
-export const TUNING_CONFIGMAP_FIELDS: readonly WrittenField[] = [POOL_SIZE_KEY, MAX_OVERFLOW_KEY].map(
-  (key) => ({ path: ['f:data', `f:${key}`], display: `data.${key}` }),
-);
+export const TUNING_CONFIGMAP_FIELDS: readonly WrittenField[] = tuningConfigMapFields();
 export const DEPLOYMENT_FIELDS: readonly WrittenField[] = [
   {
     path: ['f:spec', 'f:template', 'f:metadata', 'f:annotations', `f:${CONFIG_HASH_ANNOTATION}`],
@@ -42,9 +42,53 @@ export const DEPLOYMENT_FIELDS: readonly WrittenField[] = [
     display: `metadata.annotations["${CONFIG_ROLLED_AT_ANNOTATION}"]`,
   },
 ];
-export const REDIS_CONFIGMAP_FIELDS: readonly WrittenField[] = [
-  { path: ['f:data', `f:${REDIS_MAXMEMORY_CONFIG_KEY}`], display: `data["${REDIS_MAXMEMORY_CONFIG_KEY}"]` },
+/** tuningConfigMapFields: the pool's keys in its ConfigMap (the ConfigMap form, with the profile's keys). */
+export function tuningConfigMapFields(keys: PoolKeys = DEFAULT_POOL_KEYS): WrittenField[] {
+  return [keys.size, ...(keys.overflow === undefined ? [] : [keys.overflow])].map((key) => ({
+    path: ['f:data', `f:${key}`],
+    display: `data.${key}`,
+  }));
+}
+/** SCALED_OBJECT_FIELDS: the bounds on a KEDA ScaledObject (scaled-object-bounds.ts). */
+export const SCALED_OBJECT_FIELDS: readonly WrittenField[] = [
+  { path: ['f:spec', 'f:minReplicaCount'], display: 'spec.minReplicaCount' },
+  { path: ['f:spec', 'f:maxReplicaCount'], display: 'spec.maxReplicaCount' },
 ];
+/**
+ * poolEnvFields: the env form's fields of the Deployment (pool-env.ts): each pool env var's value
+ * in its container (list items keyed by name, as managedFields keys them) and the roll time.
+ */
+export function poolEnvFields(
+  target: Pick<PoolEnvTarget, 'container' | 'sizeVar' | 'overflowVar'>,
+): WrittenField[] {
+  const container = `k:${JSON.stringify({ name: target.container })}`;
+  const vars = [target.sizeVar, ...(target.overflowVar === undefined ? [] : [target.overflowVar])];
+  return [
+    ...vars.map((name) => ({
+      path: [
+        'f:spec',
+        'f:template',
+        'f:spec',
+        'f:containers',
+        container,
+        'f:env',
+        `k:${JSON.stringify({ name })}`,
+        'f:value',
+      ],
+      display: `spec.template.spec.containers[${target.container}].env[${name}].value`,
+    })),
+    {
+      path: ['f:metadata', 'f:annotations', `f:${CONFIG_ROLLED_AT_ANNOTATION}`],
+      display: `metadata.annotations["${CONFIG_ROLLED_AT_ANNOTATION}"]`,
+    },
+  ];
+}
+export const REDIS_CONFIGMAP_FIELDS: readonly WrittenField[] = redisConfigMapFields();
+
+/** redisConfigMapFields is the key of the Redis ConfigMap that persists maxmemory. @default maxmemory.conf */
+export function redisConfigMapFields(key: string = REDIS_MAXMEMORY_CONFIG_KEY): readonly WrittenField[] {
+  return [{ path: ['f:data', `f:${key}`], display: `data["${key}"]` }];
+}
 
 /** A field perfpilot writes that another manager owns too. */
 export interface ForeignOwner {
@@ -91,26 +135,57 @@ export function foreignOwners(
 
 /** kedaOwnerOf names the KEDA ScaledObject that owns an HPA, if one does. */
 export function kedaOwnerOf(ownerReferences: readonly V1OwnerReference[] | undefined): string | undefined {
-  return ownerReferences?.find((ref) => ref.kind === 'ScaledObject' && ref.apiVersion.startsWith('keda.sh/'))
-    ?.name;
+  return scaledObjectOwnerOf({ metadata: { ownerReferences: [...(ownerReferences ?? [])] } });
+}
+
+/** A managedFields list-item key, `k:{"name":"api"}`: the item of a list of named objects. */
+function listItemName(segment: string): string | undefined {
+  if (!segment.startsWith('k:')) return undefined;
+  try {
+    const key = JSON.parse(segment.slice(2)) as { name?: unknown };
+    return typeof key.name === 'string' ? key.name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function valueAt(object: WrittenObject, field: WrittenField): unknown {
   let node: unknown = object;
   for (const key of field.path) {
     if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[key.slice(2)];
+    const item = listItemName(key);
+    node =
+      item !== undefined && Array.isArray(node)
+        ? node.find((n: { name?: unknown }) => n?.name === item)
+        : (node as Record<string, unknown>)[key.slice(2)];
   }
   return node;
 }
 
+/** setAt sets a field of an apply body by its managedFields path (`f:` fields, `k:` list items). */
 function setAt(body: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = body;
-  path.slice(0, -1).forEach((key) => {
-    node[key] ??= {};
-    node = node[key] as Record<string, unknown>;
+  let node: Record<string, unknown> | Record<string, unknown>[] = body;
+  path.forEach((key, i) => {
+    const last = i === path.length - 1;
+    const item = listItemName(key);
+    if (item !== undefined && Array.isArray(node)) {
+      let found = node.find((n) => n.name === item);
+      if (!found) {
+        found = { name: item };
+        node.push(found);
+      }
+      node = found;
+      return;
+    }
+    const name = key.slice(2);
+    const record = node as Record<string, unknown>;
+    if (last) {
+      record[name] = value;
+      return;
+    }
+    record[name] ??= listItemName(path[i + 1] ?? '') !== undefined ? [] : {};
+    node = record[name] as Record<string, unknown>;
   });
-  node[path[path.length - 1] as string] = value;
 }
 
 /** A JSON pointer segment: `~` and `/` escaped (RFC 6901). */
@@ -154,12 +229,7 @@ export function handOverCommands(
   const body: Record<string, unknown> = {};
   for (const field of fields) {
     const value = valueAt(object, field);
-    if (value !== undefined)
-      setAt(
-        body,
-        field.path.map((k) => k.slice(2)),
-        value,
-      );
+    if (value !== undefined) setAt(body, field.path, value);
   }
   const { metadata: extraMetadata, ...rest } = body as { metadata?: Record<string, unknown> };
   const flow = (value: unknown) => stringify(value, { collectionStyle: 'flow' }).trim();

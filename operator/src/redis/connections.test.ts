@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterNodes, redactSecret, splitAddress } from './connections.ts';
+import { parseClusterNodes, parseSentinelReplicas, redactSecret, splitAddress } from './connections.ts';
 
 /** CLUSTER NODES of a 3 + 3 cluster after one master failed and its replica took over. */
 const clusterNodes = [
@@ -76,5 +76,44 @@ describe('redactSecret', () => {
   });
   it('leaves text alone without a password', () => {
     expect(redactSecret('connect ECONNREFUSED', undefined)).toBe('connect ECONNREFUSED');
+  });
+});
+
+describe('parseSentinelReplicas', () => {
+  const replica = (ip: string, port: string, flags: string) => [
+    'name',
+    `${ip}:${port}`,
+    'ip',
+    ip,
+    'port',
+    port,
+    'runid',
+    'abc',
+    'flags',
+    flags,
+  ];
+
+  it.each([
+    ['a healthy replica', [replica('10.0.0.2', '6379', 'slave')], [['10.0.0.2:6379', false]]],
+    ['one flagged down', [replica('10.0.0.3', '6379', 's_down,slave')], [['10.0.0.3:6379', true]]],
+    ['one disconnected', [replica('10.0.0.4', '6380', 'slave,disconnected')], [['10.0.0.4:6380', true]]],
+    ['an IPv6 replica', [replica('fd00::5', '6379', 'slave')], [['[fd00::5]:6379', false]]],
+    [
+      'two, sorted by address',
+      [replica('10.0.0.9', '6379', 'slave'), replica('10.0.0.1', '6379', 'slave')],
+      [
+        ['10.0.0.1:6379', false],
+        ['10.0.0.9:6379', false],
+      ],
+    ],
+    ['none', [], []],
+  ])('reads %s', (_, reply, expected) => {
+    expect(parseSentinelReplicas(reply)).toEqual(
+      expected.map(([address, failing]) => ({ address, role: 'replica', failing })),
+    );
+  });
+
+  it('refuses an answer that is not a list', () => {
+    expect(() => parseSentinelReplicas('ERR')).toThrow('SENTINEL REPLICAS answered ERR');
   });
 });

@@ -2,7 +2,9 @@
  * Connections to every node of a Redis deployment, shared per endpoint set: a reconcile reuses the
  * connections of the previous one instead of opening new ones. A cluster's nodes (masters and
  * replicas, reachable or not) come from `CLUSTER NODES` of any reachable seed; a standalone
- * deployment's nodes are its endpoints. Each node gets its own plain connection, so a command
+ * deployment's nodes are its endpoints; a Sentinel-managed deployment's nodes are the master and
+ * replicas the first answering Sentinel names, asked again at every discovery so a failover is
+ * followed. Each node gets its own plain connection, so a command
  * goes to exactly that node and one node being down fails only its own commands.
  *
  * The metric sources read through these connections (INFO) and the maxmemory actuator writes
@@ -18,14 +20,31 @@ import { Redis } from 'ioredis';
 
 /** One Redis deployment as the profile names it. */
 export interface RedisEndpointSet {
-  /** endpoints are `host:port` seeds: every node of a standalone deployment, any nodes of a cluster. */
+  /**
+   * endpoints are `host:port` seeds: every node of a standalone deployment, any nodes of a cluster;
+   * empty when `sentinel` finds the nodes.
+   */
   readonly endpoints: readonly string[];
-  /** password authenticates to every node (`requirepass`); never logged. */
+  /** sentinel, when given, finds the nodes through Sentinel instead of `endpoints`. */
+  readonly sentinel?: SentinelSet;
+  /** username is the ACL user (AUTH username password); without it the password is the default user's. */
+  readonly username?: string;
+  /** password authenticates to every node (`requirepass`, or the ACL user's); never logged. */
   readonly password?: string;
   /** tls connects with TLS, verifying the server against `ca` when given, else the system's CAs. @default false */
   readonly tls?: boolean;
   /** ca is the PEM CA bundle that verifies the nodes over TLS (never logged). */
   readonly ca?: string;
+}
+
+/** The Sentinels of a Sentinel-managed deployment. */
+export interface SentinelSet {
+  /** endpoints are the Sentinels' `host:port`, asked in order until one answers. */
+  readonly endpoints: readonly string[];
+  /** masterName is the name the Sentinels monitor the master under. */
+  readonly masterName: string;
+  /** password is the Sentinels' own `requirepass`; never logged. */
+  readonly password?: string;
 }
 
 /** A node's role in replication. */
@@ -49,11 +68,14 @@ export interface RedisNodeFailure {
 
 /** What discovery found. */
 export interface RedisTopology {
-  /** cluster is true for Redis Cluster, false for standalone nodes. */
+  /** cluster is true for Redis Cluster, false for standalone nodes (Sentinel-managed or not). */
   readonly cluster: boolean;
   /** nodes are every known node, sorted by address. */
   readonly nodes: readonly RedisNode[];
-  /** unreachable lists seeds that did not answer while discovering (standalone: those nodes). */
+  /**
+   * unreachable lists seeds that did not answer while discovering (standalone: those nodes; with
+   * Sentinel: every Sentinel, when none could name the master).
+   */
   readonly unreachable: readonly RedisNodeFailure[];
 }
 
@@ -68,6 +90,8 @@ export interface RedisConnectionOptions {
 interface Entry {
   readonly credentials: string;
   readonly clients: Map<string, Redis>;
+  /** sentinels are the connections to the Sentinels, apart from the nodes': another password. */
+  readonly sentinels: Map<string, Redis>;
   readonly lastErrors: Map<string, string>;
 }
 
@@ -86,7 +110,7 @@ export class RedisConnections {
   /** size is the number of open node connections, over all endpoint sets. */
   get size(): number {
     let n = 0;
-    for (const entry of this.#entries.values()) n += entry.clients.size;
+    for (const entry of this.#entries.values()) n += entry.clients.size + entry.sentinels.size;
     return n;
   }
 
@@ -100,7 +124,18 @@ export class RedisConnections {
     args: readonly [string, ...string[]],
   ): Promise<unknown> {
     const entry = this.#entry(set);
-    const client = this.#client(entry, set, address);
+    return await this.#send(entry, this.#client(entry, entry.clients, address, set), address, args, set);
+  }
+
+  /** #send runs one command on `client`, turning its failure into a message safe to log. */
+  async #send(
+    entry: Entry,
+    client: Redis,
+    address: string,
+    args: readonly [string, ...string[]],
+    set: RedisEndpointSet,
+  ): Promise<unknown> {
+    const redact = (text: string) => redactSecret(redactSecret(text, set.password), set.sentinel?.password);
     try {
       if (client.status === 'wait') await client.connect();
       // A node that is down fails at once rather than after the next reconnect attempt (up to
@@ -109,9 +144,8 @@ export class RedisConnections {
       return await client.call(...args);
     } catch (err) {
       const last = entry.lastErrors.get(address);
-      const message = redactSecret(errorText(err), set.password);
-      const detail =
-        last && !message.includes(last) ? `${message} (${redactSecret(last, set.password)})` : message;
+      const message = redact(errorText(err));
+      const detail = last && !message.includes(last) ? `${message} (${redact(last)})` : message;
       throw new Error(`${address}: ${detail}`);
     }
   }
@@ -121,6 +155,7 @@ export class RedisConnections {
    * answers; standalone, each endpoint with its role from `ROLE`.
    */
   async discover(set: RedisEndpointSet): Promise<RedisTopology> {
+    if (set.sentinel) return await this.#discoverThroughSentinel(set, set.sentinel);
     const unreachable: RedisNodeFailure[] = [];
     const standalone: RedisNode[] = [];
     for (const seed of set.endpoints) {
@@ -153,19 +188,57 @@ export class RedisConnections {
     return { cluster: false, nodes: standalone, unreachable };
   }
 
+  /**
+   * #discoverThroughSentinel asks the Sentinels in order for the master's address and its
+   * replicas (`SENTINEL GET-MASTER-ADDR-BY-NAME`, `SENTINEL REPLICAS`); the first that answers
+   * both decides. A replica the Sentinel flags down or disconnected is `failing`.
+   */
+  async #discoverThroughSentinel(set: RedisEndpointSet, sentinel: SentinelSet): Promise<RedisTopology> {
+    const entry = this.#entry(set);
+    const unreachable: RedisNodeFailure[] = [];
+    for (const address of sentinel.endpoints) {
+      const client = this.#client(entry, entry.sentinels, address, set, sentinel.password);
+      const ask = async (args: [string, ...string[]]) => await this.#send(entry, client, address, args, set);
+      try {
+        const master = await ask(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sentinel.masterName]);
+        if (!Array.isArray(master) || master.length < 2) {
+          throw new Error(`${address}: this Sentinel monitors no master named "${sentinel.masterName}"`);
+        }
+        const replicas = parseSentinelReplicas(await ask(['SENTINEL', 'REPLICAS', sentinel.masterName]));
+        const nodes: RedisNode[] = [
+          {
+            address: joinAddress(String(master[0]), String(master[1])),
+            role: 'master' as const,
+            failing: false,
+          },
+          ...replicas,
+        ].sort((a, b) => a.address.localeCompare(b.address));
+        // A failover leaves the old master's connection behind once it is neither master nor replica.
+        this.#prune(set, new Set(nodes.map((n) => n.address)));
+        return { cluster: false, nodes, unreachable: [] };
+      } catch (err) {
+        unreachable.push({ address, error: `Sentinel ${errorText(err)}` });
+      }
+    }
+    return { cluster: false, nodes: [], unreachable };
+  }
+
   /** release closes the connections of one endpoint set (a profile deleted or changed). */
-  release(set: Pick<RedisEndpointSet, 'endpoints'>): void {
+  release(set: Pick<RedisEndpointSet, 'endpoints' | 'sentinel'>): void {
     const key = setKey(set);
     const entry = this.#entries.get(key);
     if (!entry) return;
     this.#entries.delete(key);
-    for (const client of entry.clients.values()) client.disconnect();
+    for (const client of [...entry.clients.values(), ...entry.sentinels.values()]) client.disconnect();
   }
 
   /** close ends every connection; later commands reject. */
   async close(): Promise<void> {
     this.#closed = true;
-    const clients = [...this.#entries.values()].flatMap((e) => [...e.clients.values()]);
+    const clients = [...this.#entries.values()].flatMap((e) => [
+      ...e.clients.values(),
+      ...e.sentinels.values(),
+    ]);
     this.#entries.clear();
     await Promise.all(
       clients.map(async (c) => {
@@ -193,24 +266,45 @@ export class RedisConnections {
     const key = setKey(set);
     // The password is part of the identity, hashed: a rotated password gets new connections.
     const credentials = createHash('sha256')
-      .update(`${set.password ?? ''}\0${set.tls ? 'tls' : ''}\0${set.ca ?? ''}`)
+      .update(
+        [
+          set.username ?? '',
+          set.password ?? '',
+          set.sentinel?.password ?? '',
+          set.tls ? 'tls' : '',
+          set.ca ?? '',
+        ].join('\0'),
+      )
       .digest('hex');
     const existing = this.#entries.get(key);
     if (existing?.credentials === credentials) return existing;
     if (existing) this.release(set);
-    const entry: Entry = { credentials, clients: new Map(), lastErrors: new Map() };
+    const entry: Entry = { credentials, clients: new Map(), sentinels: new Map(), lastErrors: new Map() };
     this.#entries.set(key, entry);
     return entry;
   }
 
-  #client(entry: Entry, set: RedisEndpointSet, address: string): Redis {
-    const existing = entry.clients.get(address);
+  /**
+   * #client is the connection to `address` in `clients` (the nodes', or the Sentinels' with their
+   * own `password` and no ACL user), opened lazily.
+   */
+  #client(
+    entry: Entry,
+    clients: Map<string, Redis>,
+    address: string,
+    set: RedisEndpointSet,
+    sentinelPassword?: string,
+  ): Redis {
+    const existing = clients.get(address);
     if (existing) return existing;
     const { host, port } = splitAddress(address);
+    const forSentinel = clients === entry.sentinels;
+    const password = forSentinel ? sentinelPassword : set.password;
     const client = new Redis({
       host,
       port,
-      ...(set.password === undefined ? {} : { password: set.password }),
+      ...(password === undefined ? {} : { password }),
+      ...(set.username === undefined || forSentinel ? {} : { username: set.username }),
       // SNI takes a hostname, never an IP address.
       ...(set.tls
         ? {
@@ -230,13 +324,16 @@ export class RedisConnections {
     // Kept as text only: an error object may carry the AUTH command's arguments.
     client.on('error', (err: unknown) => entry.lastErrors.set(address, errorText(err)));
     client.on('ready', () => entry.lastErrors.delete(address));
-    entry.clients.set(address, client);
+    clients.set(address, client);
     return client;
   }
 }
 
-function setKey(set: Pick<RedisEndpointSet, 'endpoints'>): string {
-  return [...set.endpoints].sort().join(',');
+function setKey(set: Pick<RedisEndpointSet, 'endpoints' | 'sentinel'>): string {
+  const sentinel = set.sentinel
+    ? `sentinel:${set.sentinel.masterName}@${[...set.sentinel.endpoints].sort().join(',')}`
+    : '';
+  return sentinel || [...set.endpoints].sort().join(',');
 }
 
 function errorText(err: unknown): string {
@@ -260,6 +357,36 @@ export function splitAddress(address: string): { host: string; port: number } {
     throw new RangeError(`Redis endpoint must be host:port, got "${address}"`);
   }
   return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** joinAddress writes `host:port`, an IPv6 host in brackets. */
+function joinAddress(host: string, port: string): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * parseSentinelReplicas reads `SENTINEL REPLICAS <name>`: one flat list of field, value pairs per
+ * replica (`ip`, `port`, `flags` among them). A replica flagged `s_down`, `o_down` or
+ * `disconnected` is failing.
+ */
+export function parseSentinelReplicas(reply: unknown): RedisNode[] {
+  if (!Array.isArray(reply)) throw new Error(`SENTINEL REPLICAS answered ${String(reply)}`);
+  const nodes: RedisNode[] = [];
+  for (const fields of reply) {
+    if (!Array.isArray(fields)) continue;
+    const value = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) value.set(String(fields[i]), String(fields[i + 1]));
+    const ip = value.get('ip');
+    const port = value.get('port');
+    if (!ip || !port) continue;
+    const flags = (value.get('flags') ?? '').split(',');
+    nodes.push({
+      address: joinAddress(ip, port),
+      role: 'replica',
+      failing: flags.some((f) => f === 's_down' || f === 'o_down' || f === 'disconnected'),
+    });
+  }
+  return nodes.sort((a, b) => a.address.localeCompare(b.address));
 }
 
 /**

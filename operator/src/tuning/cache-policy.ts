@@ -68,6 +68,7 @@ export interface MissBreakdown {
  * that more memory would have turned into hits; the rest are TTL or first-touch misses.
  */
 export function breakDownMisses(snapshot: MetricSnapshot): MissBreakdown | undefined {
+  if (!snapshot.redis) return undefined;
   const { hitsPerSecond, missesPerSecond, evictedKeysPerSecond, expiredKeysPerSecond } = snapshot.redis;
   const lookups = hitsPerSecond + missesPerSecond;
   if (lookups <= 0) return undefined;
@@ -125,10 +126,10 @@ export function cacheUnsettled(
   let lowest = now.hitRate;
   let highest = now.hitRate;
   for (const s of history.slice(-CACHE_SETTLE_SNAPSHOTS)) {
-    if (s.redis.maxMemoryBytes !== snapshot.redis.maxMemoryBytes) continue;
+    if (s.redis?.maxMemoryBytes !== snapshot.redis?.maxMemoryBytes) continue;
     // A cache that evicted nothing was still filling (or idle): its hit rate rose with its content
     // for want of memory, not because the content changed, so it says nothing about settling.
-    if (!(s.redis.evictedKeysPerSecond > 0)) continue;
+    if (!((s.redis?.evictedKeysPerSecond ?? 0) > 0)) continue;
     const load = s.requestsPerSecond / Math.max(snapshot.requestsPerSecond, 1e-9);
     if (Math.abs(load - 1) > CACHE_SETTLE_LOAD_BAND) continue;
     const hitRate = breakDownMisses(s)?.hitRate;
@@ -191,7 +192,11 @@ export function recommendMaxMemory({
   context = {},
 }: MemoryInput): MemoryNeed {
   const breakdown = breakDownMisses(snapshot);
-  if (!breakdown) return { valueMiB: undefined, reason: 'no cache lookups in the window' };
+  if (!breakdown || !snapshot.redis)
+    return {
+      valueMiB: undefined,
+      reason: snapshot.redis ? 'no cache lookups in the window' : 'Redis not measured',
+    };
   const { hitRate, capacityMissRatio, otherMissRatio } = breakdown;
   const aimMissRatio = 1 - Math.min(0.999, spec.slo.cacheHitRate + HIT_RATE_MARGIN);
   const ceiling = maxMemoryCeilingMiB(spec);

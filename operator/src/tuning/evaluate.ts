@@ -93,14 +93,22 @@ function proposeWithForecast(
       reason: forecast ? `${bounds.reason}; ${forecast.reason}` : bounds.reason,
     });
   }
+  // An untuned pool's connections are unknown (none: {}, or set where the operator cannot see
+  // it): the budget is not counted, and the ceiling follows the load alone.
+  const poolTuned = spec.untunedKnobs?.poolSize === undefined;
+  const ceiling = poolTuned ? allocation.maxReplicas : bounds.maxReplicas;
   const ceilingForBurst = burst !== undefined && current.maxReplicas < burst.minReplicas;
   proposals.push({
     knob: 'maxReplicas',
-    value: ceilingForBurst ? Math.max(allocation.maxReplicas, burst.minReplicas) : allocation.maxReplicas,
-    reason: `${bounds.reason}; ${allocation.reason}${ceilingForBurst ? `; raised with the burst floor ${burst.minReplicas}` : ''}`,
+    value: ceilingForBurst ? Math.max(ceiling, burst.minReplicas) : ceiling,
+    reason:
+      (poolTuned
+        ? `${bounds.reason}; ${allocation.reason}`
+        : `${bounds.reason}; the pool is not tuned, so the connection budget is not counted`) +
+      (ceilingForBurst ? `; raised with the burst floor ${burst.minReplicas}` : ''),
     ...(ceilingForBurst ? { skipsCooldown: true } : {}),
   });
-  if (pool) {
+  if (pool && poolTuned) {
     const fitted = allocation.poolSize === pool.poolSize ? '' : `; ${allocation.reason}`;
     proposals.push({ knob: 'poolSize', value: allocation.poolSize, reason: `${pool.reason}${fitted}` });
     proposals.push({ knob: 'maxOverflow', value: allocation.maxOverflow, reason: allocation.reason });
@@ -111,10 +119,13 @@ function proposeWithForecast(
     lastMemoryChange ? snapshotBefore(history.snapshots, lastMemoryChange.atSeconds) : undefined,
     snapshot,
   );
-  const peakUsedBytes = history.snapshots.reduce((peak, s) => Math.max(peak, s.redis.usedMemoryBytes), 0);
+  const peakUsedBytes = history.snapshots.reduce(
+    (peak, s) => Math.max(peak, s.redis?.usedMemoryBytes ?? 0),
+    0,
+  );
   const { peakRps } = observedLoadRange(history.snapshots, snapshot);
   const unsettled = cacheUnsettled(history.snapshots, snapshot);
-  if (unsettled) return { proposals, forecast };
+  if (unsettled || !snapshot.redis) return { proposals, forecast };
   const memory = recommendMaxMemory({
     spec,
     snapshot,

@@ -47,7 +47,8 @@ export function snapshotProblem(
     ['poolWaitMs', snapshot.poolWaitMs],
     ...Object.entries(snapshot.redis ?? {}).map(([k, v]): [string, unknown] => [`redis.${k}`, v]),
   ];
-  if (!snapshot.redis) return 'metric redis is missing';
+  // Without Redis, maxmemory is held (untunedKnobs) and the other knobs need no cache signal.
+  if (!snapshot.redis && spec.untunedKnobs?.redisMaxmemoryMiB === undefined) return 'metric redis is missing';
   for (const [name, value] of fields) {
     if (typeof value !== 'number' || Number.isNaN(value)) return `metric ${name} is not a number`;
     if (!Number.isFinite(value)) return `metric ${name} is infinite`;
@@ -118,8 +119,9 @@ export function changeCouldExplainBreach(
       );
     case 'redisMaxmemoryMiB':
       return (
+        snapshot.redis !== undefined &&
         snapshot.redis.hitsPerSecond <
-        spec.slo.cacheHitRate * (snapshot.redis.hitsPerSecond + snapshot.redis.missesPerSecond)
+          spec.slo.cacheHitRate * (snapshot.redis.hitsPerSecond + snapshot.redis.missesPerSecond)
       );
     case 'minReplicas':
       return snapshot.cpuUtilization > spec.hpaTargetCpuUtilization;
@@ -314,6 +316,7 @@ export function enforceInvariants(
     notes[knob] = notes[knob] ? `${notes[knob]}; ${text}` : text;
   };
   for (const knob of KNOB_NAMES) {
+    if (spec.untunedKnobs?.[knob] !== undefined) continue;
     const { min, max } = knobLimits(spec, knob);
     const clamped = Math.min(max, Math.max(min, Math.round(v[knob])));
     if (clamped !== v[knob]) {
@@ -328,7 +331,8 @@ export function enforceInvariants(
   const budget = connectionBudget(spec);
   const fits = () => v.maxReplicas * (v.poolSize + v.maxOverflow) <= budget;
   const budgetText = () => `invariant: maxReplicas × (pool + overflow) ≤ ${budget}`;
-  if (!fits()) {
+  const tuned = (knob: KnobName) => spec.untunedKnobs?.[knob] === undefined;
+  if (!fits() && tuned('maxOverflow')) {
     const overflow = Math.max(
       spec.knobs.maxOverflow.min,
       Math.min(v.maxOverflow, Math.floor(budget / v.maxReplicas) - v.poolSize),
@@ -337,7 +341,7 @@ export function enforceInvariants(
       note('maxOverflow', `${budgetText()}: overflow ${v.maxOverflow} → ${overflow}`);
     v.maxOverflow = overflow;
   }
-  if (!fits()) {
+  if (!fits() && tuned('poolSize')) {
     const pool = Math.max(poolSizeFloor(spec), Math.floor(budget / v.maxReplicas) - v.maxOverflow);
     if (pool !== v.poolSize) note('poolSize', `${budgetText()}: pool ${v.poolSize} → ${pool}`);
     v.poolSize = pool;
@@ -401,6 +405,7 @@ export function repairCurrentState(
 /** Whether knob values satisfy every invariant of design.md under the spec. */
 export function satisfiesInvariants(spec: TuningSpec, values: KnobValues): boolean {
   for (const knob of KNOB_NAMES) {
+    if (spec.untunedKnobs?.[knob] !== undefined) continue;
     const { min, max } = knobLimits(spec, knob);
     if (!Number.isInteger(values[knob]) || values[knob] < min || values[knob] > max) return false;
   }
@@ -438,6 +443,11 @@ export function gateProposals(
   const outcomes = {} as Record<KnobName, KnobOutcome>;
   for (const knob of KNOB_NAMES) {
     const from = repairedCurrent[knob];
+    const untuned = spec.untunedKnobs?.[knob];
+    if (untuned !== undefined) {
+      outcomes[knob] = { to: from, verdict: 'hold', reason: `not tuned: ${untuned}` };
+      continue;
+    }
     if (problem || !snapshot) {
       outcomes[knob] = { to: from, verdict: 'hold', reason: `fail static: ${problem}` };
       continue;

@@ -8,7 +8,7 @@ const MIB = 1024 * 1024;
 export function healthySnapshot(
   takenAtSeconds = 1000,
   overrides: Partial<Omit<MetricSnapshot, 'redis'>> & { redis?: Partial<RedisSignals> } = {},
-): MetricSnapshot {
+): MetricSnapshot & { readonly redis: RedisSignals } {
   const { redis, ...rest } = overrides;
   return {
     takenAtSeconds,

@@ -12,8 +12,9 @@
 import Value from 'typebox/value';
 import { DEFAULT_BURST, DEFAULT_FORECAST_MODE, DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
 import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
+import { poolPlaceOf } from '../api/v1alpha1/pool-ref.ts';
 import { HPA_SYNC_SECONDS, validateTuningSpec } from './tuning-spec.ts';
-import type { TuningSpec } from './types.ts';
+import type { KnobName, TuningSpec } from './types.ts';
 
 /**
  * What the engine needs to know about the target that the profile does not say, because the
@@ -31,6 +32,34 @@ export interface TargetEnvironment {
   readonly hpaTargetCpuUtilization: number;
   /** podStartupSeconds: from a pod's creation to its readiness, the lead a forecast floor needs. @default 60 */
   readonly podStartupSeconds?: number;
+  /**
+   * untunedKnobs: knobs the target's objects keep the operator from writing, with the reason
+   * (a pool env var set from a ConfigMap or Secret reference). @default none
+   */
+  readonly untunedKnobs?: Readonly<Partial<Record<KnobName, string>>>;
+}
+
+/** REDIS_NOT_MEASURED is why maxmemory is held for a profile without spec.metrics.redis. */
+export const REDIS_NOT_MEASURED = 'spec.metrics.redis is not set, so Redis is not measured';
+
+/**
+ * poolUntunedKnobs: the pool knobs a profile's spec leaves out, each with the reason the engine
+ * holds it for: the pool with pool.none, the overflow of a pool without an overflow key or var.
+ * (maxmemory without Redis is the reconcile's to say: the simulator's profiles name no Redis and
+ * tune it.)
+ */
+export function poolUntunedKnobs(spec: PerformanceProfileSpec): Partial<Record<KnobName, string>> {
+  const untuned: Partial<Record<KnobName, string>> = {};
+  const place = poolPlaceOf(spec.targetRef);
+  if (place.kind === 'none') {
+    untuned.poolSize = 'spec.targetRef.pool is none';
+    untuned.maxOverflow = 'spec.targetRef.pool is none';
+  } else if (place.kind === 'env' && place.overflowVar === undefined) {
+    untuned.maxOverflow = 'the pool has no overflow (spec.targetRef.pool.env.overflowVar is not set)';
+  } else if (place.kind === 'configMap' && place.overflowKey === undefined) {
+    untuned.maxOverflow = 'the pool has no overflow (spec.targetRef.pool.configMap.overflowKey is "")';
+  }
+  return untuned;
 }
 
 /**
@@ -39,7 +68,7 @@ export interface TargetEnvironment {
  * `maxUnavailable: 1` with two replicas), the toolkit HPA's 70 % CPU target, and a minute from a
  * pod's creation to its readiness.
  */
-export const DEFAULT_TARGET_ENVIRONMENT: Required<TargetEnvironment> = {
+export const DEFAULT_TARGET_ENVIRONMENT: TargetEnvironment & { readonly podStartupSeconds: number } = {
   workersPerReplica: 4,
   connectionsHeldPerRequest: 1,
   pdbMinAvailable: 1,
@@ -64,6 +93,9 @@ export function tuningSpecFromProfile(
   environment: TargetEnvironment = DEFAULT_TARGET_ENVIRONMENT,
 ): TuningSpec {
   const { slo, knobs, database, policy } = spec;
+  const untunedKnobs = { ...poolUntunedKnobs(spec), ...environment.untunedKnobs };
+  // A pool without overflow has none to give: the budget then counts the size alone.
+  const noOverflow = untunedKnobs.maxOverflow !== undefined;
   return validateTuningSpec({
     slo: {
       p95LatencyMs: slo.p95LatencyMs,
@@ -74,7 +106,9 @@ export function tuningSpecFromProfile(
     },
     knobs: {
       poolSize: { min: knobs.poolSize.min, max: knobs.poolSize.max },
-      maxOverflow: { min: knobs.maxOverflow.min, max: knobs.maxOverflow.max },
+      maxOverflow: noOverflow
+        ? { min: 0, max: 0 }
+        : { min: knobs.maxOverflow.min, max: knobs.maxOverflow.max },
       redisMaxmemoryMiB: { min: knobs.redisMaxmemory.minMiB, max: knobs.redisMaxmemory.maxMiB },
       replicas: { floor: knobs.replicas.floor, ceiling: knobs.replicas.ceiling },
     },
@@ -96,6 +130,7 @@ export function tuningSpecFromProfile(
       maxStepFraction: policy.maxStepPercent / 100,
       deadbandFraction: policy.deadbandPercent / 100,
     },
+    ...(Object.keys(untunedKnobs).length > 0 ? { untunedKnobs } : {}),
     // Optional in the schema's type so that profiles written before it stay whole; the API server
     // and defaultedProfileSpec fill it in, the fallback is the same default.
     burst: { ratio: policy.burst?.ratio ?? DEFAULT_BURST.ratio },

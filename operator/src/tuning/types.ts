@@ -99,6 +99,13 @@ export interface TuningSpec {
   readonly hpaTargetCpuUtilization: number;
   /** timings: evaluation interval, cooldown, step and window settings. */
   readonly timings: PolicyTimings;
+  /**
+   * untunedKnobs: the knobs the engine holds whatever it measures, each with the reason (no Redis,
+   * no pool, a pool without overflow, a setting the operator cannot write). Their current value is
+   * taken as given (0 where it is unknown) and kept out of the knobs' bounds, so an untuned pool
+   * adds no connections to the budget. @default every knob is tuned
+   */
+  readonly untunedKnobs?: Readonly<Partial<Record<KnobName, string>>>;
   /** burst: the burst response (`spec.policy.burst`). */
   readonly burst: BurstPolicy;
   /** forecast: the forecast floor (`spec.policy.forecast`). */
@@ -160,9 +167,12 @@ export interface MetricSnapshot {
   readonly dbActiveConnections: number;
   /** poolWaitMs: mean time a request waited for a pool connection. */
   readonly poolWaitMs: number;
-  /** redis: cache signals. */
-  readonly redis: RedisSignals;
+  /** redis: cache signals; absent when the profile names no Redis (maxmemory is then not tuned). */
+  readonly redis?: RedisSignals;
 }
+
+/** A snapshot with its Redis signals, as a profile that names Redis has (and every history point). */
+export type CacheSnapshot = MetricSnapshot & { readonly redis: RedisSignals };
 
 /** The values of the tuned knobs. */
 export interface KnobValues {

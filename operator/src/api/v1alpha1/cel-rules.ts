@@ -80,3 +80,55 @@ export const BOUNDS_FIT_CONNECTION_BUDGET: CelRule = {
   fieldPath: '.knobs',
   reason: 'FieldValueInvalid',
 };
+
+/** The pool lives in one place: a ConfigMap, env vars, or nowhere the operator tunes. */
+export const POOL_EXACTLY_ONE_FORM: CelRule = {
+  rule: '[has(self.configMap), has(self.env), has(self.none)].filter(f, f).size() == 1',
+  message: 'pool must set exactly one of configMap, env or none',
+  reason: 'FieldValueInvalid',
+};
+
+/** The older configMapName and the pool form say the same thing: one of them, not both. */
+export const POOL_OR_CONFIG_MAP_NAME: CelRule = {
+  rule: '!(has(self.configMapName) && has(self.pool))',
+  message:
+    'targetRef.configMapName and targetRef.pool are exclusive: write pool.configMap.name instead of configMapName',
+  fieldPath: '.configMapName',
+  reason: 'FieldValueForbidden',
+};
+
+/** A profile's Redis nodes are either listed or found through Sentinel: exactly one of the two. */
+export const REDIS_ONE_DISCOVERY: CelRule = {
+  rule: 'has(self.endpoints) != has(self.sentinel)',
+  message:
+    'metrics.redis needs exactly one of endpoints and sentinel: list the nodes, or name the Sentinels that know them',
+  fieldPath: '.endpoints',
+  reason: 'FieldValueInvalid',
+};
+
+/** An ACL user authenticates with a password (AUTH username password). */
+export const REDIS_USERNAME_NEEDS_PASSWORD: CelRule = {
+  rule: '!has(self.username) || has(self.passwordSecretRef)',
+  message:
+    'metrics.redis.username needs metrics.redis.passwordSecretRef: an ACL user authenticates with AUTH username password',
+  fieldPath: '.passwordSecretRef',
+  reason: 'FieldValueRequired',
+};
+
+/** maxmemory is persisted in one place: the older configMapName or persist, not both. */
+export const REDIS_ONE_PERSISTENCE: CelRule = {
+  rule: '!(has(self.configMapName) && has(self.persist))',
+  message:
+    'metrics.redis.configMapName and metrics.redis.persist are exclusive: configMapName is persist.configMap with format Value',
+  fieldPath: '.persist',
+  reason: 'FieldValueForbidden',
+};
+
+/** persist takes one form: a ConfigMap key or CONFIG REWRITE. */
+export const PERSIST_ONE_FORM: CelRule = {
+  rule: '!(has(self.configMap) && has(self.configRewrite) && self.configRewrite)',
+  message:
+    'metrics.redis.persist.configMap and metrics.redis.persist.configRewrite are exclusive: choose one',
+  fieldPath: '.configRewrite',
+  reason: 'FieldValueForbidden',
+};

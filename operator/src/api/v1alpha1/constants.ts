@@ -51,6 +51,11 @@ export const CONFIG_HASH_ANNOTATION = 'perfpilot.dev/config-hash';
  * operator persists the value there and restarted nodes keep it.
  */
 export const REDIS_MAXMEMORY_CONFIG_KEY = 'maxmemory.conf';
+/**
+ * REDIS_CONF_KEY is the default key of a ConfigMap holding a whole redis.conf
+ * (spec.metrics.redis.persist.configMap with format RedisConf), as the common Helm charts mount it.
+ */
+export const REDIS_CONF_KEY = 'redis.conf';
 /** FIELD_MANAGER is the server-side apply field manager of every change the operator makes. */
 export const FIELD_MANAGER = 'perfpilot';
 
@@ -124,6 +129,13 @@ export const ConditionReason = {
   FieldConflict: 'FieldConflict',
   /** RedisNotConverged: some Redis nodes do not hold the maxmemory set on the others; the message names them. */
   RedisNotConverged: 'RedisNotConverged',
+  /**
+   * KnobNotActuatable: a knob is measured and recommended but cannot be applied where it lives:
+   * a pool env var set from a ConfigMap or Secret reference, or a managed Redis that refuses CONFIG
+   * (renamed, or denied by ACL); the message names the object or node and why (Redis's own error).
+   * The other knobs are still tuned.
+   */
+  KnobNotActuatable: 'KnobNotActuatable',
   /** RolloutDeferred: a pool change waits for the cooldown since the last roll of the pods; the message says until when. */
   RolloutDeferred: 'RolloutDeferred',
   /** SecretUnreadable: a Secret the profile names is missing or lacks the key. */

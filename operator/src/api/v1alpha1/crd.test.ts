@@ -99,7 +99,7 @@ describe('PerformanceProfile CRD', () => {
     expect(schema.properties?.spec?.properties?.targetRef?.required).toEqual(['name']);
   });
 
-  it('has a CEL rule for every min/max pair, the connection budget and exclusive Prometheus auth', () => {
+  it('has a CEL rule for every min/max pair, the connection budget, exclusive Prometheus auth, one pool form and the Redis forms', () => {
     const rules = new Map<string, string[]>();
     walk(schema, '', (node, path) => {
       const v = node['x-kubernetes-validations'] as { rule: string }[] | undefined;
@@ -125,9 +125,21 @@ describe('PerformanceProfile CRD', () => {
         "!has(self.redis) || !has(self.redis.source) || self.redis.source != 'Exporter' || has(self.prometheus)",
       ],
       '.spec.metrics.prometheus': ['!(has(self.bearerTokenSecretRef) && has(self.basicAuth))'],
+      '.spec.metrics.redis': [
+        'has(self.endpoints) != has(self.sentinel)',
+        '!has(self.username) || has(self.passwordSecretRef)',
+        '!(has(self.configMapName) && has(self.persist))',
+      ],
+      '.spec.metrics.redis.persist': [
+        '!(has(self.configMap) && has(self.configRewrite) && self.configRewrite)',
+      ],
       '.spec.policy': [
         'self.evaluationIntervalSeconds <= self.verificationWindowSeconds',
         'self.verificationWindowSeconds <= self.cooldownSeconds || self.cooldownSeconds == 0',
+      ],
+      '.spec.targetRef': ['!(has(self.configMapName) && has(self.pool))'],
+      '.spec.targetRef.pool': [
+        '[has(self.configMap), has(self.env), has(self.none)].filter(f, f).size() == 1',
       ],
     });
   });

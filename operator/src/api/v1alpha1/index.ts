@@ -10,6 +10,8 @@ export * from './knob-bounds.ts';
 export * from './metrics-spec.ts';
 export * from './performance-profile.ts';
 export * from './policy.ts';
+export * from './pool-ref.ts';
 export * from './profile-status.ts';
+export * from './redis-forms.ts';
 export * from './slo.ts';
 export * from './target-ref.ts';

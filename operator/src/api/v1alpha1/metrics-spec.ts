@@ -3,7 +3,13 @@
  * signals, with optional credentials) and the Redis nodes read with INFO and tuned with CONFIG SET.
  */
 import Type, { type Static } from 'typebox';
-import { type CelRule, PROMETHEUS_ONE_CREDENTIAL } from './cel-rules.ts';
+import {
+  type CelRule,
+  PROMETHEUS_ONE_CREDENTIAL,
+  REDIS_ONE_DISCOVERY,
+  REDIS_ONE_PERSISTENCE,
+  REDIS_USERNAME_NEEDS_PASSWORD,
+} from './cel-rules.ts';
 import { REDIS_MAXMEMORY_CONFIG_KEY } from './constants.ts';
 import { DEFAULT_PROMQL, SIGNAL_MEANING, SIGNALS, type Signal } from './default-promql.ts';
 import { DEFAULT_PROMETHEUS_TIMEOUT_SECONDS, DEFAULT_STALENESS_SECONDS } from './defaults.ts';
@@ -18,7 +24,11 @@ import {
   REDIS_METRICS_SOURCES,
   type RedisMetricsSource,
 } from './metric-presets.ts';
+import { HOST_PORT, RedisPersist, RedisSentinel } from './redis-forms.ts';
 import { DNS_SUBDOMAIN, StringEnum } from './schema-builders.ts';
+import { SecretKeyRef, secretKeyRef } from './secret-key-ref.ts';
+
+export { SecretKeyRef };
 
 const queryOverride = (signal: Signal) =>
   Type.Optional(
@@ -28,32 +38,6 @@ const queryOverride = (signal: Signal) =>
       description: `${signal} overrides the PromQL for ${SIGNAL_MEANING[signal]}. Default (preset PerfPilot): ${DEFAULT_PROMQL[signal]}`,
     }),
   );
-
-/** A reference to one key of a Secret in the profile's namespace, its key defaulting to `defaultKey`. */
-function secretKeyRef(defaultKey: string, description: string) {
-  return Type.Object(
-    {
-      name: Type.String({
-        minLength: 1,
-        maxLength: 253,
-        pattern: DNS_SUBDOMAIN,
-        description: 'name of the Secret in the profile’s namespace.',
-      }),
-      key: Type.String({
-        minLength: 1,
-        maxLength: 253,
-        pattern: '^[-._a-zA-Z0-9]+$',
-        default: defaultKey,
-        description: 'key of the Secret holding the value.',
-      }),
-    },
-    { description },
-  );
-}
-
-/** SecretKeyRef names one key of a Secret in the profile's namespace (a password by default). */
-export const SecretKeyRef = secretKeyRef('password', 'A key of a Secret in the profile’s namespace.');
-export type SecretKeyRef = Static<typeof SecretKeyRef>;
 
 /** PrometheusSource says where and how request, cache and pool metrics are read. */
 export const PrometheusSource = Type.Object(
@@ -135,19 +119,31 @@ export type PrometheusSource = Static<typeof PrometheusSource>;
 /** RedisSource says which Redis nodes are read (INFO) and tuned (CONFIG SET maxmemory). */
 export const RedisSource = Type.Object(
   {
-    endpoints: Type.Array(
+    endpoints: Type.Optional(
+      Type.Array(
+        Type.String({
+          minLength: 3,
+          maxLength: 261,
+          pattern: HOST_PORT,
+          description: 'host:port of a Redis node.',
+        }),
+        {
+          minItems: 1,
+          maxItems: 64,
+          description:
+            'endpoints are host:port seeds of the Redis Cluster, or every node of a standalone deployment; the operator discovers every cluster node from them. Exclusive with sentinel, and one of the two is required.',
+        },
+      ),
+    ),
+    sentinel: Type.Optional(RedisSentinel),
+    username: Type.Optional(
       Type.String({
-        minLength: 3,
-        maxLength: 261,
-        pattern: '^[a-zA-Z0-9]([-.a-zA-Z0-9]*[a-zA-Z0-9])?:[0-9]{1,5}$',
-        description: 'host:port of a Redis node.',
-      }),
-      {
-        minItems: 1,
-        maxItems: 64,
+        minLength: 1,
+        maxLength: 253,
+        pattern: '^[^\\s]+$',
         description:
-          'endpoints are host:port seeds of the Redis Cluster; the operator discovers every node from them.',
-      },
+          'username is the ACL user the operator authenticates as (AUTH username password), with the password from passwordSecretRef; without it the password is the default user’s (requirepass). The least ACL: +info +role +config|get +config|set, plus +cluster|nodes for a Redis Cluster and +config|rewrite for persist.configRewrite.',
+      }),
     ),
     passwordSecretRef: Type.Optional(SecretKeyRef),
     tls: Type.Optional(
@@ -175,12 +171,14 @@ export const RedisSource = Type.Object(
         minLength: 1,
         maxLength: 253,
         pattern: DNS_SUBDOMAIN,
-        description: `configMapName is the Redis ConfigMap whose "${REDIS_MAXMEMORY_CONFIG_KEY}" key persists maxmemory across restarts; without it a change made with CONFIG SET lasts until a node restarts.`,
+        description: `configMapName is the Redis ConfigMap whose "${REDIS_MAXMEMORY_CONFIG_KEY}" key persists maxmemory across restarts; the same as persist.configMap with that name and format Value. Exclusive with persist; without either a change made with CONFIG SET lasts until a node restarts.`,
       }),
     ),
+    persist: Type.Optional(RedisPersist),
   },
   {
     description: 'redis is the source of memory, eviction and keyspace metrics, and the maxmemory actuator.',
+    'x-kubernetes-validations': [REDIS_ONE_DISCOVERY, REDIS_USERNAME_NEEDS_PASSWORD, REDIS_ONE_PERSISTENCE],
   },
 );
 export type RedisSource = Static<typeof RedisSource>;

@@ -1,7 +1,10 @@
 /**
- * What a profile tunes: the API Deployment it names, and the HPA and tuning ConfigMap found from it.
+ * What a profile tunes: the API Deployment it names, and the HPA (or the KEDA ScaledObject that
+ * owns it) and the pool's place (pool-ref.ts) found from it.
  */
 import Type, { type Static } from 'typebox';
+import { POOL_OR_CONFIG_MAP_NAME } from './cel-rules.ts';
+import { PoolRef, poolPlaceOf } from './pool-ref.ts';
 import { DNS_SUBDOMAIN, StringEnum } from './schema-builders.ts';
 
 /** TargetRef names the API Deployment; its HPA and tuning ConfigMap are found by name. */
@@ -36,11 +39,24 @@ export const TargetRef = Type.Object(
         maxLength: 253,
         pattern: DNS_SUBDOMAIN,
         description:
-          'configMapName is the tuning ConfigMap holding DB_POOL_SIZE and DB_MAX_OVERFLOW. Defaults to "<name>-tuning".',
+          'configMapName is the tuning ConfigMap holding DB_POOL_SIZE and DB_MAX_OVERFLOW. Defaults to "<name>-tuning". The older spelling of pool.configMap.name; it keeps working, and cannot be set with pool.',
+      }),
+    ),
+    pool: Type.Optional(PoolRef),
+    scaledObjectName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: DNS_SUBDOMAIN,
+        description:
+          'scaledObjectName is the KEDA ScaledObject (keda.sh/v1alpha1) that owns the HPA; its minReplicaCount and maxReplicaCount are tuned instead of the HPA’s bounds, which KEDA would overwrite. Found from the HPA’s ownerReferences when left out. The HPA’s status is still read for current and desired replicas, and a KEDA-owned HPA is never written.',
       }),
     ),
   },
-  { description: 'targetRef names the API Deployment whose knobs this profile tunes.' },
+  {
+    description: 'targetRef names the API Deployment whose knobs this profile tunes.',
+    'x-kubernetes-validations': [POOL_OR_CONFIG_MAP_NAME],
+  },
 );
 export type TargetRef = Static<typeof TargetRef>;
 
@@ -49,7 +65,11 @@ export function hpaNameOf(targetRef: TargetRef): string {
   return targetRef.hpaName ?? targetRef.name;
 }
 
-/** configMapNameOf is the tuning ConfigMap: spec.targetRef.configMapName, else `<name>-tuning`. */
-export function configMapNameOf(targetRef: TargetRef): string {
-  return targetRef.configMapName ?? `${targetRef.name}-tuning`;
+/**
+ * configMapNameOf is the tuning ConfigMap of the ConfigMap pool form (pool.configMap.name, else
+ * configMapName, else `<name>-tuning`); undefined when the pool lives elsewhere.
+ */
+export function configMapNameOf(targetRef: TargetRef): string | undefined {
+  const place = poolPlaceOf(targetRef);
+  return place.kind === 'configMap' ? place.name : undefined;
 }
