@@ -44,7 +44,11 @@ export function renderStack(values: Values): RenderedFile[] {
 
 /** toYamlDocuments writes objects as one multi-document YAML file. */
 export function toYamlDocuments(objects: readonly unknown[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+  // YAML 1.1 quoting: kubectl and the API server read YAML 1.1, where an unquoted Off, On, Yes or
+  // No is a boolean (spec.policy.forecast's enum has Off).
+  return objects
+    .map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }))
+    .join('---\n');
 }
 
 function kustomization(values: Values, resources: readonly string[]): string {

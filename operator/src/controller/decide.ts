@@ -6,6 +6,7 @@
 import { type KnobValues, LAST_CHANGE_ANNOTATION, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { evaluate } from '../tuning/evaluate.ts';
+import { rateHistoryOf } from '../tuning/forecast.ts';
 import type { Evaluation, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import type { ProfileEvent } from './events.ts';
 import { appliedChangesFromStatus, changeRecord, completeKnobs, unrecordedChanges } from './findings.ts';
@@ -128,7 +129,8 @@ export async function historyOf(
       );
     }
   }
-  const history: TuningHistory = { changes, snapshots };
+  // The forecast's rate history starts from the rebuilt snapshots (a day) and grows in memory.
+  const history: TuningHistory = { changes, snapshots, rates: rateHistoryOf(snapshots) };
   ctx.histories.set(key, history);
   return history;
 }

@@ -13,6 +13,7 @@ import { REDIS_NOT_MEASURED, tuningSpecFromProfile } from '../tuning/tuning-spec
 import { type ActOutcome, actOnDecisions, convergeRedis } from './act.ts';
 import { decide, historyOf, knownKnobs, recoverUnrecorded } from './decide.ts';
 import { measureOutcome, sloVerdict, snapshotStatus, targetEnvironment, withChanges } from './findings.ts';
+import { forecastStatusOf } from './forecast-status.ts';
 import type { Observation, ReconcileContext, ReconcileOutcome } from './reconcile-context.ts';
 import { appliedValues, degradedOf, progressingOf, recommendationEvent, report } from './report.ts';
 import type { ReconcileFindings } from './status.ts';
@@ -124,6 +125,9 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
     ...(snapshot ? { snapshot } : {}),
     ...(recommends && decided.evaluation
       ? { recommended: knownKnobs(decided.evaluation.next, current, spec.untunedKnobs) }
+      : {}),
+    ...(recommends && decided.evaluation?.forecast
+      ? { forecast: forecastStatusOf(decided.evaluation.forecast, spec.forecast.mode) }
       : {}),
     recovered: unrecorded.applied,
     applied: acted.applied,

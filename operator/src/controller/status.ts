@@ -8,6 +8,7 @@ import {
   ConditionReason,
   ConditionType,
   type Decision,
+  type ForecastStatus,
   type KnobValues,
   MAX_HISTORY,
   type MetricSnapshotStatus,
@@ -48,6 +49,8 @@ export interface ReconcileFindings {
   readonly snapshot?: MetricSnapshotStatus;
   /** recommended knob values, when the decide step produced any (Recommend and Auto modes). */
   readonly recommended?: KnobValues;
+  /** forecast is the forecast floor's answer, when it was computed (spec.policy.forecast not Off). */
+  readonly forecast?: ForecastStatus;
   /** applied are the history entries of the changes this reconcile made, oldest first. */
   readonly applied?: readonly Decision[];
   /**
@@ -159,6 +162,7 @@ export function desiredStatus(
     current: observed.current,
   };
   if (findings.recommended) status.recommended = findings.recommended;
+  if (findings.forecast) status.forecast = findings.forecast;
   const snapshot = findings.snapshot ?? previous.lastSnapshot;
   if (snapshot) status.lastSnapshot = snapshot;
   const kept = previous.history ?? [];

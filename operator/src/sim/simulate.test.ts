@@ -126,3 +126,47 @@ describe('pricedCost', () => {
     expect(pricedCost(priced, usage)).toBeCloseTo(dollars, 9);
   });
 });
+
+describe('the burst response in a run', () => {
+  it('raises minReplicas within the evaluation after a 10× step, and says it skipped the cooldown', () => {
+    const step = parseScenario({
+      name: 'ten-times',
+      durationMinutes: 40,
+      load: {
+        points: [
+          { minute: 0, rps: 800 },
+          { minute: 20, rps: 800 },
+          { minute: 20.01, rps: 8000 },
+        ],
+      },
+    });
+    const run = simulate(step, engineController(step));
+    const burst = run.changes.find((c) => c.knob === 'minReplicas' && c.reason.startsWith('burst'));
+    expect(burst?.atSeconds).toBeLessThanOrEqual(22 * 60);
+    expect(burst?.to).toBeGreaterThanOrEqual(8);
+    expect(burst?.reason).toMatch(/the only one that skips the cooldown/);
+  });
+});
+
+describe('history days', () => {
+  const daily = {
+    name: 'a-day-again',
+    durationMinutes: 60,
+    forecast: 'Auto',
+    load: { points: [{ minute: 0, rps: 1000 }] },
+  };
+
+  it('are lived through by the engine but not counted', () => {
+    const withHistory = parseScenario({ ...daily, history: { days: 1 } });
+    const run = simulate(withHistory, engineController(withHistory));
+    expect(run.series[0]?.minute).toBe(0);
+    expect(run.series).toHaveLength(60);
+    expect(run.changes.every((c) => c.atSeconds >= 0)).toBe(true);
+  });
+
+  it('run the profile the scenario names: its forecast mode, and a lead of start-up + HPA sync + evaluation', () => {
+    const s = parseScenario({ ...daily, app: { podStartupSeconds: 90 } });
+    expect(tuningSpecFor(s).forecast).toEqual({ mode: 'Auto', leadSeconds: 90 + 15 + 60 });
+    expect(tuningSpecFor(parseScenario({ ...daily, forecast: undefined })).forecast.mode).toBe('Recommend');
+  });
+});

@@ -35,6 +35,13 @@ describe('recommendForecastFloor', () => {
     expect(f?.reason).toMatch(reason);
   });
 
+  it('only ahead of a rise: not where the ready pods already serve the forecast', () => {
+    const onThePlateau = healthySnapshot(now, { readyReplicas: 8, cpuUtilization: 0.2 });
+    const f = recommendForecastFloor(spec('Auto'), onThePlateau, history, SAFE_KNOBS, 2);
+    expect(f?.applied).toBe(false);
+    expect(f?.reason).toMatch(/which the 8 ready pods already cover/);
+  });
+
   it('is not computed when Off', () => {
     expect(recommendForecastFloor(spec('Off'), healthySnapshot(now), history, SAFE_KNOBS, 2)).toBeUndefined();
   });

@@ -45,12 +45,17 @@ export function recommendForecastFloor(
   const perPod = current.poolSize + current.maxOverflow;
   const budgetCap = perPod > 0 ? Math.floor(connectionBudget(spec) / perPod) : Number.POSITIVE_INFINITY;
   const minReplicas = Math.max(2, Math.min(needed, spec.knobs.replicas.ceiling, budgetCap));
-  const applied = mode === 'Auto' && minReplicas > reactiveMinReplicas;
+  // Ahead of a rise only: once the ready pods serve the forecast, the HPA holds them, and a floor
+  // raised on the plateau would only wait out the stabilization window after the peak.
+  const ahead = minReplicas > Math.round(snapshot.readyReplicas);
+  const applied = mode === 'Auto' && ahead && minReplicas > reactiveMinReplicas;
   const bound = minReplicas < needed ? ` (it needs ${needed}; the ceiling or the DB budget stops it)` : '';
   const verdict = applied
     ? `raises minReplicas to ${minReplicas}${bound}, above the reactive ${reactiveMinReplicas}`
     : mode === 'Auto'
-      ? `asks for ${minReplicas}${bound}, not above the reactive ${reactiveMinReplicas}`
+      ? ahead
+        ? `asks for ${minReplicas}${bound}, not above the reactive ${reactiveMinReplicas}`
+        : `asks for ${minReplicas}${bound}, which the ${Math.round(snapshot.readyReplicas)} ready pods already cover`
       : `asks for ${minReplicas}${bound} (spec.policy.forecast is Recommend: not applied)`;
   return {
     forecast,

@@ -99,7 +99,7 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('timings.maxMetricAgeSeconds', timings.maxMetricAgeSeconds, 1, 86_400);
   requireRange('timings.maxStepFraction', timings.maxStepFraction, 0.01, 10);
   requireRange('timings.deadbandFraction', timings.deadbandFraction, 0, 0.9);
-  requireRange('burst.ratio', spec.burst.ratio, 1.1, 100);
+  requireRange('burst.ratio', spec.burst.ratio, 2, 100);
   requireRange('forecast.leadSeconds', spec.forecast.leadSeconds, 0, 86_400);
   const floor = minReplicasFloor(spec);
   requireRange('knobs.replicas.ceiling', knobs.replicas.ceiling, floor, 1e7);

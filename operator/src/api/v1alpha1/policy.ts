@@ -46,8 +46,10 @@ export const Policy = Type.Object(
     burst: Type.Optional(
       Type.Object(
         {
+          // A whole minimum: the API server compares a whole value with a fractional minimum
+          // truncated (ratio 1 passed a minimum of 1.1 on v1.37), so only a whole bound holds.
           ratio: Type.Number({
-            minimum: 1.1,
+            minimum: 2,
             maximum: 100,
             default: DEFAULT_BURST.ratio,
             description:
@@ -65,7 +67,7 @@ export const Policy = Type.Object(
       StringEnum(FORECAST_MODES, {
         default: DEFAULT_FORECAST_MODE,
         description:
-          'forecast is the forecast floor: a seasonal forecast of the request rate (daily, weekly once two weeks exist) that raises minReplicas ahead of a forecast peak by the pods’ start-up plus one HPA sync, never below what the reactive rule asks and never past the DB budget. Off: not computed; Recommend: computed and shown in status with its error, not applied; Auto: applied. It needs one full day of history.',
+          'forecast is the forecast floor: a seasonal forecast of the request rate (daily, weekly once two weeks exist) that raises minReplicas ahead of a forecast peak by the pods’ start-up plus one HPA sync, never below what the reactive rule asks and never past the DB budget. Off (quote it in YAML, "Off", or YAML 1.1 reads a boolean): not computed; Recommend: computed and shown in status with its error, not applied; Auto: applied. It needs one full day of history.',
       }),
     ),
   },

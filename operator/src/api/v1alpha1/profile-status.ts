@@ -104,6 +104,45 @@ export const Decision = Type.Object(
 );
 export type Decision = Static<typeof Decision>;
 
+/** ForecastStatus is the forecast floor's last answer: the forecast, its error and the floor. */
+export const ForecastStatus = Type.Object(
+  {
+    mode: Type.String({ maxLength: 16, description: 'mode is spec.policy.forecast when it was computed.' }),
+    season: Type.Optional(
+      StringEnum(['daily', 'weekly'], {
+        description: 'season is the season the forecast repeats: daily or weekly.',
+      }),
+    ),
+    peakRequestsPerSecond: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'peakRequestsPerSecond is the highest forecast request rate within the lead (start-up, one HPA sync, one evaluation).',
+      }),
+    ),
+    errorPercent: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'errorPercent is the forecast’s mean absolute percentage error over the last season; absent until two seasons exist.',
+      }),
+    ),
+    minReplicas: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'minReplicas is the floor the forecast asks for.' }),
+    ),
+    applied: Type.Boolean({
+      description:
+        'applied tells whether the floor raised the minReplicas proposal (mode Auto, above the reactive rule, ahead of a rise).',
+    }),
+    message: Type.String({
+      maxLength: 1024,
+      description: 'message explains the forecast, or why it is off (less than one full day of history).',
+    }),
+  },
+  { description: 'forecast is the forecast floor’s last answer.' },
+);
+export type ForecastStatus = Static<typeof ForecastStatus>;
+
 /** PerformanceProfileStatus is the observed state, written by the operator only. */
 export const PerformanceProfileStatus = Type.Object(
   {
@@ -152,6 +191,7 @@ export const PerformanceProfileStatus = Type.Object(
       }),
     ),
     lastSnapshot: Type.Optional(MetricSnapshotStatus),
+    forecast: Type.Optional(ForecastStatus),
     history: Type.Optional(
       Type.Array(Decision, {
         maxItems: MAX_HISTORY,
