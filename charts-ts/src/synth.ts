@@ -44,7 +44,11 @@ export function renderStack(values: Values): RenderedFile[] {
 
 /** toYamlDocuments writes objects as one multi-document YAML file. */
 export function toYamlDocuments(objects: readonly unknown[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+  // Written for YAML 1.1 readers, as kubectl's and Helm's (sigs.k8s.io/yaml) are: a string they
+  // would read as another type (the enum value Off as false, a date as a timestamp) is quoted.
+  return objects
+    .map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }))
+    .join('---\n');
 }
 
 function kustomization(values: Values, resources: readonly string[]): string {
