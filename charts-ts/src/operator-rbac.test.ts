@@ -48,6 +48,9 @@ const COMMON = [
   'ClusterRole (cluster)/performanceprofiles-editor',
   'ClusterRole (cluster)/performanceprofiles-viewer',
   'ClusterRole (cluster)/perfpilot-metrics-reader',
+  // The token and access reviews behind a secure /metrics (metrics-auth-role.ts).
+  'ClusterRole (cluster)/perfpilot-operator-metrics-auth',
+  'ClusterRoleBinding (cluster)/perfpilot-operator-metrics-auth',
   'Role perfpilot/perfpilot-operator-leader-election',
   'RoleBinding perfpilot/perfpilot-operator-leader-election',
   'ServiceAccount perfpilot/perfpilot-operator',

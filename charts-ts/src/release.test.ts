@@ -190,6 +190,9 @@ describe('npm run release', () => {
         'ClusterRole',
         'ClusterRole',
         'ClusterRole',
+        // The token and access reviews behind a secure /metrics (metrics-auth-role.ts).
+        'ClusterRole',
+        'ClusterRoleBinding',
         'Deployment',
         'Service',
         'PodDisruptionBudget',

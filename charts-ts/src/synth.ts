@@ -44,8 +44,8 @@ export function renderStack(values: Values): RenderedFile[] {
 
 /** toYamlDocuments writes objects as one multi-document YAML file. */
 export function toYamlDocuments(objects: readonly unknown[]): string {
-  // YAML 1.1 quoting: kubectl and the API server read YAML 1.1, where an unquoted Off, On, Yes or
-  // No is a boolean (spec.policy.forecast's enum has Off).
+  // Written for YAML 1.1 readers, as kubectl's and Helm's (sigs.k8s.io/yaml) are: a string they
+  // would read as another type (the enum value Off as false, a date as a timestamp) is quoted.
   return objects
     .map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }))
     .join('---\n');
