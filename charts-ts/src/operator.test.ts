@@ -68,11 +68,13 @@ describe('Operator', () => {
     expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'health' });
     expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'health' });
     expect(container?.env?.map((e) => e.name)).not.toContain('INSECURE_METRICS');
-    expect(objects.find((o) => o.kind === 'ClusterRole')?.rules).toEqual([
+    const reviews = (o: { kind: string; metadata: { name: string } }) =>
+      o.metadata.name === 'perfpilot-operator-metrics-auth';
+    expect(objects.find((o) => o.kind === 'ClusterRole' && reviews(o))?.rules).toEqual([
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     ]);
-    expect(objects.find((o) => o.kind === 'ClusterRoleBinding')?.subjects).toEqual([
+    expect(objects.find((o) => o.kind === 'ClusterRoleBinding' && reviews(o))?.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'perfpilot-operator', namespace: 'perfpilot' },
     ]);
   });
@@ -101,9 +103,10 @@ describe('Operator', () => {
   it('serves plain /metrics without the review ClusterRole when metricsSecure is false', () => {
     const objects = synth({ config: { ...values.operator, metricsSecure: false } }) as {
       kind: string;
+      metadata: { name: string };
       spec?: { template: { spec: { containers: Container[] } } };
     }[];
-    expect(objects.filter((o) => o.kind.startsWith('ClusterRole'))).toEqual([]);
+    expect(objects.filter((o) => o.metadata.name === 'perfpilot-operator-metrics-auth')).toEqual([]);
     expect(
       objects.find((o) => o.kind === 'Deployment')?.spec?.template.spec.containers[0]?.env,
     ).toContainEqual({

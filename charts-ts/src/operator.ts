@@ -1,6 +1,5 @@
 import type { V1Deployment, V1PolicyRule, V1Service } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
-import { GROUP, PLURAL } from '../../operator/src/api/v1alpha1/constants.ts';
 import { METRICS_CERT_MOUNT } from '../../operator/src/endpoints.ts';
 import { OPERATOR_BUNDLE, operatorEnvironment } from '../../operator/src/node-flags.ts';
 import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
