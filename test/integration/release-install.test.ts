@@ -220,7 +220,7 @@ describe('the release bundle', () => {
       (container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
     );
     expect(literalEnv.WATCH_NAMESPACE).toBe('*');
-    const port = await freePort();
+    const [port, healthPort] = [await freePort(), await freePort()];
     const child = spawn(
       process.execPath,
       [
@@ -229,6 +229,7 @@ describe('the release bundle', () => {
         ...(container.args ?? []),
         `--kubeconfig=${await kubeconfigAs(RELEASE_NAMESPACE)}`,
         `--metrics-port=${port}`,
+        `--health-port=${healthPort}`,
         '--identity=release-bundle',
       ],
       {
@@ -246,7 +247,7 @@ describe('the release bundle', () => {
     running.add(child);
     try {
       await vi.waitFor(
-        async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200),
+        async () => expect((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status).toBe(200),
         { timeout: 30_000, interval: 200 },
       );
       await createTargetStack(cp.kubeConfig, SHOP, 'api');
