@@ -99,6 +99,7 @@ export function operatorConfig(v: ReleaseValues): Values['operator'] {
     resources: v.resources,
     logLevel: v.logLevel,
     metricsPort: v.metrics.port,
+    healthPort: v.healthPort,
     args: [...v.args],
     // Secure is the operator's own default; false sets INSECURE_METRICS (operator.ts).
     metricsSecure: v.metrics.secure,

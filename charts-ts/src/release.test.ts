@@ -120,6 +120,10 @@ const VARIANTS: Record<string, object> = {
       },
     ],
   },
+  'monitoring on, /metrics secure': {
+    serviceMonitor: { enabled: true },
+    prometheusRule: { enabled: true },
+  },
   'the operator’s own namespace, no NetworkPolicy': {
     watchNamespaces: [],
     networkPolicy: { enabled: false },
@@ -183,6 +187,8 @@ describe('npm run release', () => {
         'Namespace',
         'CustomResourceDefinition',
         'ServiceAccount',
+        'ClusterRole',
+        'ClusterRoleBinding',
         'ClusterRole',
         'ClusterRoleBinding',
         'Role',

@@ -97,7 +97,12 @@ export async function renderChart(defaults: ReleaseValues, version: string): Pro
       objects: 0,
       content: `${JSON.stringify(helmSchema(ReleaseValuesSchema as unknown as SchemaNode), null, 2)}\n`,
     },
-    { path: `${dir}/files/crd.yaml`, objects: 0, content: toYamlDocuments(crdChart.toJson()) },
+    // JSON, not YAML: Helm's fromYaml reads YAML 1.1, where an unquoted enum value such as Off is false.
+    {
+      path: `${dir}/files/crd.json`,
+      objects: 0,
+      content: `${JSON.stringify(crdChart.toJson()[0], null, 1)}\n`,
+    },
     { path: `${dir}/README.md`, objects: 0, content: chartReadme(version) },
   );
   return files;

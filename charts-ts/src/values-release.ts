@@ -30,6 +30,7 @@ export const ReleaseValuesSchema = Type.Object(
     resources: operator.resources,
     logLevel: operator.logLevel,
     args: operator.args,
+    healthPort: operator.healthPort,
     watchNamespaces: watchNamespaces(['*']),
     secretNames: operator.secretNames,
     crds: Type.Object(
