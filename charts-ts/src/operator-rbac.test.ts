@@ -45,8 +45,6 @@ function watchNamespaceEnv(objects: Synthesized[]) {
 }
 
 const COMMON = [
-  'ClusterRole (cluster)/perfpilot-operator-metrics-auth',
-  'ClusterRoleBinding (cluster)/perfpilot-operator-metrics-auth',
   'ClusterRole (cluster)/performanceprofiles-editor',
   'ClusterRole (cluster)/performanceprofiles-viewer',
   'ClusterRole (cluster)/perfpilot-metrics-reader',

@@ -189,8 +189,6 @@ describe('npm run release', () => {
         'ServiceAccount',
         'ClusterRole',
         'ClusterRoleBinding',
-        'ClusterRole',
-        'ClusterRoleBinding',
         'Role',
         'RoleBinding',
         'ClusterRole',

@@ -523,5 +523,4 @@ describe('a hand-written shop in Auto, from Prometheus alone', () => {
     const deployment = await apps.readNamespacedDeployment({ namespace: ns, name: 'search' });
     expect(managers(deployment.metadata?.managedFields)).not.toContain('perfpilot');
   }, 150_000);
-
 });
