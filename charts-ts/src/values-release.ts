@@ -91,7 +91,7 @@ export const ReleaseValuesSchema = Type.Object(
     metrics: Type.Object(
       {
         secure: bool(
-          'Serve /metrics over HTTPS to authenticated, authorized scrapers (the perfpilot-metrics-reader ClusterRole); false adds --insecure-metrics.',
+          'Serve /metrics over HTTPS to authenticated, authorized scrapers (the perfpilot-metrics-reader ClusterRole); false serves plain HTTP to anyone who reaches the port (INSECURE_METRICS=true).',
           true,
         ),
         port: operator.metricsPort,
