@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { OperatorMetric } from '../../operator/src/api/v1alpha1/constants.ts';
 import { kubeObject } from './kube-object.ts';
 import { appLabels } from './labels.ts';
+import { DEFAULT_RUNBOOK_BASE_URL } from './prometheus-rule.ts';
 
 /** Props of OperatorAlerts. */
 export interface OperatorAlertsProps {
@@ -38,6 +39,7 @@ export class OperatorAlerts extends Construct {
         annotations: {
           summary: 'No PerfPilot operator replica holds the lease: no profile is reconciled.',
           description: `No replica of ${props.namespace}/${props.operatorName} has led for 10 minutes; knobs stay where they are.`,
+          runbook_url: `${DEFAULT_RUNBOOK_BASE_URL}#perfpilotoperatornoleader`,
         },
       },
       {
@@ -48,6 +50,7 @@ export class OperatorAlerts extends Construct {
         annotations: {
           summary: 'Most PerfPilot reconciles fail.',
           description: `More than half of the reconciles of ${props.namespace}/${props.operatorName} failed over 15 minutes; see the profiles' Degraded conditions and Events.`,
+          runbook_url: `${DEFAULT_RUNBOOK_BASE_URL}#perfpilotreconcileerrors`,
         },
       },
     ];

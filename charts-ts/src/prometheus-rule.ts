@@ -36,7 +36,7 @@ export interface StackAlertsProps {
 type Rule = IRule;
 
 /** The runbooks page of the repository, where each alert has a section named after it. */
-const DEFAULT_RUNBOOK_BASE_URL =
+export const DEFAULT_RUNBOOK_BASE_URL =
   'https://github.com/perfpilot/perfpilot/blob/main/docs/operations/runbooks.md';
 
 /** Burn-rate windows (Google SRE workbook): long and short window per factor. */

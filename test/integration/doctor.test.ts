@@ -274,7 +274,7 @@ describe('perfpilot doctor', () => {
     expect(bad.map((l) => [l.verdict, l.check])).toEqual([['fail', `Redis 127.0.0.1:${redis.port}`]]);
     expect(bad[0]?.detail).toMatch(/^authentication failed: .*WRONGPASS/);
     expect(bad[0]?.fix).toBe(
-      `check that Secret ${NS}/redis-wrong key "password" holds this node's password (requirepass, or the ACL user's in spec.metrics.redis.username)`,
+      `check that Secret ${NS}/redis-wrong key "password" holds this node's password (requirepass)`,
     );
   });
 

@@ -35,8 +35,8 @@ function manifests(file: string): KubeObject[] {
 // The PrometheusRule has its own kustomization (it needs the Prometheus Operator's CRDs); the
 // dashboard's ConfigMap is applied with the stack.
 const monitoring = [...manifests('monitoring/monitoring.yaml'), ...manifests('grafana-dashboard.yaml')];
-const rule = monitoring.find((o) => o.kind === 'PrometheusRule');
-const groups = rule?.spec?.groups ?? [];
+// The stack's rules and the operator's own alerts (OperatorAlerts, also in the release bundle).
+const groups = monitoring.filter((o) => o.kind === 'PrometheusRule').flatMap((r) => r.spec?.groups ?? []);
 const ruleFile = stringify({ groups });
 const dashboardMap = monitoring.find(
   (o) => o.kind === 'ConfigMap' && o.metadata.name === 'perfpilot-dashboard',
@@ -97,6 +97,7 @@ describe('the toolkit’s PromQL on a real Prometheus', () => {
 
   it('has the rule groups the toolkit writes', () => {
     expect(groups.map((g) => g.name)).toEqual([
+      'perfpilot.operator',
       'perfpilot.thresholds',
       'perfpilot.redis',
       'perfpilot.slo-recordings',
