@@ -21,7 +21,13 @@ import { seedDemoData } from '../../risk-api/src/main.ts';
 import { type ConfigMapVolume, configMapVolume } from '../../test/cluster/config-map-volume.ts';
 import { type ControlPlane, startControlPlane } from '../../test/cluster/control-plane.ts';
 import { type PostgresServer, startPostgres } from '../../test/cluster/postgres.ts';
-import { freePort, type ManagedProcess, RunDirectory, waitFor } from '../../test/cluster/processes.ts';
+import {
+  freePort,
+  holdPort,
+  type ManagedProcess,
+  RunDirectory,
+  waitFor,
+} from '../../test/cluster/processes.ts';
 import { type PrometheusServer, startPrometheus } from '../../test/cluster/prometheus.ts';
 import { type RedisCluster, startRedisCluster } from '../../test/cluster/redis.ts';
 import { DEMO_NAMESPACE, DEMO_POLICY, DEMO_SEED_SYMBOLS, demoQueries, demoValues } from './demo-values.ts';
@@ -270,7 +276,10 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       PostgresServer,
     ];
 
-    const apiPort = await freePort();
+    // Held until the risk API starts: Prometheus's configuration names it long before.
+    const heldApiPort = await holdPort();
+    stops.push(() => heldApiPort.release());
+    const apiPort = heldApiPort.port;
     const name = 'risk-api';
     onStep('Prometheus scraping the risk API every second, and prometheus-adapter');
     const prometheus = await startPrometheus({
@@ -300,6 +309,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
 
     onStep('the risk API process, its pool tuned from the ConfigMap volume');
     const [first] = redis.nodes;
+    await heldApiPort.release();
     const api = dir.start('risk-api', process.execPath, [perfpilotBin, 'risk-api'], {
       ...process.env,
       ...tuning,

@@ -137,6 +137,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A port held by a listener until release(), so nothing else is given it meanwhile. */
+export interface HeldPort {
+  readonly port: number;
+  /** release closes the listener, just before the process that owns the port binds it. */
+  release(): Promise<void>;
+}
+
+/**
+ * holdPort picks a free port on 127.0.0.1 and keeps listening on it. Where a port must be known
+ * long before its process starts (a scrape target written into Prometheus's configuration), a port
+ * from freePort can meanwhile be handed out as another connection's ephemeral source port; a bound
+ * port is not.
+ */
+export async function holdPort(): Promise<HeldPort> {
+  const server = createServer();
+  server.unref();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+  return { port, release: async () => await new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 /** isPortFree tells whether 127.0.0.1:port can be bound now. */
 export async function isPortFree(port: number): Promise<boolean> {
   return await new Promise((resolve) => {
