@@ -32,6 +32,7 @@ import {
 } from '../cluster/redis.ts';
 import {
   condition,
+  evictionLoad,
   type LiveEnv,
   MIB,
   PINNED_EXCEPT_MAXMEMORY,
@@ -84,30 +85,6 @@ async function doctorJson(args: readonly string[]): Promise<DoctorLine[]> {
   });
   if (!stdout.startsWith('{')) throw new Error(`doctor printed no JSON: ${stdout}`);
   return (JSON.parse(stdout) as { checks: DoctorLine[] }).checks;
-}
-
-/** load writes 16 KiB values over a keyspace far larger than maxmemory and reads random keys: evictions, misses. */
-function load(server: RedisServer): () => Promise<void> {
-  const client = server.client();
-  client.on('error', () => {});
-  const value = 'x'.repeat(16 * 1024);
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const ops: Promise<unknown>[] = [];
-      for (let i = 0; i < 20; i++) {
-        ops.push(client.set(`k${Math.floor(Math.random() * 20000)}`, value));
-        ops.push(client.get(`k${Math.floor(Math.random() * 20000)}`));
-      }
-      await Promise.allSettled(ops);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    client.disconnect();
-  };
 }
 
 /** infoMaxmemory reads maxmemory from INFO memory (CONFIG may be renamed away). */
@@ -223,7 +200,9 @@ describe('a Redis configured from a whole redis.conf, tuned as a least-ACL user'
       (p) => condition(p, 'MetricsAvailable')?.status === 'True',
       4 * evaluationMs,
     );
-    const stop = load(shop);
+    const loader = shop.client();
+    loader.on('error', () => {});
+    const { stop } = evictionLoad(loader);
     try {
       const raised = await waitFor(
         'maxmemory raised',
@@ -284,7 +263,9 @@ describe('a managed Redis that refuses CONFIG', () => {
         passwordSecretRef: { name: 'redis-auth' },
       }),
     );
-    const stop = load(managed);
+    const loader = managed.client();
+    loader.on('error', () => {});
+    const { stop } = evictionLoad(loader);
     try {
       const p = await env.waitForProfile(
         'managed-api',

@@ -16,7 +16,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
 } from '@kubernetes/client-node';
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import {
   API_VERSION,
   DEFAULT_PROMQL,
@@ -397,6 +397,33 @@ export async function startLiveEnv(options: LiveEnvOptions): Promise<LiveEnv> {
       for (const e of exporters.values()) await e.stop();
       await cluster.stop();
       for (const server of standalone.values()) await server.stop();
+    },
+  };
+}
+
+/**
+ * evictionLoad writes 16 KiB values over a keyspace ten times the memory and reads random keys:
+ * evictions, and most reads miss, so the engine wants more maxmemory.
+ */
+export function evictionLoad(client: Redis | Cluster): { stop(): Promise<void> } {
+  const value = 'x'.repeat(16 * 1024);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const ops: Promise<unknown>[] = [];
+      for (let i = 0; i < 20; i++) {
+        ops.push(client.set(`k${Math.floor(Math.random() * 20000)}`, value));
+        ops.push(client.get(`k${Math.floor(Math.random() * 20000)}`));
+      }
+      await Promise.allSettled(ops);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      client.disconnect();
     },
   };
 }

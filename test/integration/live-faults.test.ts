@@ -29,6 +29,7 @@ import { kubectlApplyYaml } from './fixtures.ts';
 import {
   CLUSTER_START_MIB,
   condition,
+  evictionLoad,
   type LiveEnv,
   MIB,
   maxmemoryAt,
@@ -65,33 +66,6 @@ function changesPerKnob(history: readonly Decision[] | undefined): Record<string
   const counts: Record<string, number> = {};
   for (const d of history ?? []) counts[d.knob] = (counts[d.knob] ?? 0) + 1;
   return counts;
-}
-
-/**
- * evictionLoad writes 16 KiB values over a keyspace ten times the memory and reads random keys:
- * evictions, and most reads miss, so the engine wants more maxmemory.
- */
-function evictionLoad(client: Redis | Cluster): { stop(): Promise<void> } {
-  const value = 'x'.repeat(16 * 1024);
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const ops: Promise<unknown>[] = [];
-      for (let i = 0; i < 20; i++) {
-        ops.push(client.set(`k${Math.floor(Math.random() * 20000)}`, value));
-        ops.push(client.get(`k${Math.floor(Math.random() * 20000)}`));
-      }
-      await Promise.allSettled(ops);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      client.disconnect();
-    },
-  };
 }
 
 async function evictedKeys(client: Redis): Promise<number> {
