@@ -28,7 +28,7 @@ import {
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
 import { HISTORY_SIGNALS, LIVE_SIGNALS, signalQuery } from '../metrics/signals.ts';
-import { RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
+import { endpointSetOf, RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
 import type { DoctorLine, Verdict } from './doctor-report.ts';
 import {
   DEPLOYMENT_FIELDS,
@@ -388,21 +388,7 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
     ? `Secret ${namespace}/${source.passwordSecretRef.name} key "${source.passwordSecretRef.key}"`
     : 'no password (spec.metrics.redis.passwordSecretRef is not set)';
   const { sentinel } = source;
-  const set: RedisEndpointSet = {
-    endpoints: sentinel ? [] : (source.endpoints ?? []),
-    ...(sentinel
-      ? {
-          sentinel: {
-            endpoints: sentinel.endpoints,
-            masterName: sentinel.masterName,
-            ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
-          },
-        }
-      : {}),
-    ...(source.username !== undefined ? { username: source.username } : {}),
-    ...(password !== undefined ? { password } : {}),
-    ...(source.tls ? { tls: true, ...(ca !== undefined ? { ca } : {}) } : {}),
-  };
+  const set = endpointSetOf(source, { password, sentinelPassword, ca });
   const persistence = maxMemoryPersistenceOf(source);
   const connections = new RedisConnections();
   try {
