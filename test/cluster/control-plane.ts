@@ -15,7 +15,16 @@ import { controlPlaneBinaries } from './binaries.ts';
 import { frontProxyClientName, generatePki } from './certs.ts';
 import { type ControllersOptions, startControllers } from './controllers.ts';
 import { type MetricsAdapter, type MetricsAdapterOptions, startMetricsAdapter } from './metrics-adapter.ts';
-import { freePort, httpsOk, isPortFree, type ManagedProcess, RunDirectory, waitFor } from './processes.ts';
+import {
+  freePort,
+  type HeldPort,
+  holdPort,
+  httpsOk,
+  isPortFree,
+  type ManagedProcess,
+  RunDirectory,
+  waitFor,
+} from './processes.ts';
 
 const run = promisify(execFile);
 
@@ -72,6 +81,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const bin = await controlPlaneBinaries();
   const dir = new RunDirectory('perfpilot-cp');
+  let heldApiPort: HeldPort | undefined;
   try {
     const pki = await generatePki();
     const file = (name: string, content: string) => {
@@ -91,7 +101,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       aggregatedCert: file('metrics-adapter.crt', pki.aggregatedServingCert),
       aggregatedKey: file('metrics-adapter.key', pki.aggregatedServingKey),
     };
-    const [etcdPort, etcdPeerPort, apiPort] = await distinctFreePorts();
+    // Held while etcd starts, until kube-apiserver binds it: a port only picked could meanwhile be
+    // handed out as a connection's source port.
+    heldApiPort = await holdPort();
+    const apiPort = heldApiPort.port;
+    const [etcdPort, etcdPeerPort] = await distinctFreePorts();
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const etcd = dir.start('etcd', bin.etcd, [
       `--data-dir=${join(dir.path, 'etcd-data')}`,
@@ -166,6 +180,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       await apiServer?.stop(2000);
       apiServer = undefined;
     };
+    await heldApiPort.release();
     await startApiServer();
 
     const kubeconfigPath = file('kubeconfig', kubeconfigYaml(server, paths.ca, adminCert, adminKey));
@@ -220,16 +235,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       },
     };
   } catch (err) {
+    await heldApiPort?.release();
     await dir.dispose();
     throw err;
   }
 }
 
-async function distinctFreePorts(): Promise<[number, number, number]> {
+async function distinctFreePorts(): Promise<[number, number]> {
   const ports = new Set<number>();
-  while (ports.size < 3) ports.add(await freePort());
-  const [a = 0, b = 0, c = 0] = ports;
-  return [a, b, c];
+  while (ports.size < 2) ports.add(await freePort());
+  const [a = 0, b = 0] = ports;
+  return [a, b];
 }
 
 function kubeconfigYaml(server: string, ca: string, cert: string, key: string): string {

@@ -205,6 +205,39 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * httpsGet GETs `path` of a local HTTPS server (127.0.0.1, SNI localhost) and returns the status
+ * and body; it trusts only `ca` when given, else it does not verify the server's certificate.
+ */
+export async function httpsGet(
+  port: number,
+  path: string,
+  options: { readonly ca?: string | undefined; readonly headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        servername: 'localhost',
+        ...(options.ca ? { ca: options.ca } : { rejectUnauthorized: false }),
+        headers: options.headers ?? {},
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** httpsOk tells whether a GET of `url` answers 200 within 2 s, with the TLS options given. */
 export async function httpsOk(url: string, tls: RequestOptions): Promise<boolean> {
   return await new Promise((resolve) => {

@@ -229,7 +229,7 @@ describe('perfpilot doctor', () => {
     expect(healthy.code).toBe(0);
     const { lines } = await doctorJson([`${NS}/${API}`]);
     expect(notOk(lines)).toEqual([]);
-    // Every check is there: the target, all 17 signals with their queries, Redis, 9 resources of access (KEDA ScaledObjects among them), owners.
+    // Every check is there: the target, all 17 signals with their queries, Redis, 8 resources of access (no KEDA ScaledObject: KEDA does not own this HPA), owners.
     expect(lines.filter((l) => l.check.startsWith('signal ')).length).toBe(17);
     expect(lines.find((l) => l.check === 'signal p95LatencyMs')?.more?.[0]).toMatch(
       /^query: 1000 \* histogram_quantile\(0\.95, .*namespace="shop",job="risk-api"/,
@@ -237,7 +237,7 @@ describe('perfpilot doctor', () => {
     expect(lines.find((l) => l.check === `Redis 127.0.0.1:${redis.port}`)?.detail).toMatch(
       /^master, authenticated as default, maxmemory \d+, CONFIG SET permitted/,
     );
-    expect(lines.filter((l) => l.check.startsWith('access ')).length).toBe(9);
+    expect(lines.filter((l) => l.check.startsWith('access ')).length).toBe(8);
     expect(lines.map((l) => l.check)).toContain('HPA owner');
   });
 
@@ -414,6 +414,10 @@ describe('perfpilot doctor', () => {
       verdict: 'ok',
       check: 'HPA owner',
       detail: `KEDA owns this HPA (ScaledObject ${API}): perfpilot tunes minReplicaCount/maxReplicaCount on the ScaledObject and never writes the HPA`,
+    });
+    expect(lines.find((l) => l.check === 'access scaledobjects.keda.sh')).toMatchObject({
+      verdict: 'ok',
+      detail: expect.stringMatching(new RegExp(`^get, patch in ${NS} \\(${API}\\): allowed`)),
     });
   });
 });

@@ -9,7 +9,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -19,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { METRICS_PATH } from '../../operator/src/endpoints.ts';
 import { selfSignedCert } from '../../operator/src/runtime/serving-cert.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
-import { freePort } from '../cluster/processes.ts';
+import { freePort, httpsGet } from '../cluster/processes.ts';
 import { installCrd } from './fixtures.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -102,28 +101,7 @@ function scrape(
   token?: string,
   tls: { ca?: string } = {},
 ): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: METRICS_PATH,
-        servername: 'localhost',
-        ...(tls.ca ? { ca: tls.ca } : { rejectUnauthorized: false }),
-        headers: token ? { Authorization: `Bearer ${token}` } : {},
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return httpsGet(port, METRICS_PATH, { ...tls, headers: token ? { Authorization: `Bearer ${token}` } : {} });
 }
 
 /** servedCertificate is the certificate the server presents, without verifying it. */

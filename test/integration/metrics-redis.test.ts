@@ -105,10 +105,10 @@ describe('Redis INFO over TLS', () => {
         password,
         secondReadingDelayMs: 100,
       };
-      const m = await readers.get({ ...base, tls: { ca: server.caCert ?? '' } }).read(now);
+      const m = await readers.get({ ...base, tls: true, ca: server.caCert ?? '' }).read(now);
       expect(m.unknown).toEqual([]);
       expect(m.masters).toBe(1);
-      const untrusted = await readers.get({ ...base, tls: {} }).read(now);
+      const untrusted = await readers.get({ ...base, tls: true }).read(now);
       expect(untrusted.signals).toBeUndefined();
       expect(untrusted.unknown[0]?.message).toMatch(
         new RegExp(`redis 127\\.0\\.0\\.1:${server.port}: unreachable: .*certificate`),

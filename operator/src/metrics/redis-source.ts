@@ -4,22 +4,15 @@
  * connection pool (redis/connections.ts), which the maxmemory actuator shares: one
  * connection per node, whichever of the two asks. I/O only: parsing and rates are redis-info.ts's.
  */
-import { RedisConnections, type RedisEndpointSet, type SentinelSet } from '../redis/connections.ts';
+import { RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
 import { UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';
 import { aggregateRedis, type NodeReading, parseRedisInfo, type RedisMeasurement } from './redis-info.ts';
 
-/** How to reach a set of Redis nodes. */
-export interface RedisEndpointOptions {
-  /** endpoints are `host:port` seeds; in a cluster every other node is discovered from them. Empty with `sentinel`. */
-  readonly endpoints: readonly string[];
-  /** sentinel finds the master and replicas through Sentinel, at every read. */
-  readonly sentinel?: SentinelSet;
-  /** username is the ACL user for `AUTH username password`. */
-  readonly username?: string;
-  /** password for `AUTH` (from the Secret the profile names). */
-  readonly password?: string;
-  /** tls connects over TLS, verifying with `ca` (PEM) when given, else the system CAs. */
-  readonly tls?: { readonly ca?: string };
+/**
+ * How to reach a set of Redis nodes and read them: the connection pool's endpoint set (endpoints
+ * or Sentinels, ACL user, password, TLS and CA) and the reader's own timings.
+ */
+export interface RedisEndpointOptions extends RedisEndpointSet {
   /**
    * secondReadingDelayMs: when a node has no earlier reading young enough for a rate, it is read
    * twice this far apart. @default 1000
@@ -29,15 +22,10 @@ export interface RedisEndpointOptions {
   readonly maxReadingAgeSeconds?: number;
 }
 
-/** endpointSet is the connection pool's name for these options. */
+/** endpointSet is the connection pool's name for these options: the options without the timings. */
 function endpointSet(options: RedisEndpointOptions): RedisEndpointSet {
-  return {
-    endpoints: options.endpoints,
-    ...(options.sentinel ? { sentinel: options.sentinel } : {}),
-    ...(options.username !== undefined ? { username: options.username } : {}),
-    ...(options.password !== undefined ? { password: options.password } : {}),
-    ...(options.tls ? { tls: true, ...(options.tls.ca !== undefined ? { ca: options.tls.ca } : {}) } : {}),
-  };
+  const { secondReadingDelayMs: _delay, maxReadingAgeSeconds: _age, ...set } = options;
+  return set;
 }
 
 function describe(err: unknown): string {
@@ -161,7 +149,8 @@ function endpointSetKey(options: RedisEndpointOptions): string {
     sentinel,
     options.username ?? '',
     options.password ?? '',
-    options.tls ?? null,
+    options.tls ?? false,
+    options.ca ?? '',
   ]);
 }
 

@@ -9,7 +9,7 @@ import type { Signal } from '../api/v1alpha1/default-promql.ts';
 import { DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
 import { REDIS_EXPORTER_SIGNALS } from '../api/v1alpha1/metric-presets.ts';
 import type { PerformanceProfile } from '../api/v1alpha1/performance-profile.ts';
-import type { RedisConnections } from '../redis/connections.ts';
+import { endpointSetOf, type RedisConnections } from '../redis/connections.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
 import type { CacheSnapshot, MetricSnapshot, RedisSignals } from '../tuning/types.ts';
 import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
@@ -131,23 +131,10 @@ export function createMetricSources(ctx: MetricSourcesContext): MetricSources {
         readSecretRef(ctx, namespaceOf(profile), ref, what);
       const password = await read(source.passwordSecretRef, 'Redis password');
       const ca = source.tls ? await read(source.tls.caBundleSecretRef, 'Redis CA bundle') : undefined;
-      const { sentinel } = source;
-      const sentinelPassword = await read(sentinel?.passwordSecretRef, 'Redis Sentinel password');
+      const sentinelPassword = await read(source.sentinel?.passwordSecretRef, 'Redis Sentinel password');
       return {
-        endpoints: sentinel ? [] : (source.endpoints ?? []),
-        ...(sentinel
-          ? {
-              sentinel: {
-                endpoints: sentinel.endpoints,
-                masterName: sentinel.masterName,
-                ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
-              },
-            }
-          : {}),
-        ...(source.username !== undefined ? { username: source.username } : {}),
+        ...endpointSetOf(source, { password, sentinelPassword, ca }),
         secondReadingDelayMs: ctx.redisSecondReadingDelayMs ?? 1000,
-        ...(password !== undefined ? { password } : {}),
-        ...(source.tls ? { tls: ca !== undefined ? { ca } : {} } : {}),
       };
     },
     readRedis: async (options, nowSeconds) => await readers.get(options).read(nowSeconds),

@@ -28,7 +28,7 @@ import {
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
 import { HISTORY_SIGNALS, LIVE_SIGNALS, signalQuery } from '../metrics/signals.ts';
-import { RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
+import { endpointSetOf, RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
 import type { DoctorLine, Verdict } from './doctor-report.ts';
 import {
   DEPLOYMENT_FIELDS,
@@ -88,7 +88,7 @@ export async function runDoctor(ctx: DoctorContext, profile: PerformanceProfile)
   const [signals, redis, access] = await Promise.all([
     checkSignals(ctx, profile, target.poolCapacity),
     checkRedis(ctx, profile),
-    checkAccess(ctx, profile),
+    checkAccess(ctx, profile, target.scaledObjectName),
   ]);
   return [...target.lines, ...signals, ...redis, ...access, ...target.ownership];
 }
@@ -99,7 +99,16 @@ const namespaceOf = (profile: PerformanceProfile) => profile.metadata.namespace 
 async function checkTarget(
   ctx: DoctorContext,
   profile: PerformanceProfile,
-): Promise<{ lines: DoctorLine[]; ownership: DoctorLine[]; poolCapacity?: number }> {
+): Promise<{
+  lines: DoctorLine[];
+  ownership: DoctorLine[];
+  poolCapacity?: number;
+  /**
+   * scaledObjectName is the KEDA ScaledObject whose bounds are tuned: named in the profile, or the
+   * owner of the HPA; undefined when the target could not be read (the profile's name then stands).
+   */
+  scaledObjectName?: string;
+}> {
   const clients = makeTargetClients(ctx.kubeConfig);
   const namespace = namespaceOf(profile);
   const { targetRef } = profile.spec;
@@ -257,7 +266,12 @@ async function checkTarget(
       fix: `hand them to perfpilot at their current values (nothing changes but the owner):\n${handOverCommands(object, fields, owners)}`,
     });
   }
-  return { lines, ownership, ...(poolCapacity !== undefined ? { poolCapacity } : {}) };
+  return {
+    lines,
+    ownership,
+    ...(poolCapacity !== undefined ? { poolCapacity } : {}),
+    ...(keda !== undefined ? { scaledObjectName: keda } : {}),
+  };
 }
 
 function secretReaderFor(ctx: DoctorContext) {
@@ -388,21 +402,7 @@ async function checkRedis(ctx: DoctorContext, profile: PerformanceProfile): Prom
     ? `Secret ${namespace}/${source.passwordSecretRef.name} key "${source.passwordSecretRef.key}"`
     : 'no password (spec.metrics.redis.passwordSecretRef is not set)';
   const { sentinel } = source;
-  const set: RedisEndpointSet = {
-    endpoints: sentinel ? [] : (source.endpoints ?? []),
-    ...(sentinel
-      ? {
-          sentinel: {
-            endpoints: sentinel.endpoints,
-            masterName: sentinel.masterName,
-            ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
-          },
-        }
-      : {}),
-    ...(source.username !== undefined ? { username: source.username } : {}),
-    ...(password !== undefined ? { password } : {}),
-    ...(source.tls ? { tls: true, ...(ca !== undefined ? { ca } : {}) } : {}),
-  };
+  const set = endpointSetOf(source, { password, sentinelPassword, ca });
   const persistence = maxMemoryPersistenceOf(source);
   const connections = new RedisConnections();
   try {
@@ -550,11 +550,19 @@ function impersonating(base: KubeConfig, user: string): KubeConfig {
   return kc;
 }
 
-/** Every verb on every object this profile needs, by SelfSubjectAccessReview as `ctx.as`. */
-async function checkAccess(ctx: DoctorContext, profile: PerformanceProfile): Promise<DoctorLine[]> {
+/**
+ * Every verb on every object this profile needs, by SelfSubjectAccessReview as `ctx.as`; the KEDA
+ * ScaledObject's only when `scaledObjectName` (or spec.targetRef.scaledObjectName) names one.
+ */
+async function checkAccess(
+  ctx: DoctorContext,
+  profile: PerformanceProfile,
+  scaledObjectName: string | undefined,
+): Promise<DoctorLine[]> {
   const who = ctx.as ?? 'the current user';
   const leaseNamespace = ctx.leaseNamespace ?? (ctx.as && serviceAccountOf(ctx.as)?.namespace) ?? 'perfpilot';
-  const needs = requiredAccess(ctx.operatorRules(profileSecretNames(profile)), profile, leaseNamespace);
+  const rules = ctx.operatorRules(profileSecretNames(profile));
+  const needs = requiredAccess(rules, profile, leaseNamespace, scaledObjectName);
   const api = (ctx.as ? impersonating(ctx.kubeConfig, ctx.as) : ctx.kubeConfig).makeApiClient(
     AuthorizationV1Api,
   );

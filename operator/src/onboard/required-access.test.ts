@@ -99,7 +99,6 @@ describe('requiredAccess', () => {
           'patch horizontalpodautoscalers.autoscaling checkout-hpa in shop',
         ],
       ],
-      ['scaledobjects.keda.sh', ['get scaledobjects.keda.sh in shop', 'patch scaledobjects.keda.sh in shop']],
       [
         'configmaps',
         [
@@ -131,6 +130,32 @@ describe('requiredAccess', () => {
         ],
       ],
     ]);
+  });
+
+  const scaledObjectChecks = (p: PerformanceProfile, scaledObjectName?: string) =>
+    requiredAccess(operatorRules([]), p, 'perfpilot', scaledObjectName)
+      .filter((n) => n.resource === 'scaledobjects.keda.sh')
+      .flatMap((n) => n.checks.map(describeCheck));
+
+  it.each([
+    ['a plain HPA', profile({}), undefined, []],
+    [
+      'a KEDA-owned HPA',
+      profile({}),
+      'checkout-keda',
+      [
+        'get scaledobjects.keda.sh checkout-keda in shop',
+        'patch scaledobjects.keda.sh checkout-keda in shop',
+      ],
+    ],
+    [
+      'spec.targetRef.scaledObjectName',
+      profile({ targetRef: { name: 'checkout', hpaName: 'checkout-hpa', scaledObjectName: 'checkout-so' } }),
+      undefined,
+      ['get scaledobjects.keda.sh checkout-so in shop', 'patch scaledobjects.keda.sh checkout-so in shop'],
+    ],
+  ])('asks for the KEDA ScaledObject with %s', (_, p, owner, expected) => {
+    expect(scaledObjectChecks(p, owner)).toEqual(expected);
   });
 
   it('asks for no Secret when the profile names none', () => {

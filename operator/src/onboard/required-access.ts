@@ -62,12 +62,17 @@ const NAMED_VERBS = new Set(['get', 'patch', 'update', 'delete']);
 /**
  * requiredAccess turns the operator's rules into the checks for one profile: each named verb on
  * the objects this profile touches (its own name, its HPA, its ConfigMaps, its Deployment, the
- * Secrets a rule lists by name), list and watch on the namespace, Leases in `leaseNamespace`.
+ * Secrets a rule lists by name, the KEDA ScaledObject `scaledObjectName` when the HPA is
+ * KEDA-owned), list and watch on the namespace, Leases in `leaseNamespace`. A rule whose verbs all
+ * name an object asks nothing when the profile touches none of its objects (no ScaledObject
+ * without KEDA). `scaledObjectName` is spec.targetRef.scaledObjectName, or the ScaledObject that
+ * owns the HPA as read from the cluster.
  */
 export function requiredAccess(
   rules: readonly V1PolicyRule[],
   profile: PerformanceProfile,
   leaseNamespace: string,
+  scaledObjectName: string | undefined = profile.spec.targetRef.scaledObjectName,
 ): AccessNeed[] {
   const namespace = profile.metadata.namespace ?? 'default';
   const { targetRef } = profile.spec;
@@ -84,6 +89,7 @@ export function requiredAccess(
     horizontalpodautoscalers: [hpaNameOf(targetRef)],
     configmaps: configMaps,
     deployments: [targetRef.name],
+    scaledobjects: scaledObjectName === undefined ? [] : [scaledObjectName],
   };
   const needs: AccessNeed[] = [];
   for (const rule of rules) {
@@ -92,6 +98,7 @@ export function requiredAccess(
         const [resource, subresource] = full.split('/') as [string, string | undefined];
         const ns = resource === 'leases' ? leaseNamespace : namespace;
         const names = rule.resourceNames?.length ? rule.resourceNames : objectNames[full];
+        if (names?.length === 0 && rule.verbs.every((verb) => NAMED_VERBS.has(verb))) continue;
         const checks: AccessCheck[] = [];
         for (const verb of rule.verbs) {
           const base = { verb, group, resource, namespace: ns, ...(subresource ? { subresource } : {}) };

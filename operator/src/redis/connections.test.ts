@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterNodes, parseSentinelReplicas, redactSecret, splitAddress } from './connections.ts';
+import type { RedisSource } from '../api/v1alpha1/metrics-spec.ts';
+import {
+  endpointSetOf,
+  parseClusterNodes,
+  parseSentinelReplicas,
+  type RedisEndpointSet,
+  type RedisSourceSecrets,
+  redactSecret,
+  splitAddress,
+} from './connections.ts';
 
 /** CLUSTER NODES of a 3 + 3 cluster after one master failed and its replica took over. */
 const clusterNodes = [
@@ -115,5 +124,53 @@ describe('parseSentinelReplicas', () => {
 
   it('refuses an answer that is not a list', () => {
     expect(() => parseSentinelReplicas('ERR')).toThrow('SENTINEL REPLICAS answered ERR');
+  });
+});
+
+describe('endpointSetOf', () => {
+  const secret = (key: string) => ({ name: 'redis-auth', key });
+  const sentinel = { endpoints: ['sentinel-0:26379', 'sentinel-1:26379'], masterName: 'mymaster' };
+  const cases: [string, RedisSource, RedisSourceSecrets, RedisEndpointSet][] = [
+    ['endpoints alone', { endpoints: ['redis-0:6379'] }, {}, { endpoints: ['redis-0:6379'] }],
+    [
+      'the ACL user and the password',
+      { endpoints: ['redis-0:6379'], username: 'perfpilot', passwordSecretRef: secret('password') },
+      { password: 's3cret' },
+      { endpoints: ['redis-0:6379'], username: 'perfpilot', password: 's3cret' },
+    ],
+    [
+      'the Sentinels in place of endpoints, with their own password',
+      { sentinel: { ...sentinel, passwordSecretRef: secret('sentinel-password') } },
+      { sentinelPassword: 'sentinel-s3cret' },
+      { endpoints: [], sentinel: { ...sentinel, password: 'sentinel-s3cret' } },
+    ],
+    [
+      'the Sentinels without a password, the nodes with one',
+      { sentinel, passwordSecretRef: secret('password') },
+      { password: 's3cret' },
+      { endpoints: [], sentinel, password: 's3cret' },
+    ],
+    [
+      'TLS with the CA bundle',
+      { endpoints: ['redis-0:6380'], tls: { caBundleSecretRef: secret('ca.crt') } },
+      { ca: 'PEM' },
+      { endpoints: ['redis-0:6380'], tls: true, ca: 'PEM' },
+    ],
+    [
+      'TLS with the system CAs',
+      { endpoints: ['redis-0:6380'], tls: {} },
+      {},
+      { endpoints: ['redis-0:6380'], tls: true },
+    ],
+    [
+      'no TLS, whatever CA was read',
+      { endpoints: ['redis-0:6379'] },
+      { ca: 'PEM' },
+      { endpoints: ['redis-0:6379'] },
+    ],
+  ];
+
+  it.each(cases)('connects with %s', (_, source, secrets, expected) => {
+    expect(endpointSetOf(source, secrets)).toStrictEqual(expected);
   });
 });

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Redis } from 'ioredis';
+import type { RedisSource } from '../api/v1alpha1/metrics-spec.ts';
 
 /** One Redis deployment as the profile names it. */
 export interface RedisEndpointSet {
@@ -35,6 +36,41 @@ export interface RedisEndpointSet {
   readonly tls?: boolean;
   /** ca is the PEM CA bundle that verifies the nodes over TLS (never logged). */
   readonly ca?: string;
+}
+
+/** The secrets a profile's Redis source names, read by the caller (each undefined when not named). */
+export interface RedisSourceSecrets {
+  /** password is the key `passwordSecretRef` names. */
+  readonly password?: string | undefined;
+  /** sentinelPassword is the key `sentinel.passwordSecretRef` names. */
+  readonly sentinelPassword?: string | undefined;
+  /** ca is the key `tls.caBundleSecretRef` names. */
+  readonly ca?: string | undefined;
+}
+
+/**
+ * endpointSetOf is the endpoint set of a profile's `spec.metrics.redis`: its endpoints, or with
+ * `sentinel` no endpoints and the Sentinels; its ACL user; its secrets as read; TLS when `tls` is
+ * present.
+ */
+export function endpointSetOf(source: RedisSource, secrets: RedisSourceSecrets): RedisEndpointSet {
+  const { sentinel } = source;
+  const { password, sentinelPassword, ca } = secrets;
+  return {
+    endpoints: sentinel ? [] : (source.endpoints ?? []),
+    ...(sentinel
+      ? {
+          sentinel: {
+            endpoints: sentinel.endpoints,
+            masterName: sentinel.masterName,
+            ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}),
+          },
+        }
+      : {}),
+    ...(source.username !== undefined ? { username: source.username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(source.tls ? { tls: true, ...(ca !== undefined ? { ca } : {}) } : {}),
+  };
 }
 
 /** The Sentinels of a Sentinel-managed deployment. */

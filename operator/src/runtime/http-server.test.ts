@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:tls';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { httpsGet } from '../../../test/cluster/processes.ts';
 import { OperatorMetric } from '../api/v1alpha1/constants.ts';
 import { createOperatorMetrics } from '../telemetry/metrics.ts';
 import {
@@ -22,30 +22,6 @@ async function started(server: Promise<RunningHttpServer>): Promise<RunningHttpS
   const s = await server;
   servers.push(s);
   return s;
-}
-
-/** getTls GETs a path over HTTPS, trusting only `ca`, and returns the status and body. */
-function getTls(
-  port: number,
-  path: string,
-  ca: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path, ca, servername: 'localhost', headers },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('startHealthServer', () => {
@@ -151,7 +127,7 @@ describe('startMetricsServer, secure', () => {
     ['a token with the role', { Authorization: 'Bearer reader' }, 200, '# HELP perfpilot_reconcile_total'],
   ])('answers a scrape with %s: %i', async (_what, headers, status, body) => {
     const server = await secureServer();
-    const res = await getTls(server.port, '/metrics', keyPair.cert, headers);
+    const res = await httpsGet(server.port, '/metrics', { ca: keyPair.cert, headers });
     expect(res.status).toBe(status);
     expect(res.body).toContain(body);
     expect(asked.at(-1)).toBe('get /metrics');
