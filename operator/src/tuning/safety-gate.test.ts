@@ -337,6 +337,7 @@ const knobValues = fc.record({
   redisMaxmemoryMiB: fc.integer({ min: 0, max: 20_000 }),
   minReplicas: fc.integer({ min: 0, max: 60 }),
   maxReplicas: fc.integer({ min: 0, max: 60 }),
+  hpaTargetCpuPercent: fc.integer({ min: 0, max: 120 }),
 });
 const garbage = fc.oneof(
   fc.constant(Number.NaN),

@@ -62,6 +62,7 @@ export const SAFE_KNOBS: KnobValues = {
   redisMaxmemoryMiB: 512,
   minReplicas: 2,
   maxReplicas: 6,
+  hpaTargetCpuPercent: 70,
 };
 
 /** {@link TEST_SPEC} with some fields replaced. */

@@ -10,6 +10,7 @@ import {
   DEFAULT_TARGET_ENVIRONMENT,
   DEFAULT_TUNING_SPEC,
   defaultedProfileSpec,
+  HPA_TARGET_NOT_SET,
   tuningSpecFromProfile,
 } from './tuning-spec-from-profile.ts';
 
@@ -104,15 +105,29 @@ describe('tuningSpecFromProfile', () => {
     expect(read(tuningSpecFromProfile(defaultedProfileSpec({ ...minimal, ...fields })))).toEqual(expected);
   });
 
-  it('takes workers, connections per request, the PDB and the HPA target from the target’s environment', () => {
+  it('takes workers, connections per request and the PDB from the target’s environment', () => {
     const spec = tuningSpecFromProfile(defaultedProfileSpec(minimal), {
       workersPerReplica: 8,
       connectionsHeldPerRequest: 2,
       pdbMinAvailable: 3,
-      hpaTargetCpuUtilization: 0.6,
     });
     expect(spec.database).toMatchObject({ workersPerReplica: 8, connectionsHeldPerRequest: 2 });
-    expect([spec.pdbMinAvailable, spec.hpaTargetCpuUtilization]).toEqual([3, 0.6]);
+    expect(spec.pdbMinAvailable).toBe(3);
+  });
+
+  it.each<[string, object, { min: number; max: number }, string | undefined]>([
+    ['without spec.knobs.hpaTarget the HPA target is held', {}, { min: 50, max: 85 }, HPA_TARGET_NOT_SET],
+    ['hpaTarget: {} tunes it within 50..85', { hpaTarget: {} }, { min: 50, max: 85 }, undefined],
+    [
+      'its own bounds',
+      { hpaTarget: { cpuUtilization: { minPercent: 60, maxPercent: 90 } } },
+      { min: 60, max: 90 },
+      undefined,
+    ],
+  ])('%s', (_name, knobs, bounds, untuned) => {
+    const spec = tuningSpecFromProfile(defaultedProfileSpec({ ...minimal, knobs }));
+    expect(spec.knobs.hpaTargetCpuPercent).toEqual(bounds);
+    expect(spec.untunedKnobs?.hpaTargetCpuPercent).toBe(untuned);
   });
 
   it('rejects a profile the engine cannot run, naming the engine field and its bound', () => {
