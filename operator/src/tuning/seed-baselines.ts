@@ -3,6 +3,7 @@
  * as the guide writes them; see shared/seeds/ ("Database Pool Configuration", "Redis Cache
  * Configuration" and "Connection Pool Tuning").
  */
+import { ASSUMED_HPA_TARGET_CPU_PERCENT } from './tuning-spec-from-profile.ts';
 import type { KnobValues } from './types.ts';
 
 /**
@@ -16,7 +17,7 @@ export const SEED_STATIC_KNOBS: KnobValues = {
   redisMaxmemoryMiB: 512,
   minReplicas: 2,
   maxReplicas: 10,
-  hpaTargetCpuPercent: 70,
+  hpaTargetCpuPercent: ASSUMED_HPA_TARGET_CPU_PERCENT,
 };
 
 /** `DynamicConnectionPool.base_pool_size` in the guide. */

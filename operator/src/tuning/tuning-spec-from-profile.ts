@@ -43,6 +43,12 @@ export interface TargetEnvironment {
   readonly untunedKnobs?: Readonly<Partial<Record<KnobName, string>>>;
 }
 
+/**
+ * The toolkit HPA's CPU target, in percent: the seed baselines' and the one the engine assumes
+ * where the HPA has no Resource cpu metric of type Utilization (the knob is then held).
+ */
+export const ASSUMED_HPA_TARGET_CPU_PERCENT = 70;
+
 /** HPA_TARGET_NOT_SET is why the HPA's CPU target is held for a profile without spec.knobs.hpaTarget. */
 export const HPA_TARGET_NOT_SET = "spec.knobs.hpaTarget is not set: the HPA's target is held as written";
 
