@@ -56,9 +56,8 @@ export const HPA_TARGET_NOT_SET = "spec.knobs.hpaTarget is not set: the HPA's ta
 export const REDIS_NOT_MEASURED = 'spec.metrics.redis is not set, so Redis is not measured';
 
 /**
- * poolUntunedKnobs: the knobs a profile's spec leaves out, each with the reason the engine holds
- * it for: the pool with pool.none, the overflow of a pool without an overflow key or var, the
- * HPA's target without spec.knobs.hpaTarget.
+ * poolUntunedKnobs: the pool knobs a profile's spec leaves out, each with the reason the engine
+ * holds it for: the pool with pool.none, the overflow of a pool without an overflow key or var.
  * (maxmemory without Redis is the reconcile's to say: the simulator's profiles name no Redis and
  * tune it.)
  */
@@ -73,7 +72,6 @@ export function poolUntunedKnobs(spec: PerformanceProfileSpec): Partial<Record<K
   } else if (place.kind === 'configMap' && place.overflowKey === undefined) {
     untuned.maxOverflow = 'the pool has no overflow (spec.targetRef.pool.configMap.overflowKey is "")';
   }
-  if (spec.knobs.hpaTarget === undefined) untuned.hpaTargetCpuPercent = HPA_TARGET_NOT_SET;
   return untuned;
 }
 
@@ -112,7 +110,13 @@ export function tuningSpecFromProfile(
   environment: TargetEnvironment = DEFAULT_TARGET_ENVIRONMENT,
 ): TuningSpec {
   const { slo, knobs, database, policy } = spec;
-  const untunedKnobs = { ...poolUntunedKnobs(spec), ...environment.untunedKnobs };
+  // The HPA's target is tuned only where the profile asks for it; the target's objects may still
+  // hold it (environment: a KEDA-owned HPA, or one without a cpu Utilization metric).
+  const untunedKnobs = {
+    ...poolUntunedKnobs(spec),
+    ...(knobs.hpaTarget === undefined ? { hpaTargetCpuPercent: HPA_TARGET_NOT_SET } : {}),
+    ...environment.untunedKnobs,
+  };
   // A pool without overflow has none to give: the budget then counts the size alone.
   const noOverflow = untunedKnobs.maxOverflow !== undefined;
   return validateTuningSpec({
