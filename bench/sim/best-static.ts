@@ -101,7 +101,10 @@ export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluat
       overall = { knobs: best, totals: bestTotals };
   }
   return {
-    knobs: overall?.knobs ?? { ...SEED_STATIC_KNOBS, hpaTargetCpuPercent: scenarioHpaTargetPercent(scenario) },
+    knobs: overall?.knobs ?? {
+      ...SEED_STATIC_KNOBS,
+      hpaTargetCpuPercent: scenarioHpaTargetPercent(scenario),
+    },
     evaluated,
   };
 }

@@ -49,7 +49,9 @@ export interface HpaFields extends ReplicaBounds {
 /** Whether a metric is the Resource cpu metric with a Utilization target, the one the knob tunes. */
 function isCpuUtilization(metric: V2MetricSpec): boolean {
   return (
-    metric.type === 'Resource' && metric.resource?.name === 'cpu' && metric.resource.target.type === 'Utilization'
+    metric.type === 'Resource' &&
+    metric.resource?.name === 'cpu' &&
+    metric.resource.target.type === 'Utilization'
   );
 }
 
@@ -68,7 +70,10 @@ export function cpuUtilizationTargetOf(
  * hpaTargetNotActuatable says why the HPA's CPU target cannot be tuned on this HPA (KEDA owns it,
  * or it has no Resource cpu metric of type Utilization), or undefined when it can.
  */
-export function hpaTargetNotActuatable(hpa: V2HorizontalPodAutoscaler, scaledObject?: string): string | undefined {
+export function hpaTargetNotActuatable(
+  hpa: V2HorizontalPodAutoscaler,
+  scaledObject?: string,
+): string | undefined {
   const name = `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}`;
   const keda = scaledObject ?? scaledObjectOwnerOf(hpa);
   if (keda !== undefined) {
@@ -85,7 +90,10 @@ export function hpaTargetNotActuatable(hpa: V2HorizontalPodAutoscaler, scaledObj
  * to `percent`: every other metric, and every other field of the cpu metric, as the user wrote it.
  * Throws when the list has no such metric (the knob is then not tuned: {@link hpaTargetNotActuatable}).
  */
-export function metricsWithCpuTarget(metrics: readonly V2MetricSpec[] | undefined, percent: number): V2MetricSpec[] {
+export function metricsWithCpuTarget(
+  metrics: readonly V2MetricSpec[] | undefined,
+  percent: number,
+): V2MetricSpec[] {
   if (!Number.isInteger(percent) || percent < 1 || percent > 100) {
     throw new RangeError(`cpuUtilizationPercent must be a whole number in [1, 100], got ${percent}`);
   }
@@ -206,7 +214,8 @@ export async function applyReplicaBounds(
   if (
     before.minReplicas === bounds.minReplicas &&
     before.maxReplicas === bounds.maxReplicas &&
-    (bounds.cpuUtilizationPercent === undefined || bounds.cpuUtilizationPercent === before.cpuUtilizationPercent)
+    (bounds.cpuUtilizationPercent === undefined ||
+      bounds.cpuUtilizationPercent === before.cpuUtilizationPercent)
   ) {
     return { kind: 'unchanged', object, before };
   }

@@ -133,7 +133,9 @@ export async function observeTarget(
   const cpuTarget = cpuUtilizationTargetOf(hpa);
   if (cpuTarget !== undefined) current.hpaTargetCpuPercent = cpuTarget;
   const hpaTargetHeld =
-    hpa && profile.spec.knobs.hpaTarget !== undefined ? hpaTargetNotActuatable(hpa, scaledObjectName) : undefined;
+    hpa && profile.spec.knobs.hpaTarget !== undefined
+      ? hpaTargetNotActuatable(hpa, scaledObjectName)
+      : undefined;
   if (hpaTargetHeld !== undefined) untunedKnobs.hpaTargetCpuPercent = hpaTargetHeld;
   if (place.kind === 'configMap' && configMap) {
     const keys = [

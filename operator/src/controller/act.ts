@@ -8,11 +8,11 @@
 
 import {
   conflictSummary,
+  type HpaFields,
   type PoolSettings,
   type PoolSettingsResult,
   type RedisMaxMemoryObservation,
   type RedisMaxMemoryResult,
-  type HpaFields,
   type ReplicaBoundsResult,
   type RolloutGuard,
   summarizeMaxMemoryResult,
@@ -203,11 +203,7 @@ export async function actOnDecisions(
     else if (result.kind === 'conflict')
       problem(outcome, ConditionReason.FieldConflict, conflictMessage(result.object, result.conflicts));
     else if (result.kind === 'notFound')
-      problem(
-        outcome,
-        ConditionReason.TargetNotFound,
-        `HPA not changed: ${result.object} not found`,
-      );
+      problem(outcome, ConditionReason.TargetNotFound, `HPA not changed: ${result.object} not found`);
   };
   if (next.maxReplicas > current.maxReplicas) {
     await applyPool();

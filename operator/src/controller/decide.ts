@@ -6,8 +6,8 @@
 import { type KnobValues, LAST_CHANGE_ANNOTATION, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { evaluate } from '../tuning/evaluate.ts';
-import { ASSUMED_HPA_TARGET_CPU_PERCENT } from '../tuning/tuning-spec-from-profile.ts';
 import { rateHistoryOf } from '../tuning/forecast.ts';
+import { ASSUMED_HPA_TARGET_CPU_PERCENT } from '../tuning/tuning-spec-from-profile.ts';
 import type { Evaluation, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import type { ProfileEvent } from './events.ts';
 import { appliedChangesFromStatus, changeRecord, completeKnobs, unrecordedChanges } from './findings.ts';

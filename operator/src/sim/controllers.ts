@@ -85,7 +85,10 @@ export function scenarioHpaTargetPercent(scenario: Scenario): number {
 export function startingKnobs(controller: KnobController, scenario: Scenario): KnobValues {
   const hpaTargetCpuPercent = scenarioHpaTargetPercent(scenario);
   if (controller.kind === 'static') {
-    return { ...controller.knobs, hpaTargetCpuPercent: controller.knobs.hpaTargetCpuPercent ?? hpaTargetCpuPercent };
+    return {
+      ...controller.knobs,
+      hpaTargetCpuPercent: controller.knobs.hpaTargetCpuPercent ?? hpaTargetCpuPercent,
+    };
   }
   if (controller.kind === 'seed-rules')
     return { ...SEED_STATIC_KNOBS, poolSize: SEED_RULE_BASE_POOL_SIZE, hpaTargetCpuPercent };

@@ -3,7 +3,13 @@
  * metrics window and the accounts), and the steady state it starts from.
  */
 import { EMPTY_HISTORY } from '../tuning/evaluate.ts';
-import { hpaTargetOf, type KnobName, type KnobValues, type SloTargets, type TuningHistory } from '../tuning/types.ts';
+import {
+  hpaTargetOf,
+  type KnobName,
+  type KnobValues,
+  type SloTargets,
+  type TuningHistory,
+} from '../tuning/types.ts';
 import type { CacheDynamics } from './cache-dynamics.ts';
 import type { CacheState } from './cache-model.ts';
 import { type KnobController, startingKnobs, tuningSpecFor } from './controllers.ts';

@@ -70,10 +70,9 @@ describe('simulate', () => {
     const spec = tuningSpecFor(scenario);
     const run = simulate(scenario, engineController(scenario));
     // An engine that never acted would keep every invariant: the swell must move the pool, the
-    // overflow, the replica ceiling, Redis memory and the HPA's target, so the checks below see each
-    // kind of change.
+    // overflow, the replica ceiling and Redis memory, so the checks below see each kind of change.
     expect(new Set(run.changes.map((c) => c.knob))).toEqual(
-      new Set(['poolSize', 'maxOverflow', 'maxReplicas', 'redisMaxmemoryMiB', 'hpaTargetCpuPercent']),
+      new Set(['poolSize', 'maxOverflow', 'maxReplicas', 'redisMaxmemoryMiB']),
     );
     const knobs = { poolSize: 20, maxOverflow: 30, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 10 };
     const byTime = new Map<number, typeof knobs>();

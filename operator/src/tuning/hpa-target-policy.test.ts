@@ -27,6 +27,8 @@ function history(
 
 /** CPU cycling 40 %..89 % in 1-point steps, so every 5-point bin from 40 to 85 holds 5 samples per 50 minutes. */
 const sweep = (i: number) => 0.4 + (i % 50) / 100;
+/** CPU cycling 40 %..69 %: an HPA at 70 % never lets the pods run hotter. */
+const cool = (i: number) => 0.4 + (i % 30) / 100;
 
 describe('recommendHpaTarget', () => {
   it.each<[string, MetricSnapshot[], number | undefined, RegExp]>([
@@ -61,10 +63,28 @@ describe('recommendHpaTarget', () => {
       /HPA target 70 % → 59 %/,
     ],
     [
-      'load growing 10 % a minute: headroom for the growth within the lead',
-      history(100, sweep, () => 80, 1.1),
-      66,
-      /the load grew up to 1\.33× within the 135 s lead \(95th percentile of 97\), so 89 \/ 1\.33/,
+      'load growing 10 % a minute and p95 missed from 85 % CPU: headroom for the growth below it',
+      history(100, sweep, (i) => (sweep(i) >= 0.85 ? 260 : 80), 1.1),
+      63,
+      /up to 84 % CPU; pods at 85-90 % CPU missed it.*the load grew up to 1\.33× within the 135 s lead \(95th percentile of 97\), so 84 \/ 1\.33 = 63 %/,
+    ],
+    [
+      'no miss, p95 under half the SLO at the hottest CPU seen: one bin beyond it',
+      history(100, cool),
+      74,
+      /HPA target 70 % → 74 %: pods met p95 within 90 % of 200 ms up to 69 % CPU \(p95 80 ms there, within 50 % of the SLO: one 5-point bin more, 74 %\)/,
+    ],
+    [
+      'no miss, but pods never seen as hot as the target: held, not lowered',
+      history(100, cool, () => 150),
+      70,
+      /HPA target held at 70 %: .*so 69 \/ 1\.00 = 69 %, but no miss was measured where CPU limits p95/,
+    ],
+    [
+      'a miss at cool CPU while hotter pods met the SLO is not blamed on CPU',
+      history(100, sweep, (i) => (sweep(i) < 0.45 ? 400 : 80)),
+      85,
+      /up to 89 % CPU/,
     ],
     [
       'p95 missed at the coolest CPU: CPU is not what limits p95, the target is held',
@@ -93,10 +113,18 @@ describe('recommendHpaTarget', () => {
   it('a bin with too few snapshots is passed over, not judged', () => {
     const snapshots = [
       ...history(10, () => 0.5),
-      ...history(3, () => 0.62, () => 900),
+      ...history(
+        3,
+        () => 0.62,
+        () => 900,
+      ),
       ...history(10, () => 0.71),
     ];
-    expect(safeUtilization(spec, snapshots)).toEqual({ utilization: 0.71, judgedBins: 2 });
+    expect(safeUtilization(spec, snapshots)).toEqual({
+      utilization: 0.71,
+      judgedBins: 2,
+      probe: { p95Ms: 80, allowed: true },
+    });
   });
 
   it('a gap in the history is no growth over one lead', () => {
@@ -138,7 +166,9 @@ describe('the HPA target through the engine', () => {
       (d) => d.knob === 'hpaTargetCpuPercent',
     );
     expect(decision?.verdict).toBe('hold');
-    expect(decision?.reason).toMatch(/needs 30 pairs of snapshots 135 s apart, 0 so far; gate: already at 70/);
+    expect(decision?.reason).toMatch(
+      /needs 30 pairs of snapshots 135 s apart, 0 so far; gate: already at 70/,
+    );
   });
 
   it('a hotter target in force lowers the replicas the reactive rules ask for', () => {

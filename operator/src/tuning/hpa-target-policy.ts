@@ -7,19 +7,25 @@
  * the growth alone. Both numbers are measured from the profile's own history, not assumed:
  *
  * - safe utilization u: the snapshots (ready pods > 0) are binned by CPU utilization in
- *   {@link UTILIZATION_BIN_POINTS}-point bins; walking up from the coolest bin, every bin with at
- *   least {@link MIN_SAMPLES_PER_BIN} snapshots must have its {@link P95_QUANTILE} quantile of p95
- *   within {@link P95_MARGIN} of the SLO and the same quantile of the error rate within its SLO;
- *   u is the hottest CPU measured in the last bin that passes (bins with fewer snapshots are passed
- *   over: too few to judge).
+ *   {@link UTILIZATION_BIN_POINTS}-point bins; a bin with at least {@link MIN_SAMPLES_PER_BIN}
+ *   snapshots is judged (fewer are too few), and it meets the SLO when its {@link P95_QUANTILE}
+ *   quantile of p95 is within {@link P95_MARGIN} of the SLO and the same quantile of the error
+ *   rate within its SLO. CPU limits p95 from the coolest judged bin from which every hotter judged
+ *   bin misses too; u is the hottest CPU measured in the judged bins below it that met the SLO. (A
+ *   bin that misses while a hotter one meets the SLO missed for another reason: a cold cache, the
+ *   database; a cooler target would not help it.)
  * - growth g: the {@link GROWTH_QUANTILE} quantile of rps(t + lead) / rps(t) over the history, at
  *   least 1, from at least {@link MIN_GROWTH_PAIRS} pairs.
- * - proposal: floor(100 · u / g), within the knob's bounds. When the pods at the target already
- *   miss p95, u falls below the target and the proposal is cooler.
+ * - proposal: floor(100 · u / g), within the knob's bounds. Only a measured miss where CPU limits
+ *   p95 lowers the target in force; without one the target is only raised (the pods' p95 was met
+ *   at every utilization measured, so nothing says a cooler target would help).
  *
- * It never extrapolates past what was measured: the target climbs as the pods are seen running
- * hotter within the SLO (the gate's step cap and cooldown pace it), and a rollback undoes a hotter
- * target after which the SLO broke.
+ * It extrapolates by one bin at most: when no judged bin misses and the hottest one's p95 is
+ * within {@link PROBE_P95_SHARE} of the SLO, u is taken one {@link UTILIZATION_BIN_POINTS}-point bin
+ * beyond the hottest CPU measured (an HPA holds its pods within its tolerance of the target, so
+ * without a probe they are never seen hotter). The target so climbs a bin at a time as the pods
+ * are seen running hotter within the SLO (the gate's deadband, cooldown and step cap pace it), and
+ * the gate rolls back a hotter target after which the SLO broke.
  */
 import type { MetricSnapshot, TuningSpec } from './types.ts';
 
@@ -33,6 +39,8 @@ export const P95_QUANTILE = 0.9;
 export const P95_MARGIN = 0.9;
 /** The quantile of the load's growth over one lead that the headroom covers. */
 export const GROWTH_QUANTILE = 0.95;
+/** With no miss measured, the hottest judged bin's p95 within this share of the SLO allows one bin more. */
+export const PROBE_P95_SHARE = 0.5;
 /** Pairs of snapshots one lead apart the growth estimate needs. */
 export const MIN_GROWTH_PAIRS = 30;
 
@@ -59,9 +67,11 @@ export interface SafeUtilization {
   readonly judgedBins: number;
   /** failedBin: the first judged bin that missed the SLO, its lower edge in percent, and its p95 quantile. */
   readonly failedBin?: { readonly fromPercent: number; readonly p95Ms: number; readonly errorRate: number };
+  /** probe: with no miss, the hottest judged bin's p95 quantile and whether it is low enough for one bin more. */
+  readonly probe?: { readonly p95Ms: number; readonly allowed: boolean };
 }
 
-/** The hottest measured CPU utilization up to which every judged bin met the SLO (see the module comment). */
+/** The hottest measured CPU utilization below the bins where CPU limits p95 (see the module comment). */
 export function safeUtilization(spec: TuningSpec, snapshots: readonly MetricSnapshot[]): SafeUtilization {
   const bins = new Map<number, MetricSnapshot[]>();
   for (const s of snapshots) {
@@ -71,30 +81,42 @@ export function safeUtilization(spec: TuningSpec, snapshots: readonly MetricSnap
     list.push(s);
     bins.set(bin, list);
   }
-  let utilization: number | undefined;
-  let judgedBins = 0;
-  for (const bin of [...bins.keys()].sort((a, b) => a - b)) {
-    const samples = bins.get(bin) ?? [];
-    if (samples.length < MIN_SAMPLES_PER_BIN) continue;
-    judgedBins++;
-    const p95Ms = quantile(
-      samples.map((s) => s.p95LatencyMs),
-      P95_QUANTILE,
-    );
-    const errorRate = quantile(
-      samples.map((s) => s.errorRate),
-      P95_QUANTILE,
-    );
-    if (p95Ms > P95_MARGIN * spec.slo.p95LatencyMs || errorRate > spec.slo.errorRate) {
-      return {
-        ...(utilization !== undefined ? { utilization } : {}),
-        judgedBins,
-        failedBin: { fromPercent: bin * UTILIZATION_BIN_POINTS, p95Ms, errorRate },
-      };
-    }
-    utilization = Math.max(...samples.map((s) => s.cpuUtilization));
-  }
-  return { ...(utilization !== undefined ? { utilization } : {}), judgedBins };
+  const judged = [...bins.keys()]
+    .sort((a, b) => a - b)
+    .filter((bin) => (bins.get(bin)?.length ?? 0) >= MIN_SAMPLES_PER_BIN)
+    .map((bin) => {
+      const samples = bins.get(bin) ?? [];
+      const p95Ms = quantile(
+        samples.map((s) => s.p95LatencyMs),
+        P95_QUANTILE,
+      );
+      const errorRate = quantile(
+        samples.map((s) => s.errorRate),
+        P95_QUANTILE,
+      );
+      const met = p95Ms <= P95_MARGIN * spec.slo.p95LatencyMs && errorRate <= spec.slo.errorRate;
+      const hottest = Math.max(...samples.map((s) => s.cpuUtilization));
+      return { fromPercent: bin * UTILIZATION_BIN_POINTS, p95Ms, errorRate, met, hottest };
+    });
+  // The failing tail: from the coolest judged bin after which no judged bin meets the SLO.
+  let tail = judged.length;
+  while (tail > 0 && !judged[tail - 1]?.met) tail--;
+  const failed = judged[tail];
+  const below = judged.slice(0, tail).filter((b) => b.met);
+  const utilization = below.length > 0 ? Math.max(...below.map((b) => b.hottest)) : undefined;
+  const hottest = judged[judged.length - 1];
+  const probe =
+    !failed && hottest
+      ? { p95Ms: hottest.p95Ms, allowed: hottest.p95Ms <= PROBE_P95_SHARE * spec.slo.p95LatencyMs }
+      : undefined;
+  return {
+    ...(utilization !== undefined ? { utilization } : {}),
+    ...(probe ? { probe } : {}),
+    judgedBins: judged.length,
+    ...(failed
+      ? { failedBin: { fromPercent: failed.fromPercent, p95Ms: failed.p95Ms, errorRate: failed.errorRate } }
+      : {}),
+  };
 }
 
 /** The load's growth over one lead, or the pairs found when there are too few. */
@@ -152,13 +174,23 @@ export function recommendHpaTarget(
     };
   }
   const { min, max } = spec.knobs.hpaTargetCpuPercent;
-  const wanted = Math.floor((100 * safe.utilization) / growth);
+  const seen = Math.round(safe.utilization * 100);
+  const u = safe.probe?.allowed ? Math.min(100, seen + UTILIZATION_BIN_POINTS) : seen;
+  const probe = safe.probe?.allowed
+    ? ` (p95 ${Math.round(safe.probe.p95Ms)} ms there, within ${Math.round(PROBE_P95_SHARE * 100)} % of the SLO: one ${UTILIZATION_BIN_POINTS}-point bin more, ${u} %)`
+    : '';
+  const wanted = Math.floor(u / growth);
+  const measured =
+    `pods met ${slo} up to ${seen} % CPU${probe}${failed}; ` +
+    `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${u} / ${growth.toFixed(2)} = ${wanted} %`;
+  if (wanted < currentPercent && !safe.failedBin) {
+    // No measured miss says a cooler target would help: the pods were only never seen hotter.
+    return {
+      percent: Math.min(max, Math.max(min, currentPercent)),
+      reason: `HPA target held at ${currentPercent} %: ${measured}, but no miss was measured where CPU limits p95, so nothing says a cooler target helps`,
+    };
+  }
   const percent = Math.min(max, Math.max(min, wanted));
   const bound = percent !== wanted ? ` (bounds ${min}-${max} %)` : '';
-  return {
-    percent,
-    reason:
-      `HPA target ${currentPercent} % → ${percent} %${bound}: pods met ${slo} up to ${Math.round(safe.utilization * 100)} % CPU${failed}; ` +
-      `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${Math.round(safe.utilization * 100)} / ${growth.toFixed(2)}`,
-  };
+  return { percent, reason: `HPA target ${currentPercent} % → ${percent} %${bound}: ${measured}` };
 }

@@ -18,7 +18,8 @@ describe('recommendPoolSize', () => {
       spec,
       healthySnapshot(1000, { dbQueriesPerSecond: qps, dbActiveConnections: active }),
       [],
-      50, 0.7,
+      50,
+      0.7,
     );
     expect(need?.poolSize).toBe(expected);
     expect(need?.reason).toMatch(/Erlang-C needs/);
@@ -38,7 +39,8 @@ describe('recommendPoolSize', () => {
           spec,
           healthySnapshot(1000, { dbQueriesPerSecond: 240, dbActiveConnections: 240 * hold }),
           [],
-          50, 0.7,
+          50,
+          0.7,
         )?.poolSize ?? 0,
     );
     expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
@@ -59,13 +61,16 @@ describe('recommendPoolSize', () => {
       nested,
       healthySnapshot(1000, { dbQueriesPerSecond: 1, dbActiveConnections: 0.01 }),
       [],
-      1, 0.7,
+      1,
+      0.7,
     );
     expect(need?.poolSize).toBe(5); // 4 workers × (2 − 1) + 1
   });
 
   it('proposes nothing without DB traffic', () => {
-    expect(recommendPoolSize(spec, healthySnapshot(1000, { dbQueriesPerSecond: 0 }), [], 10, 0.7)).toBeUndefined();
+    expect(
+      recommendPoolSize(spec, healthySnapshot(1000, { dbQueriesPerSecond: 0 }), [], 10, 0.7),
+    ).toBeUndefined();
   });
 });
 

@@ -284,7 +284,10 @@ describe('gate rules for the HPA target', () => {
     [
       'holds during the cooldown',
       target(85),
-      { changes: [change({ knob: 'hpaTargetCpuPercent', from: 60, to: 70, atSeconds: now - 300 })], snapshots: [] },
+      {
+        changes: [change({ knob: 'hpaTargetCpuPercent', from: 60, to: 70, atSeconds: now - 300 })],
+        snapshots: [],
+      },
       {},
       70,
       /cooldown, last change 300 s ago/,
@@ -292,7 +295,10 @@ describe('gate rules for the HPA target', () => {
     [
       'holds a reversal inside the stabilization window',
       target(55),
-      { changes: [change({ knob: 'hpaTargetCpuPercent', from: 60, to: 70, atSeconds: now - 1000 })], snapshots: [] },
+      {
+        changes: [change({ knob: 'hpaTargetCpuPercent', from: 60, to: 70, atSeconds: now - 1000 })],
+        snapshots: [],
+      },
       {},
       70,
       /stabilization window/,
@@ -305,7 +311,14 @@ describe('gate rules for the HPA target', () => {
       70,
       /the SLO is broken now and this removes capacity/,
     ],
-    ['cools the target while the SLO is broken', target(60), EMPTY_HISTORY, { p95LatencyMs: 450 }, 60, /70 → 60/],
+    [
+      'cools the target while the SLO is broken',
+      target(60),
+      EMPTY_HISTORY,
+      { p95LatencyMs: 450 },
+      60,
+      /70 → 60/,
+    ],
   ])('%s', (_name, proposal, history, snapshot, expected, reason) => {
     const decision = gateOne(proposal, history, healthySnapshot(now, snapshot));
     expect(decision.to).toBe(expected);
@@ -329,9 +342,17 @@ describe('gate rules for the HPA target', () => {
   });
 
   it.each<[string, Partial<AppliedChange>, Partial<MetricSnapshot>]>([
-    ['pods run below the old target (the target is not the cause)', {}, { p95LatencyMs: 450, cpuUtilization: 0.6 }],
+    [
+      'pods run below the old target (the target is not the cause)',
+      {},
+      { p95LatencyMs: 450, cpuUtilization: 0.6 },
+    ],
     ['the change cooled the target', { from: 80, to: 70 }, { p95LatencyMs: 450, cpuUtilization: 0.78 }],
-    ['load grew more than 20 % since', { requestsPerSecondBefore: 1000 }, { p95LatencyMs: 450, cpuUtilization: 0.78 }],
+    [
+      'load grew more than 20 % since',
+      { requestsPerSecondBefore: 1000 },
+      { p95LatencyMs: 450, cpuUtilization: 0.78 },
+    ],
   ])('does not roll back the target when %s', (_name, partial, snapshot) => {
     const current = { ...SAFE_KNOBS, hpaTargetCpuPercent: partial.to ?? 80 };
     const { decisions } = gateProposals(

@@ -162,7 +162,8 @@ export function rollbackFor(
   nowSeconds: number,
 ): AppliedChange | undefined {
   const last = lastChangeOf(history, knob);
-  if (!last || last.rollback || !removesCapacity(knob, last.from, last.to) || !last.sloMetBefore) return undefined;
+  if (!last || last.rollback || !removesCapacity(knob, last.from, last.to) || !last.sloMetBefore)
+    return undefined;
   if (nowSeconds - last.atSeconds > spec.timings.verificationWindowSeconds) return undefined;
   if (current[knob] !== last.to || sloMet(spec, snapshot)) return undefined;
   if (!changeCouldExplainBreach(spec, snapshot, last, hpaTargetOf(current))) return undefined;

@@ -85,7 +85,12 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   }
   requireRange('knobs.replicas.floor', knobs.replicas.floor, 0, 1e7);
   requireRange('knobs.hpaTargetCpuPercent.min', knobs.hpaTargetCpuPercent.min, 1, 100);
-  requireRange('knobs.hpaTargetCpuPercent.max', knobs.hpaTargetCpuPercent.max, knobs.hpaTargetCpuPercent.min, 100);
+  requireRange(
+    'knobs.hpaTargetCpuPercent.max',
+    knobs.hpaTargetCpuPercent.max,
+    knobs.hpaTargetCpuPercent.min,
+    100,
+  );
   requireRange('knobs.poolSize.min', knobs.poolSize.min, 1, knobs.poolSize.max);
   requireRange('database.maxConnections', database.maxConnections, 1, 1e6);
   requireRange('database.reservedConnections', database.reservedConnections, 0, database.maxConnections - 1);
