@@ -177,6 +177,16 @@ describe('DEFAULT_TUNING_SPEC: what a profile that sets only its target gets', (
     ['knobs.replicas.floor', 'knobs.replicas.floor', DEFAULT_TUNING_SPEC.knobs.replicas.floor],
     ['knobs.replicas.ceiling', 'knobs.replicas.ceiling', DEFAULT_TUNING_SPEC.knobs.replicas.ceiling],
     [
+      'knobs.hpaTarget.cpuUtilization.minPercent',
+      'knobs.hpaTargetCpuPercent.min',
+      DEFAULT_TUNING_SPEC.knobs.hpaTargetCpuPercent.min,
+    ],
+    [
+      'knobs.hpaTarget.cpuUtilization.maxPercent',
+      'knobs.hpaTargetCpuPercent.max',
+      DEFAULT_TUNING_SPEC.knobs.hpaTargetCpuPercent.max,
+    ],
+    [
       'database.reservedConnections',
       'database.reservedConnections',
       DEFAULT_TUNING_SPEC.database.reservedConnections,
@@ -226,5 +236,9 @@ describe('DEFAULT_TUNING_SPEC: what a profile that sets only its target gets', (
     expect(simulated.knobs.maxOverflow).toEqual(DEFAULT_TUNING_SPEC.knobs.maxOverflow);
     expect(simulated.knobs.replicas.floor).toBe(DEFAULT_TUNING_SPEC.knobs.replicas.floor);
     expect(simulated.knobs.redisMaxmemoryMiB.max).toBe(Math.floor(0.75 * scenario.redis.memoryLimitMiB));
+    // The one knob the simulator turns on that a profile must opt into.
+    expect(DEFAULT_TUNING_SPEC.untunedKnobs?.hpaTargetCpuPercent).toBe(HPA_TARGET_NOT_SET);
+    expect(simulated.untunedKnobs?.hpaTargetCpuPercent).toBeUndefined();
+    expect(simulated.knobs.hpaTargetCpuPercent).toEqual({ min: 50, max: 85 });
   });
 });
