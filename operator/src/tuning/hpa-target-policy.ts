@@ -14,8 +14,9 @@
  *   bin misses too; u is the hottest CPU measured in the judged bins below it that met the SLO. (A
  *   bin that misses while a hotter one meets the SLO missed for another reason: a cold cache, the
  *   database; a cooler target would not help it.)
- * - growth g: the {@link GROWTH_QUANTILE} quantile of rps(t + lead) / rps(t) over the history, at
- *   least 1, from at least {@link MIN_GROWTH_PAIRS} pairs.
+ * - growth g: the {@link GROWTH_QUANTILE} quantile of rps(t + lead) / rps(t) over the history
+ *   (rps(t + lead) interpolated between the snapshots either side), at least 1, from at least
+ *   {@link MIN_GROWTH_PAIRS} pairs.
  * - proposal: floor(100 · u / g), within the knob's bounds. Only a measured miss where CPU limits
  *   p95 lowers the target in force; without one the target is only raised (the pods' p95 was met
  *   at every utilization measured, so nothing says a cooler target would help).
@@ -136,7 +137,15 @@ export function loadGrowth(
     if (!to) break;
     // A gap in the history (an outage, a restart) is not a growth over one lead.
     if (to.takenAtSeconds - at > leadSeconds) continue;
-    ratios.push(to.requestsPerSecond / from.requestsPerSecond);
+    // The rate one lead later, interpolated between the snapshots either side of it.
+    const before = snapshots[j - 1];
+    const span = before && j - 1 > i ? to.takenAtSeconds - before.takenAtSeconds : 0;
+    const later =
+      before && span > 0
+        ? before.requestsPerSecond +
+          ((to.requestsPerSecond - before.requestsPerSecond) * (at - before.takenAtSeconds)) / span
+        : to.requestsPerSecond;
+    ratios.push(later / from.requestsPerSecond);
   }
   if (ratios.length < MIN_GROWTH_PAIRS) return { pairs: ratios.length };
   return { growth: Math.max(1, quantile(ratios, GROWTH_QUANTILE)), pairs: ratios.length };
