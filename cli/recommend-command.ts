@@ -122,7 +122,7 @@ export function recommendCommand(): Command {
     .option('--namespace <name>', "the target's namespace for $namespace (default: the file's, else default)")
     .option(
       '--current <knobs>',
-      `current knob values, e.g. poolSize=20,maxOverflow=30,minReplicas=2,maxReplicas=10 (default: the seed's; redisMaxmemoryMiB: Redis's own maxmemory)`,
+      `current knob values, e.g. poolSize=20,maxOverflow=30,minReplicas=2,maxReplicas=10,hpaTargetCpuPercent=70 (default: the seed's; redisMaxmemoryMiB: Redis's own maxmemory)`,
       parseKnobs,
     )
     .option(

@@ -9,6 +9,7 @@ import {
   type KnobController,
   SEED_RULES,
   SEED_STATIC,
+  startingKnobs,
 } from '../../operator/src/sim/controllers.ts';
 import type { RunResult, RunTotals } from '../../operator/src/sim/run-result.ts';
 import type { Scenario } from '../../operator/src/sim/scenario.ts';
@@ -42,7 +43,7 @@ export interface PolicySummary {
   readonly totals: RunTotals;
   /** runs: every seed's run, the first one's series is used for charts. */
   readonly runs: readonly RunResult[];
-  /** knobs: the fixed configuration, for static policies. */
+  /** knobs: the fixed configuration, for static policies (the scenario's HPA target where it sets none). */
   readonly knobs?: KnobValues;
 }
 
@@ -61,6 +62,11 @@ export function comparePolicies(scenario: Scenario, policies: readonly PolicyNam
     const totals = Object.fromEntries(
       keys.map((k) => [k, median(runs.map((r) => r.totals[k]))]),
     ) as unknown as RunTotals;
-    return { policy, totals, runs, ...(controller.kind === 'static' ? { knobs: controller.knobs } : {}) };
+    return {
+      policy,
+      totals,
+      runs,
+      ...(controller.kind === 'static' ? { knobs: startingKnobs(controller, scenario) } : {}),
+    };
   });
 }

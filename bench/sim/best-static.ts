@@ -4,7 +4,7 @@
  * forward-looking policy could run.
  */
 import { maxmemoryCeilingForLimitMiB } from '../../operator/src/api/v1alpha1/redis-maxmemory-ceiling.ts';
-import { SEED_STATIC } from '../../operator/src/sim/controllers.ts';
+import { SEED_STATIC, scenarioHpaTargetPercent } from '../../operator/src/sim/controllers.ts';
 import type { RunTotals } from '../../operator/src/sim/run-result.ts';
 import type { Scenario } from '../../operator/src/sim/scenario.ts';
 import { simulate } from '../../operator/src/sim/simulate.ts';
@@ -18,6 +18,7 @@ export const BEST_STATIC_GRID: Readonly<Record<KnobName, readonly number[]>> = {
   redisMaxmemoryMiB: [256, 512, 1024, 2048, 3072, 4096, 6144],
   minReplicas: [2, 3, 4, 6, 8],
   maxReplicas: [6, 10, 15, 20],
+  hpaTargetCpuPercent: [50, 60, 70, 80, 85],
 };
 
 /** Cost differences below this share of seed-static's priced cost are noise; the ordering falls through. */
@@ -56,7 +57,9 @@ function gateWouldAccept(scenario: Scenario, knobs: KnobValues): boolean {
 /**
  * The static configuration that does best on a scenario in hindsight: coordinate descent over
  * {@link BEST_STATIC_GRID}, two passes. Only configurations the safety gate would allow are
- * candidates (DB budget, `minReplicas ≥ 2`, the maxmemory ceiling); since the seed's own values
+ * candidates (DB budget, `minReplicas ≥ 2`, the maxmemory ceiling); the HPA's CPU target is one of
+ * the grid's knobs, so hindsight may run the pods hotter or cooler than the scenario's target too;
+ * since the seed's own values
  * break the DB budget, each descent starts from the seed's memory and replica bounds with one of
  * the grid's pools and no overflow, and the best finish is kept. Runs are ordered by
  * {@link isBetterStatic}.
@@ -71,6 +74,7 @@ export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluat
   for (const startPool of BEST_STATIC_GRID.poolSize) {
     let best: KnobValues = {
       ...SEED_STATIC_KNOBS,
+      hpaTargetCpuPercent: scenarioHpaTargetPercent(scenario),
       poolSize: startPool,
       maxOverflow: 0,
       maxReplicas: Math.max(2, Math.min(SEED_STATIC_KNOBS.maxReplicas, Math.floor(budget / startPool))),
@@ -96,5 +100,11 @@ export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluat
     if (!overall || isBetterStatic(bestTotals, overall.totals, reference))
       overall = { knobs: best, totals: bestTotals };
   }
-  return { knobs: overall?.knobs ?? SEED_STATIC_KNOBS, evaluated };
+  return {
+    knobs: overall?.knobs ?? {
+      ...SEED_STATIC_KNOBS,
+      hpaTargetCpuPercent: scenarioHpaTargetPercent(scenario),
+    },
+    evaluated,
+  };
 }

@@ -114,7 +114,7 @@ export async function writeReport(
       .filter((s) => s.knobs)
       .map(
         (s) =>
-          `- ${s.policy}: pool ${s.knobs?.poolSize} + overflow ${s.knobs?.maxOverflow}, maxmemory ${s.knobs?.redisMaxmemoryMiB} MiB, replicas ${s.knobs?.minReplicas}..${s.knobs?.maxReplicas}`,
+          `- ${s.policy}: pool ${s.knobs?.poolSize} + overflow ${s.knobs?.maxOverflow}, maxmemory ${s.knobs?.redisMaxmemoryMiB} MiB, replicas ${s.knobs?.minReplicas}..${s.knobs?.maxReplicas}, HPA target ${s.knobs?.hpaTargetCpuPercent} %`,
       ),
     '',
     ...REPORT_CHARTS.map((c) => `![${c.title}](${c.file})`),

@@ -25,7 +25,14 @@ import { type RedisServer, startRedis } from '../cluster/redis.ts';
 const NAMESPACE = 'shop';
 const now = () => Date.now() / 1000;
 const hpa = { currentReplicas: 2, conditions: [], scalingLimited: false };
-const CURRENT = { poolSize: 5, maxOverflow: 5, redisMaxmemoryMiB: 64, minReplicas: 2, maxReplicas: 4 };
+const CURRENT = {
+  poolSize: 5,
+  maxOverflow: 5,
+  redisMaxmemoryMiB: 64,
+  minReplicas: 2,
+  maxReplicas: 4,
+  hpaTargetCpuPercent: 70,
+};
 
 describe('no events is not unknown', () => {
   let warm: TestExporter;

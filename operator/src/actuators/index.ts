@@ -34,7 +34,12 @@ export {
 } from './redis-maxmemory.ts';
 export {
   applyReplicaBounds,
+  cpuUtilizationTargetOf,
+  type HpaFields,
+  hpaApplyBody,
+  hpaTargetNotActuatable,
   KEDA_API_VERSION,
+  metricsWithCpuTarget,
   type ObjectRef,
   type ReplicaBounds,
   type ReplicaBoundsResult,

@@ -1,9 +1,11 @@
 /**
- * The replica-bounds actuator: an HPA's `spec.minReplicas` and `spec.maxReplicas`, written by
- * server-side apply as `perfpilot` with a body holding only those two fields, so a GitOps tool
- * or a person keeps every other field of the HPA.
+ * The replica-bounds actuator: an HPA's `spec.minReplicas` and `spec.maxReplicas`, and, where the
+ * profile tunes the HPA's CPU target, its `spec.metrics`, written by server-side apply as
+ * `perfpilot` with a body holding only those fields, so a GitOps tool or a person keeps every other
+ * field of the HPA. `spec.metrics` is an atomic list: the body carries the whole list as read,
+ * with only the target of the Resource cpu metric of type Utilization changed.
  */
-import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { V1OwnerReference, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { ActuatorContext } from './context.ts';
 import {
   type ApplyOptions,
@@ -38,6 +40,102 @@ export interface ReplicaBounds {
   readonly maxReplicas: number;
 }
 
+/** The HPA fields perfpilot writes: the bounds, and the CPU target where the profile tunes it. */
+export interface HpaFields extends ReplicaBounds {
+  /** cpuUtilizationPercent: the Resource cpu metric's Utilization target; absent: `spec.metrics` is not written. */
+  readonly cpuUtilizationPercent?: number;
+}
+
+/** Whether a metric is the Resource cpu metric with a Utilization target, the one the knob tunes. */
+function isCpuUtilization(metric: V2MetricSpec): boolean {
+  return (
+    metric.type === 'Resource' &&
+    metric.resource?.name === 'cpu' &&
+    metric.resource.target.type === 'Utilization'
+  );
+}
+
+/**
+ * cpuUtilizationTargetOf is the HPA's average CPU utilization target in percent (the Resource cpu
+ * metric with `target.type: Utilization`), or undefined when it has none.
+ */
+export function cpuUtilizationTargetOf(
+  hpa: Pick<V2HorizontalPodAutoscaler, 'spec'> | undefined,
+): number | undefined {
+  const value = hpa?.spec?.metrics?.find(isCpuUtilization)?.resource?.target.averageUtilization;
+  return value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * hpaTargetNotActuatable says why the HPA's CPU target cannot be tuned on this HPA (KEDA owns it,
+ * or it has no Resource cpu metric of type Utilization), or undefined when it can.
+ */
+export function hpaTargetNotActuatable(
+  hpa: V2HorizontalPodAutoscaler,
+  scaledObject?: string,
+): string | undefined {
+  const name = `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}`;
+  const keda = scaledObject ?? scaledObjectOwnerOf(hpa);
+  if (keda !== undefined) {
+    return `${name} is owned by KEDA ${SCALED_OBJECT_KIND} ${keda}, which writes its metrics from its triggers: the HPA's target is held`;
+  }
+  if (cpuUtilizationTargetOf(hpa) === undefined) {
+    return `${name} has no Resource cpu metric with target.type Utilization: the HPA's target is held`;
+  }
+  return undefined;
+}
+
+/**
+ * metricsWithCpuTarget is the HPA's `spec.metrics` as read with only the cpu Utilization target set
+ * to `percent`: every other metric, and every other field of the cpu metric, as the user wrote it.
+ * Throws when the list has no such metric (the knob is then not tuned: {@link hpaTargetNotActuatable}).
+ */
+export function metricsWithCpuTarget(
+  metrics: readonly V2MetricSpec[] | undefined,
+  percent: number,
+): V2MetricSpec[] {
+  if (!Number.isInteger(percent) || percent < 1 || percent > 100) {
+    throw new RangeError(`cpuUtilizationPercent must be a whole number in [1, 100], got ${percent}`);
+  }
+  const list = metrics ?? [];
+  if (!list.some(isCpuUtilization)) {
+    throw new RangeError('spec.metrics has no Resource cpu metric with target.type Utilization to set');
+  }
+  return list.map((m) =>
+    isCpuUtilization(m) && m.resource
+      ? { ...m, resource: { ...m.resource, target: { ...m.resource.target, averageUtilization: percent } } }
+      : m,
+  );
+}
+
+/**
+ * hpaApplyBody is the server-side apply body for an HPA: the bounds, and with a CPU target the whole
+ * `spec.metrics` list as read with that target (an atomic list: an apply owns all of it or none).
+ */
+export function hpaApplyBody(
+  live: V2HorizontalPodAutoscaler,
+  hpa: { readonly namespace: string; readonly name: string },
+  fields: HpaFields,
+  record?: string,
+): V2HorizontalPodAutoscaler {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: {
+      name: hpa.name,
+      namespace: hpa.namespace,
+      ...recordMetadata(live as Parameters<typeof recordMetadata>[0], record),
+    },
+    spec: {
+      minReplicas: fields.minReplicas,
+      maxReplicas: fields.maxReplicas,
+      ...(fields.cpuUtilizationPercent !== undefined
+        ? { metrics: metricsWithCpuTarget(live.spec?.metrics, fields.cpuUtilizationPercent) }
+        : {}),
+    } as V2HorizontalPodAutoscaler['spec'],
+  };
+}
+
 /** Names one namespaced object. */
 export interface ObjectRef {
   readonly namespace: string;
@@ -46,17 +144,17 @@ export interface ObjectRef {
 
 /** What applyReplicaBounds did. `before` is what the HPA held when read. */
 export type ReplicaBoundsResult =
-  | { readonly kind: 'unchanged'; readonly object: string; readonly before: ReplicaBounds }
+  | { readonly kind: 'unchanged'; readonly object: string; readonly before: HpaFields }
   | {
       readonly kind: 'applied';
       readonly object: string;
-      readonly before: ReplicaBounds;
-      readonly after: ReplicaBounds;
+      readonly before: HpaFields;
+      readonly after: HpaFields;
     }
   | {
       readonly kind: 'conflict';
       readonly object: string;
-      readonly before: ReplicaBounds;
+      readonly before: HpaFields;
       readonly conflicts: readonly FieldConflict[];
       readonly message: string;
     }
@@ -76,15 +174,15 @@ export function validateReplicaBounds(bounds: ReplicaBounds): void {
 }
 
 /**
- * applyReplicaBounds sets the HPA's minReplicas and maxReplicas. It reads the HPA first: a
- * missing HPA is `notFound` (an apply would try to create one), equal bounds are `unchanged`
- * (nothing written). A field owned by another manager with another value is `conflict`, and the
- * HPA is left as it was.
+ * applyReplicaBounds sets the HPA's minReplicas and maxReplicas, and its CPU target when
+ * `bounds.cpuUtilizationPercent` is given. It reads the HPA first: a missing HPA is `notFound` (an
+ * apply would try to create one), equal values are `unchanged` (nothing written). A field owned by
+ * another manager with another value is `conflict`, and the HPA is left as it was.
  */
 export async function applyReplicaBounds(
   ctx: Pick<ActuatorContext, 'clients'>,
   hpa: ObjectRef,
-  bounds: ReplicaBounds,
+  bounds: HpaFields,
   options: ApplyOptions = {},
 ): Promise<ReplicaBoundsResult> {
   validateReplicaBounds(bounds);
@@ -94,7 +192,12 @@ export async function applyReplicaBounds(
   );
   if (!current) return { kind: 'notFound', object };
   // An HPA without minReplicas scales down to 1, the API's documented default.
-  const before = { minReplicas: current.spec?.minReplicas ?? 1, maxReplicas: current.spec?.maxReplicas ?? 0 };
+  const cpu = cpuUtilizationTargetOf(current);
+  const before: HpaFields = {
+    minReplicas: current.spec?.minReplicas ?? 1,
+    maxReplicas: current.spec?.maxReplicas ?? 0,
+    ...(cpu !== undefined ? { cpuUtilizationPercent: cpu } : {}),
+  };
   const keda = scaledObjectOwnerOf(current);
   if (keda !== undefined) {
     // KEDA would write its own bounds back at once: they are tuned on the ScaledObject.
@@ -108,21 +211,17 @@ export async function applyReplicaBounds(
       message: `owned by KEDA ${SCALED_OBJECT_KIND} ${keda}: its minReplicaCount and maxReplicaCount are the bounds, and the HPA is not written`,
     };
   }
-  if (before.minReplicas === bounds.minReplicas && before.maxReplicas === bounds.maxReplicas) {
+  if (
+    before.minReplicas === bounds.minReplicas &&
+    before.maxReplicas === bounds.maxReplicas &&
+    (bounds.cpuUtilizationPercent === undefined ||
+      bounds.cpuUtilizationPercent === before.cpuUtilizationPercent)
+  ) {
     return { kind: 'unchanged', object, before };
   }
   const result = await applyFields(
     ctx.clients,
-    {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      metadata: {
-        name: hpa.name,
-        namespace: hpa.namespace,
-        ...recordMetadata(current as Parameters<typeof applyFields>[1], options.record),
-      },
-      spec: { minReplicas: bounds.minReplicas, maxReplicas: bounds.maxReplicas },
-    } as Parameters<typeof applyFields>[1],
+    hpaApplyBody(current, hpa, bounds, options.record) as Parameters<typeof applyFields>[1],
     { ...options, live: current as Parameters<typeof applyFields>[1] },
   );
   if (result.kind === 'conflict') return { ...result, before };

@@ -1,7 +1,8 @@
 /**
  * The knobs where they live (design.md): the pool in the API's tuning ConfigMap (DB_POOL_SIZE and
  * DB_MAX_OVERFLOW by default) or in its container's env vars, or nowhere tuned (spec.targetRef.pool);
- * minReplicas and maxReplicas in its HPA, or in the KEDA ScaledObject that owns the HPA. Reading
+ * minReplicas and maxReplicas in its HPA, or in the KEDA ScaledObject that owns the HPA; the CPU
+ * target in the HPA's `spec.metrics` (the Resource cpu metric of type Utilization). Reading
  * them is the observe step (from the operator's informer caches, as controller-runtime's cached
  * client reads, or from the API server through {@link apiTargetReader}); writing them is
  * replica-bounds.ts, scaled-object-bounds.ts, pool-settings.ts and pool-env.ts (server-side apply
@@ -19,7 +20,12 @@ import {
 import type { TargetClients } from './context.ts';
 import { applyPoolEnv, readPoolEnv } from './pool-env.ts';
 import { applyPoolSettings, parsePoolKnob } from './pool-settings.ts';
-import { applyReplicaBounds, scaledObjectOwnerOf } from './replica-bounds.ts';
+import {
+  applyReplicaBounds,
+  cpuUtilizationTargetOf,
+  hpaTargetNotActuatable,
+  scaledObjectOwnerOf,
+} from './replica-bounds.ts';
 import {
   applyScaledObjectBounds,
   readScaledObject,
@@ -123,6 +129,14 @@ export async function observeTarget(
     current.minReplicas = hpa.spec.minReplicas ?? 1;
     current.maxReplicas = hpa.spec.maxReplicas;
   }
+  // The CPU target in force, read even where it is not tuned: every rule turns load into replicas with it.
+  const cpuTarget = cpuUtilizationTargetOf(hpa);
+  if (cpuTarget !== undefined) current.hpaTargetCpuPercent = cpuTarget;
+  const hpaTargetHeld =
+    hpa && profile.spec.knobs.hpaTarget !== undefined
+      ? hpaTargetNotActuatable(hpa, scaledObjectName)
+      : undefined;
+  if (hpaTargetHeld !== undefined) untunedKnobs.hpaTargetCpuPercent = hpaTargetHeld;
   if (place.kind === 'configMap' && configMap) {
     const keys = [
       [place.sizeKey, 'poolSize'],
@@ -201,8 +215,13 @@ export async function applyKnobs(
   // names all the knobs of its object, changed or not.
   const minReplicas = values.minReplicas ?? current.minReplicas;
   const maxReplicas = values.maxReplicas ?? current.maxReplicas;
+  // Where the CPU target is tuned, perfpilot may own the metrics list: the restore carries it.
+  const cpu =
+    profile.spec.knobs.hpaTarget !== undefined && observed.untunedKnobs?.hpaTargetCpuPercent === undefined
+      ? (values.hpaTargetCpuPercent ?? current.hpaTargetCpuPercent)
+      : undefined;
   if (minReplicas !== undefined && maxReplicas !== undefined) {
-    const bounds = { minReplicas, maxReplicas };
+    const bounds = { minReplicas, maxReplicas, ...(cpu !== undefined ? { cpuUtilizationPercent: cpu } : {}) };
     const scaledObject = observed.scaledObject?.metadata?.name;
     // A KEDA-owned HPA is KEDA's: the bounds go back to its ScaledObject.
     const result = scaledObject

@@ -8,11 +8,11 @@
 
 import {
   conflictSummary,
+  type HpaFields,
   type PoolSettings,
   type PoolSettingsResult,
   type RedisMaxMemoryObservation,
   type RedisMaxMemoryResult,
-  type ReplicaBounds,
   type ReplicaBoundsResult,
   type RolloutGuard,
   summarizeMaxMemoryResult,
@@ -34,12 +34,12 @@ import type { StepVerdict } from './status.ts';
 /** The actuators as the reconcile calls them, per profile; makeReconcileContext wires the real ones. */
 export interface KnobActuators {
   /**
-   * replicaBounds sets the HPA's minReplicas and maxReplicas; `record` (see changeRecord) goes
-   * into the same apply, as do the others'.
+   * replicaBounds sets the HPA's minReplicas and maxReplicas, and its CPU target when given;
+   * `record` (see changeRecord) goes into the same apply, as do the others'.
    */
   replicaBounds(
     profile: PerformanceProfile,
-    bounds: ReplicaBounds,
+    bounds: HpaFields,
     record?: string,
   ): Promise<ReplicaBoundsResult>;
   /** poolSettings writes DB_POOL_SIZE and DB_MAX_OVERFLOW and rolls the pods, at most once per cooldown. */
@@ -80,7 +80,8 @@ export interface ChangeBasis {
 }
 
 const POOL: readonly KnobName[] = ['poolSize', 'maxOverflow'];
-const BOUNDS: readonly KnobName[] = ['minReplicas', 'maxReplicas'];
+/** The knobs in the HPA: written together, in one apply. */
+const HPA_KNOBS: readonly KnobName[] = ['minReplicas', 'maxReplicas', 'hpaTargetCpuPercent'];
 
 /** changes are the decisions that move a knob. */
 export function changesOf(evaluation: Evaluation): GatedDecision[] {
@@ -107,7 +108,10 @@ export async function actOnDecisions(
     number
   >;
   const poolChanges = changes.filter((d) => POOL.includes(d.knob));
-  const boundsChanges = changes.filter((d) => BOUNDS.includes(d.knob));
+  const boundsChanges = changes.filter((d) => HPA_KNOBS.includes(d.knob));
+  // While the CPU target is tuned every apply of the HPA carries it (and so the whole metrics
+  // list): server-side apply would otherwise take away a list perfpilot applied before.
+  const cpuTuned = spec.untunedKnobs?.hpaTargetCpuPercent === undefined;
   const redisChange = changes.find((d) => d.knob === 'redisMaxmemoryMiB');
   const entryOf = (d: GatedDecision): Decision => ({
     time: basis.now.toISOString(),
@@ -188,18 +192,18 @@ export async function actOnDecisions(
     }
     const result = await actuators.replicaBounds(
       profile,
-      { minReplicas: next.minReplicas, maxReplicas },
+      {
+        minReplicas: next.minReplicas,
+        maxReplicas,
+        ...(cpuTuned ? { cpuUtilizationPercent: next.hpaTargetCpuPercent } : {}),
+      },
       recordOf(boundsChanges),
     );
     if (result.kind === 'applied') record(boundsChanges, `${result.object} applied`);
     else if (result.kind === 'conflict')
       problem(outcome, ConditionReason.FieldConflict, conflictMessage(result.object, result.conflicts));
     else if (result.kind === 'notFound')
-      problem(
-        outcome,
-        ConditionReason.TargetNotFound,
-        `replica bounds not changed: ${result.object} not found`,
-      );
+      problem(outcome, ConditionReason.TargetNotFound, `HPA not changed: ${result.object} not found`);
   };
   if (next.maxReplicas > current.maxReplicas) {
     await applyPool();

@@ -7,6 +7,7 @@ import { type KnobValues, LAST_CHANGE_ANNOTATION, type PerformanceProfile } from
 import type { Logger } from '../telemetry/logger.ts';
 import { evaluate } from '../tuning/evaluate.ts';
 import { rateHistoryOf } from '../tuning/forecast.ts';
+import { ASSUMED_HPA_TARGET_CPU_PERCENT } from '../tuning/tuning-spec-from-profile.ts';
 import type { Evaluation, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import type { ProfileEvent } from './events.ts';
 import { appliedChangesFromStatus, changeRecord, completeKnobs, unrecordedChanges } from './findings.ts';
@@ -68,8 +69,12 @@ export function decide(
 ): Decided {
   if (!snapshot) return {};
   // A knob the engine holds untuned and nobody could read (maxmemory without Redis, a pool that is
-  // not tuned) enters as 0: it is kept out of every bound and adds no connection to the budget.
-  const untuned = Object.keys(spec.untunedKnobs ?? {}).map((knob) => [knob, 0]);
+  // not tuned) enters as 0: it is kept out of every bound and adds no connection to the budget. An
+  // HPA without a CPU Utilization target enters with the toolkit's, to turn load into replicas.
+  const untuned = Object.keys(spec.untunedKnobs ?? {}).map((knob) => [
+    knob,
+    knob === 'hpaTargetCpuPercent' ? ASSUMED_HPA_TARGET_CPU_PERCENT : 0,
+  ]);
   const knobs = completeKnobs({ ...Object.fromEntries(untuned), ...current });
   if ('missing' in knobs)
     return { snapshot, problem: `not tuned: ${knobs.missing.join(', ')} could not be read` };

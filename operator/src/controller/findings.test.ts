@@ -128,9 +128,25 @@ describe('sloVerdict', () => {
 
 describe('completeKnobs', () => {
   it.each([
-    [{ poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 4, redisMaxmemoryMiB: 64 }, []],
-    [{ poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 4 }, ['redisMaxmemoryMiB']],
-    [{}, ['poolSize', 'maxOverflow', 'redisMaxmemoryMiB', 'minReplicas', 'maxReplicas']],
+    [
+      {
+        poolSize: 5,
+        maxOverflow: 0,
+        minReplicas: 2,
+        maxReplicas: 4,
+        redisMaxmemoryMiB: 64,
+        hpaTargetCpuPercent: 70,
+      },
+      [],
+    ],
+    [
+      { poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 4, hpaTargetCpuPercent: 70 },
+      ['redisMaxmemoryMiB'],
+    ],
+    [
+      {},
+      ['poolSize', 'maxOverflow', 'redisMaxmemoryMiB', 'minReplicas', 'maxReplicas', 'hpaTargetCpuPercent'],
+    ],
   ])('%o misses %o', (current, missing) => {
     const result = completeKnobs(current);
     expect('missing' in result ? result.missing : []).toEqual(missing);
@@ -139,27 +155,11 @@ describe('completeKnobs', () => {
 
 describe('targetEnvironment', () => {
   it.each([
-    ['the toolkit’s values without objects', undefined, undefined, 4, 0.7],
-    ['ASYNC_WORKERS and the HPA’s CPU target', { data: { ASYNC_WORKERS: '8' } }, 60, 8, 0.6],
-    ['an unreadable ASYNC_WORKERS', { data: { ASYNC_WORKERS: 'many' } }, undefined, 4, 0.7],
-  ])('%s', (_name, configMap, cpu, workers, target) => {
-    const hpa =
-      cpu === undefined
-        ? undefined
-        : {
-            spec: {
-              scaleTargetRef: { kind: 'Deployment', name: 'x' },
-              maxReplicas: 4,
-              metrics: [
-                {
-                  type: 'Resource',
-                  resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } },
-                },
-              ],
-            },
-          };
-    const env = targetEnvironment(configMap, hpa);
-    expect([env.workersPerReplica, env.hpaTargetCpuUtilization]).toEqual([workers, target]);
+    ['the toolkit’s values without objects', undefined, 4],
+    ['ASYNC_WORKERS', { data: { ASYNC_WORKERS: '8' } }, 8],
+    ['an unreadable ASYNC_WORKERS', { data: { ASYNC_WORKERS: 'many' } }, 4],
+  ])('%s', (_name, configMap, workers) => {
+    expect(targetEnvironment(configMap).workersPerReplica).toBe(workers);
   });
 });
 

@@ -4,7 +4,7 @@
  * environment from what was observed, and the engine's applied changes from status history (so
  * a restarted operator keeps its cooldowns without state of its own).
  */
-import type { V1ConfigMap, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import {
   ConditionReason,
   type Decision,
@@ -155,19 +155,14 @@ export function completeKnobs(current: KnobValues): { knobs: EngineKnobs } | { m
 
 /**
  * targetEnvironment reads what the engine needs from the target's own objects: ASYNC_WORKERS
- * from the tuning ConfigMap and the HPA's CPU utilization target; the toolkit's values otherwise.
+ * from the tuning ConfigMap; the toolkit's values otherwise. (The HPA's CPU target is a knob, read
+ * with the others by observeTarget.)
  */
-export function targetEnvironment(
-  configMap: V1ConfigMap | undefined,
-  hpa: V2HorizontalPodAutoscaler | undefined,
-): TargetEnvironment {
+export function targetEnvironment(configMap: V1ConfigMap | undefined): TargetEnvironment {
   const workers = Number(configMap?.data?.ASYNC_WORKERS);
-  const cpu = hpa?.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource
-    ?.target.averageUtilization;
   return {
     ...DEFAULT_TARGET_ENVIRONMENT,
     ...(Number.isInteger(workers) && workers >= 1 ? { workersPerReplica: workers } : {}),
-    ...(cpu !== undefined && cpu > 0 && cpu <= 100 ? { hpaTargetCpuUtilization: cpu / 100 } : {}),
   };
 }
 

@@ -70,7 +70,9 @@ export function knobsSummary(knobs: KnobValues): string {
   const pool = `pool ${part(knobs.poolSize)}+${part(knobs.maxOverflow)}`;
   const replicas = `replicas ${part(knobs.minReplicas)}-${part(knobs.maxReplicas)}`;
   const redis = knobs.redisMaxmemoryMiB === undefined ? '' : `, maxmemory ${knobs.redisMaxmemoryMiB}Mi`;
-  return `${pool}, ${replicas}${redis}`;
+  const cpu =
+    knobs.hpaTargetCpuPercent === undefined ? '' : `, HPA CPU target ${knobs.hpaTargetCpuPercent} %`;
+  return `${pool}, ${replicas}${redis}${cpu}`;
 }
 
 /** desiredStatus computes the status for `findings`, keeping transition times that did not change. */

@@ -34,6 +34,7 @@ import {
   DEPLOYMENT_FIELDS,
   foreignOwners,
   HPA_FIELDS,
+  HPA_METRICS_FIELD,
   handOverCommands,
   kedaOwnerOf,
   poolEnvFields,
@@ -220,7 +221,7 @@ async function checkTarget(
     keda === undefined
       ? [
           observed.hpa && { ...observed.hpa, apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
-          HPA_FIELDS,
+          profile.spec.knobs.hpaTarget === undefined ? HPA_FIELDS : [...HPA_FIELDS, HPA_METRICS_FIELD],
         ]
       : [observed.scaledObject as WrittenObject | undefined, SCALED_OBJECT_FIELDS],
     [

@@ -4,6 +4,7 @@ import {
   DEPLOYMENT_FIELDS,
   foreignOwners,
   HPA_FIELDS,
+  HPA_METRICS_FIELD,
   handOverCommands,
   kedaOwnerOf,
   poolEnvFields,
@@ -45,6 +46,14 @@ describe('foreignOwners', () => {
     expect(
       foreignOwners(managedFields, HPA_FIELDS).map((o) => `${o.manager} ${o.operation} ${o.field}`),
     ).toEqual(expected);
+  });
+
+  it('names the metrics list a GitOps tool owns where the profile tunes the HPA target', () => {
+    const managed = [hpaFields('argocd-controller', 'Apply', { 'f:metrics': {} })];
+    expect(foreignOwners(managed, HPA_FIELDS)).toEqual([]);
+    expect(foreignOwners(managed, [...HPA_FIELDS, HPA_METRICS_FIELD]).map((o) => o.field)).toEqual([
+      'spec.metrics',
+    ]);
   });
 
   it('finds the pool keys and the config-hash annotation by their paths', () => {

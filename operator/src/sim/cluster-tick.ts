@@ -2,6 +2,7 @@
  * The cluster in one tick: arrivals with their noise, the replicas serving them (cache, CPU, pool
  * and database), a rolling update after a pool change, and the HPA's sync with the ReplicaSet.
  */
+import { hpaTargetOf } from '../tuning/types.ts';
 import type { CacheDynamics } from './cache-dynamics.ts';
 import { hpaSync } from './hpa.ts';
 import { REQUEST_TIMEOUT_MS, type ReplicaOutcome, serveReplica } from './latency-model.ts';
@@ -145,7 +146,7 @@ export function syncHpa(scenario: Scenario, state: RunState, tick: TickOutcome, 
       readyPods: tick.readyPods,
       unreadyPods: state.pods.length - tick.readyPods,
       readyUtilization: state.lastReadyUtilization,
-      targetUtilization: app.hpaTargetCpuUtilization,
+      targetUtilization: hpaTargetOf(state.knobs),
       minReplicas: state.knobs.minReplicas,
       maxReplicas: state.knobs.maxReplicas,
     },

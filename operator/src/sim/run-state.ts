@@ -3,7 +3,13 @@
  * metrics window and the accounts), and the steady state it starts from.
  */
 import { EMPTY_HISTORY } from '../tuning/evaluate.ts';
-import type { KnobName, KnobValues, SloTargets, TuningHistory } from '../tuning/types.ts';
+import {
+  hpaTargetOf,
+  type KnobName,
+  type KnobValues,
+  type SloTargets,
+  type TuningHistory,
+} from '../tuning/types.ts';
 import type { CacheDynamics } from './cache-dynamics.ts';
 import type { CacheState } from './cache-model.ts';
 import { type KnobController, startingKnobs, tuningSpecFor } from './controllers.ts';
@@ -124,7 +130,7 @@ export interface TickOutcome {
  */
 export function initialState(scenario: Scenario, cache: CacheDynamics, controller: KnobController): RunState {
   const { app } = scenario;
-  const knobs = startingKnobs(controller);
+  const knobs = startingKnobs(controller, scenario);
   const startRps = loadAt(scenario.load.points, 0);
   const startHitRate = cache.steadyState(0, startRps, knobs.redisMaxmemoryMiB * MIB).hitRate;
   const startCpuMs = startHitRate * app.cpuMsPerHit + (1 - startHitRate) * app.cpuMsPerMiss;
@@ -132,7 +138,7 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     knobs.maxReplicas,
     Math.max(
       knobs.minReplicas,
-      Math.ceil((startRps * startCpuMs) / (app.cpuCores * 1000 * app.hpaTargetCpuUtilization)),
+      Math.ceil((startRps * startCpuMs) / (app.cpuCores * 1000 * hpaTargetOf(knobs))),
     ),
   );
   return {

@@ -39,7 +39,11 @@ export interface AppEnvironment {
   readonly missLatencyMs: number;
   /** podStartupSeconds: from pod creation to ready. */
   readonly podStartupSeconds: number;
-  /** hpaTargetCpuUtilization: the HPA's CPU target (0..1). */
+  /**
+   * hpaTargetCpuUtilization: the HPA's CPU target (0..1) as the user wrote it: where a run starts.
+   * The simulated HPA acts on the target in force (`KnobValues.hpaTargetCpuPercent`), which the
+   * engine may move.
+   */
   readonly hpaTargetCpuUtilization: number;
   /** replicaCeiling: the highest maxReplicas the engine may set. */
   readonly replicaCeiling: number;

@@ -11,7 +11,7 @@
  */
 import { estimateReplicaCapacity } from './replica-policy.ts';
 import { connectionBudget } from './tuning-spec.ts';
-import type { KnobValues, MetricSnapshot, TuningSpec } from './types.ts';
+import { hpaTargetOf, type KnobValues, type MetricSnapshot, type TuningSpec } from './types.ts';
 
 /** A burst and the floor it asks for. */
 export interface BurstFloor {
@@ -33,7 +33,7 @@ export function recommendBurstFloor(
   current: KnobValues,
 ): BurstFloor | undefined {
   const capacity = estimateReplicaCapacity(spec, history);
-  const perReplica = capacity.requestsPerSecondAtFullCpu * spec.hpaTargetCpuUtilization;
+  const perReplica = capacity.requestsPerSecondAtFullCpu * hpaTargetOf(current);
   const ready = Math.max(0, snapshot.readyReplicas);
   const served = ready * perReplica;
   const rps = snapshot.requestsPerSecond;
@@ -54,7 +54,7 @@ export function recommendBurstFloor(
     minReplicas: floor,
     reason:
       `burst: ${Math.round(rps)} rps is ${(rps / Math.max(served, 1e-9)).toFixed(1)}× what ${Math.round(ready)} ready pods serve ` +
-      `at the ${Math.round(spec.hpaTargetCpuUtilization * 100)} % CPU target (${Math.round(perReplica)} rps a pod, capacity ${capacity.source}), ` +
+      `at the ${current.hpaTargetCpuPercent} % CPU target (${Math.round(perReplica)} rps a pod, capacity ${capacity.source}), ` +
       `at least ${spec.burst.ratio}×: minReplicas ${current.minReplicas} → ${floor} at once${bound}; ` +
       `the burst rule is the only one that skips the cooldown and the step cap; the floor holds for the ` +
       `${spec.timings.stabilizationWindowSeconds} s stabilization window, then the HPA brings the fleet down`,

@@ -184,7 +184,10 @@ describe('memoryContext', () => {
     ['above the floor', 3, 0.4, { cpuBound: true, atFloor: false }],
   ])('%s', (_name, readyReplicas, cpuUtilization, expected) => {
     expect(
-      memoryContext(spec, healthySnapshot(1000, { readyReplicas, cpuUtilization }), { minReplicas: 2 }),
+      memoryContext(healthySnapshot(1000, { readyReplicas, cpuUtilization }), {
+        minReplicas: 2,
+        hpaTargetCpuPercent: 70,
+      }),
     ).toEqual(expected);
   });
 });

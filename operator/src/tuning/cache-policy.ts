@@ -1,6 +1,13 @@
 import { describeObjectiveCost, hitRateObjectiveCost } from './objective-cost.ts';
 import { HPA_TOLERANCE, maxMemoryCeilingMiB } from './tuning-spec.ts';
-import type { AppliedChange, MetricSnapshot, ObjectiveCost, TuningSpec } from './types.ts';
+import {
+  type AppliedChange,
+  hpaTargetOf,
+  type KnobValues,
+  type MetricSnapshot,
+  type ObjectiveCost,
+  type TuningSpec,
+} from './types.ts';
 
 const MIB = 1024 * 1024;
 /** The policy aims this far above the hit-rate target so that noise does not cross it. */
@@ -40,11 +47,10 @@ export interface MemoryContext {
  * use.
  */
 export function memoryContext(
-  spec: TuningSpec,
   snapshot: MetricSnapshot,
-  current: { readonly minReplicas: number },
+  current: Pick<KnobValues, 'minReplicas' | 'hpaTargetCpuPercent'>,
 ): MemoryContext {
-  const target = spec.hpaTargetCpuUtilization;
+  const target = hpaTargetOf(current);
   const atMinimum = snapshot.readyReplicas <= current.minReplicas;
   return {
     cpuBound: !atMinimum || snapshot.cpuUtilization >= target * (1 - HPA_TOLERANCE),

@@ -2,6 +2,7 @@ import { recommendBurstFloor } from './burst-policy.ts';
 import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
 import { appendRate, EMPTY_RATE_HISTORY } from './forecast.ts';
 import { recommendForecastFloor } from './forecast-floor.ts';
+import { recommendHpaTarget } from './hpa-target-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
@@ -15,7 +16,7 @@ import type {
   TuningHistory,
   TuningSpec,
 } from './types.ts';
-import { KNOB_NAMES } from './types.ts';
+import { hpaTargetOf, KNOB_NAMES } from './types.ts';
 
 /** The history a fresh profile starts with. */
 export const EMPTY_HISTORY: TuningHistory = { changes: [], snapshots: [] };
@@ -30,8 +31,9 @@ function snapshotBefore(snapshots: readonly MetricSnapshot[], atSeconds: number)
 
 /**
  * Every policy's proposal for a usable snapshot: replica bounds from load, the pool from
- * Little's law and Erlang-C, overflow and the replica ceiling from the DB budget, and
- * `maxmemory` from the capacity-miss curve.
+ * Little's law and Erlang-C, overflow and the replica ceiling from the DB budget, the HPA's CPU
+ * target from the utilization at which p95 was met, and `maxmemory` from the capacity-miss curve.
+ * Every rule that turns load into replicas uses the HPA's target in force, `current.hpaTargetCpuPercent`.
  */
 export function proposeKnobs(
   spec: TuningSpec,
@@ -50,8 +52,9 @@ function proposeWithForecast(
   history: TuningHistory,
 ): { proposals: Proposal[]; forecast: ForecastFloor | undefined } {
   const proposals: Proposal[] = [];
-  const bounds = recommendReplicaBounds(spec, snapshot, history.snapshots);
-  const pool = recommendPoolSize(spec, snapshot, history.snapshots, current.poolSize);
+  const hpaTarget = hpaTargetOf(current);
+  const bounds = recommendReplicaBounds(spec, snapshot, history.snapshots, hpaTarget);
+  const pool = recommendPoolSize(spec, snapshot, history.snapshots, current.poolSize, hpaTarget);
   const poolSize = pool?.poolSize ?? current.poolSize;
   const allocation = allocateConnectionBudget({
     spec,
@@ -112,6 +115,16 @@ function proposeWithForecast(
     proposals.push({ knob: 'poolSize', value: allocation.poolSize, reason: `${pool.reason}${fitted}` });
     proposals.push({ knob: 'maxOverflow', value: allocation.maxOverflow, reason: allocation.reason });
   }
+  // The HPA's target, where the profile lets the engine tune it; without a measured proposal the
+  // current value is proposed, so the reason (what the history still lacks) reaches status.
+  if (spec.untunedKnobs?.hpaTargetCpuPercent === undefined) {
+    const target = recommendHpaTarget(spec, snapshot, history.snapshots, current.hpaTargetCpuPercent);
+    proposals.push({
+      knob: 'hpaTargetCpuPercent',
+      value: target.percent ?? current.hpaTargetCpuPercent,
+      reason: target.reason,
+    });
+  }
   const lastMemoryChange = [...history.changes].reverse().find((c) => c.knob === 'redisMaxmemoryMiB');
   const exponent = fitMissCurveExponent(
     lastMemoryChange,
@@ -132,7 +145,7 @@ function proposeWithForecast(
     missCurveExponent: exponent,
     peakUsedBytes,
     forecastPeakRps: PEAK_HEADROOM * peakRps,
-    context: memoryContext(spec, snapshot, current),
+    context: memoryContext(snapshot, current),
   });
   if (memory.valueMiB !== undefined) {
     proposals.push({

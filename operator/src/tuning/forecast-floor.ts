@@ -7,7 +7,14 @@
 import { EMPTY_RATE_HISTORY, forecastRate } from './forecast.ts';
 import { estimateReplicaCapacity } from './replica-policy.ts';
 import { connectionBudget } from './tuning-spec.ts';
-import type { ForecastFloor, KnobValues, MetricSnapshot, TuningHistory, TuningSpec } from './types.ts';
+import {
+  type ForecastFloor,
+  hpaTargetOf,
+  type KnobValues,
+  type MetricSnapshot,
+  type TuningHistory,
+  type TuningSpec,
+} from './types.ts';
 
 /**
  * The forecast floor for this evaluation, or undefined when `spec.forecast.mode` is Off. The
@@ -40,7 +47,7 @@ export function recommendForecastFloor(
       reason: `${facts}; no floor until the capacity per replica is measured`,
     };
   }
-  const perReplica = capacity.requestsPerSecondAtFullCpu * spec.hpaTargetCpuUtilization;
+  const perReplica = capacity.requestsPerSecondAtFullCpu * hpaTargetOf(current);
   const needed = Math.ceil(forecast.peakRps / perReplica);
   const perPod = current.poolSize + current.maxOverflow;
   const budgetCap = perPod > 0 ? Math.floor(connectionBudget(spec) / perPod) : Number.POSITIVE_INFINITY;

@@ -39,6 +39,7 @@ export function recommendPoolSize(
   snapshot: MetricSnapshot,
   history: readonly MetricSnapshot[],
   currentPoolSize: number,
+  hpaTarget: number,
 ): PoolNeed | undefined {
   const recent = [...history.slice(-SMOOTHING_SNAPSHOTS + 1), snapshot];
   let queries = 0;
@@ -53,7 +54,7 @@ export function recommendPoolSize(
   const holdSeconds = active / queries;
   const queriesPerRequest = queries / requests;
   const capacity = estimateReplicaCapacity(spec, [...history, snapshot]);
-  const designRps = capacity.requestsPerSecondAtFullCpu * spec.hpaTargetCpuUtilization;
+  const designRps = capacity.requestsPerSecondAtFullCpu * hpaTarget;
   const designQps = designRps * queriesPerRequest;
   const waitTargetSeconds = (spec.slo.p95LatencyMs * POOL_WAIT_SHARE_OF_P95) / 1000;
   const servers =

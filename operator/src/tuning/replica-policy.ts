@@ -84,14 +84,16 @@ export interface ReplicaBoundsNeed {
  * tolerance above it, where the HPA adds no pod) and never
  * drops below 2 or the PDB; `maxReplicas` serves {@link PEAK_HEADROOM} × the remembered peak
  * (or the current load, if higher) at the CPU target, so the HPA has room for a surprise.
+ * `hpaTarget` is the HPA's CPU target in force, as a fraction ({@link hpaTargetOf}).
  */
 export function recommendReplicaBounds(
   spec: TuningSpec,
   snapshot: MetricSnapshot,
   history: readonly MetricSnapshot[],
+  hpaTarget: number,
 ): ReplicaBoundsNeed {
   const capacity = estimateReplicaCapacity(spec, [...history, snapshot]);
-  const perReplicaAtTarget = capacity.requestsPerSecondAtFullCpu * spec.hpaTargetCpuUtilization;
+  const perReplicaAtTarget = capacity.requestsPerSecondAtFullCpu * hpaTarget;
   const range = observedLoadRange(history, snapshot);
   const floor = minReplicasFloor(spec);
   const ceiling = spec.knobs.replicas.ceiling;
@@ -105,7 +107,7 @@ export function recommendReplicaBounds(
   const hpaWants = hpaDesiredReplicas(
     snapshot.readyReplicas,
     snapshot.cpuUtilization,
-    spec.hpaTargetCpuUtilization,
+    hpaTarget,
     snapshot.readyReplicas,
   );
   const forPeak = Math.ceil(range.peakRps / perReplicaAtTarget);

@@ -270,6 +270,103 @@ describe('gate rules per knob', () => {
   });
 });
 
+describe('gate rules for the HPA target', () => {
+  const target = (value: number): Proposal => ({ knob: 'hpaTargetCpuPercent', value, reason: 'r' });
+  const hotter = (partial: Partial<AppliedChange> = {}) => ({
+    changes: [change({ knob: 'hpaTargetCpuPercent', from: 70, to: 80, atSeconds: now - 120, ...partial })],
+    snapshots: [],
+  });
+  // SAFE_KNOBS runs the HPA at 70 %; TEST_SPEC bounds the target to 50..85 %, deadband 10 %, step 50 %.
+  it.each<[string, Proposal, TuningHistory, Partial<MetricSnapshot>, number, RegExp]>([
+    ['applies a hotter target', target(80), EMPTY_HISTORY, {}, 80, /70 → 80/],
+    ['clamps it to the bounds', target(95), EMPTY_HISTORY, {}, 85, /70 → 85/],
+    ['holds a move inside the deadband', target(75), EMPTY_HISTORY, {}, 70, /deadband/],
+    [
+      'holds during the cooldown',
+      target(85),
+      {
+        changes: [change({ knob: 'hpaTargetCpuPercent', from: 60, to: 70, atSeconds: now - 300 })],
+        snapshots: [],
+      },
+      {},
+      70,
+      /cooldown, last change 300 s ago/,
+    ],
+    [
+      'holds a reversal inside the stabilization window',
+      target(55),
+      {
+        changes: [change({ knob: 'hpaTargetCpuPercent', from: 60, to: 70, atSeconds: now - 1000 })],
+        snapshots: [],
+      },
+      {},
+      70,
+      /stabilization window/,
+    ],
+    [
+      'holds a hotter target while the SLO is broken: it takes capacity away',
+      target(85),
+      EMPTY_HISTORY,
+      { p95LatencyMs: 450 },
+      70,
+      /the SLO is broken now and this removes capacity/,
+    ],
+    [
+      'cools the target while the SLO is broken',
+      target(60),
+      EMPTY_HISTORY,
+      { p95LatencyMs: 450 },
+      60,
+      /70 → 60/,
+    ],
+  ])('%s', (_name, proposal, history, snapshot, expected, reason) => {
+    const decision = gateOne(proposal, history, healthySnapshot(now, snapshot));
+    expect(decision.to).toBe(expected);
+    expect(decision.reason).toMatch(reason);
+  });
+
+  it('rolls back a hotter target when the SLO broke after it with pods above the old target', () => {
+    const { decisions } = gateProposals(
+      spec,
+      healthySnapshot(now, { p95LatencyMs: 450, cpuUtilization: 0.78 }),
+      { ...SAFE_KNOBS, hpaTargetCpuPercent: 80 },
+      [target(80)],
+      hotter(),
+      now,
+    );
+    expect(decisions.find((d) => d.knob === 'hpaTargetCpuPercent')).toMatchObject({
+      verdict: 'rollback',
+      to: 70,
+      reason: expect.stringMatching(/rollback: SLO met before the change 70 → 80/),
+    });
+  });
+
+  it.each<[string, Partial<AppliedChange>, Partial<MetricSnapshot>]>([
+    [
+      'pods run below the old target (the target is not the cause)',
+      {},
+      { p95LatencyMs: 450, cpuUtilization: 0.6 },
+    ],
+    ['the change cooled the target', { from: 80, to: 70 }, { p95LatencyMs: 450, cpuUtilization: 0.78 }],
+    [
+      'load grew more than 20 % since',
+      { requestsPerSecondBefore: 1000 },
+      { p95LatencyMs: 450, cpuUtilization: 0.78 },
+    ],
+  ])('does not roll back the target when %s', (_name, partial, snapshot) => {
+    const current = { ...SAFE_KNOBS, hpaTargetCpuPercent: partial.to ?? 80 };
+    const { decisions } = gateProposals(
+      spec,
+      healthySnapshot(now, snapshot),
+      current,
+      [target(current.hpaTargetCpuPercent)],
+      hotter(partial),
+      now,
+    );
+    expect(decisions.find((d) => d.knob === 'hpaTargetCpuPercent')?.verdict).toBe('hold');
+  });
+});
+
 describe('enforceInvariants', () => {
   it.each<[string, Partial<KnobValues>, Partial<KnobValues>, RegExp]>([
     [
@@ -337,6 +434,7 @@ const knobValues = fc.record({
   redisMaxmemoryMiB: fc.integer({ min: 0, max: 20_000 }),
   minReplicas: fc.integer({ min: 0, max: 60 }),
   maxReplicas: fc.integer({ min: 0, max: 60 }),
+  hpaTargetCpuPercent: fc.integer({ min: 0, max: 120 }),
 });
 const garbage = fc.oneof(
   fc.constant(Number.NaN),

@@ -17,7 +17,7 @@ import type {
   TuningSpec,
   Verdict,
 } from './types.ts';
-import { KNOB_NAMES } from './types.ts';
+import { hpaTargetOf, KNOB_NAMES } from './types.ts';
 
 /**
  * Why a snapshot cannot be trusted, or undefined when it can. Missing, stale (older than
@@ -79,6 +79,8 @@ export function knobLimits(spec: TuningSpec, knob: KnobName): { min: number; max
       return { min: minReplicasFloor(spec), max: knobs.replicas.ceiling };
     case 'maxReplicas':
       return { min: minReplicasFloor(spec), max: knobs.replicas.ceiling };
+    case 'hpaTargetCpuPercent':
+      return knobs.hpaTargetCpuPercent;
   }
 }
 
@@ -90,9 +92,13 @@ function lastChangeOf(history: TuningHistory, knob: KnobName): AppliedChange | u
   return undefined;
 }
 
-/** Knobs whose growth costs resources; rollbacks undo only their shrinks (see {@link rollbackFor}). */
-function isShrink(change: AppliedChange): boolean {
-  return change.to < change.from;
+/**
+ * Whether a change takes capacity away: a shrink of a knob whose growth costs resources, or a
+ * hotter HPA target (each pod carries more load, so the HPA keeps fewer). Rollbacks undo only
+ * these (see {@link rollbackFor}).
+ */
+export function removesCapacity(knob: KnobName, from: number, to: number): boolean {
+  return knob === 'hpaTargetCpuPercent' ? to > from : to < from;
 }
 
 /** Mean pool wait above this share of the p95 target says the pool is a bottleneck. */
@@ -101,14 +107,16 @@ export const POOL_WAIT_BOTTLENECK_SHARE = 0.05;
 /**
  * Whether a shrink of this knob could be what broke the SLO, judged from the snapshot: a smaller
  * pool shows as pool waits, a smaller cache as a hit rate below target, fewer replicas as CPU
- * above the HPA target (with the fleet at the new ceiling, for maxReplicas). A breach with no
- * such sign is not blamed on the change, which keeps rollbacks (themselves changes, and for the
- * pool a rollout) for the cases they can fix.
+ * above the HPA target in force, `hpaTarget` (with the fleet at the new ceiling, for maxReplicas),
+ * a hotter HPA target as CPU above the target it replaced. A breach with no such sign is not blamed
+ * on the change, which keeps rollbacks (themselves changes, and for the pool a rollout) for the
+ * cases they can fix.
  */
 export function changeCouldExplainBreach(
   spec: TuningSpec,
   snapshot: MetricSnapshot,
   change: AppliedChange,
+  hpaTarget: number,
 ): boolean {
   switch (change.knob) {
     case 'poolSize':
@@ -124,9 +132,11 @@ export function changeCouldExplainBreach(
           spec.slo.cacheHitRate * (snapshot.redis.hitsPerSecond + snapshot.redis.missesPerSecond)
       );
     case 'minReplicas':
-      return snapshot.cpuUtilization > spec.hpaTargetCpuUtilization;
+      return snapshot.cpuUtilization > hpaTarget;
     case 'maxReplicas':
-      return snapshot.cpuUtilization > spec.hpaTargetCpuUtilization && snapshot.readyReplicas >= change.to;
+      return snapshot.cpuUtilization > hpaTarget && snapshot.readyReplicas >= change.to;
+    case 'hpaTargetCpuPercent':
+      return snapshot.cpuUtilization > change.from / 100;
   }
 }
 
@@ -134,10 +144,12 @@ export function changeCouldExplainBreach(
 export const ROLLBACK_LOAD_GROWTH_EXCUSE = 0.2;
 
 /**
- * A rollback for the knob's last change, when that change shrank the knob, the SLO was met
+ * A rollback for the knob's last change, when that change took capacity away
+ * ({@link removesCapacity}), the SLO was met
  * before it, is broken now, load has not grown by more than {@link ROLLBACK_LOAD_GROWTH_EXCUSE}
  * since (a load surge explains the breach better), and we are still inside the verification
- * window. Only shrinks are rolled back: a bigger pool, cache or replica range cannot plausibly
+ * window. Only such changes are rolled back: a bigger pool, cache or replica range, or a cooler
+ * HPA target, cannot plausibly
  * make latency or errors worse (the DB budget invariant already guards the one way it could),
  * while undoing a growth made for rising load would make things worse.
  */
@@ -150,10 +162,11 @@ export function rollbackFor(
   nowSeconds: number,
 ): AppliedChange | undefined {
   const last = lastChangeOf(history, knob);
-  if (!last || last.rollback || !isShrink(last) || !last.sloMetBefore) return undefined;
+  if (!last || last.rollback || !removesCapacity(knob, last.from, last.to) || !last.sloMetBefore)
+    return undefined;
   if (nowSeconds - last.atSeconds > spec.timings.verificationWindowSeconds) return undefined;
   if (current[knob] !== last.to || sloMet(spec, snapshot)) return undefined;
-  if (!changeCouldExplainBreach(spec, snapshot, last)) return undefined;
+  if (!changeCouldExplainBreach(spec, snapshot, last, hpaTargetOf(current))) return undefined;
   if (snapshot.requestsPerSecond > last.requestsPerSecondBefore * (1 + ROLLBACK_LOAD_GROWTH_EXCUSE))
     return undefined;
   return last;
@@ -195,6 +208,8 @@ interface KnobGateInput {
   readonly nowSeconds: number;
   /** snapshot: the usable snapshot the proposal came from. */
   readonly snapshot: MetricSnapshot;
+  /** hpaTarget: the HPA's CPU target in force, as a fraction. */
+  readonly hpaTarget: number;
 }
 
 /**
@@ -211,6 +226,7 @@ function gateOneKnob({
   history,
   nowSeconds,
   snapshot,
+  hpaTarget,
 }: KnobGateInput): KnobOutcome {
   const sloHolds = sloMet(spec, snapshot);
   if (!proposal) return { to: from, verdict: 'hold', reason: 'no proposal' };
@@ -232,15 +248,15 @@ function gateOneKnob({
         reason: `${prefix} ${from} → ${target} waits: the SLO is broken now and this rolls the pods`,
       };
     }
-    if (snapshot.cpuUtilization > spec.hpaTargetCpuUtilization) {
+    if (snapshot.cpuUtilization > hpaTarget) {
       return {
         to: from,
         verdict: 'hold',
-        reason: `${prefix} ${from} → ${target} waits: pods run at ${Math.round(snapshot.cpuUtilization * 100)} % CPU, above the HPA target of ${Math.round(spec.hpaTargetCpuUtilization * 100)} %, and a rollout takes a quarter of them away`,
+        reason: `${prefix} ${from} → ${target} waits: pods run at ${Math.round(snapshot.cpuUtilization * 100)} % CPU, above the HPA target of ${Math.round(hpaTarget * 100)} %, and a rollout takes a quarter of them away`,
       };
     }
     const during = cpuDuringRollout(snapshot);
-    const scaleUpAt = spec.hpaTargetCpuUtilization * (1 + HPA_TOLERANCE);
+    const scaleUpAt = hpaTarget * (1 + HPA_TOLERANCE);
     if (during > scaleUpAt) {
       return {
         to: from,
@@ -249,12 +265,13 @@ function gateOneKnob({
       };
     }
   }
-  const removesCapacity =
-    delta < 0 &&
+  const takesCapacity =
+    removesCapacity(knob, from, target) &&
     (knob === 'redisMaxmemoryMiB' ||
       knob === 'minReplicas' ||
+      knob === 'hpaTargetCpuPercent' ||
       (knob === 'maxReplicas' && target < snapshot.readyReplicas));
-  if (!sloHolds && removesCapacity) {
+  if (!sloHolds && takesCapacity) {
     return {
       to: from,
       verdict: 'hold',
@@ -462,7 +479,16 @@ export function gateProposals(
       continue;
     }
     const proposal = proposals.find((p) => p.knob === knob);
-    outcomes[knob] = gateOneKnob({ spec, knob, from, proposal, history, nowSeconds, snapshot });
+    outcomes[knob] = gateOneKnob({
+      spec,
+      knob,
+      from,
+      proposal,
+      history,
+      nowSeconds,
+      snapshot,
+      hpaTarget: hpaTargetOf(repairedCurrent),
+    });
   }
   let next: KnobValues = repairedCurrent;
   const limited: Partial<Record<KnobName, string>> = {};

@@ -3,12 +3,13 @@
  * as the guide writes them; see shared/seeds/ ("Database Pool Configuration", "Redis Cache
  * Configuration" and "Connection Pool Tuning").
  */
+import { ASSUMED_HPA_TARGET_CPU_PERCENT } from './tuning-spec-from-profile.ts';
 import type { KnobValues } from './types.ts';
 
 /**
  * `seed-static`: the guide's fixed values. Pool 20 + overflow 30 per pod (`DATABASE_CONFIG`),
- * `maxmemory 512mb` (redis.conf). The guide gives no HPA bounds; 2..10 are the toolkit's
- * defaults for the plain HPA the guide deploys.
+ * `maxmemory 512mb` (redis.conf). The guide gives no HPA bounds; 2..10 and the 70 % CPU target are
+ * the toolkit's defaults for the plain HPA the guide deploys.
  */
 export const SEED_STATIC_KNOBS: KnobValues = {
   poolSize: 20,
@@ -16,6 +17,7 @@ export const SEED_STATIC_KNOBS: KnobValues = {
   redisMaxmemoryMiB: 512,
   minReplicas: 2,
   maxReplicas: 10,
+  hpaTargetCpuPercent: ASSUMED_HPA_TARGET_CPU_PERCENT,
 };
 
 /** `DynamicConnectionPool.base_pool_size` in the guide. */

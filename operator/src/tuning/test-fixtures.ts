@@ -37,7 +37,7 @@ export function healthySnapshot(
 /**
  * The spec the engine's unit tests run with: a profile with the CRD's policy and SLO defaults in a
  * roomy environment (a 4 GiB Redis container, up to 20 replicas, pools from 2, 97 of PostgreSQL's
- * 100 connections, samples valid for 180 s), so each test exercises one mechanism without the
+ * 100 connections, samples valid for 180 s, the HPA's CPU target tuned within 50..85 %), so each test exercises one mechanism without the
  * default bounds getting in its way. The shipped defaults have their own tests
  * (tuning-spec-from-profile.test.ts).
  */
@@ -49,6 +49,7 @@ export const TEST_SPEC: TuningSpec = tuningSpecFromProfile(
       maxOverflow: { min: 0, max: 30 },
       redisMaxmemory: { minMiB: 64, maxMiB: 3072, containerMemoryLimitMiB: 4096 },
       replicas: { floor: 2, ceiling: 20 },
+      hpaTarget: {},
     },
     database: { maxConnections: 100, reservedConnections: 3 },
     metrics: { prometheus: { url: 'http://prometheus.test:9090', stalenessSeconds: 180 } },
@@ -62,6 +63,7 @@ export const SAFE_KNOBS: KnobValues = {
   redisMaxmemoryMiB: 512,
   minReplicas: 2,
   maxReplicas: 6,
+  hpaTargetCpuPercent: 70,
 };
 
 /** {@link TEST_SPEC} with some fields replaced. */

@@ -10,6 +10,7 @@ import {
   DEFAULT_TARGET_ENVIRONMENT,
   DEFAULT_TUNING_SPEC,
   defaultedProfileSpec,
+  HPA_TARGET_NOT_SET,
   tuningSpecFromProfile,
 } from './tuning-spec-from-profile.ts';
 
@@ -104,15 +105,29 @@ describe('tuningSpecFromProfile', () => {
     expect(read(tuningSpecFromProfile(defaultedProfileSpec({ ...minimal, ...fields })))).toEqual(expected);
   });
 
-  it('takes workers, connections per request, the PDB and the HPA target from the target’s environment', () => {
+  it('takes workers, connections per request and the PDB from the target’s environment', () => {
     const spec = tuningSpecFromProfile(defaultedProfileSpec(minimal), {
       workersPerReplica: 8,
       connectionsHeldPerRequest: 2,
       pdbMinAvailable: 3,
-      hpaTargetCpuUtilization: 0.6,
     });
     expect(spec.database).toMatchObject({ workersPerReplica: 8, connectionsHeldPerRequest: 2 });
-    expect([spec.pdbMinAvailable, spec.hpaTargetCpuUtilization]).toEqual([3, 0.6]);
+    expect(spec.pdbMinAvailable).toBe(3);
+  });
+
+  it.each<[string, object, { min: number; max: number }, string | undefined]>([
+    ['without spec.knobs.hpaTarget the HPA target is held', {}, { min: 50, max: 85 }, HPA_TARGET_NOT_SET],
+    ['hpaTarget: {} tunes it within 50..85', { hpaTarget: {} }, { min: 50, max: 85 }, undefined],
+    [
+      'its own bounds',
+      { hpaTarget: { cpuUtilization: { minPercent: 60, maxPercent: 90 } } },
+      { min: 60, max: 90 },
+      undefined,
+    ],
+  ])('%s', (_name, knobs, bounds, untuned) => {
+    const spec = tuningSpecFromProfile(defaultedProfileSpec({ ...minimal, knobs }));
+    expect(spec.knobs.hpaTargetCpuPercent).toEqual(bounds);
+    expect(spec.untunedKnobs?.hpaTargetCpuPercent).toBe(untuned);
   });
 
   it('rejects a profile the engine cannot run, naming the engine field and its bound', () => {
@@ -161,6 +176,16 @@ describe('DEFAULT_TUNING_SPEC: what a profile that sets only its target gets', (
     ],
     ['knobs.replicas.floor', 'knobs.replicas.floor', DEFAULT_TUNING_SPEC.knobs.replicas.floor],
     ['knobs.replicas.ceiling', 'knobs.replicas.ceiling', DEFAULT_TUNING_SPEC.knobs.replicas.ceiling],
+    [
+      'knobs.hpaTarget.cpuUtilization.minPercent',
+      'knobs.hpaTargetCpuPercent.min',
+      DEFAULT_TUNING_SPEC.knobs.hpaTargetCpuPercent.min,
+    ],
+    [
+      'knobs.hpaTarget.cpuUtilization.maxPercent',
+      'knobs.hpaTargetCpuPercent.max',
+      DEFAULT_TUNING_SPEC.knobs.hpaTargetCpuPercent.max,
+    ],
     [
       'database.reservedConnections',
       'database.reservedConnections',
@@ -211,5 +236,9 @@ describe('DEFAULT_TUNING_SPEC: what a profile that sets only its target gets', (
     expect(simulated.knobs.maxOverflow).toEqual(DEFAULT_TUNING_SPEC.knobs.maxOverflow);
     expect(simulated.knobs.replicas.floor).toBe(DEFAULT_TUNING_SPEC.knobs.replicas.floor);
     expect(simulated.knobs.redisMaxmemoryMiB.max).toBe(Math.floor(0.75 * scenario.redis.memoryLimitMiB));
+    // The one knob the simulator turns on that a profile must opt into.
+    expect(DEFAULT_TUNING_SPEC.untunedKnobs?.hpaTargetCpuPercent).toBe(HPA_TARGET_NOT_SET);
+    expect(simulated.untunedKnobs?.hpaTargetCpuPercent).toBeUndefined();
+    expect(simulated.knobs.hpaTargetCpuPercent).toEqual({ min: 50, max: 85 });
   });
 });

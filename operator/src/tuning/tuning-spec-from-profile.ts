@@ -10,7 +10,12 @@
  * pure core never imports the reconcile.
  */
 import Value from 'typebox/value';
-import { DEFAULT_BURST, DEFAULT_FORECAST_MODE, DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import {
+  DEFAULT_BURST,
+  DEFAULT_FORECAST_MODE,
+  DEFAULT_HPA_TARGET_CPU_PERCENT,
+  DEFAULT_STALENESS_SECONDS,
+} from '../api/v1alpha1/defaults.ts';
 import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
 import { poolPlaceOf } from '../api/v1alpha1/pool-ref.ts';
 import { HPA_SYNC_SECONDS, validateTuningSpec } from './tuning-spec.ts';
@@ -19,7 +24,8 @@ import type { KnobName, TuningSpec } from './types.ts';
 /**
  * What the engine needs to know about the target that the profile does not say, because the
  * target's own objects do: its workers per pod (`ASYNC_WORKERS`), how many connections one request
- * holds at once, the PodDisruptionBudget's `minAvailable` and the HPA's CPU target.
+ * holds at once and the PodDisruptionBudget's `minAvailable`. (The HPA's CPU target is a knob: its
+ * value in force is read with the others, `KnobValues.hpaTargetCpuPercent`.)
  */
 export interface TargetEnvironment {
   /** workersPerReplica: concurrent request workers per pod (`ASYNC_WORKERS`). */
@@ -28,8 +34,6 @@ export interface TargetEnvironment {
   readonly connectionsHeldPerRequest: number;
   /** pdbMinAvailable: the PodDisruptionBudget's `minAvailable` (pods). */
   readonly pdbMinAvailable: number;
-  /** hpaTargetCpuUtilization: the HPA's average CPU utilization target, as a fraction (0..1). */
-  readonly hpaTargetCpuUtilization: number;
   /** podStartupSeconds: from a pod's creation to its readiness, the lead a forecast floor needs. @default 60 */
   readonly podStartupSeconds?: number;
   /**
@@ -38,6 +42,15 @@ export interface TargetEnvironment {
    */
   readonly untunedKnobs?: Readonly<Partial<Record<KnobName, string>>>;
 }
+
+/**
+ * The toolkit HPA's CPU target, in percent: the seed baselines' and the one the engine assumes
+ * where the HPA has no Resource cpu metric of type Utilization (the knob is then held).
+ */
+export const ASSUMED_HPA_TARGET_CPU_PERCENT = 70;
+
+/** HPA_TARGET_NOT_SET is why the HPA's CPU target is held for a profile without spec.knobs.hpaTarget. */
+export const HPA_TARGET_NOT_SET = "spec.knobs.hpaTarget is not set: the HPA's target is held as written";
 
 /** REDIS_NOT_MEASURED is why maxmemory is held for a profile without spec.metrics.redis. */
 export const REDIS_NOT_MEASURED = 'spec.metrics.redis is not set, so Redis is not measured';
@@ -65,16 +78,20 @@ export function poolUntunedKnobs(spec: PerformanceProfileSpec): Partial<Record<K
 /**
  * The environment the toolkit's stack has, used until the target's objects say otherwise: the
  * seed's `ASYNC_WORKERS=4`, one connection per request, a PDB keeping one pod (the toolkit's
- * `maxUnavailable: 1` with two replicas), the toolkit HPA's 70 % CPU target, and a minute from a
- * pod's creation to its readiness.
+ * `maxUnavailable: 1` with two replicas), and a minute from a pod's creation to its readiness.
  */
 export const DEFAULT_TARGET_ENVIRONMENT: Required<Omit<TargetEnvironment, 'untunedKnobs'>> = {
   workersPerReplica: 4,
   connectionsHeldPerRequest: 1,
   pdbMinAvailable: 1,
-  hpaTargetCpuUtilization: 0.7,
   podStartupSeconds: 60,
 };
+
+/** The CPU target's bounds: the profile's, or the defaults while the knob is off (they then bound nothing). */
+function hpaTargetBounds(spec: PerformanceProfileSpec): { min: number; max: number } {
+  const cpu = spec.knobs.hpaTarget?.cpuUtilization ?? DEFAULT_HPA_TARGET_CPU_PERCENT;
+  return { min: cpu.minPercent, max: cpu.maxPercent };
+}
 
 /** A profile spec as the API server stores it: every omitted field defaulted from the CRD schema. */
 export function defaultedProfileSpec(spec: unknown): PerformanceProfileSpec {
@@ -93,7 +110,13 @@ export function tuningSpecFromProfile(
   environment: TargetEnvironment = DEFAULT_TARGET_ENVIRONMENT,
 ): TuningSpec {
   const { slo, knobs, database, policy } = spec;
-  const untunedKnobs = { ...poolUntunedKnobs(spec), ...environment.untunedKnobs };
+  // The HPA's target is tuned only where the profile asks for it; the target's objects may still
+  // hold it (environment: a KEDA-owned HPA, or one without a cpu Utilization metric).
+  const untunedKnobs = {
+    ...poolUntunedKnobs(spec),
+    ...(knobs.hpaTarget === undefined ? { hpaTargetCpuPercent: HPA_TARGET_NOT_SET } : {}),
+    ...environment.untunedKnobs,
+  };
   // A pool without overflow has none to give: the budget then counts the size alone.
   const noOverflow = untunedKnobs.maxOverflow !== undefined;
   return validateTuningSpec({
@@ -111,6 +134,7 @@ export function tuningSpecFromProfile(
         : { min: knobs.maxOverflow.min, max: knobs.maxOverflow.max },
       redisMaxmemoryMiB: { min: knobs.redisMaxmemory.minMiB, max: knobs.redisMaxmemory.maxMiB },
       replicas: { floor: knobs.replicas.floor, ceiling: knobs.replicas.ceiling },
+      hpaTargetCpuPercent: hpaTargetBounds(spec),
     },
     database: {
       maxConnections: database.maxConnections,
@@ -120,7 +144,6 @@ export function tuningSpecFromProfile(
     },
     redisMemoryLimitMiB: knobs.redisMaxmemory.containerMemoryLimitMiB,
     pdbMinAvailable: environment.pdbMinAvailable,
-    hpaTargetCpuUtilization: environment.hpaTargetCpuUtilization,
     timings: {
       evaluationIntervalSeconds: policy.evaluationIntervalSeconds,
       cooldownSeconds: policy.cooldownSeconds,

@@ -84,6 +84,13 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
     requireRange(`knobs.${name}.max`, knobs[name].max, knobs[name].min, 1e7);
   }
   requireRange('knobs.replicas.floor', knobs.replicas.floor, 0, 1e7);
+  requireRange('knobs.hpaTargetCpuPercent.min', knobs.hpaTargetCpuPercent.min, 1, 100);
+  requireRange(
+    'knobs.hpaTargetCpuPercent.max',
+    knobs.hpaTargetCpuPercent.max,
+    knobs.hpaTargetCpuPercent.min,
+    100,
+  );
   requireRange('knobs.poolSize.min', knobs.poolSize.min, 1, knobs.poolSize.max);
   requireRange('database.maxConnections', database.maxConnections, 1, 1e6);
   requireRange('database.reservedConnections', database.reservedConnections, 0, database.maxConnections - 1);
@@ -91,7 +98,6 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('database.workersPerReplica', database.workersPerReplica, 1, 10_000);
   requireRange('redisMemoryLimitMiB', spec.redisMemoryLimitMiB, 1, 1e7);
   requireRange('pdbMinAvailable', spec.pdbMinAvailable, 0, 10_000);
-  requireRange('hpaTargetCpuUtilization', spec.hpaTargetCpuUtilization, 0.05, 1);
   requireRange('timings.evaluationIntervalSeconds', timings.evaluationIntervalSeconds, 1, 86_400);
   requireRange('timings.cooldownSeconds', timings.cooldownSeconds, 0, 604_800);
   requireRange('timings.stabilizationWindowSeconds', timings.stabilizationWindowSeconds, 0, 604_800);

@@ -48,6 +48,8 @@ export interface KnobBounds {
   readonly redisMaxmemoryMiB: KnobRange;
   /** replicas: floor for `minReplicas` and ceiling for `maxReplicas` of the HPA. */
   readonly replicas: ReplicaRange;
+  /** hpaTargetCpuPercent: the HPA's average CPU utilization target, in whole percent. */
+  readonly hpaTargetCpuPercent: KnobRange;
 }
 
 /** The database every replica's pool connects to. */
@@ -95,8 +97,6 @@ export interface TuningSpec {
   readonly redisMemoryLimitMiB: number;
   /** pdbMinAvailable: the PodDisruptionBudget's `minAvailable`; `minReplicas` never goes below it. Observed from the target. */
   readonly pdbMinAvailable: number;
-  /** hpaTargetCpuUtilization: the HPA's CPU target (0..1), used to turn load into replicas. Observed from the target. */
-  readonly hpaTargetCpuUtilization: number;
   /** timings: evaluation interval, cooldown, step and window settings. */
   readonly timings: PolicyTimings;
   /**
@@ -186,6 +186,12 @@ export interface KnobValues {
   readonly minReplicas: number;
   /** maxReplicas: HPA `spec.maxReplicas`. */
   readonly maxReplicas: number;
+  /**
+   * hpaTargetCpuPercent: the HPA's average CPU utilization target (`spec.metrics`, the Resource cpu
+   * metric of type Utilization), in whole percent. The one place the target in force is held:
+   * every policy turns load into replicas with it ({@link hpaTargetOf}).
+   */
+  readonly hpaTargetCpuPercent: number;
 }
 
 /** The name of one knob. */
@@ -198,7 +204,13 @@ export const KNOB_NAMES: readonly KnobName[] = [
   'redisMaxmemoryMiB',
   'minReplicas',
   'maxReplicas',
+  'hpaTargetCpuPercent',
 ];
+
+/** The HPA's CPU target in force, as a fraction (0..1): what every policy turns load into replicas with. */
+export function hpaTargetOf(current: Pick<KnobValues, 'hpaTargetCpuPercent'>): number {
+  return current.hpaTargetCpuPercent / 100;
+}
 
 /** What a policy would like one knob to be, and why. */
 export interface Proposal {

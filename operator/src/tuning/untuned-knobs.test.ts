@@ -40,12 +40,26 @@ describe('a pool with a size only: the budget counts the size alone', () => {
   it.each<[string, KnobValues, boolean]>([
     [
       '4 × 24 = 96 fits 97',
-      { poolSize: 24, maxOverflow: 0, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 4 },
+      {
+        poolSize: 24,
+        maxOverflow: 0,
+        redisMaxmemoryMiB: 512,
+        minReplicas: 2,
+        maxReplicas: 4,
+        hpaTargetCpuPercent: 70,
+      },
       true,
     ],
     [
       '5 × 20 = 100 does not',
-      { poolSize: 20, maxOverflow: 0, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 5 },
+      {
+        poolSize: 20,
+        maxOverflow: 0,
+        redisMaxmemoryMiB: 512,
+        minReplicas: 2,
+        maxReplicas: 5,
+        hpaTargetCpuPercent: 70,
+      },
       false,
     ],
   ])('%s', (_name, values, fits) => {
@@ -53,14 +67,28 @@ describe('a pool with a size only: the budget counts the size alone', () => {
   });
 
   it('cuts the pool, never an overflow it does not have, to repair the budget', () => {
-    const values = { poolSize: 40, maxOverflow: 0, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 4 };
+    const values = {
+      poolSize: 40,
+      maxOverflow: 0,
+      redisMaxmemoryMiB: 512,
+      minReplicas: 2,
+      maxReplicas: 4,
+      hpaTargetCpuPercent: 70,
+    };
     const repaired = enforceInvariants(spec, values).values;
     expect(repaired).toEqual({ ...values, poolSize: 24 });
   });
 
   it('holds the overflow at 0 with the reason, and tunes the size', () => {
     const snapshot = healthySnapshot(1000, { poolWaitMs: 40, dbActiveConnections: 30 });
-    const current = { poolSize: 6, maxOverflow: 0, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 6 };
+    const current = {
+      poolSize: 6,
+      maxOverflow: 0,
+      redisMaxmemoryMiB: 512,
+      minReplicas: 2,
+      maxReplicas: 6,
+      hpaTargetCpuPercent: 70,
+    };
     const { decisions, next } = evaluate(spec, snapshot, current, EMPTY_HISTORY, 1000);
     expect(decisions.find((d) => d.knob === 'maxOverflow')).toMatchObject({
       from: 0,
@@ -80,7 +108,14 @@ describe('a profile without Redis', () => {
     cpuUtilization: 0.9,
   });
   const snapshot: MetricSnapshot = withoutRedis;
-  const current = { poolSize: 8, maxOverflow: 0, redisMaxmemoryMiB: 0, minReplicas: 2, maxReplicas: 3 };
+  const current = {
+    poolSize: 8,
+    maxOverflow: 0,
+    redisMaxmemoryMiB: 0,
+    minReplicas: 2,
+    maxReplicas: 3,
+    hpaTargetCpuPercent: 70,
+  };
 
   it('uses the snapshot (no fail static) and raises the replica ceiling under load', () => {
     const result = evaluate(spec, snapshot, current, EMPTY_HISTORY, 1000);
@@ -118,7 +153,14 @@ describe('pool: none', () => {
     }),
   );
   // The engine's stand-in for a pool nobody read: 0 connections.
-  const current = { poolSize: 0, maxOverflow: 0, redisMaxmemoryMiB: 512, minReplicas: 2, maxReplicas: 3 };
+  const current = {
+    poolSize: 0,
+    maxOverflow: 0,
+    redisMaxmemoryMiB: 512,
+    minReplicas: 2,
+    maxReplicas: 3,
+    hpaTargetCpuPercent: 70,
+  };
 
   it('holds the pool with the reason and lets the ceiling follow the load past the connection budget', () => {
     const snapshot = healthySnapshot(1000, { requestsPerSecond: 20000, cpuUtilization: 0.95 });

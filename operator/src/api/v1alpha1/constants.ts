@@ -159,6 +159,7 @@ export const Knob = {
   RedisMaxmemory: 'redisMaxmemoryMiB',
   MinReplicas: 'minReplicas',
   MaxReplicas: 'maxReplicas',
+  HpaTargetCpuPercent: 'hpaTargetCpuPercent',
 } as const;
 /** Knob is one of the tuned knobs. */
 export type Knob = (typeof Knob)[keyof typeof Knob];

@@ -120,6 +120,7 @@ describe('PerformanceProfile CRD', () => {
         'self.maxMiB * 4 <= self.containerMemoryLimitMiB * 3',
       ],
       '.spec.knobs.replicas': ['self.floor <= self.ceiling'],
+      '.spec.knobs.hpaTarget.cpuUtilization': ['self.minPercent <= self.maxPercent'],
       '.spec.database': ['self.reservedConnections < self.maxConnections'],
       '.spec.metrics': [
         "!has(self.redis) || !has(self.redis.source) || self.redis.source != 'Exporter' || has(self.prometheus)",

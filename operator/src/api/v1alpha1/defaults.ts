@@ -26,6 +26,14 @@ export const DEFAULT_KNOB_BOUNDS = {
 } as const;
 
 /**
+ * Default bounds of the HPA's CPU utilization target, in percent, once `spec.knobs.hpaTarget` is
+ * set: 50..85, between Crane's HPA recommender (30..75) and StormForge Optimize Live (50..90).
+ * Below 50 a pod idles half its CPU; above 85 a pod has no room for the load's growth while the
+ * HPA's new pods start.
+ */
+export const DEFAULT_HPA_TARGET_CPU_PERCENT = { minPercent: 50, maxPercent: 85 } as const;
+
+/**
  * Default database budget: PostgreSQL's default `max_connections` of 100, of which 10 are kept
  * free: PostgreSQL itself reserves 3 for superusers (`superuser_reserved_connections`), and
  * migrations, backups, an exporter and an administrator's psql need the rest.

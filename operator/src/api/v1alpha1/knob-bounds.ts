@@ -4,7 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { MAXMEMORY_WITHIN_CONTAINER, orderedPair, RESERVED_BELOW_MAX_CONNECTIONS } from './cel-rules.ts';
-import { DEFAULT_DATABASE, DEFAULT_KNOB_BOUNDS } from './defaults.ts';
+import { DEFAULT_DATABASE, DEFAULT_HPA_TARGET_CPU_PERCENT, DEFAULT_KNOB_BOUNDS } from './defaults.ts';
 import { MAXMEMORY_SHARE_PERCENT } from './redis-maxmemory-ceiling.ts';
 import { intBound } from './schema-builders.ts';
 
@@ -90,6 +90,41 @@ export const KnobBounds = Type.Object(
         description: 'replicas bounds the HPA’s minReplicas and maxReplicas.',
         'x-kubernetes-validations': [orderedPair('replicas', 'floor', 'ceiling')],
       },
+    ),
+    hpaTarget: Type.Optional(
+      Type.Object(
+        {
+          cpuUtilization: Type.Object(
+            {
+              minPercent: intBound(
+                'minPercent is the lowest average CPU utilization target, in percent of the pods’ CPU request, the operator may set on the HPA.',
+                DEFAULT_HPA_TARGET_CPU_PERCENT.minPercent,
+                1,
+                100,
+              ),
+              maxPercent: intBound(
+                'maxPercent is the highest average CPU utilization target, in percent of the pods’ CPU request, the operator may set on the HPA.',
+                DEFAULT_HPA_TARGET_CPU_PERCENT.maxPercent,
+                1,
+                100,
+              ),
+            },
+            {
+              default: {},
+              description:
+                'cpuUtilization bounds the target of the HPA’s Resource cpu metric of type Utilization.',
+              'x-kubernetes-validations': [
+                orderedPair('hpaTarget.cpuUtilization', 'minPercent', 'maxPercent'),
+              ],
+            },
+          ),
+        },
+        {
+          // No default: a profile without it keeps the HPA's target as written.
+          description:
+            'hpaTarget, when set, lets the operator tune the HPA’s CPU utilization target: the hottest target at which the measured p95 still meets the SLO, with headroom for the load’s growth during one pod start-up and one HPA sync. The HPA’s spec.metrics is an atomic list, so the operator then owns the whole list: it writes it back as read, with only the cpu Utilization target changed. Not set: the HPA’s target is held as written.',
+        },
+      ),
     ),
   },
   { default: {}, description: 'knobs bounds every knob the operator tunes.' },

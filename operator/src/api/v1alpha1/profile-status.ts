@@ -51,6 +51,9 @@ export const KnobValues = Type.Object(
     redisMaxmemoryMiB: knobValue('redisMaxmemoryMiB is the Redis maxmemory in MiB.'),
     minReplicas: knobValue('minReplicas is the HPA’s minReplicas.'),
     maxReplicas: knobValue('maxReplicas is the HPA’s maxReplicas.'),
+    hpaTargetCpuPercent: knobValue(
+      'hpaTargetCpuPercent is the HPA’s average CPU utilization target, in percent of the pods’ CPU request.',
+    ),
   },
   { description: 'Values of the tuned knobs; a missing field is unknown.' },
 );

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
+import { loadGrowth, recommendHpaTarget, safeUtilization } from './hpa-target-policy.ts';
+import { recommendReplicaBounds } from './replica-policy.ts';
+import { healthySnapshot, SAFE_KNOBS, specWith, TEST_SPEC } from './test-fixtures.ts';
+import type { MetricSnapshot } from './types.ts';
+
+// TEST_SPEC: p95 SLO 200 ms (the margin puts the bar at 180 ms), errors 0.1 %, lead 135 s
+// (60 s start-up + 15 s HPA sync + 60 s evaluation), the target's bounds 50..85 %.
+const spec = TEST_SPEC;
+
+/** A history of one snapshot a minute: CPU and p95 from a function of the minute, rps growing by `growth` a minute. */
+function history(
+  minutes: number,
+  cpuAt: (i: number) => number,
+  p95At: (i: number) => number = () => 80,
+  growthPerMinute = 1,
+): MetricSnapshot[] {
+  return Array.from({ length: minutes }, (_, i) =>
+    healthySnapshot(60 * (i + 1), {
+      requestsPerSecond: 2000 * growthPerMinute ** (i % 10),
+      cpuUtilization: cpuAt(i),
+      p95LatencyMs: p95At(i),
+    }),
+  );
+}
+
+/** CPU cycling 40 %..89 % in 1-point steps, so every 5-point bin from 40 to 85 holds 5 samples per 50 minutes. */
+const sweep = (i: number) => 0.4 + (i % 50) / 100;
+/** CPU cycling 40 %..69 %: an HPA at 70 % never lets the pods run hotter. */
+const cool = (i: number) => 0.4 + (i % 30) / 100;
+
+describe('recommendHpaTarget', () => {
+  it.each<[string, MetricSnapshot[], number | undefined, RegExp]>([
+    [
+      'too little history: says how many pairs are missing',
+      history(20, sweep),
+      undefined,
+      /needs 30 pairs of snapshots 135 s apart, 17 so far/,
+    ],
+    [
+      'no CPU band sampled enough: says so',
+      history(40, (i) => 0.4 + i / 40),
+      undefined,
+      /no 5-point CPU band has 5 snapshots yet/,
+    ],
+    [
+      'p95 met up to 89 % CPU on a flat load: the hottest target within the bounds',
+      history(100, sweep),
+      85,
+      /HPA target 70 % → 85 % \(bounds 50-85 %\): pods met p95 within 90 % of 200 ms up to 89 % CPU/,
+    ],
+    [
+      'p95 missed from 75 % CPU: the target stays below it',
+      history(100, sweep, (i) => (sweep(i) >= 0.75 ? 260 : 80)),
+      74,
+      /up to 74 % CPU; pods at 75-80 % CPU missed it \(p95 260 ms/,
+    ],
+    [
+      'pods at the target already miss p95: a cooler target',
+      history(100, sweep, (i) => (sweep(i) >= 0.6 ? 260 : 80)),
+      59,
+      /HPA target 70 % → 59 %/,
+    ],
+    [
+      'load growing 10 % a minute and p95 missed from 85 % CPU: headroom for the growth below it',
+      history(100, sweep, (i) => (sweep(i) >= 0.85 ? 260 : 80), 1.1),
+      67,
+      // 135 s is 2¼ minutes: 1.1² and a quarter of the third minute's growth, 1.24×.
+      /up to 84 % CPU; pods at 85-90 % CPU missed it.*the load grew up to 1\.24× within the 135 s lead \(95th percentile of 97\), so 84 \/ 1\.24 = 67 %/,
+    ],
+    [
+      'no miss, p95 under half the SLO at the hottest CPU seen: one bin beyond it',
+      history(100, cool),
+      74,
+      /HPA target 70 % → 74 %: pods met p95 within 90 % of 200 ms up to 69 % CPU \(p95 80 ms there, within 50 % of the SLO: one 5-point bin more, 74 %\)/,
+    ],
+    [
+      'no miss, but pods never seen as hot as the target: held, not lowered',
+      history(100, cool, () => 150),
+      70,
+      /HPA target held at 70 %: .*so 69 \/ 1\.00 = 69 %, but no miss was measured where CPU limits p95/,
+    ],
+    [
+      'a miss at cool CPU while hotter pods met the SLO is not blamed on CPU',
+      history(100, sweep, (i) => (sweep(i) < 0.45 ? 400 : 80)),
+      85,
+      /up to 89 % CPU/,
+    ],
+    [
+      'p95 missed at the coolest CPU: CPU is not what limits p95, the target is held',
+      history(100, sweep, () => 400),
+      undefined,
+      /pods missed p95 within 90 % of 200 ms at the coolest measured CPU.*so CPU is not what limits p95/,
+    ],
+  ])('%s', (_name, snapshots, percent, reason) => {
+    const [last, ...before] = [...snapshots].reverse();
+    if (!last) throw new Error('empty history');
+    const need = recommendHpaTarget(spec, last, before.reverse(), 70);
+    expect(need.percent).toBe(percent);
+    expect(need.reason).toMatch(reason);
+  });
+
+  it('a bin with errors above the SLO stops the walk like a slow one', () => {
+    const snapshots = history(100, sweep).map((s) =>
+      s.cpuUtilization >= 0.7 ? { ...s, errorRate: 0.01 } : s,
+    );
+    expect(safeUtilization(spec, snapshots)).toMatchObject({
+      utilization: 0.69,
+      failedBin: { fromPercent: 70, errorRate: 0.01 },
+    });
+  });
+
+  it('a bin with too few snapshots is passed over, not judged', () => {
+    const snapshots = [
+      ...history(10, () => 0.5),
+      ...history(
+        3,
+        () => 0.62,
+        () => 900,
+      ),
+      ...history(10, () => 0.71),
+    ];
+    expect(safeUtilization(spec, snapshots)).toEqual({
+      utilization: 0.71,
+      judgedBins: 2,
+      probe: { p95Ms: 80, allowed: true },
+    });
+  });
+
+  it('a gap in the history is no growth over one lead', () => {
+    const snapshots = [healthySnapshot(0), healthySnapshot(10_000, { requestsPerSecond: 20_000 })];
+    expect(loadGrowth(snapshots, 135)).toEqual({ pairs: 0 });
+  });
+});
+
+describe('the HPA target through the engine', () => {
+  const knobs = { ...SAFE_KNOBS, minReplicas: 3, maxReplicas: 10 };
+  const measured = history(100, sweep).map((s, i) => ({ ...s, takenAtSeconds: 60 * (i + 1) }));
+  const now = 60 * 101;
+  const snapshot = healthySnapshot(now, { cpuUtilization: 0.7 });
+
+  it('raises the target by at most the step cap, and only where the profile tunes it', () => {
+    const tuned = evaluate(spec, snapshot, knobs, { changes: [], snapshots: measured }, now);
+    expect(tuned.decisions.find((d) => d.knob === 'hpaTargetCpuPercent')).toMatchObject({
+      from: 70,
+      to: 85,
+      verdict: 'apply',
+    });
+    const held = evaluate(
+      specWith({ untunedKnobs: { hpaTargetCpuPercent: 'spec.knobs.hpaTarget is not set' } }),
+      snapshot,
+      knobs,
+      { changes: [], snapshots: measured },
+      now,
+    );
+    expect(held.proposals.some((p) => p.knob === 'hpaTargetCpuPercent')).toBe(false);
+    expect(held.decisions.find((d) => d.knob === 'hpaTargetCpuPercent')).toMatchObject({
+      to: 70,
+      verdict: 'hold',
+      reason: 'not tuned: spec.knobs.hpaTarget is not set',
+    });
+  });
+
+  it('with too little history, holds the target and says what is missing', () => {
+    const decision = evaluate(spec, snapshot, knobs, EMPTY_HISTORY, now).decisions.find(
+      (d) => d.knob === 'hpaTargetCpuPercent',
+    );
+    expect(decision?.verdict).toBe('hold');
+    expect(decision?.reason).toMatch(
+      /needs 30 pairs of snapshots 135 s apart, 0 so far; gate: already at 70/,
+    );
+  });
+
+  it('a hotter target in force lowers the replicas the reactive rules ask for', () => {
+    // 1,212 rps a replica at full CPU (2,000 rps on 3 pods at 55 %): 6,000 rps needs 8 pods at 70 %, 6 at 85 %.
+    const load = healthySnapshot(now, { requestsPerSecond: 6000 });
+    const before = [60, 120, 180].map((t) => healthySnapshot(t));
+    const at = (target: number) => recommendReplicaBounds(spec, load, before, target).peakReplicas;
+    expect([at(0.7), at(0.85)]).toEqual([8, 6]);
+  });
+});
