@@ -135,4 +135,34 @@ describe('the HPA CPU target', () => {
       spec,
     });
   });
+  it.each<[string, string, object]>([
+    [
+      'perfpilot applied before',
+      'perfpilot',
+      { minReplicas: 2, maxReplicas: 6, metrics: [memory, cpu(70), rps] },
+    ],
+    ['another manager owns', 'argocd-controller', { minReplicas: 2, maxReplicas: 6 }],
+  ])('without a target, an apply body carries the list as read only where %s', (_name, manager, spec) => {
+    const live = hpaWith([memory, cpu(70), rps]);
+    const owned: V2HorizontalPodAutoscaler = {
+      ...live,
+      metadata: {
+        ...live.metadata,
+        managedFields: [
+          {
+            manager,
+            operation: 'Apply',
+            fieldsType: 'FieldsV1',
+            fieldsV1: { 'f:spec': { 'f:metrics': {}, 'f:minReplicas': {}, 'f:maxReplicas': {} } },
+          },
+        ],
+      },
+    };
+    const body = hpaApplyBody(
+      owned,
+      { namespace: 'shop', name: 'risk-api' },
+      { minReplicas: 2, maxReplicas: 6 },
+    );
+    expect(body.spec).toEqual(spec);
+  });
 });

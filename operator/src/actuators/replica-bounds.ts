@@ -6,6 +6,7 @@
  * with only the target of the Resource cpu metric of type Utilization changed.
  */
 import type { V1OwnerReference, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../api/v1alpha1/index.ts';
 import type { ActuatorContext } from './context.ts';
 import {
   type ApplyOptions,
@@ -13,6 +14,7 @@ import {
   type FieldConflict,
   readIfExists,
   recordMetadata,
+  strayOwnedFields,
 } from './server-side-apply.ts';
 
 /** KEDA_API_VERSION is the group and version of KEDA's ScaledObject. */
@@ -108,9 +110,19 @@ export function metricsWithCpuTarget(
   );
 }
 
+/** Whether `perfpilot` owns the HPA's `spec.metrics` by an earlier apply. */
+function ownsMetrics(live: V2HorizontalPodAutoscaler): boolean {
+  const bare = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {}, spec: {} };
+  return strayOwnedFields(live as Parameters<typeof strayOwnedFields>[0], bare, FIELD_MANAGER).some(
+    (field) => field === '.spec.metrics' || field.startsWith('.spec.metrics.'),
+  );
+}
+
 /**
  * hpaApplyBody is the server-side apply body for an HPA: the bounds, and with a CPU target the whole
  * `spec.metrics` list as read with that target (an atomic list: an apply owns all of it or none).
+ * Without a target, a list `perfpilot` applied before (the profile tuned the target, then stopped)
+ * is carried as read, so the apply neither drops it nor changes it.
  */
 export function hpaApplyBody(
   live: V2HorizontalPodAutoscaler,
@@ -131,7 +143,9 @@ export function hpaApplyBody(
       maxReplicas: fields.maxReplicas,
       ...(fields.cpuUtilizationPercent !== undefined
         ? { metrics: metricsWithCpuTarget(live.spec?.metrics, fields.cpuUtilizationPercent) }
-        : {}),
+        : live.spec?.metrics && ownsMetrics(live)
+          ? { metrics: live.spec.metrics }
+          : {}),
     } as V2HorizontalPodAutoscaler['spec'],
   };
 }
