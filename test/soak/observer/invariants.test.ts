@@ -184,6 +184,16 @@ describe('recoveryByType', () => {
       'prometheus-stop': { faults: 2, medianSeconds: 4, maxSeconds: 4, notRecovered: 1 },
     });
   });
+
+  it('gives a median of two recoveries to the hundredth of a second, as the report prints it', () => {
+    // Recoveries of 0.6 s and 1.1 s: their float mean is 0.8500000000000001.
+    const samples = [sample(10.6), sample(21.1)];
+    const faults = [
+      { type: 'postgres-restart', start: T0, end: T0 + 10_000, detail: '' },
+      { type: 'postgres-restart', start: T0 + 15_000, end: T0 + 20_000, detail: '' },
+    ];
+    expect(recoveryByType(samples, faults)['postgres-restart']?.medianSeconds).toBe(0.85);
+  });
 });
 
 describe('rssTrend', () => {

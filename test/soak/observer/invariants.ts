@@ -352,7 +352,8 @@ export function recoveryByType(
     const done = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
     result[type] = {
       faults: values.length,
-      medianSeconds: done.length ? median(done) : null,
+      // Recovery times are read to the tenth of a second; the mean of two is kept to the hundredth.
+      medianSeconds: done.length ? Math.round(median(done) * 100) / 100 : null,
       maxSeconds: done.length ? (done.at(-1) as number) : null,
       notRecovered: values.length - done.length,
     };
