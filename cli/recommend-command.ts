@@ -14,6 +14,7 @@ import { readInstantValue } from '../operator/src/metrics/prometheus-result.ts';
 import { signalQuery } from '../operator/src/metrics/signals.ts';
 import { SCENARIO_DEFAULTS } from '../operator/src/sim/scenario.ts';
 import { EMPTY_HISTORY, evaluate } from '../operator/src/tuning/evaluate.ts';
+import { rateHistoryOf } from '../operator/src/tuning/forecast.ts';
 import { objectiveCostPerDay } from '../operator/src/tuning/objective-cost.ts';
 import { SEED_STATIC_KNOBS } from '../operator/src/tuning/seed-baselines.ts';
 import {
@@ -199,7 +200,12 @@ async function recommend(flags: RecommendFlags): Promise<number> {
           spec,
           measurement.snapshot,
           current,
-          { ...EMPTY_HISTORY, snapshots: history?.snapshots ?? [] },
+          {
+            ...EMPTY_HISTORY,
+            snapshots: history?.snapshots ?? [],
+            // The forecast's rate history: 15 days from Prometheus, as the operator rebuilds it at start.
+            rates: history?.rates ?? rateHistoryOf(history?.snapshots ?? []),
+          },
           now(),
         )
       : undefined;

@@ -45,6 +45,14 @@ export interface PrometheusOptions {
   readonly basicAuth?: { readonly username: string; readonly password: string };
   /** tls serves https with a fresh test CA's certificate for 127.0.0.1 (see `caCert`). @default false */
   readonly tls?: boolean;
+  /**
+   * backfill is OpenMetrics text (see {@link counterBackfill}) written into the TSDB as blocks by
+   * `promtool tsdb create-blocks-from openmetrics` before Prometheus starts, so its queries see
+   * that past. @default none
+   */
+  readonly backfill?: string;
+  /** retentionTime is `--storage.tsdb.retention.time`; longer than the backfill reaches back. @default '1d' */
+  readonly retentionTime?: string;
 }
 
 /** A running Prometheus. */
@@ -105,6 +113,20 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       }),
     );
     const dataDir = join(dir.path, 'data');
+    if (options.backfill !== undefined) {
+      const input = join(dir.path, 'backfill.om');
+      writeFileSync(input, options.backfill);
+      try {
+        await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', input, dataDir], {
+          timeout: 120_000,
+        });
+      } catch (err) {
+        const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+        throw new Error(`promtool tsdb create-blocks-from openmetrics failed:\n${stdout}${stderr}`, {
+          cause: err,
+        });
+      }
+    }
     const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
     const web: Record<string, unknown> = {};
     let caCert: string | undefined;
@@ -133,7 +155,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       `--web.listen-address=${host}:${port}`,
       '--web.enable-lifecycle',
       '--web.enable-admin-api',
-      '--storage.tsdb.retention.time=1d',
+      `--storage.tsdb.retention.time=${options.retentionTime ?? '1d'}`,
       '--log.level=warn',
     ]);
     await waitFor(
@@ -173,6 +195,31 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     await dir.dispose();
     throw err;
   }
+}
+
+/**
+ * counterBackfill is OpenMetrics text for {@link PrometheusOptions.backfill}: one counter series
+ * sampled every `stepSeconds` from `fromSeconds` to before `toSeconds`, growing at `rate(t)` per
+ * second, as a scraped counter would.
+ */
+export function counterBackfill(options: {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly fromSeconds: number;
+  readonly toSeconds: number;
+  readonly stepSeconds: number;
+  readonly rate: (atSeconds: number) => number;
+}): string {
+  const labels = Object.entries(options.labels)
+    .map(([k, v]) => `${k}="${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`)
+    .join(',');
+  const lines: string[] = [];
+  let value = 0;
+  for (let t = options.fromSeconds; t < options.toSeconds; t += options.stepSeconds) {
+    value += options.rate(t) * options.stepSeconds;
+    lines.push(`${options.name}{${labels}} ${value} ${t}`);
+  }
+  return `${lines.join('\n')}\n# EOF\n`;
 }
 
 /** bcrypt hashes a password as Prometheus's web config wants it (libxcrypt through Python's crypt), at the lowest cost: Prometheus checks it on every request. */

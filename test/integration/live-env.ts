@@ -1,8 +1,9 @@
 /**
- * The live loop's environment, shared by live-loop.test.ts and live-faults.test.ts: a control
- * plane with kube-controller-manager, the scheduler and kwok (the real HPA controller acts),
- * Debian's Prometheus scraping one test exporter per target stack (the operator reads the series
- * only through Prometheus), a 6-node Redis Cluster and standalone redis-servers, the CRD, a
+ * The live loop's environment, shared by live-loop.test.ts, live-faults.test.ts and
+ * live-ahead.test.ts: a control plane with kube-controller-manager, the scheduler and kwok (the
+ * real HPA controller acts), Debian's Prometheus scraping one test exporter per target stack (the
+ * operator reads the series only through Prometheus; a past can be backfilled into it before it
+ * starts), a 6-node Redis Cluster and standalone redis-servers, the CRD, a
  * namespace with the Redis password Secret and the toolkit's Redis ConfigMap handed over to
  * perfpilot, and operators started in-process as main starts them, with their logs captured.
  */
@@ -91,6 +92,12 @@ export interface LiveEnvOptions {
   readonly stacks: readonly LiveStack[];
   /** standalone names the standalone redis-servers to start, with their maxmemory in MiB. */
   readonly standalone: Readonly<Record<string, number>>;
+  /**
+   * prometheusBackfill is OpenMetrics text written into Prometheus's TSDB before it starts
+   * (test/cluster/prometheus.ts counterBackfill), kept for 16 days: a past the operator finds there.
+   * @default none
+   */
+  readonly prometheusBackfill?: string;
 }
 
 /** Where a profile's Redis is: the cluster, or a standalone server by its name in the options. */
@@ -201,6 +208,9 @@ export async function startLiveEnv(options: LiveEnvOptions): Promise<LiveEnv> {
   for (const stack of options.stacks) exporters.set(stack.name, await startTestExporter());
   const prometheus = await startPrometheus({
     scrapeTargets: [...exporters].map(([job, e]) => ({ address: e.address, job, labels: { namespace: ns } })),
+    ...(options.prometheusBackfill !== undefined
+      ? { backfill: options.prometheusBackfill, retentionTime: '16d' }
+      : {}),
   });
   const [cp, cluster] = await Promise.all([
     startControlPlane({ controllers: true }),

@@ -343,14 +343,30 @@ describe('metric sources through a real Prometheus and Redis', () => {
     }
   });
 
+  // The forecast's 15-day rate history is proven in live-ahead.test.ts, on a backfilled Prometheus.
+  const noForecast = {
+    policy: {
+      evaluationIntervalSeconds: 10,
+      verificationWindowSeconds: 60,
+      cooldownSeconds: 60,
+      forecast: 'Off',
+    },
+  };
+
   it('rebuilds the engine’s history from range queries, one snapshot per evaluation interval', async () => {
     // Two evaluation intervals (10 s) of scrapes, so at least two history points have every series.
     await prometheus.waitForSeries(
       'count_over_time(kube_deployment_status_replicas_ready[1m]) >= 22',
       40_000,
     );
-    const history = await rebuildHistory(profile(prometheus.url), sources, now(), { lookbackSeconds: 60 });
+    const history = await rebuildHistory(
+      profile(prometheus.url, { ...noForecast, metrics: withRedis() }),
+      sources,
+      now(),
+      { lookbackSeconds: 60 },
+    );
     expect(history.unknown.map((u) => u.message)).toEqual([]);
+    expect(history.rates).toBeUndefined();
     expect(history.snapshots.length).toBeGreaterThanOrEqual(2);
     const times = history.snapshots.map((s) => s.takenAtSeconds);
     expect(times).toEqual([...times].sort((a, b) => a - b));
@@ -361,19 +377,44 @@ describe('metric sources through a real Prometheus and Redis', () => {
     for (const s of history.snapshots) {
       expect(s.requestsPerSecond).toBeGreaterThan(0);
       expect(s.readyReplicas).toBe(2);
-      expect(s.redis.usedMemoryBytes).toBe(100 * 2 ** 20);
+      expect(s.redis?.usedMemoryBytes).toBe(100 * 2 ** 20);
     }
   });
 
-  it('rebuilds nothing, and says which signal is missing, when a history series does not exist', async () => {
+  it('rebuilds snapshots without Redis for a profile that names no Redis, and asks for no Redis series', async () => {
+    const history = await rebuildHistory(profile(prometheus.url, noForecast), sources, now(), {
+      lookbackSeconds: 60,
+    });
+    expect(history.unknown.map((u) => u.message)).toEqual([]);
+    expect(history.snapshots.length).toBeGreaterThanOrEqual(2);
+    for (const s of history.snapshots) expect(s.redis).toBeUndefined();
+  });
+
+  it('rebuilds snapshots without Redis where a Redis series does not exist, and names it', async () => {
     const history = await rebuildHistory(
-      profile(prometheus.url, { prometheus: { queries: { redisEvictedKeysPerSecond: 'no_such_metric' } } }),
+      profile(prometheus.url, {
+        ...noForecast,
+        metrics: withRedis(),
+        prometheus: { queries: { redisEvictedKeysPerSecond: 'no_such_metric' } },
+      }),
+      sources,
+      now(),
+      { lookbackSeconds: 60 },
+    );
+    expect(history.snapshots.length).toBeGreaterThanOrEqual(2);
+    for (const s of history.snapshots) expect(s.redis).toBeUndefined();
+    expect(history.unknown.map((u) => u.signal)).toEqual(['redisEvictedKeysPerSecond']);
+  });
+
+  it('rebuilds nothing, and says which signal is missing, when an engine series does not exist', async () => {
+    const history = await rebuildHistory(
+      profile(prometheus.url, { ...noForecast, prometheus: { queries: { p95LatencyMs: 'no_such_metric' } } }),
       sources,
       now(),
       { lookbackSeconds: 60 },
     );
     expect(history.snapshots).toEqual([]);
-    expect(history.unknown.map((u) => u.signal)).toEqual(['redisEvictedKeysPerSecond']);
+    expect(history.unknown.map((u) => u.signal)).toEqual(['p95LatencyMs']);
   });
 });
 

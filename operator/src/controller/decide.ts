@@ -6,7 +6,7 @@
 import { type KnobValues, LAST_CHANGE_ANNOTATION, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { evaluate } from '../tuning/evaluate.ts';
-import { rateHistoryOf } from '../tuning/forecast.ts';
+import { type RateHistory, rateHistoryOf } from '../tuning/forecast.ts';
 import { ASSUMED_HPA_TARGET_CPU_PERCENT } from '../tuning/tuning-spec-from-profile.ts';
 import type { Evaluation, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import type { ProfileEvent } from './events.ts';
@@ -101,7 +101,8 @@ export function knownKnobs(
 /**
  * historyOf is the engine's history of a profile: kept in memory between reconciles; the first
  * time this process reconciles the profile, rebuilt from status history (the applied changes,
- * which cooldowns count from) and Prometheus (past snapshots), so a restart applies nothing twice.
+ * which cooldowns count from) and Prometheus (past snapshots, and the request rate over 15 days
+ * for the forecast), so a restart applies nothing twice and forecasts from the first evaluation.
  */
 export async function historyOf(
   ctx: ReconcileContext,
@@ -114,15 +115,19 @@ export async function historyOf(
   if (known) return known;
   const changes = appliedChangesFromStatus(profile.status?.history ?? []);
   let snapshots: readonly MetricSnapshot[] = [];
+  let rates: RateHistory | undefined;
   if (profile.spec.metrics.prometheus) {
     try {
       const rebuilt = await ctx.rebuildHistory(profile, nowSeconds);
       snapshots = rebuilt.snapshots;
+      rates = rebuilt.rates;
       log.info(
         {
           changes: changes.length,
           snapshots: snapshots.length,
+          ...(rates ? { rateBuckets: rates.buckets.length } : {}),
           unknown: rebuilt.unknown.map((u) => u.signal),
+          ...(rebuilt.rejectedPoints > 0 ? { rejectedPoints: rebuilt.rejectedPoints } : {}),
         },
         'rebuilt history',
       );
@@ -134,8 +139,9 @@ export async function historyOf(
       );
     }
   }
-  // The forecast's rate history starts from the rebuilt snapshots (a day) and grows in memory.
-  const history: TuningHistory = { changes, snapshots, rates: rateHistoryOf(snapshots) };
+  // The forecast's rate history: 15 days read from Prometheus, else the rebuilt snapshots (a day);
+  // it grows in memory with each evaluation.
+  const history: TuningHistory = { changes, snapshots, rates: rates ?? rateHistoryOf(snapshots) };
   ctx.histories.set(key, history);
   return history;
 }

@@ -48,7 +48,7 @@ export interface ReconcileContext {
   readonly observe: (profile: PerformanceProfile) => Promise<Observation>;
   /** measure is step 2: a snapshot from Prometheus and Redis, or the signals that are unknown. */
   readonly measure: (profile: PerformanceProfile, observed: Observation) => Promise<Measurement>;
-  /** rebuildHistory reads past snapshots back from Prometheus (on start and on taking the lease). */
+  /** rebuildHistory reads past snapshots and the forecast’s rate history back from Prometheus (on start and on taking the lease). */
   readonly rebuildHistory: (profile: PerformanceProfile, nowSeconds: number) => Promise<RebuiltHistory>;
   readonly actuators: KnobActuators;
   /**

@@ -99,9 +99,48 @@ describe('historySnapshots', () => {
     });
   });
 
-  it('skips a time at which a signal has no point, never filling in zero', () => {
-    const points = { ...everySignal(60), redisEvictedKeysPerSecond: new Map<number, number>() };
-    expect(historySnapshots(points, 60)).toEqual([]);
+  const without = (signals: string[]) => {
+    const points: Record<string, ReadonlyMap<number, number>> = { ...everySignal(60) };
+    for (const signal of signals) points[signal] = new Map<number, number>();
+    return points;
+  };
+  const REDIS = [
+    'redisUsedMemoryBytes',
+    'redisMaxmemoryBytes',
+    'redisHitsPerSecond',
+    'redisMissesPerSecond',
+    'redisEvictedKeysPerSecond',
+    'redisExpiredKeysPerSecond',
+  ];
+
+  it.each<[string, string[], 'skipped' | 'with Redis' | 'without Redis']>([
+    ['every signal', [], 'with Redis'],
+    ['no Redis signal (a profile without Redis)', REDIS, 'without Redis'],
+    ['one Redis signal missing', ['redisEvictedKeysPerSecond'], 'without Redis'],
+    ['no p95', ['p95LatencyMs'], 'skipped'],
+    ['no CPU', ['cpuUtilizationPercent'], 'skipped'],
+    ['no ready replicas', ['readyReplicas'], 'skipped'],
+    ['no request rate', ['requestsPerSecond'], 'skipped'],
+  ])('with %s at a time: %s, never filling in zero', (_what, missing, expected) => {
+    const snapshots = historySnapshots(without(missing), 60);
+    if (expected === 'skipped') {
+      expect(snapshots).toEqual([]);
+      return;
+    }
+    expect(snapshots).toHaveLength(1);
+    expect(snapshots[0]).toMatchObject({ takenAtSeconds: 60, requestsPerSecond: 500, readyReplicas: 2 });
+    expect(snapshots[0]?.redis).toEqual(
+      expected === 'with Redis'
+        ? {
+            usedMemoryBytes: 1,
+            maxMemoryBytes: 1,
+            hitsPerSecond: 1,
+            missesPerSecond: 1,
+            evictedKeysPerSecond: 1,
+            expiredKeysPerSecond: 1,
+          }
+        : undefined,
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  * history points rebuilt from range queries.
  */
 import type { Signal } from '../api/v1alpha1/default-promql.ts';
-import type { CacheSnapshot, MetricSnapshot, RedisSignals } from '../tuning/types.ts';
+import type { MetricSnapshot, RedisSignals } from '../tuning/types.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { UnknownReason, type UnknownSignal, unknown } from './prometheus-result.ts';
 
@@ -75,15 +75,28 @@ export function assembleSnapshot(
 /** Range-query points by signal: time (seconds) → value. */
 export type HistoryPoints = Partial<Record<Signal, ReadonlyMap<number, number>>>;
 
+/** The Redis signals of a history snapshot, by the field of RedisSignals each fills. */
+const REDIS_HISTORY_FIELDS = {
+  usedMemoryBytes: 'redisUsedMemoryBytes',
+  maxMemoryBytes: 'redisMaxmemoryBytes',
+  hitsPerSecond: 'redisHitsPerSecond',
+  missesPerSecond: 'redisMissesPerSecond',
+  evictedKeysPerSecond: 'redisEvictedKeysPerSecond',
+  expiredKeysPerSecond: 'redisExpiredKeysPerSecond',
+} as const satisfies Record<keyof RedisSignals, Signal>;
+
 /**
- * historySnapshots builds one snapshot per time at which every history signal has a point (the
- * request rate's times lead), oldest first; a time with any signal missing is skipped, never
- * filled with zero.
+ * historySnapshots builds one snapshot per time at which every engine signal and the ready
+ * replicas have a point (the request rate's times lead), oldest first; a time with any of them
+ * missing is skipped, never filled with zero. Redis is part of a snapshot where all six of its
+ * signals have a point, and left out otherwise (a profile without Redis, or without
+ * redis_exporter's series): a snapshot without Redis is a whole snapshot, and the engine reads no
+ * cache signal from it.
  */
-export function historySnapshots(points: HistoryPoints, windowSeconds: number): CacheSnapshot[] {
+export function historySnapshots(points: HistoryPoints, windowSeconds: number): MetricSnapshot[] {
   const times = [...(points.requestsPerSecond?.keys() ?? [])].sort((a, b) => a - b);
   const at = (signal: Signal, t: number) => points[signal]?.get(t);
-  const snapshots: CacheSnapshot[] = [];
+  const snapshots: MetricSnapshot[] = [];
   for (const t of times) {
     const values = {
       requestsPerSecond: at('requestsPerSecond', t),
@@ -94,15 +107,13 @@ export function historySnapshots(points: HistoryPoints, windowSeconds: number): 
       dbActiveConnections: at('dbActiveConnections', t),
       poolWaitSecondsMean: at('poolWaitSecondsMean', t),
       readyReplicas: at('readyReplicas', t),
-      usedMemoryBytes: at('redisUsedMemoryBytes', t),
-      maxMemoryBytes: at('redisMaxmemoryBytes', t),
-      hitsPerSecond: at('redisHitsPerSecond', t),
-      missesPerSecond: at('redisMissesPerSecond', t),
-      evictedKeysPerSecond: at('redisEvictedKeysPerSecond', t),
-      expiredKeysPerSecond: at('redisExpiredKeysPerSecond', t),
     };
     if (Object.values(values).some((v) => v === undefined)) continue;
     const v = values as { [K in keyof typeof values]: number };
+    const redisValues = Object.entries(REDIS_HISTORY_FIELDS).map(([field, signal]) => [field, at(signal, t)]);
+    const redis = redisValues.every(([, value]) => value !== undefined)
+      ? (Object.fromEntries(redisValues) as RedisSignals)
+      : undefined;
     snapshots.push({
       takenAtSeconds: t,
       windowSeconds,
@@ -114,14 +125,7 @@ export function historySnapshots(points: HistoryPoints, windowSeconds: number): 
       dbActiveConnections: v.dbActiveConnections,
       poolWaitMs: v.poolWaitSecondsMean * MS_PER_SECOND,
       readyReplicas: v.readyReplicas,
-      redis: {
-        usedMemoryBytes: v.usedMemoryBytes,
-        maxMemoryBytes: v.maxMemoryBytes,
-        hitsPerSecond: v.hitsPerSecond,
-        missesPerSecond: v.missesPerSecond,
-        evictedKeysPerSecond: v.evictedKeysPerSecond,
-        expiredKeysPerSecond: v.expiredKeysPerSecond,
-      },
+      ...(redis ? { redis } : {}),
     });
   }
   return snapshots;

@@ -6,12 +6,13 @@
  */
 
 import type { Signal } from '../api/v1alpha1/default-promql.ts';
-import { DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
+import { DEFAULT_FORECAST_MODE, DEFAULT_STALENESS_SECONDS } from '../api/v1alpha1/defaults.ts';
 import { REDIS_EXPORTER_SIGNALS } from '../api/v1alpha1/metric-presets.ts';
 import type { PerformanceProfile } from '../api/v1alpha1/performance-profile.ts';
 import { endpointSetOf, type RedisConnections } from '../redis/connections.ts';
 import { HISTORY_SNAPSHOT_LIMIT } from '../tuning/evaluate.ts';
-import type { CacheSnapshot, MetricSnapshot, RedisSignals } from '../tuning/types.ts';
+import { RATE_HISTORY_SECONDS, type RateHistory } from '../tuning/forecast.ts';
+import type { MetricSnapshot, RedisSignals } from '../tuning/types.ts';
 import { overPods, SharedAnswers, seriesOf } from './grouped-queries.ts';
 import type { HpaStatus } from './hpa-status.ts';
 import { PrometheusClient, type QueryData } from './prometheus-client.ts';
@@ -26,6 +27,7 @@ import {
   type UnknownSignal,
   unknown,
 } from './prometheus-result.ts';
+import { rateHistoryFromPoints, rateHistoryRange } from './rate-history.ts';
 import type { RedisMeasurement } from './redis-info.ts';
 import { type RedisEndpointOptions, RedisReaders } from './redis-source.ts';
 import {
@@ -436,20 +438,63 @@ export interface RebuildOptions {
   readonly lookbackSeconds?: number;
 }
 
-/** The rebuilt history: snapshots oldest first, and the signals that could not be read. */
+/** The rebuilt history: snapshots oldest first, the forecast's rate history, and the signals that could not be read. */
 export interface RebuiltHistory {
-  readonly snapshots: readonly CacheSnapshot[];
+  readonly snapshots: readonly MetricSnapshot[];
+  /**
+   * rates: the request rate over {@link RATE_HISTORY_SECONDS} in the forecast's buckets, when the
+   * profile's forecast is not Off and the query was answered; a time without a point is a gap.
+   */
+  readonly rates?: RateHistory;
   readonly unknown: readonly UnknownSignal[];
   /** rejectedPoints counts NaN, infinite or negative points dropped. */
   readonly rejectedPoints: number;
 }
 
+/** The name the rate history's unknowns and rejected points are reported under. */
+export const RATE_HISTORY_SIGNAL = 'requestRateHistory';
+
+/** A range query's points (none when unknown), the points dropped, and why there are none. */
+interface RangeAnswer {
+  readonly points: ReadonlyMap<number, number>;
+  readonly rejected: number;
+  readonly unknown?: UnknownSignal;
+}
+
+/** rangeOf runs one range query and reads its one series; an empty or failed answer is unknown, never zero. */
+async function rangeOf(
+  client: PrometheusClient,
+  name: string,
+  promql: string,
+  range: { readonly start: number; readonly end: number; readonly step: number },
+): Promise<RangeAnswer> {
+  const none = new Map<number, number>();
+  try {
+    const series = readRangeSeries(name, await client.queryRange(promql, range.start, range.end, range.step));
+    if ('unknown' in series) return { points: none, rejected: 0, unknown: series.unknown };
+    if (series.points.size > 0) return series;
+    return {
+      ...series,
+      unknown: unknown(name, UnknownReason.Empty, 'the range query returned no points').unknown,
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { points: none, rejected: 0, unknown: unknown(name, UnknownReason.Unanswered, message).unknown };
+  }
+}
+
+/** The Redis signals of the history, read only for a profile that names a Redis. */
+const REDIS_HISTORY_SIGNALS: readonly Signal[] = HISTORY_SIGNALS.filter((s) => s.startsWith('redis'));
+
 /**
  * rebuildHistory reads the engine's history back from Prometheus with one range query per history
  * signal, from `nowSeconds − lookback` to `nowSeconds` every evaluation interval, so a restarted
  * operator or a new leader knows the peak load and past snapshots without state of its own. Times
- * at which any signal lacks a point are left out. Unknown signals are named, never zero; without
- * a Prometheus source the history is empty.
+ * at which any of the engine's signals lacks a point are left out; Redis is part of a snapshot
+ * where all six of its signals have a point, and a profile that names no Redis is not asked for
+ * them. When the profile's forecast is not Off, one more range query reads the request rate over
+ * {@link RATE_HISTORY_SECONDS} in the forecast's 5-minute buckets. Unknown signals are named,
+ * never zero; without a Prometheus source the history is empty.
  */
 export async function rebuildHistory(
   profile: PerformanceProfile,
@@ -467,42 +512,55 @@ export async function rebuildHistory(
   }
   const step = profile.spec.policy.evaluationIntervalSeconds;
   const lookback = options.lookbackSeconds ?? Math.min(86_400, step * HISTORY_SNAPSHOT_LIMIT);
-  const start = nowSeconds - lookback;
-  const end = nowSeconds;
+  const range = { start: nowSeconds - lookback, end: nowSeconds, step };
   const vars: QueryVariables = {
     namespace: profile.metadata.namespace ?? 'default',
     deployment: profile.spec.targetRef.name,
   };
+  const signals = profile.spec.metrics.redis
+    ? HISTORY_SIGNALS
+    : HISTORY_SIGNALS.filter((s) => !REDIS_HISTORY_SIGNALS.includes(s));
+  const forecastOn = (profile.spec.policy.forecast ?? DEFAULT_FORECAST_MODE) !== 'Off';
   const unknowns: UnknownSignal[] = [];
   let rejectedPoints = 0;
   const points: HistoryPoints = {};
-  await Promise.all(
-    HISTORY_SIGNALS.map(async (signal) => {
+  let rates: RateHistory | undefined;
+  const take = (answer: RangeAnswer) => {
+    rejectedPoints += answer.rejected;
+    if (answer.unknown) unknowns.push(answer.unknown);
+    return answer.points;
+  };
+  await Promise.all([
+    ...signals.map(async (signal) => {
       const built = signalQuery(profile.spec.metrics.prometheus, signal, vars);
       if ('problem' in built) {
         unknowns.push(unknown(signal, UnknownReason.NotQueried, built.problem).unknown);
         return;
       }
-      try {
-        const series = readRangeSeries(signal, await client.queryRange(built.query, start, end, step));
-        if ('unknown' in series) unknowns.push(series.unknown);
-        else {
-          points[signal] = series.points;
-          rejectedPoints += series.rejected;
-          if (series.points.size === 0) {
-            unknowns.push(unknown(signal, UnknownReason.Empty, 'the range query returned no points').unknown);
-          }
-        }
-      } catch (err) {
-        unknowns.push(
-          unknown(signal, UnknownReason.Unanswered, err instanceof Error ? err.message : String(err)).unknown,
-        );
-      }
+      points[signal] = take(await rangeOf(client, signal, built.query, range));
     }),
-  );
+    forecastOn
+      ? (async () => {
+          const built = signalQuery(profile.spec.metrics.prometheus, 'requestsPerSecond', vars);
+          if ('problem' in built) {
+            unknowns.push(unknown(RATE_HISTORY_SIGNAL, UnknownReason.NotQueried, built.problem).unknown);
+            return;
+          }
+          const r = rateHistoryRange(nowSeconds);
+          const answer = await rangeOf(client, RATE_HISTORY_SIGNAL, built.query, {
+            start: r.startSeconds,
+            end: r.endSeconds,
+            step: r.stepSeconds,
+          });
+          const found = take(answer);
+          if (found.size > 0) rates = rateHistoryFromPoints(found);
+        })()
+      : Promise.resolve(),
+  ]);
   count(sources, unknowns);
   return {
     snapshots: historySnapshots(points, step).slice(-HISTORY_SNAPSHOT_LIMIT),
+    ...(rates ? { rates } : {}),
     unknown: unknowns,
     rejectedPoints,
   };
