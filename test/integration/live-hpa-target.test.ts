@@ -71,6 +71,8 @@ const RATE_30S_QUERIES: Record<string, string> = Object.fromEntries(
 let env: LiveEnv;
 const pollers: { stop(): Promise<void> }[] = [];
 const timings: Record<string, number> = {};
+/** What the run measured: the target written, the HPA's reading before it, the replicas after. */
+const outcome: Record<string, number> = {};
 
 const autoscaling = () => env.cp.kubeConfig.makeApiClient(AutoscalingV2Api);
 const hpaOf = async (name: string) =>
@@ -315,7 +317,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of pollers) await p.stop();
   await env?.stop();
-  console.log(`live HPA target timings (ms): ${JSON.stringify(timings)}`);
+  console.log(
+    `live HPA target timings (ms): ${JSON.stringify(timings)}; outcome: ${JSON.stringify(outcome)}`,
+  );
   mkdirSync('.testenv', { recursive: true });
   writeFileSync('.testenv/live-hpa-target-operator.log', env?.logLines.join('') ?? '');
 });
@@ -358,6 +362,7 @@ describe('the HPA CPU target on live components', () => {
       );
       timings.targetRaised = Date.now() - started;
       const target = cpuTargetOf(raised) ?? 0;
+      outcome.target = target;
       // One bin past the CPU seen (62.5 %), within the default bounds of 50..85 %.
       expect(target).toBeGreaterThan(START_TARGET);
       expect(target).toBeLessThanOrEqual(70);
@@ -429,7 +434,18 @@ describe('the HPA CPU target on live components', () => {
         },
         { timeoutMs: hpaFollowsMs, intervalMs: 250 },
       );
-      timings.hpaFollowed = Date.now() - started;
+      timings.hpaFollowedWaited = Date.now() - started;
+      // From the operator's decision to the HPA's scale, as both record them.
+      const decided = (await env.profiles.get(ns, TUNED)).status?.history?.find(
+        (d) => d.knob === 'hpaTargetCpuPercent',
+      );
+      const scaledAt = (await hpaOf(TUNED)).status?.lastScaleTime;
+      const lagMs = new Date(scaledAt ?? 0).getTime() - Date.parse(decided?.time ?? '');
+      timings.hpaScaledAfterDecision = lagMs;
+      expect(lagMs).toBeGreaterThanOrEqual(-1000); // lastScaleTime has whole seconds
+      expect(lagMs).toBeLessThanOrEqual(hpaFollowsMs);
+      outcome.desiredReplicas = after.desiredReplicas ?? 0;
+      outcome.hpaUtilizationPercent = hpaReadBefore;
       // The HPA's formula: ceil(pods × utilization / target), with the utilization it read at 24
       // pods; not its bounds, which leave room on both sides.
       expect(after.desiredReplicas).toBe(Math.ceil((PODS * hpaReadBefore) / target));
