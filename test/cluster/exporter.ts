@@ -133,6 +133,11 @@ export interface RiskApiTraffic {
   activeConnections: number[];
   /** cpuSecondsPerTick: `container_cpu_usage_seconds_total` per pod per tick, against a one-core request. @default 0.05 */
   cpuSecondsPerTick: number;
+  /**
+   * podCpuSeries: serve cAdvisor's and kube-state-metrics' CPU series for the named pods at all
+   * (off where {@link drivePodCpu} serves them for the Deployment's real pods). @default true
+   */
+  podCpuSeries: boolean;
   /** readyReplicas: `kube_deployment_status_replicas_ready`. @default 2 */
   readyReplicas: number;
   /** redisUsedBytes, redisMaxBytes: redis_exporter's memory gauges. @default 100 MiB, 512 MiB */
@@ -223,6 +228,13 @@ function poolSeries(
 /** The risk API's series advance by one tick of their per-tick figures every this many ms. */
 const TICK_MS = 100;
 
+/** cAdvisor's CPU counter per container, in CPU seconds. */
+export const CPU_USAGE_SERIES = 'container_cpu_usage_seconds_total';
+/** cAdvisor's working-set memory gauge per container, in bytes. */
+export const MEMORY_WORKING_SET_SERIES = 'container_memory_working_set_bytes';
+/** kube-state-metrics' resource requests per container (`resource="cpu"` in cores). */
+export const RESOURCE_REQUESTS_SERIES = 'kube_pod_container_resource_requests';
+
 /**
  * driveRiskApiSeries makes the exporter serve the series the risk API, cAdvisor,
  * kube-state-metrics and redis_exporter would (the seed's metric names), moving every 100 ms as
@@ -252,6 +264,7 @@ export function driveRiskApiSeries(
     poolNames: 'PerfPilot',
     poolMax: 10,
     redisSeries: true,
+    podCpuSeries: true,
     ...traffic,
   };
   const otel = t.httpNames === 'OpenTelemetry';
@@ -279,8 +292,10 @@ export function driveRiskApiSeries(
     otel ? queries.observe({ db_system_name: 'postgresql' }, 0.04) : queries.observe(0.04);
   const pool = poolSeries(exporter, t);
   const active = pool.active;
-  const cpu = exporter.counter('container_cpu_usage_seconds_total', ['pod', 'container']);
-  const cpuRequest = exporter.gauge('kube_pod_container_resource_requests', ['pod', 'container', 'resource']);
+  const cpu = t.podCpuSeries ? exporter.counter(CPU_USAGE_SERIES, ['pod', 'container']) : undefined;
+  const cpuRequest = t.podCpuSeries
+    ? exporter.gauge(RESOURCE_REQUESTS_SERIES, ['pod', 'container', 'resource'])
+    : undefined;
   const ready = exporter.gauge('kube_deployment_status_replicas_ready', ['deployment']);
   const redisUsed = t.redisSeries ? exporter.gauge('redis_memory_used_bytes') : undefined;
   const redisMax = t.redisSeries ? exporter.gauge('redis_memory_max_bytes') : undefined;
@@ -295,11 +310,11 @@ export function driveRiskApiSeries(
   const pods = () => t.activeConnections.map((_, i) => `${deployment}-${String.fromCharCode(97 + i)}`);
   const setGauges = () => {
     active.reset();
-    cpuRequest.reset();
+    cpuRequest?.reset();
     pods().forEach((pod, i) => {
       active.set({ pod, ...pool.labels }, t.activeConnections[i] ?? 0);
       pool.max?.set({ pod, ...pool.labels }, t.poolMax);
-      cpuRequest.set({ pod, container: 'api', resource: 'cpu' }, 1);
+      cpuRequest?.set({ pod, container: 'api', resource: 'cpu' }, 1);
     });
     ready.set({ deployment }, t.readyReplicas);
     redisUsed?.set(t.redisUsedBytes);
@@ -325,13 +340,76 @@ export function driveRiskApiSeries(
         observeQuery();
         pool.checkout(t.poolWaitSeconds);
       }
-      for (const pod of pods()) cpu.inc({ pod, container: 'api' }, t.cpuSecondsPerTick);
+      if (cpu) for (const pod of pods()) cpu.inc({ pod, container: 'api' }, t.cpuSecondsPerTick);
       for (const c of redisCounters) c.inc(t.redisPerTick);
     }
   }, TICK_MS);
   return {
     update: (change) => {
       Object.assign(t, change);
+      setGauges();
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** The CPU {@link drivePodCpu} serves for a Deployment's pods. */
+export interface PodCpuLoad {
+  /** cores: the CPU the Deployment's load takes in all, in cores, shared evenly by its pods. */
+  cores: number;
+  /** requestCores: each pod's CPU request, in cores (kube-state-metrics' series). @default 1 */
+  requestCores: number;
+  /** memoryBytes: each pod's working set; prometheus-adapter serves a pod's metrics only with memory too. @default 64 MiB */
+  memoryBytes: number;
+}
+
+/**
+ * drivePodCpu serves cAdvisor's CPU and memory series and kube-state-metrics' CPU requests for
+ * real pods, by name (container `api`): the load's `cores` shared evenly by the pods last set, as
+ * a Service shares requests among its ready endpoints. Pods set later take their share from then
+ * on; pods no longer set lose their series. With prometheus-adapter's resource rules, these are
+ * the series the HPA's CPU utilization is computed from.
+ */
+export function drivePodCpu(
+  exporter: TestExporter,
+  load: Partial<PodCpuLoad> & Pick<PodCpuLoad, 'cores'>,
+): { setPods(pods: readonly string[]): void; update(change: Partial<PodCpuLoad>): void; stop(): void } {
+  const l: PodCpuLoad = { requestCores: 1, memoryBytes: 64 * 2 ** 20, ...load };
+  const cpu = exporter.counter(CPU_USAGE_SERIES, ['pod', 'container']);
+  const memory = exporter.gauge(MEMORY_WORKING_SET_SERIES, ['pod', 'container']);
+  const requests = exporter.gauge(RESOURCE_REQUESTS_SERIES, ['pod', 'container', 'resource']);
+  const container = 'api';
+  let pods: readonly string[] = [];
+  const setGauges = () => {
+    for (const pod of pods) {
+      memory.set({ pod, container }, l.memoryBytes);
+      requests.set({ pod, container, resource: 'cpu' }, l.requestCores);
+    }
+  };
+  const started = performance.now();
+  let tick = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor((performance.now() - started) / TICK_MS);
+    while (tick < due) {
+      tick++;
+      const share = pods.length > 0 ? (l.cores / pods.length) * (TICK_MS / 1000) : 0;
+      for (const pod of pods) cpu.inc({ pod, container }, share);
+    }
+  }, TICK_MS);
+  return {
+    setPods: (next) => {
+      for (const pod of pods) {
+        if (next.includes(pod)) continue;
+        cpu.remove({ pod, container });
+        memory.remove({ pod, container });
+        requests.remove({ pod, container, resource: 'cpu' });
+      }
+      for (const pod of next) if (!pods.includes(pod)) cpu.inc({ pod, container }, 0);
+      pods = [...next];
+      setGauges();
+    },
+    update: (change) => {
+      Object.assign(l, change);
       setGauges();
     },
     stop: () => clearInterval(timer),

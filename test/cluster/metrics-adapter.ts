@@ -1,8 +1,9 @@
 /**
  * A real metrics API for the test cluster's HPA controller: prometheus-adapter (built from its Go
- * module) serving the external (or custom) metrics API from a real Prometheus, registered with
- * the API server's aggregation layer through APIServices whose Service is an ExternalName of
- * 127.0.0.1, as kwokctl registers its components.
+ * module) serving the external (or custom) metrics API from a real Prometheus, and on request the
+ * resource metrics API (the pods' CPU and memory, from cAdvisor's series), registered with the API
+ * server's aggregation layer through APIServices whose Service is an ExternalName of 127.0.0.1, as
+ * kwokctl registers its components.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   type RequestRateMetricType,
 } from '../../charts-ts/src/request-rate-metric.ts';
 import type { ControlPlaneBinaries } from './binaries.ts';
+import { CPU_USAGE_SERIES, MEMORY_WORKING_SET_SERIES } from './exporter.ts';
 import { freePort, type ManagedProcess, type RunDirectory, waitFor } from './processes.ts';
 
 /** Options of a control plane's startMetricsAdapter. */
@@ -30,6 +32,13 @@ export interface MetricsAdapterOptions {
    * @default 10
    */
   readonly rateWindowSeconds?: number;
+  /**
+   * resourceMetrics also serves the resource metrics API (`metrics.k8s.io`, what an HPA's Resource
+   * metrics read) from cAdvisor's series per pod and container, rated over `windowSeconds`; kwok's
+   * pods run nothing, so a test serves those series (exporter.ts, drivePodCpu).
+   * @default undefined: not served
+   */
+  readonly resourceMetrics?: { readonly windowSeconds: number };
   /** relistIntervalSeconds is how often the adapter rediscovers series. @default 2 */
   readonly relistIntervalSeconds?: number;
   /** timeoutMs bounds how long the adapter may take to become available. @default 60000 */
@@ -47,6 +56,37 @@ const groupOf: Record<RequestRateMetricType, string> = {
   Pods: 'custom.metrics.k8s.io',
   External: 'external.metrics.k8s.io',
 };
+/** The group of the resource metrics API. */
+const RESOURCE_METRICS_GROUP = 'metrics.k8s.io';
+
+/**
+ * resourceRules is prometheus-adapter's `resourceRules`: CPU from cAdvisor's counter and memory
+ * from its working set (the adapter serves a pod only when it has both), per pod and container.
+ */
+export function resourceRules(windowSeconds: number) {
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1) {
+    throw new RangeError(`resourceMetrics.windowSeconds must be a positive integer, got ${windowSeconds}`);
+  }
+  const resources = {
+    overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' }, node: { resource: 'node' } },
+  };
+  const rule = (series: string, rated: boolean) => {
+    const select = (matchers: string) =>
+      rated ? `rate(${series}{${matchers}}[${windowSeconds}s])` : `${series}{${matchers}}`;
+    return {
+      containerQuery: `sum(${select('<<.LabelMatchers>>,container!=""')}) by (<<.GroupBy>>)`,
+      nodeQuery: `sum(${select('<<.LabelMatchers>>,id="/"')}) by (<<.GroupBy>>)`,
+      resources,
+      containerLabel: 'container',
+    };
+  };
+  return {
+    cpu: rule(CPU_USAGE_SERIES, true),
+    memory: rule(MEMORY_WORKING_SET_SERIES, false),
+    window: `${windowSeconds}s`,
+  };
+}
+
 /** The Service the APIServices name; the aggregator verifies the adapter's certificate for it. */
 export const metricsAdapterService = { name: 'perfpilot-metrics-adapter', namespace: 'kube-system' } as const;
 const { name: serviceName, namespace: serviceNamespace } = metricsAdapterService;
@@ -66,8 +106,15 @@ export async function startMetricsAdapter(params: {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const configPath = join(dir.path, 'prometheus-adapter.yaml');
   const shape = options.requestRateMetric ?? 'External';
-  writeFileSync(configPath, stringify(prometheusAdapterConfig(shape, options.rateWindowSeconds ?? 10)));
-  const adapterGroups = [groupOf[shape]];
+  const resource = options.resourceMetrics;
+  writeFileSync(
+    configPath,
+    stringify({
+      ...prometheusAdapterConfig(shape, options.rateWindowSeconds ?? 10),
+      ...(resource ? { resourceRules: resourceRules(resource.windowSeconds) } : {}),
+    }),
+  );
+  const adapterGroups = [groupOf[shape], ...(resource ? [RESOURCE_METRICS_GROUP] : [])];
   const port = await freePort();
   const adapter = dir.start('prometheus-adapter', bin.prometheusAdapter, [
     `--lister-kubeconfig=${kubeconfigPath}`,

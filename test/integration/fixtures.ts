@@ -62,12 +62,23 @@ export interface StackKnobs {
 /** SEED_KNOBS are the toolkit's defaults: pool 20 + 30, HPA 2..10. */
 export const SEED_KNOBS: StackKnobs = { poolSize: 20, maxOverflow: 30, minReplicas: 2, maxReplicas: 10 };
 
+/** Options of createTargetStack. */
+export interface TargetStackOptions {
+  /** replicas of the Deployment when created. @default unset (1, until the HPA scales it) */
+  readonly replicas?: number;
+  /** cpuRequest of the API container, e.g. `1`; an HPA's CPU utilization needs one. @default none */
+  readonly cpuRequest?: string;
+  /** hpa: create the HPA (false: the test writes its own). @default true */
+  readonly hpa?: boolean;
+}
+
 /** createTargetStack creates the API Deployment `name`, its HPA and `<name>-tuning` ConfigMap. */
 export async function createTargetStack(
   kubeConfig: KubeConfig,
   namespace: string,
   name: string,
   knobs: StackKnobs = SEED_KNOBS,
+  options: TargetStackOptions = {},
 ): Promise<void> {
   const labels = { 'app.kubernetes.io/name': name };
   await kubeConfig.makeApiClient(CoreV1Api).createNamespacedConfigMap({
@@ -86,6 +97,7 @@ export async function createTargetStack(
     body: {
       metadata: { name, labels },
       spec: {
+        ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
@@ -100,6 +112,9 @@ export async function createTargetStack(
                 name: 'api',
                 image: 'ghcr.io/perfpilot/risk-api:0.1.0',
                 envFrom: [{ configMapRef: { name: `${name}-tuning` } }],
+                ...(options.cpuRequest !== undefined
+                  ? { resources: { requests: { cpu: options.cpuRequest } } }
+                  : {}),
                 securityContext: {
                   allowPrivilegeEscalation: false,
                   capabilities: { drop: ['ALL'] },
@@ -112,6 +127,7 @@ export async function createTargetStack(
       },
     },
   });
+  if (options.hpa === false) return;
   await kubeConfig.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
     namespace,
     body: {

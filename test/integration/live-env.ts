@@ -82,6 +82,12 @@ export interface LiveStack {
   readonly series?: Partial<RiskApiTraffic>;
   /** knobs are the stack's starting knobs. @default START */
   readonly knobs?: StackKnobs;
+  /**
+   * objects: create the stack's Deployment, HPA and tuning ConfigMap and hand the tuned fields to
+   * perfpilot (false: only the exporter's series start, and the test creates the objects).
+   * @default true
+   */
+  readonly objects?: boolean;
 }
 
 /** Options of startLiveEnv. */
@@ -253,8 +259,10 @@ export async function startLiveEnv(options: LiveEnvOptions): Promise<LiveEnv> {
   );
   for (const stack of options.stacks) {
     const knobs = stack.knobs ?? START;
-    await createTargetStack(cp.kubeConfig, ns, stack.name, knobs);
-    await claimTunedFields(cp.kubeConfig, ns, stack.name, knobs);
+    if (stack.objects !== false) {
+      await createTargetStack(cp.kubeConfig, ns, stack.name, knobs);
+      await claimTunedFields(cp.kubeConfig, ns, stack.name, knobs);
+    }
     const exporter = exporters.get(stack.name);
     if (!exporter) throw new Error(`no exporter for ${stack.name}`);
     traffic.set(stack.name, driveRiskApiSeries(exporter, stack.name, stack.series ?? {}));
