@@ -77,7 +77,8 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('slo.p95LatencyMs', slo.p95LatencyMs, 1, 600_000);
   requireRange('slo.errorRate', slo.errorRate, 0, 1);
   requireRange('slo.cacheHitRate', slo.cacheHitRate, 0, 1);
-  requireRange('slo.poolUsage', slo.poolUsage, 0.05, 1);
+  // The CRD's own bound (slo.poolUsagePercent ≥ 1): a profile the API server stores is one the engine takes.
+  requireRange('slo.poolUsage', slo.poolUsage, 0.01, 1);
   requireRange('slo.requestsPerReplica', slo.requestsPerReplica, 1, 1e7);
   for (const name of ['poolSize', 'maxOverflow', 'redisMaxmemoryMiB'] as const) {
     requireRange(`knobs.${name}.min`, knobs[name].min, 0, 1e7);
