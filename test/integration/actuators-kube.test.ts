@@ -104,7 +104,8 @@ describe('applyReplicaBounds', () => {
     expect(result).toEqual({
       kind: 'applied',
       object: `HorizontalPodAutoscaler ${ns}/risk-api`,
-      before: { minReplicas: 2, maxReplicas: 10 },
+      // What the HPA held, its CPU target included; the target is not written without one asked.
+      before: { minReplicas: 2, maxReplicas: 10, cpuUtilizationPercent: 70 },
       after: { minReplicas: 3, maxReplicas: 8 },
     });
     const after = await readHpa();

@@ -61,6 +61,10 @@ export interface StackKnobs {
 
 /** SEED_KNOBS are the toolkit's defaults: pool 20 + 30, HPA 2..10. */
 export const SEED_KNOBS: StackKnobs = { poolSize: 20, maxOverflow: 30, minReplicas: 2, maxReplicas: 10 };
+/** The CPU utilization target of a target stack's HPA, in percent (the operator reads it as a knob). */
+export const STACK_HPA_TARGET_PERCENT = 70;
+/** SEED_KNOBS with the HPA's CPU target: what the operator observes on a seed stack. */
+export const SEED_KNOBS_OBSERVED = { ...SEED_KNOBS, hpaTargetCpuPercent: STACK_HPA_TARGET_PERCENT };
 
 /** Options of createTargetStack. */
 export interface TargetStackOptions {
@@ -139,7 +143,10 @@ export async function createTargetStack(
         metrics: [
           {
             type: 'Resource',
-            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+            resource: {
+              name: 'cpu',
+              target: { type: 'Utilization', averageUtilization: STACK_HPA_TARGET_PERCENT },
+            },
           },
         ],
       },

@@ -31,6 +31,7 @@ import {
   profileApi,
   readStackKnobs,
   SEED_KNOBS,
+  SEED_KNOBS_OBSERVED,
 } from './fixtures.ts';
 
 const ns = 'shop';
@@ -94,7 +95,7 @@ describe('reconcile', () => {
   it('writes status with observedGeneration, conditions and the observed knobs, and in Recommend leaves the target alone', async () => {
     await profiles.create(new ProfileBuilder(ns, 'main', 'risk-api').build());
     const p = await waitForProfile('main', (p) => expect(p.status?.observedGeneration).toBe(1));
-    expect(p.status?.current).toEqual(SEED_KNOBS);
+    expect(p.status?.current).toEqual(SEED_KNOBS_OBSERVED);
     expect(condition(p, 'Ready')).toMatchObject({
       status: 'True',
       reason: 'Reconciled',
@@ -213,7 +214,9 @@ describe('deletion', () => {
     await createTargetStack(cp.kubeConfig, ns, 'tuned-api');
     await profiles.create(new ProfileBuilder(ns, 'auto', 'tuned-api').mode('Auto').build());
     const taken = await waitForProfile('auto', (p) => expect(p.metadata.finalizers).toContain(FINALIZER));
-    expect(JSON.parse(taken.metadata.annotations?.[ORIGINAL_VALUES_ANNOTATION] ?? '{}')).toEqual(SEED_KNOBS);
+    expect(JSON.parse(taken.metadata.annotations?.[ORIGINAL_VALUES_ANNOTATION] ?? '{}')).toEqual(
+      SEED_KNOBS_OBSERVED,
+    );
     await vi.waitFor(async () => expect(await eventReasons('auto')).toContain('TookOver'), { timeout: 5000 });
     // The knobs as a tuning operator would have left them.
     const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);

@@ -107,6 +107,7 @@ describe('perfpilot recommend', () => {
       'redisMaxmemoryMiB',
       'minReplicas',
       'maxReplicas',
+      'hpaTargetCpuPercent',
     ]);
     for (const d of result.decisions) expect(d.reason.length).toBeGreaterThan(10);
     const next = result.recommended;

@@ -16,6 +16,7 @@ import {
   type PerformanceProfileStatus,
   SloState,
 } from '../api/v1alpha1/index.ts';
+import { HPA_TARGET_NOT_SET } from '../tuning/tuning-spec-from-profile.ts';
 import { type ConditionUpdate, conditionMessage, setCondition } from './conditions.ts';
 
 /** What the measure step could say about metrics: MetricsAvailable's status, reason and message. */
@@ -206,9 +207,13 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** untunedSummary names the knobs the engine holds untuned, with the reason, for Ready's message. */
+/**
+ * untunedSummary names the knobs the engine holds untuned, with the reason, for Ready's message.
+ * An opt-in knob the profile leaves off (the HPA's target without `spec.knobs.hpaTarget`) is no
+ * problem to report: it would take the message's room from those that are.
+ */
 function untunedSummary(untuned: ObservedTarget['untunedKnobs']): string {
-  const entries = Object.entries(untuned ?? {});
+  const entries = Object.entries(untuned ?? {}).filter(([, why]) => why !== HPA_TARGET_NOT_SET);
   return entries.length > 0
     ? `; not tuned: ${entries.map(([knob, why]) => `${knob} (${why})`).join('; ')}`
     : '';
