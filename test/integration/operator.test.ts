@@ -32,6 +32,7 @@ import {
   readStackKnobs,
   SEED_KNOBS,
   SEED_KNOBS_OBSERVED,
+  STACK_HPA_TARGET_PERCENT,
 } from './fixtures.ts';
 
 const ns = 'shop';
@@ -104,7 +105,9 @@ describe('reconcile', () => {
     expect(condition(p, 'MetricsAvailable')).toMatchObject({ status: 'Unknown', reason: 'NoMetricsSource' });
     expect(condition(p, 'SLOMet')).toMatchObject({ status: 'Unknown' });
     expect(condition(p, 'Paused')).toMatchObject({ status: 'False' });
-    expect(p.status?.knobsSummary).toBe('pool 20+30, replicas 2-10');
+    expect(p.status?.knobsSummary).toBe(
+      `pool 20+30, replicas 2-10, HPA CPU target ${STACK_HPA_TARGET_PERCENT} %`,
+    );
     expect(p.status?.recommended).toBeUndefined();
     // Only Auto changes knobs, so only Auto records originals to restore: one status write, no more.
     expect(p.metadata.finalizers ?? []).not.toContain(FINALIZER);
