@@ -228,6 +228,23 @@ function poolSeries(
 /** The risk API's series advance by one tick of their per-tick figures every this many ms. */
 const TICK_MS = 100;
 
+/**
+ * everyTick calls `onTick` once per {@link TICK_MS} of the clock, not of the timer: a timer that
+ * fires late on a loaded machine (one process serves several stacks) catches up, so the rates
+ * Prometheus reads are the series' rates and not 30 % below them.
+ */
+function everyTick(onTick: (tick: number) => void): NodeJS.Timeout {
+  const started = performance.now();
+  let tick = 0;
+  return setInterval(() => {
+    const due = Math.floor((performance.now() - started) / TICK_MS);
+    while (tick < due) {
+      tick++;
+      onTick(tick);
+    }
+  }, TICK_MS);
+}
+
 /** cAdvisor's CPU counter per container, in CPU seconds. */
 export const CPU_USAGE_SERIES = 'container_cpu_usage_seconds_total';
 /** cAdvisor's working-set memory gauge per container, in bytes. */
@@ -321,29 +338,20 @@ export function driveRiskApiSeries(
     redisMax?.set(t.redisMaxBytes);
   };
   setGauges();
-  // Ticks follow the clock, not the timer: a timer that fires late on a loaded machine (one
-  // process serves several stacks) catches up, so the rates Prometheus reads are the series'
-  // rates and not 30 % below them.
-  const started = performance.now();
-  let tick = 0;
-  const timer = setInterval(() => {
-    const due = Math.floor((performance.now() - started) / TICK_MS);
-    while (tick < due) {
-      tick++;
-      for (let i = 0; i < t.requestsPerTick; i++) {
-        const failed = t.errorEveryTicks > 0 && tick % t.errorEveryTicks === 0 && i === 0;
-        observeRequest(failed ? '500' : '200');
-      }
-      if (t.hitsPerTick > 0) hits.inc({ data_type: 'market_data' }, t.hitsPerTick);
-      if (t.missesPerTick > 0) misses.inc({ data_type: 'market_data' }, t.missesPerTick);
-      for (let i = 0; i < t.queriesPerTick; i++) {
-        observeQuery();
-        pool.checkout(t.poolWaitSeconds);
-      }
-      if (cpu) for (const pod of pods()) cpu.inc({ pod, container: 'api' }, t.cpuSecondsPerTick);
-      for (const c of redisCounters) c.inc(t.redisPerTick);
+  const timer = everyTick((tick) => {
+    for (let i = 0; i < t.requestsPerTick; i++) {
+      const failed = t.errorEveryTicks > 0 && tick % t.errorEveryTicks === 0 && i === 0;
+      observeRequest(failed ? '500' : '200');
     }
-  }, TICK_MS);
+    if (t.hitsPerTick > 0) hits.inc({ data_type: 'market_data' }, t.hitsPerTick);
+    if (t.missesPerTick > 0) misses.inc({ data_type: 'market_data' }, t.missesPerTick);
+    for (let i = 0; i < t.queriesPerTick; i++) {
+      observeQuery();
+      pool.checkout(t.poolWaitSeconds);
+    }
+    if (cpu) for (const pod of pods()) cpu.inc({ pod, container: 'api' }, t.cpuSecondsPerTick);
+    for (const c of redisCounters) c.inc(t.redisPerTick);
+  });
   return {
     update: (change) => {
       Object.assign(t, change);
@@ -386,16 +394,10 @@ export function drivePodCpu(
       requests.set({ pod, container, resource: 'cpu' }, l.requestCores);
     }
   };
-  const started = performance.now();
-  let tick = 0;
-  const timer = setInterval(() => {
-    const due = Math.floor((performance.now() - started) / TICK_MS);
-    while (tick < due) {
-      tick++;
-      const share = pods.length > 0 ? (l.cores / pods.length) * (TICK_MS / 1000) : 0;
-      for (const pod of pods) cpu.inc({ pod, container }, share);
-    }
-  }, TICK_MS);
+  const timer = everyTick(() => {
+    const share = pods.length > 0 ? (l.cores / pods.length) * (TICK_MS / 1000) : 0;
+    for (const pod of pods) cpu.inc({ pod, container }, share);
+  });
   return {
     setPods: (next) => {
       for (const pod of pods) {
