@@ -34,12 +34,7 @@ export const LIVE_SIGNALS: readonly Signal[] = [
 export const HISTORY_SIGNALS: readonly Signal[] = [
   ...ENGINE_SIGNALS,
   'readyReplicas',
-  'redisUsedMemoryBytes',
-  'redisMaxmemoryBytes',
-  'redisHitsPerSecond',
-  'redisMissesPerSecond',
-  'redisEvictedKeysPerSecond',
-  'redisExpiredKeysPerSecond',
+  ...REDIS_EXPORTER_SIGNALS,
 ];
 
 const API_SERIES = 'namespace="$namespace",job="$deployment"';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { REDIS_EXPORTER_SIGNALS } from '../api/v1alpha1/metric-presets.ts';
 import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
 import { assembleSnapshot, historySnapshots } from './snapshot.ts';
 import { createMetricSources, measureSnapshot } from './sources.ts';
@@ -104,14 +105,7 @@ describe('historySnapshots', () => {
     for (const signal of signals) points[signal] = new Map<number, number>();
     return points;
   };
-  const REDIS = [
-    'redisUsedMemoryBytes',
-    'redisMaxmemoryBytes',
-    'redisHitsPerSecond',
-    'redisMissesPerSecond',
-    'redisEvictedKeysPerSecond',
-    'redisExpiredKeysPerSecond',
-  ];
+  const REDIS: string[] = [...REDIS_EXPORTER_SIGNALS];
 
   it.each<[string, string[], 'skipped' | 'with Redis' | 'without Redis']>([
     ['every signal', [], 'with Redis'],

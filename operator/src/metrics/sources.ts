@@ -484,7 +484,6 @@ async function rangeOf(
 }
 
 /** The Redis signals of the history, read only for a profile that names a Redis. */
-const REDIS_HISTORY_SIGNALS: readonly Signal[] = HISTORY_SIGNALS.filter((s) => s.startsWith('redis'));
 
 /**
  * rebuildHistory reads the engine's history back from Prometheus with one range query per history
@@ -519,7 +518,7 @@ export async function rebuildHistory(
   };
   const signals = profile.spec.metrics.redis
     ? HISTORY_SIGNALS
-    : HISTORY_SIGNALS.filter((s) => !REDIS_HISTORY_SIGNALS.includes(s));
+    : HISTORY_SIGNALS.filter((s) => !(REDIS_EXPORTER_SIGNALS as readonly Signal[]).includes(s));
   const forecastOn = (profile.spec.policy.forecast ?? DEFAULT_FORECAST_MODE) !== 'Off';
   const unknowns: UnknownSignal[] = [];
   let rejectedPoints = 0;
