@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
-import { loadGrowth, recommendHpaTarget, safeUtilization } from './hpa-target-policy.ts';
+import { hpaActsFrom, loadGrowth, recommendHpaTarget, safeUtilization } from './hpa-target-policy.ts';
 import { recommendReplicaBounds } from './replica-policy.ts';
 import { healthySnapshot, SAFE_KNOBS, specWith, TEST_SPEC } from './test-fixtures.ts';
+import { hpaDesiredReplicas } from './tuning-spec.ts';
 import type { MetricSnapshot } from './types.ts';
 
 // TEST_SPEC: p95 SLO 200 ms (the margin puts the bar at 180 ms), errors 0.1 %, lead 135 s
@@ -76,6 +77,18 @@ describe('recommendHpaTarget', () => {
       /HPA target 70 % → 74 %: pods met p95 within 90 % of 200 ms up to 69 % CPU \(p95 80 ms there, within 50 % of the SLO: one 5-point bin more, 74 %\)/,
     ],
     [
+      'steady pods at 66-69 % under a 70 % target: the probe goes past the HPA tolerance, or the HPA would ignore it',
+      history(100, (i) => 0.66 + (i % 4) / 100),
+      77,
+      /one 5-point bin more, 74 %\).*so 74 \/ 1\.00 = 74 %; at 69 % CPU the HPA removes a pod only from a 77 % target \(its 10 % tolerance\), so 77 %/,
+    ],
+    [
+      'pods now far hotter than any judged band: the probe stays one bin past what was measured',
+      history(100, (i) => (i === 99 ? 0.8 : 0.66 + (i % 4) / 100)),
+      74,
+      /so 74 \/ 1\.00 = 74 %$/,
+    ],
+    [
       'no miss, but pods never seen as hot as the target: held, not lowered',
       history(100, cool, () => 150),
       70,
@@ -127,6 +140,15 @@ describe('recommendHpaTarget', () => {
       probe: { p95Ms: 80, allowed: true },
     });
   });
+
+  it.each([0.45, 0.62, 0.69, 0.72, 0.8])(
+    'at %s CPU the HPA removes a pod from the hpaActsFrom target, not from one point cooler',
+    (utilization) => {
+      const acts = hpaActsFrom(utilization);
+      expect(hpaDesiredReplicas(10, utilization, acts / 100, 10)).toBeLessThan(10);
+      expect(hpaDesiredReplicas(10, utilization, (acts - 1) / 100, 10)).toBe(10);
+    },
+  );
 
   it('a gap in the history is no growth over one lead', () => {
     const snapshots = [healthySnapshot(0), healthySnapshot(10_000, { requestsPerSecond: 20_000 })];

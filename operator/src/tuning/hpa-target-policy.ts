@@ -21,13 +21,17 @@
  *   p95 lowers the target in force; without one the target is only raised (the pods' p95 was met
  *   at every utilization measured, so nothing says a cooler target would help).
  *
- * It extrapolates by one bin at most: when no judged bin misses and the hottest one's p95 is
+ * It extrapolates by one bin, or two to pass the HPA's tolerance: when no judged bin misses and the hottest one's p95 is
  * within {@link PROBE_P95_SHARE} of the SLO, u is taken one {@link UTILIZATION_BIN_POINTS}-point bin
  * beyond the hottest CPU measured (an HPA holds its pods within its tolerance of the target, so
- * without a probe they are never seen hotter). The target so climbs a bin at a time as the pods
- * are seen running hotter within the SLO (the gate's deadband, cooldown and step cap pace it), and
- * the gate rolls back a hotter target after which the SLO broke.
+ * without a probe they are never seen hotter). A probe the HPA would ignore (pods at the current
+ * CPU stay within its tolerance of the new target, {@link hpaActsFrom}) goes on to the first target
+ * the HPA acts on, if that is within {@link PROBE_MAX_BINS} bins of the hottest CPU measured: else
+ * the pods stay where they are, are never seen hotter, and the target stops after one step. The
+ * target so climbs as the pods are seen running hotter within the SLO (the gate's deadband,
+ * cooldown and step cap pace it), and the gate rolls back a hotter target after which the SLO broke.
  */
+import { HPA_TOLERANCE, withinHpaTolerance } from './tuning-spec.ts';
 import type { MetricSnapshot, TuningSpec } from './types.ts';
 
 /** Width of one CPU utilization bin, in percentage points. */
@@ -42,6 +46,11 @@ export const P95_MARGIN = 0.9;
 export const GROWTH_QUANTILE = 0.95;
 /** With no miss measured, the hottest judged bin's p95 within this share of the SLO allows one bin more. */
 export const PROBE_P95_SHARE = 0.5;
+/**
+ * A probe that the HPA would ignore may reach this many bins past the hottest CPU measured, to the
+ * first target the HPA acts on (see {@link hpaActsFrom}).
+ */
+export const PROBE_MAX_BINS = 2;
 /** Pairs of snapshots one lead apart the growth estimate needs. */
 export const MIN_GROWTH_PAIRS = 30;
 
@@ -120,6 +129,17 @@ export function safeUtilization(spec: TuningSpec, snapshots: readonly MetricSnap
   };
 }
 
+/**
+ * The coolest whole-percent target at or above `utilization` at which the HPA removes pods running
+ * at `utilization`: it changes nothing while their ratio is within its tolerance of 1, so a hotter
+ * target removes a pod only once utilization < target · (1 − tolerance).
+ */
+export function hpaActsFrom(utilization: number): number {
+  let percent = Math.max(1, Math.ceil(100 * utilization));
+  while (withinHpaTolerance(utilization, percent / 100)) percent++;
+  return percent;
+}
+
 /** The load's growth over one lead, or the pairs found when there are too few. */
 export function loadGrowth(
   snapshots: readonly MetricSnapshot[],
@@ -188,10 +208,20 @@ export function recommendHpaTarget(
   const probe = safe.probe?.allowed
     ? ` (p95 ${Math.round(safe.probe.p95Ms)} ms there, within ${Math.round(PROBE_P95_SHARE * 100)} % of the SLO: one ${UTILIZATION_BIN_POINTS}-point bin more, ${u} %)`
     : '';
-  const wanted = Math.floor(u / growth);
+  const fromGrowth = Math.floor(u / growth);
+  // A probe the HPA ignores buys nothing: the pods stay where they are and are never seen hotter.
+  // So a probe goes on to the first target the HPA acts on, within PROBE_MAX_BINS of what was seen.
+  const acts = hpaActsFrom(snapshot.cpuUtilization);
+  const reachable = seen + PROBE_MAX_BINS * UTILIZATION_BIN_POINTS;
+  const pastTolerance =
+    safe.probe?.allowed && fromGrowth > currentPercent && fromGrowth < acts && acts <= reachable;
+  const wanted = pastTolerance ? acts : fromGrowth;
+  const tolerance = pastTolerance
+    ? `; at ${Math.round(snapshot.cpuUtilization * 100)} % CPU the HPA removes a pod only from a ${acts} % target (its ${Math.round(HPA_TOLERANCE * 100)} % tolerance), so ${acts} %`
+    : '';
   const measured =
     `pods met ${slo} up to ${seen} % CPU${probe}${failed}; ` +
-    `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${u} / ${growth.toFixed(2)} = ${wanted} %`;
+    `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${u} / ${growth.toFixed(2)} = ${fromGrowth} %${tolerance}`;
   if (wanted < currentPercent && !safe.failedBin) {
     // No measured miss says a cooler target would help: the pods were only never seen hotter.
     return {

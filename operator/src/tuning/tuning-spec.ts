@@ -26,8 +26,14 @@ export function hpaDesiredReplicas(
   targetUtilization: number,
   current: number,
 ): number {
-  const ratio = utilization / targetUtilization;
-  return Math.abs(ratio - 1) <= HPA_TOLERANCE ? current : Math.ceil(ratio * pods);
+  return withinHpaTolerance(utilization, targetUtilization)
+    ? current
+    : Math.ceil((utilization / targetUtilization) * pods);
+}
+
+/** Whether the HPA leaves the fleet alone at this utilization and target: their ratio within {@link HPA_TOLERANCE} of 1. */
+export function withinHpaTolerance(utilization: number, targetUtilization: number): boolean {
+  return Math.abs(utilization / targetUtilization - 1) <= HPA_TOLERANCE;
 }
 
 /**
