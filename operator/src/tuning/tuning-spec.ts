@@ -3,6 +3,7 @@
  * PerformanceProfile through the one mapper, tuning-spec-from-profile.ts, which also
  * holds the default spec (the CRD's defaults).
  */
+import { MIN_POOL_USAGE_PERCENT } from '../api/v1alpha1/defaults.ts';
 import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
 import type { TuningSpec } from './types.ts';
 
@@ -83,8 +84,8 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('slo.p95LatencyMs', slo.p95LatencyMs, 1, 600_000);
   requireRange('slo.errorRate', slo.errorRate, 0, 1);
   requireRange('slo.cacheHitRate', slo.cacheHitRate, 0, 1);
-  // The CRD's own bound (slo.poolUsagePercent ≥ 1): a profile the API server stores is one the engine takes.
-  requireRange('slo.poolUsage', slo.poolUsage, 0.01, 1);
+  // The CRD's own bound on slo.poolUsagePercent: a profile the API server stores is one the engine takes.
+  requireRange('slo.poolUsage', slo.poolUsage, MIN_POOL_USAGE_PERCENT / 100, 1);
   requireRange('slo.requestsPerReplica', slo.requestsPerReplica, 1, 1e7);
   for (const name of ['poolSize', 'maxOverflow', 'redisMaxmemoryMiB'] as const) {
     requireRange(`knobs.${name}.min`, knobs[name].min, 0, 1e7);

@@ -13,6 +13,12 @@ export const DEFAULT_SLO = {
 } as const;
 
 /**
+ * The lowest pool-usage objective a profile may declare, in percent: the CRD's bound and the
+ * engine's, so a profile the API server stores is one the engine takes.
+ */
+export const MIN_POOL_USAGE_PERCENT = 1;
+
+/**
  * Default knob bounds. Pool 5..50 is the range of the seed's own `DynamicConnectionPool`
  * (`max(base // 2, 5)` .. `max_pool_size = 50`); overflow 0..30 tops out at the seed's
  * `DB_MAX_OVERFLOW=30`; maxmemory 128..768 MiB brackets the seed's `maxmemory 512mb` under a 1 GiB

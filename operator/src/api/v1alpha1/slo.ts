@@ -1,6 +1,6 @@
 /** The service level objectives a profile steers towards: the seed guide's targets by default. */
 import Type, { type Static } from 'typebox';
-import { DEFAULT_SLO } from './defaults.ts';
+import { DEFAULT_SLO, MIN_POOL_USAGE_PERCENT } from './defaults.ts';
 
 /** Slo holds the service level objectives the operator steers towards. */
 export const Slo = Type.Object(
@@ -24,7 +24,7 @@ export const Slo = Type.Object(
       description: 'cacheHitRatePercent is the lowest acceptable cache hit rate, in percent.',
     }),
     poolUsagePercent: Type.Number({
-      minimum: 1,
+      minimum: MIN_POOL_USAGE_PERCENT,
       maximum: 100,
       default: DEFAULT_SLO.poolUsagePercent,
       description:
