@@ -1,3 +1,4 @@
+import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type Decision, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import type { Measurement } from '../metrics/index.ts';
@@ -7,6 +8,7 @@ import {
   appliedChangesFromStatus,
   changeRecord,
   completeKnobs,
+  hpaToleranceOfObject,
   measureOutcome,
   sloVerdict,
   snapshotStatus,
@@ -160,6 +162,28 @@ describe('targetEnvironment', () => {
     ['an unreadable ASYNC_WORKERS', { data: { ASYNC_WORKERS: 'many' } }, 4],
   ])('%s', (_name, configMap, workers) => {
     expect(targetEnvironment(configMap).workersPerReplica).toBe(workers);
+  });
+
+  const hpa = (behavior: object): V2HorizontalPodAutoscaler => ({
+    spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' }, maxReplicas: 10, behavior },
+  });
+  it.each<[string, object, object | undefined]>([
+    ['no behavior: the cluster default, not named', {}, undefined],
+    [
+      '2 % down as the API server writes it',
+      { scaleDown: { tolerance: '20m' } },
+      { scaleUp: 0.1, scaleDown: 0.02 },
+    ],
+    [
+      'both directions, one as a decimal',
+      { scaleUp: { tolerance: '0.05' }, scaleDown: { tolerance: '0' } },
+      { scaleUp: 0.05, scaleDown: 0 },
+    ],
+    ['an unreadable tolerance is left to the default', { scaleDown: { tolerance: 'lots' } }, undefined],
+    ['a negative tolerance is left to the default', { scaleUp: { tolerance: '-100m' } }, undefined],
+  ])("the HPA's tolerance per direction: %s", (_name, behavior, tolerance) => {
+    expect(hpaToleranceOfObject(hpa(behavior))).toEqual(tolerance);
+    expect(targetEnvironment(undefined, hpa(behavior)).hpaTolerance).toEqual(tolerance);
   });
 });
 

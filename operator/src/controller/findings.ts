@@ -4,7 +4,9 @@
  * environment from what was observed, and the engine's applied changes from status history (so
  * a restarted operator keeps its cooldowns without state of its own).
  */
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap, V2HorizontalPodAutoscaler, V2HPAScalingRules } from '@kubernetes/client-node';
+// client-node's Quantity parser: its package has no exports map, and its index leaves this out.
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import {
   ConditionReason,
   type Decision,
@@ -16,8 +18,9 @@ import {
 } from '../api/v1alpha1/index.ts';
 import type { Measurement } from '../metrics/index.ts';
 import { withoutCredentials } from '../metrics/prometheus-client.ts';
+import { DEFAULT_HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
 import { DEFAULT_TARGET_ENVIRONMENT, type TargetEnvironment } from '../tuning/tuning-spec-from-profile.ts';
-import type { AppliedChange, KnobValues as EngineKnobs } from '../tuning/types.ts';
+import type { AppliedChange, KnobValues as EngineKnobs, HpaTolerance } from '../tuning/types.ts';
 import type { MeasureOutcome } from './status.ts';
 import { summarizeUnknown } from './unknown-summary.ts';
 
@@ -155,14 +158,44 @@ export function completeKnobs(current: KnobValues): { knobs: EngineKnobs } | { m
 
 /**
  * targetEnvironment reads what the engine needs from the target's own objects: ASYNC_WORKERS
- * from the tuning ConfigMap; the toolkit's values otherwise. (The HPA's CPU target is a knob, read
- * with the others by observeTarget.)
+ * from the tuning ConfigMap and the HPA's tolerance per direction from its `spec.behavior`; the
+ * toolkit's values otherwise. (The HPA's CPU target is a knob, read with the others by observeTarget.)
  */
-export function targetEnvironment(configMap: V1ConfigMap | undefined): TargetEnvironment {
+export function targetEnvironment(
+  configMap: V1ConfigMap | undefined,
+  hpa?: V2HorizontalPodAutoscaler,
+): TargetEnvironment {
   const workers = Number(configMap?.data?.ASYNC_WORKERS);
+  const hpaTolerance = hpaToleranceOfObject(hpa);
   return {
     ...DEFAULT_TARGET_ENVIRONMENT,
     ...(Number.isInteger(workers) && workers >= 1 ? { workersPerReplica: workers } : {}),
+    ...(hpaTolerance ? { hpaTolerance } : {}),
+  };
+}
+
+/** A direction's tolerance as a number, or undefined where unset or not a non-negative Quantity. */
+function toleranceOf(rules: V2HPAScalingRules | undefined): number | undefined {
+  if (rules?.tolerance === undefined) return undefined;
+  try {
+    const value = Number(quantityToScalar(String(rules.tolerance)));
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * hpaToleranceOfObject is the HPA's tolerance per direction where its `spec.behavior` sets one
+ * (KEP-4951, GA in v1.37), the cluster's default for the other; undefined where it sets neither.
+ */
+export function hpaToleranceOfObject(hpa: V2HorizontalPodAutoscaler | undefined): HpaTolerance | undefined {
+  const scaleUp = toleranceOf(hpa?.spec?.behavior?.scaleUp);
+  const scaleDown = toleranceOf(hpa?.spec?.behavior?.scaleDown);
+  if (scaleUp === undefined && scaleDown === undefined) return undefined;
+  return {
+    scaleUp: scaleUp ?? DEFAULT_HPA_TOLERANCE.scaleUp,
+    scaleDown: scaleDown ?? DEFAULT_HPA_TOLERANCE.scaleDown,
   };
 }
 

@@ -59,7 +59,7 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   const now = ctx.now();
   const nowSeconds = now.getTime() / 1000;
   const spec = tuningSpecFromProfile(profile.spec, {
-    ...targetEnvironment(observed.configMap),
+    ...targetEnvironment(observed.configMap, observed.hpa),
     untunedKnobs: {
       ...(profile.spec.metrics.redis ? {} : { redisMaxmemoryMiB: REDIS_NOT_MEASURED }),
       ...observed.untunedKnobs,

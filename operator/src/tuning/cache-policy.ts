@@ -1,7 +1,8 @@
 import { describeObjectiveCost, hitRateObjectiveCost } from './objective-cost.ts';
-import { HPA_TOLERANCE, maxMemoryCeilingMiB } from './tuning-spec.ts';
+import { DEFAULT_HPA_TOLERANCE, maxMemoryCeilingMiB } from './tuning-spec.ts';
 import {
   type AppliedChange,
+  type HpaTolerance,
   hpaTargetOf,
   type KnobValues,
   type MetricSnapshot,
@@ -49,11 +50,12 @@ export interface MemoryContext {
 export function memoryContext(
   snapshot: MetricSnapshot,
   current: Pick<KnobValues, 'minReplicas' | 'hpaTargetCpuPercent'>,
+  tolerance: HpaTolerance = DEFAULT_HPA_TOLERANCE,
 ): MemoryContext {
   const target = hpaTargetOf(current);
   const atMinimum = snapshot.readyReplicas <= current.minReplicas;
   return {
-    cpuBound: !atMinimum || snapshot.cpuUtilization >= target * (1 - HPA_TOLERANCE),
+    cpuBound: !atMinimum || snapshot.cpuUtilization >= target * (1 - tolerance.scaleDown),
     atFloor: atMinimum && snapshot.cpuUtilization < target,
   };
 }

@@ -6,6 +6,7 @@ import { recommendHpaTarget } from './hpa-target-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
+import { hpaToleranceOf } from './tuning-spec.ts';
 import type {
   AppliedChange,
   Evaluation,
@@ -145,7 +146,7 @@ function proposeWithForecast(
     missCurveExponent: exponent,
     peakUsedBytes,
     forecastPeakRps: PEAK_HEADROOM * peakRps,
-    context: memoryContext(snapshot, current),
+    context: memoryContext(snapshot, current, hpaToleranceOf(spec)),
   });
   if (memory.valueMiB !== undefined) {
     proposals.push({

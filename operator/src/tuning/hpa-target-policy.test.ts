@@ -3,7 +3,7 @@ import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
 import { hpaActsFrom, loadGrowth, recommendHpaTarget, safeUtilization } from './hpa-target-policy.ts';
 import { recommendReplicaBounds } from './replica-policy.ts';
 import { healthySnapshot, SAFE_KNOBS, specWith, TEST_SPEC } from './test-fixtures.ts';
-import { hpaDesiredReplicas } from './tuning-spec.ts';
+import { DEFAULT_HPA_TOLERANCE, hpaDesiredReplicas } from './tuning-spec.ts';
 import type { MetricSnapshot } from './types.ts';
 
 // TEST_SPEC: p95 SLO 200 ms (the margin puts the bar at 180 ms), errors 0.1 %, lead 135 s
@@ -80,7 +80,7 @@ describe('recommendHpaTarget', () => {
       'steady pods at 66-69 % under a 70 % target: the probe goes past the HPA tolerance, or the HPA would ignore it',
       history(100, (i) => 0.66 + (i % 4) / 100),
       77,
-      /one 5-point bin more, 74 %\).*so 74 \/ 1\.00 = 74 %; at 69 % CPU the HPA removes a pod only from a 77 % target \(its 10 % tolerance\), so 77 %/,
+      /one 5-point bin more, 74 %\).*so 74 \/ 1\.00 = 74 %; at 69 % CPU the HPA removes a pod only from a 77 % target \(its 10 % scale-down tolerance\), so 77 %/,
     ],
     [
       'pods now far hotter than any judged band: the probe stays one bin past what was measured',
@@ -144,11 +144,25 @@ describe('recommendHpaTarget', () => {
   it.each([0.45, 0.62, 0.69, 0.72, 0.8])(
     'at %s CPU the HPA removes a pod from the hpaActsFrom target, not from one point cooler',
     (utilization) => {
-      const acts = hpaActsFrom(utilization);
+      const acts = hpaActsFrom(utilization, DEFAULT_HPA_TOLERANCE);
       expect(hpaDesiredReplicas(10, utilization, acts / 100, 10)).toBeLessThan(10);
       expect(hpaDesiredReplicas(10, utilization, (acts - 1) / 100, 10)).toBe(10);
     },
   );
+
+  it("with the HPA's own 2 % scale-down tolerance a plain bin's step is enough, and the reason names it", () => {
+    const steady = history(100, (i) => 0.66 + (i % 4) / 100);
+    const [last, ...before] = [...steady].reverse();
+    if (!last) throw new Error('empty history');
+    const ownTolerance = specWith({ hpaTolerance: { scaleUp: 0.1, scaleDown: 0.02 } });
+    // 0.69 / 0.71 is 2.8 % below 1: the HPA acts from 71 %, under the plain step's 74 %.
+    expect(hpaActsFrom(0.69, { scaleUp: 0.1, scaleDown: 0.02 })).toBe(71);
+    const need = recommendHpaTarget(ownTolerance, last, before.reverse(), 70);
+    expect(need.percent).toBe(74);
+    expect(need.reason).toMatch(/so 74 \/ 1\.00 = 74 %$/);
+    // A scale-down tolerance of 1 means the HPA never removes a pod: nothing to reach.
+    expect(hpaActsFrom(0.69, { scaleUp: 0.1, scaleDown: 1 })).toBe(Number.POSITIVE_INFINITY);
+  });
 
   it('a gap in the history is no growth over one lead', () => {
     const snapshots = [healthySnapshot(0), healthySnapshot(10_000, { requestsPerSecond: 20_000 })];

@@ -31,8 +31,8 @@
  * target so climbs as the pods are seen running hotter within the SLO (the gate's deadband,
  * cooldown and step cap pace it), and the gate rolls back a hotter target after which the SLO broke.
  */
-import { HPA_TOLERANCE, withinHpaTolerance } from './tuning-spec.ts';
-import type { MetricSnapshot, TuningSpec } from './types.ts';
+import { hpaToleranceOf, withinHpaTolerance } from './tuning-spec.ts';
+import type { HpaTolerance, MetricSnapshot, TuningSpec } from './types.ts';
 
 /** Width of one CPU utilization bin, in percentage points. */
 export const UTILIZATION_BIN_POINTS = 5;
@@ -131,12 +131,14 @@ export function safeUtilization(spec: TuningSpec, snapshots: readonly MetricSnap
 
 /**
  * The coolest whole-percent target at or above `utilization` at which the HPA removes pods running
- * at `utilization`: it changes nothing while their ratio is within its tolerance of 1, so a hotter
- * target removes a pod only once utilization < target · (1 − tolerance).
+ * at `utilization`: it changes nothing while their ratio is within its scale-down tolerance of 1,
+ * so a hotter target removes a pod only once utilization < target · (1 − tolerance).
  */
-export function hpaActsFrom(utilization: number): number {
+export function hpaActsFrom(utilization: number, tolerance: HpaTolerance): number {
+  // With a scale-down tolerance of 1 or more the HPA never removes a pod.
+  if (tolerance.scaleDown >= 1) return Number.POSITIVE_INFINITY;
   let percent = Math.max(1, Math.ceil(100 * utilization));
-  while (withinHpaTolerance(utilization, percent / 100)) percent++;
+  while (withinHpaTolerance(utilization, percent / 100, tolerance)) percent++;
   return percent;
 }
 
@@ -211,17 +213,18 @@ export function recommendHpaTarget(
   const fromGrowth = Math.floor(u / growth);
   // A probe the HPA ignores buys nothing: the pods stay where they are and are never seen hotter.
   // So a probe goes on to the first target the HPA acts on, within PROBE_MAX_BINS of what was seen.
-  const acts = hpaActsFrom(snapshot.cpuUtilization);
+  const tolerance = hpaToleranceOf(spec);
+  const acts = hpaActsFrom(snapshot.cpuUtilization, tolerance);
   const reachable = seen + PROBE_MAX_BINS * UTILIZATION_BIN_POINTS;
   const pastTolerance =
     safe.probe?.allowed && fromGrowth > currentPercent && fromGrowth < acts && acts <= reachable;
   const wanted = pastTolerance ? acts : fromGrowth;
-  const tolerance = pastTolerance
-    ? `; at ${Math.round(snapshot.cpuUtilization * 100)} % CPU the HPA removes a pod only from a ${acts} % target (its ${Math.round(HPA_TOLERANCE * 100)} % tolerance), so ${acts} %`
+  const pastItsTolerance = pastTolerance
+    ? `; at ${Math.round(snapshot.cpuUtilization * 100)} % CPU the HPA removes a pod only from a ${acts} % target (its ${+(tolerance.scaleDown * 100).toFixed(1)} % scale-down tolerance), so ${acts} %`
     : '';
   const measured =
     `pods met ${slo} up to ${seen} % CPU${probe}${failed}; ` +
-    `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${u} / ${growth.toFixed(2)} = ${fromGrowth} %${tolerance}`;
+    `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${u} / ${growth.toFixed(2)} = ${fromGrowth} %${pastItsTolerance}`;
   if (wanted < currentPercent && !safe.failedBin) {
     // No measured miss says a cooler target would help: the pods were only never seen hotter.
     return {

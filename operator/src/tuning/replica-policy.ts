@@ -1,4 +1,4 @@
-import { HPA_TOLERANCE, hpaDesiredReplicas, minReplicasFloor } from './tuning-spec.ts';
+import { hpaDesiredReplicas, hpaToleranceOf, minReplicasFloor } from './tuning-spec.ts';
 import type { MetricSnapshot, TuningSpec } from './types.ts';
 
 /** What one replica can serve, and where the number comes from. */
@@ -100,7 +100,8 @@ export function recommendReplicaBounds(
   // The floor serves the trough as the HPA would hold it: it adds no pod while CPU is within its
   // tolerance above the target, so a trough that needs 2.0 replicas at the target exactly, read
   // once as 1.998 and once as 2.001, does not move the floor between 2 and 3.
-  const troughPerReplica = perReplicaAtTarget * (1 + HPA_TOLERANCE);
+  const tolerance = hpaToleranceOf(spec);
+  const troughPerReplica = perReplicaAtTarget * (1 + tolerance.scaleUp);
   const minReplicas = Math.min(ceiling, Math.max(floor, Math.ceil(range.troughRps / troughPerReplica)));
   // What the HPA asks for now, by its own formula (no change within its tolerance): a measured
   // need, where the capacity may still be the prior.
@@ -109,6 +110,7 @@ export function recommendReplicaBounds(
     snapshot.cpuUtilization,
     hpaTarget,
     snapshot.readyReplicas,
+    tolerance,
   );
   const forPeak = Math.ceil(range.peakRps / perReplicaAtTarget);
   const peakReplicas = Math.min(ceiling, Math.max(minReplicas, hpaWants, forPeak));

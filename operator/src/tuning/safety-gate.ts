@@ -1,6 +1,6 @@
 import {
   connectionBudget,
-  HPA_TOLERANCE,
+  hpaToleranceOf,
   maxMemoryCeilingMiB,
   minReplicasFloor,
   poolSizeFloor,
@@ -256,7 +256,7 @@ function gateOneKnob({
       };
     }
     const during = cpuDuringRollout(snapshot);
-    const scaleUpAt = hpaTarget * (1 + HPA_TOLERANCE);
+    const scaleUpAt = hpaTarget * (1 + hpaToleranceOf(spec).scaleUp);
     if (during > scaleUpAt) {
       return {
         to: from,

@@ -19,7 +19,7 @@ import {
 import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
 import { poolPlaceOf } from '../api/v1alpha1/pool-ref.ts';
 import { HPA_SYNC_SECONDS, validateTuningSpec } from './tuning-spec.ts';
-import type { KnobName, TuningSpec } from './types.ts';
+import type { HpaTolerance, KnobName, TuningSpec } from './types.ts';
 
 /**
  * What the engine needs to know about the target that the profile does not say, because the
@@ -34,6 +34,11 @@ export interface TargetEnvironment {
   readonly connectionsHeldPerRequest: number;
   /** pdbMinAvailable: the PodDisruptionBudget's `minAvailable` (pods). */
   readonly pdbMinAvailable: number;
+  /**
+   * hpaTolerance: the HPA's tolerance per direction, where its `spec.behavior` sets one.
+   * @default the cluster's 10 % both ways
+   */
+  readonly hpaTolerance?: HpaTolerance;
   /** podStartupSeconds: from a pod's creation to its readiness, the lead a forecast floor needs. @default 60 */
   readonly podStartupSeconds?: number;
   /**
@@ -80,12 +85,13 @@ export function poolUntunedKnobs(spec: PerformanceProfileSpec): Partial<Record<K
  * seed's `ASYNC_WORKERS=4`, one connection per request, a PDB keeping one pod (the toolkit's
  * `maxUnavailable: 1` with two replicas), and a minute from a pod's creation to its readiness.
  */
-export const DEFAULT_TARGET_ENVIRONMENT: Required<Omit<TargetEnvironment, 'untunedKnobs'>> = {
-  workersPerReplica: 4,
-  connectionsHeldPerRequest: 1,
-  pdbMinAvailable: 1,
-  podStartupSeconds: 60,
-};
+export const DEFAULT_TARGET_ENVIRONMENT: Required<Omit<TargetEnvironment, 'untunedKnobs' | 'hpaTolerance'>> =
+  {
+    workersPerReplica: 4,
+    connectionsHeldPerRequest: 1,
+    pdbMinAvailable: 1,
+    podStartupSeconds: 60,
+  };
 
 /** The CPU target's bounds: the profile's, or the defaults while the knob is off (they then bound nothing). */
 function hpaTargetBounds(spec: PerformanceProfileSpec): { min: number; max: number } {
@@ -154,6 +160,7 @@ export function tuningSpecFromProfile(
       deadbandFraction: policy.deadbandPercent / 100,
     },
     ...(Object.keys(untunedKnobs).length > 0 ? { untunedKnobs } : {}),
+    ...(environment.hpaTolerance ? { hpaTolerance: environment.hpaTolerance } : {}),
     // Optional in the schema's type so that profiles written before it stay whole; the API server
     // and defaultedProfileSpec fill it in, the fallback is the same default.
     burst: { ratio: policy.burst?.ratio ?? DEFAULT_BURST.ratio },

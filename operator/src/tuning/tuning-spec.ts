@@ -5,7 +5,7 @@
  */
 import { MIN_POOL_USAGE_PERCENT } from '../api/v1alpha1/defaults.ts';
 import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
-import type { TuningSpec } from './types.ts';
+import type { HpaTolerance, TuningSpec } from './types.ts';
 
 /**
  * The HPA leaves the fleet alone while CPU is within this share of its target
@@ -13,28 +13,45 @@ import type { TuningSpec } from './types.ts';
  */
 export const HPA_TOLERANCE = 0.1;
 
+/** The cluster's default tolerance, both ways: what an HPA without `behavior.*.tolerance` gets. */
+export const DEFAULT_HPA_TOLERANCE: HpaTolerance = { scaleUp: HPA_TOLERANCE, scaleDown: HPA_TOLERANCE };
+
+/** The spec's HPA tolerance, or the cluster's default. */
+export function hpaToleranceOf(spec: Pick<TuningSpec, 'hpaTolerance'>): HpaTolerance {
+  return spec.hpaTolerance ?? DEFAULT_HPA_TOLERANCE;
+}
+
 /** `--horizontal-pod-autoscaler-sync-period`, in seconds: how often the HPA acts. */
 export const HPA_SYNC_SECONDS = 15;
 
 /**
  * The replicas the HPA asks for on a CPU target, by its own formula (replica_calculator.go):
- * `ceil(pods × utilization / target)`, or `current` while the ratio is within
- * {@link HPA_TOLERANCE} of 1. `pods` are the pods the mean `utilization` is taken over.
+ * `ceil(pods × utilization / target)`, or `current` while the ratio is within the tolerance of 1.
+ * `pods` are the pods the mean `utilization` is taken over.
  */
 export function hpaDesiredReplicas(
   pods: number,
   utilization: number,
   targetUtilization: number,
   current: number,
+  tolerance: HpaTolerance = DEFAULT_HPA_TOLERANCE,
 ): number {
-  return withinHpaTolerance(utilization, targetUtilization)
+  return withinHpaTolerance(utilization, targetUtilization, tolerance)
     ? current
     : Math.ceil((utilization / targetUtilization) * pods);
 }
 
-/** Whether the HPA leaves the fleet alone at this utilization and target: their ratio within {@link HPA_TOLERANCE} of 1. */
-export function withinHpaTolerance(utilization: number, targetUtilization: number): boolean {
-  return Math.abs(utilization / targetUtilization - 1) <= HPA_TOLERANCE;
+/**
+ * Whether the HPA leaves the fleet alone at this utilization and target: their ratio at most
+ * `scaleUp` above 1 and at most `scaleDown` below it (replica_calculator.go, KEP-4951).
+ */
+export function withinHpaTolerance(
+  utilization: number,
+  targetUtilization: number,
+  tolerance: HpaTolerance = DEFAULT_HPA_TOLERANCE,
+): boolean {
+  const ratio = utilization / targetUtilization;
+  return ratio >= 1 ? ratio - 1 <= tolerance.scaleUp : 1 - ratio <= tolerance.scaleDown;
 }
 
 /**
@@ -105,6 +122,10 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
   requireRange('database.connectionsHeldPerRequest', database.connectionsHeldPerRequest, 1, 100);
   requireRange('database.workersPerReplica', database.workersPerReplica, 1, 10_000);
   requireRange('redisMemoryLimitMiB', spec.redisMemoryLimitMiB, 1, 1e7);
+  if (spec.hpaTolerance) {
+    requireRange('hpaTolerance.scaleUp', spec.hpaTolerance.scaleUp, 0, 1e6);
+    requireRange('hpaTolerance.scaleDown', spec.hpaTolerance.scaleDown, 0, 1e6);
+  }
   requireRange('pdbMinAvailable', spec.pdbMinAvailable, 0, 10_000);
   requireRange('timings.evaluationIntervalSeconds', timings.evaluationIntervalSeconds, 1, 86_400);
   requireRange('timings.cooldownSeconds', timings.cooldownSeconds, 0, 604_800);

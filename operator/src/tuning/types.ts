@@ -85,6 +85,15 @@ export interface PolicyTimings {
   readonly deadbandFraction: number;
 }
 
+/**
+ * The HPA's tolerance on the ratio of a metric to its target, per direction: it removes pods only
+ * below 1 − scaleDown and adds them only above 1 + scaleUp.
+ */
+export interface HpaTolerance {
+  readonly scaleUp: number;
+  readonly scaleDown: number;
+}
+
 /** Everything the engine needs to know about one tuned workload besides its metrics. */
 export interface TuningSpec {
   /** slo: the targets. */
@@ -106,6 +115,11 @@ export interface TuningSpec {
    * adds no connections to the budget. @default every knob is tuned
    */
   readonly untunedKnobs?: Readonly<Partial<Record<KnobName, string>>>;
+  /**
+   * hpaTolerance: the HPA's tolerance per direction, from its `spec.behavior` where it sets one
+   * (KEP-4951), else the cluster's default. @default 0.1 both ways (`DEFAULT_HPA_TOLERANCE`)
+   */
+  readonly hpaTolerance?: HpaTolerance;
   /** burst: the burst response (`spec.policy.burst`). */
   readonly burst: BurstPolicy;
   /** forecast: the forecast floor (`spec.policy.forecast`). */
