@@ -27,13 +27,20 @@ export function kubeObject<T extends object>(scope: Construct, id: string, body:
   return new ApiObject(scope, id, body as unknown as ConstructorParameters<typeof ApiObject>[2]);
 }
 
+/** WorkloadMetadata is the metadata a workload's PodDisruptionBudget and NetworkPolicy share with it. */
+export interface WorkloadMetadata {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+}
+
 /**
  * podDisruptionBudget lets one pod of a workload go at a time: every workload of the stack has
  * one, so a node drain never takes a whole component down.
  */
 export function podDisruptionBudget(
   scope: Construct,
-  metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> },
+  metadata: WorkloadMetadata,
   podLabels: Record<string, string>,
 ): ApiObject {
   return kubeObject<V1PodDisruptionBudget>(scope, 'PodDisruptionBudget', {
@@ -82,3 +89,37 @@ export const DNS_EGRESS = {
     { protocol: 'TCP', port: 53 },
   ],
 } as const satisfies { readonly ports: readonly NetworkPolicyPort[] };
+
+/**
+ * namespacePeer selects every pod of the namespace `name` by the label the API server sets on
+ * each namespace, `kubernetes.io/metadata.name`.
+ */
+export function namespacePeer(name: string): NetworkPolicyPeer {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } };
+}
+
+/**
+ * networkPolicy adds a workload's own NetworkPolicy: it selects the workload's pods in both
+ * directions, so whatever `rules` do not allow is denied (an empty `ingress` admits no one).
+ */
+export function networkPolicy(
+  scope: Construct,
+  metadata: WorkloadMetadata,
+  podLabels: Record<string, string>,
+  rules: {
+    readonly ingress: NonNullable<NetworkPolicy['spec']['ingress']>;
+    readonly egress: NonNullable<NetworkPolicy['spec']['egress']>;
+  },
+): ApiObject {
+  return kubeObject<NetworkPolicy>(scope, 'NetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { ...metadata },
+    spec: {
+      podSelector: { matchLabels: podLabels },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: rules.ingress,
+      egress: rules.egress,
+    },
+  });
+}

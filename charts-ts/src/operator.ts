@@ -2,10 +2,11 @@ import type { V1Deployment, V1PolicyRule, V1Service } from '@kubernetes/client-n
 import { Construct } from 'constructs';
 import { METRICS_CERT_MOUNT } from '../../operator/src/endpoints.ts';
 import { OPERATOR_BUNDLE, operatorEnvironment } from '../../operator/src/node-flags.ts';
-import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
+import { DNS_EGRESS, kubeObject, namespacePeer, networkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import { MetricsAuthRole } from './metrics-auth-role.ts';
 import { OperatorRbac, tunedNamespaceRules } from './operator-rbac.ts';
+import { preferOnePodPerNode } from './pod-placement.ts';
 import {
   containerResources,
   restrictedContainerSecurityContext,
@@ -135,19 +136,7 @@ export class Operator extends Construct {
             securityContext: restrictedPodSecurityContext(OPERATOR_UID),
             // SIGTERM: finish the current reconcile, release the lease, exit within 30 s.
             terminationGracePeriodSeconds: 40,
-            affinity: {
-              podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  {
-                    weight: 100,
-                    podAffinityTerm: {
-                      topologyKey: 'kubernetes.io/hostname',
-                      labelSelector: { matchLabels: this.podLabels },
-                    },
-                  },
-                ],
-              },
-            },
+            affinity: preferOnePodPerNode(this.podLabels),
             containers: [
               {
                 name: 'operator',
@@ -224,51 +213,30 @@ export class Operator extends Construct {
 
     podDisruptionBudget(this, { name: this.name, namespace: ns, labels }, this.podLabels);
 
-    kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: this.name, namespace: ns, labels },
-      spec: {
-        podSelector: { matchLabels: this.podLabels },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          {
-            from: [
-              {
-                namespaceSelector: {
-                  matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace },
-                },
-              },
-            ],
-            ports: [{ protocol: 'TCP', port: c.metricsPort }],
-          },
-        ],
-        egress: [
-          // The API server: its address is the cluster's, and network plugins see either the
-          // kubernetes Service's port (443) or the server's own (6443 by default).
-          {
-            ports: [
-              { protocol: 'TCP', port: 443 },
-              { protocol: 'TCP', port: 6443 },
-            ],
-          },
-          // Prometheus, on whichever port the profile's URL names. RedisCluster lets its clients
-          // out to the nodes.
-          {
-            to: [
-              {
-                namespaceSelector: {
-                  matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace },
-                },
-              },
-            ],
-          },
-          DNS_EGRESS,
-          ...((props.redisPorts ?? []).length > 0
-            ? [{ ports: (props.redisPorts ?? []).map((port) => ({ protocol: 'TCP' as const, port })) }]
-            : []),
-        ],
-      },
+    networkPolicy(this, { name: this.name, namespace: ns, labels }, this.podLabels, {
+      ingress: [
+        {
+          from: [namespacePeer(props.monitoringNamespace)],
+          ports: [{ protocol: 'TCP', port: c.metricsPort }],
+        },
+      ],
+      egress: [
+        // The API server: its address is the cluster's, and network plugins see either the
+        // kubernetes Service's port (443) or the server's own (6443 by default).
+        {
+          ports: [
+            { protocol: 'TCP', port: 443 },
+            { protocol: 'TCP', port: 6443 },
+          ],
+        },
+        // Prometheus, on whichever port the profile's URL names. RedisCluster lets its clients
+        // out to the nodes.
+        { to: [namespacePeer(props.monitoringNamespace)] },
+        DNS_EGRESS,
+        ...((props.redisPorts ?? []).length > 0
+          ? [{ ports: (props.redisPorts ?? []).map((port) => ({ protocol: 'TCP' as const, port })) }]
+          : []),
+      ],
     });
     // Both are built above in every case, so the objects are written once; a chart without them removes them here.
     if (props.podDisruptionBudget === false) this.node.tryRemoveChild('PodDisruptionBudget');

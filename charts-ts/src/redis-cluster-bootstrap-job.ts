@@ -1,6 +1,6 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { Construct } from 'constructs';
-import { DNS_EGRESS, kubeObject, type NetworkPolicy } from './kube-object.ts';
+import { DNS_EGRESS, kubeObject, networkPolicy } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import {
   containerResources,
@@ -110,23 +110,16 @@ export class RedisClusterBootstrapJob extends Construct {
       },
     });
 
-    kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: this.name, namespace: props.namespace, labels },
-      // The Job serves nothing: no ingress at all. It only resolves and calls the nodes.
-      spec: {
-        podSelector: { matchLabels: selectorLabels(this.name) },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress: [
-          {
-            to: [{ podSelector: { matchLabels: selectorLabels(props.clusterName) } }],
-            ports: [{ protocol: 'TCP', port: REDIS_PORT }],
-          },
-          DNS_EGRESS,
-        ],
-      },
+    // The Job serves nothing: no ingress at all. It only resolves and calls the nodes.
+    networkPolicy(this, { name: this.name, namespace: props.namespace, labels }, selectorLabels(this.name), {
+      ingress: [],
+      egress: [
+        {
+          to: [{ podSelector: { matchLabels: selectorLabels(props.clusterName) } }],
+          ports: [{ protocol: 'TCP', port: REDIS_PORT }],
+        },
+        DNS_EGRESS,
+      ],
     });
   }
 }

@@ -6,8 +6,15 @@ import {
   MAXMEMORY_SHARE_PERCENT,
   maxmemoryCeilingForLimitMiB,
 } from '../../operator/src/api/v1alpha1/redis-maxmemory-ceiling.ts';
-import { kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
+import {
+  kubeObject,
+  type NetworkPolicy,
+  namespacePeer,
+  networkPolicy,
+  podDisruptionBudget,
+} from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
+import { preferOnePodPerNode } from './pod-placement.ts';
 import {
   containerResources,
   restrictedContainerSecurityContext,
@@ -167,19 +174,7 @@ export class RedisCluster extends Construct {
                 labelSelector: { matchLabels: this.podLabels },
               },
             ],
-            affinity: {
-              podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  {
-                    weight: 100,
-                    podAffinityTerm: {
-                      topologyKey: 'kubernetes.io/hostname',
-                      labelSelector: { matchLabels: this.podLabels },
-                    },
-                  },
-                ],
-              },
-            },
+            affinity: preferOnePodPerNode(this.podLabels),
             containers: [
               {
                 name: 'redis',
@@ -265,50 +260,37 @@ export class RedisCluster extends Construct {
 
     podDisruptionBudget(this, { name: this.name, namespace: ns, labels }, this.podLabels);
 
-    kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: this.name, namespace: ns, labels },
-      spec: {
-        podSelector: { matchLabels: this.podLabels },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          {
-            // Clients: the API and the operator; other nodes (replication) and the bootstrap Job.
-            from: [
-              ...props.clientSelectors.map((matchLabels) => ({ podSelector: { matchLabels } })),
-              { podSelector: { matchLabels: this.podLabels } },
-              { podSelector: { matchLabels: selectorLabels(`${this.name}-bootstrap`) } },
-            ],
-            ports: [{ protocol: 'TCP', port: REDIS_PORT }],
-          },
-          {
-            from: [{ podSelector: { matchLabels: this.podLabels } }],
-            ports: [{ protocol: 'TCP', port: REDIS_BUS_PORT }],
-          },
-          {
-            from: [
-              {
-                namespaceSelector: {
-                  matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace },
-                },
-              },
-            ],
-            ports: [{ protocol: 'TCP', port: REDIS_EXPORTER_PORT }],
-          },
-        ],
-        // Nodes reach only each other (replication and the cluster bus), by the IPs in
-        // nodes.conf: no name to resolve. The exporter reads Redis on loopback.
-        egress: [
-          {
-            to: [{ podSelector: { matchLabels: this.podLabels } }],
-            ports: [
-              { protocol: 'TCP', port: REDIS_PORT },
-              { protocol: 'TCP', port: REDIS_BUS_PORT },
-            ],
-          },
-        ],
-      },
+    networkPolicy(this, { name: this.name, namespace: ns, labels }, this.podLabels, {
+      ingress: [
+        {
+          // Clients: the API and the operator; other nodes (replication) and the bootstrap Job.
+          from: [
+            ...props.clientSelectors.map((matchLabels) => ({ podSelector: { matchLabels } })),
+            { podSelector: { matchLabels: this.podLabels } },
+            { podSelector: { matchLabels: selectorLabels(`${this.name}-bootstrap`) } },
+          ],
+          ports: [{ protocol: 'TCP', port: REDIS_PORT }],
+        },
+        {
+          from: [{ podSelector: { matchLabels: this.podLabels } }],
+          ports: [{ protocol: 'TCP', port: REDIS_BUS_PORT }],
+        },
+        {
+          from: [namespacePeer(props.monitoringNamespace)],
+          ports: [{ protocol: 'TCP', port: REDIS_EXPORTER_PORT }],
+        },
+      ],
+      // Nodes reach only each other (replication and the cluster bus), by the IPs in
+      // nodes.conf: no name to resolve. The exporter reads Redis on loopback.
+      egress: [
+        {
+          to: [{ podSelector: { matchLabels: this.podLabels } }],
+          ports: [
+            { protocol: 'TCP', port: REDIS_PORT },
+            { protocol: 'TCP', port: REDIS_BUS_PORT },
+          ],
+        },
+      ],
     });
 
     // Each client may send to the nodes what the nodes accept from it: its own egress policy,

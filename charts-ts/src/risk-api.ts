@@ -2,8 +2,9 @@ import type { V1ConfigMap, V1Deployment, V1Service, V1ServiceAccount } from '@ku
 import { Construct } from 'constructs';
 import { configHash } from '../../operator/src/api/v1alpha1/config-hash.ts';
 import { CONFIG_HASH_ANNOTATION } from '../../operator/src/api/v1alpha1/constants.ts';
-import { DNS_EGRESS, kubeObject, type NetworkPolicy, podDisruptionBudget } from './kube-object.ts';
+import { DNS_EGRESS, kubeObject, networkPolicy, podDisruptionBudget } from './kube-object.ts';
 import { appLabels, selectorLabels } from './labels.ts';
+import { preferOnePodPerNode } from './pod-placement.ts';
 import {
   containerResources,
   restrictedContainerSecurityContext,
@@ -112,19 +113,7 @@ export class RiskApi extends Construct {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(API_UID),
             terminationGracePeriodSeconds: 30,
-            affinity: {
-              podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  {
-                    weight: 100,
-                    podAffinityTerm: {
-                      topologyKey: 'kubernetes.io/hostname',
-                      labelSelector: { matchLabels: this.podLabels },
-                    },
-                  },
-                ],
-              },
-            },
+            affinity: preferOnePodPerNode(this.podLabels),
             containers: [
               {
                 name: 'api',
@@ -201,23 +190,16 @@ export class RiskApi extends Construct {
 
     podDisruptionBudget(this, { name: c.name, namespace: ns, labels }, this.podLabels);
 
-    kubeObject<NetworkPolicy>(this, 'NetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: c.name, namespace: ns, labels },
-      spec: {
-        podSelector: { matchLabels: this.podLabels },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          {
-            // Clients (and Prometheus, which scrapes the same port's metrics path).
-            ...(props.ingressFrom && props.ingressFrom.length > 0 ? { from: [...props.ingressFrom] } : {}),
-            ports: [{ protocol: 'TCP', port: c.port }],
-          },
-        ],
-        // The database and names to resolve; RedisCluster lets its clients out to the nodes.
-        egress: [{ ports: [{ protocol: 'TCP', port: databasePort }] }, DNS_EGRESS],
-      },
+    networkPolicy(this, { name: c.name, namespace: ns, labels }, this.podLabels, {
+      ingress: [
+        {
+          // Clients (and Prometheus, which scrapes the same port's metrics path).
+          ...(props.ingressFrom && props.ingressFrom.length > 0 ? { from: [...props.ingressFrom] } : {}),
+          ports: [{ protocol: 'TCP', port: c.port }],
+        },
+      ],
+      // The database and names to resolve; RedisCluster lets its clients out to the nodes.
+      egress: [{ ports: [{ protocol: 'TCP', port: databasePort }] }, DNS_EGRESS],
     });
   }
 }
