@@ -10,7 +10,7 @@ import type { V1Container, V1Deployment } from '@kubernetes/client-node';
 import type { ActuatorContext } from './context.ts';
 import {
   CONFIG_ROLLED_AT_ANNOTATION,
-  decideRollout,
+  heldRollout,
   type PoolSettings,
   type PoolSettingsResult,
   parsePoolKnob,
@@ -155,18 +155,13 @@ export async function applyPoolEnv(
   const before = reading.pool;
   const wanted = (s: Partial<PoolSettings>) =>
     target.overflowVar === undefined ? `${s.poolSize}` : `${s.poolSize}+${s.maxOverflow}`;
-  const decision = decideRollout({
-    currentHash: wanted(before),
-    desiredHash: wanted(settings),
-    lastRolledAt: deployment.metadata?.annotations?.[CONFIG_ROLLED_AT_ANNOTATION],
-    now: guard.now,
-    cooldownSeconds: guard.cooldownSeconds,
-  });
-  if (!decision.roll) {
-    return decision.reason === 'unchanged'
-      ? { kind: 'unchanged', before }
-      : { kind: 'deferred', before, notBefore: decision.notBefore };
-  }
+  const held = heldRollout(
+    deployment,
+    { currentHash: wanted(before), desiredHash: wanted(settings) },
+    guard,
+    before,
+  );
+  if (held) return held;
   const live = deployment as Parameters<typeof applyFields>[1];
   const rolledAt = guard.now;
   const written = await applyFields(

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideRollout, parsePoolKnob, validatePoolSettings } from './pool-settings.ts';
+import {
+  CONFIG_ROLLED_AT_ANNOTATION,
+  decideRollout,
+  heldRollout,
+  parsePoolKnob,
+  validatePoolSettings,
+} from './pool-settings.ts';
 
 const now = new Date('2026-12-01T12:00:00Z');
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
@@ -45,6 +51,34 @@ describe('decideRollout', () => {
     ).toEqual({
       roll: true,
     });
+  });
+});
+
+describe('heldRollout: the cooldown read from the Deployment', () => {
+  const before = { poolSize: 20, maxOverflow: 30 };
+  const guard = { now, cooldownSeconds: 300 };
+  const rolledAt = (at: string) => ({ metadata: { annotations: { [CONFIG_ROLLED_AT_ANNOTATION]: at } } });
+
+  it('holds an unchanged pool as unchanged', () => {
+    expect(heldRollout(rolledAt(ago(10)), { currentHash: 'b', desiredHash: 'b' }, guard, before)).toEqual({
+      kind: 'unchanged',
+      before,
+    });
+  });
+
+  it('defers a change within the cooldown of the Deployment’s last roll', () => {
+    expect(heldRollout(rolledAt(ago(299)), { currentHash: 'a', desiredHash: 'b' }, guard, before)).toEqual({
+      kind: 'deferred',
+      before,
+      notBefore: new Date(now.getTime() + 1000),
+    });
+  });
+
+  it('lets a change roll a cooldown after the last roll, or when the Deployment records none', () => {
+    expect(
+      heldRollout(rolledAt(ago(300)), { currentHash: 'a', desiredHash: 'b' }, guard, before),
+    ).toBeUndefined();
+    expect(heldRollout({}, { currentHash: 'a', desiredHash: 'b' }, guard, before)).toBeUndefined();
   });
 });
 

@@ -105,6 +105,29 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   return { roll: true };
 }
 
+/**
+ * heldRollout is decideRollout for a pool's Deployment, which holds the last roll in
+ * CONFIG_ROLLED_AT_ANNOTATION: the result to return when the pods may not roll now (`unchanged`
+ * or `deferred`, nothing written), or undefined when they may. Both pool forms roll this way.
+ */
+export function heldRollout(
+  deployment: V1Deployment,
+  hashes: Pick<RolloutInput, 'currentHash' | 'desiredHash'>,
+  guard: RolloutGuard,
+  before: Partial<PoolSettings>,
+): Extract<PoolSettingsResult, { kind: 'unchanged' | 'deferred' }> | undefined {
+  const decision = decideRollout({
+    ...hashes,
+    lastRolledAt: deployment.metadata?.annotations?.[CONFIG_ROLLED_AT_ANNOTATION],
+    now: guard.now,
+    cooldownSeconds: guard.cooldownSeconds,
+  });
+  if (decision.roll) return undefined;
+  return decision.reason === 'unchanged'
+    ? { kind: 'unchanged', before }
+    : { kind: 'deferred', before, notBefore: decision.notBefore };
+}
+
 /** What applyPoolSettings did. `before` holds the knobs as read (absent when unreadable). */
 export type PoolSettingsResult =
   | { readonly kind: 'unchanged'; readonly before: Partial<PoolSettings> }
@@ -204,18 +227,9 @@ export async function applyPoolSettings(
     ...(keys.overflow === undefined ? {} : { [keys.overflow]: String(settings.maxOverflow) }),
   };
   const desiredHash = configHash({ ...(configMap.data ?? {}), ...pool });
-  const decision = decideRollout({
-    currentHash: templateAnnotations(deployment)[CONFIG_HASH_ANNOTATION],
-    desiredHash,
-    lastRolledAt: deployment.metadata?.annotations?.[CONFIG_ROLLED_AT_ANNOTATION],
-    now: guard.now,
-    cooldownSeconds: guard.cooldownSeconds,
-  });
-  if (!decision.roll) {
-    return decision.reason === 'unchanged'
-      ? { kind: 'unchanged', before }
-      : { kind: 'deferred', before, notBefore: decision.notBefore };
-  }
+  const currentHash = templateAnnotations(deployment)[CONFIG_HASH_ANNOTATION];
+  const held = heldRollout(deployment, { currentHash, desiredHash }, guard, before);
+  if (held) return held;
   const configMapChanged = Object.entries(pool).some(([key, value]) => configMap.data?.[key] !== value);
   if (configMapChanged) {
     const written = await applyFields(
