@@ -89,6 +89,18 @@ describe('recommendHpaTarget', () => {
       /so 74 \/ 1\.00 = 74 %$/,
     ],
     [
+      'pods at 76-79 % and load growing 3 % a minute: no push past the tolerance that would spend the headroom',
+      history(
+        100,
+        (i) => 0.76 + (i % 4) / 100,
+        () => 80,
+        1.03,
+      ),
+      78,
+      // The HPA acts from 88 % at 79 % CPU; 88 × 1.07 is past 79 + 10, so the step stays u / g.
+      /one 5-point bin more, 84 %\).*the load grew up to 1\.07×.*so 84 \/ 1\.07 = 78 %$/,
+    ],
+    [
       'no miss, but pods never seen as hot as the target: held, not lowered',
       history(100, cool, () => 150),
       70,

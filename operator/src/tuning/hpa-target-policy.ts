@@ -26,7 +26,8 @@
  * beyond the hottest CPU measured (an HPA holds its pods within its tolerance of the target, so
  * without a probe they are never seen hotter). A probe the HPA would ignore (pods at the current
  * CPU stay within its tolerance of the new target, {@link hpaActsFrom}) goes on to the first target
- * the HPA acts on, if that is within {@link PROBE_MAX_BINS} bins of the hottest CPU measured: else
+ * the HPA acts on, if that target times the growth is within {@link PROBE_MAX_BINS} bins of the
+ * hottest CPU measured: else
  * the pods stay where they are, are never seen hotter, and the target stops after one step. The
  * target so climbs as the pods are seen running hotter within the SLO (the gate's deadband,
  * cooldown and step cap pace it), and the gate rolls back a hotter target after which the SLO broke.
@@ -47,8 +48,9 @@ export const GROWTH_QUANTILE = 0.95;
 /** With no miss measured, the hottest judged bin's p95 within this share of the SLO allows one bin more. */
 export const PROBE_P95_SHARE = 0.5;
 /**
- * A probe that the HPA would ignore may reach this many bins past the hottest CPU measured, to the
- * first target the HPA acts on (see {@link hpaActsFrom}).
+ * A probe that the HPA would ignore may go on to the first target the HPA acts on (see
+ * {@link hpaActsFrom}) if pods there, grown by the load's growth over one lead, run at most this
+ * many bins past the hottest CPU measured.
  */
 export const PROBE_MAX_BINS = 2;
 /** Pairs of snapshots one lead apart the growth estimate needs. */
@@ -212,10 +214,11 @@ export function recommendHpaTarget(
     : '';
   const fromGrowth = Math.floor(u / growth);
   // A probe the HPA ignores buys nothing: the pods stay where they are and are never seen hotter.
-  // So a probe goes on to the first target the HPA acts on, within PROBE_MAX_BINS of what was seen.
+  // So a probe goes on to the first target the HPA acts on, if pods there, after the lead's growth,
+  // run at most PROBE_MAX_BINS bins past what was seen: the push keeps the growth's headroom.
   const tolerance = hpaToleranceOf(spec);
   const acts = hpaActsFrom(snapshot.cpuUtilization, tolerance);
-  const reachable = seen + PROBE_MAX_BINS * UTILIZATION_BIN_POINTS;
+  const reachable = Math.floor((seen + PROBE_MAX_BINS * UTILIZATION_BIN_POINTS) / growth);
   const pastTolerance =
     safe.probe?.allowed && fromGrowth > currentPercent && fromGrowth < acts && acts <= reachable;
   const wanted = pastTolerance ? acts : fromGrowth;
