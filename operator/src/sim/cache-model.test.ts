@@ -2,8 +2,10 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   CacheModel,
+  effectiveEvictionShape,
   jemallocSizeClass,
   REDIS_EXPIRED_RESIDENT_SHARE,
+  REDIS_LRU_CLOCK_SPREAD_SECONDS,
   REDIS_SAMPLED_LRU_SHAPE,
   type RedisKeyShape,
   redisBytesPerKey,
@@ -131,5 +133,34 @@ describe('expired keys that linger', () => {
     const none = new CacheModel({ ...base, expiredResidentShare: 0 }).state(8000, 16 * MIB);
     const some = new CacheModel(base).state(8000, 16 * MIB);
     expect(some.hitRate).toBeLessThan(none.hitRate);
+  });
+});
+
+describe('the LRU clock (idle times in whole seconds)', () => {
+  it('leaves the shape as it is for long key lives and tends to random eviction for short ones', () => {
+    const spread = REDIS_LRU_CLOCK_SPREAD_SECONDS;
+    expect(effectiveEvictionShape(8, 600, spread)).toBeCloseTo(8, 1);
+    expect(effectiveEvictionShape(8, 0.01, spread)).toBeCloseTo(1, 2);
+    const shapes = [0.25, 0.5, 1, 2, 4, 8, 60].map((t) => effectiveEvictionShape(8, t, spread));
+    expect(shapes).toEqual([...shapes].sort((a, b) => a - b));
+    expect(effectiveEvictionShape(8, 1, 0)).toBe(8);
+  });
+
+  // 20,000 keys of 4 KiB in 16 MiB hold about 3,000: at 60 lookups/s a key lives about a
+  // minute after its last use, at 10,000 a fraction of a second.
+  const population = { keys: 20_000, zipfExponent: 0.7, bytesPerKey: 5_200, ttlSeconds: 0 };
+
+  it('lowers the hit rate of a cache whose keys live about a second, not of one whose keys live minutes', () => {
+    const clocked = new CacheModel(population);
+    const exact = new CacheModel({ ...population, lruClockSpreadSeconds: 0 });
+    const slow = clocked.state(60, 16 * MIB).hitRate;
+    const fast = clocked.state(10_000, 16 * MIB).hitRate;
+    expect(Math.abs(slow - exact.state(60, 16 * MIB).hitRate)).toBeLessThan(0.001);
+    expect(exact.state(10_000, 16 * MIB).hitRate - fast).toBeGreaterThan(0.01);
+  });
+
+  it('is the only thing that makes the hit rate depend on the rate when nothing expires', () => {
+    const exact = new CacheModel({ ...population, lruClockSpreadSeconds: 0 });
+    expect(exact.state(10_000, 16 * MIB).hitRate).toBeCloseTo(exact.state(60, 16 * MIB).hitRate, 3);
   });
 });

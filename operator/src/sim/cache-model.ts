@@ -6,7 +6,8 @@
  * For a key requested at Poisson rate λ, each insertion is followed by E = min(λτ, e^{λT} − 1)
  * hits on average (gaps shorter than T, until the TTL), so its hit probability is E / (1 + E);
  * by PASTA this is also the share of time it is resident, which gives memory use. T solves
- * Σ keys · size · h(T) = maxmemory, or is infinite when everything fits.
+ * Σ keys · size · h(T) = maxmemory, or is infinite when everything fits. Redis's sampled LRU and
+ * its whole-second LRU clock blur the eviction age around T (evictionShape, lruClockSpreadSeconds).
  */
 
 /** What the cache serves at a request rate and memory size. */
@@ -49,6 +50,12 @@ export interface KeyPopulation {
    */
   readonly evictionShape?: number;
   /**
+   * lruClockSpreadSeconds: how far Redis's whole-second LRU clock blurs the age at which keys are
+   * evicted (see effectiveEvictionShape); 0 for an exact clock.
+   * @default REDIS_LRU_CLOCK_SPREAD_SECONDS
+   */
+  readonly lruClockSpreadSeconds?: number;
+  /**
    * expiredResidentShare: share of resident keys that have expired and are not yet deleted
    * (only with a TTL). @default REDIS_EXPIRED_RESIDENT_SHARE
    */
@@ -61,6 +68,33 @@ export interface KeyPopulation {
  * `docs/simulator.md#cache-redis-server`, for the command and the table.
  */
 export const REDIS_SAMPLED_LRU_SHAPE = 8;
+
+/**
+ * Spread in seconds that Redis's LRU clock adds to a key's age at eviction. Redis stamps a key's
+ * last use in whole seconds, so keys used within the same second look equally idle and the
+ * sampled candidates' idle times are off by up to a second each way. Against a key life of
+ * minutes that is nothing; against a life of half a second eviction is close to random.
+ * Fitted to a real redis-server: see `docs/simulator.md#cache-redis-server`.
+ */
+export const REDIS_LRU_CLOCK_SPREAD_SECONDS = 0.75;
+
+/**
+ * The eviction shape once the LRU clock's spread is added, for a cache whose keys live
+ * `characteristicSeconds` after their last use. The shape k gives the eviction age a squared
+ * coefficient of variation of 1/k; the clock adds (spread / T)² to it, saturating at 1 (random
+ * eviction, k = 1: no worse than picking a key at random):
+ * 1/k' = 1/k + (1 − 1/k) · x / (1 + x), x = (spread / T)².
+ */
+export function effectiveEvictionShape(
+  shape: number,
+  characteristicSeconds: number,
+  spreadSeconds: number,
+): number {
+  if (spreadSeconds <= 0 || characteristicSeconds === Number.POSITIVE_INFINITY) return shape;
+  const x = (spreadSeconds / characteristicSeconds) ** 2;
+  const intrinsic = 1 / shape;
+  return 1 / (intrinsic + ((1 - intrinsic) * x) / (1 + x));
+}
 
 /**
  * Share of the resident keys with a TTL that have expired but are still in memory: Redis deletes
@@ -187,6 +221,7 @@ export class CacheModel {
   readonly #population: KeyPopulation;
   readonly #bins: PopularityBin[];
   readonly #shape: number;
+  readonly #clockSpread: number;
   readonly #hashTables: number;
   /** Resident keys per live key: expired keys that linger take memory too. */
   readonly #residentPerLive: number;
@@ -197,24 +232,26 @@ export class CacheModel {
     this.#population = population;
     this.#bins = popularityBins(population);
     this.#shape = population.evictionShape ?? REDIS_SAMPLED_LRU_SHAPE;
+    this.#clockSpread = population.lruClockSpreadSeconds ?? REDIS_LRU_CLOCK_SPREAD_SECONDS;
     this.#hashTables = population.hashTables ?? (population.ttlSeconds > 0 ? 2 : 1);
     const stale =
       population.ttlSeconds > 0 ? (population.expiredResidentShare ?? REDIS_EXPIRED_RESIDENT_SHARE) : 0;
     this.#residentPerLive = 1 / (1 - stale);
   }
 
+  /** The eviction shape at a characteristic time, the LRU clock's spread included. */
+  #shapeAt(characteristicSeconds: number): number {
+    return effectiveEvictionShape(this.#shape, characteristicSeconds, this.#clockSpread);
+  }
+
   #liveKeys(rps: number, characteristicSeconds: number): number {
+    const shape = this.#shapeAt(characteristicSeconds);
     let resident = 0;
     for (const bin of this.#bins) {
       resident +=
         bin.count *
         hitProbability(
-          hitsPerInsertion(
-            rps * bin.sharePerKey,
-            characteristicSeconds,
-            this.#population.ttlSeconds,
-            this.#shape,
-          ),
+          hitsPerInsertion(rps * bin.sharePerKey, characteristicSeconds, this.#population.ttlSeconds, shape),
         );
     }
     return resident;
@@ -264,9 +301,10 @@ export class CacheModel {
     let expired = 0;
     let resident = 0;
     const ttl = this.#population.ttlSeconds;
+    const shape = this.#shapeAt(characteristic);
     for (const bin of this.#bins) {
       const rate = rps * bin.sharePerKey;
-      const perInsertion = hitsPerInsertion(rate, characteristic, ttl, this.#shape);
+      const perInsertion = hitsPerInsertion(rate, characteristic, ttl, shape);
       const h = hitProbability(perInsertion);
       hits += bin.count * rate * h;
       resident += bin.count * h;
