@@ -2,10 +2,12 @@
  * Cache calibration: a Zipf cache-aside load on a real redis-server (one node, `allkeys-lru`,
  * default `maxmemory-samples`), measured from Redis INFO, next to what the simulator's cache
  * model (`operator/src/sim/cache-model.ts`) predicts for the same keys, skew, sizes, memory and
- * TTL. The load is what the risk API does: GET, and on a miss SET the value (with `EX` when a TTL
- * is set), pipelined from Node through ioredis.
+ * TTL. The load is what the risk API does, one request after another: GET, and on a miss SET the
+ * value (with `EX` when a TTL is set), each lookup one atomic step on the server, pipelined from
+ * Node through ioredis at most PIPELINE_SECONDS of traffic at a time. The risk API's own hit rate
+ * under `perfpilot loadtest` is the arbiter of that choice (`cache-api.ts`).
  */
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import {
   CacheModel,
   type CacheState,
@@ -74,7 +76,40 @@ export interface CacheFigures {
 /** The key name the load uses for a rank: the risk API's `data:{id}` form. */
 export const keyName = (rank: number): string => `data:${rank}`;
 
-const BATCH = 200;
+/**
+ * How the load's lookups reach Redis.
+ * - `in-order`: each lookup is one atomic cache-aside step on the server (a Lua script: GET, and
+ *   on a miss SET), pipelined BATCH at a time, so every lookup sees the fills of all lookups
+ *   before it, as one request after another do.
+ * - `batched`: BATCH GETs pipelined, then one SET per distinct missed key: a key missed early in
+ *   a batch misses again at each later lookup of the batch (the harness of the 2 December
+ *   calibration, BATCH 200).
+ */
+export type LookupMode = 'in-order' | 'batched';
+
+/**
+ * Lookups a measured window holds at least: a hit rate from n lookups has a binomial standard
+ * error of up to 50/√n points, 0.35 at 20,000, well inside the 1.5-point goal even where few keys
+ * (large values) make the paced rate low.
+ */
+export const MIN_MEASURED_LOOKUPS = 20_000;
+
+/** The most traffic, in seconds of the paced rate, that one pipeline carries. */
+export const PIPELINE_SECONDS = 0.01;
+
+/** Lookups sent in one pipeline at most. */
+export const BATCH = 200;
+
+/** One cache-aside lookup on the server: GET, and on a miss SET a value of ARGV[1] bytes (EX ARGV[2] when > 0). */
+const CACHE_ASIDE_SCRIPT = `
+if redis.call('GET', KEYS[1]) then return 1 end
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], string.rep('v', tonumber(ARGV[1])), 'EX', ttl)
+else
+  redis.call('SET', KEYS[1], string.rep('v', tonumber(ARGV[1])))
+end
+return 0`;
 
 function info(text: string, field: string): number {
   const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(text);
@@ -95,40 +130,74 @@ async function stats(client: Redis) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How one load is driven: the lookups' path and how many a pipeline carries. */
+export interface DriveOptions {
+  /** lookups: see LookupMode. @default 'in-order' */
+  readonly lookups?: LookupMode;
+  /** batch: lookups a pipeline carries. @default BATCH */
+  readonly batch?: number;
+}
+
 /** Runs `requests` cache-aside lookups, paced at `rps` when it is above 0. */
 async function drive(
   client: Redis,
   next: () => number,
-  value: string,
+  valueBytes: number,
   ttlSeconds: number,
   requests: number,
   rps: number,
+  options: DriveOptions = {},
 ): Promise<void> {
+  // A paced pipeline carries at most PIPELINE_SECONDS of lookups: a bigger one would stamp
+  // seconds of traffic with one LRU clock reading, coarser than the lookups a service spreads out.
+  const batch =
+    rps > 0
+      ? Math.max(1, Math.min(options.batch ?? BATCH, Math.round(rps * PIPELINE_SECONDS)))
+      : (options.batch ?? BATCH);
+  const inOrder = (options.lookups ?? 'in-order') === 'in-order';
+  const value = inOrder ? '' : 'v'.repeat(valueBytes);
   const started = performance.now();
   for (let sent = 0; sent < requests; ) {
-    const n = Math.min(BATCH, requests - sent);
+    const n = Math.min(batch, requests - sent);
     const ranks = Array.from({ length: n }, next);
-    const gets = client.pipeline();
-    for (const rank of ranks) gets.get(keyName(rank));
-    const replies = (await gets.exec()) ?? [];
-    const missed = new Set<number>();
-    replies.forEach(([err, reply], i) => {
-      if (err) throw err;
-      if (reply === null) missed.add(ranks[i] as number);
-    });
-    if (missed.size > 0) {
-      const sets = client.pipeline();
-      for (const rank of missed) {
-        if (ttlSeconds > 0) sets.set(keyName(rank), value, 'EX', ttlSeconds);
-        else sets.set(keyName(rank), value);
+    if (inOrder) {
+      const steps = client.pipeline();
+      for (const rank of ranks) steps.cacheAside(keyName(rank), valueBytes, ttlSeconds);
+      for (const [err] of (await steps.exec()) ?? []) if (err) throw err;
+    } else {
+      const gets = client.pipeline();
+      for (const rank of ranks) gets.get(keyName(rank));
+      const replies = (await gets.exec()) ?? [];
+      const missed = new Set<number>();
+      replies.forEach(([err, reply], i) => {
+        if (err) throw err;
+        if (reply === null) missed.add(ranks[i] as number);
+      });
+      if (missed.size > 0) {
+        const sets = client.pipeline();
+        for (const rank of missed) {
+          if (ttlSeconds > 0) sets.set(keyName(rank), value, 'EX', ttlSeconds);
+          else sets.set(keyName(rank), value);
+        }
+        await sets.exec();
       }
-      await sets.exec();
     }
     sent += n;
     if (rps > 0) {
       const ahead = started + (sent / rps) * 1000 - performance.now();
       if (ahead > 1) await sleep(ahead);
     }
+  }
+}
+
+/** Teaches `client` the cache-aside script as a command (`cacheAside(key, valueBytes, ttl)`). */
+function defineCacheAside(client: Redis): void {
+  client.defineCommand('cacheAside', { numberOfKeys: 1, lua: CACHE_ASIDE_SCRIPT });
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    cacheAside(key: string, valueBytes: number, ttlSeconds: number): Result<number, Context>;
   }
 }
 
@@ -148,6 +217,7 @@ function previousModelOf(point: CacheLoadPoint): CacheModel {
     ttlSeconds: point.ttlSeconds,
     hashTables: 0,
     evictionShape: Number.POSITIVE_INFINITY,
+    lruClockSpreadSeconds: 0,
     expiredResidentShare: 0,
   });
 }
@@ -191,14 +261,17 @@ function turnoverSeconds(state: CacheState): number {
 
 /**
  * Measures one grid point on the server `client` talks to (flushed first): every key filled once
- * and a fast warm-up of `keys` lookups, two turnovers at the paced rate to settle, then the measured window; and asks
- * the model for the same point at the measured rate with the empty server's memory.
+ * and a fast warm-up of `keys` lookups, two turnovers at the paced rate to settle, then the
+ * measured window; and asks the model for the same point at the measured rate with the empty
+ * server's memory. `drives` chooses how lookups reach Redis (in order by default).
  */
 export async function calibrateCachePoint(
   client: Redis,
   point: CacheLoadPoint,
   seed = 1,
+  drives: DriveOptions = {},
 ): Promise<CacheCalibration> {
+  defineCacheAside(client);
   await client.config('SET', 'maxmemory', '0');
   const fixedBytes = await emptyUsedMemory(client);
   await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
@@ -214,22 +287,27 @@ export async function calibrateCachePoint(
   const turnover = rps > 0 ? Math.min(turnoverSeconds(cache.state(rps, maxmemory)), 600) : 0;
   const random = seededRandom(seed);
   const zipf = zipfSampler(point.keys, point.zipfExponent, random.uniform);
-  const value = 'v'.repeat(point.valueBytes);
+  const load = (next: () => number, requests: number, rate: number) =>
+    drive(client, next, point.valueBytes, point.ttlSeconds, requests, rate, drives);
   // Every key once, so no run counts first-time misses (the model is steady state), then a fast warm-up.
   let nextRank = 0;
-  await drive(client, () => nextRank++, value, point.ttlSeconds, point.keys, 0);
-  await drive(client, zipf.next, value, point.ttlSeconds, point.keys, 0);
+  await load(() => nextRank++, point.keys, 0);
+  await load(zipf.next, point.keys, 0);
   const settle = Number.isFinite(turnover)
     ? (point.settleTurnovers ?? 2) * Math.max(turnover, point.ttlSeconds)
     : 0;
-  await drive(client, zipf.next, value, point.ttlSeconds, Math.round(settle * rps), rps);
+  await load(zipf.next, Math.round(settle * rps), rps);
   const before = await stats(client);
   const t0 = performance.now();
   const measured =
     rps > 0 && Number.isFinite(turnover)
-      ? Math.max(2 * point.keys, Math.round((point.measuredTurnovers ?? 4) * turnover * rps))
-      : 4 * point.keys;
-  await drive(client, zipf.next, value, point.ttlSeconds, measured, rps);
+      ? Math.max(
+          2 * point.keys,
+          MIN_MEASURED_LOOKUPS,
+          Math.round((point.measuredTurnovers ?? 4) * turnover * rps),
+        )
+      : Math.max(4 * point.keys, MIN_MEASURED_LOOKUPS);
+  await load(zipf.next, measured, rps);
   const seconds = (performance.now() - t0) / 1000;
   const after = await stats(client);
   const residentKeys = await client.dbsize();
@@ -273,6 +351,12 @@ function bytesPerResidentKey(figures: CacheFigures, fixedBytes: number): number 
   return figures.residentKeys > 0 ? (figures.usedMemoryBytes - fixedBytes) / figures.residentKeys : 0;
 }
 
+/** The measured turnover: DBSIZE over the keys leaving a second. */
+function turnoverSecondsOf(real: CacheFigures, rps: number): string {
+  const leaving = (real.evictedPerLookup + real.expiredPerLookup) * rps;
+  return leaving > 0 ? (real.residentKeys / leaving).toFixed(1) : '∞';
+}
+
 /**
  * A markdown table of results: hit rate, used memory, bytes per resident key and evictions, real
  * next to the calibrated model and the model as it was before calibration.
@@ -284,13 +368,13 @@ export function formatCacheCalibration(results: readonly CacheCalibration[]): st
   const pct = (model: number, real: number) =>
     `${model >= real ? '+' : ''}${(100 * (model / real - 1)).toFixed(1)} %`;
   const lines = [
-    '| keys × value, Zipf s, maxmemory, TTL | lookups/s | hit rate: real · model (Δ pts) · before (Δ) | used_memory MiB: real · model (Δ) · before (Δ) | bytes a key: real · model · before | evicted a lookup: real · model |',
-    '| --- | ---: | --- | --- | --- | --- |',
+    '| keys × value, Zipf s, maxmemory, TTL | lookups/s | turnover s | hit rate: real · model (Δ pts) · before (Δ) | used_memory MiB: real · model (Δ) · before (Δ) | bytes a key: real · model · before | evicted a lookup: real · model |',
+    '| --- | ---: | ---: | --- | --- | --- | --- |',
   ];
   for (const { point: p, achievedRps, fixedBytes, real, model, previous } of results) {
     lines.push(
       `| ${p.keys / 1000}k × ${p.valueBytes} B, ${p.zipfExponent}, ${p.maxmemoryMiB} MiB, ${p.ttlSeconds > 0 ? `${p.ttlSeconds} s` : 'none'} ` +
-        `| ${Math.round(achievedRps)} ` +
+        `| ${Math.round(achievedRps)} | ${turnoverSecondsOf(real, achievedRps)} ` +
         `| ${real.hitRate.toFixed(3)} · ${model.hitRate.toFixed(3)} (${pts(model.hitRate, real.hitRate)}) · ${previous.hitRate.toFixed(3)} (${pts(previous.hitRate, real.hitRate)}) ` +
         `| ${mib(real.usedMemoryBytes)} · ${mib(model.usedMemoryBytes)} (${pct(model.usedMemoryBytes, real.usedMemoryBytes)}) · ${mib(previous.usedMemoryBytes)} (${pct(previous.usedMemoryBytes, real.usedMemoryBytes)}) ` +
         `| ${Math.round(bytesPerResidentKey(real, fixedBytes))} · ${Math.round(bytesPerResidentKey(model, fixedBytes))} · ${Math.round(bytesPerResidentKey(previous, 0))} ` +
@@ -321,6 +405,31 @@ export function evictionShapeFit(
       squares += (100 * (state.hitRate - r.real.hitRate)) ** 2;
     }
     return { shape, rmsPoints: Math.sqrt(squares / Math.max(1, evicting.length)) };
+  });
+}
+
+/** LRU clock spreads tried by the fit, in seconds: an exact clock (0) to two seconds. */
+export const CANDIDATE_CLOCK_SPREADS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2] as const;
+
+/**
+ * The fit of the LRU clock's spread: root-mean-square hit-rate error (points) of the model with
+ * each candidate spread over the results that evict and have no TTL, most of them paced to short
+ * key lives, where the clock acts.
+ */
+export function clockSpreadFit(
+  results: readonly CacheCalibration[],
+): { spreadSeconds: number; rmsPoints: number }[] {
+  const evicting = results.filter((r) => r.real.evictedPerLookup > 0 && r.point.ttlSeconds === 0);
+  return CANDIDATE_CLOCK_SPREADS.map((spreadSeconds) => {
+    let squares = 0;
+    for (const r of evicting) {
+      const state = modelOf(r.point, r.fixedBytes, { lruClockSpreadSeconds: spreadSeconds }).state(
+        r.achievedRps,
+        r.point.maxmemoryMiB * MIB,
+      );
+      squares += (100 * (state.hitRate - r.real.hitRate)) ** 2;
+    }
+    return { spreadSeconds, rmsPoints: Math.sqrt(squares / Math.max(1, evicting.length)) };
   });
 }
 

@@ -40,13 +40,13 @@ export interface LatencyStack {
   stop(): Promise<void>;
 }
 
-/** Starts PostgreSQL (seeded with the demo data) and one redis-server. */
-export async function startLatencyStack(): Promise<LatencyStack> {
+/** Starts PostgreSQL (seeded with the demo data, `symbolCount` symbols) and one redis-server. */
+export async function startLatencyStack(symbolCount?: number): Promise<LatencyStack> {
   const [postgres, redis] = await Promise.all([
     startPostgres({ maxConnections: 100 }),
     startRedis({ password }),
   ]);
-  await seedDemoData(postgres.url);
+  await seedDemoData(postgres.url, symbolCount);
   const dir = new RunDirectory('perfpilot-latency-calibration');
   return {
     postgres,
@@ -59,12 +59,14 @@ export async function startLatencyStack(): Promise<LatencyStack> {
   };
 }
 
-interface Api {
+/** A risk API process of the stack. */
+export interface Api {
   readonly url: string;
   readonly process: ManagedProcess;
 }
 
-async function startApi(stack: LatencyStack, setup: ApiSetup): Promise<Api> {
+/** Starts one risk API on the stack with `setup`, pinned to API_CORE, and waits for /health. */
+export async function startApi(stack: LatencyStack, setup: ApiSetup): Promise<Api> {
   const port = await freePort();
   const cli = join(root, 'bin/perfpilot.js');
   const child = stack.dir.start(
