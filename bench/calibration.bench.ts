@@ -1,7 +1,9 @@
 /**
  * `npm run bench -- calibration`: the simulator's cache model against a real redis-server over the
  * full calibration grid (key counts, skews, value sizes, maxmemory, with and without TTL), each
- * point paced so that a key lives about 8 s after its last use (see bench/calibration/cache-load.ts).
+ * point paced so that a key lives about 8 s after its last use (see bench/calibration/cache-load.ts);
+ * two points at key lives of half a second to 8 s, for the LRU clock; and the risk API's own hit
+ * rate under the load generator beside the harness and the model (bench/calibration/cache-api.ts).
  * Then the replica model against the real risk API on PostgreSQL and Redis under Poisson arrivals,
  * at several rates, pool sizes and hit rates per endpoint, its parameters fitted from the runs that
  * held (bench/calibration/latency-fit.ts); the runs are recorded, and PERFPILOT_LATENCY_RUNS=FILE
@@ -11,9 +13,11 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { type ApiCachePoint, formatApiCache, measureApiCache } from './calibration/cache-api.ts';
 import {
   type CacheLoadPoint,
   calibrateCache,
+  clockSpreadFit,
   evictionShapeFit,
   expiredResidentShares,
   formatCacheCalibration,
@@ -29,7 +33,10 @@ import {
 import { MIN_REQUESTS_FOR_P95, measureSetup, startLatencyStack } from './calibration/latency-load.ts';
 import type { ApiSetup, CalibratedEndpoint, LatencyRun } from './calibration/latency-run.ts';
 
-/** The full grid; the first five rows are issue 13's measured gaps. */
+/**
+ * The full grid; the first five rows are issue 13's measured gaps, the last four (issue 30) large
+ * values and few resident keys: 8 to 64 KiB, about 600 to 3,000 keys in memory.
+ */
 export const CACHE_GRID: readonly CacheLoadPoint[] = [
   { keys: 200_000, zipfExponent: 0.99, valueBytes: 1024, maxmemoryMiB: 64, ttlSeconds: 0 },
   { keys: 200_000, zipfExponent: 0.8, valueBytes: 1024, maxmemoryMiB: 64, ttlSeconds: 0 },
@@ -56,17 +63,46 @@ export const CACHE_GRID: readonly CacheLoadPoint[] = [
     ttlSeconds: 5,
     requestsPerSecond: 8000,
   },
+  { keys: 40_000, zipfExponent: 1.0, valueBytes: 8192, maxmemoryMiB: 32, ttlSeconds: 0 },
+  { keys: 10_000, zipfExponent: 0.8, valueBytes: 16_384, maxmemoryMiB: 64, ttlSeconds: 0 },
+  { keys: 5_000, zipfExponent: 0.9, valueBytes: 32_768, maxmemoryMiB: 24, ttlSeconds: 0 },
+  { keys: 4_000, zipfExponent: 0.9, valueBytes: 65_536, maxmemoryMiB: 48, ttlSeconds: 0 },
 ];
 
-/** One point at three turnover times: what Redis's 1 s LRU clock does to short-lived caches. */
-export const CLOCK_GRID: readonly CacheLoadPoint[] = [1, 2, 8].map((turnoverSeconds) => ({
-  keys: 20_000,
-  zipfExponent: 0.99,
-  valueBytes: 1024,
-  maxmemoryMiB: 8,
-  ttlSeconds: 0,
-  turnoverSeconds,
-}));
+/** Turnovers (s) of the clock grid: from a key life of half a second to the grid's 8 s. */
+export const CLOCK_TURNOVERS = [0.5, 1, 2, 4, 8] as const;
+
+/**
+ * Two points at key lives of half a second to 8 s: what Redis's 1 s LRU clock does to
+ * short-lived caches, and what the LRU clock's spread is fitted on (a skewed and a flat one).
+ */
+export const CLOCK_GRID: readonly CacheLoadPoint[] = [
+  { keys: 20_000, zipfExponent: 0.99, valueBytes: 1024, maxmemoryMiB: 8, ttlSeconds: 0 },
+  { keys: 20_000, zipfExponent: 0.7, valueBytes: 4096, maxmemoryMiB: 16, ttlSeconds: 0 },
+].flatMap((point) => CLOCK_TURNOVERS.map((turnoverSeconds) => ({ ...point, turnoverSeconds })));
+
+/**
+ * The arbiter's points: the risk API's price history (about 42 KiB an answer, 1,000 symbols) at a
+ * key life of about 8 s (16 MiB, 100 requests/s) and about 1 s (6 MiB, 150 requests/s).
+ */
+export const API_CACHE_POINTS: readonly ApiCachePoint[] = [
+  {
+    symbols: 1000,
+    zipfExponent: 0.75,
+    maxmemoryMiB: 16,
+    requestsPerSecond: 100,
+    warmSeconds: 60,
+    measuredSeconds: 120,
+  },
+  {
+    symbols: 1000,
+    zipfExponent: 0.75,
+    maxmemoryMiB: 6,
+    requestsPerSecond: 150,
+    warmSeconds: 60,
+    measuredSeconds: 120,
+  },
+];
 
 /** API setups of the latency grid, and the offered rates each is run at (requests/s). */
 export const LATENCY_GRID: readonly { readonly setup: ApiSetup; readonly rates: readonly number[] }[] = [
@@ -196,7 +232,15 @@ export async function run(): Promise<void> {
     console.log(`Expired keys still resident, where a TTL binds without eviction: ${stale.join(', ')}.`);
     const clock = await calibrateCache(CLOCK_GRID);
     console.log(
-      `\n#### The LRU clock (1 s): the same point at a turnover of 1, 2 and 8 s\n\n${formatCacheCalibration(clock)}`,
+      `\n#### The LRU clock (1 s): two points at key lives of ${CLOCK_TURNOVERS.join(', ')} s\n\n${formatCacheCalibration(clock)}`,
+    );
+    const spread = clockSpreadFit(clock)
+      .map((f) => `${f.spreadSeconds} s: ${f.rmsPoints.toFixed(2)}`)
+      .join(', ');
+    console.log(`\nLRU clock spread, rms hit-rate error in points over the clock grid: ${spread}.`);
+    const api = await measureApiCache(API_CACHE_POINTS);
+    console.log(
+      `\n#### The arbiter: the risk API's own hit rate under \`perfpilot loadtest\`\n\n${formatApiCache(api)}`,
     );
   }
   if (!cacheOnly) await runLatency();
