@@ -239,6 +239,10 @@ describe('perfpilot doctor', () => {
     );
     expect(lines.filter((l) => l.check.startsWith('access ')).length).toBe(8);
     expect(lines.map((l) => l.check)).toContain('HPA owner');
+    // The fixture's HPA sets no tolerance: the operator models it with the cluster's default.
+    expect(lines.find((l) => l.check === 'HPA tolerance')?.detail).toMatch(
+      /^scale-up 10 % \(the cluster default\), scale-down 10 % \(the cluster default\)/,
+    );
   });
 
   it('names a renamed query, what came back and where to fix it', async () => {

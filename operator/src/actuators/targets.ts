@@ -8,7 +8,14 @@
  * replica-bounds.ts, scaled-object-bounds.ts, pool-settings.ts and pool-env.ts (server-side apply
  * with field manager `perfpilot`); applyKnobs composes them for the finalizer's restore.
  */
-import type { V1ConfigMap, V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Deployment,
+  V2HorizontalPodAutoscaler,
+  V2HPAScalingRules,
+} from '@kubernetes/client-node';
+// client-node's Quantity parser: its package has no exports map, and its index leaves this out.
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import {
   hpaNameOf,
   type Knob,
@@ -17,6 +24,8 @@ import {
   type PoolPlace,
   poolPlaceOf,
 } from '../api/v1alpha1/index.ts';
+import { DEFAULT_HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
+import type { HpaTolerance } from '../tuning/types.ts';
 import type { TargetClients } from './context.ts';
 import { applyPoolEnv, readPoolEnv } from './pool-env.ts';
 import { applyPoolSettings, parsePoolKnob } from './pool-settings.ts';
@@ -261,4 +270,29 @@ export async function applyKnobs(
     if (result.kind === 'applied') changed.push(...result.changed);
   }
   return changed;
+}
+
+/** A direction's tolerance as a number, or undefined where unset or not a non-negative Quantity. */
+export function scalingToleranceOf(rules: V2HPAScalingRules | undefined): number | undefined {
+  if (rules?.tolerance === undefined) return undefined;
+  try {
+    const value = Number(quantityToScalar(String(rules.tolerance)));
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * hpaToleranceOfObject is the HPA's tolerance per direction where its `spec.behavior` sets one
+ * (KEP-4951, GA in v1.37), the cluster's default for the other; undefined where it sets neither.
+ */
+export function hpaToleranceOfObject(hpa: V2HorizontalPodAutoscaler | undefined): HpaTolerance | undefined {
+  const scaleUp = scalingToleranceOf(hpa?.spec?.behavior?.scaleUp);
+  const scaleDown = scalingToleranceOf(hpa?.spec?.behavior?.scaleDown);
+  if (scaleUp === undefined && scaleDown === undefined) return undefined;
+  return {
+    scaleUp: scaleUp ?? DEFAULT_HPA_TOLERANCE.scaleUp,
+    scaleDown: scaleDown ?? DEFAULT_HPA_TOLERANCE.scaleDown,
+  };
 }

@@ -1,5 +1,6 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { hpaToleranceOfObject } from '../actuators/targets.ts';
 import { API_VERSION, type Decision, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import type { Measurement } from '../metrics/index.ts';
 import { healthySnapshot } from '../tuning/test-fixtures.ts';
@@ -8,7 +9,6 @@ import {
   appliedChangesFromStatus,
   changeRecord,
   completeKnobs,
-  hpaToleranceOfObject,
   measureOutcome,
   sloVerdict,
   snapshotStatus,

@@ -4,9 +4,8 @@
  * environment from what was observed, and the engine's applied changes from status history (so
  * a restarted operator keeps its cooldowns without state of its own).
  */
-import type { V1ConfigMap, V2HorizontalPodAutoscaler, V2HPAScalingRules } from '@kubernetes/client-node';
-// client-node's Quantity parser: its package has no exports map, and its index leaves this out.
-import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
+import type { V1ConfigMap, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { hpaToleranceOfObject } from '../actuators/targets.ts';
 import {
   ConditionReason,
   type Decision,
@@ -18,9 +17,8 @@ import {
 } from '../api/v1alpha1/index.ts';
 import type { Measurement } from '../metrics/index.ts';
 import { withoutCredentials } from '../metrics/prometheus-client.ts';
-import { DEFAULT_HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
 import { DEFAULT_TARGET_ENVIRONMENT, type TargetEnvironment } from '../tuning/tuning-spec-from-profile.ts';
-import type { AppliedChange, KnobValues as EngineKnobs, HpaTolerance } from '../tuning/types.ts';
+import type { AppliedChange, KnobValues as EngineKnobs } from '../tuning/types.ts';
 import type { MeasureOutcome } from './status.ts';
 import { summarizeUnknown } from './unknown-summary.ts';
 
@@ -171,31 +169,6 @@ export function targetEnvironment(
     ...DEFAULT_TARGET_ENVIRONMENT,
     ...(Number.isInteger(workers) && workers >= 1 ? { workersPerReplica: workers } : {}),
     ...(hpaTolerance ? { hpaTolerance } : {}),
-  };
-}
-
-/** A direction's tolerance as a number, or undefined where unset or not a non-negative Quantity. */
-function toleranceOf(rules: V2HPAScalingRules | undefined): number | undefined {
-  if (rules?.tolerance === undefined) return undefined;
-  try {
-    const value = Number(quantityToScalar(String(rules.tolerance)));
-    return Number.isFinite(value) && value >= 0 ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * hpaToleranceOfObject is the HPA's tolerance per direction where its `spec.behavior` sets one
- * (KEP-4951, GA in v1.37), the cluster's default for the other; undefined where it sets neither.
- */
-export function hpaToleranceOfObject(hpa: V2HorizontalPodAutoscaler | undefined): HpaTolerance | undefined {
-  const scaleUp = toleranceOf(hpa?.spec?.behavior?.scaleUp);
-  const scaleDown = toleranceOf(hpa?.spec?.behavior?.scaleDown);
-  if (scaleUp === undefined && scaleDown === undefined) return undefined;
-  return {
-    scaleUp: scaleUp ?? DEFAULT_HPA_TOLERANCE.scaleUp,
-    scaleDown: scaleDown ?? DEFAULT_HPA_TOLERANCE.scaleDown,
   };
 }
 

@@ -12,11 +12,12 @@ import {
   KubeConfig,
   type V1ConfigMap,
   type V1PolicyRule,
+  type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { makeTargetClients } from '../actuators/context.ts';
 import { kubeSecretReader } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
-import { apiTargetReader, observeTarget, poolEnvTargetOf } from '../actuators/targets.ts';
+import { apiTargetReader, observeTarget, poolEnvTargetOf, scalingToleranceOf } from '../actuators/targets.ts';
 import {
   DEFAULT_STALENESS_SECONDS,
   hpaNameOf,
@@ -29,6 +30,7 @@ import {
 import { createMetricSources } from '../metrics/index.ts';
 import { HISTORY_SIGNALS, LIVE_SIGNALS, signalQuery } from '../metrics/signals.ts';
 import { endpointSetOf, RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
+import { DEFAULT_HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
 import type { DoctorLine, Verdict } from './doctor-report.ts';
 import {
   DEPLOYMENT_FIELDS,
@@ -216,6 +218,7 @@ async function checkTarget(
               : `no controller owns HorizontalPodAutoscaler ${hpaNameOf(targetRef)}`,
           },
     );
+    ownership.push(hpaToleranceLine(observed.hpa));
   }
   const written: [WrittenObject | undefined, readonly WrittenField[]][] = [
     keda === undefined
@@ -622,4 +625,21 @@ async function checkAccess(
       },
     ];
   }
+}
+
+/**
+ * hpaToleranceLine says which tolerance per direction the operator models the HPA with: the HPA's
+ * own (`spec.behavior.*.tolerance`) or the cluster's default.
+ */
+export function hpaToleranceLine(hpa: V2HorizontalPodAutoscaler): DoctorLine {
+  const direction = (name: 'scaleUp' | 'scaleDown', label: string) => {
+    const own = scalingToleranceOf(hpa.spec?.behavior?.[name]);
+    const value = own ?? DEFAULT_HPA_TOLERANCE[name];
+    return `${label} ${+(value * 100).toFixed(1)} % (${own === undefined ? 'the cluster default' : `spec.behavior.${name}.tolerance`})`;
+  };
+  return {
+    verdict: 'ok',
+    check: 'HPA tolerance',
+    detail: `${direction('scaleUp', 'scale-up')}, ${direction('scaleDown', 'scale-down')}: the operator sizes the HPA target's steps and the replica floor by these`,
+  };
 }
