@@ -388,49 +388,43 @@ export function formatCacheCalibration(results: readonly CacheCalibration[]): st
 export const CANDIDATE_SHAPES = [1, 2, 4, 6, 8, 12, 20, Number.POSITIVE_INFINITY] as const;
 
 /**
- * The fit of the sampled-LRU shape: root-mean-square hit-rate error (points) of the model with
- * each candidate shape over the results that evict and have no TTL (where only the shape acts).
+ * Root-mean-square hit-rate error (points) of the model with `overrides` over the results that
+ * evict and have no TTL, where the eviction law alone decides the hit rate.
  */
+function evictingRmsPoints(results: readonly CacheCalibration[], overrides: Partial<KeyPopulation>): number {
+  const evicting = results.filter((r) => r.real.evictedPerLookup > 0 && r.point.ttlSeconds === 0);
+  let squares = 0;
+  for (const r of evicting) {
+    const state = modelOf(r.point, r.fixedBytes, overrides).state(r.achievedRps, r.point.maxmemoryMiB * MIB);
+    squares += (100 * (state.hitRate - r.real.hitRate)) ** 2;
+  }
+  return Math.sqrt(squares / Math.max(1, evicting.length));
+}
+
+/** The fit of the sampled-LRU shape: {@link evictingRmsPoints} with each candidate shape. */
 export function evictionShapeFit(
   results: readonly CacheCalibration[],
 ): { shape: number; rmsPoints: number }[] {
-  const evicting = results.filter((r) => r.real.evictedPerLookup > 0 && r.point.ttlSeconds === 0);
-  return CANDIDATE_SHAPES.map((shape) => {
-    let squares = 0;
-    for (const r of evicting) {
-      const state = modelOf(r.point, r.fixedBytes, { evictionShape: shape }).state(
-        r.achievedRps,
-        r.point.maxmemoryMiB * MIB,
-      );
-      squares += (100 * (state.hitRate - r.real.hitRate)) ** 2;
-    }
-    return { shape, rmsPoints: Math.sqrt(squares / Math.max(1, evicting.length)) };
-  });
+  return CANDIDATE_SHAPES.map((shape) => ({
+    shape,
+    rmsPoints: evictingRmsPoints(results, { evictionShape: shape }),
+  }));
 }
 
 /** LRU clock spreads tried by the fit, in seconds: an exact clock (0) to two seconds. */
 export const CANDIDATE_CLOCK_SPREADS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2] as const;
 
 /**
- * The fit of the LRU clock's spread: root-mean-square hit-rate error (points) of the model with
- * each candidate spread over the results that evict and have no TTL, most of them paced to short
- * key lives, where the clock acts.
+ * The fit of the LRU clock's spread: {@link evictingRmsPoints} with each candidate spread, over
+ * results most of them paced to short key lives, where the clock acts.
  */
 export function clockSpreadFit(
   results: readonly CacheCalibration[],
 ): { spreadSeconds: number; rmsPoints: number }[] {
-  const evicting = results.filter((r) => r.real.evictedPerLookup > 0 && r.point.ttlSeconds === 0);
-  return CANDIDATE_CLOCK_SPREADS.map((spreadSeconds) => {
-    let squares = 0;
-    for (const r of evicting) {
-      const state = modelOf(r.point, r.fixedBytes, { lruClockSpreadSeconds: spreadSeconds }).state(
-        r.achievedRps,
-        r.point.maxmemoryMiB * MIB,
-      );
-      squares += (100 * (state.hitRate - r.real.hitRate)) ** 2;
-    }
-    return { spreadSeconds, rmsPoints: Math.sqrt(squares / Math.max(1, evicting.length)) };
-  });
+  return CANDIDATE_CLOCK_SPREADS.map((spreadSeconds) => ({
+    spreadSeconds,
+    rmsPoints: evictingRmsPoints(results, { lruClockSpreadSeconds: spreadSeconds }),
+  }));
 }
 
 /**
