@@ -4,15 +4,20 @@
  * forward-looking policy could run.
  */
 import { maxmemoryCeilingForLimitMiB } from '../../operator/src/api/v1alpha1/redis-maxmemory-ceiling.ts';
-import { SEED_STATIC, scenarioHpaTargetPercent } from '../../operator/src/sim/controllers.ts';
+import { SEED_STATIC, scenarioHpaTargets } from '../../operator/src/sim/controllers.ts';
 import type { RunTotals } from '../../operator/src/sim/run-result.ts';
 import type { Scenario } from '../../operator/src/sim/scenario.ts';
 import { simulate } from '../../operator/src/sim/simulate.ts';
 import { SEED_STATIC_KNOBS } from '../../operator/src/tuning/seed-baselines.ts';
-import type { KnobName, KnobValues } from '../../operator/src/tuning/types.ts';
+import { KNOB_NAMES, type KnobName, type KnobValues } from '../../operator/src/tuning/types.ts';
 
-/** The grid the best-static search walks, per knob. Memory values above the scenario's maxmemory ceiling are skipped. */
-export const BEST_STATIC_GRID: Readonly<Record<KnobName, readonly number[]>> = {
+/**
+ * The grid the best-static search walks, per knob. Memory values above the scenario's maxmemory
+ * ceiling are skipped. The request-rate target's grid is the scenario's own ({@link rateGrid}).
+ */
+export const BEST_STATIC_GRID: Readonly<
+  Record<Exclude<KnobName, 'hpaTargetRequestsPerPod'>, readonly number[]>
+> = {
   poolSize: [5, 10, 20, 30],
   maxOverflow: [0, 10, 30],
   redisMaxmemoryMiB: [256, 512, 1024, 2048, 3072, 4096, 6144],
@@ -20,6 +25,24 @@ export const BEST_STATIC_GRID: Readonly<Record<KnobName, readonly number[]>> = {
   maxReplicas: [6, 10, 15, 20],
   hpaTargetCpuPercent: [50, 60, 70, 80, 85],
 };
+
+/** The request-rate target's grid: these multiples of the scenario's target, within the profile's bounds. */
+export const RATE_GRID_FACTORS = [0.6, 0.8, 1, 1.25, 1.5] as const;
+
+/** The request-rate targets the search walks: none where the scenario's HPA has no such metric. */
+export function rateGrid(scenario: Scenario): readonly number[] {
+  const rate = scenario.hpaRequestRate;
+  if (!rate) return [];
+  const values = RATE_GRID_FACTORS.map((f) =>
+    Math.min(rate.maxPerPod, Math.max(rate.minPerPod, Math.round(f * rate.targetPerPod))),
+  );
+  return [...new Set(values)];
+}
+
+/** The grid for one knob on a scenario. */
+function gridFor(scenario: Scenario, knob: KnobName): readonly number[] {
+  return knob === 'hpaTargetRequestsPerPod' ? rateGrid(scenario) : BEST_STATIC_GRID[knob];
+}
 
 /** Cost differences below this share of seed-static's priced cost are noise; the ordering falls through. */
 export const BEST_STATIC_COST_TOLERANCE = 0.005;
@@ -74,7 +97,7 @@ export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluat
   for (const startPool of BEST_STATIC_GRID.poolSize) {
     let best: KnobValues = {
       ...SEED_STATIC_KNOBS,
-      hpaTargetCpuPercent: scenarioHpaTargetPercent(scenario),
+      ...scenarioHpaTargets(scenario),
       poolSize: startPool,
       maxOverflow: 0,
       maxReplicas: Math.max(2, Math.min(SEED_STATIC_KNOBS.maxReplicas, Math.floor(budget / startPool))),
@@ -83,8 +106,8 @@ export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluat
     let bestTotals = run(best);
     evaluated++;
     for (let pass = 0; pass < 2; pass++) {
-      for (const knob of Object.keys(BEST_STATIC_GRID) as KnobName[]) {
-        for (const value of BEST_STATIC_GRID[knob]) {
+      for (const knob of KNOB_NAMES) {
+        for (const value of gridFor(scenario, knob)) {
           if (value === best[knob]) continue;
           const candidate = { ...best, [knob]: value };
           if (!gateWouldAccept(scenario, candidate)) continue;
@@ -101,10 +124,7 @@ export function findBestStatic(scenario: Scenario): { knobs: KnobValues; evaluat
       overall = { knobs: best, totals: bestTotals };
   }
   return {
-    knobs: overall?.knobs ?? {
-      ...SEED_STATIC_KNOBS,
-      hpaTargetCpuPercent: scenarioHpaTargetPercent(scenario),
-    },
+    knobs: overall?.knobs ?? { ...SEED_STATIC_KNOBS, ...scenarioHpaTargets(scenario) },
     evaluated,
   };
 }

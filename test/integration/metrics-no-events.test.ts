@@ -32,6 +32,7 @@ const CURRENT = {
   minReplicas: 2,
   maxReplicas: 4,
   hpaTargetCpuPercent: 70,
+  hpaTargetRequestsPerPod: 0,
 };
 
 describe('no events is not unknown', () => {

@@ -40,9 +40,12 @@ export {
   hpaTargetNotActuatable,
   KEDA_API_VERSION,
   metricsWithCpuTarget,
+  metricsWithRateTarget,
   type ObjectRef,
   type ReplicaBounds,
   type ReplicaBoundsResult,
+  rateTargetNotActuatable,
+  requestRateTargetOf,
   SCALED_OBJECT_KIND,
   scaledObjectOwnerOf,
 } from './replica-bounds.ts';

@@ -5,6 +5,9 @@ import {
   hpaApplyBody,
   hpaTargetNotActuatable,
   metricsWithCpuTarget,
+  metricsWithRateTarget,
+  rateTargetNotActuatable,
+  requestRateTargetOf,
   validateReplicaBounds,
 } from './replica-bounds.ts';
 
@@ -164,5 +167,94 @@ describe('the HPA CPU target', () => {
       { minReplicas: 2, maxReplicas: 6 },
     );
     expect(body.spec).toEqual(spec);
+  });
+});
+
+describe('the HPA request-rate target', () => {
+  const pods = (averageValue: string, name = 'http_requests_per_second'): V2MetricSpec => ({
+    type: 'Pods',
+    pods: { metric: { name }, target: { type: 'AverageValue', averageValue } },
+  });
+  const external = (averageValue: string): V2MetricSpec => ({
+    type: 'External',
+    external: {
+      metric: { name: 'http_requests_per_second' },
+      target: { type: 'AverageValue', averageValue },
+    },
+  });
+  const objectValue: V2MetricSpec = {
+    type: 'Object',
+    object: {
+      describedObject: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'shop' },
+      metric: { name: 'http_requests_per_second' },
+      target: { type: 'Value', value: '10k' },
+    },
+  };
+
+  it.each<[string, V2MetricSpec[] | undefined, number | undefined]>([
+    ['a Pods metric’s AverageValue', [cpu(70), pods('200')], 200],
+    ['an External metric’s AverageValue, as a quantity', [external('1500m')], 2],
+    // The API server stores quantities canonical: 1.2k reads back as 1200, 1.5 as 1500m.
+    ['a quantity with a suffix', [pods('2k')], 2000],
+    ['none below one request a second', [pods('500m')], undefined],
+    ['none for another metric’s name', [pods('200', 'queue_depth')], undefined],
+    ['none for an Object metric with a Value target', [objectValue], undefined],
+    ['none without metrics', undefined, undefined],
+  ])('reads %s', (_name, metrics, expected) => {
+    expect(requestRateTargetOf(hpaWith(metrics), 'http_requests_per_second')).toBe(expected);
+  });
+
+  it.each<[string, V2HorizontalPodAutoscaler, RegExp | undefined]>([
+    ['an HPA with the metric is tunable', hpaWith([cpu(70), pods('200')]), undefined],
+    ['a KEDA-owned HPA is held', hpaWith([pods('200')], 'search'), /owned by KEDA ScaledObject search/],
+    [
+      'an HPA without the metric is held, naming it',
+      hpaWith([cpu(70)]),
+      /no Pods, Object or External metric http_requests_per_second with target.type AverageValue/,
+    ],
+  ])('%s', (_name, hpa, reason) => {
+    const held = rateTargetNotActuatable(hpa, 'http_requests_per_second');
+    if (reason) expect(held).toMatch(reason);
+    else expect(held).toBeUndefined();
+  });
+
+  it('sets only that metric’s AverageValue and keeps every other metric as written, in order', () => {
+    const metrics = [memory, cpu(70), pods('200'), pods('30', 'queue_depth')];
+    expect(metricsWithRateTarget(metrics, { metricName: 'http_requests_per_second', perPod: 350 })).toEqual([
+      memory,
+      cpu(70),
+      pods('350'),
+      pods('30', 'queue_depth'),
+    ]);
+    expect(metrics[2]).toEqual(pods('200'));
+  });
+
+  it.each<[string, V2MetricSpec[], number, RegExp]>([
+    ['a target below 1', [pods('200')], 0, /requestRate.perPod must be a whole number ≥ 1, got 0/],
+    ['a fractional target', [pods('200')], 2.5, /got 2.5/],
+    [
+      'a list without the metric',
+      [cpu(70)],
+      300,
+      /no Pods, Object or External metric http_requests_per_second/,
+    ],
+  ])('refuses %s', (_name, metrics, perPod, message) => {
+    expect(() => metricsWithRateTarget(metrics, { metricName: 'http_requests_per_second', perPod })).toThrow(
+      message,
+    );
+  });
+
+  it('an apply body with both targets carries the whole list with both set', () => {
+    const body = hpaApplyBody(
+      hpaWith([memory, cpu(70), pods('200')]),
+      { namespace: 'shop', name: 'risk-api' },
+      {
+        minReplicas: 2,
+        maxReplicas: 6,
+        cpuUtilizationPercent: 80,
+        requestRate: { metricName: 'http_requests_per_second', perPod: 450 },
+      },
+    );
+    expect(body.spec).toEqual({ minReplicas: 2, maxReplicas: 6, metrics: [memory, cpu(80), pods('450')] });
   });
 });

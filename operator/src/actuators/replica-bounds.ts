@@ -1,11 +1,18 @@
 /**
  * The replica-bounds actuator: an HPA's `spec.minReplicas` and `spec.maxReplicas`, and, where the
- * profile tunes the HPA's CPU target, its `spec.metrics`, written by server-side apply as
+ * profile tunes the HPA's targets, its `spec.metrics`, written by server-side apply as
  * `perfpilot` with a body holding only those fields, so a GitOps tool or a person keeps every other
  * field of the HPA. `spec.metrics` is an atomic list: the body carries the whole list as read,
- * with only the target of the Resource cpu metric of type Utilization changed.
+ * with only the tuned targets changed: the Resource cpu metric's Utilization, the request-rate
+ * metric's AverageValue.
  */
-import type { V1OwnerReference, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
+import type {
+  V1OwnerReference,
+  V2HorizontalPodAutoscaler,
+  V2MetricSpec,
+  V2MetricTarget,
+} from '@kubernetes/client-node';
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import { FIELD_MANAGER } from '../api/v1alpha1/index.ts';
 import type { ActuatorContext } from './context.ts';
 import {
@@ -42,10 +49,75 @@ export interface ReplicaBounds {
   readonly maxReplicas: number;
 }
 
-/** The HPA fields perfpilot writes: the bounds, and the CPU target where the profile tunes it. */
+/** The HPA's request-rate target: the metric's name and its AverageValue, in requests per second per pod. */
+export interface RequestRateTarget {
+  /** metricName: the Pods, Object or External metric's name (`spec.knobs.hpaTarget.requestRate.metricName`). */
+  readonly metricName: string;
+  /** perPod: its `target.averageValue`, in whole requests per second per pod. */
+  readonly perPod: number;
+}
+
+/** The HPA fields perfpilot writes: the bounds, and the targets the profile tunes. */
 export interface HpaFields extends ReplicaBounds {
-  /** cpuUtilizationPercent: the Resource cpu metric's Utilization target; absent: `spec.metrics` is not written. */
+  /** cpuUtilizationPercent: the Resource cpu metric's Utilization target. */
   readonly cpuUtilizationPercent?: number;
+  /** requestRate: the request-rate metric's AverageValue target. Neither target: `spec.metrics` is not written. */
+  readonly requestRate?: RequestRateTarget;
+}
+
+/** The target of a Pods, Object or External metric with this name, when its type is AverageValue. */
+function averageValueTarget(metric: V2MetricSpec, metricName: string): V2MetricTarget | undefined {
+  const source =
+    metric.type === 'Pods'
+      ? metric.pods
+      : metric.type === 'Object'
+        ? metric.object
+        : metric.type === 'External'
+          ? metric.external
+          : undefined;
+  return source?.metric.name === metricName && source.target.type === 'AverageValue'
+    ? source.target
+    : undefined;
+}
+
+/**
+ * requestRateTargetOf is the AverageValue target of the HPA's metric named `metricName` (a Pods,
+ * Object or External metric), in requests per second per pod, or undefined when the HPA has no such
+ * metric or its value is not a quantity of at least 1.
+ */
+export function requestRateTargetOf(
+  hpa: Pick<V2HorizontalPodAutoscaler, 'spec'> | undefined,
+  metricName: string,
+): number | undefined {
+  const metric = hpa?.spec?.metrics?.find((m) => averageValueTarget(m, metricName) !== undefined);
+  const raw = metric ? averageValueTarget(metric, metricName)?.averageValue : undefined;
+  if (raw === undefined) return undefined;
+  let value: number;
+  try {
+    value = Number(quantityToScalar(String(raw)));
+  } catch {
+    return undefined;
+  }
+  return Number.isFinite(value) && value >= 1 ? Math.round(value) : undefined;
+}
+
+/**
+ * rateTargetNotActuatable says why the HPA's request-rate target cannot be tuned on this HPA (KEDA
+ * owns it, or it has no metric of that name with an AverageValue target of at least 1), or
+ * undefined when it can.
+ */
+export function rateTargetNotActuatable(
+  hpa: V2HorizontalPodAutoscaler,
+  metricName: string,
+  scaledObject?: string,
+): string | undefined {
+  const name = `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}`;
+  const keda = kedaHoldsTargets(hpa, scaledObject, "the HPA's request-rate target is held");
+  if (keda !== undefined) return keda;
+  if (requestRateTargetOf(hpa, metricName) === undefined) {
+    return `${name} has no Pods, Object or External metric ${metricName} with target.type AverageValue of at least 1: the request-rate target is held`;
+  }
+  return undefined;
 }
 
 /** Whether a metric is the Resource cpu metric with a Utilization target, the one the knob tunes. */
@@ -68,6 +140,18 @@ export function cpuUtilizationTargetOf(
   return value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
+/** Why KEDA's ownership holds the HPA's targets (it writes the metrics from its triggers), or undefined. */
+function kedaHoldsTargets(
+  hpa: V2HorizontalPodAutoscaler,
+  scaledObject: string | undefined,
+  held: string,
+): string | undefined {
+  const keda = scaledObject ?? scaledObjectOwnerOf(hpa);
+  return keda === undefined
+    ? undefined
+    : `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''} is owned by KEDA ${SCALED_OBJECT_KIND} ${keda}, which writes its metrics from its triggers: ${held}`;
+}
+
 /**
  * hpaTargetNotActuatable says why the HPA's CPU target cannot be tuned on this HPA (KEDA owns it,
  * or it has no Resource cpu metric of type Utilization), or undefined when it can.
@@ -77,10 +161,8 @@ export function hpaTargetNotActuatable(
   scaledObject?: string,
 ): string | undefined {
   const name = `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}`;
-  const keda = scaledObject ?? scaledObjectOwnerOf(hpa);
-  if (keda !== undefined) {
-    return `${name} is owned by KEDA ${SCALED_OBJECT_KIND} ${keda}, which writes its metrics from its triggers: the HPA's target is held`;
-  }
+  const keda = kedaHoldsTargets(hpa, scaledObject, "the HPA's target is held");
+  if (keda !== undefined) return keda;
   if (cpuUtilizationTargetOf(hpa) === undefined) {
     return `${name} has no Resource cpu metric with target.type Utilization: the HPA's target is held`;
   }
@@ -110,6 +192,53 @@ export function metricsWithCpuTarget(
   );
 }
 
+/**
+ * metricsWithRateTarget is the HPA's `spec.metrics` as read with only the request-rate metric's
+ * AverageValue target set to `target.perPod`: every other metric and field as the user wrote it.
+ * Throws when the list has no such metric (the knob is then not tuned: {@link rateTargetNotActuatable}).
+ */
+export function metricsWithRateTarget(
+  metrics: readonly V2MetricSpec[] | undefined,
+  target: RequestRateTarget,
+): V2MetricSpec[] {
+  const { metricName, perPod } = target;
+  if (!Number.isInteger(perPod) || perPod < 1) {
+    throw new RangeError(`requestRate.perPod must be a whole number ≥ 1, got ${perPod}`);
+  }
+  const list = metrics ?? [];
+  if (!list.some((m) => averageValueTarget(m, metricName) !== undefined)) {
+    throw new RangeError(
+      `spec.metrics has no Pods, Object or External metric ${metricName} with target.type AverageValue to set`,
+    );
+  }
+  const set = <T extends { target: V2MetricTarget }>(source: T): T => ({
+    ...source,
+    target: { ...source.target, averageValue: String(perPod) },
+  });
+  return list.map((m) => {
+    if (averageValueTarget(m, metricName) === undefined) return m;
+    if (m.type === 'Pods' && m.pods) return { ...m, pods: set(m.pods) };
+    if (m.type === 'Object' && m.object) return { ...m, object: set(m.object) };
+    if (m.type === 'External' && m.external) return { ...m, external: set(m.external) };
+    return m;
+  });
+}
+
+/** The HPA's `spec.metrics` with the given targets set, or undefined when `fields` sets none. */
+function metricsWithTargets(
+  metrics: readonly V2MetricSpec[] | undefined,
+  fields: HpaFields,
+): V2MetricSpec[] | undefined {
+  if (fields.cpuUtilizationPercent === undefined && fields.requestRate === undefined) return undefined;
+  const withCpu =
+    fields.cpuUtilizationPercent === undefined
+      ? metrics
+      : metricsWithCpuTarget(metrics, fields.cpuUtilizationPercent);
+  return fields.requestRate === undefined
+    ? [...(withCpu ?? [])]
+    : metricsWithRateTarget(withCpu, fields.requestRate);
+}
+
 /** Whether `perfpilot` owns the HPA's `spec.metrics` by an earlier apply. */
 function ownsMetrics(live: V2HorizontalPodAutoscaler): boolean {
   const bare = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {}, spec: {} };
@@ -119,8 +248,8 @@ function ownsMetrics(live: V2HorizontalPodAutoscaler): boolean {
 }
 
 /**
- * hpaApplyBody is the server-side apply body for an HPA: the bounds, and with a CPU target the whole
- * `spec.metrics` list as read with that target (an atomic list: an apply owns all of it or none).
+ * hpaApplyBody is the server-side apply body for an HPA: the bounds, and with a target the whole
+ * `spec.metrics` list as read with the targets set (an atomic list: an apply owns all of it or none).
  * Without a target, a list `perfpilot` applied before (the profile tuned the target, then stopped)
  * is carried as read, so the apply neither drops it nor changes it.
  */
@@ -130,6 +259,7 @@ export function hpaApplyBody(
   fields: HpaFields,
   record?: string,
 ): V2HorizontalPodAutoscaler {
+  const metrics = metricsWithTargets(live.spec?.metrics, fields);
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
@@ -141,8 +271,8 @@ export function hpaApplyBody(
     spec: {
       minReplicas: fields.minReplicas,
       maxReplicas: fields.maxReplicas,
-      ...(fields.cpuUtilizationPercent !== undefined
-        ? { metrics: metricsWithCpuTarget(live.spec?.metrics, fields.cpuUtilizationPercent) }
+      ...(metrics !== undefined
+        ? { metrics }
         : live.spec?.metrics && ownsMetrics(live)
           ? { metrics: live.spec.metrics }
           : {}),
@@ -189,7 +319,7 @@ export function validateReplicaBounds(bounds: ReplicaBounds): void {
 
 /**
  * applyReplicaBounds sets the HPA's minReplicas and maxReplicas, and its CPU target when
- * `bounds.cpuUtilizationPercent` is given. It reads the HPA first: a missing HPA is `notFound` (an
+ * `bounds.cpuUtilizationPercent` is given, its request-rate target when `bounds.requestRate` is. It reads the HPA first: a missing HPA is `notFound` (an
  * apply would try to create one), equal values are `unchanged` (nothing written). A field owned by
  * another manager with another value is `conflict`, and the HPA is left as it was.
  */
@@ -207,10 +337,15 @@ export async function applyReplicaBounds(
   if (!current) return { kind: 'notFound', object };
   // An HPA without minReplicas scales down to 1, the API's documented default.
   const cpu = cpuUtilizationTargetOf(current);
+  const rateName = bounds.requestRate?.metricName;
+  const rate = rateName === undefined ? undefined : requestRateTargetOf(current, rateName);
   const before: HpaFields = {
     minReplicas: current.spec?.minReplicas ?? 1,
     maxReplicas: current.spec?.maxReplicas ?? 0,
     ...(cpu !== undefined ? { cpuUtilizationPercent: cpu } : {}),
+    ...(rateName !== undefined && rate !== undefined
+      ? { requestRate: { metricName: rateName, perPod: rate } }
+      : {}),
   };
   const keda = scaledObjectOwnerOf(current);
   if (keda !== undefined) {
@@ -229,7 +364,8 @@ export async function applyReplicaBounds(
     before.minReplicas === bounds.minReplicas &&
     before.maxReplicas === bounds.maxReplicas &&
     (bounds.cpuUtilizationPercent === undefined ||
-      bounds.cpuUtilizationPercent === before.cpuUtilizationPercent)
+      bounds.cpuUtilizationPercent === before.cpuUtilizationPercent) &&
+    (bounds.requestRate === undefined || bounds.requestRate.perPod === before.requestRate?.perPod)
   ) {
     return { kind: 'unchanged', object, before };
   }

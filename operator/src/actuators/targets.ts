@@ -33,6 +33,8 @@ import {
   applyReplicaBounds,
   cpuUtilizationTargetOf,
   hpaTargetNotActuatable,
+  rateTargetNotActuatable,
+  requestRateTargetOf,
   scaledObjectOwnerOf,
 } from './replica-bounds.ts';
 import {
@@ -146,6 +148,13 @@ export async function observeTarget(
       ? hpaTargetNotActuatable(hpa, scaledObjectName)
       : undefined;
   if (hpaTargetHeld !== undefined) untunedKnobs.hpaTargetCpuPercent = hpaTargetHeld;
+  // The request-rate target, where the profile names its metric: read even where KEDA holds it.
+  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rateTarget = rateMetric === undefined ? undefined : requestRateTargetOf(hpa, rateMetric);
+  if (rateTarget !== undefined) current.hpaTargetRequestsPerPod = rateTarget;
+  const rateHeld =
+    hpa && rateMetric !== undefined ? rateTargetNotActuatable(hpa, rateMetric, scaledObjectName) : undefined;
+  if (rateHeld !== undefined) untunedKnobs.hpaTargetRequestsPerPod = rateHeld;
   if (place.kind === 'configMap' && configMap) {
     const keys = [
       [place.sizeKey, 'poolSize'],
@@ -229,8 +238,20 @@ export async function applyKnobs(
     profile.spec.knobs.hpaTarget !== undefined && observed.untunedKnobs?.hpaTargetCpuPercent === undefined
       ? (values.hpaTargetCpuPercent ?? current.hpaTargetCpuPercent)
       : undefined;
+  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rate =
+    rateMetric !== undefined && observed.untunedKnobs?.hpaTargetRequestsPerPod === undefined
+      ? (values.hpaTargetRequestsPerPod ?? current.hpaTargetRequestsPerPod)
+      : undefined;
   if (minReplicas !== undefined && maxReplicas !== undefined) {
-    const bounds = { minReplicas, maxReplicas, ...(cpu !== undefined ? { cpuUtilizationPercent: cpu } : {}) };
+    const bounds = {
+      minReplicas,
+      maxReplicas,
+      ...(cpu !== undefined ? { cpuUtilizationPercent: cpu } : {}),
+      ...(rateMetric !== undefined && rate !== undefined
+        ? { requestRate: { metricName: rateMetric, perPod: rate } }
+        : {}),
+    };
     const scaledObject = observed.scaledObject?.metadata?.name;
     // A KEDA-owned HPA is KEDA's: the bounds go back to its ScaledObject.
     const result = scaledObject

@@ -81,7 +81,12 @@ export interface ChangeBasis {
 
 const POOL: readonly KnobName[] = ['poolSize', 'maxOverflow'];
 /** The knobs in the HPA: written together, in one apply. */
-const HPA_KNOBS: readonly KnobName[] = ['minReplicas', 'maxReplicas', 'hpaTargetCpuPercent'];
+const HPA_KNOBS: readonly KnobName[] = [
+  'minReplicas',
+  'maxReplicas',
+  'hpaTargetCpuPercent',
+  'hpaTargetRequestsPerPod',
+];
 
 /** changes are the decisions that move a knob. */
 export function changesOf(evaluation: Evaluation): GatedDecision[] {
@@ -112,6 +117,8 @@ export async function actOnDecisions(
   // While the CPU target is tuned every apply of the HPA carries it (and so the whole metrics
   // list): server-side apply would otherwise take away a list perfpilot applied before.
   const cpuTuned = spec.untunedKnobs?.hpaTargetCpuPercent === undefined;
+  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rateTuned = rateMetric !== undefined && spec.untunedKnobs?.hpaTargetRequestsPerPod === undefined;
   const redisChange = changes.find((d) => d.knob === 'redisMaxmemoryMiB');
   const entryOf = (d: GatedDecision): Decision => ({
     time: basis.now.toISOString(),
@@ -196,6 +203,9 @@ export async function actOnDecisions(
         minReplicas: next.minReplicas,
         maxReplicas,
         ...(cpuTuned ? { cpuUtilizationPercent: next.hpaTargetCpuPercent } : {}),
+        ...(rateTuned
+          ? { requestRate: { metricName: rateMetric, perPod: next.hpaTargetRequestsPerPod } }
+          : {}),
       },
       recordOf(boundsChanges),
     );

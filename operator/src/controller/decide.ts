@@ -7,7 +7,7 @@ import { type KnobValues, LAST_CHANGE_ANNOTATION, type PerformanceProfile } from
 import type { Logger } from '../telemetry/logger.ts';
 import { evaluate } from '../tuning/evaluate.ts';
 import { type RateHistory, rateHistoryOf } from '../tuning/forecast.ts';
-import { ASSUMED_HPA_TARGET_CPU_PERCENT } from '../tuning/tuning-spec-from-profile.ts';
+import { ASSUMED_HPA_TARGET_CPU_PERCENT, FULL_CPU_PERCENT } from '../tuning/tuning-spec-from-profile.ts';
 import type { Evaluation, MetricSnapshot, TuningHistory, TuningSpec } from '../tuning/types.ts';
 import type { ProfileEvent } from './events.ts';
 import { appliedChangesFromStatus, changeRecord, completeKnobs, unrecordedChanges } from './findings.ts';
@@ -69,11 +69,17 @@ export function decide(
 ): Decided {
   if (!snapshot) return {};
   // A knob the engine holds untuned and nobody could read (maxmemory without Redis, a pool that is
-  // not tuned) enters as 0: it is kept out of every bound and adds no connection to the budget. An
-  // HPA without a CPU Utilization target enters with the toolkit's, to turn load into replicas.
+  // not tuned, a request-rate target the HPA does not have) enters as 0: it is kept out of every
+  // bound, adds no connection to the budget and sets no rate per pod. An HPA without a CPU
+  // Utilization target enters with the toolkit's to turn load into replicas, or, where it scales on
+  // a request-rate target, with 100 %: CPU then adds no pod before the pods saturate.
   const untuned = Object.keys(spec.untunedKnobs ?? {}).map((knob) => [
     knob,
-    knob === 'hpaTargetCpuPercent' ? ASSUMED_HPA_TARGET_CPU_PERCENT : 0,
+    knob !== 'hpaTargetCpuPercent'
+      ? 0
+      : (current.hpaTargetRequestsPerPod ?? 0) > 0
+        ? FULL_CPU_PERCENT
+        : ASSUMED_HPA_TARGET_CPU_PERCENT,
   ]);
   const knobs = completeKnobs({ ...Object.fromEntries(untuned), ...current });
   if ('missing' in knobs)

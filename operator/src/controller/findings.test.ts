@@ -138,16 +138,32 @@ describe('completeKnobs', () => {
         maxReplicas: 4,
         redisMaxmemoryMiB: 64,
         hpaTargetCpuPercent: 70,
+        hpaTargetRequestsPerPod: 0,
       },
       [],
     ],
     [
-      { poolSize: 5, maxOverflow: 0, minReplicas: 2, maxReplicas: 4, hpaTargetCpuPercent: 70 },
+      {
+        poolSize: 5,
+        maxOverflow: 0,
+        minReplicas: 2,
+        maxReplicas: 4,
+        hpaTargetCpuPercent: 70,
+        hpaTargetRequestsPerPod: 0,
+      },
       ['redisMaxmemoryMiB'],
     ],
     [
       {},
-      ['poolSize', 'maxOverflow', 'redisMaxmemoryMiB', 'minReplicas', 'maxReplicas', 'hpaTargetCpuPercent'],
+      [
+        'poolSize',
+        'maxOverflow',
+        'redisMaxmemoryMiB',
+        'minReplicas',
+        'maxReplicas',
+        'hpaTargetCpuPercent',
+        'hpaTargetRequestsPerPod',
+      ],
     ],
   ])('%o misses %o', (current, missing) => {
     const result = completeKnobs(current);

@@ -160,6 +160,17 @@ describe('knobsSummary', () => {
       { poolSize: 20, maxOverflow: 30, minReplicas: 2, maxReplicas: 10, redisMaxmemoryMiB: 512 },
       'pool 20+30, replicas 2-10, maxmemory 512Mi',
     ],
+    [
+      {
+        poolSize: 20,
+        maxOverflow: 0,
+        minReplicas: 2,
+        maxReplicas: 10,
+        hpaTargetCpuPercent: 70,
+        hpaTargetRequestsPerPod: 400,
+      },
+      'pool 20+0, replicas 2-10, HPA CPU target 70 %, HPA rate target 400/pod',
+    ],
     [{}, 'pool ?+?, replicas ?-?'],
   ])('%o → %s', (knobs, expected) => {
     expect(knobsSummary(knobs)).toBe(expected);

@@ -73,7 +73,11 @@ export function knobsSummary(knobs: KnobValues): string {
   const redis = knobs.redisMaxmemoryMiB === undefined ? '' : `, maxmemory ${knobs.redisMaxmemoryMiB}Mi`;
   const cpu =
     knobs.hpaTargetCpuPercent === undefined ? '' : `, HPA CPU target ${knobs.hpaTargetCpuPercent} %`;
-  return `${pool}, ${replicas}${redis}${cpu}`;
+  const rate =
+    knobs.hpaTargetRequestsPerPod === undefined
+      ? ''
+      : `, HPA rate target ${knobs.hpaTargetRequestsPerPod}/pod`;
+  return `${pool}, ${replicas}${redis}${cpu}${rate}`;
 }
 
 /** desiredStatus computes the status for `findings`, keeping transition times that did not change. */

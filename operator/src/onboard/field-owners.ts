@@ -32,8 +32,8 @@ export const HPA_FIELDS: readonly WrittenField[] = [
   { path: ['f:spec', 'f:maxReplicas'], display: 'spec.maxReplicas' },
 ];
 /**
- * HPA_METRICS_FIELD: the HPA's `spec.metrics`, written whole where the profile tunes the CPU target
- * (`spec.knobs.hpaTarget`): an atomic list, owned all or nothing.
+ * HPA_METRICS_FIELD: the HPA's `spec.metrics`, written whole where the profile tunes the CPU or
+ * request-rate target (`spec.knobs.hpaTarget`): an atomic list, owned all or nothing.
  */
 export const HPA_METRICS_FIELD: WrittenField = { path: ['f:spec', 'f:metrics'], display: 'spec.metrics' };
 export const TUNING_CONFIGMAP_FIELDS: readonly WrittenField[] = tuningConfigMapFields();

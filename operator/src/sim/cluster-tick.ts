@@ -133,7 +133,8 @@ export function startRollout(scenario: Scenario, state: RunState, now: number): 
 }
 
 /**
- * The HPA's sync on the utilization metrics-server last reported (one tick old), then the
+ * The HPA's sync on the utilization metrics-server last reported and the requests per pod the
+ * custom metrics API last served (one tick old), then the
  * ReplicaSet: new pods become ready after start-up; a scale-down deletes unready pods first,
  * then the youngest.
  */
@@ -147,6 +148,8 @@ export function syncHpa(scenario: Scenario, state: RunState, tick: TickOutcome, 
       unreadyPods: state.pods.length - tick.readyPods,
       readyUtilization: state.lastReadyUtilization,
       targetUtilization: hpaTargetOf(state.knobs),
+      readyRequestsPerPod: state.lastReadyRequestsPerPod,
+      targetRequestsPerPod: state.knobs.hpaTargetRequestsPerPod,
       minReplicas: state.knobs.minReplicas,
       maxReplicas: state.knobs.maxReplicas,
     },
@@ -155,6 +158,7 @@ export function syncHpa(scenario: Scenario, state: RunState, tick: TickOutcome, 
   state.hpaMemory = sync.memory;
   state.specReplicas = sync.replicas;
   state.lastReadyUtilization = Math.min(1, tick.replica.cpuUtilization);
+  state.lastReadyRequestsPerPod = tick.readyPods > 0 ? tick.rps / tick.readyPods : 0;
   if (state.specReplicas > state.pods.length) {
     const readyAt = now + TICK_SECONDS + app.podStartupSeconds;
     state.pods = [

@@ -15,10 +15,14 @@ import type { KnobValues, TuningSpec } from '../tuning/types.ts';
 import type { Scenario } from './scenario.ts';
 
 /**
- * A static controller's knobs. Without `hpaTargetCpuPercent` the run keeps the scenario's own HPA
- * target (`app.hpaTargetCpuUtilization`, the user's), as the seed baselines do.
+ * A static controller's knobs. Without `hpaTargetCpuPercent` (or `hpaTargetRequestsPerPod`) the run
+ * keeps the scenario's own HPA target (`app.hpaTargetCpuUtilization`, `hpaRequestRate.targetPerPod`:
+ * the user's), as the seed baselines do.
  */
-export type StaticKnobs = Omit<KnobValues, 'hpaTargetCpuPercent'> & { readonly hpaTargetCpuPercent?: number };
+export type StaticKnobs = Omit<KnobValues, 'hpaTargetCpuPercent' | 'hpaTargetRequestsPerPod'> & {
+  readonly hpaTargetCpuPercent?: number;
+  readonly hpaTargetRequestsPerPod?: number;
+};
 
 /** How knobs are chosen during a run. */
 export type KnobController =
@@ -26,7 +30,11 @@ export type KnobController =
   | { readonly kind: 'seed-rules'; readonly label: string }
   | { readonly kind: 'engine'; readonly label: string; readonly spec: TuningSpec };
 
-const { hpaTargetCpuPercent: _toolkitTarget, ...seedStaticKnobs } = SEED_STATIC_KNOBS;
+const {
+  hpaTargetCpuPercent: _toolkitTarget,
+  hpaTargetRequestsPerPod: _noRateTarget,
+  ...seedStaticKnobs
+} = SEED_STATIC_KNOBS;
 
 /** The controller of the `seed-static` baseline: the seed's values with the scenario's HPA target. */
 export const SEED_STATIC: KnobController = { kind: 'static', label: 'seed-static', knobs: seedStaticKnobs };
@@ -53,7 +61,15 @@ export function tuningSpecFor(scenario: Scenario): TuningSpec {
         containerMemoryLimitMiB: scenario.redis.memoryLimitMiB,
       },
       replicas: { ceiling: scenario.app.replicaCeiling },
-      hpaTarget: {},
+      hpaTarget: scenario.hpaRequestRate
+        ? {
+            requestRate: {
+              metricName: SIM_REQUEST_RATE_METRIC,
+              minPerPod: scenario.hpaRequestRate.minPerPod,
+              maxPerPod: scenario.hpaRequestRate.maxPerPod,
+            },
+          }
+        : {},
     },
     database: {
       maxConnections: scenario.db.maxConnections,
@@ -73,24 +89,38 @@ export function engineController(scenario: Scenario): KnobController {
   return { kind: 'engine', label: 'ours', spec: tuningSpecFor(scenario) };
 }
 
+/** The name the simulated HPA's request-rate metric goes by in the engine's profile. */
+export const SIM_REQUEST_RATE_METRIC = 'http_requests_per_second';
+
 /** The scenario's HPA CPU target (the user's), in whole percent. */
 export function scenarioHpaTargetPercent(scenario: Scenario): number {
   return Math.round(scenario.app.hpaTargetCpuUtilization * 100);
 }
 
+/** The scenario's HPA targets as the user wrote them (no request-rate metric: 0). */
+export function scenarioHpaTargets(
+  scenario: Scenario,
+): Pick<KnobValues, 'hpaTargetCpuPercent' | 'hpaTargetRequestsPerPod'> {
+  return {
+    hpaTargetCpuPercent: scenarioHpaTargetPercent(scenario),
+    hpaTargetRequestsPerPod: scenario.hpaRequestRate?.targetPerPod ?? 0,
+  };
+}
+
 /**
  * The knobs a controller starts with: its own for a static one, the seed's otherwise; the HPA
- * target is the scenario's unless a static controller sets its own.
+ * targets are the scenario's unless a static controller sets its own.
  */
 export function startingKnobs(controller: KnobController, scenario: Scenario): KnobValues {
-  const hpaTargetCpuPercent = scenarioHpaTargetPercent(scenario);
+  const targets = scenarioHpaTargets(scenario);
   if (controller.kind === 'static') {
     return {
       ...controller.knobs,
-      hpaTargetCpuPercent: controller.knobs.hpaTargetCpuPercent ?? hpaTargetCpuPercent,
+      hpaTargetCpuPercent: controller.knobs.hpaTargetCpuPercent ?? targets.hpaTargetCpuPercent,
+      hpaTargetRequestsPerPod: controller.knobs.hpaTargetRequestsPerPod ?? targets.hpaTargetRequestsPerPod,
     };
   }
   if (controller.kind === 'seed-rules')
-    return { ...SEED_STATIC_KNOBS, poolSize: SEED_RULE_BASE_POOL_SIZE, hpaTargetCpuPercent };
-  return { ...SEED_STATIC_KNOBS, hpaTargetCpuPercent };
+    return { ...SEED_STATIC_KNOBS, poolSize: SEED_RULE_BASE_POOL_SIZE, ...targets };
+  return { ...SEED_STATIC_KNOBS, ...targets };
 }

@@ -35,6 +35,21 @@ describe('HPA replica calculation (Kubernetes docs, "Algorithm details")', () =>
       { currentReplicas: 4, readyPods: 2, unreadyPods: 2, readyUtilization: 1.0, targetUtilization: 0.3 },
       7, // ceil(((1.0 × 2) / 4 / 0.3) × 4)
     ],
+    [
+      'with a request-rate Pods metric too, the metric that asks for more pods wins',
+      { readyUtilization: 0.5, targetUtilization: 0.5, readyRequestsPerPod: 300, targetRequestsPerPod: 200 },
+      6, // CPU holds 4; the rate asks for ceil(300 / 200 × 4)
+    ],
+    [
+      'a request-rate target looser than the CPU target leaves the CPU count',
+      { readyUtilization: 0.75, targetUtilization: 0.5, readyRequestsPerPod: 300, targetRequestsPerPod: 600 },
+      6, // the rate asks for 2; CPU for ceil(1.5 × 4)
+    ],
+    [
+      'a request-rate ratio within the tolerance changes nothing',
+      { readyUtilization: 0.5, targetUtilization: 0.5, readyRequestsPerPod: 210, targetRequestsPerPod: 200 },
+      4,
+    ],
   ])('%s', (_name, o, expected) => {
     expect(metricReplicas(observe(o))).toBe(expected);
   });

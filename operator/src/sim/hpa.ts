@@ -83,26 +83,42 @@ export interface HpaObservation {
   readonly readyUtilization: number;
   /** targetUtilization: the HPA's `averageUtilization` / 100. */
   readonly targetUtilization: number;
+  /** readyRequestsPerPod: mean requests per second of the ready pods (a Pods metric). */
+  readonly readyRequestsPerPod?: number;
+  /** targetRequestsPerPod: that metric's `averageValue` target; 0 or absent: the HPA has no such metric. */
+  readonly targetRequestsPerPod?: number;
   /** minReplicas / maxReplicas: the HPA's bounds. */
   readonly minReplicas: number;
   readonly maxReplicas: number;
 }
 
 /**
- * The replica count from the metric alone (replica_calculator.go, GetResourceReplicas), before
- * stabilization and rate limits. Returns currentReplicas when within tolerance.
+ * One metric's replica count (replica_calculator.go: GetResourceReplicas for CPU,
+ * GetMetricReplicas for a Pods metric, the same rule), before stabilization and rate limits.
+ * Returns currentReplicas when within tolerance.
+ */
+function replicasForMetric(o: HpaObservation, usage: number, target: number): number {
+  const ratio = usage / target;
+  if (o.unreadyPods > 0 && ratio > 1) {
+    const total = o.readyPods + o.unreadyPods;
+    // Unready pods count as 0; a ratio that then points down changes nothing.
+    const withUnready = (usage * o.readyPods) / total;
+    if (withUnready < target) return o.currentReplicas;
+    return hpaDesiredReplicas(total, withUnready, target, o.currentReplicas);
+  }
+  return hpaDesiredReplicas(o.readyPods, usage, target, o.currentReplicas);
+}
+
+/**
+ * The replica count from the metrics alone, before stabilization and rate limits: each metric's
+ * count, the largest of them (horizontal.go, computeReplicasForMetrics). Returns currentReplicas
+ * when every metric is within tolerance.
  */
 export function metricReplicas(o: HpaObservation): number {
   if (o.readyPods === 0) return o.currentReplicas;
-  const ratio = o.readyUtilization / o.targetUtilization;
-  if (o.unreadyPods > 0 && ratio > 1) {
-    const total = o.readyPods + o.unreadyPods;
-    // Unready pods count as 0 %; a ratio that then points down changes nothing.
-    const withUnready = (o.readyUtilization * o.readyPods) / total;
-    if (withUnready < o.targetUtilization) return o.currentReplicas;
-    return hpaDesiredReplicas(total, withUnready, o.targetUtilization, o.currentReplicas);
-  }
-  return hpaDesiredReplicas(o.readyPods, o.readyUtilization, o.targetUtilization, o.currentReplicas);
+  const cpu = replicasForMetric(o, o.readyUtilization, o.targetUtilization);
+  const rateTarget = o.targetRequestsPerPod ?? 0;
+  return rateTarget > 0 ? Math.max(cpu, replicasForMetric(o, o.readyRequestsPerPod ?? 0, rateTarget)) : cpu;
 }
 
 function limitFor(

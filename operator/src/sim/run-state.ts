@@ -98,6 +98,8 @@ export interface RunState {
   specReplicas: number;
   hpaMemory: HpaMemory;
   lastReadyUtilization: number;
+  /** lastReadyRequestsPerPod: requests per second per ready pod, as the HPA's Pods metric last read it. */
+  lastReadyRequestsPerPod: number;
   rollout: Rollout | undefined;
   poolHighWater: number;
   noise: number;
@@ -139,6 +141,7 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     Math.max(
       knobs.minReplicas,
       Math.ceil((startRps * startCpuMs) / (app.cpuCores * 1000 * hpaTargetOf(knobs))),
+      knobs.hpaTargetRequestsPerPod > 0 ? Math.ceil(startRps / knobs.hpaTargetRequestsPerPod) : 0,
     ),
   );
   return {
@@ -150,6 +153,7 @@ export function initialState(scenario: Scenario, cache: CacheDynamics, controlle
     specReplicas: startReplicas,
     hpaMemory: EMPTY_HPA_MEMORY,
     lastReadyUtilization: Math.min(1, (startRps * startCpuMs) / (startReplicas * app.cpuCores * 1000)),
+    lastReadyRequestsPerPod: startRps / startReplicas,
     rollout: undefined,
     poolHighWater: 0,
     noise: 0,

@@ -16,7 +16,7 @@ describe('scenario files', () => {
     },
   );
 
-  it('ships the standard scenarios: issue 5’s eight, issue 13’s three, the engine’s held-out check and issue 30’s two', () => {
+  it('ships the standard scenarios: issue 5’s eight, issue 13’s three, the engine’s held-out check, issue 30’s two and a request-rate HPA', () => {
     expect(
       readdirSync(scenarioDir)
         .filter((f) => f.endsWith('.yaml'))
@@ -32,6 +32,7 @@ describe('scenario files', () => {
       'growing-working-set.yaml',
       'noisy-week.yaml',
       'open-close-spikes.yaml',
+      'request-rate-day.yaml',
       'slow-ramp.yaml',
       'step-up-down.yaml',
       'ttl-bound.yaml',
@@ -130,6 +131,21 @@ describe('scenario files', () => {
       /app.hpaTargetCpuUtilization must be a number in \[0.05, 1\], got 1.5/,
     ],
     ['a section that is not a mapping', { app: [1] }, /app must be a mapping, got \[1\]/],
+    [
+      'a request-rate target without bounds',
+      { hpaRequestRate: { targetPerPod: 400 } },
+      /hpaRequestRate.minPerPod is required: a number in \[1, 1000000\]/,
+    ],
+    [
+      'request-rate bounds out of order',
+      { hpaRequestRate: { targetPerPod: 400, minPerPod: 500, maxPerPod: 300 } },
+      /hpaRequestRate.maxPerPod must be a number in \[500, 1000000\], got 300/,
+    ],
+    [
+      'a fractional request-rate target',
+      { hpaRequestRate: { targetPerPod: 2.5, minPerPod: 1, maxPerPod: 10 } },
+      /hpaRequestRate.targetPerPod must be a whole number, got 2.5/,
+    ],
     [
       'a negative price',
       { prices: { redisGbHour: -1 } },

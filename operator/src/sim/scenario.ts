@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { FORECAST_MODES } from '../api/v1alpha1/defaults.ts';
+import { FORECAST_MODES, REQUEST_RATE_TARGET_MAX } from '../api/v1alpha1/defaults.ts';
 import type { ForecastMode } from '../tuning/types.ts';
 
 /** The database. */
@@ -148,6 +148,21 @@ export interface Scenario {
   readonly history: HistorySpec;
   /** forecast: the profile's `spec.policy.forecast`; absent: the CRD's default. */
   readonly forecast?: ForecastMode;
+  /** hpaRequestRate: the HPA's request-rate metric and the profile's bounds for it; absent: the HPA scales on CPU alone. */
+  readonly hpaRequestRate?: HpaRequestRate;
+}
+
+/**
+ * An HPA that also scales on a request-rate Pods metric (`averageValue` requests per second per
+ * pod), as the user wrote it, and the bounds their profile gives the operator
+ * (`spec.knobs.hpaTarget.requestRate`).
+ */
+export interface HpaRequestRate {
+  /** targetPerPod: the HPA's target as the user wrote it: where a run starts. */
+  readonly targetPerPod: number;
+  /** minPerPod / maxPerPod: the profile's bounds for the target. */
+  readonly minPerPod: number;
+  readonly maxPerPod: number;
 }
 
 /** Defaults for every optional field; documented in bench/scenarios/README.md. */
@@ -299,6 +314,21 @@ function parseHistory(raw: Raw): HistorySpec {
     : { days, points: pointList(section.points, 'history.points', 1440) };
 }
 
+/** The `hpaRequestRate` section, or absent; whole requests per second per pod, min ≤ max. */
+function parseHpaRequestRate(raw: Raw): HpaRequestRate | undefined {
+  if (raw.hpaRequestRate === undefined) return undefined;
+  const values = section(raw, 'hpaRequestRate');
+  const whole = (key: string, min: number) => {
+    const value = numberField(values, 'hpaRequestRate', key, undefined, min, REQUEST_RATE_TARGET_MAX);
+    if (!Number.isInteger(value))
+      throw new RangeError(`hpaRequestRate.${key} must be a whole number, got ${value}`);
+    return value;
+  };
+  const minPerPod = whole('minPerPod', 1);
+  const maxPerPod = whole('maxPerPod', minPerPod);
+  return { targetPerPod: whole('targetPerPod', 1), minPerPod, maxPerPod };
+}
+
 /** The `forecast` field: one of the CRD's modes, or absent. */
 function parseForecast(raw: Raw): ForecastMode | undefined {
   const value = raw.forecast;
@@ -439,6 +469,9 @@ export function parseScenario(raw: unknown, baseDir = '.'): Scenario {
     prices,
     history: parseHistory(raw),
     ...(parseForecast(raw) ? { forecast: parseForecast(raw) as ForecastMode } : {}),
+    ...(raw.hpaRequestRate !== undefined
+      ? { hpaRequestRate: parseHpaRequestRate(raw) as HpaRequestRate }
+      : {}),
   };
 }
 

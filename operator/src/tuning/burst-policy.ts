@@ -11,7 +11,13 @@
  */
 import { estimateReplicaCapacity } from './replica-policy.ts';
 import { connectionBudget } from './tuning-spec.ts';
-import { hpaTargetOf, type KnobValues, type MetricSnapshot, type TuningSpec } from './types.ts';
+import {
+  describeHpaTargets,
+  type KnobValues,
+  type MetricSnapshot,
+  perPodRpsAtTargets,
+  type TuningSpec,
+} from './types.ts';
 
 /** A burst and the floor it asks for. */
 export interface BurstFloor {
@@ -33,7 +39,7 @@ export function recommendBurstFloor(
   current: KnobValues,
 ): BurstFloor | undefined {
   const capacity = estimateReplicaCapacity(spec, history);
-  const perReplica = capacity.requestsPerSecondAtFullCpu * hpaTargetOf(current);
+  const perReplica = perPodRpsAtTargets(current, capacity.requestsPerSecondAtFullCpu);
   const ready = Math.max(0, snapshot.readyReplicas);
   const served = ready * perReplica;
   const rps = snapshot.requestsPerSecond;
@@ -54,7 +60,7 @@ export function recommendBurstFloor(
     minReplicas: floor,
     reason:
       `burst: ${Math.round(rps)} rps is ${(rps / Math.max(served, 1e-9)).toFixed(1)}× what ${Math.round(ready)} ready pods serve ` +
-      `at the ${current.hpaTargetCpuPercent} % CPU target (${Math.round(perReplica)} rps a pod, capacity ${capacity.source}), ` +
+      `at ${describeHpaTargets(current)} (${Math.round(perReplica)} rps a pod, capacity ${capacity.source}), ` +
       `at least ${spec.burst.ratio}×: minReplicas ${current.minReplicas} → ${floor} at once${bound}; ` +
       `the burst rule is the only one that skips the cooldown and the step cap; the floor holds for the ` +
       `${spec.timings.stabilizationWindowSeconds} s stabilization window, then the HPA brings the fleet down`,

@@ -187,6 +187,7 @@ describe('memoryContext', () => {
       memoryContext(healthySnapshot(1000, { readyReplicas, cpuUtilization }), {
         minReplicas: 2,
         hpaTargetCpuPercent: 70,
+        hpaTargetRequestsPerPod: 0,
       }),
     ).toEqual(expected);
   });

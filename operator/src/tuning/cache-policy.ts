@@ -2,8 +2,9 @@ import { describeObjectiveCost, hitRateObjectiveCost } from './objective-cost.ts
 import { DEFAULT_HPA_TOLERANCE, maxMemoryCeilingMiB } from './tuning-spec.ts';
 import {
   type AppliedChange,
+  type HpaTargets,
   type HpaTolerance,
-  hpaTargetOf,
+  hpaUsageRatio,
   type KnobValues,
   type MetricSnapshot,
   type ObjectiveCost,
@@ -49,14 +50,14 @@ export interface MemoryContext {
  */
 export function memoryContext(
   snapshot: MetricSnapshot,
-  current: Pick<KnobValues, 'minReplicas' | 'hpaTargetCpuPercent'>,
+  current: Pick<KnobValues, 'minReplicas'> & HpaTargets,
   tolerance: HpaTolerance = DEFAULT_HPA_TOLERANCE,
 ): MemoryContext {
-  const target = hpaTargetOf(current);
+  const usage = hpaUsageRatio(snapshot, current);
   const atMinimum = snapshot.readyReplicas <= current.minReplicas;
   return {
-    cpuBound: !atMinimum || snapshot.cpuUtilization >= target * (1 - tolerance.scaleDown),
-    atFloor: atMinimum && snapshot.cpuUtilization < target,
+    cpuBound: !atMinimum || usage >= 1 - tolerance.scaleDown,
+    atFloor: atMinimum && usage < 1,
   };
 }
 

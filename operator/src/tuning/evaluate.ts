@@ -2,7 +2,7 @@ import { recommendBurstFloor } from './burst-policy.ts';
 import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
 import { appendRate, EMPTY_RATE_HISTORY } from './forecast.ts';
 import { recommendForecastFloor } from './forecast-floor.ts';
-import { recommendHpaTarget } from './hpa-target-policy.ts';
+import { recommendHpaTarget, recommendRateTarget } from './hpa-target-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
@@ -17,7 +17,7 @@ import type {
   TuningHistory,
   TuningSpec,
 } from './types.ts';
-import { hpaTargetOf, KNOB_NAMES } from './types.ts';
+import { KNOB_NAMES } from './types.ts';
 
 /** The history a fresh profile starts with. */
 export const EMPTY_HISTORY: TuningHistory = { changes: [], snapshots: [] };
@@ -53,9 +53,8 @@ function proposeWithForecast(
   history: TuningHistory,
 ): { proposals: Proposal[]; forecast: ForecastFloor | undefined } {
   const proposals: Proposal[] = [];
-  const hpaTarget = hpaTargetOf(current);
-  const bounds = recommendReplicaBounds(spec, snapshot, history.snapshots, hpaTarget);
-  const pool = recommendPoolSize(spec, snapshot, history.snapshots, current.poolSize, hpaTarget);
+  const bounds = recommendReplicaBounds(spec, snapshot, history.snapshots, current);
+  const pool = recommendPoolSize(spec, snapshot, history.snapshots, current.poolSize, current);
   const poolSize = pool?.poolSize ?? current.poolSize;
   const allocation = allocateConnectionBudget({
     spec,
@@ -116,13 +115,21 @@ function proposeWithForecast(
     proposals.push({ knob: 'poolSize', value: allocation.poolSize, reason: `${pool.reason}${fitted}` });
     proposals.push({ knob: 'maxOverflow', value: allocation.maxOverflow, reason: allocation.reason });
   }
-  // The HPA's target, where the profile lets the engine tune it; without a measured proposal the
+  // The HPA's targets, where the profile lets the engine tune them; without a measured proposal the
   // current value is proposed, so the reason (what the history still lacks) reaches status.
   if (spec.untunedKnobs?.hpaTargetCpuPercent === undefined) {
     const target = recommendHpaTarget(spec, snapshot, history.snapshots, current.hpaTargetCpuPercent);
     proposals.push({
       knob: 'hpaTargetCpuPercent',
-      value: target.percent ?? current.hpaTargetCpuPercent,
+      value: target.value ?? current.hpaTargetCpuPercent,
+      reason: target.reason,
+    });
+  }
+  if (spec.untunedKnobs?.hpaTargetRequestsPerPod === undefined && current.hpaTargetRequestsPerPod > 0) {
+    const target = recommendRateTarget(spec, snapshot, history.snapshots, current.hpaTargetRequestsPerPod);
+    proposals.push({
+      knob: 'hpaTargetRequestsPerPod',
+      value: target.value ?? current.hpaTargetRequestsPerPod,
       reason: target.reason,
     });
   }

@@ -9,9 +9,9 @@ import { estimateReplicaCapacity } from './replica-policy.ts';
 import { connectionBudget } from './tuning-spec.ts';
 import {
   type ForecastFloor,
-  hpaTargetOf,
   type KnobValues,
   type MetricSnapshot,
+  perPodRpsAtTargets,
   type TuningHistory,
   type TuningSpec,
 } from './types.ts';
@@ -47,7 +47,7 @@ export function recommendForecastFloor(
       reason: `${facts}; no floor until the capacity per replica is measured`,
     };
   }
-  const perReplica = capacity.requestsPerSecondAtFullCpu * hpaTargetOf(current);
+  const perReplica = perPodRpsAtTargets(current, capacity.requestsPerSecondAtFullCpu);
   const needed = Math.ceil(forecast.peakRps / perReplica);
   const perPod = current.poolSize + current.maxOverflow;
   const budgetCap = perPod > 0 ? Math.floor(connectionBudget(spec) / perPod) : Number.POSITIVE_INFINITY;

@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HISTORY, evaluate } from './evaluate.ts';
-import { hpaActsFrom, loadGrowth, recommendHpaTarget, safeUtilization } from './hpa-target-policy.ts';
+import {
+  hpaActsFrom,
+  loadGrowth,
+  rateTargetScale,
+  recommendHpaTarget,
+  recommendRateTarget,
+  safeLevel,
+  safeUtilization,
+} from './hpa-target-policy.ts';
 import { recommendReplicaBounds } from './replica-policy.ts';
-import { healthySnapshot, SAFE_KNOBS, specWith, TEST_SPEC } from './test-fixtures.ts';
+import { cpuTargets, healthySnapshot, SAFE_KNOBS, specWith, TEST_SPEC } from './test-fixtures.ts';
 import { DEFAULT_HPA_TOLERANCE, hpaDesiredReplicas } from './tuning-spec.ts';
-import type { MetricSnapshot } from './types.ts';
+import { hpaUsageRatio, type MetricSnapshot, perPodRpsAtTargets } from './types.ts';
 
 // TEST_SPEC: p95 SLO 200 ms (the margin puts the bar at 180 ms), errors 0.1 %, lead 135 s
 // (60 s start-up + 15 s HPA sync + 60 s evaluation), the target's bounds 50..85 %.
@@ -122,7 +130,7 @@ describe('recommendHpaTarget', () => {
     const [last, ...before] = [...snapshots].reverse();
     if (!last) throw new Error('empty history');
     const need = recommendHpaTarget(spec, last, before.reverse(), 70);
-    expect(need.percent).toBe(percent);
+    expect(need.value).toBe(percent);
     expect(need.reason).toMatch(reason);
   });
 
@@ -170,7 +178,7 @@ describe('recommendHpaTarget', () => {
     // 0.69 / 0.71 is 2.8 % below 1: the HPA acts from 71 %, under the plain step's 74 %.
     expect(hpaActsFrom(0.69, { scaleUp: 0.1, scaleDown: 0.02 })).toBe(71);
     const need = recommendHpaTarget(ownTolerance, last, before.reverse(), 70);
-    expect(need.percent).toBe(74);
+    expect(need.value).toBe(74);
     expect(need.reason).toMatch(/so 74 \/ 1\.00 = 74 %$/);
     // A scale-down tolerance of 1 means the HPA never removes a pod: nothing to reach.
     expect(hpaActsFrom(0.69, { scaleUp: 0.1, scaleDown: 1 })).toBe(Number.POSITIVE_INFINITY);
@@ -224,7 +232,117 @@ describe('the HPA target through the engine', () => {
     // 1,212 rps a replica at full CPU (2,000 rps on 3 pods at 55 %): 6,000 rps needs 8 pods at 70 %, 6 at 85 %.
     const load = healthySnapshot(now, { requestsPerSecond: 6000 });
     const before = [60, 120, 180].map((t) => healthySnapshot(t));
-    const at = (target: number) => recommendReplicaBounds(spec, load, before, target).peakReplicas;
-    expect([at(0.7), at(0.85)]).toEqual([8, 6]);
+    const at = (target: number) =>
+      recommendReplicaBounds(spec, load, before, cpuTargets(target)).peakReplicas;
+    expect([at(70), at(85)]).toEqual([8, 6]);
+  });
+});
+
+describe('the request-rate target', () => {
+  // A profile that tunes a request-rate target within 100..1000 rps a pod: 50-rps bins.
+  const rateSpec = specWith({
+    knobs: { ...TEST_SPEC.knobs, hpaTargetRequestsPerPod: { min: 100, max: 1000 } },
+    untunedKnobs: {},
+  });
+  /** 2,000 rps on as many pods as give 200..690 rps a pod in 10-rps steps, one snapshot a minute. */
+  const level = (i: number) => 200 + (i % 50) * 10;
+  const rateHistory = (p95At: (perPod: number) => number = () => 80) =>
+    Array.from({ length: 100 }, (_, i) =>
+      healthySnapshot(60 * (i + 1), { readyReplicas: 2000 / level(i), p95LatencyMs: p95At(level(i)) }),
+    );
+  const need = (snapshots: MetricSnapshot[], current: number) => {
+    const [last, ...before] = [...snapshots].reverse();
+    if (!last) throw new Error('empty history');
+    return recommendRateTarget(rateSpec, last, before.reverse(), current);
+  };
+
+  it('bins by requests per pod, 1/20 of the bounds’ maximum wide', () => {
+    expect(rateTargetScale(rateSpec).binWidth).toBe(50);
+    expect(safeLevel(rateSpec, rateHistory(), rateTargetScale(rateSpec))).toMatchObject({
+      level: 690,
+      judgedBins: 10,
+      probe: { allowed: true },
+    });
+  });
+
+  it.each<[string, (perPod: number) => number, number, number, RegExp]>([
+    [
+      'p95 met at every rate measured: one bin past it, then on to where the HPA acts',
+      () => 80,
+      400,
+      767,
+      // 690 rps a pod stay within the 10 % tolerance of targets up to 766.
+      /^HPA request-rate target 400 rps a pod → 767 rps a pod: pods met p95 within 90 % of 200 ms up to 690 rps a pod \(p95 80 ms there, within 50 % of the SLO: one 50-rps bin more, 740 rps a pod\).*at 690 rps a pod the HPA removes a pod only from a 767 rps a pod target/,
+    ],
+    [
+      'p95 missed from 600 rps a pod: the target stays below it',
+      (perPod) => (perPod >= 600 ? 260 : 80),
+      400,
+      590,
+      /up to 590 rps a pod; pods at 600-650 rps a pod missed it \(p95 260 ms/,
+    ],
+    [
+      'a target above the rate where p95 broke comes down',
+      (perPod) => (perPod >= 600 ? 260 : 80),
+      800,
+      590,
+      /^HPA request-rate target 800 rps a pod → 590 rps a pod/,
+    ],
+    [
+      'p95 missed at the coolest rate: the rate is not what limits p95',
+      () => 400,
+      400,
+      400,
+      /^HPA request-rate target held at 400 rps a pod: pods missed .* at the coolest measured rate.*so the request rate per pod is not what limits p95/,
+    ],
+  ])('%s', (_name, p95At, current, expected, reason) => {
+    const result = need(rateHistory(p95At), current);
+    expect(result.value ?? current).toBe(expected);
+    expect(result.reason).toMatch(reason);
+  });
+
+  it('through the engine: tuned where the HPA has the target, held where it has none', () => {
+    const snapshots = rateHistory();
+    const now = 60 * 101;
+    const snapshot = healthySnapshot(now, { readyReplicas: 2000 / 690 });
+    const knobs = { ...SAFE_KNOBS, minReplicas: 3, maxReplicas: 10 };
+    const tuned = evaluate(
+      rateSpec,
+      snapshot,
+      { ...knobs, hpaTargetRequestsPerPod: 400 },
+      { changes: [], snapshots },
+      now,
+    );
+    expect(tuned.decisions.find((d) => d.knob === 'hpaTargetRequestsPerPod')).toMatchObject({
+      from: 400,
+      to: 600, // the step cap: half of 400
+      verdict: 'apply',
+    });
+    const none = evaluate(
+      rateSpec,
+      snapshot,
+      { ...knobs, hpaTargetRequestsPerPod: 0 },
+      { changes: [], snapshots },
+      now,
+    );
+    expect(none.decisions.find((d) => d.knob === 'hpaTargetRequestsPerPod')).toMatchObject({
+      to: 0,
+      verdict: 'hold',
+      reason: 'not tuned: the HPA has no request-rate target',
+    });
+  });
+});
+
+describe('the HPA targets in force', () => {
+  it.each<[string, number, number, number, number]>([
+    // [name, CPU target %, rate target, per-pod rps at the targets (1,000 rps at full CPU), usage at 60 % CPU and 500 rps a pod]
+    ['a CPU target alone', 70, 0, 700, 60 / 70],
+    ['a request-rate target tighter than the CPU target', 70, 400, 400, 500 / 400],
+    ['a request-rate target looser than the CPU target', 70, 900, 700, 60 / 70],
+  ])('%s', (_name, cpu, rate, perPod, usage) => {
+    const targets = { hpaTargetCpuPercent: cpu, hpaTargetRequestsPerPod: rate };
+    expect(perPodRpsAtTargets(targets, 1000)).toBeCloseTo(perPod, 9);
+    const snapshot = healthySnapshot(0, { cpuUtilization: 0.6, requestsPerSecond: 2000, readyReplicas: 4 });
+    expect(hpaUsageRatio(snapshot, targets)).toBeCloseTo(usage, 9);
   });
 });

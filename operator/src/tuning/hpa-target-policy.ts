@@ -33,7 +33,13 @@
  * cooldown and step cap pace it), and the gate rolls back a hotter target after which the SLO broke.
  */
 import { hpaToleranceOf, withinHpaTolerance } from './tuning-spec.ts';
-import type { HpaTolerance, MetricSnapshot, TuningSpec } from './types.ts';
+import {
+  type HpaTolerance,
+  type KnobRange,
+  type MetricSnapshot,
+  requestsPerPod,
+  type TuningSpec,
+} from './types.ts';
 
 /** Width of one CPU utilization bin, in percentage points. */
 export const UTILIZATION_BIN_POINTS = 5;
@@ -56,10 +62,10 @@ export const PROBE_MAX_BINS = 2;
 /** Pairs of snapshots one lead apart the growth estimate needs. */
 export const MIN_GROWTH_PAIRS = 30;
 
-/** What the rule asks for the HPA's CPU target. */
+/** What the rule asks for one of the HPA's targets. */
 export interface HpaTargetNeed {
-  /** percent: the wanted target in whole percent, within the bounds; absent when the history is too short. */
-  readonly percent?: number;
+  /** value: the wanted target in whole units (percent, rps a pod), within the bounds; absent when the history is too short. */
+  readonly value?: number;
   /** reason: one sentence with the numbers, or what is missing. */
   readonly reason: string;
 }
@@ -71,26 +77,103 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[rank] ?? 0;
 }
 
-/** The safe utilization, or why there is none. */
-export interface SafeUtilization {
-  /** utilization: the hottest CPU (0..) measured in the last bin that met the SLO. */
-  readonly utilization?: number;
+/**
+ * One HPA target the rule tunes: how the pods' level is read against it, its bins, and its words.
+ * The HPA's tolerance is a ratio, so the same rule serves a CPU Utilization target and a
+ * request-rate AverageValue target.
+ */
+export interface TargetScale {
+  /** name: the target in reasons ("HPA target", "HPA request-rate target"). */
+  readonly name: string;
+  /** levelOf: the pods' level in the target's units (CPU in percent, requests per second per pod). */
+  readonly levelOf: (snapshot: MetricSnapshot) => number;
+  /** binWidth: one bin's width, in those units. */
+  readonly binWidth: number;
+  /** unit: after a target ("70 %", "120 rps a pod"). */
+  readonly unit: string;
+  /** levelUnit: after a level of the pods ("69 % CPU", "110 rps a pod"). */
+  readonly levelUnit: string;
+  /** bin: one bin in words ("5-point", "25-rps"). */
+  readonly bin: string;
+  /** measure: what the bins measure ("CPU", "rate"). */
+  readonly measure: string;
+  /** limiter: what a failing tail says limits p95 ("CPU", "the request rate per pod"). */
+  readonly limiter: string;
+  /** unitsPerLevel: levels are read in these units of the metric's own (percent of a CPU fraction). */
+  readonly unitsPerLevel: number;
+  /** ceiling: the highest level a probe may reach (100 % CPU; no ceiling for a rate). */
+  readonly ceiling: number;
+  /** bounds: the knob's bounds. */
+  readonly bounds: KnobRange;
+}
+
+/** The CPU Utilization target's scale: CPU in percent, {@link UTILIZATION_BIN_POINTS}-point bins. */
+export function cpuTargetScale(spec: TuningSpec): TargetScale {
+  return {
+    name: 'HPA target',
+    levelOf: (s) => s.cpuUtilization * 100,
+    binWidth: UTILIZATION_BIN_POINTS,
+    unit: ' %',
+    levelUnit: ' % CPU',
+    bin: `${UTILIZATION_BIN_POINTS}-point`,
+    measure: 'CPU',
+    limiter: 'CPU',
+    unitsPerLevel: 100,
+    ceiling: 100,
+    bounds: spec.knobs.hpaTargetCpuPercent,
+  };
+}
+
+/** Bins of a request-rate target: this many span its bounds' maximum. */
+export const RATE_BINS_TO_MAX = 20;
+
+/**
+ * The request-rate target's scale: requests per second per ready pod, in bins of
+ * 1 / {@link RATE_BINS_TO_MAX} of the knob's maximum (whole requests, at least 1): as wide against
+ * the range as a CPU bin against 100 %.
+ */
+export function rateTargetScale(spec: TuningSpec): TargetScale {
+  const width = Math.max(1, Math.round(spec.knobs.hpaTargetRequestsPerPod.max / RATE_BINS_TO_MAX));
+  return {
+    name: 'HPA request-rate target',
+    levelOf: requestsPerPod,
+    binWidth: width,
+    unit: ' rps a pod',
+    levelUnit: ' rps a pod',
+    bin: `${width}-rps`,
+    measure: 'rate',
+    limiter: 'the request rate per pod',
+    unitsPerLevel: 1,
+    ceiling: Number.POSITIVE_INFINITY,
+    bounds: spec.knobs.hpaTargetRequestsPerPod,
+  };
+}
+
+/** The safe level, or why there is none. */
+export interface SafeLevel {
+  /** level: the hottest level measured (in the scale's units) in the last bin that met the SLO. */
+  readonly level?: number;
   /** judgedBins: bins with enough snapshots to judge. */
   readonly judgedBins: number;
-  /** failedBin: the first judged bin that missed the SLO, its lower edge in percent, and its p95 quantile. */
-  readonly failedBin?: { readonly fromPercent: number; readonly p95Ms: number; readonly errorRate: number };
+  /** failedBin: the first judged bin that missed the SLO, its lower edge, and its p95 quantile. */
+  readonly failedBin?: { readonly from: number; readonly p95Ms: number; readonly errorRate: number };
   /** probe: with no miss, the hottest judged bin's p95 quantile and whether it is low enough for one bin more. */
   readonly probe?: { readonly p95Ms: number; readonly allowed: boolean };
 }
 
-/** The hottest measured CPU utilization below the bins where CPU limits p95 (see the module comment). */
-export function safeUtilization(spec: TuningSpec, snapshots: readonly MetricSnapshot[]): SafeUtilization {
-  const bins = new Map<number, MetricSnapshot[]>();
+/** The hottest measured level below the bins where that level limits p95 (see the module comment). */
+export function safeLevel(
+  spec: TuningSpec,
+  snapshots: readonly MetricSnapshot[],
+  scale: TargetScale,
+): SafeLevel {
+  const bins = new Map<number, { level: number; snapshot: MetricSnapshot }[]>();
   for (const s of snapshots) {
-    if (!(s.readyReplicas > 0) || !Number.isFinite(s.cpuUtilization)) continue;
-    const bin = Math.floor((s.cpuUtilization * 100) / UTILIZATION_BIN_POINTS);
+    const level = s.readyReplicas > 0 ? scale.levelOf(s) : Number.NaN;
+    if (!Number.isFinite(level)) continue;
+    const bin = Math.floor(level / scale.binWidth);
     const list = bins.get(bin) ?? [];
-    list.push(s);
+    list.push({ level, snapshot: s });
     bins.set(bin, list);
   }
   const judged = [...bins.keys()]
@@ -99,49 +182,70 @@ export function safeUtilization(spec: TuningSpec, snapshots: readonly MetricSnap
     .map((bin) => {
       const samples = bins.get(bin) ?? [];
       const p95Ms = quantile(
-        samples.map((s) => s.p95LatencyMs),
+        samples.map((s) => s.snapshot.p95LatencyMs),
         P95_QUANTILE,
       );
       const errorRate = quantile(
-        samples.map((s) => s.errorRate),
+        samples.map((s) => s.snapshot.errorRate),
         P95_QUANTILE,
       );
       const met = p95Ms <= P95_MARGIN * spec.slo.p95LatencyMs && errorRate <= spec.slo.errorRate;
-      const hottest = Math.max(...samples.map((s) => s.cpuUtilization));
-      return { fromPercent: bin * UTILIZATION_BIN_POINTS, p95Ms, errorRate, met, hottest };
+      const hottest = Math.max(...samples.map((s) => s.level));
+      return { from: bin * scale.binWidth, p95Ms, errorRate, met, hottest };
     });
   // The failing tail: from the coolest judged bin after which no judged bin meets the SLO.
   let tail = judged.length;
   while (tail > 0 && !judged[tail - 1]?.met) tail--;
   const failed = judged[tail];
   const below = judged.slice(0, tail).filter((b) => b.met);
-  const utilization = below.length > 0 ? Math.max(...below.map((b) => b.hottest)) : undefined;
+  const level = below.length > 0 ? Math.max(...below.map((b) => b.hottest)) : undefined;
   const hottest = judged[judged.length - 1];
   const probe =
     !failed && hottest
       ? { p95Ms: hottest.p95Ms, allowed: hottest.p95Ms <= PROBE_P95_SHARE * spec.slo.p95LatencyMs }
       : undefined;
   return {
-    ...(utilization !== undefined ? { utilization } : {}),
+    ...(level !== undefined ? { level } : {}),
     ...(probe ? { probe } : {}),
     judgedBins: judged.length,
-    ...(failed
-      ? { failedBin: { fromPercent: failed.fromPercent, p95Ms: failed.p95Ms, errorRate: failed.errorRate } }
+    ...(failed ? { failedBin: { from: failed.from, p95Ms: failed.p95Ms, errorRate: failed.errorRate } } : {}),
+  };
+}
+
+/** The safe utilization: {@link safeLevel} on the CPU scale, as a fraction, the failed bin's edge in percent. */
+export function safeUtilization(
+  spec: TuningSpec,
+  snapshots: readonly MetricSnapshot[],
+): Omit<SafeLevel, 'level' | 'failedBin'> & {
+  readonly utilization?: number;
+  readonly failedBin?: { readonly fromPercent: number; readonly p95Ms: number; readonly errorRate: number };
+} {
+  const { level, failedBin, ...rest } = safeLevel(spec, snapshots, cpuTargetScale(spec));
+  return {
+    ...rest,
+    ...(level !== undefined ? { utilization: level / 100 } : {}),
+    ...(failedBin
+      ? { failedBin: { fromPercent: failedBin.from, p95Ms: failedBin.p95Ms, errorRate: failedBin.errorRate } }
       : {}),
   };
 }
 
 /**
- * The coolest whole-percent target at or above `utilization` at which the HPA removes pods running
- * at `utilization`: it changes nothing while their ratio is within its scale-down tolerance of 1,
- * so a hotter target removes a pod only once utilization < target · (1 − tolerance).
+ * The lowest whole target at or above `level` at which the HPA removes pods running at `level`
+ * (a whole target is `unitsPerLevel` × a level: 100 for a CPU fraction's percent): it changes nothing while their ratio is within its scale-down
+ * tolerance of 1, so a hotter target removes a pod only once level < target · (1 − tolerance).
  */
-export function hpaActsFrom(utilization: number, tolerance: HpaTolerance): number {
+export function hpaActsFromLevel(level: number, tolerance: HpaTolerance, unitsPerLevel = 1): number {
   // With a scale-down tolerance of 1 or more the HPA never removes a pod.
   if (tolerance.scaleDown >= 1) return Number.POSITIVE_INFINITY;
-  let percent = Math.max(1, Math.ceil(100 * utilization));
-  while (withinHpaTolerance(utilization, percent / 100, tolerance)) percent++;
-  return percent;
+  let target = Math.max(1, Math.ceil(unitsPerLevel * level));
+  while (withinHpaTolerance(level, target / unitsPerLevel, tolerance)) target++;
+  return target;
+}
+
+/** {@link hpaActsFromLevel} for a CPU utilization (a fraction), in whole percent. */
+export function hpaActsFrom(utilization: number, tolerance: HpaTolerance): number {
+  return hpaActsFromLevel(utilization, tolerance, 100);
 }
 
 /** The load's growth over one lead, or the pairs found when there are too few. */
@@ -176,66 +280,88 @@ export function loadGrowth(
 }
 
 /**
- * The HPA CPU target the measured history supports, for the current snapshot and the history
- * before it. `currentPercent` is the target in force, named in the reason.
+ * The HPA target the measured history supports on `scale`, for the current snapshot and the
+ * history before it. `current` is the target in force, named in the reason.
  */
-export function recommendHpaTarget(
+export function recommendTarget(
   spec: TuningSpec,
   snapshot: MetricSnapshot,
   history: readonly MetricSnapshot[],
-  currentPercent: number,
+  current: number,
+  scale: TargetScale,
 ): HpaTargetNeed {
   const snapshots = [...history, snapshot];
   const lead = spec.forecast.leadSeconds;
+  const target = (n: number) => `${n}${scale.unit}`;
   const { growth, pairs } = loadGrowth(snapshots, lead);
   if (growth === undefined) {
     return {
-      reason: `HPA target held at ${currentPercent} %: the load's growth over the ${lead} s lead needs ${MIN_GROWTH_PAIRS} pairs of snapshots ${lead} s apart, ${pairs} so far`,
+      reason: `${scale.name} held at ${target(current)}: the load's growth over the ${lead} s lead needs ${MIN_GROWTH_PAIRS} pairs of snapshots ${lead} s apart, ${pairs} so far`,
     };
   }
-  const safe = safeUtilization(spec, snapshots);
+  const safe = safeLevel(spec, snapshots, scale);
   const slo = `p95 within ${Math.round(P95_MARGIN * 100)} % of ${spec.slo.p95LatencyMs} ms`;
   const failed = safe.failedBin
-    ? `; pods at ${safe.failedBin.fromPercent}-${safe.failedBin.fromPercent + UTILIZATION_BIN_POINTS} % CPU missed it (p95 ${Math.round(safe.failedBin.p95Ms)} ms, errors ${(safe.failedBin.errorRate * 100).toFixed(2)} %)`
+    ? `; pods at ${safe.failedBin.from}-${safe.failedBin.from + scale.binWidth}${scale.levelUnit} missed it (p95 ${Math.round(safe.failedBin.p95Ms)} ms, errors ${(safe.failedBin.errorRate * 100).toFixed(2)} %)`
     : '';
-  if (safe.utilization === undefined) {
+  if (safe.level === undefined) {
     return {
       reason:
         safe.judgedBins === 0
-          ? `HPA target held at ${currentPercent} %: no ${UTILIZATION_BIN_POINTS}-point CPU band has ${MIN_SAMPLES_PER_BIN} snapshots yet`
-          : `HPA target held at ${currentPercent} %: pods missed ${slo} at the coolest measured CPU${failed}, so CPU is not what limits p95`,
+          ? `${scale.name} held at ${target(current)}: no ${scale.bin} ${scale.measure} band has ${MIN_SAMPLES_PER_BIN} snapshots yet`
+          : `${scale.name} held at ${target(current)}: pods missed ${slo} at the coolest measured ${scale.measure}${failed}, so ${scale.limiter} is not what limits p95`,
     };
   }
-  const { min, max } = spec.knobs.hpaTargetCpuPercent;
-  const seen = Math.round(safe.utilization * 100);
-  const u = safe.probe?.allowed ? Math.min(100, seen + UTILIZATION_BIN_POINTS) : seen;
+  const { min, max } = scale.bounds;
+  const seen = Math.round(safe.level);
+  const u = safe.probe?.allowed ? Math.min(scale.ceiling, seen + scale.binWidth) : seen;
   const probe = safe.probe?.allowed
-    ? ` (p95 ${Math.round(safe.probe.p95Ms)} ms there, within ${Math.round(PROBE_P95_SHARE * 100)} % of the SLO: one ${UTILIZATION_BIN_POINTS}-point bin more, ${u} %)`
+    ? ` (p95 ${Math.round(safe.probe.p95Ms)} ms there, within ${Math.round(PROBE_P95_SHARE * 100)} % of the SLO: one ${scale.bin} bin more, ${target(u)})`
     : '';
   const fromGrowth = Math.floor(u / growth);
   // A probe the HPA ignores buys nothing: the pods stay where they are and are never seen hotter.
   // So a probe goes on to the first target the HPA acts on, if pods there, after the lead's growth,
   // run at most PROBE_MAX_BINS bins past what was seen: the push keeps the growth's headroom.
   const tolerance = hpaToleranceOf(spec);
-  const acts = hpaActsFrom(snapshot.cpuUtilization, tolerance);
-  const reachable = Math.floor((seen + PROBE_MAX_BINS * UTILIZATION_BIN_POINTS) / growth);
-  const pastTolerance =
-    safe.probe?.allowed && fromGrowth > currentPercent && fromGrowth < acts && acts <= reachable;
+  const now = scale.levelOf(snapshot);
+  const acts = hpaActsFromLevel(now / scale.unitsPerLevel, tolerance, scale.unitsPerLevel);
+  const reachable = Math.floor((seen + PROBE_MAX_BINS * scale.binWidth) / growth);
+  const pastTolerance = safe.probe?.allowed && fromGrowth > current && fromGrowth < acts && acts <= reachable;
   const wanted = pastTolerance ? acts : fromGrowth;
   const pastItsTolerance = pastTolerance
-    ? `; at ${Math.round(snapshot.cpuUtilization * 100)} % CPU the HPA removes a pod only from a ${acts} % target (its ${+(tolerance.scaleDown * 100).toFixed(1)} % scale-down tolerance), so ${acts} %`
+    ? `; at ${Math.round(now)}${scale.levelUnit} the HPA removes a pod only from a ${target(acts)} target (its ${+(tolerance.scaleDown * 100).toFixed(1)} % scale-down tolerance), so ${target(acts)}`
     : '';
   const measured =
-    `pods met ${slo} up to ${seen} % CPU${probe}${failed}; ` +
-    `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${u} / ${growth.toFixed(2)} = ${fromGrowth} %${pastItsTolerance}`;
-  if (wanted < currentPercent && !safe.failedBin) {
+    `pods met ${slo} up to ${seen}${scale.levelUnit}${probe}${failed}; ` +
+    `the load grew up to ${growth.toFixed(2)}× within the ${lead} s lead (${Math.round(GROWTH_QUANTILE * 100)}th percentile of ${pairs}), so ${u} / ${growth.toFixed(2)} = ${target(fromGrowth)}${pastItsTolerance}`;
+  if (wanted < current && !safe.failedBin) {
     // No measured miss says a cooler target would help: the pods were only never seen hotter.
     return {
-      percent: Math.min(max, Math.max(min, currentPercent)),
-      reason: `HPA target held at ${currentPercent} %: ${measured}, but no miss was measured where CPU limits p95, so nothing says a cooler target helps`,
+      value: Math.min(max, Math.max(min, current)),
+      reason: `${scale.name} held at ${target(current)}: ${measured}, but no miss was measured where ${scale.limiter} limits p95, so nothing says a cooler target helps`,
     };
   }
-  const percent = Math.min(max, Math.max(min, wanted));
-  const bound = percent !== wanted ? ` (bounds ${min}-${max} %)` : '';
-  return { percent, reason: `HPA target ${currentPercent} % → ${percent} %${bound}: ${measured}` };
+  const value = Math.min(max, Math.max(min, wanted));
+  const bound = value !== wanted ? ` (bounds ${min}-${max}${scale.unit})` : '';
+  return { value, reason: `${scale.name} ${target(current)} → ${target(value)}${bound}: ${measured}` };
+}
+
+/** The HPA's CPU target the measured history supports ({@link recommendTarget} on the CPU scale). */
+export function recommendHpaTarget(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  history: readonly MetricSnapshot[],
+  currentPercent: number,
+): HpaTargetNeed {
+  return recommendTarget(spec, snapshot, history, currentPercent, cpuTargetScale(spec));
+}
+
+/** The HPA's request-rate target the measured history supports ({@link recommendTarget} on the rate scale). */
+export function recommendRateTarget(
+  spec: TuningSpec,
+  snapshot: MetricSnapshot,
+  history: readonly MetricSnapshot[],
+  currentPerPod: number,
+): HpaTargetNeed {
+  return recommendTarget(spec, snapshot, history, currentPerPod, rateTargetScale(spec));
 }

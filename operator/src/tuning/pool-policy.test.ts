@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { probabilityWaitExceeds } from './queueing.ts';
-import { healthySnapshot, specWith, TEST_SPEC } from './test-fixtures.ts';
+import { cpuTargets, healthySnapshot, specWith, TEST_SPEC } from './test-fixtures.ts';
 
 const spec = TEST_SPEC;
 
@@ -19,7 +19,7 @@ describe('recommendPoolSize', () => {
       healthySnapshot(1000, { dbQueriesPerSecond: qps, dbActiveConnections: active }),
       [],
       50,
-      0.7,
+      cpuTargets(70),
     );
     expect(need?.poolSize).toBe(expected);
     expect(need?.reason).toMatch(/Erlang-C needs/);
@@ -40,7 +40,7 @@ describe('recommendPoolSize', () => {
           healthySnapshot(1000, { dbQueriesPerSecond: 240, dbActiveConnections: 240 * hold }),
           [],
           50,
-          0.7,
+          cpuTargets(70),
         )?.poolSize ?? 0,
     );
     expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
@@ -48,7 +48,7 @@ describe('recommendPoolSize', () => {
   });
 
   it('keeps a current pool that is big enough and not far too big', () => {
-    const need = recommendPoolSize(spec, healthySnapshot(), [], 9, 0.7);
+    const need = recommendPoolSize(spec, healthySnapshot(), [], 9, cpuTargets(70));
     expect(need?.poolSize).toBe(9);
     expect(need?.reason).toMatch(/keep it/);
   });
@@ -62,14 +62,14 @@ describe('recommendPoolSize', () => {
       healthySnapshot(1000, { dbQueriesPerSecond: 1, dbActiveConnections: 0.01 }),
       [],
       1,
-      0.7,
+      cpuTargets(70),
     );
     expect(need?.poolSize).toBe(5); // 4 workers × (2 − 1) + 1
   });
 
   it('proposes nothing without DB traffic', () => {
     expect(
-      recommendPoolSize(spec, healthySnapshot(1000, { dbQueriesPerSecond: 0 }), [], 10, 0.7),
+      recommendPoolSize(spec, healthySnapshot(1000, { dbQueriesPerSecond: 0 }), [], 10, cpuTargets(70)),
     ).toBeUndefined();
   });
 });

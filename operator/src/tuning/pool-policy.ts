@@ -1,7 +1,7 @@
 import { serversForWaitTarget } from './queueing.ts';
 import { estimateReplicaCapacity } from './replica-policy.ts';
 import { connectionBudget, poolSizeFloor } from './tuning-spec.ts';
-import type { MetricSnapshot, TuningSpec } from './types.ts';
+import { type HpaTargets, type MetricSnapshot, perPodRpsAtTargets, type TuningSpec } from './types.ts';
 
 /** The pool wait budget: this share of the p95 latency target may be spent waiting for a connection. */
 export const POOL_WAIT_SHARE_OF_P95 = 0.05;
@@ -39,7 +39,7 @@ export function recommendPoolSize(
   snapshot: MetricSnapshot,
   history: readonly MetricSnapshot[],
   currentPoolSize: number,
-  hpaTarget: number,
+  targets: HpaTargets,
 ): PoolNeed | undefined {
   const recent = [...history.slice(-SMOOTHING_SNAPSHOTS + 1), snapshot];
   let queries = 0;
@@ -54,7 +54,7 @@ export function recommendPoolSize(
   const holdSeconds = active / queries;
   const queriesPerRequest = queries / requests;
   const capacity = estimateReplicaCapacity(spec, [...history, snapshot]);
-  const designRps = capacity.requestsPerSecondAtFullCpu * hpaTarget;
+  const designRps = perPodRpsAtTargets(targets, capacity.requestsPerSecondAtFullCpu);
   const designQps = designRps * queriesPerRequest;
   const waitTargetSeconds = (spec.slo.p95LatencyMs * POOL_WAIT_SHARE_OF_P95) / 1000;
   const servers =

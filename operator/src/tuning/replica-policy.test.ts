@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateReplicaCapacity, recommendReplicaBounds } from './replica-policy.ts';
-import { healthySnapshot, specWith, TEST_SPEC } from './test-fixtures.ts';
+import { cpuTargets, healthySnapshot, specWith, TEST_SPEC } from './test-fixtures.ts';
 
 const spec = TEST_SPEC;
 
@@ -34,7 +34,12 @@ describe('replica bounds', () => {
     // CPU in step with load at 1000 rps per replica, so the capacity estimate equals the prior.
     const at = (t: number, rps: number) =>
       healthySnapshot(t, { requestsPerSecond: rps, readyReplicas: 3, cpuUtilization: rps / 3000 });
-    const bounds = recommendReplicaBounds(spec, at(180, trough), [at(60, trough), at(120, peak)], 0.7);
+    const bounds = recommendReplicaBounds(
+      spec,
+      at(180, trough),
+      [at(60, trough), at(120, peak)],
+      cpuTargets(70),
+    );
     expect([bounds.minReplicas, bounds.maxReplicas]).toEqual([min, max]);
   });
 
@@ -42,7 +47,7 @@ describe('replica bounds', () => {
     // 5 pods at the 70 % target serve 1,500 rps (430 rps per replica at full CPU); the prior of
     // 1,000 alone would ask for 3 and cap the fleet below what it runs.
     const now = healthySnapshot(60, { requestsPerSecond: 1500, readyReplicas: 5, cpuUtilization: 0.7 });
-    const bounds = recommendReplicaBounds(spec, now, [], 0.7);
+    const bounds = recommendReplicaBounds(spec, now, [], cpuTargets(70));
     expect(bounds.capacitySource).toBe('prior');
     expect(bounds.peakReplicas).toBe(5);
     expect(bounds.maxReplicas).toBeGreaterThanOrEqual(5);
@@ -53,7 +58,7 @@ describe('replica bounds', () => {
       specWith({ pdbMinAvailable: 4 }),
       healthySnapshot(60, { requestsPerSecond: 10 }),
       [],
-      0.7,
+      cpuTargets(70),
     );
     expect(bounds.minReplicas).toBe(4);
   });

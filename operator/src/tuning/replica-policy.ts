@@ -1,5 +1,11 @@
 import { hpaDesiredReplicas, hpaToleranceOf, minReplicasFloor } from './tuning-spec.ts';
-import type { MetricSnapshot, TuningSpec } from './types.ts';
+import {
+  type HpaTargets,
+  hpaUsageRatio,
+  type MetricSnapshot,
+  perPodRpsAtTargets,
+  type TuningSpec,
+} from './types.ts';
 
 /** What one replica can serve, and where the number comes from. */
 export interface ReplicaCapacity {
@@ -80,20 +86,20 @@ export interface ReplicaBoundsNeed {
 }
 
 /**
- * Replica bounds from load: `minReplicas` serves the trough at the HPA's CPU target (up to its
- * tolerance above it, where the HPA adds no pod) and never
+ * Replica bounds from load: `minReplicas` serves the trough at the HPA's targets (up to its
+ * tolerance above them, where the HPA adds no pod) and never
  * drops below 2 or the PDB; `maxReplicas` serves {@link PEAK_HEADROOM} × the remembered peak
- * (or the current load, if higher) at the CPU target, so the HPA has room for a surprise.
- * `hpaTarget` is the HPA's CPU target in force, as a fraction ({@link hpaTargetOf}).
+ * (or the current load, if higher) at the targets, so the HPA has room for a surprise.
+ * `targets` are the HPA's targets in force ({@link perPodRpsAtTargets}).
  */
 export function recommendReplicaBounds(
   spec: TuningSpec,
   snapshot: MetricSnapshot,
   history: readonly MetricSnapshot[],
-  hpaTarget: number,
+  targets: HpaTargets,
 ): ReplicaBoundsNeed {
   const capacity = estimateReplicaCapacity(spec, [...history, snapshot]);
-  const perReplicaAtTarget = capacity.requestsPerSecondAtFullCpu * hpaTarget;
+  const perReplicaAtTarget = perPodRpsAtTargets(targets, capacity.requestsPerSecondAtFullCpu);
   const range = observedLoadRange(history, snapshot);
   const floor = minReplicasFloor(spec);
   const ceiling = spec.knobs.replicas.ceiling;
@@ -107,8 +113,8 @@ export function recommendReplicaBounds(
   // need, where the capacity may still be the prior.
   const hpaWants = hpaDesiredReplicas(
     snapshot.readyReplicas,
-    snapshot.cpuUtilization,
-    hpaTarget,
+    hpaUsageRatio(snapshot, targets),
+    1,
     snapshot.readyReplicas,
     tolerance,
   );

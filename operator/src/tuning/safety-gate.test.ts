@@ -71,7 +71,13 @@ describe('snapshotProblem (fail static)', () => {
       now,
     );
     expect(next).toEqual(SAFE_KNOBS);
-    expect(decisions.every((d) => d.verdict === 'hold' && d.reason.startsWith('fail static'))).toBe(true);
+    // Every knob is held: the tuned ones fail static; TEST_SPEC tunes no request-rate target.
+    const tuned = decisions.filter((d) => d.knob !== 'hpaTargetRequestsPerPod');
+    expect(tuned.every((d) => d.verdict === 'hold' && d.reason.startsWith('fail static'))).toBe(true);
+    expect(decisions.find((d) => d.knob === 'hpaTargetRequestsPerPod')).toMatchObject({
+      verdict: 'hold',
+      reason: expect.stringMatching(/^not tuned: spec.knobs.hpaTarget.requestRate is not set/),
+    });
   });
 
   it('accepts a fresh, complete snapshot', () => {
@@ -435,6 +441,7 @@ const knobValues = fc.record({
   minReplicas: fc.integer({ min: 0, max: 60 }),
   maxReplicas: fc.integer({ min: 0, max: 60 }),
   hpaTargetCpuPercent: fc.integer({ min: 0, max: 120 }),
+  hpaTargetRequestsPerPod: fc.integer({ min: 0, max: 2000 }),
 });
 const garbage = fc.oneof(
   fc.constant(Number.NaN),

@@ -17,7 +17,7 @@ import type {
   TuningSpec,
   Verdict,
 } from './types.ts';
-import { hpaTargetOf, KNOB_NAMES } from './types.ts';
+import { describeHpaTargets, type HpaTargets, hpaUsageRatio, KNOB_NAMES, requestsPerPod } from './types.ts';
 
 /**
  * Why a snapshot cannot be trusted, or undefined when it can. Missing, stale (older than
@@ -65,6 +65,21 @@ export function sloMet(spec: TuningSpec, snapshot: MetricSnapshot): boolean {
   return snapshot.p95LatencyMs <= spec.slo.p95LatencyMs && snapshot.errorRate <= spec.slo.errorRate;
 }
 
+/** Why the HPA's request-rate target is held when the HPA has none (its value is 0). */
+export const NO_REQUEST_RATE_TARGET = 'the HPA has no request-rate target';
+
+/**
+ * Why the engine holds a knob untuned, or undefined when it tunes it: the spec's reason
+ * (`untunedKnobs`), or, for the request-rate target, an HPA without one (value 0).
+ */
+export function heldUntuned(spec: TuningSpec, values: KnobValues, knob: KnobName): string | undefined {
+  const untuned = spec.untunedKnobs?.[knob];
+  if (untuned !== undefined) return untuned;
+  return knob === 'hpaTargetRequestsPerPod' && !(values.hpaTargetRequestsPerPod > 0)
+    ? NO_REQUEST_RATE_TARGET
+    : undefined;
+}
+
 /** The knob's allowed range after the design invariants that bound a single knob. */
 export function knobLimits(spec: TuningSpec, knob: KnobName): { min: number; max: number } {
   const { knobs } = spec;
@@ -81,6 +96,8 @@ export function knobLimits(spec: TuningSpec, knob: KnobName): { min: number; max
       return { min: minReplicasFloor(spec), max: knobs.replicas.ceiling };
     case 'hpaTargetCpuPercent':
       return knobs.hpaTargetCpuPercent;
+    case 'hpaTargetRequestsPerPod':
+      return knobs.hpaTargetRequestsPerPod;
   }
 }
 
@@ -98,7 +115,7 @@ function lastChangeOf(history: TuningHistory, knob: KnobName): AppliedChange | u
  * these (see {@link rollbackFor}).
  */
 export function removesCapacity(knob: KnobName, from: number, to: number): boolean {
-  return knob === 'hpaTargetCpuPercent' ? to > from : to < from;
+  return knob === 'hpaTargetCpuPercent' || knob === 'hpaTargetRequestsPerPod' ? to > from : to < from;
 }
 
 /** Mean pool wait above this share of the p95 target says the pool is a bottleneck. */
@@ -106,9 +123,9 @@ export const POOL_WAIT_BOTTLENECK_SHARE = 0.05;
 
 /**
  * Whether a shrink of this knob could be what broke the SLO, judged from the snapshot: a smaller
- * pool shows as pool waits, a smaller cache as a hit rate below target, fewer replicas as CPU
- * above the HPA target in force, `hpaTarget` (with the fleet at the new ceiling, for maxReplicas),
- * a hotter HPA target as CPU above the target it replaced. A breach with no such sign is not blamed
+ * pool shows as pool waits, a smaller cache as a hit rate below target, fewer replicas as pods
+ * above the HPA's targets in force, `targets` (with the fleet at the new ceiling, for maxReplicas),
+ * a hotter HPA target as CPU (or requests per pod) above the target it replaced. A breach with no such sign is not blamed
  * on the change, which keeps rollbacks (themselves changes, and for the pool a rollout) for the
  * cases they can fix.
  */
@@ -116,7 +133,7 @@ export function changeCouldExplainBreach(
   spec: TuningSpec,
   snapshot: MetricSnapshot,
   change: AppliedChange,
-  hpaTarget: number,
+  targets: HpaTargets,
 ): boolean {
   switch (change.knob) {
     case 'poolSize':
@@ -132,11 +149,13 @@ export function changeCouldExplainBreach(
           spec.slo.cacheHitRate * (snapshot.redis.hitsPerSecond + snapshot.redis.missesPerSecond)
       );
     case 'minReplicas':
-      return snapshot.cpuUtilization > hpaTarget;
+      return hpaUsageRatio(snapshot, targets) > 1;
     case 'maxReplicas':
-      return snapshot.cpuUtilization > hpaTarget && snapshot.readyReplicas >= change.to;
+      return hpaUsageRatio(snapshot, targets) > 1 && snapshot.readyReplicas >= change.to;
     case 'hpaTargetCpuPercent':
       return snapshot.cpuUtilization > change.from / 100;
+    case 'hpaTargetRequestsPerPod':
+      return requestsPerPod(snapshot) > change.from;
   }
 }
 
@@ -166,7 +185,7 @@ export function rollbackFor(
     return undefined;
   if (nowSeconds - last.atSeconds > spec.timings.verificationWindowSeconds) return undefined;
   if (current[knob] !== last.to || sloMet(spec, snapshot)) return undefined;
-  if (!changeCouldExplainBreach(spec, snapshot, last, hpaTargetOf(current))) return undefined;
+  if (!changeCouldExplainBreach(spec, snapshot, last, current)) return undefined;
   if (snapshot.requestsPerSecond > last.requestsPerSecondBefore * (1 + ROLLBACK_LOAD_GROWTH_EXCUSE))
     return undefined;
   return last;
@@ -182,15 +201,42 @@ interface KnobOutcome {
 export const KNOBS_THAT_ROLL_PODS: readonly KnobName[] = ['poolSize', 'maxOverflow'];
 
 /**
- * The CPU utilization of the pods that keep serving while a rollout takes
+ * How much harder the pods that keep serving work while a rollout takes
  * {@link ROLLOUT_UNAVAILABLE_SHARE} of the ready ones away (rounded down: two or three pods lose
- * none). Above the HPA's scale-up threshold the HPA adds pods for the rollout's length and keeps
- * them for its scale-down window, which costs more than a pool change saves.
+ * none): their CPU and their requests per pod both grow by this factor. Past the HPA's scale-up
+ * threshold the HPA adds pods for the rollout's length and keeps them for its scale-down window,
+ * which costs more than a pool change saves.
  */
-export function cpuDuringRollout(snapshot: MetricSnapshot): number {
+export function rolloutLoadFactor(snapshot: MetricSnapshot): number {
   const ready = Math.max(0, Math.round(snapshot.readyReplicas));
   const serving = ready - Math.floor(ROLLOUT_UNAVAILABLE_SHARE * ready);
-  return serving > 0 ? (snapshot.cpuUtilization * ready) / serving : snapshot.cpuUtilization;
+  return serving > 0 ? ready / serving : 1;
+}
+
+/**
+ * The pods' load against the HPA's targets, grown by `factor`, in words: above the targets, or past
+ * `threshold` times them. With a CPU target alone, in percent ("90 % CPU, above the HPA target of
+ * 70 %"); with a request-rate target too, as the HPA's usage ratio with both readings.
+ */
+function describeLoad(
+  snapshot: MetricSnapshot,
+  targets: HpaTargets,
+  factor: number,
+  threshold?: number,
+): string {
+  const cpu = Math.round(snapshot.cpuUtilization * factor * 100);
+  if (targets.hpaTargetRequestsPerPod <= 0) {
+    const target = targets.hpaTargetCpuPercent;
+    return threshold === undefined
+      ? `${cpu} % CPU, above the HPA target of ${target} %`
+      : `${cpu} % CPU, past the ${Math.round(target * threshold)} %`;
+  }
+  const rate = Math.round(requestsPerPod(snapshot) * factor);
+  const ratio = (hpaUsageRatio(snapshot, targets) * factor).toFixed(2);
+  const against = `${ratio}× ${describeHpaTargets(targets)}`;
+  return threshold === undefined
+    ? `${cpu} % CPU and ${rate} rps a pod, ${against}`
+    : `${cpu} % CPU and ${rate} rps a pod, ${against}, past the ${threshold.toFixed(2)}×`;
 }
 
 /** What the gate's rule for one knob looks at. */
@@ -208,14 +254,14 @@ interface KnobGateInput {
   readonly nowSeconds: number;
   /** snapshot: the usable snapshot the proposal came from. */
   readonly snapshot: MetricSnapshot;
-  /** hpaTarget: the HPA's CPU target in force, as a fraction. */
-  readonly hpaTarget: number;
+  /** targets: the HPA's targets in force. */
+  readonly targets: HpaTargets;
 }
 
 /**
  * The gate's rule for one knob: clamp to its limits, hold pod-rolling changes while the SLO is
- * broken, CPU is above the HPA target or the rollout would push the pods left past the HPA's
- * scale-up threshold ({@link cpuDuringRollout}), hold capacity removals while the SLO is broken, then
+ * broken, the pods run above the HPA's targets or the rollout would push the pods left past the HPA's
+ * scale-up threshold ({@link rolloutLoadFactor}), hold capacity removals while the SLO is broken, then
  * deadband, cooldown, stabilization window and max step, in that order.
  */
 function gateOneKnob({
@@ -226,7 +272,7 @@ function gateOneKnob({
   history,
   nowSeconds,
   snapshot,
-  hpaTarget,
+  targets,
 }: KnobGateInput): KnobOutcome {
   const sloHolds = sloMet(spec, snapshot);
   if (!proposal) return { to: from, verdict: 'hold', reason: 'no proposal' };
@@ -248,20 +294,21 @@ function gateOneKnob({
         reason: `${prefix} ${from} → ${target} waits: the SLO is broken now and this rolls the pods`,
       };
     }
-    if (snapshot.cpuUtilization > hpaTarget) {
+    const usage = hpaUsageRatio(snapshot, targets);
+    if (usage > 1) {
       return {
         to: from,
         verdict: 'hold',
-        reason: `${prefix} ${from} → ${target} waits: pods run at ${Math.round(snapshot.cpuUtilization * 100)} % CPU, above the HPA target of ${Math.round(hpaTarget * 100)} %, and a rollout takes a quarter of them away`,
+        reason: `${prefix} ${from} → ${target} waits: pods run at ${describeLoad(snapshot, targets, 1)}, and a rollout takes a quarter of them away`,
       };
     }
-    const during = cpuDuringRollout(snapshot);
-    const scaleUpAt = hpaTarget * (1 + hpaToleranceOf(spec).scaleUp);
-    if (during > scaleUpAt) {
+    const during = rolloutLoadFactor(snapshot);
+    const scaleUpAt = 1 + hpaToleranceOf(spec).scaleUp;
+    if (usage * during > scaleUpAt) {
       return {
         to: from,
         verdict: 'hold',
-        reason: `${prefix} ${from} → ${target} waits: with a quarter of the ${Math.round(snapshot.readyReplicas)} pods away during the rollout the rest would run at ${Math.round(during * 100)} % CPU, past the ${Math.round(scaleUpAt * 100)} % at which the HPA adds pods`,
+        reason: `${prefix} ${from} → ${target} waits: with a quarter of the ${Math.round(snapshot.readyReplicas)} pods away during the rollout the rest would run at ${describeLoad(snapshot, targets, during, scaleUpAt)} at which the HPA adds pods`,
       };
     }
   }
@@ -270,6 +317,7 @@ function gateOneKnob({
     (knob === 'redisMaxmemoryMiB' ||
       knob === 'minReplicas' ||
       knob === 'hpaTargetCpuPercent' ||
+      knob === 'hpaTargetRequestsPerPod' ||
       (knob === 'maxReplicas' && target < snapshot.readyReplicas));
   if (!sloHolds && takesCapacity) {
     return {
@@ -333,7 +381,7 @@ export function enforceInvariants(
     notes[knob] = notes[knob] ? `${notes[knob]}; ${text}` : text;
   };
   for (const knob of KNOB_NAMES) {
-    if (spec.untunedKnobs?.[knob] !== undefined) continue;
+    if (heldUntuned(spec, values, knob) !== undefined) continue;
     const { min, max } = knobLimits(spec, knob);
     const clamped = Math.min(max, Math.max(min, Math.round(v[knob])));
     if (clamped !== v[knob]) {
@@ -422,7 +470,7 @@ export function repairCurrentState(
 /** Whether knob values satisfy every invariant of design.md under the spec. */
 export function satisfiesInvariants(spec: TuningSpec, values: KnobValues): boolean {
   for (const knob of KNOB_NAMES) {
-    if (spec.untunedKnobs?.[knob] !== undefined) continue;
+    if (heldUntuned(spec, values, knob) !== undefined) continue;
     const { min, max } = knobLimits(spec, knob);
     if (!Number.isInteger(values[knob]) || values[knob] < min || values[knob] > max) return false;
   }
@@ -460,7 +508,7 @@ export function gateProposals(
   const outcomes = {} as Record<KnobName, KnobOutcome>;
   for (const knob of KNOB_NAMES) {
     const from = repairedCurrent[knob];
-    const untuned = spec.untunedKnobs?.[knob];
+    const untuned = heldUntuned(spec, current, knob);
     if (untuned !== undefined) {
       outcomes[knob] = { to: from, verdict: 'hold', reason: `not tuned: ${untuned}` };
       continue;
@@ -487,7 +535,7 @@ export function gateProposals(
       history,
       nowSeconds,
       snapshot,
-      hpaTarget: hpaTargetOf(repairedCurrent),
+      targets: repairedCurrent,
     });
   }
   let next: KnobValues = repairedCurrent;

@@ -18,6 +18,7 @@ export const SEED_STATIC_KNOBS: KnobValues = {
   minReplicas: 2,
   maxReplicas: 10,
   hpaTargetCpuPercent: ASSUMED_HPA_TARGET_CPU_PERCENT,
+  hpaTargetRequestsPerPod: 0,
 };
 
 /** `DynamicConnectionPool.base_pool_size` in the guide. */

@@ -1,6 +1,6 @@
 /** Builders for tuning tests: a roomy spec, a healthy snapshot, seed-like knobs and an empty history. */
 import { defaultedProfileSpec, tuningSpecFromProfile } from './tuning-spec-from-profile.ts';
-import type { KnobValues, MetricSnapshot, RedisSignals, TuningSpec } from './types.ts';
+import type { HpaTargets, KnobValues, MetricSnapshot, RedisSignals, TuningSpec } from './types.ts';
 
 const MIB = 1024 * 1024;
 
@@ -64,7 +64,13 @@ export const SAFE_KNOBS: KnobValues = {
   minReplicas: 2,
   maxReplicas: 6,
   hpaTargetCpuPercent: 70,
+  hpaTargetRequestsPerPod: 0,
 };
+
+/** HPA targets of a CPU target alone, in percent (no request-rate metric). */
+export function cpuTargets(percent: number): HpaTargets {
+  return { hpaTargetCpuPercent: percent, hpaTargetRequestsPerPod: 0 };
+}
 
 /** {@link TEST_SPEC} with some fields replaced. */
 export function specWith(overrides: Partial<TuningSpec> = {}): TuningSpec {

@@ -15,6 +15,7 @@ import {
   DEFAULT_FORECAST_MODE,
   DEFAULT_HPA_TARGET_CPU_PERCENT,
   DEFAULT_STALENESS_SECONDS,
+  REQUEST_RATE_TARGET_MAX,
 } from '../api/v1alpha1/defaults.ts';
 import { PerformanceProfileSpec } from '../api/v1alpha1/performance-profile.ts';
 import { poolPlaceOf } from '../api/v1alpha1/pool-ref.ts';
@@ -54,8 +55,18 @@ export interface TargetEnvironment {
  */
 export const ASSUMED_HPA_TARGET_CPU_PERCENT = 70;
 
+/**
+ * The CPU target the engine assumes for an HPA that scales on a request-rate target and has no CPU
+ * Utilization metric: CPU then adds no pod before the pods saturate.
+ */
+export const FULL_CPU_PERCENT = 100;
+
 /** HPA_TARGET_NOT_SET is why the HPA's CPU target is held for a profile without spec.knobs.hpaTarget. */
 export const HPA_TARGET_NOT_SET = "spec.knobs.hpaTarget is not set: the HPA's target is held as written";
+
+/** REQUEST_RATE_NOT_SET is why the HPA's request-rate target is held for a profile without spec.knobs.hpaTarget.requestRate. */
+export const REQUEST_RATE_NOT_SET =
+  'spec.knobs.hpaTarget.requestRate is not set: the HPA has no request-rate target the operator tunes';
 
 /** REDIS_NOT_MEASURED is why maxmemory is held for a profile without spec.metrics.redis. */
 export const REDIS_NOT_MEASURED = 'spec.metrics.redis is not set, so Redis is not measured';
@@ -93,6 +104,12 @@ export const DEFAULT_TARGET_ENVIRONMENT: Required<Omit<TargetEnvironment, 'untun
     podStartupSeconds: 60,
   };
 
+/** The request-rate target's bounds: the profile's, or 1..the CRD's maximum while the knob is off (they then bound nothing). */
+function requestRateBounds(spec: PerformanceProfileSpec): { min: number; max: number } {
+  const rate = spec.knobs.hpaTarget?.requestRate;
+  return rate ? { min: rate.minPerPod, max: rate.maxPerPod } : { min: 1, max: REQUEST_RATE_TARGET_MAX };
+}
+
 /** The CPU target's bounds: the profile's, or the defaults while the knob is off (they then bound nothing). */
 function hpaTargetBounds(spec: PerformanceProfileSpec): { min: number; max: number } {
   const cpu = spec.knobs.hpaTarget?.cpuUtilization ?? DEFAULT_HPA_TARGET_CPU_PERCENT;
@@ -121,6 +138,7 @@ export function tuningSpecFromProfile(
   const untunedKnobs = {
     ...poolUntunedKnobs(spec),
     ...(knobs.hpaTarget === undefined ? { hpaTargetCpuPercent: HPA_TARGET_NOT_SET } : {}),
+    ...(knobs.hpaTarget?.requestRate === undefined ? { hpaTargetRequestsPerPod: REQUEST_RATE_NOT_SET } : {}),
     ...environment.untunedKnobs,
   };
   // A pool without overflow has none to give: the budget then counts the size alone.
@@ -141,6 +159,7 @@ export function tuningSpecFromProfile(
       redisMaxmemoryMiB: { min: knobs.redisMaxmemory.minMiB, max: knobs.redisMaxmemory.maxMiB },
       replicas: { floor: knobs.replicas.floor, ceiling: knobs.replicas.ceiling },
       hpaTargetCpuPercent: hpaTargetBounds(spec),
+      hpaTargetRequestsPerPod: requestRateBounds(spec),
     },
     database: {
       maxConnections: database.maxConnections,

@@ -3,7 +3,7 @@
  * PerformanceProfile through the one mapper, tuning-spec-from-profile.ts, which also
  * holds the default spec (the CRD's defaults).
  */
-import { MIN_POOL_USAGE_PERCENT } from '../api/v1alpha1/defaults.ts';
+import { MIN_POOL_USAGE_PERCENT, REQUEST_RATE_TARGET_MAX } from '../api/v1alpha1/defaults.ts';
 import { maxmemoryCeilingForLimitMiB } from '../api/v1alpha1/redis-maxmemory-ceiling.ts';
 import type { HpaTolerance, TuningSpec } from './types.ts';
 
@@ -115,6 +115,18 @@ export function validateTuningSpec(spec: TuningSpec): TuningSpec {
     knobs.hpaTargetCpuPercent.max,
     knobs.hpaTargetCpuPercent.min,
     100,
+  );
+  requireRange(
+    'knobs.hpaTargetRequestsPerPod.min',
+    knobs.hpaTargetRequestsPerPod.min,
+    1,
+    REQUEST_RATE_TARGET_MAX,
+  );
+  requireRange(
+    'knobs.hpaTargetRequestsPerPod.max',
+    knobs.hpaTargetRequestsPerPod.max,
+    knobs.hpaTargetRequestsPerPod.min,
+    REQUEST_RATE_TARGET_MAX,
   );
   requireRange('knobs.poolSize.min', knobs.poolSize.min, 1, knobs.poolSize.max);
   requireRange('database.maxConnections', database.maxConnections, 1, 1e6);

@@ -50,6 +50,8 @@ export interface KnobBounds {
   readonly replicas: ReplicaRange;
   /** hpaTargetCpuPercent: the HPA's average CPU utilization target, in whole percent. */
   readonly hpaTargetCpuPercent: KnobRange;
+  /** hpaTargetRequestsPerPod: the HPA's request-rate target, in whole requests per second per pod. */
+  readonly hpaTargetRequestsPerPod: KnobRange;
 }
 
 /** The database every replica's pool connects to. */
@@ -206,6 +208,13 @@ export interface KnobValues {
    * every policy turns load into replicas with it ({@link hpaTargetOf}).
    */
   readonly hpaTargetCpuPercent: number;
+  /**
+   * hpaTargetRequestsPerPod: the averageValue target of the HPA's request-rate metric (a Pods,
+   * Object or External metric, `spec.knobs.hpaTarget.requestRate`), in whole requests per second
+   * per pod; 0 when the HPA has none. The HPA follows whichever of its metrics asks for more pods,
+   * so every policy turns load into replicas with both ({@link perPodRpsAtTargets}).
+   */
+  readonly hpaTargetRequestsPerPod: number;
 }
 
 /** The name of one knob. */
@@ -219,11 +228,54 @@ export const KNOB_NAMES: readonly KnobName[] = [
   'minReplicas',
   'maxReplicas',
   'hpaTargetCpuPercent',
+  'hpaTargetRequestsPerPod',
 ];
 
-/** The HPA's CPU target in force, as a fraction (0..1): what every policy turns load into replicas with. */
+/** The HPA's CPU target in force, as a fraction (0..1). */
 export function hpaTargetOf(current: Pick<KnobValues, 'hpaTargetCpuPercent'>): number {
   return current.hpaTargetCpuPercent / 100;
+}
+
+/** The HPA's targets in force: its CPU target and its request-rate target (0: none). */
+export type HpaTargets = Pick<KnobValues, 'hpaTargetCpuPercent' | 'hpaTargetRequestsPerPod'>;
+
+/** Requests per second per ready pod, or 0 without a ready pod. */
+export function requestsPerPod(
+  snapshot: Pick<MetricSnapshot, 'requestsPerSecond' | 'readyReplicas'>,
+): number {
+  return snapshot.readyReplicas > 0 ? snapshot.requestsPerSecond / snapshot.readyReplicas : 0;
+}
+
+/**
+ * The HPA's usage ratio: each metric's measured value over its target, the largest of them, as the
+ * HPA computes it (it follows the metric that asks for the most pods). Above 1 the HPA adds pods
+ * (past its tolerance); below 1 it removes them.
+ */
+export function hpaUsageRatio(
+  snapshot: Pick<MetricSnapshot, 'cpuUtilization' | 'requestsPerSecond' | 'readyReplicas'>,
+  targets: HpaTargets,
+): number {
+  const cpu = snapshot.cpuUtilization / hpaTargetOf(targets);
+  const rate =
+    targets.hpaTargetRequestsPerPod > 0 ? requestsPerPod(snapshot) / targets.hpaTargetRequestsPerPod : 0;
+  return Math.max(cpu, rate);
+}
+
+/**
+ * Requests per second one pod carries when the HPA holds it at its targets: the CPU target's share
+ * of what a pod serves at full CPU, or the request-rate target where that is lower (the HPA then
+ * keeps more pods). What every policy turns load into replicas with.
+ */
+export function perPodRpsAtTargets(targets: HpaTargets, requestsPerSecondAtFullCpu: number): number {
+  const cpu = requestsPerSecondAtFullCpu * hpaTargetOf(targets);
+  return targets.hpaTargetRequestsPerPod > 0 ? Math.min(cpu, targets.hpaTargetRequestsPerPod) : cpu;
+}
+
+/** The HPA's targets in words, for reasons: "the 70 % CPU target", "the 70 % CPU and 120 rps-a-pod targets". */
+export function describeHpaTargets(targets: HpaTargets): string {
+  return targets.hpaTargetRequestsPerPod > 0
+    ? `the ${targets.hpaTargetCpuPercent} % CPU and ${targets.hpaTargetRequestsPerPod} rps-a-pod targets`
+    : `the ${targets.hpaTargetCpuPercent} % CPU target`;
 }
 
 /** What a policy would like one knob to be, and why. */

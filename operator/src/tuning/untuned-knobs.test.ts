@@ -47,6 +47,7 @@ describe('a pool with a size only: the budget counts the size alone', () => {
         minReplicas: 2,
         maxReplicas: 4,
         hpaTargetCpuPercent: 70,
+        hpaTargetRequestsPerPod: 0,
       },
       true,
     ],
@@ -59,6 +60,7 @@ describe('a pool with a size only: the budget counts the size alone', () => {
         minReplicas: 2,
         maxReplicas: 5,
         hpaTargetCpuPercent: 70,
+        hpaTargetRequestsPerPod: 0,
       },
       false,
     ],
@@ -74,6 +76,7 @@ describe('a pool with a size only: the budget counts the size alone', () => {
       minReplicas: 2,
       maxReplicas: 4,
       hpaTargetCpuPercent: 70,
+      hpaTargetRequestsPerPod: 0,
     };
     const repaired = enforceInvariants(spec, values).values;
     expect(repaired).toEqual({ ...values, poolSize: 24 });
@@ -88,6 +91,7 @@ describe('a pool with a size only: the budget counts the size alone', () => {
       minReplicas: 2,
       maxReplicas: 6,
       hpaTargetCpuPercent: 70,
+      hpaTargetRequestsPerPod: 0,
     };
     const { decisions, next } = evaluate(spec, snapshot, current, EMPTY_HISTORY, 1000);
     expect(decisions.find((d) => d.knob === 'maxOverflow')).toMatchObject({
@@ -115,6 +119,7 @@ describe('a profile without Redis', () => {
     minReplicas: 2,
     maxReplicas: 3,
     hpaTargetCpuPercent: 70,
+    hpaTargetRequestsPerPod: 0,
   };
 
   it('uses the snapshot (no fail static) and raises the replica ceiling under load', () => {
@@ -137,8 +142,11 @@ describe('a profile without Redis', () => {
   it('fails static when the profile names Redis and the snapshot lacks it', () => {
     const result = evaluate(TEST_SPEC, snapshot, { ...current, redisMaxmemoryMiB: 512 }, EMPTY_HISTORY, 1000);
     expect(result.metricsUsable).toBe(false);
+    // Every tuned knob fails static (this HPA has no request-rate target: that knob is not tuned).
     expect(
-      result.decisions.every((d) => d.verdict === 'hold' && d.reason.includes('metric redis is missing')),
+      result.decisions
+        .filter((d) => d.knob !== 'hpaTargetRequestsPerPod')
+        .every((d) => d.verdict === 'hold' && d.reason.includes('metric redis is missing')),
     ).toBe(true);
   });
 });
@@ -160,6 +168,7 @@ describe('pool: none', () => {
     minReplicas: 2,
     maxReplicas: 3,
     hpaTargetCpuPercent: 70,
+    hpaTargetRequestsPerPod: 0,
   };
 
   it('holds the pool with the reason and lets the ceiling follow the load past the connection budget', () => {

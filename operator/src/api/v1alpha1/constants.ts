@@ -160,6 +160,7 @@ export const Knob = {
   MinReplicas: 'minReplicas',
   MaxReplicas: 'maxReplicas',
   HpaTargetCpuPercent: 'hpaTargetCpuPercent',
+  HpaTargetRequestsPerPod: 'hpaTargetRequestsPerPod',
 } as const;
 /** Knob is one of the tuned knobs. */
 export type Knob = (typeof Knob)[keyof typeof Knob];

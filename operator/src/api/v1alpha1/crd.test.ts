@@ -121,6 +121,7 @@ describe('PerformanceProfile CRD', () => {
       ],
       '.spec.knobs.replicas': ['self.floor <= self.ceiling'],
       '.spec.knobs.hpaTarget.cpuUtilization': ['self.minPercent <= self.maxPercent'],
+      '.spec.knobs.hpaTarget.requestRate': ['self.minPerPod <= self.maxPerPod'],
       '.spec.database': ['self.reservedConnections < self.maxConnections'],
       '.spec.metrics': [
         "!has(self.redis) || !has(self.redis.source) || self.redis.source != 'Exporter' || has(self.prometheus)",

@@ -40,6 +40,12 @@ export const DEFAULT_KNOB_BOUNDS = {
 export const DEFAULT_HPA_TARGET_CPU_PERCENT = { minPercent: 50, maxPercent: 85 } as const;
 
 /**
+ * The highest request-rate target per pod a profile may bound the HPA's request-rate metric with,
+ * in requests per second: a million, far past what one pod serves.
+ */
+export const REQUEST_RATE_TARGET_MAX = 1_000_000;
+
+/**
  * Default database budget: PostgreSQL's default `max_connections` of 100, of which 10 are kept
  * free: PostgreSQL itself reserves 3 for superusers (`superuser_reserved_connections`), and
  * migrations, backups, an exporter and an administrator's psql need the rest.

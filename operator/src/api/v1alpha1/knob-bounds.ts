@@ -4,7 +4,12 @@
  */
 import Type, { type Static } from 'typebox';
 import { MAXMEMORY_WITHIN_CONTAINER, orderedPair, RESERVED_BELOW_MAX_CONNECTIONS } from './cel-rules.ts';
-import { DEFAULT_DATABASE, DEFAULT_HPA_TARGET_CPU_PERCENT, DEFAULT_KNOB_BOUNDS } from './defaults.ts';
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_HPA_TARGET_CPU_PERCENT,
+  DEFAULT_KNOB_BOUNDS,
+  REQUEST_RATE_TARGET_MAX,
+} from './defaults.ts';
 import { MAXMEMORY_SHARE_PERCENT } from './redis-maxmemory-ceiling.ts';
 import { intBound } from './schema-builders.ts';
 
@@ -118,11 +123,40 @@ export const KnobBounds = Type.Object(
               ],
             },
           ),
+          requestRate: Type.Optional(
+            Type.Object(
+              {
+                metricName: Type.String({
+                  minLength: 1,
+                  maxLength: 253,
+                  description:
+                    'metricName names the HPA’s request-rate metric: a Pods, Object or External metric with target.type AverageValue, counting the same requests per second as spec.metrics’ request rate.',
+                }),
+                minPerPod: Type.Integer({
+                  minimum: 1,
+                  maximum: REQUEST_RATE_TARGET_MAX,
+                  description:
+                    'minPerPod is the lowest request-rate target, in requests per second per pod, the operator may set on the HPA.',
+                }),
+                maxPerPod: Type.Integer({
+                  minimum: 1,
+                  maximum: REQUEST_RATE_TARGET_MAX,
+                  description:
+                    'maxPerPod is the highest request-rate target, in requests per second per pod, the operator may set on the HPA.',
+                }),
+              },
+              {
+                description:
+                  'requestRate, when set, lets the operator tune the averageValue target of the HPA’s request-rate metric the same way as the CPU target: the highest rate per pod at which the measured p95 still met the SLO, with headroom for the load’s growth over one lead. No defaults: a rate per pod is the service’s own.',
+                'x-kubernetes-validations': [orderedPair('hpaTarget.requestRate', 'minPerPod', 'maxPerPod')],
+              },
+            ),
+          ),
         },
         {
           // No default: a profile without it keeps the HPA's target as written.
           description:
-            'hpaTarget, when set, lets the operator tune the HPA’s CPU utilization target: the hottest target at which the measured p95 still meets the SLO, with headroom for the load’s growth during one pod start-up and one HPA sync. The HPA’s spec.metrics is an atomic list, so the operator then owns the whole list: it writes it back as read, with only the cpu Utilization target changed. Not set: the HPA’s target is held as written.',
+            'hpaTarget, when set, lets the operator tune the HPA’s CPU utilization target (and, with requestRate, its request-rate target): the hottest target at which the measured p95 still meets the SLO, with headroom for the load’s growth during one pod start-up and one HPA sync. The HPA’s spec.metrics is an atomic list, so the operator then owns the whole list: it writes it back as read, with only the tuned targets changed. Not set: the HPA’s targets are held as written.',
         },
       ),
     ),

@@ -54,6 +54,9 @@ export const KnobValues = Type.Object(
     hpaTargetCpuPercent: knobValue(
       'hpaTargetCpuPercent is the HPA’s average CPU utilization target, in percent of the pods’ CPU request.',
     ),
+    hpaTargetRequestsPerPod: knobValue(
+      'hpaTargetRequestsPerPod is the averageValue target of the HPA’s request-rate metric (spec.knobs.hpaTarget.requestRate), in requests per second per pod.',
+    ),
   },
   { description: 'Values of the tuned knobs; a missing field is unknown.' },
 );
