@@ -31,7 +31,7 @@ export async function run(): Promise<void> {
       `**${scenario.name}** (${seeds.length === 1 ? 'one seed, no noise' : `median of seeds ${seeds.join(', ')}`}): ` +
         `${verdict?.met ? 'goal met' : 'goal MISSED'}` +
         (best
-          ? `; best-static: pool ${best.poolSize}+${best.maxOverflow}, maxmemory ${best.redisMaxmemoryMiB} MiB, replicas ${best.minReplicas}..${best.maxReplicas}, HPA target ${best.hpaTargetCpuPercent} %`
+          ? `; best-static: pool ${best.poolSize}+${best.maxOverflow}, maxmemory ${best.redisMaxmemoryMiB} MiB, replicas ${best.minReplicas}..${best.maxReplicas}, HPA target ${best.hpaTargetCpuPercent} %${best.hpaTargetRequestsPerPod > 0 ? ` and ${best.hpaTargetRequestsPerPod} rps a pod` : ''}`
           : ''),
       ...(verdict ? formatVerdict(verdict) : []),
       '',

@@ -114,7 +114,7 @@ export async function writeReport(
       .filter((s) => s.knobs)
       .map(
         (s) =>
-          `- ${s.policy}: pool ${s.knobs?.poolSize} + overflow ${s.knobs?.maxOverflow}, maxmemory ${s.knobs?.redisMaxmemoryMiB} MiB, replicas ${s.knobs?.minReplicas}..${s.knobs?.maxReplicas}, HPA target ${s.knobs?.hpaTargetCpuPercent} %`,
+          `- ${s.policy}: pool ${s.knobs?.poolSize} + overflow ${s.knobs?.maxOverflow}, maxmemory ${s.knobs?.redisMaxmemoryMiB} MiB, replicas ${s.knobs?.minReplicas}..${s.knobs?.maxReplicas}, HPA target ${s.knobs?.hpaTargetCpuPercent} %${(s.knobs?.hpaTargetRequestsPerPod ?? 0) > 0 ? ` and ${s.knobs?.hpaTargetRequestsPerPod} rps a pod` : ''}`,
       ),
     '',
     ...REPORT_CHARTS.map((c) => `![${c.title}](${c.file})`),
