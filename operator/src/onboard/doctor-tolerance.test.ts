@@ -1,6 +1,8 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { hpaToleranceLine } from './doctor.ts';
+import type { PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
+import { hpaTargetLines, hpaToleranceLine } from './doctor.ts';
 
 const hpa = (behavior: object): V2HorizontalPodAutoscaler => ({
   spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' }, maxReplicas: 10, behavior },
@@ -24,6 +26,53 @@ describe("doctor's HPA tolerance line", () => {
       verdict: 'ok',
       check: 'HPA tolerance',
       detail: `${detail}: the operator sizes the HPA target's steps and the replica floor by these`,
+    });
+  });
+});
+
+describe("doctor's HPA target lines", () => {
+  const profile = (hpaTarget?: object) =>
+    ({
+      spec: defaultedProfileSpec({
+        targetRef: { name: 'api' },
+        ...(hpaTarget ? { knobs: { hpaTarget } } : {}),
+      }),
+    }) as PerformanceProfile;
+  const rate = { requestRate: { metricName: 'http_requests_per_second', minPerPod: 100, maxPerPod: 900 } };
+
+  it('says nothing where the profile tunes no HPA target', () => {
+    expect(hpaTargetLines(profile(), { current: { hpaTargetCpuPercent: 70 } })).toEqual([]);
+  });
+
+  it('names each target in force where the operator tunes it', () => {
+    expect(
+      hpaTargetLines(profile(rate), { current: { hpaTargetCpuPercent: 70, hpaTargetRequestsPerPod: 400 } }),
+    ).toEqual([
+      {
+        verdict: 'ok',
+        check: 'HPA CPU target',
+        detail: "70 % (the Resource cpu metric's averageUtilization): the operator tunes it",
+      },
+      {
+        verdict: 'ok',
+        check: 'HPA request-rate target',
+        detail: "400 requests/s a pod (http_requests_per_second's averageValue): the operator tunes it",
+      },
+    ]);
+  });
+
+  it('warns, with the reason and the fix, where the HPA does not let it tune a target the profile asks for', () => {
+    const held =
+      'HorizontalPodAutoscaler api has no Pods, Object or External metric http_requests_per_second with target.type AverageValue of at least 1: the request-rate target is held';
+    const lines = hpaTargetLines(profile(rate), {
+      current: { hpaTargetCpuPercent: 70 },
+      untunedKnobs: { hpaTargetRequestsPerPod: held },
+    });
+    expect(lines[1]).toEqual({
+      verdict: 'warn',
+      check: 'HPA request-rate target',
+      detail: held,
+      fix: 'name in spec.knobs.hpaTarget.requestRate.metricName a Pods, Object or External metric of the HPA with target.type AverageValue (now http_requests_per_second)',
     });
   });
 });

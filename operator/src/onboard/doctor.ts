@@ -17,7 +17,13 @@ import {
 import { makeTargetClients } from '../actuators/context.ts';
 import { kubeSecretReader } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
-import { apiTargetReader, observeTarget, poolEnvTargetOf, scalingToleranceOf } from '../actuators/targets.ts';
+import {
+  apiTargetReader,
+  type ObservedTarget,
+  observeTarget,
+  poolEnvTargetOf,
+  scalingToleranceOf,
+} from '../actuators/targets.ts';
 import {
   DEFAULT_STALENESS_SECONDS,
   hpaNameOf,
@@ -219,6 +225,7 @@ async function checkTarget(
           },
     );
     ownership.push(hpaToleranceLine(observed.hpa));
+    ownership.push(...hpaTargetLines(profile, observed));
   }
   const written: [WrittenObject | undefined, readonly WrittenField[]][] = [
     keda === undefined
@@ -625,6 +632,43 @@ async function checkAccess(
       },
     ];
   }
+}
+
+/**
+ * hpaTargetLines says, for each HPA target the profile tunes (`spec.knobs.hpaTarget`: the CPU
+ * target, and with `requestRate` the named metric's), the value in force, or why the operator
+ * holds it: a warning, since the profile asked for a target this HPA does not let it tune.
+ */
+export function hpaTargetLines(
+  profile: PerformanceProfile,
+  observed: Pick<ObservedTarget, 'current' | 'untunedKnobs'>,
+): DoctorLine[] {
+  const hpaTarget = profile.spec.knobs.hpaTarget;
+  if (hpaTarget === undefined) return [];
+  const line = (check: string, held: string | undefined, value: string, fix: string): DoctorLine =>
+    held === undefined
+      ? { verdict: 'ok', check, detail: `${value}: the operator tunes it` }
+      : { verdict: 'warn', check, detail: held, fix };
+  const lines = [
+    line(
+      'HPA CPU target',
+      observed.untunedKnobs?.hpaTargetCpuPercent,
+      `${observed.current.hpaTargetCpuPercent} % (the Resource cpu metric's averageUtilization)`,
+      'give the HPA a Resource cpu metric with target.type Utilization, or leave the CPU target to the HPA as written',
+    ),
+  ];
+  const rate = hpaTarget.requestRate;
+  if (rate !== undefined) {
+    lines.push(
+      line(
+        'HPA request-rate target',
+        observed.untunedKnobs?.hpaTargetRequestsPerPod,
+        `${observed.current.hpaTargetRequestsPerPod} requests/s a pod (${rate.metricName}'s averageValue)`,
+        `name in spec.knobs.hpaTarget.requestRate.metricName a Pods, Object or External metric of the HPA with target.type AverageValue (now ${rate.metricName})`,
+      ),
+    );
+  }
+  return lines;
 }
 
 /**
