@@ -321,6 +321,23 @@ export async function handOverToPerfpilot(
   await cp.kubectl(['apply', '--server-side', '-k', overlay]);
 }
 
+/** applyAs server-side applies `object` as field manager `manager`, taking fields from other managers with `force`. */
+export async function applyAs(
+  kubeConfig: KubeConfig,
+  manager: string,
+  object: object,
+  force = false,
+): Promise<void> {
+  await KubernetesObjectApi.makeApiClient(kubeConfig).patch(
+    object as KubernetesObject,
+    undefined,
+    undefined,
+    manager,
+    force,
+    PatchStrategy.ServerSideApply,
+  );
+}
+
 /**
  * claimTunedFields makes perfpilot the only manager of the fields it tunes on a target stack
  * (the HPA's bounds and the tuning ConfigMap's pool keys), as the GitOps guide's hand-over leaves them.

@@ -16,9 +16,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import {
   AutoscalingV2Api,
   CoreV1Api,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
   type V2HorizontalPodAutoscaler,
   type V2MetricSpec,
 } from '@kubernetes/client-node';
@@ -27,7 +24,7 @@ import { requestRateMetricName } from '../../charts-ts/src/request-rate-metric.t
 import { DEFAULT_PROMQL, type PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import { drivePodCpu } from '../cluster/exporter.ts';
 import { waitFor } from '../cluster/processes.ts';
-import { createTargetStack } from './fixtures.ts';
+import { applyAs, createTargetStack } from './fixtures.ts';
 import { condition, type LiveEnv, startLiveEnv } from './live-env.ts';
 
 const ns = 'live-hpa';
@@ -78,18 +75,6 @@ const autoscaling = () => env.cp.kubeConfig.makeApiClient(AutoscalingV2Api);
 const hpaOf = async (name: string) =>
   await autoscaling().readNamespacedHorizontalPodAutoscaler({ namespace: ns, name });
 
-/** applyAs server-side applies `object` as field manager `manager`. */
-async function applyAs(manager: string, object: object, force = false): Promise<void> {
-  await KubernetesObjectApi.makeApiClient(env.cp.kubeConfig).patch(
-    object as KubernetesObject,
-    undefined,
-    undefined,
-    manager,
-    force,
-    PatchStrategy.ServerSideApply,
-  );
-}
-
 /** The user's metrics: CPU utilization, and the toolkit's request rate as an External metric of this stack. */
 const metricsOf = (name: string): V2MetricSpec[] => [
   {
@@ -129,8 +114,8 @@ function userHpa(name: string, metrics: V2MetricSpec[], withTunedFields: boolean
  * without them lets go. `handOverMetrics`: spec.metrics too (the profile tunes the target).
  */
 async function createHpa(name: string, metrics: V2MetricSpec[], handOverMetrics: boolean): Promise<void> {
-  await applyAs('gitops', userHpa(name, metrics, true));
-  await applyAs('perfpilot', {
+  await applyAs(env.cp.kubeConfig, 'gitops', userHpa(name, metrics, true));
+  await applyAs(env.cp.kubeConfig, 'perfpilot', {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata: { name, namespace: ns },
@@ -142,7 +127,7 @@ async function createHpa(name: string, metrics: V2MetricSpec[], handOverMetrics:
   });
   const kept = userHpa(name, metrics, false);
   if (!handOverMetrics) (kept.spec as { metrics?: V2MetricSpec[] }).metrics = metrics;
-  await applyAs('gitops', kept);
+  await applyAs(env.cp.kubeConfig, 'gitops', kept);
 }
 
 /** readyPodsOf names the Deployment's pods that are Ready and not being deleted. */
@@ -292,6 +277,7 @@ beforeAll(async () => {
   await createHpa(HELD, metricsOf(HELD), false);
   // The third HPA scales on the request rate alone: nothing for the CPU target knob to set.
   await applyAs(
+    env.cp.kubeConfig,
     'gitops',
     {
       apiVersion: 'autoscaling/v2',

@@ -5,14 +5,7 @@
  * server stores it (quantities come back canonical), says why it holds one it cannot tune, and
  * writes only the AverageValue of the named metric, keeping every other metric as the user wrote it.
  */
-import {
-  AutoscalingV2Api,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type V2HorizontalPodAutoscaler,
-  type V2MetricSpec,
-} from '@kubernetes/client-node';
+import { AutoscalingV2Api, type V2HorizontalPodAutoscaler, type V2MetricSpec } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTargetClients } from '../../operator/src/actuators/context.ts';
 import { applyReplicaBounds } from '../../operator/src/actuators/replica-bounds.ts';
@@ -20,7 +13,7 @@ import { apiTargetReader, observeTarget } from '../../operator/src/actuators/tar
 import { API_VERSION, KIND, type PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import { defaultedProfileSpec } from '../../operator/src/tuning/tuning-spec-from-profile.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
-import { installCrd, kubectlApplyYaml } from './fixtures.ts';
+import { applyAs, installCrd, kubectlApplyYaml } from './fixtures.ts';
 
 const ns = 'shop';
 const name = 'checkout';
@@ -45,18 +38,6 @@ const readHpa = async () =>
   await cp.kubeConfig
     .makeApiClient(AutoscalingV2Api)
     .readNamespacedHorizontalPodAutoscaler({ namespace: ns, name });
-
-/** applyAs server-side applies `object` as field manager `manager`. */
-async function applyAs(manager: string, object: object): Promise<void> {
-  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).patch(
-    object as KubernetesObject,
-    undefined,
-    undefined,
-    manager,
-    undefined,
-    PatchStrategy.ServerSideApply,
-  );
-}
 
 function userHpa(spec: Partial<NonNullable<V2HorizontalPodAutoscaler['spec']>>): V2HorizontalPodAutoscaler {
   return {
@@ -89,15 +70,15 @@ beforeAll(async () => {
   await cp.kubectl(['create', 'namespace', ns]);
   const metrics = [memory, cpu, rate('0.4k')];
   // The user's GitOps tool writes the HPA; the guide's hand-over gives perfpilot the fields it tunes.
-  await applyAs('gitops', userHpa({ minReplicas: 2, maxReplicas: 10, metrics }));
+  await applyAs(cp.kubeConfig, 'gitops', userHpa({ minReplicas: 2, maxReplicas: 10, metrics }));
   // Co-owned at the values as stored (an apply of 0.4k against the stored 400 is a conflict).
-  await applyAs('perfpilot', {
+  await applyAs(cp.kubeConfig, 'perfpilot', {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata: { name, namespace: ns },
     spec: { minReplicas: 2, maxReplicas: 10, metrics: (await readHpa()).spec?.metrics },
   });
-  await applyAs('gitops', userHpa({}));
+  await applyAs(cp.kubeConfig, 'gitops', userHpa({}));
 });
 
 afterAll(async () => {

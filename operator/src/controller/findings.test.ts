@@ -1,7 +1,7 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { hpaToleranceOfObject } from '../actuators/targets.ts';
-import { API_VERSION, type Decision, KIND, type PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { API_VERSION, type Decision, KIND, KNOBS, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import type { Measurement } from '../metrics/index.ts';
 import { healthySnapshot } from '../tuning/test-fixtures.ts';
 import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
@@ -153,18 +153,7 @@ describe('completeKnobs', () => {
       },
       ['redisMaxmemoryMiB'],
     ],
-    [
-      {},
-      [
-        'poolSize',
-        'maxOverflow',
-        'redisMaxmemoryMiB',
-        'minReplicas',
-        'maxReplicas',
-        'hpaTargetCpuPercent',
-        'hpaTargetRequestsPerPod',
-      ],
-    ],
+    [{}, KNOBS],
   ])('%o misses %o', (current, missing) => {
     const result = completeKnobs(current);
     expect('missing' in result ? result.missing : []).toEqual(missing);
