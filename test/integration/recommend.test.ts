@@ -108,6 +108,7 @@ describe('perfpilot recommend', () => {
       'minReplicas',
       'maxReplicas',
       'hpaTargetCpuPercent',
+      'hpaTargetRequestsPerPod',
     ]);
     for (const d of result.decisions) expect(d.reason.length).toBeGreaterThan(10);
     const next = result.recommended;

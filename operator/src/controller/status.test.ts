@@ -1,8 +1,15 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { HPA_TARGET_NOT_SET, REQUEST_RATE_NOT_SET } from '../tuning/tuning-spec-from-profile.ts';
 import { MAX_CONDITION_MESSAGE } from './conditions.ts';
-import { desiredStatus, knobsSummary, type ReconcileFindings, statusDiffers } from './status.ts';
+import {
+  desiredStatus,
+  knobsSummary,
+  type ReconcileFindings,
+  statusDiffers,
+  untunedSummary,
+} from './status.ts';
 
 const now = new Date('2026-11-27T10:00:00Z');
 const later = new Date('2026-11-27T10:01:00Z');
@@ -174,5 +181,18 @@ describe('knobsSummary', () => {
     [{}, 'pool ?+?, replicas ?-?'],
   ])('%o → %s', (knobs, expected) => {
     expect(knobsSummary(knobs)).toBe(expected);
+  });
+});
+
+describe('untunedSummary', () => {
+  it('names the knobs held for a reason, not the opt-in targets a profile leaves off', () => {
+    expect(
+      untunedSummary({
+        hpaTargetCpuPercent: HPA_TARGET_NOT_SET,
+        hpaTargetRequestsPerPod: REQUEST_RATE_NOT_SET,
+        maxOverflow: 'the pool has no overflow',
+      }),
+    ).toBe('; not tuned: maxOverflow (the pool has no overflow)');
+    expect(untunedSummary({ hpaTargetRequestsPerPod: REQUEST_RATE_NOT_SET })).toBe('');
   });
 });

@@ -16,7 +16,7 @@ import {
   type PerformanceProfileStatus,
   SloState,
 } from '../api/v1alpha1/index.ts';
-import { HPA_TARGET_NOT_SET } from '../tuning/tuning-spec-from-profile.ts';
+import { HPA_TARGET_NOT_SET, REQUEST_RATE_NOT_SET } from '../tuning/tuning-spec-from-profile.ts';
 import { type ConditionUpdate, conditionMessage, setCondition } from './conditions.ts';
 
 /** What the measure step could say about metrics: MetricsAvailable's status, reason and message. */
@@ -211,13 +211,17 @@ function canonicalJson(value: unknown): string {
   );
 }
 
+/** Why an opt-in knob is held when the profile leaves it off: no problem to report. */
+const OFF_BY_CHOICE: readonly string[] = [HPA_TARGET_NOT_SET, REQUEST_RATE_NOT_SET];
+
 /**
  * untunedSummary names the knobs the engine holds untuned, with the reason, for Ready's message.
- * An opt-in knob the profile leaves off (the HPA's target without `spec.knobs.hpaTarget`) is no
- * problem to report: it would take the message's room from those that are.
+ * An opt-in knob the profile leaves off (the HPA's CPU target without `spec.knobs.hpaTarget`, its
+ * request-rate target without `hpaTarget.requestRate`) is no problem to report: it would take the
+ * message's room from those that are.
  */
-function untunedSummary(untuned: ObservedTarget['untunedKnobs']): string {
-  const entries = Object.entries(untuned ?? {}).filter(([, why]) => why !== HPA_TARGET_NOT_SET);
+export function untunedSummary(untuned: ObservedTarget['untunedKnobs']): string {
+  const entries = Object.entries(untuned ?? {}).filter(([, why]) => !OFF_BY_CHOICE.includes(why));
   return entries.length > 0
     ? `; not tuned: ${entries.map(([knob, why]) => `${knob} (${why})`).join('; ')}`
     : '';
