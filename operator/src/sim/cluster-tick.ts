@@ -154,6 +154,7 @@ export function syncHpa(scenario: Scenario, state: RunState, tick: TickOutcome, 
       maxReplicas: state.knobs.maxReplicas,
     },
     state.hpaMemory,
+    scenario.hpaBehavior,
   );
   state.hpaMemory = sync.memory;
   state.specReplicas = sync.replicas;

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_HPA_BEHAVIOR } from './hpa.ts';
 import { loadAt, loadScenarioFile, parseScenario } from './scenario.ts';
 
 const scenarioDir = join(import.meta.dirname, '../../../bench/scenarios');
@@ -142,6 +143,11 @@ describe('scenario files', () => {
       /hpaRequestRate.maxPerPod must be a number in \[500, 1000000\], got 300/,
     ],
     [
+      'a stabilization window past an hour',
+      { hpaBehavior: { scaleDownStabilizationSeconds: 7200 } },
+      /hpaBehavior.scaleDownStabilizationSeconds must be a number in \[0, 3600\], got 7200/,
+    ],
+    [
       'a fractional request-rate target',
       { hpaRequestRate: { targetPerPod: 2.5, minPerPod: 1, maxPerPod: 10 } },
       /hpaRequestRate.targetPerPod must be a whole number, got 2.5/,
@@ -153,6 +159,13 @@ describe('scenario files', () => {
     ],
   ])('rejects %s, naming the field and its range', (_name, overrides, message) => {
     expect(() => parseScenario({ ...minimal, ...overrides })).toThrow(message);
+  });
+
+  it("keeps Kubernetes' default HPA behavior unless the scenario sets its windows", () => {
+    expect(parseScenario(minimal).hpaBehavior).toEqual(DEFAULT_HPA_BEHAVIOR);
+    const own = parseScenario({ ...minimal, hpaBehavior: { scaleDownStabilizationSeconds: 60 } }).hpaBehavior;
+    expect(own.scaleDown).toEqual({ ...DEFAULT_HPA_BEHAVIOR.scaleDown, stabilizationWindowSeconds: 60 });
+    expect(own.scaleUp).toEqual(DEFAULT_HPA_BEHAVIOR.scaleUp);
   });
 
   it('interpolates load linearly and holds the last point', () => {
