@@ -109,9 +109,15 @@ export async function startControllers(params: {
       },
     },
   });
+  // Without a resourceVersion the status write is unconditional: a controller that touched the
+  // new Node in between (a CI run met HTTP 409 here) does not fail the start.
   await params.kubeConfig.makeApiClient(CoreV1Api).replaceNodeStatus({
     name: nodeName,
-    body: { ...created, status: { capacity: fakeNodeCapacity, allocatable: fakeNodeCapacity } },
+    body: {
+      ...created,
+      metadata: { ...created.metadata, resourceVersion: undefined },
+      status: { capacity: fakeNodeCapacity, allocatable: fakeNodeCapacity },
+    },
   });
   const kwok = dir.start('kwok', bin.kwok, [
     `--kubeconfig=${kubeconfigPath}`,
