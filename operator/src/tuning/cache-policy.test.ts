@@ -122,10 +122,37 @@ describe('recommendMaxMemory', () => {
     expect(need.reason).toMatch(reason);
   });
 
-  it.each<[string, boolean, number | undefined]>([
-    ['keeps idle memory for the remembered peak while the fleet may need it', false, undefined],
-    ['at its floor with CPU to spare, sizes idle memory for today’s use', true, 375],
-  ])('%s', (_name, atFloor, expected) => {
+  it.each<[string, boolean, number | undefined, number | undefined, RegExp]>([
+    [
+      'keeps idle memory for the remembered peak while the fleet may need it',
+      false,
+      1,
+      undefined,
+      /memory cannot help/,
+    ],
+    [
+      'at its floor with CPU to spare, sizes idle memory for today’s use',
+      true,
+      1,
+      375,
+      /within the 1800 s before memory could grow back, so 300 MiB \+ 25 %/,
+    ],
+    [
+      'at its floor, keeps room for the load the stabilization window may bring',
+      true,
+      1.5,
+      563, // 300 MiB × 1.5 × 1.25
+      /grew up to 1\.50× within the 1800 s before memory could grow back, so 450 MiB \+ 25 %/,
+    ],
+    ['at its floor, keeps memory the window’s growth would fill', true, 6, undefined, /memory cannot help/],
+    [
+      'at its floor, keeps memory while the window’s growth is not measured',
+      true,
+      undefined,
+      undefined,
+      /growth over that window is not measured yet; memory is kept/,
+    ],
+  ])('%s', (_name, atFloor, growth, expected, reason) => {
     const quietNight = redis({
       hitsPerSecond: 1700,
       missesPerSecond: 300,
@@ -134,9 +161,16 @@ describe('recommendMaxMemory', () => {
       usedMemoryBytes: 300 * MIB,
     });
     const need = recommendMaxMemory(
-      input({ snapshot: quietNight, currentMiB: 1728, peakUsedBytes: 1700 * MIB, context: { atFloor } }),
+      input({
+        snapshot: quietNight,
+        currentMiB: 1728,
+        peakUsedBytes: 1700 * MIB,
+        context: { atFloor },
+        regrowWindow: { seconds: 1800, growth },
+      }),
     );
     expect(need.valueMiB).toBe(expected);
+    expect(need.reason).toMatch(reason);
   });
 
   it('keeps idle-looking memory that the forecast peak load would fill', () => {

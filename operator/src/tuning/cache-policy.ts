@@ -167,6 +167,12 @@ export interface MemoryInput {
   readonly forecastPeakRps: number;
   /** context: what the fleet's state says about the worth of hits. @default {} */
   readonly context?: MemoryContext;
+  /**
+   * regrowWindow: the seconds before memory released now can grow back (the gate's stabilization
+   * window) and the load's growth over that long ({@link loadGrowth}), undefined while the history
+   * has too few pairs. At the floor idle memory is sized for today's use grown by that much.
+   */
+  readonly regrowWindow?: { readonly seconds: number; readonly growth: number | undefined };
 }
 
 /** The wanted `maxmemory` and why; undefined value means "leave it". */
@@ -199,6 +205,7 @@ export function recommendMaxMemory({
   peakUsedBytes,
   forecastPeakRps,
   context = {},
+  regrowWindow,
 }: MemoryInput): MemoryNeed {
   const breakdown = breakDownMisses(snapshot);
   if (!breakdown || !snapshot.redis)
@@ -217,14 +224,25 @@ export function recommendMaxMemory({
   // With a TTL, the keys' footprint grows with the request rate, at most linearly (each key's
   // resident share λτ / (1 + λτ) is concave in λ), so scale what we saw to the forecast peak.
   const loadGrowth = Math.max(1, forecastPeakRps / Math.max(snapshot.requestsPerSecond, 1e-9));
-  const footprintMiB = context.atFloor ? usedMiB : Math.max(usedMiB * loadGrowth, peakUsedBytes / MIB);
+  // At the floor, memory released now cannot come back before the stabilization window has passed,
+  // so it is sized for the keys of the load that window may bring (its measured growth).
+  const floorGrowth = regrowWindow?.growth ?? 1;
+  const footprintMiB = context.atFloor
+    ? usedMiB * floorGrowth
+    : Math.max(usedMiB * loadGrowth, peakUsedBytes / MIB);
   if (capacityMissRatio < NEGLIGIBLE_CAPACITY_MISSES && footprintMiB * IDLE_HEADROOM < currentMiB) {
     // Nothing is evicted and the keys would not fill this much even at the forecast peak: the
     // memory is idle whatever the hit rate (TTL misses are not cured by memory), so release it.
+    if (context.atFloor && regrowWindow && regrowWindow.growth === undefined) {
+      return {
+        valueMiB: undefined,
+        reason: `${facts}: nothing evicted and the fleet at its floor, but memory released now waits out the ${regrowWindow.seconds} s stabilization window to grow back, and the load's growth over that window is not measured yet; memory is kept`,
+      };
+    }
     return {
       valueMiB: clamp(footprintMiB * IDLE_HEADROOM),
       reason: context.atFloor
-        ? `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used and the fleet at its floor with CPU to spare; shrink to that + 25 %`
+        ? `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used and the fleet at its floor with CPU to spare; the load grew up to ${floorGrowth.toFixed(2)}× within the ${regrowWindow?.seconds ?? 0} s before memory could grow back, so ${Math.round(footprintMiB)} MiB + 25 %`
         : `${facts}: nothing evicted; ${Math.round(usedMiB)} MiB used, at most ${Math.round(footprintMiB)} MiB at the forecast peak of ${Math.round(forecastPeakRps)} rps; shrink to that + 25 %`,
     };
   }

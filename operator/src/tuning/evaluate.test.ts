@@ -86,6 +86,41 @@ describe('the maxmemory proposal at the replica floor', () => {
   });
 });
 
+describe('the maxmemory proposal of an idle cache at the floor', () => {
+  // 2 replicas at their floor with CPU to spare, nothing evicted, 300 of 1,024 MiB used.
+  const quiet = {
+    hitsPerSecond: 900,
+    missesPerSecond: 100,
+    evictedKeysPerSecond: 0,
+    expiredKeysPerSecond: 100,
+  };
+  const at = (t: number, rps: number) =>
+    healthySnapshot(t, {
+      requestsPerSecond: rps,
+      readyReplicas: 2,
+      cpuUtilization: 0.3,
+      redis: { ...quiet, usedMemoryBytes: 300 * 1024 * 1024, maxMemoryBytes: 1024 * 1024 * 1024 },
+    });
+  const window = spec.timings.stabilizationWindowSeconds;
+  // Two hours of one-minute snapshots: a flat load, or one that grows `growth`× in every stabilization window.
+  const history = (growth: number) =>
+    Array.from({ length: 120 }, (_, i) => at(i * 60, 200 * growth ** ((i * 60) / window)));
+  it.each<[string, readonly ReturnType<typeof at>[], number | undefined]>([
+    ['shrinks to today’s use + 25 % under a flat load', history(1), 375],
+    ['keeps room for a load that doubles within the stabilization window: 300 × 2 + 25 %', history(2), 750],
+    ['keeps what a load tripling within the stabilization window would fill', history(3), undefined],
+    ['keeps the memory while the window’s growth is not measured', history(1).slice(-10), undefined],
+  ])('%s', (_name, snapshots, proposed) => {
+    const proposals = proposeKnobs(
+      spec,
+      at(7200, 200),
+      { ...SAFE_KNOBS, minReplicas: 2, redisMaxmemoryMiB: 1024 },
+      { changes: [], snapshots },
+    );
+    expect(proposals.find((p) => p.knob === 'redisMaxmemoryMiB')?.value).toBe(proposed);
+  });
+});
+
 describe('validateTuningSpec', () => {
   it.each<[string, object, RegExp]>([
     [

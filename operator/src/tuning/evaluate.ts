@@ -2,7 +2,7 @@ import { recommendBurstFloor } from './burst-policy.ts';
 import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
 import { appendRate, EMPTY_RATE_HISTORY } from './forecast.ts';
 import { recommendForecastFloor } from './forecast-floor.ts';
-import { recommendHpaTarget, recommendRateTarget } from './hpa-target-policy.ts';
+import { loadGrowth, recommendHpaTarget, recommendRateTarget } from './hpa-target-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
@@ -154,6 +154,10 @@ function proposeWithForecast(
     peakUsedBytes,
     forecastPeakRps: PEAK_HEADROOM * peakRps,
     context: memoryContext(snapshot, current, hpaToleranceOf(spec)),
+    regrowWindow: {
+      seconds: spec.timings.stabilizationWindowSeconds,
+      growth: loadGrowth(history.snapshots, spec.timings.stabilizationWindowSeconds).growth,
+    },
   });
   if (memory.valueMiB !== undefined) {
     proposals.push({
