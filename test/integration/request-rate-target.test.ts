@@ -8,7 +8,7 @@
 import { AutoscalingV2Api, type V2HorizontalPodAutoscaler, type V2MetricSpec } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTargetClients } from '../../operator/src/actuators/context.ts';
-import { applyReplicaBounds } from '../../operator/src/actuators/replica-bounds.ts';
+import { applyReplicaBounds, rateMetricDisagreement } from '../../operator/src/actuators/replica-bounds.ts';
 import { apiTargetReader, observeTarget } from '../../operator/src/actuators/targets.ts';
 import { API_VERSION, KIND, type PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
 import { defaultedProfileSpec } from '../../operator/src/tuning/tuning-spec-from-profile.ts';
@@ -146,5 +146,40 @@ describe('the request-rate target', () => {
     );
     expect(again.kind).toBe('unchanged');
     expect((await readHpa()).metadata?.resourceVersion).toBe(after.metadata?.resourceVersion);
+  });
+
+  it('is held where the HPA’s reading of its metric does not count the profile’s requests', async () => {
+    // The HPA controller's status, as it writes it (the status subresource); the profile measures
+    // 1,600 requests/s on 4 ready pods.
+    const writeReading = async (averageValue: string) => {
+      const status = {
+        currentReplicas: 4,
+        desiredReplicas: 4,
+        currentMetrics: [{ type: 'Pods', pods: { metric: { name: metricName }, current: { averageValue } } }],
+      };
+      await cp.kubectl([
+        'patch',
+        'hpa',
+        name,
+        '-n',
+        ns,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status }),
+      ]);
+      return (await observeTarget(apiTargetReader(makeTargetClients(cp.kubeConfig)), profileFor(metricName)))
+        .hpa;
+    };
+    const measured = { requestsPerSecond: 1600, readyReplicas: 4 };
+    // 0.41k is stored as 410: the same requests, read per second.
+    const same = await writeReading('0.41k');
+    expect(same?.status?.currentMetrics?.[0]?.pods?.current.averageValue).toBe('410');
+    expect(rateMetricDisagreement(same, metricName, measured)).toBeUndefined();
+    // A metric per minute reads 60 times as much.
+    const perMinute = await writeReading('24000');
+    expect(rateMetricDisagreement(perMinute, metricName, measured)).toBe(
+      `${metricName} reads 24000/pod on 4 pods, the profile 400/pod: not the same requests per second`,
+    );
   });
 });

@@ -6,7 +6,9 @@ import {
   hpaTargetNotActuatable,
   metricsWithCpuTarget,
   metricsWithRateTarget,
+  rateMetricDisagreement,
   rateTargetNotActuatable,
+  requestRateReadingOf,
   requestRateTargetOf,
   validateReplicaBounds,
 } from './replica-bounds.ts';
@@ -256,5 +258,78 @@ describe('the HPA request-rate target', () => {
       },
     );
     expect(body.spec).toEqual({ minReplicas: 2, maxReplicas: 6, metrics: [memory, cpu(80), pods('450')] });
+  });
+});
+
+describe('the HPA’s reading of its request-rate metric', () => {
+  const metricName = 'http_requests_per_second';
+  /** An HPA whose controller last read `averageValue` a pod (Pods metric) with `currentReplicas` pods. */
+  const hpaReading = (averageValue: string | undefined, currentReplicas = 4, name = metricName) => ({
+    metadata: { name: 'checkout' },
+    status: {
+      desiredReplicas: currentReplicas,
+      currentReplicas,
+      currentMetrics: [
+        { type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 55 } } },
+        ...(averageValue === undefined
+          ? []
+          : [{ type: 'Pods', pods: { metric: { name }, current: { averageValue } } }]),
+      ],
+    },
+  });
+
+  it.each<[string, ReturnType<typeof hpaReading>, number | undefined]>([
+    ['a Pods metric’s current averageValue', hpaReading('400'), 400],
+    ['as a quantity', hpaReading('2500m'), 2.5],
+    ['none without a reading of that metric', hpaReading(undefined), undefined],
+    ['none for another metric', hpaReading('400', 4, 'queue_depth'), undefined],
+    ['none for a value that is not a quantity', hpaReading('four hundred'), undefined],
+  ])('reads %s', (_name, hpa, expected) => {
+    expect(requestRateReadingOf(hpa as V2HorizontalPodAutoscaler, metricName)).toBe(expected);
+  });
+
+  // The profile measures 1,600 requests/s on 4 ready pods: 400 a pod.
+  it.each<[string, ReturnType<typeof hpaReading>, number, RegExp | undefined]>([
+    ['agrees when it reads the same 400 a pod', hpaReading('400'), 4, undefined],
+    ['agrees within 25 % (the windows differ)', hpaReading('350'), 4, undefined],
+    [
+      'agrees while a new pod is not ready yet (the HPA counts 5, the profile 4)',
+      hpaReading('320', 5),
+      4,
+      undefined,
+    ],
+    [
+      'disagrees with a metric per minute',
+      hpaReading('24k'),
+      4,
+      /^http_requests_per_second reads 24000\/pod on 4 pods, the profile 400\/pod: not the same requests per second$/,
+    ],
+    ['disagrees with a metric of one endpoint in ten', hpaReading('40'), 4, /reads 40\/pod on 4 pods/],
+    ['disagrees with a reading of zero under load', hpaReading('0'), 4, /reads 0\/pod/],
+  ])('%s', (_name, hpa, ready, expected) => {
+    const reason = rateMetricDisagreement(hpa as V2HorizontalPodAutoscaler, metricName, {
+      requestsPerSecond: 1600,
+      readyReplicas: ready,
+    });
+    if (expected === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(expected);
+  });
+
+  it('cannot compare without a measured load or a reading', () => {
+    expect(
+      rateMetricDisagreement(hpaReading('24k') as V2HorizontalPodAutoscaler, metricName, undefined),
+    ).toBe(undefined);
+    expect(
+      rateMetricDisagreement(hpaReading('24k') as V2HorizontalPodAutoscaler, metricName, {
+        requestsPerSecond: 0,
+        readyReplicas: 4,
+      }),
+    ).toBe(undefined);
+    expect(
+      rateMetricDisagreement(hpaReading(undefined) as V2HorizontalPodAutoscaler, metricName, {
+        requestsPerSecond: 1600,
+        readyReplicas: 4,
+      }),
+    ).toBe(undefined);
   });
 });

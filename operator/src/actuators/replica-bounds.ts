@@ -120,6 +120,67 @@ export function rateTargetNotActuatable(
   return undefined;
 }
 
+/**
+ * How far apart the HPA's reading of its request-rate metric and the profile's request rate may be
+ * before the operator holds the request-rate target: the pods the reading implies (the profile's
+ * requests per second over the HPA's per-pod value) must lie within this factor of the pods running.
+ */
+export const RATE_METRIC_AGREEMENT = 1.25;
+
+/** The HPA's last reading of the metric `metricName` (`status.currentMetrics`), its averageValue in units per pod. */
+export function requestRateReadingOf(
+  hpa: Pick<V2HorizontalPodAutoscaler, 'status'> | undefined,
+  metricName: string,
+): number | undefined {
+  for (const metric of hpa?.status?.currentMetrics ?? []) {
+    const source =
+      metric.type === 'Pods'
+        ? metric.pods
+        : metric.type === 'Object'
+          ? metric.object
+          : metric.type === 'External'
+            ? metric.external
+            : undefined;
+    if (source?.metric.name !== metricName || source.current.averageValue === undefined) continue;
+    try {
+      const value = Number(quantityToScalar(String(source.current.averageValue)));
+      return Number.isFinite(value) && value >= 0 ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * rateMetricDisagreement says why the HPA's request-rate metric does not count the requests the
+ * profile measures (short: it goes into Ready's message), or undefined when they agree or cannot
+ * be compared (no reading, no load). The
+ * request-rate target is learned from the profile's requests per ready pod and written to the
+ * HPA's metric, so a metric that counts other requests (one endpoint, per minute, another service)
+ * would be given a target in the wrong units: the pods its reading implies (`requestsPerSecond` /
+ * its per-pod value) must be within {@link RATE_METRIC_AGREEMENT} of the pods running (the ready
+ * ones, or all the HPA counts).
+ */
+export function rateMetricDisagreement(
+  hpa: Pick<V2HorizontalPodAutoscaler, 'metadata' | 'status'> | undefined,
+  metricName: string,
+  measured: { readonly requestsPerSecond: number; readonly readyReplicas: number } | undefined,
+): string | undefined {
+  const perPod = requestRateReadingOf(hpa, metricName);
+  if (perPod === undefined || !measured || !(measured.requestsPerSecond > 0)) return undefined;
+  const ready = measured.readyReplicas;
+  const running = hpa?.status?.currentReplicas ?? ready;
+  const fewest = Math.min(ready, running);
+  const most = Math.max(ready, running);
+  if (!(most > 0)) return undefined;
+  const implied = perPod > 0 ? measured.requestsPerSecond / perPod : Number.POSITIVE_INFINITY;
+  if (implied >= fewest / RATE_METRIC_AGREEMENT && implied <= most * RATE_METRIC_AGREEMENT) return undefined;
+  const pods = fewest === most ? `${most}` : `${fewest}-${most}`;
+  const round = (x: number) => (x >= 100 ? Math.round(x) : +x.toPrecision(3));
+  return `${metricName} reads ${round(perPod)}/pod on ${pods} pods, the profile ${round(measured.requestsPerSecond / most)}/pod: not the same requests per second`;
+}
+
 /** Whether a metric is the Resource cpu metric with a Utilization target, the one the knob tunes. */
 function isCpuUtilization(metric: V2MetricSpec): boolean {
   return (

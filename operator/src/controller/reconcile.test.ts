@@ -158,7 +158,8 @@ class ContextBuilder {
       },
       replicaBounds: async (_p, b, record) => {
         const cpu = b.cpuUtilizationPercent === undefined ? '' : ` cpu ${b.cpuUtilizationPercent}`;
-        recorded.calls.push(`bounds ${b.minReplicas}-${b.maxReplicas}${cpu}`);
+        const rate = b.requestRate === undefined ? '' : ` rate ${b.requestRate.perPod}`;
+        recorded.calls.push(`bounds ${b.minReplicas}-${b.maxReplicas}${cpu}${rate}`);
         recorded.records.push(record);
         return this.bounds(b);
       },
@@ -566,6 +567,68 @@ describe('reconcileProfile: the HPA CPU target', () => {
     const { recorded, status } = await run(new ContextBuilder().with(withTarget(undefined)));
     expect(recorded.calls.some((c) => c.includes('cpu'))).toBe(false);
     expect(status?.history?.some((d) => d.knob === 'hpaTargetCpuPercent')).toBe(false);
+  });
+});
+
+describe('reconcileProfile: the HPA request-rate target', () => {
+  const metricName = 'http_requests_per_second';
+  // 100 minutes on 3 pods with the load swept over 1,200..2,190 rps (400..730 a pod), p95 80 ms:
+  // the pods met the SLO at every rate, so the rule raises the target from the user's 400.
+  const measured = Array.from({ length: 100 }, (_, i) =>
+    healthySnapshot(nowSeconds - 60 * (100 - i), {
+      requestsPerSecond: 1200 + (i % 34) * 30,
+      redis: healthyRedis,
+    }),
+  );
+  /** The user's HPA as the HPA controller last read it: `perPod` a pod of the metric, on 3 pods. */
+  const hpaReading = (perPod: string) => ({
+    metadata: { name: 'risk-api' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'risk-api' },
+      maxReplicas: 10,
+      metrics: [
+        {
+          type: 'Pods',
+          pods: { metric: { name: metricName }, target: { type: 'AverageValue', averageValue: '400' } },
+        },
+      ],
+    },
+    status: {
+      currentReplicas: 3,
+      desiredReplicas: 3,
+      currentMetrics: [
+        { type: 'Pods', pods: { metric: { name: metricName }, current: { averageValue: perPod } } },
+      ],
+    },
+  });
+  const withRateTarget = (perPod: string) => (b: ContextBuilder) => {
+    const { spec } = b.profile;
+    b.profile = {
+      ...b.profile,
+      spec: defaultedProfileSpec({
+        ...spec,
+        knobs: { ...spec.knobs, hpaTarget: { requestRate: { metricName, minPerPod: 200, maxPerPod: 1200 } } },
+      }),
+    };
+    b.knobs = { ...ORIGINAL, hpaTargetCpuPercent: 70, hpaTargetRequestsPerPod: 400 };
+    b.objects = { hpa: hpaReading(perPod) as Observation['hpa'] };
+    b.histories.set('shop/main', { changes: [], snapshots: measured });
+  };
+
+  it('raises the target where the HPA’s metric counts the requests the profile measures', async () => {
+    // The profile measures 2,000 requests/s on 3 ready pods (667 a pod); the HPA reads 650.
+    const { recorded } = await run(new ContextBuilder().with(withRateTarget('650')));
+    const rate = recorded.calls.find((c) => c.startsWith('bounds'))?.match(/ rate (\d+)$/)?.[1];
+    expect(Number(rate)).toBeGreaterThan(400);
+  });
+
+  it('holds it, saying why, where the HPA’s metric counts something else (here per minute)', async () => {
+    const { recorded, status } = await run(new ContextBuilder().with(withRateTarget('40k')));
+    expect(recorded.calls.some((c) => c.includes(' rate '))).toBe(false);
+    expect(status?.history?.some((d) => d.knob === 'hpaTargetRequestsPerPod')).toBe(false);
+    expect(condition(status, 'Ready')?.message).toMatch(
+      /not tuned: hpaTargetRequestsPerPod \(http_requests_per_second reads 40000\/pod on 3 pods, the profile 667\/pod: not the same requests per second\)$/,
+    );
   });
 });
 

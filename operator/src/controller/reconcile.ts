@@ -6,6 +6,7 @@
  * The steps' helpers live beside it: decide.ts, act.ts, report.ts, take-over.ts (the finalizer),
  * and the context's real wiring in make-reconcile-context.ts.
  */
+import { rateMetricDisagreement } from '../actuators/index.ts';
 import { isPaused, Mode, type PerformanceProfile } from '../api/v1alpha1/index.ts';
 import { recordEvaluation } from '../tuning/evaluate.ts';
 import { sloMet } from '../tuning/safety-gate.ts';
@@ -58,10 +59,18 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   // after measuring: a snapshot taken after `now` would be from the future, and fail static.
   const now = ctx.now();
   const nowSeconds = now.getTime() / 1000;
+  // The HPA's request-rate metric must count the requests the profile measures: the target is
+  // learned from one and written to the other.
+  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rateDisagrees =
+    rateMetric === undefined
+      ? undefined
+      : rateMetricDisagreement(observed.hpa, rateMetric, measurement?.snapshot);
   const spec = tuningSpecFromProfile(profile.spec, {
     ...targetEnvironment(observed.configMap, observed.hpa),
     untunedKnobs: {
       ...(profile.spec.metrics.redis ? {} : { redisMaxmemoryMiB: REDIS_NOT_MEASURED }),
+      ...(rateDisagrees === undefined ? {} : { hpaTargetRequestsPerPod: rateDisagrees }),
       ...observed.untunedKnobs,
     },
   });

@@ -2,7 +2,7 @@ import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { PerformanceProfile } from '../api/v1alpha1/index.ts';
 import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
-import { hpaTargetLines, hpaToleranceLine } from './doctor.ts';
+import { hpaTargetLines, hpaToleranceLine, rateMetricLine } from './doctor.ts';
 
 const hpa = (behavior: object): V2HorizontalPodAutoscaler => ({
   spec: { scaleTargetRef: { kind: 'Deployment', name: 'api' }, maxReplicas: 10, behavior },
@@ -74,5 +74,52 @@ describe("doctor's HPA target lines", () => {
       detail: held,
       fix: 'name in spec.knobs.hpaTarget.requestRate.metricName a Pods, Object or External metric of the HPA with target.type AverageValue (now http_requests_per_second)',
     });
+  });
+});
+
+describe("doctor's HPA request-rate metric line", () => {
+  const metricName = 'http_requests_per_second';
+  /** The user's HPA as its controller last read the metric: `averageValue` a pod on 4 pods. */
+  const reading = (averageValue?: string): V2HorizontalPodAutoscaler => ({
+    metadata: { name: 'checkout' },
+    spec: { scaleTargetRef: { kind: 'Deployment', name: 'checkout' }, maxReplicas: 10 },
+    status: {
+      currentReplicas: 4,
+      desiredReplicas: 4,
+      currentMetrics:
+        averageValue === undefined
+          ? []
+          : [{ type: 'Pods', pods: { metric: { name: metricName }, current: { averageValue } } }],
+    },
+  });
+  // The profile's request rate: 1,600 requests/s on 4 ready pods.
+  it.each<[string, V2HorizontalPodAutoscaler, number | undefined, string, RegExp]>([
+    [
+      'the same requests',
+      reading('410'),
+      1600,
+      'ok',
+      /^the HPA reads http_requests_per_second at 410\/pod, the profile 400\/pod on 4 ready pods: within 25 %, the same requests$/,
+    ],
+    [
+      'a metric per minute',
+      reading('24k'),
+      1600,
+      'warn',
+      /^http_requests_per_second reads 24000\/pod on 4 pods, the profile 400\/pod: not the same requests per second: the operator holds the request-rate target$/,
+    ],
+    [
+      'no reading by the HPA',
+      reading(),
+      1600,
+      'warn',
+      /has no reading of http_requests_per_second in status.currentMetrics/,
+    ],
+    ['no request rate read', reading('410'), undefined, 'warn', /the profile's request rate was not read/],
+  ])('%s', (_name, hpa, rps, verdict, detail) => {
+    const line = rateMetricLine(hpa, metricName, rps, 4);
+    expect(line.verdict).toBe(verdict);
+    expect(line.check).toBe('HPA request-rate metric');
+    expect(line.detail).toMatch(detail);
   });
 });

@@ -15,6 +15,11 @@ import {
   type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { makeTargetClients } from '../actuators/context.ts';
+import {
+  RATE_METRIC_AGREEMENT,
+  rateMetricDisagreement,
+  requestRateReadingOf,
+} from '../actuators/replica-bounds.ts';
 import { kubeSecretReader } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
 import {
@@ -34,6 +39,7 @@ import {
   SIGNALS,
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
+import { readInstantValue } from '../metrics/prometheus-result.ts';
 import { HISTORY_SIGNALS, LIVE_SIGNALS, signalQuery } from '../metrics/signals.ts';
 import { endpointSetOf, RedisConnections, type RedisEndpointSet } from '../redis/connections.ts';
 import { DEFAULT_HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
@@ -99,7 +105,12 @@ export async function runDoctor(ctx: DoctorContext, profile: PerformanceProfile)
     checkRedis(ctx, profile),
     checkAccess(ctx, profile, target.scaledObjectName),
   ]);
-  return [...target.lines, ...signals, ...redis, ...access, ...target.ownership];
+  const metricName = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const agreement =
+    metricName !== undefined && target.hpa && target.scaledObjectName === undefined
+      ? [rateMetricLine(target.hpa, metricName, signals.requestsPerSecond, target.readyReplicas)]
+      : [];
+  return [...target.lines, ...signals.lines, ...redis, ...access, ...target.ownership, ...agreement];
 }
 
 const namespaceOf = (profile: PerformanceProfile) => profile.metadata.namespace ?? 'default';
@@ -117,6 +128,10 @@ async function checkTarget(
    * owner of the HPA; undefined when the target could not be read (the profile's name then stands).
    */
   scaledObjectName?: string;
+  /** hpa is the HPA as read, for the checks that compare it with the metrics. */
+  hpa?: V2HorizontalPodAutoscaler;
+  /** readyReplicas is the Deployment's ready pods. */
+  readyReplicas?: number;
 }> {
   const clients = makeTargetClients(ctx.kubeConfig);
   const namespace = namespaceOf(profile);
@@ -282,6 +297,8 @@ async function checkTarget(
     ownership,
     ...(poolCapacity !== undefined ? { poolCapacity } : {}),
     ...(keda !== undefined ? { scaledObjectName: keda } : {}),
+    ...(observed.hpa ? { hpa: observed.hpa } : {}),
+    ...(observed.deployment ? { readyReplicas: observed.deployment.status?.readyReplicas ?? 0 } : {}),
   };
 }
 
@@ -301,17 +318,19 @@ async function checkSignals(
   ctx: DoctorContext,
   profile: PerformanceProfile,
   poolCapacity: number | undefined,
-): Promise<DoctorLine[]> {
+): Promise<{ lines: DoctorLine[]; requestsPerSecond?: number }> {
   const source = profile.spec.metrics.prometheus;
   if (!source) {
-    return [
-      {
-        verdict: 'fail',
-        check: 'Prometheus',
-        detail: 'spec.metrics.prometheus is not set: every signal is unknown and nothing is tuned',
-        fix: 'set spec.metrics.prometheus.url to the Prometheus that scrapes this service',
-      },
-    ];
+    return {
+      lines: [
+        {
+          verdict: 'fail',
+          check: 'Prometheus',
+          detail: 'spec.metrics.prometheus is not set: every signal is unknown and nothing is tuned',
+          fix: 'set spec.metrics.prometheus.url to the Prometheus that scrapes this service',
+        },
+      ],
+    };
   }
   const sources = createMetricSources({ readSecret: secretReaderFor(ctx) });
   try {
@@ -319,16 +338,18 @@ async function checkSignals(
     try {
       client = await sources.prometheus(profile);
     } catch (err) {
-      return [
-        {
-          verdict: 'fail',
-          check: 'Prometheus credentials',
-          detail: errorText(err),
-          fix: 'create the Secret and key the profile names, or fix the reference (spec.metrics.prometheus)',
-        },
-      ];
+      return {
+        lines: [
+          {
+            verdict: 'fail',
+            check: 'Prometheus credentials',
+            detail: errorText(err),
+            fix: 'create the Secret and key the profile names, or fix the reference (spec.metrics.prometheus)',
+          },
+        ],
+      };
     }
-    if (!client) return [];
+    if (!client) return { lines: [] };
     const prometheus = client;
     const vars = {
       namespace: namespaceOf(profile),
@@ -336,7 +357,9 @@ async function checkSignals(
       ...(poolCapacity !== undefined ? { poolCapacity } : {}),
     };
     const signals = SIGNALS.filter((s) => LIVE_SIGNALS.includes(s) || HISTORY_SIGNALS.includes(s));
-    return await Promise.all(
+    // The request rate as read, for the check that the HPA's request-rate metric counts the same.
+    let requestsPerSecond: number | undefined;
+    const lines = await Promise.all(
       signals.map(async (signal) => {
         const built = signalQuery(source, signal, vars);
         const base = {
@@ -362,9 +385,14 @@ async function checkSignals(
         } catch (err) {
           answer = { error: errorText(err) };
         }
+        if (signal === 'requestsPerSecond' && 'data' in answer) {
+          const read = readInstantValue(signal, answer.data);
+          if ('value' in read) requestsPerSecond = read.value;
+        }
         return judgeSignal({ ...base, query: built.query, overridden: built.overridden }, answer);
       }),
     );
+    return { lines, ...(requestsPerSecond === undefined ? {} : { requestsPerSecond }) };
   } finally {
     sources.close();
   }
@@ -669,6 +697,53 @@ export function hpaTargetLines(
     );
   }
   return lines;
+}
+
+/**
+ * rateMetricLine says whether the HPA's request-rate metric (`spec.knobs.hpaTarget.requestRate`)
+ * counts the requests the profile measures: the HPA's last reading of it against the profile's
+ * request rate per pod, as the operator compares them before it tunes that target.
+ */
+export function rateMetricLine(
+  hpa: V2HorizontalPodAutoscaler,
+  metricName: string,
+  requestsPerSecond: number | undefined,
+  readyReplicas: number | undefined,
+): DoctorLine {
+  const check = 'HPA request-rate metric';
+  const reading = requestRateReadingOf(hpa, metricName);
+  if (reading === undefined) {
+    return {
+      verdict: 'warn',
+      check,
+      detail: `the HPA has no reading of ${metricName} in status.currentMetrics: it cannot scale on it, and the operator cannot check that it counts the profile's requests`,
+      fix: `check that the metrics adapter serves ${metricName} (kubectl describe hpa ${hpa.metadata?.name ?? ''} shows its conditions)`,
+    };
+  }
+  if (requestsPerSecond === undefined || readyReplicas === undefined) {
+    return {
+      verdict: 'warn',
+      check,
+      detail: `the HPA reads ${metricName} at ${reading}/pod; the profile's request rate was not read, so they are not compared`,
+      fix: 'make the requestsPerSecond signal answer (above)',
+    };
+  }
+  const measured = { requestsPerSecond, readyReplicas };
+  const disagreement = rateMetricDisagreement(hpa, metricName, measured);
+  if (disagreement !== undefined) {
+    return {
+      verdict: 'warn',
+      check,
+      detail: `${disagreement}: the operator holds the request-rate target`,
+      fix: `name in spec.knobs.hpaTarget.requestRate.metricName a metric that counts the requests of the profile's request rate, per second (or make spec.metrics.prometheus.queries.requestsPerSecond count the same)`,
+    };
+  }
+  const pods = Math.max(readyReplicas, 1);
+  return {
+    verdict: 'ok',
+    check,
+    detail: `the HPA reads ${metricName} at ${+reading.toPrecision(4)}/pod, the profile ${+(requestsPerSecond / pods).toPrecision(4)}/pod on ${readyReplicas} ready pods: within ${Math.round((RATE_METRIC_AGREEMENT - 1) * 100)} %, the same requests`,
+  };
 }
 
 /**
