@@ -50,6 +50,7 @@ export {
   requestRateReadingOf,
   requestRateTargetOf,
   SCALED_OBJECT_KIND,
+  SCALES_ON_REQUEST_RATE,
   scaledObjectOwnerOf,
 } from './replica-bounds.ts';
 export {

@@ -10,6 +10,7 @@ import {
   rateTargetNotActuatable,
   requestRateReadingOf,
   requestRateTargetOf,
+  SCALES_ON_REQUEST_RATE,
   validateReplicaBounds,
 } from './replica-bounds.ts';
 
@@ -94,6 +95,13 @@ describe('the HPA CPU target', () => {
     const held = hpaTargetNotActuatable(hpa);
     if (reason) expect(held).toMatch(reason);
     else expect(held).toBeUndefined();
+  });
+
+  it('says an HPA on the request rate alone scales on it, where the profile tunes that target', () => {
+    expect(hpaTargetNotActuatable(hpaWith([rps]), undefined, true)).toBe(SCALES_ON_REQUEST_RATE);
+    // KEDA's hold comes first; a cpu metric is tuned as always.
+    expect(hpaTargetNotActuatable(hpaWith([rps], 'search'), undefined, true)).toMatch(/owned by KEDA/);
+    expect(hpaTargetNotActuatable(hpaWith([cpu(70), rps]), undefined, true)).toBeUndefined();
   });
 
   it('sets only the cpu Utilization target and keeps every other metric as written, in order', () => {

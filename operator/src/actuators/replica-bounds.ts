@@ -220,15 +220,25 @@ function kedaHoldsTargets(
 export function hpaTargetNotActuatable(
   hpa: V2HorizontalPodAutoscaler,
   scaledObject?: string,
+  rateTuned = false,
 ): string | undefined {
   const name = `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}`;
   const keda = kedaHoldsTargets(hpa, scaledObject, "the HPA's target is held");
   if (keda !== undefined) return keda;
   if (cpuUtilizationTargetOf(hpa) === undefined) {
-    return `${name} has no Resource cpu metric with target.type Utilization: the HPA's target is held`;
+    return rateTuned
+      ? SCALES_ON_REQUEST_RATE
+      : `${name} has no Resource cpu metric with target.type Utilization: the HPA's target is held`;
   }
   return undefined;
 }
+
+/**
+ * Why the CPU target is not tuned where the profile tunes the request-rate target and the HPA has
+ * no CPU Utilization metric: it scales on the request rate, which is no problem to report.
+ */
+export const SCALES_ON_REQUEST_RATE =
+  'the HPA has no Resource cpu Utilization metric: it scales on the request rate, whose target is tuned';
 
 /**
  * metricsWithCpuTarget is the HPA's `spec.metrics` as read with only the cpu Utilization target set

@@ -55,6 +55,17 @@ describe('observeTarget: the HPA CPU target', () => {
       /has no Resource cpu metric/,
     ],
     [
+      'not a problem on an HPA on the tuned request rate alone',
+      {
+        hpaTarget: {
+          requestRate: { metricName: 'http_requests_per_second', minPerPod: 100, maxPerPod: 900 },
+        },
+      },
+      hpa([rps]),
+      undefined,
+      /^the HPA has no Resource cpu Utilization metric: it scales on the request rate, whose target is tuned$/,
+    ],
+    [
       'held on a KEDA-owned HPA, its value still read',
       { hpaTarget: {} },
       hpa([cpu70], 'search'),

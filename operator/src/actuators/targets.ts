@@ -143,13 +143,13 @@ export async function observeTarget(
   // The CPU target in force, read even where it is not tuned: every rule turns load into replicas with it.
   const cpuTarget = cpuUtilizationTargetOf(hpa);
   if (cpuTarget !== undefined) current.hpaTargetCpuPercent = cpuTarget;
-  const hpaTargetHeld =
-    hpa && profile.spec.knobs.hpaTarget !== undefined
-      ? hpaTargetNotActuatable(hpa, scaledObjectName)
-      : undefined;
-  if (hpaTargetHeld !== undefined) untunedKnobs.hpaTargetCpuPercent = hpaTargetHeld;
   // The request-rate target, where the profile names its metric: read even where KEDA holds it.
   const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const hpaTargetHeld =
+    hpa && profile.spec.knobs.hpaTarget !== undefined
+      ? hpaTargetNotActuatable(hpa, scaledObjectName, rateMetric !== undefined)
+      : undefined;
+  if (hpaTargetHeld !== undefined) untunedKnobs.hpaTargetCpuPercent = hpaTargetHeld;
   const rateTarget = rateMetric === undefined ? undefined : requestRateTargetOf(hpa, rateMetric);
   if (rateTarget !== undefined) current.hpaTargetRequestsPerPod = rateTarget;
   const rateHeld =

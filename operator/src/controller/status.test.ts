@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { SCALES_ON_REQUEST_RATE } from '../actuators/replica-bounds.ts';
 import type { PerformanceProfile } from '../api/v1alpha1/index.ts';
 import { HPA_TARGET_NOT_SET, REQUEST_RATE_NOT_SET } from '../tuning/tuning-spec-from-profile.ts';
 import { MAX_CONDITION_MESSAGE } from './conditions.ts';
@@ -194,5 +195,7 @@ describe('untunedSummary', () => {
       }),
     ).toBe('; not tuned: maxOverflow (the pool has no overflow)');
     expect(untunedSummary({ hpaTargetRequestsPerPod: REQUEST_RATE_NOT_SET })).toBe('');
+    // An HPA on the tuned request rate alone has no CPU target to tune: no problem either.
+    expect(untunedSummary({ hpaTargetCpuPercent: SCALES_ON_REQUEST_RATE })).toBe('');
   });
 });

@@ -3,6 +3,7 @@
  * Writing it (only when it differs) is report.ts's job.
  */
 
+import { SCALES_ON_REQUEST_RATE } from '../actuators/replica-bounds.ts';
 import type { ObservedTarget } from '../actuators/targets.ts';
 import {
   ConditionReason,
@@ -211,14 +212,15 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** Why an opt-in knob is held when the profile leaves it off: no problem to report. */
-const OFF_BY_CHOICE: readonly string[] = [HPA_TARGET_NOT_SET, REQUEST_RATE_NOT_SET];
+/** Why an opt-in knob is held when the profile leaves it off (or its HPA scales without it): no problem to report. */
+const OFF_BY_CHOICE: readonly string[] = [HPA_TARGET_NOT_SET, REQUEST_RATE_NOT_SET, SCALES_ON_REQUEST_RATE];
 
 /**
  * untunedSummary names the knobs the engine holds untuned, with the reason, for Ready's message.
  * An opt-in knob the profile leaves off (the HPA's CPU target without `spec.knobs.hpaTarget`, its
- * request-rate target without `hpaTarget.requestRate`) is no problem to report: it would take the
- * message's room from those that are.
+ * request-rate target without `hpaTarget.requestRate`), or the CPU target of an HPA that scales on
+ * the tuned request rate alone, is no problem to report: it would take the message's room from
+ * those that are.
  */
 export function untunedSummary(untuned: ObservedTarget['untunedKnobs']): string {
   const entries = Object.entries(untuned ?? {}).filter(([, why]) => !OFF_BY_CHOICE.includes(why));

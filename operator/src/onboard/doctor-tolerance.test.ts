@@ -1,5 +1,6 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { SCALES_ON_REQUEST_RATE } from '../actuators/replica-bounds.ts';
 import type { PerformanceProfile } from '../api/v1alpha1/index.ts';
 import { defaultedProfileSpec } from '../tuning/tuning-spec-from-profile.ts';
 import { hpaTargetLines, hpaToleranceLine, rateMetricLine } from './doctor.ts';
@@ -59,6 +60,15 @@ describe("doctor's HPA target lines", () => {
         detail: "400 requests/s a pod (http_requests_per_second's averageValue): the operator tunes it",
       },
     ]);
+  });
+
+  it('says, without a warning, that an HPA on the tuned request rate alone has no CPU target', () => {
+    expect(
+      hpaTargetLines(profile(rate), {
+        current: { hpaTargetRequestsPerPod: 400 },
+        untunedKnobs: { hpaTargetCpuPercent: SCALES_ON_REQUEST_RATE },
+      })[0],
+    ).toEqual({ verdict: 'ok', check: 'HPA CPU target', detail: SCALES_ON_REQUEST_RATE });
   });
 
   it('warns, with the reason and the fix, where the HPA does not let it tune a target the profile asks for', () => {

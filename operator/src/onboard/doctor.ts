@@ -19,6 +19,7 @@ import {
   RATE_METRIC_AGREEMENT,
   rateMetricDisagreement,
   requestRateReadingOf,
+  SCALES_ON_REQUEST_RATE,
 } from '../actuators/replica-bounds.ts';
 import { kubeSecretReader } from '../actuators/secrets.ts';
 import { readIfExists } from '../actuators/server-side-apply.ts';
@@ -676,7 +677,9 @@ export function hpaTargetLines(
   const line = (check: string, held: string | undefined, value: string, fix: string): DoctorLine =>
     held === undefined
       ? { verdict: 'ok', check, detail: `${value}: the operator tunes it` }
-      : { verdict: 'warn', check, detail: held, fix };
+      : held === SCALES_ON_REQUEST_RATE
+        ? { verdict: 'ok', check, detail: held }
+        : { verdict: 'warn', check, detail: held, fix };
   const lines = [
     line(
       'HPA CPU target',
