@@ -10,6 +10,12 @@
  * Two stacks carry the same load (24 pods at 62.5 % of a one-core request, p95 47.5 ms against
  * the 200 ms SLO) under an HPA at 60 % with a second, External metric: `tuned-api`'s profile sets
  * `spec.knobs.hpaTarget: {}`, `held-api`'s does not. A third HPA has no cpu Utilization metric.
+ *
+ * A fourth stack, `rate-api`, scales on the request rate alone: 20 pods serve 2,000 requests/s
+ * under an HPA whose External metric `requests_per_second` (prometheus-adapter, from the same
+ * request counter the operator reads) targets 100 a pod. Its profile tunes that target
+ * (`hpaTarget.requestRate`); the operator first checks that the HPA's reading counts the same
+ * requests, and the real HPA controller acts on the target it writes.
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +25,7 @@ import {
   type V2HorizontalPodAutoscaler,
   type V2MetricSpec,
 } from '@kubernetes/client-node';
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestRateMetricName } from '../../charts-ts/src/request-rate-metric.ts';
 import { DEFAULT_PROMQL, type PerformanceProfile } from '../../operator/src/api/v1alpha1/index.ts';
@@ -32,6 +39,16 @@ const PASSWORD = 'live-hpa-redis-password-2c9d';
 const TUNED = 'tuned-api';
 const HELD = 'held-api';
 const NO_CPU = 'nocpu-api';
+const RATE = 'rate-api';
+/** The request-rate stack: its pods, the requests/s they share, and the HPA's target a pod as the user wrote it. */
+const RATE_PODS = 20;
+const RATE_RPS = 2000;
+const RATE_START = 100;
+/**
+ * The profile's request-rate bounds: bins of 300 / 20 = 15 requests/s a pod, so one bin past the
+ * 100 seen is a step past the gate's 10 % deadband (with 10-rps bins, 100 → 109 would be held).
+ */
+const RATE_BOUNDS = { minPerPod: 50, maxPerPod: 300 };
 /** The pods each CPU stack starts with, each requesting one core. */
 const PODS = 24;
 /** The HPA's CPU target as the user wrote it. */
@@ -86,6 +103,17 @@ const metricsOf = (name: string): V2MetricSpec[] => [
     external: {
       metric: { name: requestRateMetricName, selector: { matchLabels: { job: name } } },
       target: { type: 'AverageValue', averageValue: '1k' },
+    },
+  },
+];
+
+/** The request-rate stack's one metric: its requests per second as an External metric, 100 a pod. */
+const rateMetrics: V2MetricSpec[] = [
+  {
+    type: 'External',
+    external: {
+      metric: { name: requestRateMetricName, selector: { matchLabels: { job: RATE } } },
+      target: { type: 'AverageValue', averageValue: String(RATE_START) },
     },
   },
 ];
@@ -176,8 +204,32 @@ function serveCpu(name: string): { stop(): Promise<void> } {
   };
 }
 
+/** serveReadyReplicas keeps kube-state-metrics' ready replicas of the stack at its ready pods, followed every 500 ms. */
+function serveReadyReplicas(name: string): { stop(): Promise<void> } {
+  const traffic = env.traffic.get(name);
+  if (!traffic) throw new Error(`no exporter for ${name}`);
+  let running = true;
+  let last = -1;
+  const loop = (async () => {
+    while (running) {
+      const ready = (await readyPodsOf(name).catch(() => undefined))?.length;
+      if (ready !== undefined && ready > 0 && ready !== last) {
+        last = ready;
+        traffic.update({ readyReplicas: ready });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
 /** A profile in Auto for `name`: every knob but the HPA's pinned or out of the way, the policy live-loop's. */
-function profileOf(name: string, hpaTarget: boolean): PerformanceProfile {
+function profileOf(name: string, hpaTarget: boolean | object): PerformanceProfile {
   const profile = env.profileFor(name, 'Auto', 'single', {
     queries: RATE_30S_QUERIES,
     redisMaxmemory: { minMiB: 64, maxMiB: 64, containerMemoryLimitMiB: 128 },
@@ -185,7 +237,7 @@ function profileOf(name: string, hpaTarget: boolean): PerformanceProfile {
       poolSize: { min: 5, max: 5 },
       maxOverflow: { min: 0, max: 0 },
       replicas: { floor: MIN_REPLICAS, ceiling: MAX_REPLICAS },
-      ...(hpaTarget ? { hpaTarget: {} } : {}),
+      ...(hpaTarget ? { hpaTarget: hpaTarget === true ? {} : hpaTarget } : {}),
     },
   });
   // 30 replicas × 5 connections fit: the budget never cuts maxReplicas under the HPA.
@@ -204,6 +256,24 @@ async function hpaStatusOf(name: string) {
     conditions: (hpa.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`),
   };
 }
+
+/** What the request-rate stack's HPA says: the replicas it wants and its reading of the metric, a pod. */
+async function rateStatusOf() {
+  const hpa = await hpaOf(RATE);
+  const reading = hpa.status?.currentMetrics?.find((m) => m.type === 'External')?.external?.current
+    .averageValue;
+  return {
+    desiredReplicas: hpa.status?.desiredReplicas,
+    currentReplicas: hpa.status?.currentReplicas,
+    perPod: reading === undefined ? undefined : Number(quantityToScalar(String(reading))),
+    conditions: (hpa.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`),
+  };
+}
+
+const rateTargetOf = (hpa: V2HorizontalPodAutoscaler) => {
+  const value = hpa.spec?.metrics?.find((m) => m.type === 'External')?.external?.target.averageValue;
+  return value === undefined ? undefined : Number(quantityToScalar(String(value)));
+};
 
 const cpuTargetOf = (hpa: V2HorizontalPodAutoscaler) =>
   hpa.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.target
@@ -241,7 +311,22 @@ beforeAll(async () => {
     namespace: ns,
     password: PASSWORD,
     standalone: { single: 64 },
-    stacks: [{ name: TUNED, ...cpuStack }, { name: HELD, ...cpuStack }, { name: NO_CPU }],
+    stacks: [
+      { name: TUNED, ...cpuStack },
+      { name: HELD, ...cpuStack },
+      { name: NO_CPU },
+      {
+        // 2,000 requests/s (200 every 100 ms tick), p95 47.5 ms, no errors.
+        name: RATE,
+        series: {
+          requestsPerTick: RATE_RPS / 10,
+          latencySeconds: 0.03,
+          errorEveryTicks: 0,
+          readyReplicas: RATE_PODS,
+        },
+        objects: false,
+      },
+    ],
   });
   await env.cp.startMetricsAdapter({
     prometheusUrl: env.prometheus.url,
@@ -255,6 +340,11 @@ beforeAll(async () => {
       hpa: false,
     });
   }
+  await createTargetStack(env.cp.kubeConfig, ns, RATE, knobs, {
+    replicas: RATE_PODS,
+    cpuRequest: '1',
+    hpa: false,
+  });
   for (const name of [TUNED, HELD]) {
     await waitFor(
       `${PODS} ready pods of ${name}`,
@@ -266,6 +356,12 @@ beforeAll(async () => {
     );
     pollers.push(serveCpu(name));
   }
+  await waitFor(
+    `${RATE_PODS} ready pods of ${RATE}`,
+    async () => ((await readyPodsOf(RATE)).length === RATE_PODS ? true : undefined),
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  pollers.push(serveReadyReplicas(RATE));
   // The HPA comes once each pod's CPU has a whole 30 s window, so it first reads 62 % and keeps 24 pods.
   for (const name of [TUNED, HELD]) {
     await env.prometheus.waitForSeries(
@@ -275,6 +371,7 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 35_000));
   await createHpa(TUNED, metricsOf(TUNED), true);
   await createHpa(HELD, metricsOf(HELD), false);
+  await createHpa(RATE, rateMetrics, true);
   // The third HPA scales on the request rate alone: nothing for the CPU target knob to set.
   await applyAs(
     env.cp.kubeConfig,
@@ -287,7 +384,7 @@ beforeAll(async () => {
     },
     true,
   );
-  for (const name of [TUNED, HELD, NO_CPU]) written[name] = (await hpaOf(name)).spec?.metrics ?? [];
+  for (const name of [TUNED, HELD, NO_CPU, RATE]) written[name] = (await hpaOf(name)).spec?.metrics ?? [];
   externalJson = await metricJson(TUNED, 1);
   await waitFor(
     `the HPA of ${TUNED} reads its pods' CPU`,
@@ -297,6 +394,14 @@ beforeAll(async () => {
   await env.profiles.create(profileOf(TUNED, true));
   await env.profiles.create(profileOf(HELD, false));
   await env.profiles.create(profileOf(NO_CPU, true));
+  await waitFor(
+    `the HPA of ${RATE} reads its request rate`,
+    async () => ((await rateStatusOf()).perPod !== undefined ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  await env.profiles.create(
+    profileOf(RATE, { requestRate: { metricName: requestRateMetricName, ...RATE_BOUNDS } }),
+  );
   await env.startOperator('live-hpa-1');
 }, 420_000);
 
@@ -466,4 +571,111 @@ describe('the HPA CPU target on live components', () => {
     // It was evaluated all along, on the same signals that raised the other target.
     expect(Date.parse(p.status?.lastSnapshot?.time ?? '')).toBeGreaterThan(Date.now() - 3 * evaluationMs);
   });
+});
+
+describe('the HPA request-rate target on live components', () => {
+  it(
+    'raises the target once pods served that rate within the SLO, where the HPA reads the same requests',
+    async () => {
+      // 20 pods share 2,000 requests/s: the HPA reads 100 a pod against its 100, and keeps them.
+      const before = await rateStatusOf();
+      expect(before).toMatchObject({ desiredReplicas: RATE_PODS, currentReplicas: RATE_PODS });
+      expect(before.perPod).toBeGreaterThanOrEqual(95);
+      expect(before.perPod).toBeLessThanOrEqual(105);
+      const started = Date.now();
+      const raised = await waitFor(
+        `${RATE}'s HPA request-rate target raised from ${RATE_START}`,
+        async () => {
+          const hpa = await hpaOf(RATE);
+          if ((rateTargetOf(hpa) ?? 0) > RATE_START) return hpa;
+          const p = await env.profiles.get(ns, RATE);
+          throw new Error(
+            `target ${rateTargetOf(hpa)}; ${p.status?.conditions?.map((c) => `${c.type}: ${c.message}`).join(' | ')}`,
+          );
+        },
+        { timeoutMs: historyMs, intervalMs: 1000 },
+      );
+      timings.rateTargetRaised = Date.now() - started;
+      const target = rateTargetOf(raised) ?? 0;
+      outcome.rateTarget = target;
+      // One 15-rps bin past the rate seen (100 a pod): the HPA's own 2 % tolerance acts on it.
+      expect(target).toBeGreaterThan(RATE_START);
+      expect(target).toBeLessThanOrEqual(RATE_START + 2 * 15);
+      // The metric as the user wrote it, with only its averageValue changed.
+      const [external] = written[RATE] ?? [];
+      expect(raised.spec?.metrics).toEqual([
+        {
+          ...external,
+          external: {
+            ...external?.external,
+            target: { ...external?.external?.target, averageValue: String(target) },
+          },
+        },
+      ]);
+      const p = await env.waitForProfile(
+        RATE,
+        'the change in status history',
+        (p) => (p.status?.history ?? []).some((d) => d.knob === 'hpaTargetRequestsPerPod'),
+        2 * evaluationMs,
+      );
+      const entry = p.status?.history?.find((d) => d.knob === 'hpaTargetRequestsPerPod');
+      expect(entry).toMatchObject({ from: RATE_START, to: target, outcome: 'Applied' });
+      expect(entry?.reason).toMatch(
+        new RegExp(
+          `^HPA request-rate target ${RATE_START} rps a pod → ${target} rps a pod: pods met p95 within 90 % of 200 ms up to \\d+ rps a pod`,
+        ),
+      );
+      const events = await env.eventsOf(RATE);
+      expect(
+        events.find(
+          (e) =>
+            e.reason === 'Applied' &&
+            e.note.startsWith(
+              `hpaTargetRequestsPerPod ${RATE_START} → ${target} (HorizontalPodAutoscaler ${ns}/${RATE} applied): HPA request-rate target`,
+            ),
+        ),
+      ).toBeDefined();
+      expect(condition(p, 'Ready')?.message).toContain(`HPA rate target ${target}/pod`);
+      expect(condition(p, 'Ready')?.message).not.toContain('hpaTargetRequestsPerPod');
+    },
+    historyMs + 60_000,
+  );
+
+  it(
+    'the real HPA controller scales to the new target: fewer pods for the same requests',
+    async () => {
+      const target = rateTargetOf(await hpaOf(RATE)) ?? 0;
+      expect(target).toBeGreaterThan(RATE_START);
+      const started = Date.now();
+      const after = await waitFor(
+        `${RATE}'s HPA wants fewer than ${RATE_PODS} pods at ${target} a pod`,
+        async () => {
+          const s = await rateStatusOf();
+          if ((s.desiredReplicas ?? RATE_PODS) < RATE_PODS) return s;
+          throw new Error(JSON.stringify(s));
+        },
+        { timeoutMs: hpaFollowsMs, intervalMs: 250 },
+      );
+      timings.rateHpaFollowedWaited = Date.now() - started;
+      outcome.rateDesiredReplicas = after.desiredReplicas ?? 0;
+      // An External AverageValue target: desired = ceil(total rate / target), within the HPA's
+      // default 10 % scale-up tolerance while its windowed rate settles.
+      expect(after.desiredReplicas).toBeLessThanOrEqual(Math.ceil(RATE_RPS / target));
+      expect(after.desiredReplicas).toBeGreaterThanOrEqual(Math.ceil(RATE_RPS / (target * 1.1)));
+      await waitFor(
+        `the Deployment at ${after.desiredReplicas} ready pods`,
+        async () => ((await readyPodsOf(RATE)).length === after.desiredReplicas ? true : undefined),
+        { timeoutMs: hpaFollowsMs, intervalMs: 500 },
+      );
+      // The operator still finds the HPA's reading in agreement: the target is not held.
+      const p = await env.waitForProfile(
+        RATE,
+        'a reconcile after the scale-down',
+        (p) => Date.parse(p.status?.lastSnapshot?.time ?? '') > Date.now() - evaluationMs,
+        3 * evaluationMs,
+      );
+      expect(condition(p, 'Ready')?.message).not.toContain('not the same requests');
+    },
+    3 * hpaFollowsMs + 10_000,
+  );
 });
