@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files whose assertions compare latencies (the demo's p95 against the SLO, the latency model
- * against the real risk API): they run after every other file, one at a time, so that no
- * integration test beside them shares the two cores.
+ * Files that measure under load (the demo's p95 against the SLO, the latency calibration's points
+ * on the real risk API): they run after every other file, one at a time, so that no integration
+ * test beside them shares the two cores.
  */
 const ALONE = ['test/e2e/demo.test.ts', 'bench/calibration/latency-calibration.test.ts'];
 
