@@ -2,7 +2,13 @@ import { recommendBurstFloor } from './burst-policy.ts';
 import { cacheUnsettled, fitMissCurveExponent, memoryContext, recommendMaxMemory } from './cache-policy.ts';
 import { appendRate, EMPTY_RATE_HISTORY } from './forecast.ts';
 import { recommendForecastFloor } from './forecast-floor.ts';
-import { loadGrowth, recommendHpaTarget, recommendRateTarget } from './hpa-target-policy.ts';
+import {
+  cpuTargetScale,
+  loadGrowth,
+  rateTargetScale,
+  recommendHpaTarget,
+  recommendRateTarget,
+} from './hpa-target-policy.ts';
 import { allocateConnectionBudget, recommendPoolSize } from './pool-policy.ts';
 import { observedLoadRange, PEAK_HEADROOM, recommendReplicaBounds } from './replica-policy.ts';
 import { gateProposals, sloMet, snapshotProblem } from './safety-gate.ts';
@@ -123,6 +129,7 @@ function proposeWithForecast(
       knob: 'hpaTargetCpuPercent',
       value: target.value ?? current.hpaTargetCpuPercent,
       reason: target.reason,
+      resolution: cpuTargetScale(spec).binWidth,
     });
   }
   if (spec.untunedKnobs?.hpaTargetRequestsPerPod === undefined && current.hpaTargetRequestsPerPod > 0) {
@@ -131,6 +138,7 @@ function proposeWithForecast(
       knob: 'hpaTargetRequestsPerPod',
       value: target.value ?? current.hpaTargetRequestsPerPod,
       reason: target.reason,
+      resolution: rateTargetScale(spec).binWidth,
     });
   }
   const lastMemoryChange = [...history.changes].reverse().find((c) => c.knob === 'redisMaxmemoryMiB');

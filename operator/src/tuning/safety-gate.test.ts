@@ -286,7 +286,32 @@ describe('gate rules for the HPA target', () => {
   it.each<[string, Proposal, TuningHistory, Partial<MetricSnapshot>, number, RegExp]>([
     ['applies a hotter target', target(80), EMPTY_HISTORY, {}, 80, /70 → 80/],
     ['clamps it to the bounds', target(95), EMPTY_HISTORY, {}, 85, /70 → 85/],
-    ['holds a move inside the deadband', target(75), EMPTY_HISTORY, {}, 70, /deadband/],
+    ['holds a move inside the deadband', target(75), EMPTY_HISTORY, {}, 70, /inside the 10 % deadband/],
+    // The rule measures in 5-point bins: the 10 % deadband (7 points here) never holds one.
+    [
+      'applies a move of one bin, the rule’s resolution',
+      { ...target(75), resolution: 5 },
+      EMPTY_HISTORY,
+      {},
+      75,
+      /70 → 75/,
+    ],
+    [
+      'keeps the 10 % deadband where it is less than a bin',
+      { ...target(76), resolution: 10 },
+      EMPTY_HISTORY,
+      {},
+      70,
+      /70 → 76 is inside the 10 % deadband/,
+    ],
+    [
+      'holds a move under one bin',
+      { ...target(74), resolution: 5 },
+      EMPTY_HISTORY,
+      {},
+      70,
+      /70 → 74 is inside the rule's 5-unit bin/,
+    ],
     [
       'holds during the cooldown',
       target(85),

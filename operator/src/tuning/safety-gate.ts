@@ -329,11 +329,14 @@ function gateOneKnob({
   // The deadband keeps small moves from flapping; a move onto the knob's limit cannot flap (nothing
   // lies past it), and without this the last step to the limit would never be taken.
   const ontoLimit = target === limits.max || target === limits.min;
-  if (!ontoLimit && Math.abs(delta) < timings.deadbandFraction * from) {
+  // A policy that measures in bins moves by one when the deadband would hold a whole bin.
+  const fraction = timings.deadbandFraction * from;
+  const oneBin = proposal.resolution !== undefined && proposal.resolution < fraction;
+  if (!ontoLimit && Math.abs(delta) < (oneBin ? (proposal.resolution ?? 0) : fraction)) {
     return {
       to: from,
       verdict: 'hold',
-      reason: `${prefix} ${from} → ${target} is inside the ${timings.deadbandFraction * 100} % deadband`,
+      reason: `${prefix} ${from} → ${target} is inside the ${oneBin ? `rule's ${proposal.resolution}-unit bin` : `${timings.deadbandFraction * 100} % deadband`}`,
     };
   }
   const last = lastChangeOf(history, knob);

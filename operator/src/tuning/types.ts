@@ -292,6 +292,12 @@ export interface Proposal {
    */
   readonly skipsCooldown?: boolean;
   /**
+   * resolution: the width of the bins the policy measures in, in the knob's units. The gate's
+   * deadband (`deadbandFraction` of the value) never holds a move of one bin: where one bin is
+   * less, the bin is the deadband. The HPA target rule sets it.
+   */
+  readonly resolution?: number;
+  /**
    * objectiveCost: for `redisMaxmemoryMiB`, set when the growth is for the cache hit-rate
    * objective alone: the GiB it adds and why no pod or latency saving comes with it.
    */
