@@ -23,6 +23,7 @@ import {
   type PerformanceProfile,
   type PoolPlace,
   poolPlaceOf,
+  requestRateMetricOf,
 } from '../api/v1alpha1/index.ts';
 import { DEFAULT_HPA_TOLERANCE } from '../tuning/tuning-spec.ts';
 import type { HpaTolerance } from '../tuning/types.ts';
@@ -144,7 +145,7 @@ export async function observeTarget(
   const cpuTarget = cpuUtilizationTargetOf(hpa);
   if (cpuTarget !== undefined) current.hpaTargetCpuPercent = cpuTarget;
   // The request-rate target, where the profile names its metric: read even where KEDA holds it.
-  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rateMetric = requestRateMetricOf(profile);
   const hpaTargetHeld =
     hpa && profile.spec.knobs.hpaTarget !== undefined
       ? hpaTargetNotActuatable(hpa, scaledObjectName, rateMetric !== undefined)
@@ -238,7 +239,7 @@ export async function applyKnobs(
     profile.spec.knobs.hpaTarget !== undefined && observed.untunedKnobs?.hpaTargetCpuPercent === undefined
       ? (values.hpaTargetCpuPercent ?? current.hpaTargetCpuPercent)
       : undefined;
-  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rateMetric = requestRateMetricOf(profile);
   const rate =
     rateMetric !== undefined && observed.untunedKnobs?.hpaTargetRequestsPerPod === undefined
       ? (values.hpaTargetRequestsPerPod ?? current.hpaTargetRequestsPerPod)

@@ -25,6 +25,7 @@ import {
   type KnobValues,
   type MetricSnapshotStatus,
   type PerformanceProfile,
+  requestRateMetricOf,
 } from '../api/v1alpha1/index.ts';
 import type { Evaluation, GatedDecision, KnobName, TuningSpec } from '../tuning/types.ts';
 import type { ProfileEvent } from './events.ts';
@@ -117,7 +118,7 @@ export async function actOnDecisions(
   // While the CPU target is tuned every apply of the HPA carries it (and so the whole metrics
   // list): server-side apply would otherwise take away a list perfpilot applied before.
   const cpuTuned = spec.untunedKnobs?.hpaTargetCpuPercent === undefined;
-  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rateMetric = requestRateMetricOf(profile);
   const rateTuned = rateMetric !== undefined && spec.untunedKnobs?.hpaTargetRequestsPerPod === undefined;
   const redisChange = changes.find((d) => d.knob === 'redisMaxmemoryMiB');
   const entryOf = (d: GatedDecision): Decision => ({

@@ -7,7 +7,7 @@
  * and the context's real wiring in make-reconcile-context.ts.
  */
 import { rateMetricDisagreement } from '../actuators/index.ts';
-import { isPaused, Mode, type PerformanceProfile } from '../api/v1alpha1/index.ts';
+import { isPaused, Mode, type PerformanceProfile, requestRateMetricOf } from '../api/v1alpha1/index.ts';
 import { recordEvaluation } from '../tuning/evaluate.ts';
 import { sloMet } from '../tuning/safety-gate.ts';
 import { REDIS_NOT_MEASURED, tuningSpecFromProfile } from '../tuning/tuning-spec-from-profile.ts';
@@ -61,7 +61,7 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   const nowSeconds = now.getTime() / 1000;
   // The HPA's request-rate metric must count the requests the profile measures: the target is
   // learned from one and written to the other.
-  const rateMetric = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const rateMetric = requestRateMetricOf(profile);
   const rateDisagrees =
     rateMetric === undefined
       ? undefined

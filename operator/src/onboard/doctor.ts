@@ -37,6 +37,7 @@ import {
   maxMemoryPersistenceOf,
   type PerformanceProfile,
   poolPlaceOf,
+  requestRateMetricOf,
   SIGNALS,
 } from '../api/v1alpha1/index.ts';
 import { createMetricSources } from '../metrics/index.ts';
@@ -106,7 +107,7 @@ export async function runDoctor(ctx: DoctorContext, profile: PerformanceProfile)
     checkRedis(ctx, profile),
     checkAccess(ctx, profile, target.scaledObjectName),
   ]);
-  const metricName = profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+  const metricName = requestRateMetricOf(profile);
   const agreement =
     metricName !== undefined && target.hpa && target.scaledObjectName === undefined
       ? [rateMetricLine(target.hpa, metricName, signals.requestsPerSecond, target.readyReplicas)]

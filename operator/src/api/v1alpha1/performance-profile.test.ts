@@ -2,7 +2,7 @@ import Value from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { configHash } from './config-hash.ts';
 import { DEFAULT_KNOB_BOUNDS, DEFAULT_SLO } from './defaults.ts';
-import { isPaused, PerformanceProfileSpec } from './performance-profile.ts';
+import { isPaused, PerformanceProfileSpec, requestRateMetricOf } from './performance-profile.ts';
 import { configMapNameOf, hpaNameOf } from './target-ref.ts';
 
 describe('PerformanceProfile helpers', () => {
@@ -19,6 +19,17 @@ describe('PerformanceProfile helpers', () => {
     expect(isPaused({ annotations: { 'perfpilot.dev/paused': 'true' } })).toBe(true);
     expect(isPaused({ annotations: { 'perfpilot.dev/paused': 'false' } })).toBe(false);
     expect(isPaused({})).toBe(false);
+  });
+
+  it('name the HPA metric whose request-rate target is tuned, only where the profile asks', () => {
+    const spec = (knobs: object) =>
+      Value.Default(PerformanceProfileSpec, { targetRef: { name: 'api' }, knobs }) as PerformanceProfileSpec;
+    const rate = { metricName: 'http_requests_per_second', minPerPod: 100, maxPerPod: 900 };
+    expect(requestRateMetricOf({ spec: spec({ hpaTarget: { requestRate: rate } }) })).toBe(
+      'http_requests_per_second',
+    );
+    expect(requestRateMetricOf({ spec: spec({ hpaTarget: {} }) })).toBeUndefined();
+    expect(requestRateMetricOf({ spec: spec({}) })).toBeUndefined();
   });
 
   it('defaults a spec offline exactly as the CRD’s defaults do on the server', () => {

@@ -86,6 +86,14 @@ export function isPaused(metadata: Pick<ObjectMeta, 'annotations'>): boolean {
   return metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
 }
 
+/**
+ * requestRateMetricOf names the HPA metric whose request-rate target the profile tunes
+ * (`spec.knobs.hpaTarget.requestRate.metricName`), or undefined when it tunes none.
+ */
+export function requestRateMetricOf(profile: { readonly spec: PerformanceProfileSpec }): string | undefined {
+  return profile.spec.knobs.hpaTarget?.requestRate?.metricName;
+}
+
 /** The schemas by name, for generators and validators. */
 export const schemas: Record<string, TSchema> = {
   PerformanceProfileSpec,
