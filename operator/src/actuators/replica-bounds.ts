@@ -65,16 +65,28 @@ export interface HpaFields extends ReplicaBounds {
   readonly requestRate?: RequestRateTarget;
 }
 
+/**
+ * The named source of a Pods, Object or External metric (in `spec.metrics` or
+ * `status.currentMetrics`, which share the shape), or undefined for a Resource metric.
+ */
+function namedSourceOf<S>(metric: {
+  readonly type: string;
+  readonly pods?: S;
+  readonly object?: S;
+  readonly external?: S;
+}): S | undefined {
+  return metric.type === 'Pods'
+    ? metric.pods
+    : metric.type === 'Object'
+      ? metric.object
+      : metric.type === 'External'
+        ? metric.external
+        : undefined;
+}
+
 /** The target of a Pods, Object or External metric with this name, when its type is AverageValue. */
 function averageValueTarget(metric: V2MetricSpec, metricName: string): V2MetricTarget | undefined {
-  const source =
-    metric.type === 'Pods'
-      ? metric.pods
-      : metric.type === 'Object'
-        ? metric.object
-        : metric.type === 'External'
-          ? metric.external
-          : undefined;
+  const source = namedSourceOf(metric);
   return source?.metric.name === metricName && source.target.type === 'AverageValue'
     ? source.target
     : undefined;
@@ -133,14 +145,7 @@ export function requestRateReadingOf(
   metricName: string,
 ): number | undefined {
   for (const metric of hpa?.status?.currentMetrics ?? []) {
-    const source =
-      metric.type === 'Pods'
-        ? metric.pods
-        : metric.type === 'Object'
-          ? metric.object
-          : metric.type === 'External'
-            ? metric.external
-            : undefined;
+    const source = namedSourceOf(metric);
     if (source?.metric.name !== metricName || source.current.averageValue === undefined) continue;
     try {
       const value = Number(quantityToScalar(String(source.current.averageValue)));
