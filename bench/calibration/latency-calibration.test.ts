@@ -5,8 +5,8 @@
  * agree with the load), and the model fits them (every cost measured, the database's CPU found).
  * How close the model's p95 comes to the real one is a timing, judged on the benchmark's grid
  * (`npm run bench -- calibration --latency`, docs/simulator.md), not here: a p95 of 5 to 30 ms on
- * 4-second points moves with the machine's state. This file asserted it within 3 × and failed on
- * 3 of 6 CI runs on 7 December 2026 (10 rps with a pool of 2: 27.1 ms real, 6.5 ms model), with
+ * 4-second points moves with the machine's state. This file asserted it within 3 × and failed
+ * three CI runs on 7 December 2026 (10 rps with a pool of 2: 27.1 ms real, 6.5 ms model), with
  * nothing it measures changed. The table is printed, for the record.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
