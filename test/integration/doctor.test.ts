@@ -379,6 +379,61 @@ describe('perfpilot doctor', () => {
     expect(read.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
   });
 
+  it('compares the HPA’s reading of the request-rate metric with the profile’s request rate', async () => {
+    // The HPA controller's status, as it writes it, on 2 pods.
+    const metricName = 'requests_per_second';
+    const reading = async (averageValue: string) => {
+      const status = {
+        currentReplicas: 2,
+        desiredReplicas: 2,
+        currentMetrics: [
+          { type: 'External', external: { metric: { name: metricName }, current: { averageValue } } },
+        ],
+      };
+      await cp.kubectl([
+        'patch',
+        'hpa',
+        API,
+        '-n',
+        NS,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status }),
+      ]);
+      const { lines } = await doctorJson([`${NS}/rate-check`]);
+      return lines;
+    };
+    const p = profile('rate-check');
+    p.spec.knobs = {
+      ...p.spec.knobs,
+      hpaTarget: { requestRate: { metricName, minPerPod: 1, maxPerPod: 900 } },
+    } as PerformanceProfile['spec']['knobs'];
+    await profileApi(cp.kubeConfig).create(p);
+    // The request rate doctor reads from Prometheus, and half of it a pod: what the HPA would read.
+    const signal = (await reading('1')).find((l) => l.check === 'signal requestsPerSecond');
+    const rps = Number(/^1 series: ([\d.,]+)/.exec(signal?.detail ?? '')?.[1]?.replaceAll(',', ''));
+    expect(rps).toBeGreaterThan(0);
+    const perPod = Math.round(rps / 2);
+    const same = (await reading(String(perPod))).find((l) => l.check === 'HPA request-rate metric');
+    expect(same).toMatchObject({
+      verdict: 'ok',
+      detail: expect.stringMatching(
+        new RegExp(`^the HPA reads ${metricName} at ${perPod}/pod, the profile `),
+      ),
+    });
+    // A metric per minute reads 60 times as much: the operator would hold the target.
+    const perMinute = (await reading(String(perPod * 60))).find((l) => l.check === 'HPA request-rate metric');
+    expect(perMinute).toMatchObject({
+      verdict: 'warn',
+      detail: expect.stringMatching(
+        new RegExp(
+          `^${metricName} reads ${perPod * 60}/pod on 2 pods, the profile .*: not the same requests per second: the operator holds the request-rate target$`,
+        ),
+      ),
+    });
+  });
+
   it('says the bounds of a KEDA-owned HPA go to its ScaledObject, and fails while that does not exist', async () => {
     const objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
     await objects.patch(

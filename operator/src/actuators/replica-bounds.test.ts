@@ -314,6 +314,12 @@ describe('the HPA’s reading of its request-rate metric', () => {
     ],
     ['disagrees with a metric of one endpoint in ten', hpaReading('40'), 4, /reads 40\/pod on 4 pods/],
     ['disagrees with a reading of zero under load', hpaReading('0'), 4, /reads 0\/pod/],
+    [
+      'compares with the HPA’s count where no ready pod is counted',
+      hpaReading('24k'),
+      0,
+      /reads 24000\/pod on 4 pods, the profile 400\/pod/,
+    ],
   ])('%s', (_name, hpa, ready, expected) => {
     const reason = rateMetricDisagreement(hpa as V2HorizontalPodAutoscaler, metricName, {
       requestsPerSecond: 1600,

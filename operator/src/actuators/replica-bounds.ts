@@ -174,11 +174,12 @@ export function rateMetricDisagreement(
 ): string | undefined {
   const perPod = requestRateReadingOf(hpa, metricName);
   if (perPod === undefined || !measured || !(measured.requestsPerSecond > 0)) return undefined;
-  const ready = measured.readyReplicas;
-  const running = hpa?.status?.currentReplicas ?? ready;
+  // Without a ready count (0: not measured, or no pod ready yet) the HPA's count stands alone.
+  const running = hpa?.status?.currentReplicas ?? measured.readyReplicas;
+  const ready = measured.readyReplicas > 0 ? measured.readyReplicas : running;
   const fewest = Math.min(ready, running);
   const most = Math.max(ready, running);
-  if (!(most > 0)) return undefined;
+  if (!(fewest > 0)) return undefined;
   const implied = perPod > 0 ? measured.requestsPerSecond / perPod : Number.POSITIVE_INFINITY;
   if (implied >= fewest / RATE_METRIC_AGREEMENT && implied <= most * RATE_METRIC_AGREEMENT) return undefined;
   const pods = fewest === most ? `${most}` : `${fewest}-${most}`;

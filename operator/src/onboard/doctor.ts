@@ -742,11 +742,13 @@ export function rateMetricLine(
       fix: `name in spec.knobs.hpaTarget.requestRate.metricName a metric that counts the requests of the profile's request rate, per second (or make spec.metrics.prometheus.queries.requestsPerSecond count the same)`,
     };
   }
-  const pods = Math.max(readyReplicas, 1);
+  // Without ready pods counted, the pods the HPA counts.
+  const pods = readyReplicas > 0 ? readyReplicas : (hpa.status?.currentReplicas ?? 0);
+  const where = readyReplicas > 0 ? `${pods} ready pods` : `the HPA's ${pods} pods`;
   return {
     verdict: 'ok',
     check,
-    detail: `the HPA reads ${metricName} at ${+reading.toPrecision(4)}/pod, the profile ${+(requestsPerSecond / pods).toPrecision(4)}/pod on ${readyReplicas} ready pods: within ${Math.round((RATE_METRIC_AGREEMENT - 1) * 100)} %, the same requests`,
+    detail: `the HPA reads ${metricName} at ${+reading.toPrecision(4)}/pod, the profile ${+(requestsPerSecond / Math.max(pods, 1)).toPrecision(4)}/pod on ${where}: within ${Math.round((RATE_METRIC_AGREEMENT - 1) * 100)} %, the same requests`,
   };
 }
 
