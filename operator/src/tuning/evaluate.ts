@@ -154,6 +154,9 @@ function proposeWithForecast(
   const { peakRps } = observedLoadRange(history.snapshots, snapshot);
   const unsettled = cacheUnsettled(history.snapshots, snapshot);
   if (unsettled || !snapshot.redis) return { proposals, forecast };
+  const context = memoryContext(snapshot, current, hpaToleranceOf(spec));
+  // Only the floor's rule reads the growth over the stabilization window: a pass over the history.
+  const window = spec.timings.stabilizationWindowSeconds;
   const memory = recommendMaxMemory({
     spec,
     snapshot,
@@ -161,11 +164,10 @@ function proposeWithForecast(
     missCurveExponent: exponent,
     peakUsedBytes,
     forecastPeakRps: PEAK_HEADROOM * peakRps,
-    context: memoryContext(snapshot, current, hpaToleranceOf(spec)),
-    regrowWindow: {
-      seconds: spec.timings.stabilizationWindowSeconds,
-      growth: loadGrowth(history.snapshots, spec.timings.stabilizationWindowSeconds).growth,
-    },
+    context,
+    ...(context.atFloor
+      ? { regrowWindow: { seconds: window, growth: loadGrowth(history.snapshots, window).growth } }
+      : {}),
   });
   if (memory.valueMiB !== undefined) {
     proposals.push({
