@@ -42,6 +42,20 @@ describe('recommendForecastFloor', () => {
     expect(f?.reason).toMatch(/which the 8 ready pods already cover/);
   });
 
+  it('says where the last hour ran above any level its hour has shown, and keeps the level within it', () => {
+    // Today the 6,000 rps hour came at 08:00: 3× the usual 2,000, which 09:00 × 3 would make 18,000.
+    const early = (t: number) => (t >= now - 3480 ? 6000 : rate(t));
+    const shifted = {
+      ...history,
+      rates: rateHistoryOf(minutes.map((t) => ({ takenAtSeconds: t, requestsPerSecond: early(t) }))),
+    };
+    const f = recommendForecastFloor(spec('Auto'), healthySnapshot(now), shifted, SAFE_KNOBS, 2);
+    expect(f?.reason).toMatch(
+      /× level 1.00 \(the last hour ran 3.00×; the same hour ran at most 1.00× in 2 past seasons\).*: 6000 rps within/,
+    );
+    expect(f?.minReplicas).toBe(8);
+  });
+
   it('is not computed when Off', () => {
     expect(recommendForecastFloor(spec('Off'), healthySnapshot(now), history, SAFE_KNOBS, 2)).toBeUndefined();
   });

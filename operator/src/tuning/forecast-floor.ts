@@ -37,8 +37,12 @@ export function recommendForecastFloor(
     forecast.errorPercent === undefined
       ? 'error unknown until two seasons exist'
       : `error ${forecast.errorPercent.toFixed(1)} % over the last season`;
+  const kept = forecast.levelKept;
+  const keptWhy = kept
+    ? ` (the last hour ran ${kept.measured.toFixed(2)}×; the same hour ran at most ${kept.high.toFixed(2)}× in ${kept.seasons} past season${kept.seasons === 1 ? '' : 's'})`
+    : '';
   const facts =
-    `forecast (${forecast.season} seasonal median of ${forecast.seasons} season${forecast.seasons === 1 ? '' : 's'} × level ${forecast.level.toFixed(2)}, ${error}): ` +
+    `forecast (${forecast.season} seasonal median of ${forecast.seasons} season${forecast.seasons === 1 ? '' : 's'} × level ${forecast.level.toFixed(2)}${keptWhy}, ${error}): ` +
     `${Math.round(forecast.peakRps)} rps within the next ${leadSeconds} s (start-up + HPA sync + evaluation)`;
   if (capacity.source !== 'observed') {
     return {

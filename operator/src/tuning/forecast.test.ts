@@ -61,13 +61,38 @@ describe('forecastRate', () => {
     expect(forecastRate(history, now, 900)).toMatchObject({ on: true, peakRps: 3000, errorPercent: 0 });
   });
 
-  it('scales the seasonal median by how the last hour runs against it', () => {
-    // Today runs at 1.5× the usual days: the forecast peak follows, within the level's bounds.
-    const now = 3 * DAY_SECONDS + 8 * 3600 + 50 * 60;
-    const history = historyOf(0, now, (t) => day(t) * (t > now - 2 * 3600 ? 1.5 : 1));
-    const f = forecastRate(history, now, 900);
-    expect(f.on && f.level).toBeCloseTo(1.5, 6);
-    expect(f.on && f.peakRps).toBeCloseTo(4500, 6);
+  // Now is 08:50 on day 3; the usual days run 500 rps, 3,000 from 09:00 to 17:00.
+  const now = 3 * DAY_SECONDS + 8 * 3600 + 50 * 60;
+  it.each<[string, (t: number) => number, number, number, number | undefined]>([
+    [
+      // Day 1 ran at 1.5× the day before it: a level the same hour has shown.
+      'today 1.5× the usual days, as day 1 was: the forecast peak follows',
+      (t) => day(t) * ((t >= DAY_SECONDS && t < 2 * DAY_SECONDS) || t > now - 2 * 3600 ? 1.5 : 1),
+      1.5,
+      4500,
+      undefined,
+    ],
+    [
+      // The same shape an hour early: 3,000 rps from 08:00 runs 6× the usual 500, a level no past
+      // day showed at that hour: kept at 1, not 2 (the bound), so the peak is forecast at 3,000.
+      'a peak an hour early is not a level: the forecast keeps to the highest level the hour has run at',
+      (t) => (t > now - 3000 ? 3000 : day(t)),
+      1,
+      3000,
+      6,
+    ],
+    [
+      'a quiet hour lowers the forecast: the floor only raises what the reactive rule asks',
+      (t) => day(t) * (t > now - 2 * 3600 ? 0.6 : 1),
+      0.6,
+      1800,
+      undefined,
+    ],
+  ])('%s', (_name, rate, level, peakRps, measured) => {
+    const f = forecastRate(historyOf(0, now, rate), now, 900);
+    expect(f.on && f.level).toBeCloseTo(level, 6);
+    expect(f.on && f.peakRps).toBeCloseTo(peakRps, 6);
+    expect(f.on && f.levelKept?.measured).toBe(measured);
   });
 
   it('measures its error over the last season against the seasons before it', () => {

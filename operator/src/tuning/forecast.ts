@@ -3,7 +3,8 @@
  * HPA only adds pods once they are hot, and each new pod serves after its start-up. This rule
  * forecasts the request rate from its own history with a seasonal median (the median of the
  * same time of day over past days, or of the same time of week once two weeks exist) times the
- * current level (how far the last hour runs above or below its own seasonal median), and raises
+ * current level (how far the last hour runs above or below its own seasonal median; above it, no
+ * further than the same hour ever ran in past seasons: a peak an hour early is not a level), and raises
  * `minReplicas` to what the highest forecast rate within the lead needs (the pods' start-up plus
  * one HPA sync and one evaluation), within the replica ceiling and the DB budget. It only raises:
  * the floor it asks for never lowers what the reactive rule asks for (AWS predictive scaling's
@@ -87,8 +88,18 @@ export type RateForecast =
       readonly season: 'daily' | 'weekly';
       /** seasons: how many past seasons the median is taken over. */
       readonly seasons: number;
-      /** level: the last hour's rate over its seasonal median. */
+      /** level: the last hour's rate over its seasonal median, within the bounds below. */
       readonly level: number;
+      /**
+       * levelKept: where the last hour ran above the highest level the same hour ran at in past
+       * seasons (at least 1, at most {@link FORECAST_LEVEL_BOUNDS}' upper bound): the level
+       * measured, that highest level (the level used), and how many past seasons showed the hour.
+       */
+      readonly levelKept?: {
+        readonly measured: number;
+        readonly high: number;
+        readonly seasons: number;
+      };
       /** peakRps / peakAtSeconds: the highest forecast rate within the horizon, and when. */
       readonly peakRps: number;
       readonly peakAtSeconds: number;
@@ -130,6 +141,20 @@ function seasonalMedian(index: RateIndex, at: number, season: number): number | 
     if (v !== undefined) values.push(v);
   }
   return values.length > 0 ? median(values) : undefined;
+}
+
+/**
+ * The level of the hour whose last bucket starts at `lastBucket`: the median over its buckets of
+ * the rate over its seasonal median, or undefined where no bucket has both.
+ */
+function hourLevel(index: RateIndex, lastBucket: number, season: number): number | undefined {
+  const ratios: number[] = [];
+  for (let t = lastBucket; t > lastBucket - FORECAST_LEVEL_SECONDS; t -= RATE_BUCKET_SECONDS) {
+    const actual = rateAt(index, t);
+    const usual = seasonalMedian(index, t, season);
+    if (actual !== undefined && usual !== undefined && usual > 0) ratios.push(actual / usual);
+  }
+  return ratios.length > 0 ? median(ratios) : undefined;
 }
 
 /** What depends only on the closed buckets: their index and the error over the last season. */
@@ -194,18 +219,24 @@ export function forecastRate(history: RateHistory, nowSeconds: number, horizonSe
   const errorPercent = span >= 2 * season ? facts.errorPercent : undefined;
   const bucketOf = (t: number) => Math.floor(t / RATE_BUCKET_SECONDS) * RATE_BUCKET_SECONDS;
   // The level: how the last hour runs against its own seasonal median.
-  const ratios: number[] = [];
-  for (
-    let t = bucketOf(nowSeconds) - RATE_BUCKET_SECONDS;
-    t > nowSeconds - FORECAST_LEVEL_SECONDS - RATE_BUCKET_SECONDS;
-    t -= RATE_BUCKET_SECONDS
-  ) {
-    const actual = rateAt(index, t);
-    const usual = seasonalMedian(index, t, season);
-    if (actual !== undefined && usual !== undefined && usual > 0) ratios.push(actual / usual);
+  const lastHour = bucketOf(nowSeconds) - RATE_BUCKET_SECONDS;
+  const today = hourLevel(index, lastHour, season);
+  // The same hour in each past season that has seasons before it: how far it ran above its own
+  // median. Today's level raises the forecast no further than the highest of theirs (and 1): an
+  // hour further above its seasonal median than the same hour ever ran is a shape the history has
+  // not shown (a peak an hour early), not a level by which to scale the peak to come. A low level
+  // only lowers the forecast, and the floor only raises what the reactive rule asks, so it stands.
+  let high = 1;
+  let seasonsSeen = 0;
+  for (let end = lastHour - season; end - FORECAST_LEVEL_SECONDS >= first.atSeconds + season; end -= season) {
+    const past = hourLevel(index, end, season);
+    if (past === undefined) continue;
+    high = Math.max(high, past);
+    seasonsSeen++;
   }
-  const [lowLevel, highLevel] = FORECAST_LEVEL_BOUNDS;
-  const level = ratios.length > 0 ? Math.min(highLevel, Math.max(lowLevel, median(ratios))) : 1;
+  const [lowLevel, highBound] = FORECAST_LEVEL_BOUNDS;
+  const highLevel = seasonsSeen > 0 ? Math.min(highBound, high) : highBound;
+  const level = today !== undefined ? Math.min(highLevel, Math.max(lowLevel, today)) : 1;
   let peakRps = 0;
   let peakAtSeconds = nowSeconds;
   for (let t = bucketOf(nowSeconds); t <= nowSeconds + horizonSeconds; t += RATE_BUCKET_SECONDS) {
@@ -221,6 +252,9 @@ export function forecastRate(history: RateHistory, nowSeconds: number, horizonSe
     season: season === WEEK_SECONDS ? 'weekly' : 'daily',
     seasons,
     level,
+    ...(today !== undefined && seasonsSeen > 0 && today > highLevel
+      ? { levelKept: { measured: today, high: highLevel, seasons: seasonsSeen } }
+      : {}),
     peakRps,
     peakAtSeconds,
     errorPercent,
