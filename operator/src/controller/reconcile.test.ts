@@ -622,6 +622,43 @@ describe('reconcileProfile: the HPA request-rate target', () => {
     expect(Number(rate)).toBeGreaterThan(400);
   });
 
+  it('moves only the rate target on an HPA with a CPU target too, where the CPU bounds pin it', async () => {
+    // The guide's way to tune the rate alone: both CPU bounds at the HPA's own 70 %.
+    const pinned = (b: ContextBuilder) => {
+      withRateTarget('650')(b);
+      const { spec } = b.profile;
+      const hpa = hpaReading('650');
+      b.profile = {
+        ...b.profile,
+        spec: defaultedProfileSpec({
+          ...spec,
+          knobs: {
+            ...spec.knobs,
+            hpaTarget: {
+              cpuUtilization: { minPercent: 70, maxPercent: 70 },
+              requestRate: { metricName, minPerPod: 200, maxPerPod: 1200 },
+            },
+          },
+        }),
+      };
+      const cpu = {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      };
+      b.objects = {
+        hpa: { ...hpa, spec: { ...hpa.spec, metrics: [cpu, ...hpa.spec.metrics] } } as Observation['hpa'],
+      };
+      // CPU swept over 40..89 % as well: unpinned, the CPU rule would raise 70 → 85.
+      const swept = measured.map((m, i) => ({ ...m, cpuUtilization: 0.4 + (i % 50) / 100 }));
+      b.histories.set('shop/main', { changes: [], snapshots: swept });
+    };
+    const { recorded, status } = await run(new ContextBuilder().with(pinned));
+    const bounds = recorded.calls.find((c) => c.startsWith('bounds')) ?? '';
+    expect(Number(bounds.match(/ rate (\d+)$/)?.[1])).toBeGreaterThan(400);
+    expect(bounds).not.toMatch(/ cpu (?!70 )/);
+    expect(status?.history?.some((d) => d.knob === 'hpaTargetCpuPercent')).toBe(false);
+  });
+
   it('holds it, saying why, where the HPA’s metric counts something else (here per minute)', async () => {
     const { recorded, status } = await run(new ContextBuilder().with(withRateTarget('40k')));
     expect(recorded.calls.some((c) => c.includes(' rate '))).toBe(false);
