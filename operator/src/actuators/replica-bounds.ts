@@ -157,21 +157,35 @@ export function requestRateReadingOf(
   return undefined;
 }
 
+/** The HPA's reading of its request-rate metric beside the profile's request rate. */
+export interface RateMetricComparison {
+  /** perPod: the HPA's last reading of the metric, per pod. */
+  readonly perPod: number;
+  /** fewest / most: the pods running as counted ready and by the HPA (equal when only one count is known). */
+  readonly fewest: number;
+  readonly most: number;
+  /** profilePerPod: the profile's request rate over `most` pods. */
+  readonly profilePerPod: number;
+  /** agrees: whether the pods the reading implies lie within {@link RATE_METRIC_AGREEMENT} of those running. */
+  readonly agrees: boolean;
+  /** pods: the pods running in words ("4", "3-4"). */
+  readonly pods: string;
+}
+
 /**
- * rateMetricDisagreement says why the HPA's request-rate metric does not count the requests the
- * profile measures (short: it goes into Ready's message), or undefined when they agree or cannot
- * be compared (no reading, no load). The
- * request-rate target is learned from the profile's requests per ready pod and written to the
+ * rateMetricComparison compares the HPA's request-rate metric with the requests the profile
+ * measures, or is undefined where they cannot be compared (no reading, no load, no pod counted).
+ * The request-rate target is learned from the profile's requests per ready pod and written to the
  * HPA's metric, so a metric that counts other requests (one endpoint, per minute, another service)
  * would be given a target in the wrong units: the pods its reading implies (`requestsPerSecond` /
  * its per-pod value) must be within {@link RATE_METRIC_AGREEMENT} of the pods running (the ready
- * ones, or all the HPA counts).
+ * ones, or all the HPA counts; the HPA's count alone where no ready pod is counted).
  */
-export function rateMetricDisagreement(
+export function rateMetricComparison(
   hpa: Pick<V2HorizontalPodAutoscaler, 'metadata' | 'status'> | undefined,
   metricName: string,
   measured: { readonly requestsPerSecond: number; readonly readyReplicas: number } | undefined,
-): string | undefined {
+): RateMetricComparison | undefined {
   const perPod = requestRateReadingOf(hpa, metricName);
   if (perPod === undefined || !measured || !(measured.requestsPerSecond > 0)) return undefined;
   // Without a ready count (0: not measured, or no pod ready yet) the HPA's count stands alone.
@@ -181,10 +195,30 @@ export function rateMetricDisagreement(
   const most = Math.max(ready, running);
   if (!(fewest > 0)) return undefined;
   const implied = perPod > 0 ? measured.requestsPerSecond / perPod : Number.POSITIVE_INFINITY;
-  if (implied >= fewest / RATE_METRIC_AGREEMENT && implied <= most * RATE_METRIC_AGREEMENT) return undefined;
-  const pods = fewest === most ? `${most}` : `${fewest}-${most}`;
+  return {
+    perPod,
+    fewest,
+    most,
+    profilePerPod: measured.requestsPerSecond / most,
+    agrees: implied >= fewest / RATE_METRIC_AGREEMENT && implied <= most * RATE_METRIC_AGREEMENT,
+    pods: fewest === most ? `${most}` : `${fewest}-${most}`,
+  };
+}
+
+/**
+ * rateMetricDisagreement says why the HPA's request-rate metric does not count the requests the
+ * profile measures (short: it goes into Ready's message), or undefined when they agree or cannot
+ * be compared ({@link rateMetricComparison}).
+ */
+export function rateMetricDisagreement(
+  hpa: Pick<V2HorizontalPodAutoscaler, 'metadata' | 'status'> | undefined,
+  metricName: string,
+  measured: { readonly requestsPerSecond: number; readonly readyReplicas: number } | undefined,
+): string | undefined {
+  const c = rateMetricComparison(hpa, metricName, measured);
+  if (!c || c.agrees) return undefined;
   const round = (x: number) => (x >= 100 ? Math.round(x) : +x.toPrecision(3));
-  return `${metricName} reads ${round(perPod)}/pod on ${pods} pods, the profile ${round(measured.requestsPerSecond / most)}/pod: not the same requests per second`;
+  return `${metricName} reads ${round(c.perPod)}/pod on ${c.pods} pods, the profile ${round(c.profilePerPod)}/pod: not the same requests per second`;
 }
 
 /** Whether a metric is the Resource cpu metric with a Utilization target, the one the knob tunes. */

@@ -109,7 +109,7 @@ describe("doctor's HPA request-rate metric line", () => {
       reading('410'),
       1600,
       'ok',
-      /^the HPA reads http_requests_per_second at 410\/pod, the profile 400\/pod on 4 ready pods: within 25 %, the same requests$/,
+      /^the HPA reads http_requests_per_second at 410\/pod, the profile 400\/pod on 4 pods: within 25 %, the same requests$/,
     ],
     [
       'a metric per minute',
@@ -126,6 +126,8 @@ describe("doctor's HPA request-rate metric line", () => {
       /has no reading of http_requests_per_second in status.currentMetrics/,
     ],
     ['no request rate read', reading('410'), undefined, 'warn', /the profile's request rate was not read/],
+    // No load: nothing to compare (it read "the same requests" before one comparison served both).
+    ['no requests', reading('0'), 0, 'warn', /no request or no pod was counted, so they are not compared/],
   ])('%s', (_name, hpa, rps, verdict, detail) => {
     const line = rateMetricLine(hpa, metricName, rps, 4);
     expect(line.verdict).toBe(verdict);

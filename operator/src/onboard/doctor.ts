@@ -17,6 +17,7 @@ import {
 import { makeTargetClients } from '../actuators/context.ts';
 import {
   RATE_METRIC_AGREEMENT,
+  rateMetricComparison,
   rateMetricDisagreement,
   requestRateReadingOf,
   SCALES_ON_REQUEST_RATE,
@@ -732,8 +733,8 @@ export function rateMetricLine(
       fix: 'make the requestsPerSecond signal answer (above)',
     };
   }
-  const measured = { requestsPerSecond, readyReplicas };
-  const disagreement = rateMetricDisagreement(hpa, metricName, measured);
+  const comparison = rateMetricComparison(hpa, metricName, { requestsPerSecond, readyReplicas });
+  const disagreement = rateMetricDisagreement(hpa, metricName, { requestsPerSecond, readyReplicas });
   if (disagreement !== undefined) {
     return {
       verdict: 'warn',
@@ -742,13 +743,18 @@ export function rateMetricLine(
       fix: `name in spec.knobs.hpaTarget.requestRate.metricName a metric that counts the requests of the profile's request rate, per second (or make spec.metrics.prometheus.queries.requestsPerSecond count the same)`,
     };
   }
-  // Without ready pods counted, the pods the HPA counts.
-  const pods = readyReplicas > 0 ? readyReplicas : (hpa.status?.currentReplicas ?? 0);
-  const where = readyReplicas > 0 ? `${pods} ready pods` : `the HPA's ${pods} pods`;
+  if (comparison === undefined) {
+    return {
+      verdict: 'warn',
+      check,
+      detail: `the HPA reads ${metricName} at ${reading}/pod; no request or no pod was counted, so they are not compared`,
+      fix: 'check again under load',
+    };
+  }
   return {
     verdict: 'ok',
     check,
-    detail: `the HPA reads ${metricName} at ${+reading.toPrecision(4)}/pod, the profile ${+(requestsPerSecond / Math.max(pods, 1)).toPrecision(4)}/pod on ${where}: within ${Math.round((RATE_METRIC_AGREEMENT - 1) * 100)} %, the same requests`,
+    detail: `the HPA reads ${metricName} at ${+comparison.perPod.toPrecision(4)}/pod, the profile ${+comparison.profilePerPod.toPrecision(4)}/pod on ${comparison.pods} pods: within ${Math.round((RATE_METRIC_AGREEMENT - 1) * 100)} %, the same requests`,
   };
 }
 
