@@ -35,6 +35,7 @@ export {
 export {
   applyReplicaBounds,
   cpuUtilizationTargetOf,
+  disagreementOf,
   type HpaFields,
   hpaApplyBody,
   hpaTargetNotActuatable,

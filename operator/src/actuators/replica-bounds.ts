@@ -159,12 +159,11 @@ export function requestRateReadingOf(
 
 /** The HPA's reading of its request-rate metric beside the profile's request rate. */
 export interface RateMetricComparison {
+  /** metricName: the HPA's metric compared. */
+  readonly metricName: string;
   /** perPod: the HPA's last reading of the metric, per pod. */
   readonly perPod: number;
-  /** fewest / most: the pods running as counted ready and by the HPA (equal when only one count is known). */
-  readonly fewest: number;
-  readonly most: number;
-  /** profilePerPod: the profile's request rate over `most` pods. */
+  /** profilePerPod: the profile's request rate over the most pods counted (ready, or by the HPA). */
   readonly profilePerPod: number;
   /** agrees: whether the pods the reading implies lie within {@link RATE_METRIC_AGREEMENT} of those running. */
   readonly agrees: boolean;
@@ -196,9 +195,8 @@ export function rateMetricComparison(
   if (!(fewest > 0)) return undefined;
   const implied = perPod > 0 ? measured.requestsPerSecond / perPod : Number.POSITIVE_INFINITY;
   return {
+    metricName,
     perPod,
-    fewest,
-    most,
     profilePerPod: measured.requestsPerSecond / most,
     agrees: implied >= fewest / RATE_METRIC_AGREEMENT && implied <= most * RATE_METRIC_AGREEMENT,
     pods: fewest === most ? `${most}` : `${fewest}-${most}`,
@@ -206,19 +204,22 @@ export function rateMetricComparison(
 }
 
 /**
- * rateMetricDisagreement says why the HPA's request-rate metric does not count the requests the
- * profile measures (short: it goes into Ready's message), or undefined when they agree or cannot
- * be compared ({@link rateMetricComparison}).
+ * disagreementOf says why a comparison's metric does not count the requests the profile measures
+ * (short: it goes into Ready's message), or undefined when they agree or were not compared.
  */
+export function disagreementOf(c: RateMetricComparison | undefined): string | undefined {
+  if (!c || c.agrees) return undefined;
+  const round = (x: number) => (x >= 100 ? Math.round(x) : +x.toPrecision(3));
+  return `${c.metricName} reads ${round(c.perPod)}/pod on ${c.pods} pods, the profile ${round(c.profilePerPod)}/pod: not the same requests per second`;
+}
+
+/** rateMetricDisagreement is {@link disagreementOf} the {@link rateMetricComparison} of its arguments. */
 export function rateMetricDisagreement(
   hpa: Pick<V2HorizontalPodAutoscaler, 'metadata' | 'status'> | undefined,
   metricName: string,
   measured: { readonly requestsPerSecond: number; readonly readyReplicas: number } | undefined,
 ): string | undefined {
-  const c = rateMetricComparison(hpa, metricName, measured);
-  if (!c || c.agrees) return undefined;
-  const round = (x: number) => (x >= 100 ? Math.round(x) : +x.toPrecision(3));
-  return `${metricName} reads ${round(c.perPod)}/pod on ${c.pods} pods, the profile ${round(c.profilePerPod)}/pod: not the same requests per second`;
+  return disagreementOf(rateMetricComparison(hpa, metricName, measured));
 }
 
 /** Whether a metric is the Resource cpu metric with a Utilization target, the one the knob tunes. */

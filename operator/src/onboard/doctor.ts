@@ -16,9 +16,9 @@ import {
 } from '@kubernetes/client-node';
 import { makeTargetClients } from '../actuators/context.ts';
 import {
+  disagreementOf,
   RATE_METRIC_AGREEMENT,
   rateMetricComparison,
-  rateMetricDisagreement,
   requestRateReadingOf,
   SCALES_ON_REQUEST_RATE,
 } from '../actuators/replica-bounds.ts';
@@ -734,7 +734,7 @@ export function rateMetricLine(
     };
   }
   const comparison = rateMetricComparison(hpa, metricName, { requestsPerSecond, readyReplicas });
-  const disagreement = rateMetricDisagreement(hpa, metricName, { requestsPerSecond, readyReplicas });
+  const disagreement = disagreementOf(comparison);
   if (disagreement !== undefined) {
     return {
       verdict: 'warn',
