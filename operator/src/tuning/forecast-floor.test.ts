@@ -56,6 +56,28 @@ describe('recommendForecastFloor', () => {
     expect(f?.minReplicas).toBe(8);
   });
 
+  it('says where the last quarter hour ran below the hour, and follows it down', () => {
+    // At 09:58 on day 3 the 6,000 rps hour ended early, at 09:40. The hour ran as the 09:00 hours
+    // before it (1×) but for its last three buckets, a third of the usual: the level is the bound
+    // 0.5, and the floor asks for 3,000 rps (4 pods at 848), not the usual 6,000 (8 pods).
+    const at = now + 3600;
+    const fellEarly = (t: number) => (t >= at - 1080 ? 2000 : rate(t));
+    const fallen = {
+      ...history,
+      rates: rateHistoryOf(
+        Array.from({ length: at / 60 }, (_, i) => i * 60).map((t) => ({
+          takenAtSeconds: t,
+          requestsPerSecond: fellEarly(t),
+        })),
+      ),
+    };
+    const f = recommendForecastFloor(spec('Auto'), healthySnapshot(at), fallen, SAFE_KNOBS, 2);
+    expect(f?.reason).toMatch(
+      /× level 0.50 \(the last hour ran 1.00×, the last 15 minutes 0.33×\).*: 3000 rps within/,
+    );
+    expect(f?.minReplicas).toBe(4);
+  });
+
   it('is not computed when Off', () => {
     expect(recommendForecastFloor(spec('Off'), healthySnapshot(now), history, SAFE_KNOBS, 2)).toBeUndefined();
   });

@@ -4,7 +4,7 @@
  * target, within the replica ceiling and the DB budget. It needs a measured capacity per replica
  * (the prior is a guess, and a floor raised on it holds pods the load does not need).
  */
-import { EMPTY_RATE_HISTORY, forecastRate } from './forecast.ts';
+import { EMPTY_RATE_HISTORY, FORECAST_RECENT_LEVEL_SECONDS, forecastRate } from './forecast.ts';
 import { estimateReplicaCapacity } from './replica-policy.ts';
 import { connectionBudget } from './tuning-spec.ts';
 import {
@@ -37,10 +37,12 @@ export function recommendForecastFloor(
     forecast.errorPercent === undefined
       ? 'error unknown until two seasons exist'
       : `error ${forecast.errorPercent.toFixed(1)} % over the last season`;
-  const kept = forecast.levelKept;
+  const { levelKept: kept, levelFell: fell } = forecast;
   const keptWhy = kept
     ? ` (the last hour ran ${kept.measured.toFixed(2)}×; the same hour ran at most ${kept.high.toFixed(2)}× in ${kept.seasons} past season${kept.seasons === 1 ? '' : 's'})`
-    : '';
+    : fell
+      ? ` (the last hour ran ${fell.hour.toFixed(2)}×, the last ${FORECAST_RECENT_LEVEL_SECONDS / 60} minutes ${fell.recent.toFixed(2)}×)`
+      : '';
   const facts =
     `forecast (${forecast.season} seasonal median of ${forecast.seasons} season${forecast.seasons === 1 ? '' : 's'} × level ${forecast.level.toFixed(2)}${keptWhy}, ${error}): ` +
     `${Math.round(forecast.peakRps)} rps within the next ${leadSeconds} s (start-up + HPA sync + evaluation)`;

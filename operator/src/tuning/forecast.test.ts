@@ -95,6 +95,26 @@ describe('forecastRate', () => {
     expect(f.on && f.levelKept?.measured).toBe(measured);
   });
 
+  it('follows a day that falls early from its last quarter hour, not the hour that lags it', () => {
+    // 16:50 on day 3; the usual days run 3,000 until 17:00, and today fell to 500 at 16:30. The
+    // hour's median is still 1 (8 of its 12 buckets ran as usual); the last quarter hour runs 1/6×,
+    // within the bound 0.5: the forecast to 17:05 is 1,500, not the usual 3,000.
+    const at = 3 * DAY_SECONDS + 16 * 3600 + 50 * 60;
+    const f = forecastRate(
+      historyOf(0, at, (t) => (t >= at - 1200 ? 500 : day(t))),
+      at,
+      900,
+    );
+    expect(f.on && f.level).toBeCloseTo(0.5, 6);
+    expect(f.on && f.peakRps).toBeCloseTo(1500, 6);
+    expect(f.on && f.levelFell?.hour).toBeCloseTo(1, 6);
+    expect(f.on && f.levelFell?.recent).toBeCloseTo(500 / 3000, 6);
+    // The same day still at 3,000: both levels are 1, and nothing fell.
+    const usual = forecastRate(historyOf(0, at, day), at, 900);
+    expect(usual.on && usual.peakRps).toBeCloseTo(3000, 6);
+    expect(usual.on && usual.levelFell).toBeUndefined();
+  });
+
   it('measures its error over the last season against the seasons before it', () => {
     // Day 2 ran at twice days 0 and 1: the seasonal median missed it by half.
     const history = historyOf(0, 3 * DAY_SECONDS, (t) => (t >= 2 * DAY_SECONDS ? 2 : 1) * 1000);

@@ -4,7 +4,8 @@
  * forecasts the request rate from its own history with a seasonal median (the median of the
  * same time of day over past days, or of the same time of week once two weeks exist) times the
  * current level (how far the last hour runs above or below its own seasonal median; above it, no
- * further than the same hour ever ran in past seasons: a peak an hour early is not a level), and raises
+ * further than the same hour ever ran in past seasons: a peak an hour early is not a level; and
+ * no higher than the last quarter hour runs: a day that falls early is followed at once), and raises
  * `minReplicas` to what the highest forecast rate within the lead needs (the pods' start-up plus
  * one HPA sync and one evaluation), within the replica ceiling and the DB budget. It only raises:
  * the floor it asks for never lowers what the reactive rule asks for (AWS predictive scaling's
@@ -27,6 +28,11 @@ export const RATE_BUCKET_SECONDS = 300;
 export const RATE_HISTORY_SECONDS = 15 * DAY_SECONDS;
 /** The level is the median ratio of the rate to its seasonal median over this much recent time. */
 export const FORECAST_LEVEL_SECONDS = 3600;
+/**
+ * The level is no higher than the median ratio over this much recent time: the hour's median lags
+ * a day that falls early by half an hour, and a forecast above the load holds a pod it does not need.
+ */
+export const FORECAST_RECENT_LEVEL_SECONDS = 900;
 /** The level is kept within these bounds, so one odd hour cannot run away with the forecast. */
 export const FORECAST_LEVEL_BOUNDS = [0.5, 2] as const;
 
@@ -100,6 +106,11 @@ export type RateForecast =
         readonly high: number;
         readonly seasons: number;
       };
+      /**
+       * levelFell: where the last {@link FORECAST_RECENT_LEVEL_SECONDS} ran below the hour's level
+       * and set it: the hour's level and theirs.
+       */
+      readonly levelFell?: { readonly hour: number; readonly recent: number };
       /** peakRps / peakAtSeconds: the highest forecast rate within the horizon, and when. */
       readonly peakRps: number;
       readonly peakAtSeconds: number;
@@ -144,12 +155,18 @@ function seasonalMedian(index: RateIndex, at: number, season: number): number | 
 }
 
 /**
- * The level of the hour whose last bucket starts at `lastBucket`: the median over its buckets of
- * the rate over its seasonal median, or undefined where no bucket has both.
+ * The level of the `seconds` (an hour unless told) whose last bucket starts at `lastBucket`: the
+ * median over their buckets of the rate over its seasonal median, or undefined where no bucket
+ * has both.
  */
-function hourLevel(index: RateIndex, lastBucket: number, season: number): number | undefined {
+function hourLevel(
+  index: RateIndex,
+  lastBucket: number,
+  season: number,
+  seconds = FORECAST_LEVEL_SECONDS,
+): number | undefined {
   const ratios: number[] = [];
-  for (let t = lastBucket; t > lastBucket - FORECAST_LEVEL_SECONDS; t -= RATE_BUCKET_SECONDS) {
+  for (let t = lastBucket; t > lastBucket - seconds; t -= RATE_BUCKET_SECONDS) {
     const actual = rateAt(index, t);
     const usual = seasonalMedian(index, t, season);
     if (actual !== undefined && usual !== undefined && usual > 0) ratios.push(actual / usual);
@@ -221,6 +238,8 @@ export function forecastRate(history: RateHistory, nowSeconds: number, horizonSe
   // The level: how the last hour runs against its own seasonal median.
   const lastHour = bucketOf(nowSeconds) - RATE_BUCKET_SECONDS;
   const today = hourLevel(index, lastHour, season);
+  // The last quarter hour: a day that falls early shows there first, and the floor follows it down.
+  const recent = hourLevel(index, lastHour, season, FORECAST_RECENT_LEVEL_SECONDS);
   // The same hour in each past season that has seasons before it: how far it ran above its own
   // median. Today's level raises the forecast no further than the highest of theirs (and 1): an
   // hour further above its seasonal median than the same hour ever ran is a shape the history has
@@ -236,7 +255,9 @@ export function forecastRate(history: RateHistory, nowSeconds: number, horizonSe
   }
   const [lowLevel, highBound] = FORECAST_LEVEL_BOUNDS;
   const highLevel = seasonsSeen > 0 ? Math.min(highBound, high) : highBound;
-  const level = today !== undefined ? Math.min(highLevel, Math.max(lowLevel, today)) : 1;
+  const fell = today !== undefined && recent !== undefined && recent < today;
+  const measured = fell ? recent : today;
+  const level = measured !== undefined ? Math.min(highLevel, Math.max(lowLevel, measured)) : 1;
   let peakRps = 0;
   let peakAtSeconds = nowSeconds;
   for (let t = bucketOf(nowSeconds); t <= nowSeconds + horizonSeconds; t += RATE_BUCKET_SECONDS) {
@@ -252,8 +273,11 @@ export function forecastRate(history: RateHistory, nowSeconds: number, horizonSe
     season: season === WEEK_SECONDS ? 'weekly' : 'daily',
     seasons,
     level,
-    ...(today !== undefined && seasonsSeen > 0 && today > highLevel
-      ? { levelKept: { measured: today, high: highLevel, seasons: seasonsSeen } }
+    ...(measured !== undefined && seasonsSeen > 0 && measured > highLevel
+      ? { levelKept: { measured, high: highLevel, seasons: seasonsSeen } }
+      : {}),
+    ...(fell && today !== undefined && recent !== undefined && recent < highLevel
+      ? { levelFell: { hour: today, recent } }
       : {}),
     peakRps,
     peakAtSeconds,
