@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- simulate`: every standard scenario in bench/scenarios/ with every policy
  * (ours, seed-static, seed-rules, best-static), one table of medians over seeds (scenarios with
- * noise run three seeds) with the priced cost, and per scenario whether the tuning engine meets
+ * noise run three seeds, `perfpilot simulate --seeds` runs more) with the priced cost, and per scenario whether the tuning engine meets
  * the goal of issue 30 (bench/sim/goal.ts), check by check, with BUNGEE's elasticity metrics.
  */
 import { readdir } from 'node:fs/promises';

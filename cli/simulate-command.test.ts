@@ -121,6 +121,54 @@ describe('perfpilot simulate', () => {
     expect(err.join('')).toMatch(/must be one of ours, seed-static, seed-rules, best-static, all/);
   });
 
+  const noisyYaml = `${scenarioYaml}seed: 7\n`.replace('load:\n', 'load:\n  noise: 0.05\n');
+
+  it('runs a noisy scenario on --seeds seeds from its own, medians in the totals and each run beside them', async () => {
+    const file = await scenarioFile(noisyYaml);
+    const args = ['node', 'perfpilot', 'simulate', '--scenario', file, '--policy', 'seed-static'];
+    expect(await main([...args, '--seeds', '3', '--json'])).toBe(0);
+    const result = JSON.parse(out.join('\n'));
+    expect(result.seeds).toEqual([7, 8, 9]);
+    const [policy] = result.policies;
+    const costs = policy.runs.map((r: { totals: { pricedCost: number } }) => r.totals.pricedCost);
+    expect(policy.runs.map((r: { seed: number }) => r.seed)).toEqual([7, 8, 9]);
+    expect(new Set(costs).size).toBe(3);
+    expect(policy.totals.pricedCost).toBe([...costs].sort((a, b) => a - b)[1]);
+    out = [];
+    expect(await main([...args, '--seeds', '2'])).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/Medians over 2 seeds\. Per seed:/);
+    expect(text).toMatch(/\| seed-static \| 7–8 +\| +[012] of 2 \|/);
+    expect(err.join('\n')).toMatch(/simulated seed-static on seed 8 \(2 of 2\)/);
+  });
+
+  it('runs a scenario without noise once, whatever --seeds says', async () => {
+    const file = await scenarioFile();
+    expect(
+      await main([
+        'node',
+        'perfpilot',
+        'simulate',
+        '--scenario',
+        file,
+        '--policy',
+        'ours',
+        '--seeds',
+        '5',
+        '--json',
+      ]),
+    ).toBe(0);
+    const result = JSON.parse(out.join('\n'));
+    expect(result.seeds).toEqual([1]);
+    expect(result.policies[0].runs).toHaveLength(1);
+  });
+
+  it.each([['0'], ['101'], ['1.5'], ['many']])('rejects --seeds %s, naming the bounds', async (value) => {
+    const file = await scenarioFile();
+    expect(await main(['node', 'perfpilot', 'simulate', '--scenario', file, '--seeds', value])).not.toBe(0);
+    expect(err.join('')).toMatch(/--seeds <n>' argument '.*' is invalid\. must be an integer from 1 to 100/);
+  });
+
   it('explains itself in --help', async () => {
     expect(await main(['node', 'perfpilot', 'simulate', '--help'])).toBe(0);
     expect(out.join('')).toMatch(/DynamicConnectionPool/);

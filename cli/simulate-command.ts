@@ -1,8 +1,14 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { comparePolicies, POLICY_NAMES, type PolicyName, seedsFor } from '../bench/sim/benchmark.ts';
+import {
+  comparePolicies,
+  DEFAULT_SEED_COUNT,
+  MAX_SEED_COUNT,
+  POLICY_NAMES,
+  type PolicyName,
+} from '../bench/sim/benchmark.ts';
 import { formatVerdict, judgeGoal } from '../bench/sim/goal.ts';
-import { formatTable, rowsFor } from '../bench/sim/table.ts';
+import { formatSeedSpread, formatTable, rowsFor } from '../bench/sim/table.ts';
 import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
 
 const POLICY_CHOICES = [...POLICY_NAMES, 'all'] as const;
@@ -12,6 +18,14 @@ function parsePolicy(value: string): PolicyName | 'all' {
     throw new InvalidArgumentError(`must be one of ${POLICY_CHOICES.join(', ')}`);
   }
   return value as PolicyName | 'all';
+}
+
+function parseSeedCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SEED_COUNT) {
+    throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_SEED_COUNT}`);
+  }
+  return n;
 }
 
 /**
@@ -34,8 +48,9 @@ export function simulateCommand(): Command {
           'and prints per policy: SLO-violation minutes, failed requests, pod-hours, Redis\n' +
           'GB-hours, DB connection-hours, their priced cost (prices per scenario, see\n' +
           'bench/scenarios/README.md), knob changes and direction reversals, and whether\n' +
-          'the engine meets its goal. Scenarios with load noise run three seeds and report\n' +
-          'medians.',
+          'the engine meets its goal. Scenarios with load noise run three seeds (--seeds),\n' +
+          'report medians, and show how the seeds spread: a median of three can hide a\n' +
+          'failure two seeds escaped by luck.',
       )
       // addCommand() does not pass the program's settings down; report errors and help the same way.
       .exitOverride()
@@ -46,6 +61,14 @@ export function simulateCommand(): Command {
           .default('all')
           .argParser(parsePolicy),
       )
+      .addOption(
+        new Option(
+          '--seeds <n>',
+          `seeds a scenario with load noise runs, from its own seed up (1 to ${MAX_SEED_COUNT}); one without noise runs one`,
+        )
+          .default(DEFAULT_SEED_COUNT)
+          .argParser(parseSeedCount),
+      )
       .option('--json', 'print the totals as JSON instead of a table')
       .option('--report <dir>', 'write SVG charts and summary.md into this directory')
       .addHelpText(
@@ -53,28 +76,37 @@ export function simulateCommand(): Command {
         '\nExamples:\n' +
           '  perfpilot simulate --scenario bench/scenarios/flash-spike.yaml\n' +
           '  perfpilot simulate --scenario my.yaml --policy ours --json\n' +
+          '  perfpilot simulate --scenario bench/scenarios/early-peak.yaml --policy ours --seeds 14\n' +
           '  perfpilot simulate --scenario bench/scenarios/cache-bound.yaml --report out/cache-bound',
       )
       .action(
         async (options: {
           scenario: string;
           policy: PolicyName | 'all';
+          seeds: number;
           json?: boolean;
           report?: string;
         }) => {
           const scenario = loadScenarioFile(resolve(options.scenario));
           const policies = options.policy === 'all' ? POLICY_NAMES : [options.policy];
-          const summaries = comparePolicies(scenario, policies);
+          // Progress on stderr, one line a run: a noisy scenario on many seeds takes minutes.
+          const summaries = comparePolicies(scenario, policies, {
+            seedCount: options.seeds,
+            onRun: (run, done, total) =>
+              console.error(`simulated ${run.policy} on seed ${run.seed} (${done} of ${total})`),
+          });
+          const seeds = summaries[0]?.runs.map((r) => r.seed) ?? [];
           if (options.json) {
             const verdict = judgeGoal(scenario, summaries);
             console.log(
               JSON.stringify(
                 {
                   scenario: scenario.name,
-                  seeds: seedsFor(scenario),
+                  seeds,
                   policies: summaries.map((s) => ({
                     policy: s.policy,
                     totals: s.totals,
+                    runs: s.runs.map((r) => ({ seed: r.seed, totals: r.totals })),
                     ...(s.knobs ? { knobs: s.knobs } : {}),
                   })),
                   ...(verdict ? { goal: verdict } : {}),
@@ -85,6 +117,10 @@ export function simulateCommand(): Command {
             );
           } else {
             console.log(formatTable(rowsFor(scenario, summaries)));
+            if (seeds.length > 1) {
+              console.log(`\nMedians over ${seeds.length} seeds. Per seed:\n`);
+              console.log(formatSeedSpread(summaries));
+            }
             const verdict = judgeGoal(scenario, summaries);
             if (verdict) {
               console.log(`\nGoal of the tuning engine on this scenario: ${verdict.met ? 'met' : 'missed'}`);

@@ -47,17 +47,43 @@ export interface PolicySummary {
   readonly knobs?: KnobValues;
 }
 
-/** The seeds a scenario runs with: one when it has no noise, three otherwise (medians reported). */
-export function seedsFor(scenario: Scenario): number[] {
-  return scenario.load.noise > 0 ? [scenario.seed, scenario.seed + 1, scenario.seed + 2] : [scenario.seed];
+/** How many seeds a scenario with noise runs by default (the benchmark's medians). */
+export const DEFAULT_SEED_COUNT = 3;
+/** The most seeds `perfpilot simulate --seeds` accepts. */
+export const MAX_SEED_COUNT = 100;
+
+/**
+ * The seeds a scenario runs with: one when it has no noise (every seed gives the same run),
+ * otherwise `count` from the scenario's own seed up (medians reported).
+ */
+export function seedsFor(scenario: Scenario, count = DEFAULT_SEED_COUNT): number[] {
+  return scenario.load.noise > 0
+    ? Array.from({ length: count }, (_, i) => scenario.seed + i)
+    : [scenario.seed];
+}
+
+/** How {@link comparePolicies} runs: how many seeds, and what to call after each run (progress). */
+export interface CompareOptions {
+  readonly seedCount?: number;
+  readonly onRun?: (run: RunResult, done: number, total: number) => void;
 }
 
 /** Runs the policies on a scenario over its seeds and summarizes each by medians. */
-export function comparePolicies(scenario: Scenario, policies: readonly PolicyName[]): PolicySummary[] {
-  const seeds = seedsFor(scenario);
+export function comparePolicies(
+  scenario: Scenario,
+  policies: readonly PolicyName[],
+  options: CompareOptions = {},
+): PolicySummary[] {
+  const seeds = seedsFor(scenario, options.seedCount);
+  const total = seeds.length * policies.length;
+  let done = 0;
   return policies.map((policy) => {
     const controller = controllerFor(scenario, policy);
-    const runs = seeds.map((seed) => simulate(scenario, controller, { seed }));
+    const runs = seeds.map((seed) => {
+      const run = simulate(scenario, controller, { seed });
+      options.onRun?.(run, ++done, total);
+      return run;
+    });
     const keys = Object.keys(runs[0]?.totals ?? {}) as (keyof RunTotals)[];
     const totals = Object.fromEntries(
       keys.map((k) => [k, median(runs.map((r) => r.totals[k]))]),

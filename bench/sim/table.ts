@@ -9,8 +9,16 @@ import type { Scenario } from '../../operator/src/sim/scenario.ts';
 import type { PolicySummary } from './benchmark.ts';
 import { judgeGoal } from './goal.ts';
 
-function pad(cells: readonly string[], widths: readonly number[]): string {
-  return `| ${cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+/** A Markdown table, its columns padded to their widest cell: the first two left, the rest right. */
+function markdownTable(header: readonly string[], body: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const pad = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  return [
+    pad(header),
+    `|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...body.map((b) => pad(b)),
+  ].join('\n');
 }
 
 /** One table row of a policy on a scenario. */
@@ -61,12 +69,46 @@ export function formatTable(rows: readonly TableRow[]): string {
     r.totals.overTimeshare.toFixed(1),
     r.note ?? '',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  return [
-    pad(header, widths),
-    `|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
-    ...body.map((b) => pad(b, widths)),
-  ].join('\n');
+  return markdownTable(header, body);
+}
+
+/**
+ * How each policy's runs spread over the seeds behind the medians: on how many seeds any request
+ * failed (a whole request or more), and the lowest and highest violation minutes, failed requests
+ * and priced cost. A median of three can hide a failure two seeds escaped by luck.
+ */
+export function formatSeedSpread(summaries: readonly PolicySummary[]): string {
+  const range = (values: readonly number[], digits: number) => {
+    const lo = Math.min(...values).toFixed(digits);
+    const hi = Math.max(...values).toFixed(digits);
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
+  const body = summaries.map((s) => {
+    const totals = s.runs.map((r) => r.totals);
+    const seeds = s.runs.map((r) => r.seed);
+    const failing = totals.filter((t) => Math.round(t.failedRequests) > 0).length;
+    return [
+      s.policy,
+      seeds.length === 1 ? String(seeds[0]) : `${seeds[0]}–${seeds[seeds.length - 1]}`,
+      `${failing} of ${seeds.length}`,
+      range(
+        totals.map((t) => t.sloViolationMinutes),
+        2,
+      ),
+      range(
+        totals.map((t) => Math.round(t.failedRequests)),
+        0,
+      ),
+      range(
+        totals.map((t) => t.pricedCost),
+        3,
+      ),
+    ];
+  });
+  return markdownTable(
+    ['policy', 'seeds', 'seeds with failed requests', 'SLO-viol min', 'failed req', 'cost $'],
+    body,
+  );
 }
 
 /** Rows for one scenario's summaries, the goal verdict on `ours`' row. */
