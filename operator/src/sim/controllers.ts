@@ -12,6 +12,7 @@ import {
   tuningSpecFromProfile,
 } from '../tuning/tuning-spec-from-profile.ts';
 import type { KnobValues, TuningSpec } from '../tuning/types.ts';
+import { toleranceOf } from './hpa.ts';
 import type { Scenario } from './scenario.ts';
 
 /**
@@ -77,10 +78,14 @@ export function tuningSpecFor(scenario: Scenario): TuningSpec {
     },
     ...(scenario.forecast ? { policy: { forecast: scenario.forecast } } : {}),
   });
+  // The operator reads the HPA's tolerance where its behavior sets one (findings.ts).
+  const { scaleUp, scaleDown } = scenario.hpaBehavior;
+  const ownTolerance = scaleUp.tolerance !== undefined || scaleDown.tolerance !== undefined;
   return tuningSpecFromProfile(profile, {
     ...DEFAULT_TARGET_ENVIRONMENT,
     workersPerReplica: scenario.app.workers,
     podStartupSeconds: scenario.app.podStartupSeconds,
+    ...(ownTolerance ? { hpaTolerance: toleranceOf(scenario.hpaBehavior) } : {}),
   });
 }
 

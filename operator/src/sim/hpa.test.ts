@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_HPA_MEMORY, type HpaMemory, type HpaObservation, hpaSync, metricReplicas } from './hpa.ts';
+import {
+  DEFAULT_HPA_BEHAVIOR,
+  EMPTY_HPA_MEMORY,
+  type HpaMemory,
+  type HpaObservation,
+  hpaSync,
+  metricReplicas,
+} from './hpa.ts';
 
 function observe(o: Partial<HpaObservation>): HpaObservation {
   return {
@@ -52,6 +59,37 @@ describe('HPA replica calculation (Kubernetes docs, "Algorithm details")', () =>
     ],
   ])('%s', (_name, o, expected) => {
     expect(metricReplicas(observe(o))).toBe(expected);
+  });
+});
+
+describe("the HPA's tolerance per direction (behavior.scaleUp/scaleDown.tolerance, KEP-4951)", () => {
+  // 4 pods at 53.5 % against a 50 % target: a ratio of 1.07, within the default 0.1.
+  const warm = observe({ readyUtilization: 0.535, targetUtilization: 0.5 });
+  // 4 pods at 47.5 %: a ratio of 0.95.
+  const cool = observe({ readyUtilization: 0.475, targetUtilization: 0.5 });
+  it.each<[string, HpaObservation, { scaleUp: number; scaleDown: number } | undefined, number]>([
+    ['the default 0.1 leaves a ratio of 1.07', warm, undefined, 4],
+    ['a scale-up tolerance of 0.05 adds a pod at 1.07', warm, { scaleUp: 0.05, scaleDown: 0.1 }, 5],
+    ['a scale-up tolerance of 0 adds it too', warm, { scaleUp: 0, scaleDown: 0.1 }, 5],
+    ['a scale-down tolerance does not act above 1', warm, { scaleUp: 0.1, scaleDown: 0 }, 4],
+    ['the default leaves a ratio of 0.95', cool, undefined, 4],
+    [
+      'a scale-down tolerance of 0.02 removes nothing: ceil(0.95 × 4) is still 4',
+      cool,
+      { scaleUp: 0.1, scaleDown: 0.02 },
+      4,
+    ],
+  ])('%s', (_name, o, tolerance, expected) => {
+    expect(tolerance ? metricReplicas(o, tolerance) : metricReplicas(o)).toBe(expected);
+  });
+
+  it('hpaSync reads it from the behavior', () => {
+    const behavior = {
+      ...DEFAULT_HPA_BEHAVIOR,
+      scaleUp: { ...DEFAULT_HPA_BEHAVIOR.scaleUp, tolerance: 0.05 },
+    };
+    expect(hpaSync(warm, EMPTY_HPA_MEMORY).replicas).toBe(4);
+    expect(hpaSync(warm, EMPTY_HPA_MEMORY, behavior).replicas).toBe(5);
   });
 });
 

@@ -4,7 +4,8 @@
  * https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/):
  *
  * - every sync period (15 s): ratio = mean utilization of ready pods / target; no change when
- *   |ratio − 1| ≤ tolerance (0.1); else desired = ceil(ratio × ready pods). When scaling up with
+ *   the ratio is within the tolerance (0.1 both ways, or `behavior.scaleUp.tolerance` above 1 and
+ *   `scaleDown.tolerance` below it, KEP-4951); else desired = ceil(ratio × ready pods). When scaling up with
  *   pods not yet ready, those count as 0 % and the ratio is recomputed over all pods; if that
  *   ratio is within tolerance or points the other way, nothing changes;
  * - stabilization: the recommendation is the max over the scale-down window (300 s by default)
@@ -12,7 +13,8 @@
  * - rate limits (default behavior): scale up by at most max(100 %, 4 pods) per 15 s,
  *   scale down by at most 100 % per 15 s; then clamp to [minReplicas, maxReplicas].
  */
-import { HPA_SYNC_SECONDS, hpaDesiredReplicas } from '../tuning/tuning-spec.ts';
+import { DEFAULT_HPA_TOLERANCE, HPA_SYNC_SECONDS, hpaDesiredReplicas } from '../tuning/tuning-spec.ts';
+import type { HpaTolerance } from '../tuning/types.ts';
 
 /** One rate-limit policy of an HPA behavior. */
 export interface HpaScalingPolicy {
@@ -30,6 +32,8 @@ export interface HpaScalingRules {
   readonly stabilizationWindowSeconds: number;
   /** policies: rate limits; `selectPolicy: Max` picks the one allowing the biggest change. */
   readonly policies: readonly HpaScalingPolicy[];
+  /** tolerance: the ratio's distance from 1 this direction ignores (KEP-4951); the cluster's 0.1 where unset. */
+  readonly tolerance?: number;
 }
 
 /** The HPA's behavior; {@link DEFAULT_HPA_BEHAVIOR} is what Kubernetes applies when none is set. */
@@ -97,16 +101,21 @@ export interface HpaObservation {
  * GetMetricReplicas for a Pods metric, the same rule), before stabilization and rate limits.
  * Returns currentReplicas when within tolerance.
  */
-function replicasForMetric(o: HpaObservation, usage: number, target: number): number {
+function replicasForMetric(
+  o: HpaObservation,
+  usage: number,
+  target: number,
+  tolerance: HpaTolerance,
+): number {
   const ratio = usage / target;
   if (o.unreadyPods > 0 && ratio > 1) {
     const total = o.readyPods + o.unreadyPods;
     // Unready pods count as 0; a ratio that then points down changes nothing.
     const withUnready = (usage * o.readyPods) / total;
     if (withUnready < target) return o.currentReplicas;
-    return hpaDesiredReplicas(total, withUnready, target, o.currentReplicas);
+    return hpaDesiredReplicas(total, withUnready, target, o.currentReplicas, tolerance);
   }
-  return hpaDesiredReplicas(o.readyPods, usage, target, o.currentReplicas);
+  return hpaDesiredReplicas(o.readyPods, usage, target, o.currentReplicas, tolerance);
 }
 
 /**
@@ -114,11 +123,21 @@ function replicasForMetric(o: HpaObservation, usage: number, target: number): nu
  * count, the largest of them (horizontal.go, computeReplicasForMetrics). Returns currentReplicas
  * when every metric is within tolerance.
  */
-export function metricReplicas(o: HpaObservation): number {
+export function metricReplicas(o: HpaObservation, tolerance: HpaTolerance = DEFAULT_HPA_TOLERANCE): number {
   if (o.readyPods === 0) return o.currentReplicas;
-  const cpu = replicasForMetric(o, o.readyUtilization, o.targetUtilization);
+  const cpu = replicasForMetric(o, o.readyUtilization, o.targetUtilization, tolerance);
   const rateTarget = o.targetRequestsPerPod ?? 0;
-  return rateTarget > 0 ? Math.max(cpu, replicasForMetric(o, o.readyRequestsPerPod ?? 0, rateTarget)) : cpu;
+  return rateTarget > 0
+    ? Math.max(cpu, replicasForMetric(o, o.readyRequestsPerPod ?? 0, rateTarget, tolerance))
+    : cpu;
+}
+
+/** The tolerance per direction a behavior sets, the cluster's default where it sets none. */
+export function toleranceOf(behavior: HpaBehavior): HpaTolerance {
+  return {
+    scaleUp: behavior.scaleUp.tolerance ?? DEFAULT_HPA_TOLERANCE.scaleUp,
+    scaleDown: behavior.scaleDown.tolerance ?? DEFAULT_HPA_TOLERANCE.scaleDown,
+  };
 }
 
 function limitFor(
@@ -158,7 +177,7 @@ export function hpaSync(
   behavior: HpaBehavior = DEFAULT_HPA_BEHAVIOR,
 ): { replicas: number; memory: HpaMemory } {
   const now = o.nowSeconds;
-  const proposed = metricReplicas(o);
+  const proposed = metricReplicas(o, toleranceOf(behavior));
   const longest = Math.max(
     behavior.scaleUp.stabilizationWindowSeconds,
     behavior.scaleDown.stabilizationWindowSeconds,

@@ -148,6 +148,11 @@ describe('scenario files', () => {
       /hpaBehavior.scaleDownStabilizationSeconds must be a number in \[0, 3600\], got 7200/,
     ],
     [
+      'a negative HPA tolerance',
+      { hpaBehavior: { scaleUpTolerance: -0.1 } },
+      /hpaBehavior.scaleUpTolerance must be a number in \[0, 1\], got -0.1/,
+    ],
+    [
       'a fractional request-rate target',
       { hpaRequestRate: { targetPerPod: 2.5, minPerPod: 1, maxPerPod: 10 } },
       /hpaRequestRate.targetPerPod must be a whole number, got 2.5/,
@@ -166,6 +171,9 @@ describe('scenario files', () => {
     const own = parseScenario({ ...minimal, hpaBehavior: { scaleDownStabilizationSeconds: 60 } }).hpaBehavior;
     expect(own.scaleDown).toEqual({ ...DEFAULT_HPA_BEHAVIOR.scaleDown, stabilizationWindowSeconds: 60 });
     expect(own.scaleUp).toEqual(DEFAULT_HPA_BEHAVIOR.scaleUp);
+    const tolerant = parseScenario({ ...minimal, hpaBehavior: { scaleUpTolerance: 0.02 } }).hpaBehavior;
+    expect(tolerant.scaleUp).toEqual({ ...DEFAULT_HPA_BEHAVIOR.scaleUp, tolerance: 0.02 });
+    expect(tolerant.scaleDown.tolerance).toBeUndefined();
   });
 
   it('interpolates load linearly and holds the last point', () => {

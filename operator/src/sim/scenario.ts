@@ -337,23 +337,33 @@ function parseHpaRequestRate(raw: Raw): HpaRequestRate | undefined {
   return { targetPerPod: whole('targetPerPod', 1), minPerPod, maxPerPod };
 }
 
+/** The largest tolerance a scenario's HPA may set: 1 ignores every ratio from 0 to 2. */
+const HPA_TOLERANCE_MAX = 1;
+
 /**
- * The `hpaBehavior` section: the stabilization windows of the user's HPA, each direction's rate
- * limits Kubernetes' defaults.
+ * The `hpaBehavior` section: the stabilization windows of the user's HPA and, where it sets them,
+ * each direction's tolerance (KEP-4951); each direction's rate limits Kubernetes' defaults.
  */
 function parseHpaBehavior(raw: Raw): HpaBehavior {
   const windows = numberSection(raw, 'hpaBehavior', SCENARIO_DEFAULTS.hpaBehavior, {
     scaleUpStabilizationSeconds: [0, 3600],
     scaleDownStabilizationSeconds: [0, 3600],
   });
+  const section = isObject(raw.hpaBehavior) ? raw.hpaBehavior : {};
+  const tolerance = (key: 'scaleUpTolerance' | 'scaleDownTolerance') =>
+    section[key] === undefined
+      ? {}
+      : { tolerance: numberField(section, 'hpaBehavior', key, undefined, 0, HPA_TOLERANCE_MAX) };
   return {
     scaleUp: {
       ...DEFAULT_HPA_BEHAVIOR.scaleUp,
       stabilizationWindowSeconds: windows.scaleUpStabilizationSeconds,
+      ...tolerance('scaleUpTolerance'),
     },
     scaleDown: {
       ...DEFAULT_HPA_BEHAVIOR.scaleDown,
       stabilizationWindowSeconds: windows.scaleDownStabilizationSeconds,
+      ...tolerance('scaleDownTolerance'),
     },
   };
 }

@@ -170,3 +170,13 @@ describe('history days', () => {
     expect(tuningSpecFor(parseScenario({ ...daily, forecast: undefined })).forecast.mode).toBe('Recommend');
   });
 });
+
+describe("the HPA's own tolerance", () => {
+  const steady = { name: 'tolerant', durationMinutes: 60, load: { points: [{ minute: 0, rps: 1000 }] } };
+
+  it('reaches the engine as the operator reads it from the HPA, where the behavior sets one', () => {
+    expect(tuningSpecFor(parseScenario(steady)).hpaTolerance).toBeUndefined();
+    const own = parseScenario({ ...steady, hpaBehavior: { scaleUpTolerance: 0.02 } });
+    expect(tuningSpecFor(own).hpaTolerance).toEqual({ scaleUp: 0.02, scaleDown: 0.1 });
+  });
+});
