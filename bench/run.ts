@@ -64,7 +64,15 @@ for (const file of selected) {
   const name = basename(file, '.bench.ts');
   print(`\n## ${name}\n`);
   const suite = loaded.get(file) as BenchSuite;
-  const result = await suite.run({ json });
+  let result: unknown;
+  try {
+    result = await suite.run({ json });
+  } catch (error) {
+    // A setting out of range is the user's to fix: its message, without a stack.
+    if (!(error instanceof RangeError)) throw error;
+    console.error(`bench ${name}: ${error.message}`);
+    process.exit(2);
+  }
   if (result !== undefined) results[name] = result;
 }
 if (json) {

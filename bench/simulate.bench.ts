@@ -8,27 +8,46 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
-import { comparePolicies, POLICY_NAMES, seedsFor } from './sim/benchmark.ts';
+import {
+  comparePolicies,
+  DEFAULT_SEED_COUNT,
+  MAX_SEED_COUNT,
+  POLICY_NAMES,
+  seedsFor,
+} from './sim/benchmark.ts';
 import { formatVerdict, judgeGoal } from './sim/goal.ts';
 import { formatTable, rowsFor, type TableRow } from './sim/table.ts';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
+/** PERFPILOT_BENCH_SEEDS: how many seeds each noisy scenario runs (default 3), to judge the goal on more. */
+function seedCount(): number {
+  const raw = process.env.PERFPILOT_BENCH_SEEDS;
+  if (raw === undefined || raw === '') return DEFAULT_SEED_COUNT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SEED_COUNT)
+    throw new RangeError(
+      `PERFPILOT_BENCH_SEEDS must be an integer from 1 to ${MAX_SEED_COUNT}, got "${raw}"`,
+    );
+  return n;
+}
+
 /** Runs the benchmark and prints its table and verdicts. */
 export async function run(): Promise<void> {
+  const seeds = seedCount();
   const files = (await readdir(scenarioDir)).filter((f) => f.endsWith('.yaml')).sort();
   const rows: TableRow[] = [];
   const verdicts: string[] = [];
   let met = 0;
   for (const file of files) {
     const scenario = loadScenarioFile(join(scenarioDir, file));
-    const summaries = comparePolicies(scenario, POLICY_NAMES);
+    const summaries = comparePolicies(scenario, POLICY_NAMES, { seedCount: seeds });
     rows.push(...rowsFor(scenario, summaries));
     const verdict = judgeGoal(scenario, summaries);
     const best = summaries.find((s) => s.policy === 'best-static')?.knobs;
-    const seeds = seedsFor(scenario);
+    const ran = seedsFor(scenario, seeds);
     verdicts.push(
-      `**${scenario.name}** (${seeds.length === 1 ? 'one seed, no noise' : `median of seeds ${seeds.join(', ')}`}): ` +
+      `**${scenario.name}** (${ran.length === 1 ? 'one seed, no noise' : `median of seeds ${ran.join(', ')}`}): ` +
         `${verdict?.met ? 'goal met' : 'goal MISSED'}` +
         (best
           ? `; best-static: pool ${best.poolSize}+${best.maxOverflow}, maxmemory ${best.redisMaxmemoryMiB} MiB, replicas ${best.minReplicas}..${best.maxReplicas}, HPA target ${best.hpaTargetCpuPercent} %${best.hpaTargetRequestsPerPod > 0 ? ` and ${best.hpaTargetRequestsPerPod} rps a pod` : ''}`
