@@ -78,6 +78,19 @@ describe('recommendForecastFloor', () => {
     expect(f?.minReplicas).toBe(4);
   });
 
+  it('names the last 15 minutes where they ran below the hour but still above the hour ever ran', () => {
+    // The 6,000 rps hour came at 08:00 (3× the usual 2,000) and fell to 4,000 (2×) at 08:40.
+    const early = (t: number) => (t >= now - 1080 ? 4000 : t >= now - 3480 ? 6000 : rate(t));
+    const shifted = {
+      ...history,
+      rates: rateHistoryOf(minutes.map((t) => ({ takenAtSeconds: t, requestsPerSecond: early(t) }))),
+    };
+    const f = recommendForecastFloor(spec('Auto'), healthySnapshot(now), shifted, SAFE_KNOBS, 2);
+    expect(f?.reason).toMatch(
+      /× level 1.00 \(the last 15 minutes ran 2.00×; the same hour ran at most 1.00× in 2 past seasons\)/,
+    );
+  });
+
   it('is not computed when Off', () => {
     expect(recommendForecastFloor(spec('Off'), healthySnapshot(now), history, SAFE_KNOBS, 2)).toBeUndefined();
   });

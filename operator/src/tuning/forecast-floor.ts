@@ -38,10 +38,11 @@ export function recommendForecastFloor(
       ? 'error unknown until two seasons exist'
       : `error ${forecast.errorPercent.toFixed(1)} % over the last season`;
   const { levelKept: kept, levelFell: fell } = forecast;
+  const recentWords = `the last ${FORECAST_RECENT_LEVEL_SECONDS / 60} minutes`;
   const keptWhy = kept
-    ? ` (the last hour ran ${kept.measured.toFixed(2)}×; the same hour ran at most ${kept.high.toFixed(2)}× in ${kept.seasons} past season${kept.seasons === 1 ? '' : 's'})`
+    ? ` (${fell ? recentWords : 'the last hour'} ran ${kept.measured.toFixed(2)}×; the same hour ran at most ${kept.high.toFixed(2)}× in ${kept.seasons} past season${kept.seasons === 1 ? '' : 's'})`
     : fell
-      ? ` (the last hour ran ${fell.hour.toFixed(2)}×, the last ${FORECAST_RECENT_LEVEL_SECONDS / 60} minutes ${fell.recent.toFixed(2)}×)`
+      ? ` (the last hour ran ${fell.hour.toFixed(2)}×, ${recentWords} ${fell.recent.toFixed(2)}×)`
       : '';
   const facts =
     `forecast (${forecast.season} seasonal median of ${forecast.seasons} season${forecast.seasons === 1 ? '' : 's'} × level ${forecast.level.toFixed(2)}${keptWhy}, ${error}): ` +

@@ -108,7 +108,8 @@ export type RateForecast =
       };
       /**
        * levelFell: where the last {@link FORECAST_RECENT_LEVEL_SECONDS} ran below the hour's level
-       * and set it: the hour's level and theirs.
+       * (theirs is then the level measured, and `levelKept.measured` where that binds): the hour's
+       * level and theirs.
        */
       readonly levelFell?: { readonly hour: number; readonly recent: number };
       /** peakRps / peakAtSeconds: the highest forecast rate within the horizon, and when. */
@@ -276,9 +277,7 @@ export function forecastRate(history: RateHistory, nowSeconds: number, horizonSe
     ...(measured !== undefined && seasonsSeen > 0 && measured > highLevel
       ? { levelKept: { measured, high: highLevel, seasons: seasonsSeen } }
       : {}),
-    ...(fell && today !== undefined && recent !== undefined && recent < highLevel
-      ? { levelFell: { hour: today, recent } }
-      : {}),
+    ...(fell && today !== undefined && recent !== undefined ? { levelFell: { hour: today, recent } } : {}),
     peakRps,
     peakAtSeconds,
     errorPercent,
