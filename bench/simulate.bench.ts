@@ -11,8 +11,9 @@ import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
 import {
   comparePolicies,
   DEFAULT_SEED_COUNT,
-  MAX_SEED_COUNT,
   POLICY_NAMES,
+  parseSeedCount,
+  SEED_COUNT_RULE,
   seedsFor,
 } from './sim/benchmark.ts';
 import { formatVerdict, judgeGoal } from './sim/goal.ts';
@@ -24,11 +25,8 @@ const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 function seedCount(): number {
   const raw = process.env.PERFPILOT_BENCH_SEEDS;
   if (raw === undefined || raw === '') return DEFAULT_SEED_COUNT;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_SEED_COUNT)
-    throw new RangeError(
-      `PERFPILOT_BENCH_SEEDS must be an integer from 1 to ${MAX_SEED_COUNT}, got "${raw}"`,
-    );
+  const n = parseSeedCount(raw);
+  if (n === undefined) throw new RangeError(`PERFPILOT_BENCH_SEEDS ${SEED_COUNT_RULE}, got "${raw}"`);
   return n;
 }
 

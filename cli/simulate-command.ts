@@ -6,6 +6,8 @@ import {
   MAX_SEED_COUNT,
   POLICY_NAMES,
   type PolicyName,
+  parseSeedCount,
+  SEED_COUNT_RULE,
 } from '../bench/sim/benchmark.ts';
 import { formatVerdict, judgeGoal } from '../bench/sim/goal.ts';
 import { formatSeedSpread, formatTable, rowsFor } from '../bench/sim/table.ts';
@@ -20,11 +22,9 @@ function parsePolicy(value: string): PolicyName | 'all' {
   return value as PolicyName | 'all';
 }
 
-function parseSeedCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_SEED_COUNT) {
-    throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_SEED_COUNT}`);
-  }
+function seedCountArgument(value: string): number {
+  const n = parseSeedCount(value);
+  if (n === undefined) throw new InvalidArgumentError(SEED_COUNT_RULE);
   return n;
 }
 
@@ -67,7 +67,7 @@ export function simulateCommand(): Command {
           `seeds a scenario with load noise runs, from its own seed up (1 to ${MAX_SEED_COUNT}); one without noise runs one`,
         )
           .default(DEFAULT_SEED_COUNT)
-          .argParser(parseSeedCount),
+          .argParser(seedCountArgument),
       )
       .option('--json', 'print the totals as JSON instead of a table')
       .option('--report <dir>', 'write SVG charts and summary.md into this directory')

@@ -49,8 +49,20 @@ export interface PolicySummary {
 
 /** How many seeds a scenario with noise runs by default (the benchmark's medians). */
 export const DEFAULT_SEED_COUNT = 3;
-/** The most seeds `perfpilot simulate --seeds` accepts. */
+/** The most seeds `perfpilot simulate --seeds` and `PERFPILOT_BENCH_SEEDS` accept. */
 export const MAX_SEED_COUNT = 100;
+
+/** What a seed count must be, for the message of a refused one. */
+export const SEED_COUNT_RULE = `must be an integer from 1 to ${MAX_SEED_COUNT}`;
+
+/**
+ * A seed count as a user wrote it (`--seeds`, `PERFPILOT_BENCH_SEEDS`): a whole number from 1 to
+ * {@link MAX_SEED_COUNT}, else undefined (the caller names the setting and {@link SEED_COUNT_RULE}).
+ */
+export function parseSeedCount(text: string): number | undefined {
+  const n = text.trim() === '' ? Number.NaN : Number(text);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_SEED_COUNT ? n : undefined;
+}
 
 /**
  * The seeds a scenario runs with: one when it has no noise (every seed gives the same run),
