@@ -8,6 +8,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BenchSettingError } from './setting-error.ts';
 
 /** Options every suite receives. */
 export interface BenchOptions {
@@ -69,7 +70,7 @@ for (const file of selected) {
     result = await suite.run({ json });
   } catch (error) {
     // A setting out of range is the user's to fix: its message, without a stack.
-    if (!(error instanceof RangeError)) throw error;
+    if (!(error instanceof BenchSettingError)) throw error;
     console.error(`bench ${name}: ${error.message}`);
     process.exit(2);
   }

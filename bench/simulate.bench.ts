@@ -1,13 +1,15 @@
 /**
  * `npm run bench -- simulate`: every standard scenario in bench/scenarios/ with every policy
  * (ours, seed-static, seed-rules, best-static), one table of medians over seeds (scenarios with
- * noise run three seeds, `perfpilot simulate --seeds` runs more) with the priced cost, and per scenario whether the tuning engine meets
- * the goal of issue 30 (bench/sim/goal.ts), check by check, with BUNGEE's elasticity metrics.
+ * noise run three seeds, or `PERFPILOT_BENCH_SEEDS`) with the priced cost, and per scenario
+ * whether the tuning engine meets the goal of issue 30 (bench/sim/goal.ts), check by check, with
+ * BUNGEE's elasticity metrics.
  */
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../operator/src/sim/scenario.ts';
+import { BenchSettingError } from './setting-error.ts';
 import {
   comparePolicies,
   DEFAULT_SEED_COUNT,
@@ -26,7 +28,7 @@ function seedCount(): number {
   const raw = process.env.PERFPILOT_BENCH_SEEDS;
   if (raw === undefined || raw === '') return DEFAULT_SEED_COUNT;
   const n = parseSeedCount(raw);
-  if (n === undefined) throw new RangeError(`PERFPILOT_BENCH_SEEDS ${SEED_COUNT_RULE}, got "${raw}"`);
+  if (n === undefined) throw new BenchSettingError(`PERFPILOT_BENCH_SEEDS ${SEED_COUNT_RULE}, got "${raw}"`);
   return n;
 }
 
