@@ -14,6 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Cluster, Redis } from 'ioredis';
@@ -93,28 +94,37 @@ async function onOperatorInfo(
   count: number,
   act: () => void,
 ): Promise<{ fired: () => boolean; close(): void }> {
-  // No reconnection: the fault it triggers may stop this very node, and a MONITOR connection that
-  // reconnects can hand its stream to ioredis's command queue ("Command queue state error", thrown
-  // where no listener catches it). Once the fault has fired, the monitor has done its work.
-  const client = new Redis({ host, port, password: PASSWORD, retryStrategy: () => null });
-  client.on('error', () => {});
-  const monitor = await client.monitor();
-  monitor.on('error', () => {});
+  // redis-cli, not ioredis: ioredis marks a connection as monitoring only a microtask after
+  // MONITOR's OK, so a monitored command read in the same chunk as that OK meets an empty command
+  // queue and throws "Command queue state error" where no listener catches it (seen under CI's
+  // write load). redis-cli prints the server's lines as they come, and ends with the node.
+  const cli = spawn('redis-cli', ['-h', host, '-p', String(port), 'monitor'], {
+    env: { ...process.env, REDISCLI_AUTH: PASSWORD },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let seen = 0;
   let fired = false;
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    // The measurement's INFO has no section; discovery asks the seed for `INFO cluster`.
-    if (args[0] !== 'INFO' || args.length !== 1 || fired) return;
-    seen++;
-    if (seen < count) return;
-    fired = true;
-    act();
+  const lines = createInterface({ input: cli.stdout });
+  const started = new Promise<void>((resolve, reject) => {
+    cli.once('error', reject);
+    cli.once('exit', (code) => reject(new Error(`redis-cli monitor on ${port} exited with ${code}`)));
+    lines.on('line', (line) => {
+      if (line === 'OK') return resolve();
+      // The measurement's INFO has no section (`… "INFO"`); discovery asks the seed for `INFO
+      // cluster`, and ioredis's ready check sends `info`.
+      if (!line.endsWith('] "INFO"') || fired) return;
+      seen++;
+      if (seen < count) return;
+      fired = true;
+      act();
+    });
   });
+  await started;
   return {
     fired: () => fired,
     close: () => {
-      monitor.disconnect();
-      client.disconnect();
+      lines.close();
+      cli.kill();
     },
   };
 }
